@@ -1,0 +1,58 @@
+"""The storage the audit log needs (implemented in ``shieldwall.storage.audit_repo``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    seq: int
+    ts: datetime
+    actor: str
+    action: str
+    body: bytes  # canonical JSON, exactly as hashed
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed tree head: the log had ``tree_size`` entries with ``root_hash`` at ``ts``."""
+
+    tree_size: int
+    root_hash: bytes
+    ts: datetime
+    key_id: str
+    signature: bytes
+
+
+class AuditReadTx(Protocol):
+    def head(self) -> int: ...
+    def node(self, level: int, index: int) -> bytes: ...
+    def entries(self, start: int, end: int) -> list[EntryRow]: ...
+    def iter_entries(self, batch: int = 5000) -> Iterator[EntryRow]:
+        """Every row in seq order, as stored (gaps and all)."""
+        ...
+
+    def checkpoints(self) -> list[Checkpoint]: ...
+    def latest_checkpoint(self) -> Checkpoint | None: ...
+
+
+class AuditWriteTx(AuditReadTx, Protocol):
+    def lock_head(self) -> int:
+        """Lock the head row for this transaction and return the committed size."""
+        ...
+
+    def append(
+        self, rows: Sequence[EntryRow], nodes: Sequence[tuple[int, int, bytes]], size: int
+    ) -> None: ...
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+
+class AuditStore(Protocol):
+    def read(self) -> AbstractContextManager[AuditReadTx]: ...
+    def write(self) -> AbstractContextManager[AuditWriteTx]: ...

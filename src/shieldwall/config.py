@@ -1,0 +1,124 @@
+"""Configuration: the only module that reads the environment or a config file.
+
+Settings come from, in increasing precedence: built-in defaults, a TOML file
+(``$SHIELDWALL_CONFIG``, else ``$SHIELDWALL_HOME/shieldwall.toml`` when it exists), and
+``SHIELDWALL_*`` environment variables for the few settings that differ per deployment.
+Library code never reads ``os.environ``: it takes the typed objects below.
+
+Environment variables:
+
+- ``SHIELDWALL_HOME``          state directory (default ``./.shieldwall``)
+- ``SHIELDWALL_DATABASE_URL``  SQLAlchemy URL (default SQLite in the home directory)
+- ``SHIELDWALL_KEY_FILE``      local key-encryption-key file (default ``$HOME/keys.json``)
+- ``SHIELDWALL_POLICY_FILE``   access policy (default: the policy shipped with the package)
+- ``SHIELDWALL_REDIS_URL``     Redis for shared state (default ``redis://127.0.0.1:6379/0``)
+- ``SHIELDWALL_STATE_BACKEND`` ``memory`` (default) or ``redis``
+- ``SHIELDWALL_CONFIG``        the TOML file
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shieldwall.core.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CustodySettings(_Section):
+    """Custody: relationships, grace periods, relay numbers, input limits."""
+
+    default_region: str = Field("CN", description="region for parsing phone numbers")
+    ticket_ttl_hours: float = Field(72.0, gt=0)
+    courier_grace_hours: float = Field(24.0, ge=0)
+    relay_grace_hours: float = Field(24.0, ge=0)
+    relay_prefix: str = Field("1700", pattern=r"^\d{3,8}$", description="virtual number range")
+    relay_digits: int = Field(11, ge=8, le=15)
+    rotation_batch: int = Field(500, ge=1, le=100_000)
+    strict_national_id_region: bool = True
+
+
+class AuditSettings(_Section):
+    checkpoint_every: int = Field(1000, ge=1, description="sign a checkpoint every N entries")
+
+
+class ApiSettings(_Section):
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_import_body_bytes: int = Field(32 * 1_048_576, ge=1024)
+    api_key_cache_seconds: float = Field(30.0, ge=0)
+
+
+class Settings(_Section):
+    """Everything shieldwall is told about its environment."""
+
+    home: Path = Path(".shieldwall")
+    database_url: str | None = None
+    key_file: Path | None = None
+    policy_file: Path | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    state_backend: Literal["memory", "redis"] = "memory"
+    store_name: str = "shieldwall demo store"
+    tenant: str = Field(
+        "default", pattern=r"^[a-z0-9_\-]{1,32}$", description="bound into every ciphertext"
+    )
+    custody: CustodySettings = CustodySettings()
+    audit: AuditSettings = AuditSettings()
+    api: ApiSettings = ApiSettings()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'shieldwall.db').resolve()}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.home / "keys.json"
+
+
+_ENV = {
+    "SHIELDWALL_HOME": "home",
+    "SHIELDWALL_DATABASE_URL": "database_url",
+    "SHIELDWALL_KEY_FILE": "key_file",
+    "SHIELDWALL_POLICY_FILE": "policy_file",
+    "SHIELDWALL_REDIS_URL": "redis_url",
+    "SHIELDWALL_STATE_BACKEND": "state_backend",
+}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build :class:`Settings` from defaults, the TOML file, the environment and ``overrides``.
+
+    Raises :class:`ConfigError` naming the first bad setting.
+    """
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    home = Path(env.get("SHIELDWALL_HOME", ".shieldwall"))
+    config_path = env.get("SHIELDWALL_CONFIG")
+    candidate = Path(config_path) if config_path else home / "shieldwall.toml"
+    if config_path and not candidate.is_file():
+        raise ConfigError(f"config file {candidate} does not exist", field="SHIELDWALL_CONFIG")
+    if candidate.is_file():
+        try:
+            data.update(tomllib.loads(candidate.read_text(encoding="utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {candidate} is not valid TOML: {exc}") from exc
+    for var, key in _ENV.items():
+        if var in env and env[var] != "":
+            data[key] = env[var]
+    if overrides:
+        data.update(overrides)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(first["msg"], field=where) from exc

@@ -1,0 +1,379 @@
+"""Bulk import of customers and orders: validate, seal, insert; all or nothing by default.
+
+Rows come from CSV or JSON Lines. Every rejected row is reported with its line number, the
+field and the reason (never the value). With ``all_or_nothing`` (the default) one bad row means
+nothing is written; otherwise the good rows are written and the bad ones reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from shieldwall.core.clock import Clock, utc
+from shieldwall.core.events import Action, Decision
+from shieldwall.core.model import Customer, Order, OrderItem, OrderStatus, Principal
+from shieldwall.custody import normalize
+from shieldwall.custody.audit_events import OPERATOR, access_event
+from shieldwall.custody.errors import CustodyError, ValidationError
+from shieldwall.custody.ports import (
+    AuditSink,
+    CustodyStore,
+    CustodyTx,
+    ProgressCallback,
+    no_progress,
+)
+from shieldwall.custody.sealing import Sealer
+
+CUSTOMER_COLUMNS = ("customer_id", "name", "phone", "email", "address", "national_id")
+CUSTOMER_REQUIRED = ("customer_id", "name", "phone")
+ORDER_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "items",
+    "amount_cents",
+    "status",
+    "created_at",
+    "paid_at",
+    "shipped_at",
+    "delivered_at",
+    "refunded_at",
+    "delivery_address",
+)
+ORDER_REQUIRED = ("order_id", "customer_id", "items", "amount_cents", "status", "created_at")
+MAX_REPORTED = 1000
+MAX_ITEMS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    field: str | None
+    code: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"line {self.line}: {where}{self.reason}"
+
+
+@dataclass(slots=True)
+class ImportReport:
+    total: int = 0
+    imported: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    committed: bool = False
+
+    def reject(self, error: RowError) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(error)
+
+
+def read_rows(stream: TextIO, fmt: str, columns: tuple[str, ...]) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, row) from CSV or JSON Lines; a row that cannot be parsed is yielded
+    as a :class:`RowError` so the import reports it instead of stopping.
+
+    A CSV header with an unknown or missing required column is a file-level error.
+    """
+    if fmt == "csv":
+        reader = csv.DictReader(stream)
+        header = reader.fieldnames or []
+        unknown = [c for c in header if c not in columns]
+        if unknown:
+            raise ValidationError(
+                f"unknown column {unknown[0]!r}; expected {', '.join(columns)}", field="header"
+            )
+        for row in reader:
+            if None in row:  # more cells than header columns
+                yield reader.line_num, RowError(reader.line_num, None, "bad_row", "too many cells")
+                continue
+            yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items()}
+    elif fmt == "jsonl":
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                yield number, RowError(number, None, "bad_json", "not a JSON object")
+                continue
+            if not isinstance(obj, dict):
+                yield number, RowError(number, None, "bad_json", "not a JSON object")
+                continue
+            yield number, obj
+    else:
+        raise ValidationError("format must be csv or jsonl", field="format")
+
+
+def _check_columns(
+    row: Mapping[str, Any], columns: tuple[str, ...], required: tuple[str, ...]
+) -> None:
+    for key in row:
+        if key not in columns:
+            raise ValidationError(f"unknown field; expected {', '.join(columns)}", field=str(key))
+    for key in required:
+        if row.get(key) in (None, ""):
+            raise ValidationError("is required", field=key)
+
+
+def parse_customer(row: Mapping[str, Any], *, region: str, strict_region: bool) -> Customer:
+    _check_columns(row, CUSTOMER_COLUMNS, CUSTOMER_REQUIRED)
+
+    def opt(key: str, fn: Callable[[str], str]) -> str | None:
+        value = row.get(key)
+        return None if value in (None, "") else fn(_text(value, key))
+
+    return Customer(
+        customer_id=normalize.record_id(_text(row["customer_id"], "customer_id")),
+        name=normalize.name(_text(row["name"], "name")),
+        phone=normalize.phone(_text(row["phone"], "phone"), region),
+        email=opt("email", normalize.email),
+        address=opt("address", normalize.address),
+        national_id=opt(
+            "national_id", lambda v: normalize.national_id(v, strict_region=strict_region)
+        ),
+    )
+
+
+def parse_order(row: Mapping[str, Any]) -> Order:
+    _check_columns(row, ORDER_COLUMNS, ORDER_REQUIRED)
+    items_raw = row["items"]
+    if isinstance(items_raw, str):
+        try:
+            items_raw = json.loads(items_raw)
+        except json.JSONDecodeError:
+            raise ValidationError("must be a JSON list of items", field="items") from None
+    if not isinstance(items_raw, list) or not 1 <= len(items_raw) <= MAX_ITEMS:
+        raise ValidationError(f"must be a list of 1-{MAX_ITEMS} items", field="items")
+    items = tuple(_item(i, n) for n, i in enumerate(items_raw))
+    try:
+        status = OrderStatus(row["status"])
+    except ValueError:
+        options = ", ".join(s.value for s in OrderStatus)
+        raise ValidationError(f"must be one of {options}", field="status") from None
+    amount = row["amount_cents"]
+    if isinstance(amount, str) and amount.isdigit():
+        amount = int(amount)
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount < 10**12:
+        raise ValidationError("must be a whole number of cents, 0 or more", field="amount_cents")
+    address = row.get("delivery_address")
+    return Order(
+        order_id=normalize.record_id(_text(row["order_id"], "order_id"), "order_id"),
+        customer_id=normalize.record_id(_text(row["customer_id"], "customer_id")),
+        items=items,
+        amount_cents=amount,
+        status=status,
+        created_at=_time(row, "created_at") or _missing("created_at"),
+        delivery_address=None
+        if not address
+        else normalize.address(_text(address, "delivery_address")),
+        paid_at=_time(row, "paid_at"),
+        shipped_at=_time(row, "shipped_at"),
+        delivered_at=_time(row, "delivered_at"),
+        refunded_at=_time(row, "refunded_at"),
+    )
+
+
+def _text(value: Any, key: str) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValidationError("must be text", field=key)
+    return value
+
+
+def _missing(key: str) -> datetime:
+    raise ValidationError("is required", field=key)
+
+
+def _time(row: Mapping[str, Any], key: str) -> datetime | None:
+    value = row.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return utc(datetime.fromisoformat(_text(value, key)))
+    except ValueError:
+        raise ValidationError("must be an ISO 8601 time", field=key) from None
+
+
+def _item(raw: Any, n: int) -> OrderItem:
+    where = f"items[{n}]"
+    if not isinstance(raw, dict):
+        raise ValidationError(
+            "must be an object with sku, title, quantity, unit_price_cents", field=where
+        )
+    try:
+        item = OrderItem(
+            sku=normalize.clean_text(raw["sku"], f"{where}.sku", max_len=64),
+            title=normalize.clean_text(raw["title"], f"{where}.title", max_len=200),
+            quantity=int(raw["quantity"]),
+            unit_price_cents=int(raw["unit_price_cents"]),
+        )
+    except KeyError as exc:
+        raise ValidationError("is required", field=f"{where}.{exc.args[0]}") from None
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "quantity and unit_price_cents must be whole numbers", field=where
+        ) from None
+    if item.quantity < 1 or item.unit_price_cents < 0:
+        raise ValidationError("quantity must be 1 or more and price 0 or more", field=where)
+    return item
+
+
+class _Rollback(Exception):
+    """Raised inside the import transaction to undo it when a row was rejected."""
+
+
+class Importer:
+    """Imports customers and orders in batches inside one transaction."""
+
+    def __init__(
+        self,
+        store: CustodyStore,
+        sealer: Sealer,
+        audit: AuditSink,
+        clock: Clock,
+        *,
+        region: str = "CN",
+        strict_region: bool = True,
+        batch_size: int = 1000,
+    ) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.audit = audit
+        self.clock = clock
+        self.region = region
+        self.strict_region = strict_region
+        self.batch_size = batch_size
+
+    def customers(
+        self,
+        rows: Iterable[tuple[int, Any]],
+        *,
+        all_or_nothing: bool = True,
+        progress: ProgressCallback = no_progress,
+        actor: Principal = OPERATOR,
+        channel: str = "cli",
+    ) -> ImportReport:
+        def parse(row: Mapping[str, Any]) -> Customer:
+            return parse_customer(row, region=self.region, strict_region=self.strict_region)
+
+        def flush(tx: CustodyTx, batch: list[tuple[int, Customer]], report: ImportReport) -> None:
+            existing = tx.existing_customer_ids(c.customer_id for _, c in batch)
+            now = self.clock.now()
+            fresh = []
+            for line, c in batch:
+                if c.customer_id in existing:
+                    report.reject(RowError(line, "customer_id", "conflict", "already exists"))
+                else:
+                    fresh.append(self.sealer.seal_customer(c, now))
+            if fresh and not (all_or_nothing and report.rejected):
+                tx.insert_customers(fresh)
+                report.imported += len(fresh)
+
+        return self._run(
+            "customers",
+            rows,
+            parse,
+            lambda c: c.customer_id,
+            flush,
+            all_or_nothing,
+            progress,
+            actor,
+            channel,
+        )
+
+    def orders(
+        self,
+        rows: Iterable[tuple[int, Any]],
+        *,
+        all_or_nothing: bool = True,
+        progress: ProgressCallback = no_progress,
+        actor: Principal = OPERATOR,
+        channel: str = "cli",
+    ) -> ImportReport:
+        def flush(tx: CustodyTx, batch: list[tuple[int, Order]], report: ImportReport) -> None:
+            existing = tx.existing_order_ids(o.order_id for _, o in batch)
+            owners = tx.existing_customer_ids({o.customer_id for _, o in batch})
+            fresh = []
+            for line, o in batch:
+                if o.order_id in existing:
+                    report.reject(RowError(line, "order_id", "conflict", "already exists"))
+                elif o.customer_id not in owners:
+                    report.reject(RowError(line, "customer_id", "not_found", "no such customer"))
+                else:
+                    fresh.append(self.sealer.seal_order(o))
+            if fresh and not (all_or_nothing and report.rejected):
+                tx.insert_orders(fresh)
+                report.imported += len(fresh)
+
+        return self._run(
+            "orders",
+            rows,
+            parse_order,
+            lambda o: o.order_id,
+            flush,
+            all_or_nothing,
+            progress,
+            actor,
+            channel,
+        )
+
+    def _run(  # type: ignore[no-untyped-def]
+        self, kind: str, rows, parse, key, flush, all_or_nothing, progress, actor, channel
+    ) -> ImportReport:
+        report = ImportReport()
+        seen: set[str] = set()
+        try:
+            with self.store.write() as tx:
+                batch: list[tuple[int, Any]] = []
+                for line, row in rows:
+                    report.total += 1
+                    progress(1)
+                    if isinstance(row, RowError):
+                        report.reject(row)
+                        continue
+                    try:
+                        record = parse(row)
+                    except CustodyError as exc:
+                        report.reject(RowError(line, exc.field, exc.code, exc.reason))
+                        continue
+                    if key(record) in seen:
+                        report.reject(
+                            RowError(line, None, "duplicate", "duplicate id in this file")
+                        )
+                        continue
+                    seen.add(key(record))
+                    batch.append((line, record))
+                    if len(batch) >= self.batch_size:
+                        flush(tx, batch, report)
+                        batch = []
+                if batch:
+                    flush(tx, batch, report)
+                if all_or_nothing and report.rejected:
+                    raise _Rollback
+        except _Rollback:
+            report.imported = 0
+            return report
+        report.committed = True
+        if report.imported:
+            self.audit.append(
+                [
+                    access_event(
+                        self.clock.now(),
+                        actor,
+                        Action.IMPORT,
+                        Decision.ALLOW,
+                        "bulk_import",
+                        channel=channel,
+                        extra={"kind": kind, "rows": str(report.imported)},
+                    )
+                ]
+            )
+        return report

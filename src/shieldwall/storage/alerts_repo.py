@@ -1,0 +1,90 @@
+"""SQL store of alerts (implements custody's ``AlertSink``; read by ``shieldwall alerts``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select, update
+
+from shieldwall.core.alerts import Alert, Reason, Severity
+from shieldwall.core.clock import utc
+from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.tables.alerts import alerts
+
+
+class SqlAlertStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def raise_alert(self, alert: Alert) -> None:
+        body = {
+            "reasons": [{"code": r.code, "detail": r.detail} for r in alert.reasons],
+            "customer_ids": list(alert.customer_ids),
+            "audit_seqs": list(alert.audit_seqs),
+            "details": dict(alert.details),
+        }
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                insert(alerts).values(
+                    alert_id=alert.alert_id,
+                    kind=alert.kind,
+                    principal_id=alert.principal_id,
+                    severity=alert.severity.value,
+                    score=alert.score,
+                    status=alert.status,
+                    raised_at=alert.raised_at,
+                    first_at=alert.first_at,
+                    last_at=alert.last_at,
+                    body=json.dumps(body, sort_keys=True),
+                )
+            )
+
+    def list(
+        self,
+        *,
+        since: datetime | None = None,
+        principal_id: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[Alert]:
+        q = select(alerts).order_by(alerts.c.raised_at.desc()).limit(limit)
+        if since is not None:
+            q = q.where(alerts.c.raised_at >= since)
+        if principal_id is not None:
+            q = q.where(alerts.c.principal_id == principal_id)
+        if kind is not None:
+            q = q.where(alerts.c.kind == kind)
+        if status is not None:
+            q = q.where(alerts.c.status == status)
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for r in rows:
+            body = json.loads(r.body)
+            out.append(
+                Alert(
+                    alert_id=r.alert_id,
+                    kind=r.kind,
+                    principal_id=r.principal_id,
+                    severity=Severity(r.severity),
+                    score=r.score,
+                    reasons=tuple(Reason(x["code"], x["detail"]) for x in body["reasons"]),
+                    raised_at=utc(r.raised_at),
+                    first_at=None if r.first_at is None else utc(r.first_at),
+                    last_at=None if r.last_at is None else utc(r.last_at),
+                    customer_ids=tuple(body["customer_ids"]),
+                    audit_seqs=tuple(body["audit_seqs"]),
+                    status=r.status,
+                    details=body.get("details", {}),
+                )
+            )
+        return out
+
+    def set_status(self, alert_id: str, status: str) -> bool:
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(alerts).where(alerts.c.alert_id == alert_id).values(status=status)
+            )
+        return bool(result.rowcount)

@@ -1,0 +1,577 @@
+"""SQL implementation of custody's storage interfaces (``custody.ports``, ``custody.keys``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shieldwall.core.clock import utc
+from shieldwall.core.errors import StorageError
+from shieldwall.core.model import Assignment, Grant, OrderStatus, Principal, Role, Ticket
+from shieldwall.custody.keys import DataKeyRecord
+from shieldwall.custody.ports import (
+    PrincipalRecord,
+    Reencrypted,
+    RelayBinding,
+    SealedCustomer,
+    SealedOrder,
+)
+from shieldwall.storage.db import read_transaction, translate_errors, write_transaction
+from shieldwall.storage.tables.custody import (
+    assignments,
+    customers,
+    data_keys,
+    grants,
+    key_versions,
+    orders,
+    policy_versions,
+    principals,
+    relay_bindings,
+    tickets,
+)
+
+_CUSTOMER_CT = ("name", "phone", "email", "address", "national_id")
+_CUSTOMER_IDX = ("phone", "email", "national_id")
+_IN_CHUNK = 500  # bound IN-lists below SQLite's variable limit
+
+
+class SqlCustodyStore:
+    """Opens transactions over the custody tables (implements ``CustodyStore``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[SqlCustodyTx]:
+        with read_transaction(self.engine) as conn:
+            yield SqlCustodyTx(conn)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[SqlCustodyTx]:
+        with write_transaction(self.engine) as conn:
+            yield SqlCustodyTx(conn)
+
+
+def _customer(row: Any) -> SealedCustomer:
+    m = row._mapping
+    return SealedCustomer(
+        customer_id=m["customer_id"],
+        ciphertexts={f: m[f"{f}_ct"] for f in _CUSTOMER_CT},
+        indexes={f: m[f"{f}_bidx"] for f in _CUSTOMER_IDX},
+        key_version=m["key_version"],
+        created_at=utc(m["created_at"]),
+    )
+
+
+def _opt(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+def _order(row: Any) -> SealedOrder:
+    m = row._mapping
+    return SealedOrder(
+        order_id=m["order_id"],
+        customer_id=m["customer_id"],
+        items_ct=m["items_ct"],
+        delivery_address_ct=m["delivery_address_ct"],
+        amount_cents=m["amount_cents"],
+        status=OrderStatus(m["status"]),
+        created_at=utc(m["created_at"]),
+        key_version=m["key_version"],
+        paid_at=_opt(m["paid_at"]),
+        shipped_at=_opt(m["shipped_at"]),
+        delivered_at=_opt(m["delivered_at"]),
+        refunded_at=_opt(m["refunded_at"]),
+    )
+
+
+def _principal(row: Any) -> PrincipalRecord:
+    m = row._mapping
+    return PrincipalRecord(
+        Principal(
+            m["principal_id"], Role(m["role"]), m["unit"], m["display_name"], bool(m["active"])
+        ),
+        m["key_id"],
+        m["key_hash"],
+        utc(m["created_at"]),
+    )
+
+
+def _ticket(row: Any) -> Ticket:
+    m = row._mapping
+    return Ticket(
+        m["ticket_id"],
+        m["agent_id"],
+        m["customer_id"],
+        m["order_id"],
+        m["status"],
+        utc(m["opened_at"]),
+        utc(m["expires_at"]),
+        _opt(m["closed_at"]),
+    )
+
+
+def _binding(row: Any) -> RelayBinding:
+    m = row._mapping
+    return RelayBinding(
+        m["binding_id"],
+        m["relay_number"],
+        m["courier_id"],
+        m["order_id"],
+        m["customer_id"],
+        utc(m["created_at"]),
+        _opt(m["expires_at"]),
+    )
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for i in ids:
+        batch.append(i)
+        if len(batch) >= _IN_CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class SqlCustodyTx:
+    """One transaction (implements ``CustodyTx``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # customers
+    def insert_customers(self, rows: Sequence[SealedCustomer]) -> None:
+        self.conn.execute(
+            insert(customers),
+            [
+                {
+                    "customer_id": r.customer_id,
+                    **{f"{f}_ct": r.ciphertexts.get(f) for f in _CUSTOMER_CT},
+                    **{f"{f}_bidx": r.indexes.get(f) for f in _CUSTOMER_IDX},
+                    "key_version": r.key_version,
+                    "created_at": r.created_at,
+                }
+                for r in rows
+            ],
+        )
+
+    def existing_customer_ids(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            q = select(customers.c.customer_id).where(customers.c.customer_id.in_(chunk))
+            found.update(self.conn.scalars(q))
+        return found
+
+    def get_customer(self, customer_id: str) -> SealedCustomer | None:
+        row = self.conn.execute(
+            select(customers).where(customers.c.customer_id == customer_id)
+        ).first()
+        return None if row is None else _customer(row)
+
+    def find_customers(self, field: str, digest: bytes) -> list[str]:
+        column = customers.c[f"{field}_bidx"]
+        q = (
+            select(customers.c.customer_id)
+            .where(column == digest)
+            .order_by(customers.c.customer_id)
+        )
+        return list(self.conn.scalars(q))
+
+    def count_customers(self) -> int:
+        return int(self.conn.scalar(select(func.count()).select_from(customers)) or 0)
+
+    # orders
+    def insert_orders(self, rows: Sequence[SealedOrder]) -> None:
+        self.conn.execute(
+            insert(orders),
+            [
+                {
+                    "order_id": o.order_id,
+                    "customer_id": o.customer_id,
+                    "items_ct": o.items_ct,
+                    "delivery_address_ct": o.delivery_address_ct,
+                    "amount_cents": o.amount_cents,
+                    "status": o.status.value,
+                    "created_at": o.created_at,
+                    "paid_at": o.paid_at,
+                    "shipped_at": o.shipped_at,
+                    "delivered_at": o.delivered_at,
+                    "refunded_at": o.refunded_at,
+                    "key_version": o.key_version,
+                }
+                for o in rows
+            ],
+        )
+
+    def existing_order_ids(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(
+                self.conn.scalars(select(orders.c.order_id).where(orders.c.order_id.in_(chunk)))
+            )
+        return found
+
+    def get_order(self, order_id: str) -> SealedOrder | None:
+        row = self.conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
+        return None if row is None else _order(row)
+
+    def orders_of(self, customer_id: str, limit: int) -> list[SealedOrder]:
+        q = (
+            select(orders)
+            .where(orders.c.customer_id == customer_id)
+            .order_by(orders.c.created_at.desc())
+            .limit(limit)
+        )
+        return [_order(r) for r in self.conn.execute(q)]
+
+    def set_order_status(self, order_id: str, status: OrderStatus, at: datetime) -> None:
+        values: dict[str, Any] = {"status": status.value, f"{status.value}_at": at}
+        self.conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
+
+    # principals
+    def insert_principal(self, record: PrincipalRecord) -> None:
+        p = record.principal
+        self.conn.execute(
+            insert(principals).values(
+                principal_id=p.principal_id,
+                role=p.role.value,
+                unit=p.unit,
+                display_name=p.display_name,
+                key_id=record.key_id,
+                key_hash=record.key_hash,
+                active=p.active,
+                created_at=record.created_at,
+            )
+        )
+
+    def get_principal(self, principal_id: str) -> PrincipalRecord | None:
+        row = self.conn.execute(
+            select(principals).where(principals.c.principal_id == principal_id)
+        ).first()
+        return None if row is None else _principal(row)
+
+    def principal_by_key_id(self, key_id: str) -> PrincipalRecord | None:
+        row = self.conn.execute(select(principals).where(principals.c.key_id == key_id)).first()
+        return None if row is None else _principal(row)
+
+    def list_principals(self) -> list[PrincipalRecord]:
+        rows = self.conn.execute(select(principals).order_by(principals.c.principal_id))
+        return [_principal(r) for r in rows]
+
+    def set_principal_key(self, principal_id: str, key_id: str, key_hash: bytes) -> None:
+        self.conn.execute(
+            update(principals)
+            .where(principals.c.principal_id == principal_id)
+            .values(key_id=key_id, key_hash=key_hash)
+        )
+
+    # tickets
+    def insert_ticket(self, ticket: Ticket) -> None:
+        self.conn.execute(
+            insert(tickets).values(
+                ticket_id=ticket.ticket_id,
+                agent_id=ticket.agent_id,
+                customer_id=ticket.customer_id,
+                order_id=ticket.order_id,
+                status=ticket.status,
+                opened_at=ticket.opened_at,
+                expires_at=ticket.expires_at,
+                closed_at=ticket.closed_at,
+            )
+        )
+
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        row = self.conn.execute(select(tickets).where(tickets.c.ticket_id == ticket_id)).first()
+        return None if row is None else _ticket(row)
+
+    def open_tickets(self, agent_id: str, customer_id: str) -> list[Ticket]:
+        q = (
+            select(tickets)
+            .where(
+                tickets.c.agent_id == agent_id,
+                tickets.c.customer_id == customer_id,
+                tickets.c.status == "open",
+            )
+            .order_by(tickets.c.expires_at.desc())
+        )
+        return [_ticket(r) for r in self.conn.execute(q)]
+
+    def close_ticket(self, ticket_id: str, at: datetime) -> None:
+        self.conn.execute(
+            update(tickets)
+            .where(tickets.c.ticket_id == ticket_id)
+            .values(status="closed", closed_at=at)
+        )
+
+    # assignments
+    def insert_assignment(self, assignment: Assignment) -> None:
+        self.conn.execute(
+            insert(assignments).values(
+                assignment_id=assignment.assignment_id,
+                courier_id=assignment.courier_id,
+                order_id=assignment.order_id,
+                assigned_at=assignment.assigned_at,
+                ended_at=assignment.ended_at,
+            )
+        )
+
+    def assignments_for(self, courier_id: str, order_id: str) -> list[Assignment]:
+        q = select(assignments).where(
+            assignments.c.courier_id == courier_id, assignments.c.order_id == order_id
+        )
+        return [
+            Assignment(
+                m["assignment_id"],
+                m["courier_id"],
+                m["order_id"],
+                utc(m["assigned_at"]),
+                _opt(m["ended_at"]),
+            )
+            for m in (r._mapping for r in self.conn.execute(q))
+        ]
+
+    def end_assignments(self, order_id: str, at: datetime) -> None:
+        self.conn.execute(
+            update(assignments)
+            .where(assignments.c.order_id == order_id, assignments.c.ended_at.is_(None))
+            .values(ended_at=at)
+        )
+
+    # grants
+    def insert_grants(self, rows: Sequence[Grant]) -> None:
+        if not rows:
+            return
+        self.conn.execute(
+            insert(grants),
+            [
+                {
+                    "grant_id": g.grant_id,
+                    "partner_id": g.partner_id,
+                    "customer_id": g.customer_id,
+                    "fields": json.dumps(list(g.fields)),
+                    "release_id": g.release_id,
+                    "granted_at": g.granted_at,
+                    "expires_at": g.expires_at,
+                }
+                for g in rows
+            ],
+        )
+
+    def grants_for(self, partner_id: str, customer_id: str) -> list[Grant]:
+        q = select(grants).where(
+            grants.c.partner_id == partner_id, grants.c.customer_id == customer_id
+        )
+        return [
+            Grant(
+                m["grant_id"],
+                m["partner_id"],
+                m["customer_id"],
+                tuple(json.loads(m["fields"])),
+                m["release_id"],
+                utc(m["granted_at"]),
+                _opt(m["expires_at"]),
+            )
+            for m in (r._mapping for r in self.conn.execute(q))
+        ]
+
+    # relay numbers
+    def insert_relay_binding(self, binding: RelayBinding) -> None:
+        self.conn.execute(
+            insert(relay_bindings).values(
+                binding_id=binding.binding_id,
+                relay_number=binding.relay_number,
+                courier_id=binding.courier_id,
+                order_id=binding.order_id,
+                customer_id=binding.customer_id,
+                created_at=binding.created_at,
+                expires_at=binding.expires_at,
+            )
+        )
+
+    def relay_binding(self, courier_id: str, order_id: str) -> RelayBinding | None:
+        q = (
+            select(relay_bindings)
+            .where(relay_bindings.c.courier_id == courier_id, relay_bindings.c.order_id == order_id)
+            .order_by(relay_bindings.c.created_at.desc())
+        )
+        row = self.conn.execute(q).first()
+        return None if row is None else _binding(row)
+
+    def relay_bindings_by_number(self, number: str, courier_id: str) -> list[RelayBinding]:
+        q = (
+            select(relay_bindings)
+            .where(
+                relay_bindings.c.relay_number == number, relay_bindings.c.courier_id == courier_id
+            )
+            .order_by(relay_bindings.c.created_at.desc())
+        )
+        return [_binding(r) for r in self.conn.execute(q)]
+
+    def relay_numbers_in_use(self, courier_id: str, at: datetime) -> set[str]:
+        q = select(relay_bindings.c.relay_number).where(
+            relay_bindings.c.courier_id == courier_id,
+            or_(relay_bindings.c.expires_at.is_(None), relay_bindings.c.expires_at > at),
+        )
+        return set(self.conn.scalars(q))
+
+    def expire_relay_bindings(self, order_id: str, at: datetime) -> None:
+        self.conn.execute(
+            update(relay_bindings)
+            .where(
+                relay_bindings.c.order_id == order_id,
+                or_(relay_bindings.c.expires_at.is_(None), relay_bindings.c.expires_at > at),
+            )
+            .values(expires_at=at)
+        )
+
+    # rotation
+    def customers_below_version(self, version: int, limit: int) -> list[SealedCustomer]:
+        q = (
+            select(customers)
+            .where(customers.c.key_version < version)
+            .order_by(customers.c.customer_id)
+            .limit(limit)
+        )
+        return [_customer(r) for r in self.conn.execute(q)]
+
+    def orders_below_version(self, version: int, limit: int) -> list[SealedOrder]:
+        q = (
+            select(orders)
+            .where(orders.c.key_version < version)
+            .order_by(orders.c.order_id)
+            .limit(limit)
+        )
+        return [_order(r) for r in self.conn.execute(q)]
+
+    def count_below_version(self, version: int) -> int:
+        c = self.conn.scalar(
+            select(func.count()).select_from(customers).where(customers.c.key_version < version)
+        )
+        o = self.conn.scalar(
+            select(func.count()).select_from(orders).where(orders.c.key_version < version)
+        )
+        return int(c or 0) + int(o or 0)
+
+    def update_customer_ciphertexts(self, rows: Sequence[Reencrypted], version: int) -> None:
+        if not rows:
+            return
+        stmt = (
+            update(customers)
+            .where(customers.c.customer_id == bindparam("rid"))
+            .values(
+                {f"{f}_ct": bindparam(f"v_{f}") for f in _CUSTOMER_CT} | {"key_version": version}
+            )
+        )
+        self.conn.execute(
+            stmt,
+            [
+                {"rid": r.record_id, **{f"v_{f}": r.ciphertexts.get(f) for f in _CUSTOMER_CT}}
+                for r in rows
+            ],
+        )
+
+    def update_order_ciphertexts(self, rows: Sequence[Reencrypted], version: int) -> None:
+        if not rows:
+            return
+        stmt = (
+            update(orders)
+            .where(orders.c.order_id == bindparam("rid"))
+            .values(
+                items_ct=bindparam("v_items"),
+                delivery_address_ct=bindparam("v_addr"),
+                key_version=version,
+            )
+        )
+        self.conn.execute(
+            stmt,
+            [
+                {
+                    "rid": r.record_id,
+                    "v_items": r.ciphertexts["items"],
+                    "v_addr": r.ciphertexts.get("delivery_address"),
+                }
+                for r in rows
+            ],
+        )
+
+    # policy history
+    def policy_known(self, digest: str) -> bool:
+        q = select(policy_versions.c.digest).where(policy_versions.c.digest == digest)
+        return self.conn.execute(q).first() is not None
+
+    def record_policy(self, digest: str, source: str, at: datetime) -> None:
+        self.conn.execute(
+            insert(policy_versions).values(digest=digest, source=source[:512], first_seen_at=at)
+        )
+
+
+class SqlDataKeyStore:
+    """Wrapped data keys and field-key versions (implements ``custody.keys.DataKeyStore``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def load_data_keys(self) -> list[DataKeyRecord]:
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(select(data_keys)).all()
+        return [
+            DataKeyRecord(r.purpose, r.version, r.kek_version, r.wrapped, utc(r.created_at))
+            for r in rows
+        ]
+
+    def add_data_keys(self, records: Iterable[DataKeyRecord]) -> bool:
+        rows = [
+            {
+                "purpose": r.purpose,
+                "version": r.version,
+                "kek_version": r.kek_version,
+                "wrapped": r.wrapped,
+                "created_at": r.created_at,
+            }
+            for r in records
+        ]
+        try:
+            with write_transaction(self.engine) as conn:
+                conn.execute(insert(data_keys), rows)
+        except StorageError as exc:
+            if exc.code == "conflict":  # another process created them first: use theirs
+                return False
+            raise
+        return True
+
+    def rewrap_data_keys(self, records: Iterable[DataKeyRecord]) -> None:
+        stmt = (
+            update(data_keys)
+            .where(data_keys.c.purpose == bindparam("p"), data_keys.c.version == bindparam("v"))
+            .values(kek_version=bindparam("k"), wrapped=bindparam("w"))
+        )
+        rows = [
+            {"p": r.purpose, "v": r.version, "k": r.kek_version, "w": r.wrapped} for r in records
+        ]
+        if rows:
+            with write_transaction(self.engine) as conn:
+                conn.execute(stmt, rows)
+
+    def key_versions(self) -> dict[int, str]:
+        with read_transaction(self.engine) as conn:
+            return {r.version: r.state for r in conn.execute(select(key_versions))}
+
+    def set_key_version(self, version: int, state: str, at: datetime) -> None:
+        dialect = self.engine.dialect.name
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = make(key_versions).values(version=version, state=state, created_at=at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[key_versions.c.version],
+            set_={"state": state, "completed_at": at if state == "retired" else None},
+        )
+        with translate_errors(), write_transaction(self.engine) as conn:
+            conn.execute(stmt)

@@ -1,0 +1,44 @@
+"""Schema migrations: upgrade to every branch head, and check that a database is current."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from shieldwall.core.errors import StorageError
+from shieldwall.storage.db import translate_errors
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "shieldwall.storage:migrations")
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the head of every capability's branch; idempotent."""
+    cfg = _config()
+    with translate_errors(), engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+def expected_heads() -> set[str]:
+    return set(ScriptDirectory.from_config(_config()).get_heads())
+
+
+def check_current(engine: Engine) -> None:
+    """Raise :class:`StorageError` unless the database is migrated to every head."""
+    with translate_errors(), engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        raise StorageError("the database is not initialised; run shieldwall init")
+    missing = expected_heads() - current
+    if missing:
+        raise StorageError(
+            "the database schema is out of date; run shieldwall init to migrate",
+            code="schema_outdated",
+        )
