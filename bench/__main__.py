@@ -1,0 +1,34 @@
+"""Run every benchmark script ``bench/bench_*.py`` (or those named on the command line).
+
+Each script runs on its own (``python bench/bench_x.py``), prints a human-readable table and
+writes its figures to ``bench/out/<name>.json``. Quote medians over several runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or p.stem in wanted)
+    failed = []
+    for script in scripts:
+        print(f"\n=== {script.stem} ===", flush=True)
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, str(script)], check=False)
+        print(f"--- {script.stem}: exit {result.returncode} in {time.perf_counter() - start:.1f}s")
+        if result.returncode:
+            failed.append(script.stem)
+    if failed:
+        print("failed:", ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
