@@ -56,6 +56,32 @@ class ApiSettings(_Section):
     api_key_cache_seconds: float = Field(30.0, ge=0)
 
 
+class PasswordSettings(_Section):
+    """Guard: breached-password corpus and password policy (see guard/passwords)."""
+
+
+class RiskSettings(_Section):
+    """Guard: login risk engine (see guard/risk)."""
+
+
+class GuardSettings(_Section):
+    passwords: PasswordSettings = PasswordSettings()
+    risk: RiskSettings = RiskSettings()
+
+
+class DomainSettings(_Section):
+    """Contact: lookalike domains (see contact/domains)."""
+
+
+class ScamSettings(_Section):
+    """Contact: scam reports and script scoring (see contact/scam)."""
+
+
+class ContactSettings(_Section):
+    domains: DomainSettings = DomainSettings()
+    scam: ScamSettings = ScamSettings()
+
+
 class Settings(_Section):
     """Everything shieldwall is told about its environment."""
 
@@ -72,6 +98,8 @@ class Settings(_Section):
     custody: CustodySettings = CustodySettings()
     audit: AuditSettings = AuditSettings()
     api: ApiSettings = ApiSettings()
+    guard: GuardSettings = GuardSettings()
+    contact: ContactSettings = ContactSettings()
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,1 @@
+"""Scam reports and scripts."""

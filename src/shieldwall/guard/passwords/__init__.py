@@ -1,0 +1,1 @@
+"""Breached passwords and password policy."""
