@@ -30,6 +30,7 @@ from shieldwall.custody.errors import (
     ValidationError,
 )
 from shieldwall.guard.errors import GuardError
+from shieldwall.trace.errors import TraceError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -49,6 +50,7 @@ STATUS: dict[type[BaseException], int] = {
     AuditError: 400,
     GuardError: 400,
     ContactError: 400,
+    TraceError: 400,
     ShieldwallError: 400,
 }
 # Codes that mean "bad input" whatever their class (capabilities' own validation errors).
