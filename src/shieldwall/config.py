@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shieldwall.core.errors import ConfigError
 
@@ -73,8 +73,68 @@ class DomainSettings(_Section):
     """Contact: lookalike domains (see contact/domains)."""
 
 
+_SHARED_DOMAINS = (
+    # Link shorteners, forms and hosting that unrelated scams all use: a shared one is evidence
+    # about a link, not about a campaign, so it never joins two reports by itself.
+    "t.cn",
+    "url.cn",
+    "dwz.cn",
+    "suo.im",
+    "bit.ly",
+    "tinyurl.com",
+    "is.gd",
+    "t.co",
+    "goo.gl",
+    "qq.com",
+    "weixin.qq.com",
+    "wjx.cn",
+    "wjx.top",
+    "jinshuju.net",
+    "feishu.cn",
+    "baidu.com",
+    "aliyuncs.com",
+    "myqcloud.com",
+    "gitee.io",
+    "github.io",
+    "wa.me",
+    "t.me",
+    "zoom.us",
+    "anydesk.com",
+    "teamviewer.com",
+    "todesk.com",
+    "oray.com",
+    "sunlogin.oray.com",
+)
+
+
 class ScamSettings(_Section):
     """Contact: scam reports and script scoring (see contact/scam)."""
+
+    region: str = Field("CN", description="region for phone numbers without a country code")
+    max_text_chars: int = Field(20_000, ge=100, le=1_000_000, description="report/script cap")
+    max_links: int = Field(20, ge=0, le=500)
+    max_link_chars: int = Field(2048, ge=64, le=8192)
+    templates_file: Path | None = Field(
+        None, description="the store's genuine message templates (default: packaged example)"
+    )
+    model_file: Path | None = Field(None, description="scorer weights (default: packaged model)")
+    shared_domains: tuple[str, ...] = _SHARED_DOMAINS
+    minhash_permutations: int = Field(128, ge=16, le=1024)
+    lsh_bands: int = Field(32, ge=1, le=1024)
+    shingle_chars: int = Field(4, ge=2, le=12)
+    near_duplicate_jaccard: float = Field(0.5, gt=0.0, le=1.0)
+    min_script_chars: int = Field(16, ge=1, description="shorter scripts are not MinHashed")
+    sample_chars: int = Field(280, ge=40, le=4000)
+    max_band_candidates: int = Field(500, ge=10, le=100_000)
+    future_skew_seconds: float = Field(
+        300.0, ge=0, description="received_at may run this far ahead"
+    )
+
+    @model_validator(mode="after")
+    def _bands_divide(self) -> ScamSettings:
+        if self.minhash_permutations % self.lsh_bands:
+            raise ValueError("lsh_bands must divide minhash_permutations")
+        return self
 
 
 class ContactSettings(_Section):

@@ -12,6 +12,12 @@ from sqlalchemy import Engine
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
 from shieldwall.config import Settings
+from shieldwall.contact.scam.cipher import TEXT_PURPOSE, TextCipher
+from shieldwall.contact.scam.indicators import IndicatorExtractor
+from shieldwall.contact.scam.reports import ScamReports
+from shieldwall.contact.scam.scoring import ScoringModel, ScriptScorer
+from shieldwall.contact.scam.templates import TemplateSet
+from shieldwall.contact.scam.tokens import TOKEN_PURPOSE, Tokenizer
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.events import Action, Decision
 from shieldwall.custody.audit_events import OPERATOR, access_event
@@ -27,6 +33,7 @@ from shieldwall.custody.sealing import Sealer
 from shieldwall.custody.vault import Vault
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
+from shieldwall.storage.contact_scam_repo import SqlScamStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
@@ -56,6 +63,7 @@ class Services:
     audit_store: SqlAuditStore
     alerts: SqlAlertStore
     custody: Custody
+    scam: ScamReports
 
     def close(self) -> None:
         self.engine.dispose()
@@ -95,6 +103,8 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "bidx.national_id",
             "pseudonym",
             "audit.signing",
+            TOKEN_PURPOSE,
+            TEXT_PURPOSE,
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
@@ -172,7 +182,25 @@ def build(
         rotation=Rotation(keyring, store, sealer, audit, clock),
     )
     _record_policy(store, audit, policy, clock)
-    return Services(settings, clock, engine, audit, audit_store, alerts, custody)
+    scam = ScamReports(
+        SqlScamStore(engine, max_band_candidates=settings.contact.scam.max_band_candidates),
+        IndicatorExtractor(Tokenizer.from_secrets(keyring), region=settings.contact.scam.region),
+        scam_scorer(settings),
+        TextCipher(keyring, settings.tenant),
+        clock,
+        settings.contact.scam,
+    )
+    return Services(settings, clock, engine, audit, audit_store, alerts, custody, scam)
+
+
+def scam_scorer(settings: Settings) -> ScriptScorer:
+    """The scam-script scorer alone (no database or keys needed)."""
+    ss = settings.contact.scam
+    return ScriptScorer(
+        ScoringModel.load(ss.model_file),
+        TemplateSet.load(ss.templates_file),
+        max_chars=ss.max_text_chars,
+    )
 
 
 def _record_policy(

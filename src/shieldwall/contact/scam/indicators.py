@@ -64,6 +64,7 @@ class Kind(StrEnum):
     SHORT_NUMBER = "short_number"
     AMOUNT = "amount"
     SCREEN_SHARE_APP = "screen_share_app"
+    SENDER_ID = "sender_id"  # an SMS sender name or app account that is not a phone number
 
 
 TOKENIZED_KINDS = frozenset({Kind.BANK_CARD, Kind.ORDER_NUMBER, Kind.TRACKING_NUMBER})
