@@ -121,8 +121,10 @@ class ScamSettings(_Section):
     shared_domains: tuple[str, ...] = _SHARED_DOMAINS
     minhash_permutations: int = Field(128, ge=16, le=1024)
     lsh_bands: int = Field(32, ge=1, le=1024)
-    shingle_chars: int = Field(4, ge=2, le=12)
-    near_duplicate_jaccard: float = Field(0.5, gt=0.0, le=1.0)
+    shingle_chars: int = Field(3, ge=2, le=12)
+    near_duplicate_jaccard: float = Field(
+        0.5, gt=0.0, le=1.0, description="chosen on training seeds by bench_contact_scam_quality"
+    )
     min_script_chars: int = Field(16, ge=1, description="shorter scripts are not MinHashed")
     sample_chars: int = Field(280, ge=40, le=4000)
     max_band_candidates: int = Field(500, ge=10, le=100_000)

@@ -25,7 +25,8 @@ from shieldwall.core.clock import utc
 
 
 class MemoryScamStore:
-    def __init__(self) -> None:
+    def __init__(self, *, max_band_candidates: int = 500) -> None:
+        self.max_band_candidates = max_band_candidates
         self.reports: dict[str, ReportRecord] = {}
         self.campaigns: dict[str, CampaignRecord] = {}
         self.indicators: dict[str, list[StoredIndicator]] = {}
@@ -76,6 +77,8 @@ class MemoryScamTx:
             for rid in self.s.by_band.get(key, ()):
                 if rid in seen:
                     continue
+                if len(seen) >= self.s.max_band_candidates:
+                    return hits
                 seen.add(rid)
                 rec = self.s.reports[rid]
                 if rec.signature is not None:

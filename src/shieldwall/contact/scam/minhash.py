@@ -9,7 +9,7 @@ signature slots estimates the Jaccard similarity of the two shingle sets.
 Before shingling, a script is reduced to what scammers keep constant between victims: case is
 folded, URLs become ``U``, every digit run becomes ``0`` (order numbers, amounts and phone
 numbers change per victim), white space and punctuation go. Shingles are ``k`` consecutive
-characters (default 4), hashed by a polynomial over code points; each of ``n`` permutations is a
+characters (default 3), hashed by a polynomial over code points; each of ``n`` permutations is a
 multiply-shift hash ``(a·x + b) mod 2^64 >> 32`` (Dietzfelbinger et al. 1997) with odd ``a``
 drawn from a fixed seed. With ``b`` bands of ``r = n / b`` rows, two scripts of Jaccard
 similarity ``s`` share a band with probability ``1 - (1 - s^r)^b``; candidates are then
@@ -43,7 +43,7 @@ def script_form(text: str) -> str:
 class MinHasher:
     """MinHash over character shingles; deterministic for given parameters."""
 
-    def __init__(self, permutations: int = 128, bands: int = 32, shingle: int = 4) -> None:
+    def __init__(self, permutations: int = 128, bands: int = 32, shingle: int = 3) -> None:
         if permutations % bands:
             raise ValueError("bands must divide permutations")
         self.permutations = permutations

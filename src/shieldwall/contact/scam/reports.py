@@ -8,8 +8,8 @@ through the store app, or from an agent) and, in one transaction:
    number, and marks each indicator *strong* or not (see :data:`STRONG_KINDS`): a strong
    indicator is the scammers' (their callback number, QQ, WeChat, domain, mule account token)
    and is enough to join two reports; official domains and numbers (the judges say so), shared
-   hosting and shortener domains, service short numbers, app names, amounts and the victim's
-   order numbers are kept for display but never join anything;
+   hosting and shortener domains, SMS gateway ports (106…), service short numbers, app names,
+   amounts and the victim's order numbers are kept for display but never join anything;
 3. scores the script (:mod:`.scoring`) and reads what the caller knew (:mod:`.scrub`);
 4. clusters: the report joins every live campaign that holds one of its strong indicators or a
    report whose script is a near duplicate (MinHash estimate ≥ ``near_duplicate_jaccard`` over
@@ -43,7 +43,7 @@ from shieldwall.contact.scam.indicators import (
     Kind,
     Rejected,
 )
-from shieldwall.contact.scam.minhash import MinHasher, script_form
+from shieldwall.contact.scam.minhash import MinHasher, Signature, script_form
 from shieldwall.contact.scam.normalize import check_length, normalize, sanitize
 from shieldwall.contact.scam.ports import (
     CampaignRecord,
@@ -214,6 +214,27 @@ class ReportBody:
     victim_phone: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedReport:
+    """A validated, analysed and encrypted report, ready for :meth:`ScamReports.commit`."""
+
+    report: ReportInput
+    reporter_kind: str
+    reporter_id: str
+    report_id: str
+    new_campaign_id: str  # used if the report starts a campaign (its sample is sealed to it)
+    score: ScriptScore
+    views: tuple[IndicatorView, ...]
+    rejected: tuple[Rejected, ...]
+    knew: tuple[str, ...]
+    signature: Signature | None
+    bands: tuple[tuple[int, int], ...]
+    victims: tuple[tuple[str, str], ...]
+    body_ct: bytes
+    sample_ct: bytes
+    replaced: int
+
+
 class ScamReports:
     """The scam-report service (see module docstring)."""
 
@@ -248,35 +269,30 @@ class ScamReports:
 
     def submit(self, report: ReportInput, *, reporter_kind: str, reporter_id: str) -> ReportOutcome:
         """Store one report and cluster it; raises :class:`ReportRejected` for bad input."""
+        return self.commit(
+            self.prepare(report, reporter_kind=reporter_kind, reporter_id=reporter_id)
+        )
+
+    def prepare(
+        self, report: ReportInput, *, reporter_kind: str, reporter_id: str
+    ) -> PreparedReport:
+        """Everything that needs no lock: validation, normalization, indicators, score,
+        signature, victims, encryption. Safe to run in parallel; :meth:`commit` then clusters."""
         if reporter_kind not in REPORTER_KINDS:
             raise ReportRejected("must be customer or agent", field="reporter_kind")
         checked = self._validate(report)
         sanitized = sanitize(checked.text)
         text = normalize(sanitized.text)
-        replaced = checked.replaced_chars + sanitized.replaced
-
         extraction = self.extractor.extract(text)
         link_results = [self.extractor.link(link) for link in checked.links]
         indicators, rejected = self._collect(extraction, link_results, checked)
         views = self._judge(indicators)
-        score = self.scorer.score_normalized(text)
-        knew = tuple(
-            k
-            for k in KNEW_KINDS
-            if k
-            in set(caller_knew(text, extraction.indicators, checked.victim_phone))
-            | set(checked.caller_knew)
-        )
+        detected = set(caller_knew(text, extraction.indicators, checked.victim_phone))
         signature = None
         if len(script_form(text)) >= self.settings.min_script_chars:
             signature = self.minhasher.signature(text)
-        bands = (
-            [(b, k) for b, k in enumerate(self.minhasher.band_keys(signature))]
-            if signature is not None
-            else []
-        )
-        victims = self._victims(checked)
         report_id = new_id("rpt")
+        campaign_id = new_id("cmp")
         body = json.dumps(
             {
                 "text": sanitized.text,
@@ -286,29 +302,48 @@ class ScamReports:
             ensure_ascii=False,
         ).encode()
         sample = scrub(text, extraction.indicators)[: self.settings.sample_chars]
-        strong_keys = sorted({(v.kind, v.value) for v in views if v.strong})
-        stored = _dedupe(views)
-        now = self.clock.now()
+        return PreparedReport(
+            report=checked,
+            reporter_kind=reporter_kind,
+            reporter_id=reporter_id,
+            report_id=report_id,
+            new_campaign_id=campaign_id,
+            score=self.scorer.score_normalized(text),
+            views=tuple(views),
+            rejected=rejected,
+            knew=tuple(k for k in KNEW_KINDS if k in detected or k in checked.caller_knew),
+            signature=signature,
+            bands=tuple(enumerate(self.minhasher.band_keys(signature)))
+            if signature is not None
+            else (),
+            victims=tuple(self._victims(checked)),
+            body_ct=self.cipher.seal(_REPORTS, "body", report_id, body),
+            sample_ct=self.cipher.seal(_CAMPAIGNS, "sample", campaign_id, sample.encode()),
+            replaced=checked.replaced_chars + sanitized.replaced,
+        )
 
+    def commit(self, prepared: PreparedReport) -> ReportOutcome:
+        """Cluster and store a prepared report in one serialized transaction."""
+        p = prepared
+        strong_keys = sorted({(v.kind, v.value) for v in p.views if v.strong})
+        now = self.clock.now()
         with self.store.write() as tx:
             linked = tx.campaigns_with_indicators(strong_keys)
-            if signature is not None:
-                linked |= self._near_duplicates(tx, signature, bands, linked)
+            if p.signature is not None:
+                linked |= self._near_duplicates(tx, p.signature, list(p.bands), linked)
             merged: tuple[str, ...] = ()
             new_campaign = not linked
             if new_campaign:
-                campaign_id = new_id("cmp")
+                campaign_id = p.new_campaign_id
                 tx.create_campaign(
                     CampaignRecord(
                         campaign_id=campaign_id,
-                        first_seen=checked.received_at,
-                        last_seen=checked.received_at,
+                        first_seen=p.report.received_at,
+                        last_seen=p.report.received_at,
                         size=0,
-                        max_score=score.score,
-                        sample_report_id=report_id,
-                        sample_ct=self.cipher.seal(
-                            _CAMPAIGNS, "sample", campaign_id, sample.encode()
-                        ),
+                        max_score=p.score.score,
+                        sample_report_id=p.report_id,
+                        sample_ct=p.sample_ct,
                         created_at=now,
                     )
                 )
@@ -316,40 +351,40 @@ class ScamReports:
                 campaign_id, merged = self._merge(tx, linked)
             tx.insert_report(
                 ReportRecord(
-                    report_id=report_id,
+                    report_id=p.report_id,
                     campaign_id=campaign_id,
-                    received_at=checked.received_at,
+                    received_at=p.report.received_at,
                     reported_at=now,
-                    channel=checked.channel,
-                    sender=_sender_display(views),
-                    reporter_kind=reporter_kind,
-                    reporter_id=reporter_id,
-                    customer_id=checked.customer_id,
-                    body_ct=self.cipher.seal(_REPORTS, "body", report_id, body),
-                    score=score.score,
-                    label=score.label,
-                    knew=knew,
-                    replaced_chars=replaced,
-                    signature=None if signature is None else MinHasher.to_bytes(signature),
+                    channel=p.report.channel,
+                    sender=_sender_display(list(p.views)),
+                    reporter_kind=p.reporter_kind,
+                    reporter_id=p.reporter_id,
+                    customer_id=p.report.customer_id,
+                    body_ct=p.body_ct,
+                    score=p.score.score,
+                    label=p.score.label,
+                    knew=p.knew,
+                    replaced_chars=p.replaced,
+                    signature=None if p.signature is None else MinHasher.to_bytes(p.signature),
                 ),
-                stored,
-                bands,
-                victims,
+                _dedupe(list(p.views)),
+                list(p.bands),
+                p.victims,
             )
             tx.refresh_campaign(campaign_id)
             record = tx.get_campaign(campaign_id)
         return ReportOutcome(
-            report_id=report_id,
+            report_id=p.report_id,
             campaign_id=campaign_id,
             campaign_size=record.size if record else 1,
             merged=merged,
             new_campaign=new_campaign,
-            score=score,
-            indicators=tuple(views),
-            rejected=rejected,
-            knew=knew,
-            victims_linked=len(victims),
-            replaced_chars=replaced,
+            score=p.score,
+            indicators=p.views,
+            rejected=p.rejected,
+            knew=p.knew,
+            victims_linked=len(p.victims),
+            replaced_chars=p.replaced,
         )
 
     # -- reads -------------------------------------------------------------------------------
@@ -440,9 +475,7 @@ class ScamReports:
         if report.victim_phone is not None:
             victim_phone = _e164(report.victim_phone, s.region)
             if victim_phone is None:
-                raise ReportRejected(
-                    "is not a valid phone number", field="victim_phone", code="invalid_phone"
-                )
+                raise ReportRejected("is not a valid phone number", field="victim_phone")
         unknown = [k for k in report.caller_knew if k not in KNEW_KINDS]
         if unknown:
             raise ReportRejected(f"must be among {', '.join(KNEW_KINDS)}", field="caller_knew")
@@ -498,7 +531,7 @@ class ScamReports:
             elif ind.kind is Kind.URL:
                 strong = _url_host(ind.value) not in official  # a shared shortener's link counts
             elif ind.kind in (Kind.PHONE, Kind.SENDER_ID):
-                strong = not self.numbers.is_official(ind.value)
+                strong = not self.numbers.is_official(ind.value) and not _sms_gateway(ind.value)
             elif ind.kind is Kind.EMAIL:
                 strong = from_sender
             views.append(IndicatorView(ind.kind.value, ind.value, strong, ind.detail, verdict))
@@ -516,7 +549,7 @@ class ScamReports:
     def _near_duplicates(
         self,
         tx: ScamTx,
-        signature: Any,
+        signature: Signature,
         bands: list[tuple[int, int]],
         already: set[str],
     ) -> set[str]:
@@ -618,3 +651,9 @@ def _url_host(url: str) -> str:
     if host.startswith("["):
         return host.split("]", 1)[0].strip("[")
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _sms_gateway(value: str) -> bool:
+    """A mainland SMS gateway port (106…): shared by every business that sends through it, so
+    it says nothing about who sent a particular message."""
+    return value.isdigit() and value.startswith("106") and len(value) >= 8

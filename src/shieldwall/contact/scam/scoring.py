@@ -47,6 +47,7 @@ MAX_MATCHES_PER_SIGNAL = 5
 Lang = Literal["auto", "zh", "en"]
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _NUMBER = re.compile(r"(?<![\d.])\d{1,9}(?:,\d{3})*(?:\.\d{1,2})?(?![\d])")
 
 
@@ -186,7 +187,7 @@ class ScriptScorer:
         self._links = LinkFinder()
         self._specs = {
             lang: [
-                (spec.family, spec.compiled())
+                (spec.family, spec.lang, spec.compiled())
                 for spec in SPECS
                 if lang == "auto" or spec.lang in (lang, "any")
             ]
@@ -243,7 +244,11 @@ class ScriptScorer:
     ) -> Matches:
         """Every family found in ``normalized`` with its matches (feature extraction)."""
         found: Matches = {}
-        for family, pattern in self._specs[lang if lang in self._specs else "auto"]:
+        has_cjk = _CJK.search(normalized) is not None
+        has_latin = _ASCII_LETTER.search(normalized) is not None
+        for family, spec_lang, pattern in self._specs[lang if lang in self._specs else "auto"]:
+            if (spec_lang == "zh" and not has_cjk) or (spec_lang == "en" and not has_latin):
+                continue  # exact: such a spec cannot match without its script (see SignalSpec)
             for m in pattern.finditer(normalized):
                 if m.end() > m.start():
                     found.setdefault(family, []).append((m.group(), m.span()))
@@ -285,7 +290,7 @@ class ScriptScorer:
             if self.model.weight(family) <= 0:
                 continue
             for _, (start, end) in found:
-                if any(fs <= start and end <= fe for fs, fe in match.fills):
+                if any(fs <= start and end <= fe for fs, fe in match.free_fills):
                     return None  # a scam phrase hides inside a placeholder value
         return match.template_id
 

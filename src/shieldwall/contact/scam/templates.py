@@ -13,8 +13,8 @@ A text matches a template when its normalized form is *entirely* the template wi
 placeholder filled by a value of that placeholder's shape (``{order}`` letters/digits,
 ``{amount}`` a number, ``{url}`` a link on an official domain only…). There is no ``{phone}``
 placeholder: a callback number in a genuine template is written out literally. A match is voided
-when a scam signal fires inside a placeholder's fill, so a scammer cannot hide "加QQ" in an
-``{item}`` slot of a copied template.
+when a scam signal fires inside the value of a free-text placeholder (``{item}``, ``{name}``,
+``{courier}``), so a scammer cannot hide "加QQ" in an ``{item}`` slot of a copied template.
 """
 
 from __future__ import annotations
@@ -47,10 +47,14 @@ _SHAPES: dict[str, str] = {
 }
 
 
+# Placeholders whose values are free text: only there can a scam phrase hide.
+FREE_TEXT = frozenset({"item", "name", "courier"})
+
+
 @dataclass(frozen=True, slots=True)
 class TemplateMatch:
     template_id: str
-    fills: tuple[tuple[int, int], ...]  # spans of placeholder values in the text
+    free_fills: tuple[tuple[int, int], ...]  # spans of free-text placeholder values
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class Template:
     lang: str
     pattern: re.Pattern[str]
     text: str
+    placeholders: tuple[str, ...]
 
 
 class TemplateSet:
@@ -113,18 +118,19 @@ class TemplateSet:
             if entry["id"] in seen:
                 raise ScamConfigError(f"duplicate template id {entry['id']}", field=where)
             seen.add(entry["id"])
-            templates.append(
-                Template(
-                    entry["id"], entry["lang"], _compile(entry["text"], url, where), entry["text"]
-                )
-            )
+            pattern, names = _compile(entry["text"], url, where)
+            templates.append(Template(entry["id"], entry["lang"], pattern, entry["text"], names))
         return cls(templates, official)
 
     def match(self, normalized_text: str) -> TemplateMatch | None:
         for template in self.templates:
             m = template.pattern.fullmatch(normalized_text)
             if m is not None:
-                fills = tuple(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
+                fills = tuple(
+                    m.span(g)
+                    for g, name in enumerate(template.placeholders, start=1)
+                    if name in FREE_TEXT
+                )
                 return TemplateMatch(template.template_id, fills)
         return None
 
@@ -136,9 +142,12 @@ def _url_shape(official: tuple[str, ...]) -> str | None:
     return rf"https?://(?:[a-z0-9\-]+\.)*(?:{hosts})(?::\d{{1,5}})?(?:/[^\s]*)?"
 
 
-def _compile(text: str, url_shape: str | None, where: str) -> re.Pattern[str]:
+def _compile(
+    text: str, url_shape: str | None, where: str
+) -> tuple[re.Pattern[str], tuple[str, ...]]:
     normalized = normalize(text)
     parts: list[str] = []
+    names: list[str] = []
     pos = 0
     for m in _PLACEHOLDER.finditer(normalized):
         parts.append(re.escape(normalized[pos : m.start()]))
@@ -152,6 +161,7 @@ def _compile(text: str, url_shape: str | None, where: str) -> re.Pattern[str]:
             )
             raise ScamConfigError(reason, field=where)
         parts.append(f"({shape})")
+        names.append(name)
         pos = m.end()
     parts.append(re.escape(normalized[pos:]))
-    return re.compile("".join(parts), re.IGNORECASE)
+    return re.compile("".join(parts), re.IGNORECASE), tuple(names)
