@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 
 from shieldwall.contact.scam.ports import (
     BandHit,
@@ -90,7 +90,13 @@ class SqlScamTx:
             return []
         ids = (
             select(scam_lsh.c.report_id)
-            .where(tuple_(scam_lsh.c.band, scam_lsh.c.bucket).in_(list(band_keys)))
+            # Two IN-lists, not a row-value IN (SQLite scans the table for that): each bucket key
+            # already mixes in its band number, so a bucket of one band equal to another band's
+            # is a 2^-64 event, and every candidate is confirmed on its signature anyway.
+            .where(
+                scam_lsh.c.band.in_(sorted({b for b, _ in band_keys})),
+                scam_lsh.c.bucket.in_(sorted({k for _, k in band_keys})),
+            )
             .distinct()
             .limit(self.max_band_candidates)
             .subquery()
@@ -202,6 +208,23 @@ class SqlScamTx:
             update(scam_campaigns)
             .where(scam_campaigns.c.campaign_id == campaign_id)
             .values(first_seen=row[0], last_seen=row[1], size=row[2], max_score=row[3])
+        )
+
+    def count_into_campaign(self, campaign_id: str, received_at: datetime, score: float) -> None:
+        # Read-modify-write is safe: write transactions are serialized (see module docstring).
+        prior = self.get_campaign(campaign_id)
+        if prior is None:
+            return
+        at = utc(received_at)
+        self.conn.execute(
+            update(scam_campaigns)
+            .where(scam_campaigns.c.campaign_id == campaign_id)
+            .values(
+                first_seen=min(prior.first_seen, at),
+                last_seen=max(prior.last_seen, at),
+                size=prior.size + 1,
+                max_score=max(prior.max_score, score),
+            )
         )
 
     # reads

@@ -169,6 +169,18 @@ class MemoryScamTx:
         )
         self._log(lambda: self.s.campaigns.__setitem__(campaign_id, prior))
 
+    def count_into_campaign(self, campaign_id: str, received_at: datetime, score: float) -> None:
+        prior = self.s.campaigns[campaign_id]
+        at = utc(received_at)
+        self.s.campaigns[campaign_id] = dataclasses.replace(
+            prior,
+            first_seen=min(utc(prior.first_seen), at),
+            last_seen=max(utc(prior.last_seen), at),
+            size=prior.size + 1,
+            max_score=max(prior.max_score, score),
+        )
+        self._log(lambda: self.s.campaigns.__setitem__(campaign_id, prior))
+
     # reads
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
         return self.s.campaigns.get(campaign_id)

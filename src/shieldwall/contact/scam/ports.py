@@ -166,6 +166,10 @@ class ScamTx(Protocol):
         """Recompute first/last seen, size and max score from the campaign's reports."""
         ...
 
+    def count_into_campaign(self, campaign_id: str, received_at: datetime, score: float) -> None:
+        """Add one report's time and score to the campaign's summary (no rescan)."""
+        ...
+
     # reads
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None: ...
 

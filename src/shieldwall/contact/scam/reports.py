@@ -371,7 +371,7 @@ class ScamReports:
                 list(p.bands),
                 p.victims,
             )
-            tx.refresh_campaign(campaign_id)
+            tx.count_into_campaign(campaign_id, p.report.received_at, p.score.score)
             record = tx.get_campaign(campaign_id)
         return ReportOutcome(
             report_id=p.report_id,
