@@ -15,6 +15,7 @@ noise, hence medians.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -130,7 +131,7 @@ def sql_commit_rate(
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     n_reports = 10_000 if quick else 100_000
-    out: dict[str, Any] = {"reports": n_reports}
+    out: dict[str, Any] = {"reports": n_reports, "load_average_at_start": os.getloadavg()}
     extractor = IndicatorExtractor(Tokenizer.from_secrets(Secrets()))
     scorer = ScriptScorer(ScoringModel.load(), TemplateSet.load())
     minhasher = MinHasher(shingle=load_settings({}).contact.scam.shingle_chars)
@@ -222,6 +223,11 @@ def main(argv: list[str]) -> int:
     print(f"{'submit = prepare + commit':28} {end_to_end:12,.0f}   (one core, memory store)")
 
     out["results"] = results
+    out["load_average_at_end"] = os.getloadavg()
+    print(
+        f"load average at start {out['load_average_at_start'][0]:.1f}, "
+        f"at end {out['load_average_at_end'][0]:.1f} (2 cores)"
+    )
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(out, indent=2), encoding="utf-8")
     print(f"wrote {OUT}")

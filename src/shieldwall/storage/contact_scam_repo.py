@@ -72,17 +72,20 @@ class SqlScamTx:
         self.max_band_candidates = max_band_candidates
 
     # lookups
-    def campaigns_with_indicators(self, keys: Sequence[tuple[str, str]]) -> set[str]:
-        ikeys = [indicator_key(k, v) for k, v in keys]
-        out: set[str] = set()
-        for chunk in _chunks(ikeys):
+    def campaigns_with_indicators(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[str, set[tuple[str, str]]]:
+        by_ikey = {indicator_key(k, v): (k, v) for k, v in keys}
+        out: dict[str, set[tuple[str, str]]] = {}
+        for chunk in _chunks(list(by_ikey)):
             q = (
-                select(scam_reports.c.campaign_id)
+                select(scam_reports.c.campaign_id, scam_indicators.c.ikey)
                 .distinct()
                 .join(scam_indicators, scam_indicators.c.report_id == scam_reports.c.report_id)
                 .where(scam_indicators.c.ikey.in_(chunk), scam_indicators.c.strong.is_(True))
             )
-            out.update(self.conn.scalars(q))
+            for row in self.conn.execute(q):
+                out.setdefault(row.campaign_id, set()).add(by_ikey[row.ikey])
         return out
 
     def reports_in_bands(self, band_keys: Sequence[tuple[int, int]]) -> list[BandHit]:

@@ -46,6 +46,9 @@ def test_shared_callback_number_joins_different_scripts(make_service: ServiceFac
         svc, "Your parcel was lost, call back on +86 139 1234 5678 for a refund", customer_id="C2"
     )
     assert b.campaign_id == a.campaign_id and not b.new_campaign and b.campaign_size == 2
+    assert [(r.reason, r.kind, r.value) for r in b.joined_by] == [
+        ("shared_indicator", "phone", "+8613912345678")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -71,6 +74,9 @@ def test_near_identical_script_joins_without_indicators(make_service: ServiceFac
     b = submit(svc, parcel("李女士", "戴森吹风机", "下载一个会议软件"), minutes=5)
     assert b.campaign_id == a.campaign_id
     assert not [i for i in b.indicators if i.strong]
+    (reason,) = b.joined_by
+    assert reason.reason == "near_duplicate_script" and reason.report_id == a.report_id
+    assert reason.similarity is not None and reason.similarity >= 0.5
 
 
 def test_unrelated_reports_stay_apart(make_service: ServiceFactory) -> None:
@@ -220,6 +226,19 @@ def test_invalid_characters_are_replaced_and_counted(make_service: ServiceFactor
     )
     assert out.replaced_chars == 3
     assert svc.report_body(out.report_id).text == "加QQ 12345678\ufffd"
+
+
+def test_campaign_listing_arguments_are_checked(make_service: ServiceFactory) -> None:
+    """Listing refuses a naive `since`, a zero size and an out-of-range limit."""
+    svc = make_service()
+    for kwargs, field in (
+        ({"since": T0.replace(tzinfo=None)}, "since"),
+        ({"min_size": 0}, "min_size"),
+        ({"limit": 5000}, "limit"),
+    ):
+        with pytest.raises(ReportRejected) as info:
+            svc.campaigns(**kwargs)  # type: ignore[arg-type]
+        assert info.value.field == field
 
 
 def test_reporter_kind_is_checked(make_service: ServiceFactory) -> None:

@@ -167,5 +167,5 @@ def test_store_protocol_conformance(services: Services) -> None:
     store: ScamStore = SqlScamStore(services.engine)
     with store.read() as tx:
         assert tx.count_reports() == 0
-        assert tx.campaigns_with_indicators([("qq", "1")]) == set()
+        assert tx.campaigns_with_indicators([("qq", "1")]) == {}
         assert tx.reports_in_bands([]) == []

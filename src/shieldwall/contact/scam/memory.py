@@ -64,10 +64,13 @@ class MemoryScamTx:
         self._undo.append(step)
 
     # lookups
-    def campaigns_with_indicators(self, keys: Sequence[tuple[str, str]]) -> set[str]:
-        out: set[str] = set()
+    def campaigns_with_indicators(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[str, set[tuple[str, str]]]:
+        out: dict[str, set[tuple[str, str]]] = {}
         for key in keys:
-            out.update(self.s.reports[r].campaign_id for r in self.s.by_indicator.get(key, ()))
+            for rid in self.s.by_indicator.get(key, ()):
+                out.setdefault(self.s.reports[rid].campaign_id, set()).add(key)
         return out
 
     def reports_in_bands(self, band_keys: Sequence[tuple[int, int]]) -> list[BandHit]:

@@ -137,8 +137,11 @@ class VictimRow:
 
 class ScamTx(Protocol):
     # lookups for clustering
-    def campaigns_with_indicators(self, keys: Sequence[tuple[str, str]]) -> set[str]:
-        """Live campaigns holding a report with a *strong* indicator among ``keys``."""
+    def campaigns_with_indicators(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[str, set[tuple[str, str]]]:
+        """Live campaigns holding a report with a *strong* indicator among ``keys``, each with
+        the keys it shares."""
         ...
 
     def reports_in_bands(self, band_keys: Sequence[tuple[int, int]]) -> list[BandHit]:

@@ -1,7 +1,8 @@
 """Scam reports: normalize, extract indicators, score, cluster into campaigns, link victims.
 
 :class:`ScamReports` is the service. ``submit`` takes one :class:`ReportInput` (from a customer
-through the store app, or from an agent) and, in one transaction:
+through the store app, or from an agent); ``prepare`` does steps 1-3 and the encryption without
+any lock (it can run in parallel), ``commit`` does steps 4-5 in one serialized transaction:
 
 1. validates it (channel, time, sizes, ids, the victim's phone) and normalizes the text;
 2. extracts indicators from the text, the reported links and the sender, drops the victim's own
@@ -122,6 +123,27 @@ class IndicatorView:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinReason:
+    """Why a report joined a campaign: a shared strong indicator, or a near-duplicate script
+    (the report it resembles and the estimated Jaccard similarity)."""
+
+    campaign_id: str
+    reason: str  # "shared_indicator" | "near_duplicate_script"
+    kind: str | None = None
+    value: str | None = None
+    report_id: str | None = None
+    similarity: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"campaign_id": self.campaign_id, "reason": self.reason}
+        if self.kind is not None:
+            out.update(kind=self.kind, value=self.value)
+        if self.report_id is not None:
+            out.update(report_id=self.report_id, similarity=round(self.similarity or 0.0, 4))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class ReportOutcome:
     report_id: str
     campaign_id: str
@@ -134,6 +156,7 @@ class ReportOutcome:
     knew: tuple[str, ...]
     victims_linked: int
     replaced_chars: int
+    joined_by: tuple[JoinReason, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +165,7 @@ class ReportOutcome:
             "campaign_size": self.campaign_size,
             "new_campaign": self.new_campaign,
             "merged_campaigns": list(self.merged),
+            "joined_by": [r.to_dict() for r in self.joined_by],
             "score": self.score.to_dict(),
             "indicators": [i.to_dict() for i in self.indicators],
             "rejected": [
@@ -328,9 +352,15 @@ class ScamReports:
         strong_keys = sorted({(v.kind, v.value) for v in p.views if v.strong})
         now = self.clock.now()
         with self.store.write() as tx:
-            linked = tx.campaigns_with_indicators(strong_keys)
+            shared = tx.campaigns_with_indicators(strong_keys)
+            reasons = [
+                JoinReason(cid, "shared_indicator", kind=k, value=v)
+                for cid, keys in sorted(shared.items())
+                for k, v in sorted(keys)
+            ]
             if p.signature is not None:
-                linked |= self._near_duplicates(tx, p.signature, list(p.bands), linked)
+                reasons += self._near_duplicates(tx, p.signature, list(p.bands), set(shared))
+            linked = {r.campaign_id for r in reasons}
             merged: tuple[str, ...] = ()
             new_campaign = not linked
             if new_campaign:
@@ -385,6 +415,7 @@ class ScamReports:
             knew=p.knew,
             victims_linked=len(p.victims),
             replaced_chars=p.replaced,
+            joined_by=tuple(reasons),
         )
 
     # -- reads -------------------------------------------------------------------------------
@@ -396,6 +427,8 @@ class ScamReports:
             raise ReportRejected("must be between 1 and 1000", field="limit")
         if min_size < 1:
             raise ReportRejected("must be at least 1", field="min_size")
+        if since is not None and since.tzinfo is None:
+            raise ReportRejected("must include a time zone", field="since")
         with self.store.read() as tx:
             records = tx.list_campaigns(min_size=min_size, since=since, limit=limit)
             return [self._campaign(tx, r) for r in records]
@@ -552,19 +585,21 @@ class ScamReports:
         signature: Signature,
         bands: list[tuple[int, int]],
         already: set[str],
-    ) -> set[str]:
+    ) -> list[JoinReason]:
         threshold = self.settings.near_duplicate_jaccard
         checked: dict[str, int] = {}
-        found: set[str] = set()
+        found: dict[str, JoinReason] = {}
         for hit in tx.reports_in_bands(bands):
             cid = hit.campaign_id
             if cid in already or cid in found or checked.get(cid, 0) >= _MAX_CAMPAIGN_CHECKS:
                 continue
             checked[cid] = checked.get(cid, 0) + 1
-            other = self.minhasher.from_bytes(hit.signature)
-            if MinHasher.similarity(signature, other) >= threshold:
-                found.add(cid)
-        return found
+            similarity = MinHasher.similarity(signature, self.minhasher.from_bytes(hit.signature))
+            if similarity >= threshold:
+                found[cid] = JoinReason(
+                    cid, "near_duplicate_script", report_id=hit.report_id, similarity=similarity
+                )
+        return [found[c] for c in sorted(found)]
 
     def _merge(self, tx: ScamTx, linked: set[str]) -> tuple[str, tuple[str, ...]]:
         records = [r for r in (tx.get_campaign(c) for c in sorted(linked)) if r is not None]
