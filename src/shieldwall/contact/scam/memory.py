@@ -23,6 +23,8 @@ from shieldwall.contact.scam.ports import (
 )
 from shieldwall.core.clock import utc
 
+_PER_BUCKET = 16  # newest reports read per LSH bucket
+
 
 class MemoryScamStore:
     def __init__(self, *, max_band_candidates: int = 500) -> None:
@@ -77,7 +79,9 @@ class MemoryScamTx:
         seen: set[str] = set()
         hits: list[BandHit] = []
         for key in band_keys:
-            for rid in self.s.by_band.get(key, ()):
+            bucket = self.s.by_band.get(key, [])
+            # Newest first, a bounded number per bucket (like the SQL store's LIMIT).
+            for rid in reversed(bucket[-_PER_BUCKET:]):
                 if rid in seen:
                     continue
                 if len(seen) >= self.s.max_band_candidates:

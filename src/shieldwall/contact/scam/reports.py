@@ -87,6 +87,7 @@ _REPORTS = "scam_reports"
 _CAMPAIGNS = "scam_campaigns"
 _MAX_SENDER = 128
 _MAX_CAMPAIGN_CHECKS = 16  # signatures compared per candidate campaign
+_INDEXED_COPY = 0.9  # a script this similar to an indexed one is not indexed again
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +362,10 @@ class ScamReports:
             if p.signature is not None:
                 reasons += self._near_duplicates(tx, p.signature, list(p.bands), set(shared))
             linked = {r.campaign_id for r in reasons}
+            # A near-exact copy of an indexed script adds nothing to find later copies with;
+            # leaving its band keys out keeps buckets from growing with a campaign's size.
+            copy = any((r.similarity or 0.0) >= _INDEXED_COPY for r in reasons)
+            bands = [] if copy else list(p.bands)
             merged: tuple[str, ...] = ()
             new_campaign = not linked
             if new_campaign:
@@ -398,7 +403,7 @@ class ScamReports:
                     signature=None if p.signature is None else MinHasher.to_bytes(p.signature),
                 ),
                 _dedupe(list(p.views)),
-                list(p.bands),
+                bands,
                 p.victims,
             )
             tx.count_into_campaign(campaign_id, p.report.received_at, p.score.score)
