@@ -91,27 +91,24 @@ class SqlScamTx:
     def reports_in_bands(self, band_keys: Sequence[tuple[int, int]]) -> list[BandHit]:
         if not band_keys:
             return []
-        ids = (
-            select(scam_lsh.c.report_id)
-            # Two IN-lists, not a row-value IN (SQLite scans the table for that): each bucket key
-            # already mixes in its band number, so a bucket of one band equal to another band's
-            # is a 2^-64 event, and every candidate is confirmed on its signature anyway.
-            .where(
-                scam_lsh.c.band.in_(sorted({b for b, _ in band_keys})),
-                scam_lsh.c.bucket.in_(sorted({k for _, k in band_keys})),
+        # By bucket alone, which leads the primary key: each bucket key already mixes in its
+        # band number (a bucket of one band equal to another band's is a 2^-64 event) and
+        # every candidate is confirmed on its signature anyway. A row-value IN on
+        # (band, bucket) made SQLite scan the table; ``band IN`` made PostgreSQL do so.
+        buckets = sorted({k for _, k in band_keys})
+        q = (
+            select(scam_reports.c.report_id, scam_reports.c.campaign_id, scam_reports.c.signature)
+            .select_from(
+                scam_lsh.join(scam_reports, scam_reports.c.report_id == scam_lsh.c.report_id)
             )
-            .distinct()
-            .limit(self.max_band_candidates)
-            .subquery()
+            .where(scam_lsh.c.bucket.in_(buckets))
+            .limit(self.max_band_candidates * 2)
         )
-        q = select(
-            scam_reports.c.report_id, scam_reports.c.campaign_id, scam_reports.c.signature
-        ).where(scam_reports.c.report_id.in_(select(ids.c.report_id)))
-        return [
-            BandHit(r.report_id, r.campaign_id, r.signature)
-            for r in self.conn.execute(q)
-            if r.signature is not None
-        ]
+        hits: dict[str, BandHit] = {}
+        for r in self.conn.execute(q):
+            if r.signature is not None and r.report_id not in hits:
+                hits[r.report_id] = BandHit(r.report_id, r.campaign_id, r.signature)
+        return list(hits.values())[: self.max_band_candidates]
 
     # writes
     def insert_report(

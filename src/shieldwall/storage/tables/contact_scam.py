@@ -74,11 +74,12 @@ scam_indicators = Table(
     Index("ix_scam_indicators_ikey", "ikey"),
 )
 
+# The bucket leads the key: lookups are ``bucket IN (…)`` (a bucket key mixes in its band).
 scam_lsh = Table(
     "scam_lsh",
     metadata,
-    Column("band", SmallInteger, primary_key=True, autoincrement=False),
     Column("bucket", BigInteger, primary_key=True, autoincrement=False),
+    Column("band", SmallInteger, primary_key=True, autoincrement=False),
     Column(
         "report_id",
         String(64),

@@ -78,8 +78,8 @@ def upgrade() -> None:
 
     op.create_table(
         "scam_lsh",
-        sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("bucket", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("report_id", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["report_id"],
@@ -87,7 +87,7 @@ def upgrade() -> None:
             name=op.f("fk_scam_lsh_report_id_scam_reports"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("band", "bucket", "report_id", name=op.f("pk_scam_lsh")),
+        sa.PrimaryKeyConstraint("bucket", "band", "report_id", name=op.f("pk_scam_lsh")),
     )
     op.create_table(
         "scam_report_victims",
