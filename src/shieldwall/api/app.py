@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -19,9 +23,20 @@ IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import")
 ROUTERS = [custody.router, audit.router]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes run in anyio's thread pool (40 threads by default). Dozens of CPU-bound threads
+    # fight over the GIL in 5 ms slices and wreck tail latency; a few threads keep the CPU busy,
+    # still give the audit log concurrent appends to commit together, and queue the rest fairly.
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.services.settings.api.worker_threads
+    yield
+
+
 def create_app(services: Services) -> FastAPI:
     """Build the app around assembled services (the CLI's ``serve`` and the tests call this)."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="shieldwall",
         version=__version__,
         docs_url=None,

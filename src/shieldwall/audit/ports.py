@@ -43,13 +43,19 @@ class AuditReadTx(Protocol):
 
 
 class AuditWriteTx(AuditReadTx, Protocol):
-    def lock_head(self) -> int:
-        """Lock the head row for this transaction and return the committed size."""
+    def lock_head(self) -> tuple[int, bytes]:
+        """Lock the head row for this transaction; return the committed size and its frontier
+        (the right-edge subtree hashes, 32 bytes each, largest first)."""
         ...
 
     def append(
-        self, rows: Sequence[EntryRow], nodes: Sequence[tuple[int, int, bytes]], size: int
+        self,
+        rows: Sequence[EntryRow],
+        nodes: Sequence[tuple[int, int, bytes]],
+        size: int,
+        frontier: bytes,
     ) -> None: ...
+
     def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
 
