@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from shieldwall.core.events import AuditRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +64,12 @@ class AuditWriteTx(AuditReadTx, Protocol):
 class AuditStore(Protocol):
     def read(self) -> AbstractContextManager[AuditReadTx]: ...
     def write(self) -> AbstractContextManager[AuditWriteTx]: ...
+
+
+class AccessEventSource(Protocol):
+    """How other capabilities (insider watch, attribution, cases) read the audit log:
+    catch up with :meth:`read` from a remembered position, then follow with :meth:`subscribe`."""
+
+    def read(self, after_seq: int, limit: int = 1000) -> list[AuditRecord]: ...
+
+    def subscribe(self, listener: Callable[[Sequence[AuditRecord]], None]) -> None: ...
