@@ -12,6 +12,16 @@ from sqlalchemy import Engine
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
 from shieldwall.config import Settings
+from shieldwall.contact.ledger.codes import CodeBook
+from shieldwall.contact.ledger.directory import CustodyDirectory
+from shieldwall.contact.ledger.ledger import Ledger, NumberRegistry
+from shieldwall.contact.ledger.messages import MessageAuthenticator
+from shieldwall.contact.ledger.numbers import NumberBook
+from shieldwall.contact.warnings.dispatch import Dispatcher
+from shieldwall.contact.warnings.facts import CustodyOrderFacts
+from shieldwall.contact.warnings.planner import WarningPlanner
+from shieldwall.contact.warnings.ports import Sender
+from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookSender
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.events import Action, Decision
 from shieldwall.custody.audit_events import OPERATOR, access_event
@@ -27,6 +37,8 @@ from shieldwall.custody.sealing import Sealer
 from shieldwall.custody.vault import Vault
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
+from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
+from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
@@ -48,6 +60,62 @@ class Custody:
 
 
 @dataclass
+class ContactLedger:
+    """The contact ledger and warnings, assembled (contact/ledger, contact/warnings)."""
+
+    settings: Settings
+    clock: Clock
+    keyring: Keyring
+    numbers: NumberRegistry
+    ledger: Ledger
+    messages: MessageAuthenticator
+    planner: WarningPlanner
+    outbox: SqlOutboxStore
+    recipients: Recipients
+
+    def webhook_secret(self) -> bytes:
+        return self.keyring.secret("contact.webhook")
+
+    def senders(self) -> dict[str, Sender]:
+        """The senders the settings configure: webhook for SMS, SMTP for e-mail."""
+        ws = self.settings.contact.warnings
+        out: dict[str, Sender] = {}
+        if ws.webhook_url:
+            out["sms"] = WebhookSender(
+                ws.webhook_url,
+                self.webhook_secret(),
+                self.recipients,
+                self.clock,
+                timeout=ws.webhook_timeout_seconds,
+            )
+        if ws.smtp_host:
+            password = None
+            if ws.smtp_password_file is not None:
+                password = ws.smtp_password_file.read_text(encoding="utf-8").strip()
+            out["email"] = SmtpSender(
+                ws.smtp_host,
+                ws.smtp_port,
+                ws.smtp_from,
+                self.recipients,
+                starttls=ws.smtp_starttls,
+                username=ws.smtp_username,
+                password=password,
+                timeout=ws.smtp_timeout_seconds,
+            )
+        return out
+
+    def dispatcher(self, senders: dict[str, Sender] | None = None) -> Dispatcher:
+        return Dispatcher(
+            self.outbox,
+            self.senders() if senders is None else senders,
+            self.messages,
+            self.clock,
+            self.settings.contact.warnings,
+            self.settings.store_name,
+        )
+
+
+@dataclass
 class Services:
     settings: Settings
     clock: Clock
@@ -56,6 +124,7 @@ class Services:
     audit_store: SqlAuditStore
     alerts: SqlAlertStore
     custody: Custody
+    contact_ledger: ContactLedger
 
     def close(self) -> None:
         self.engine.dispose()
@@ -95,6 +164,9 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "bidx.national_id",
             "pseudonym",
             "audit.signing",
+            "contact.codes",
+            "contact.messages",
+            "contact.webhook",
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
@@ -173,7 +245,52 @@ def build(
         rotation=Rotation(keyring, store, sealer, audit, clock),
     )
     _record_policy(store, audit, policy, clock)
-    return Services(settings, clock, engine, audit, audit_store, alerts, custody)
+    contact_ledger = _contact_ledger(settings, clock, engine, keyring, store, sealer, audit)
+    return Services(settings, clock, engine, audit, audit_store, alerts, custody, contact_ledger)
+
+
+def _contact_ledger(
+    settings: Settings,
+    clock: Clock,
+    engine: Engine,
+    keyring: Keyring,
+    store: SqlCustodyStore,
+    sealer: Sealer,
+    audit: MerkleAuditLog,
+) -> ContactLedger:
+    ls = settings.contact.ledger
+    ledger_store = SqlLedgerStore(engine)
+    book = NumberBook(
+        ledger_store,
+        region=settings.custody.default_region,
+        cache_seconds=ls.numbers_cache_seconds,
+        max_wildcards=ls.max_range_wildcards,
+    )
+    messages = MessageAuthenticator(
+        keyring.secret("contact.messages"),
+        clock,
+        window=timedelta(hours=ls.tag_window_hours),
+        valid_windows=ls.tag_valid_windows,
+    )
+    outbox = SqlOutboxStore(engine)
+    return ContactLedger(
+        settings=settings,
+        clock=clock,
+        keyring=keyring,
+        numbers=NumberRegistry(ledger_store, book, clock),
+        ledger=Ledger(
+            ledger_store,
+            book,
+            CustodyDirectory(store),
+            CodeBook(keyring.secret("contact.codes"), ls.code_digits),
+            clock,
+            ls,
+        ),
+        messages=messages,
+        planner=WarningPlanner(CustodyOrderFacts(store), outbox, clock, settings.contact.warnings),
+        outbox=outbox,
+        recipients=Recipients(store, sealer, audit, clock),
+    )
 
 
 def _record_policy(

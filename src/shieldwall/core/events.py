@@ -30,6 +30,7 @@ class Action(StrEnum):
     KEY_ROTATE = "key_rotate"
     PRINCIPAL_ADD = "principal_add"
     GRANT = "grant"
+    NOTIFY = "notify"  # a system component decrypted a contact point to send a notification
 
 
 class Decision(StrEnum):

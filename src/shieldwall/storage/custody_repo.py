@@ -263,6 +263,22 @@ class SqlCustodyTx:
         )
         return [_order(r) for r in self.conn.execute(q)]
 
+    def orders_of_customers(
+        self, customer_ids: Iterable[str], since: datetime
+    ) -> list[SealedOrder]:
+        found: list[SealedOrder] = []
+        recent = or_(
+            orders.c.created_at >= since,
+            orders.c.shipped_at >= since,
+            orders.c.delivered_at >= since,
+            orders.c.refunded_at >= since,
+            orders.c.status == OrderStatus.SHIPPED.value,
+        )
+        for chunk in _chunks(customer_ids):
+            q = select(orders).where(orders.c.customer_id.in_(chunk), recent)
+            found.extend(_order(r) for r in self.conn.execute(q))
+        return found
+
     def set_order_status(self, order_id: str, status: OrderStatus, at: datetime) -> None:
         values: dict[str, Any] = {"status": status.value, f"{status.value}_at": at}
         self.conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
