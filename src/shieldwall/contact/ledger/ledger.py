@@ -266,6 +266,8 @@ class Ledger:
             raise InvalidInput("must be the sender's e-mail address", field="via")
         if channel is not Channel.EMAIL and check.point.form in (Form.EMAIL, Form.DOMAIN):
             raise InvalidInput(f"must be a number for a {channel.value}", field="via")
+        if channel is Channel.CALL and check.point.form is Form.ALPHA_ID:
+            raise InvalidInput("must be a phone number or short code for a call", field="via")
         if check.entry is None:
             raise InvalidInput("is not one of the store's official numbers", field="via")
         if check.entry.kind not in CHANNEL_KINDS[channel]:

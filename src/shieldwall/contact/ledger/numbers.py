@@ -228,7 +228,10 @@ def parse_point(
         local, _, host = cleaned.rpartition("@")
         if not _LOCAL.match(local) or ".." in local:
             raise InvalidInput("is not a valid e-mail address", field=field)
-        domain = _domain(host, field)
+        try:
+            domain = _domain(host, field)
+        except InvalidInput:
+            raise InvalidInput("is not a valid e-mail address", field=field) from None
         return ContactPoint(Form.EMAIL, f"{local.lower()}@{domain}", domain=domain)
     compact = _SEPARATORS.sub("", cleaned)
     if "." in cleaned and not _DIGITS.match(compact) and not _PATTERN.match(compact):
@@ -247,8 +250,8 @@ def parse_point(
         return ContactPoint(point.form, point.value[: -len(tail)] + "X" * len(tail), pattern=True)
     if _DIGITS.match(compact):
         return _numeric(compact, region, field)
-    if _ALPHA.match(compact) and any(c.isalpha() for c in compact):
-        return ContactPoint(Form.ALPHA_ID, compact.upper())
+    if _ALPHA.match(cleaned) and any(c.isalpha() for c in cleaned):
+        return ContactPoint(Form.ALPHA_ID, cleaned.upper())
     raise InvalidInput(
         "is not a phone number, short code, sender id, domain or e-mail address", field=field
     )
