@@ -48,6 +48,7 @@ def _row(r: Any) -> Notification:
         attempted_at=_opt(m["attempted_at"]),
         sent_at=_opt(m["sent_at"]),
         last_error=m["last_error"],
+        rank=m["rank"],
     )
 
 
@@ -112,6 +113,7 @@ class SqlOutboxTx:
                     "channel": n.channel,
                     "locale": n.locale,
                     "score": n.score,
+                    "rank": n.rank,
                     "reasons": json.dumps([s.as_dict() for s in n.signals], ensure_ascii=False),
                     "status": n.status.value,
                     "attempts": n.attempts,
@@ -154,7 +156,7 @@ class SqlOutboxTx:
         q = (
             select(ob.c.notification_id)
             .where(ob.c.status == NotificationStatus.PENDING.value, ob.c.next_attempt_at <= now)
-            .order_by(ob.c.score.desc(), ob.c.created_at, ob.c.notification_id)
+            .order_by(ob.c.score.desc(), ob.c.rank, ob.c.created_at, ob.c.notification_id)
             .limit(limit)
         )
         ids = list(self.conn.scalars(q))
@@ -172,9 +174,21 @@ class SqlOutboxTx:
         rows = self.conn.execute(
             select(ob)
             .where(ob.c.notification_id.in_(ids))
-            .order_by(ob.c.score.desc(), ob.c.created_at, ob.c.notification_id)
+            .order_by(ob.c.score.desc(), ob.c.rank, ob.c.created_at, ob.c.notification_id)
         )
         return [_row(r) for r in rows]
+
+    def unclaim(self, notification_ids: Sequence[str]) -> None:
+        if not notification_ids:
+            return
+        self.conn.execute(
+            update(ob)
+            .where(
+                ob.c.notification_id.in_(list(notification_ids)),
+                ob.c.status == NotificationStatus.SENDING.value,
+            )
+            .values(status=NotificationStatus.PENDING.value, attempts=ob.c.attempts - 1)
+        )
 
     def finish(
         self,
@@ -216,7 +230,7 @@ class SqlOutboxTx:
         status: NotificationStatus | None = None,
         limit: int = 100,
     ) -> list[Notification]:
-        q = select(ob).order_by(ob.c.score.desc(), ob.c.created_at).limit(limit)
+        q = select(ob).order_by(ob.c.score.desc(), ob.c.rank, ob.c.created_at).limit(limit)
         if trigger is not None:
             q = q.where(
                 ob.c.trigger_kind == trigger.kind.value, ob.c.trigger_id == trigger.trigger_id

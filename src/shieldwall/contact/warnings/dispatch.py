@@ -14,8 +14,10 @@ Rate limits count notifications whose latest attempt started in the last minute 
 all dispatchers (the count and the claim share one locked transaction). A notification retried
 within the same window counts once there; backoff keeps retries rarer than that.
 
-A dispatcher that dies mid-send leaves rows in ``sending``; after ``lease_seconds`` the next run
-puts them back in the queue. Delivery is therefore at least once: the webhook carries the
+A run stopped by an error of ours (storage, keys, a misconfigured sender) puts the notification
+it was sending back with a backoff and the rest of its batch back untried. A dispatcher that
+dies mid-send leaves rows in ``sending``; after ``lease_seconds`` the next run puts them back in
+the queue. Delivery is therefore at least once: the webhook carries the
 notification id as ``Idempotency-Key`` so the gateway can drop a repeat.
 """
 
@@ -101,8 +103,13 @@ class Dispatcher:
                 claimed = tx.claim_due(now, want)
             if not claimed:
                 break
-            for n in claimed:
-                outcome = self._deliver(n)
+            for k, n in enumerate(claimed):
+                try:
+                    outcome = self._deliver(n)
+                except BaseException:
+                    with self.outbox.write() as tx:
+                        tx.unclaim([m.notification_id for m in claimed[k + 1 :]])
+                    raise
                 sent += outcome == "sent"
                 retried += outcome == "retry"
                 dead += outcome == "dead"

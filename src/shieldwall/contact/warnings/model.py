@@ -65,3 +65,4 @@ class Notification:
     attempted_at: datetime | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+    rank: int = 0  # position in its plan (0 first): breaks ties in score

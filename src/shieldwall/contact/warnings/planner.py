@@ -162,13 +162,13 @@ class WarningPlanner:
                     else set()
                 )
                 rows = []
-                for c in chunk:
+                for rank, c in enumerate(chunk, start):
                     if c.customer_id in planned:
                         already += 1
                     elif c.customer_id in warned:
                         recent += 1
                     else:
-                        rows.append(self._row(plan.trigger, c, channel, locale, now))
+                        rows.append(self._row(plan.trigger, c, rank, channel, locale, now))
                 tx.insert(rows)
             queued.extend(r.customer_id for r in rows)
             progress(len(chunk))
@@ -178,7 +178,7 @@ class WarningPlanner:
 
     @staticmethod
     def _row(
-        trigger: Trigger, c: Candidate, channel: str, locale: str, now: datetime
+        trigger: Trigger, c: Candidate, rank: int, channel: str, locale: str, now: datetime
     ) -> Notification:
         return Notification(
             notification_id=new_id("ntf"),
@@ -192,4 +192,5 @@ class WarningPlanner:
             attempts=0,
             created_at=now,
             next_attempt_at=now,
+            rank=rank,
         )

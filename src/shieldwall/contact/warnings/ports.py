@@ -49,6 +49,10 @@ class OutboxTx(Protocol):
         attempts + 1, attempted_at = now. Returns them as claimed."""
         ...
 
+    def unclaim(self, notification_ids: Sequence[str]) -> None:
+        """Put claimed notifications back in the queue untried (the run stopped before them)."""
+        ...
+
     def finish(
         self,
         notification_id: str,

@@ -69,6 +69,7 @@ contact_outbox = Table(
     Column("channel", String(8), nullable=False),  # sms | email
     Column("locale", String(4), nullable=False),
     Column("score", Float, nullable=False),
+    Column("rank", Integer, nullable=False),  # position in its plan: breaks ties in score
     Column("reasons", Text, nullable=False),  # JSON: [{code, points, detail}]
     Column("status", String(12), nullable=False),  # pending | sending | sent | dead
     Column("attempts", Integer, nullable=False),

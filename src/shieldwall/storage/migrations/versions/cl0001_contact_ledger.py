@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=8), nullable=False),
         sa.Column("locale", sa.String(length=4), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
