@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol
 
 import phonenumbers
@@ -222,7 +223,16 @@ def parse_point(
     """Bring ``text`` to canonical form or raise :class:`InvalidInput` naming ``field``.
 
     Trailing ``X`` wildcards are accepted only when ``max_wildcards`` > 0 (registration).
+    Results are cached (the numbers people see are few; parsing one costs ~0.1 ms); errors are
+    not, and the cache is bounded.
     """
+    if not isinstance(text, str):
+        raise InvalidInput("must be text", field=field)
+    return _parse_cached(text, region, field, max_wildcards)
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str, region: str, field: str, max_wildcards: int) -> ContactPoint:
     cleaned = _clean(text, field)
     if "@" in cleaned:
         local, _, host = cleaned.rpartition("@")

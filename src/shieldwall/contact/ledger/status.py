@@ -137,14 +137,20 @@ def _describe(view: ContactView, now_words: bool) -> tuple[str, str]:
     when_zh, when_en = ("正在", "is contacting you now") if now_words else ("曾", "contacted you")
     zh = f"{agent_zh}{when_zh}{from_zh}，{about_zh}联系您。"
     en = f"{agent_en[0].upper()}{agent_en[1:]} {when_en} {from_en} {about_en}."
+    # A 核验码 ("check code"), never a 验证码: customers are taught never to tell a 验证码.
     if view.agent_code:
-        zh += f"客服会向您念出验证码 {view.agent_code}，念错请挂断。"
-        en += f" The agent will read out the code {view.agent_code}; if not, hang up."
+        zh += f"客服会向您念出核验码 {view.agent_code}，念不出或念错请挂断。"
+        en += f" The agent will read out the check code {view.agent_code}; if not, hang up."
     if view.customer_code:
-        zh += f"如客服请您核对身份，可念出此码：{view.customer_code}（仅限本次通话）。"
+        where_zh = "在 App 内" if c.via == IN_APP else f"用 {view.via_display} "
+        where_en = "in the app" if c.via == IN_APP else f"from {view.via_display}"
+        zh += (
+            f"如这位{where_zh}联系您的客服请您核对身份，可将此码念给他：{view.customer_code}"
+            "（仅限本次联系，不要告诉其他任何人）。"
+        )
         en += (
-            f" If the agent asks you to confirm it is you, read out {view.customer_code}"
-            " (this contact only)."
+            f" If this agent, contacting you {where_en}, asks you to confirm it is you, read"
+            f" them {view.customer_code} (this contact only; tell no one else)."
         )
     return zh, en
 
