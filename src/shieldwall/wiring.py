@@ -285,6 +285,7 @@ def _contact_ledger(
             CodeBook(keyring.secret("contact.codes"), ls.code_digits),
             clock,
             ls,
+            audit,
         ),
         messages=messages,
         planner=WarningPlanner(CustodyOrderFacts(store), outbox, clock, settings.contact.warnings),

@@ -20,6 +20,7 @@ from shieldwall.cli.common import (
     services,
 )
 from shieldwall.contact.ledger.errors import InvalidInput
+from shieldwall.contact.ledger.ledger import contact_json
 from shieldwall.contact.ledger.messages import display_tag
 from shieldwall.custody.audit_events import OPERATOR
 
@@ -151,8 +152,6 @@ def contacts_register(
     json_out: JsonOpt = False,
 ) -> None:
     """Register a genuine contact starting now; prints the code the agent reads out."""
-    from shieldwall.api.routers.contact_ledger import contact_json
-
     svc = services()
     done = svc.contact_ledger.ledger.register(
         as_principal(as_),
@@ -163,6 +162,7 @@ def contacts_register(
         agent_id=agent,
         order_id=order,
         verification=verification,
+        audit_channel="cli",
     )
     _contact_out(contact_json(done.contact, svc.clock.now(), done.agent_code), json_out)
 
@@ -174,8 +174,6 @@ def contacts_end(
     json_out: JsonOpt = False,
 ) -> None:
     """The agent hung up."""
-    from shieldwall.api.routers.contact_ledger import contact_json
-
     svc = services()
     contact = svc.contact_ledger.ledger.end(as_principal(as_), contact_id)
     _contact_out(contact_json(contact, svc.clock.now()), json_out)
@@ -187,8 +185,6 @@ def contacts_show(
     as_: AsOpt,
     json_out: JsonOpt = False,
 ) -> None:
-    from shieldwall.api.routers.contact_ledger import contact_json
-
     svc = services()
     contact, code = svc.contact_ledger.ledger.get(as_principal(as_), contact_id)
     _contact_out(contact_json(contact, svc.clock.now(), code), json_out)

@@ -15,9 +15,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall.api.deps import principal, require, services
-from shieldwall.contact.ledger.ledger import as_of, record_id
+from shieldwall.contact.ledger.ledger import contact_json, record_id
 from shieldwall.contact.ledger.messages import display_tag
-from shieldwall.contact.ledger.model import Contact
 from shieldwall.contact.ledger.numbers import NumberCheck, OfficialNumber
 from shieldwall.core.model import Principal, Role
 from shieldwall.wiring import Services
@@ -93,27 +92,6 @@ def _check(c: NumberCheck, region: str) -> dict[str, Any]:
         "entry": None
         if c.entry is None
         else {"number": c.entry.value, "kind": c.entry.kind.value, "label": c.entry.label},
-    }
-
-
-def contact_json(c: Contact, now: datetime, agent_code: str | None = None) -> dict[str, Any]:
-    """A contact for the store's systems (never includes the code the customer reads)."""
-    return {
-        "contact_id": c.contact_id,
-        "state": as_of(c, now),
-        "customer_id": c.customer_id,
-        "agent_id": c.agent_id,
-        "agent_name": c.agent_name,
-        "channel": c.channel.value,
-        "via": c.via,
-        "reason": c.reason.value,
-        "order_id": c.order_id,
-        "started_at": c.started_at.isoformat(),
-        "live_until": c.live_until.isoformat(),
-        "ended_at": _iso(c.ended_at),
-        "verification": c.verification.value,
-        "agent_reads_code": agent_code,
-        "customer_code_verified": c.code_verified_at is not None,
     }
 
 

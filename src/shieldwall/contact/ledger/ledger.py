@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from shieldwall.config import LedgerSettings
 from shieldwall.contact.ledger.codes import AGENT_READS, CUSTOMER_READS, CodeBook, new_salt
@@ -46,9 +46,12 @@ from shieldwall.contact.ledger.numbers import (
 from shieldwall.contact.ledger.ports import Directory, LedgerStore
 from shieldwall.contact.ledger.status import Incoming, Status, contact_status
 from shieldwall.core.clock import Clock
+from shieldwall.core.events import Action, Decision
 from shieldwall.core.ids import new_id
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody import masking
+from shieldwall.custody.audit_events import access_event
+from shieldwall.custody.ports import AuditSink
 
 HIDDEN = frozenset({"hidden", "unknown", "private", "anonymous"})
 MAX_LISTED = 50
@@ -162,7 +165,9 @@ class Ledger:
         codes: CodeBook,
         clock: Clock,
         settings: LedgerSettings,
+        audit: AuditSink,
     ) -> None:
+        self.audit = audit
         self.store = store
         self.numbers = numbers
         self.directory = directory
@@ -191,6 +196,7 @@ class Ledger:
         agent_id: str | None = None,
         order_id: str | None = None,
         verification: Verification | str | None = None,
+        audit_channel: str = "api",
     ) -> Registered:
         """Record a genuine contact starting now; call it before the agent dials."""
         agent = self._agent_for(actor, agent_id)
@@ -226,6 +232,29 @@ class Ledger:
         )
         with self.store.write() as tx:
             tx.insert_contact(contact)
+        # In the audit log too: a contact makes a call look genuine to the customer, so who
+        # registered which contact must be as tamper-evident as who read which record.
+        self.audit.append(
+            [
+                access_event(
+                    now,
+                    actor,
+                    Action.CONTACT,
+                    Decision.ALLOW,
+                    "contact_registered",
+                    channel=audit_channel,
+                    customer_ids=[customer_id],
+                    order_ids=[order_id] if order_id else [],
+                    extra={
+                        "contact_id": contact.contact_id,
+                        "agent_id": contact.agent_id,
+                        "contact_channel": channel.value,
+                        "via": via_value,
+                        "reason": reason.value,
+                    },
+                )
+            ]
+        )
         agent_code, _ = self._codes(contact)
         return Registered(contact, agent_code)
 
@@ -395,3 +424,24 @@ def as_of(contact: Contact, now: datetime) -> str:
     if contact.is_live(now):
         return "live"
     return "ended" if contact.ended_at is not None else "expired"
+
+
+def contact_json(c: Contact, now: datetime, agent_code: str | None = None) -> dict[str, Any]:
+    """A contact for the store's systems (never includes the code the customer reads)."""
+    return {
+        "contact_id": c.contact_id,
+        "state": as_of(c, now),
+        "customer_id": c.customer_id,
+        "agent_id": c.agent_id,
+        "agent_name": c.agent_name,
+        "channel": c.channel.value,
+        "via": c.via,
+        "reason": c.reason.value,
+        "order_id": c.order_id,
+        "started_at": c.started_at.isoformat(),
+        "live_until": c.live_until.isoformat(),
+        "ended_at": c.ended_at.isoformat() if c.ended_at else None,
+        "verification": c.verification.value,
+        "agent_reads_code": agent_code,
+        "customer_code_verified": c.code_verified_at is not None,
+    }

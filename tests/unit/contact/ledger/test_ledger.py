@@ -397,3 +397,30 @@ def test_registry_rules(env: Env) -> None:
     assert entry.label == "alphanumeric id"
     assert reg.check("jdcom").official
     assert [e.value for e in reg.list()][:2] == ["+86105632XXXX", "106900001234"]
+
+
+def test_registration_is_audited(env: Env) -> None:
+    """Who registered which contact is in the tamper-evident audit log, with ids only."""
+    cid = env.customers[0].customer_id
+    done = env.ledger.register(
+        env.app,
+        customer_id=cid,
+        agent_id="agent-li",
+        channel="call",
+        via="950618",
+        reason="refund",
+        order_id="O0001",
+    )
+    audit = env.services.audit
+    entry = audit.entry(audit.size() - 1).event
+    assert (entry.action.value, entry.actor, entry.role, entry.reason) == (
+        "contact",
+        "app",
+        "service",
+        "contact_registered",
+    )
+    assert entry.customer_ids == (cid,) and entry.order_ids == ("O0001",)
+    assert entry.extra["contact_id"] == done.contact.contact_id
+    assert entry.extra["agent_id"] == "agent-li" and entry.extra["via"] == "950618"
+    assert done.agent_code not in str(entry.to_dict())
+    assert env.customers[0].phone not in str(entry.to_dict())
