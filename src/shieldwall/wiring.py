@@ -23,6 +23,7 @@ from shieldwall.contact.warnings.planner import WarningPlanner
 from shieldwall.contact.warnings.ports import Sender
 from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookSender
 from shieldwall.core.clock import Clock, SystemClock
+from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
@@ -91,7 +92,13 @@ class ContactLedger:
         if ws.smtp_host:
             password = None
             if ws.smtp_password_file is not None:
-                password = ws.smtp_password_file.read_text(encoding="utf-8").strip()
+                try:
+                    password = ws.smtp_password_file.read_text(encoding="utf-8").strip()
+                except (OSError, UnicodeDecodeError):
+                    raise ConfigError(
+                        f"cannot read {ws.smtp_password_file}",
+                        field="contact.warnings.smtp_password_file",
+                    ) from None
             out["email"] = SmtpSender(
                 ws.smtp_host,
                 ws.smtp_port,

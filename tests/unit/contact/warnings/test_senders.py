@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import json
 import socket
@@ -13,12 +14,14 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from shieldwall.config import WarningSettings
 from shieldwall.contact.errors import ContactError
 from shieldwall.contact.warnings.model import NotificationStatus
 from shieldwall.contact.warnings.senders import (
@@ -28,6 +31,7 @@ from shieldwall.contact.warnings.senders import (
     sign_body,
     verify_signature,
 )
+from shieldwall.core.errors import ConfigError
 from shieldwall.storage.tables.audit import audit_entries
 from shieldwall.storage.tables.contact_ledger import contact_outbox
 from tests.unit.contact.warnings.conftest import World, warnings_for
@@ -255,3 +259,26 @@ def test_smtp_server_down_is_retried(world: World) -> None:
     planner, dispatcher = warnings_for(world, {"email": smtp_sender(world, 9)})
     planner.enqueue(planner.plan_leak("leak-1", [world.cid(1)]), channel="email")
     assert dispatcher.run().retried == 1
+
+
+def test_senders_from_settings(world: World, tmp_path: Path) -> None:
+    """The settings pick the senders; an unreadable SMTP password file is a configuration error."""
+    secret = tmp_path / "smtp-password"
+    secret.write_text("s3cret\n")
+    base = world.services.settings
+
+    def ledger_with(**warnings: Any) -> Any:
+        contact = base.contact.model_copy(update={"warnings": WarningSettings(**warnings)})
+        return dataclasses.replace(
+            world.services.contact_ledger, settings=base.model_copy(update={"contact": contact})
+        )
+
+    assert ledger_with().senders() == {}
+    both = ledger_with(
+        webhook_url="http://127.0.0.1:9/x", smtp_host="127.0.0.1", smtp_password_file=secret
+    ).senders()
+    assert isinstance(both["sms"], WebhookSender) and isinstance(both["email"], SmtpSender)
+    assert both["email"].password == "s3cret"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError) as err:
+        ledger_with(smtp_host="127.0.0.1", smtp_password_file=tmp_path / "missing").senders()
+    assert err.value.field == "contact.warnings.smtp_password_file"
