@@ -3,15 +3,24 @@ ways, message tags, role gates and problem documents naming the field."""
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from shieldwall.contact.warnings.senders import WebhookSender
 from shieldwall.core.clock import ManualClock
+from shieldwall.storage.tables.audit import audit_entries
+from shieldwall.storage.tables.contact_ledger import contact_ledger, contact_outbox
 from tests.functional.conftest import Store
 from tests.functional.test_custody_api import assert_problem
+from tests.functional.test_no_plaintext import database_bytes, secrets_of
 
 NUMBERS = [
     {"number": "950618", "kind": "hotline", "label": "客服热线"},
@@ -376,3 +385,66 @@ def test_message_tags_over_http(store: Store, client: TestClient, clock: ManualC
         "invalid_input",
         "customer_id",
     )
+
+
+def test_no_plaintext_after_contacts_codes_and_warnings(
+    store: Store, client: TestClient, numbers: None, backend: str, tmp_path: Path
+) -> None:
+    """After contacts with codes, verifications and warnings sent through a real webhook (which
+    decrypts phones), no customer value and no code is anywhere in the database."""
+    people = store.customers[:4]
+    codes: list[str] = []
+    for c in people:
+        reg = register(
+            client, store, "agent-li", customer_id=c.customer_id, channel="call", via="950618",
+            reason="refund", verification="both",
+        )  # fmt: skip
+        codes.append(reg["agent_reads_code"])
+        shown = status(client, store, c.customer_id)["contacts"][0]["customer_reads_code"]
+        codes.append(shown)
+        client.post(
+            f"/v1/contacts/{reg['contact_id']}/verify",
+            json={"code": shown},
+            headers=store.auth("agent-li"),
+        )
+    received: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cl = store.services.contact_ledger
+        url = f"http://127.0.0.1:{server.server_address[1]}/sms"
+        sender = WebhookSender(url, cl.webhook_secret(), cl.recipients, store.services.clock)
+        planner = cl.planner
+        planner.enqueue(planner.plan_leak("leak-1", [c.customer_id for c in people]))
+        assert cl.dispatcher({"sms": sender}).run().sent == 4
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert {json.loads(b)["to"] for b in received} == {c.phone for c in people}
+    raw = database_bytes(store.services, backend, tmp_path)
+    for value in secrets_of(people):
+        assert value.encode() not in raw, "a customer value is stored in clear"
+    # A 6-digit code could turn up by chance in a megabyte of ciphertext (about 1 in 300), so
+    # codes are looked for where text is written: every text column of the contact tables and
+    # every audit entry.
+    with store.services.engine.connect() as conn:
+        written = [
+            str(v)
+            for table in (contact_ledger, contact_outbox, audit_entries)
+            for row in conn.execute(select(table))
+            for v in row._mapping.values()
+            if not isinstance(v, bytes)
+        ]
+    for code in codes:
+        assert not any(code in v for v in written), code
