@@ -69,8 +69,29 @@ class GuardSettings(_Section):
     risk: RiskSettings = RiskSettings()
 
 
+_AFTER_SALES_WORDS = (
+    # Words that turn a brand into an "after-sales" lure; pinyin and Chinese beside English.
+    "refund", "tuikuan", "退款", "kefu", "客服", "shouhou", "售后", "claim", "lipei", "理赔",
+    "peifu", "赔付", "verify", "service", "help", "support", "compensation", "buchang", "补偿",
+    "return", "tuihuo", "退货", "login", "account", "secure", "security", "update", "customer",
+    "care", "vip", "member", "huiyuan", "会员", "cs", "kf", "sh", "tk",
+)
+_TLD_SWAPS = (
+    "com", "net", "org", "cn", "com.cn", "net.cn", "hk", "com.hk", "top", "xyz", "vip", "cc",
+    "shop", "online", "site", "club", "info", "co", "io", "app", "ltd", "wang", "icu", "me",
+)
+
+
 class DomainSettings(_Section):
     """Contact: lookalike domains (see contact/domains)."""
+
+    brands_file: Path | None = Field(None, description="TOML file of protected brands")
+    threshold: float = Field(0.5, gt=0, lt=1, description="score at or above which: lookalike")
+    keywords: tuple[str, ...] = Field(_AFTER_SALES_WORDS, description="combosquatting words")
+    tld_swaps: tuple[str, ...] = Field(_TLD_SWAPS, description="suffixes tried by permutations")
+    allow: tuple[str, ...] = Field((), description="registrable domains never judged lookalike")
+    popular_allowlist: bool = Field(True, description="use the shipped popular-domain list")
+    max_line_bytes: int = Field(4096, ge=256, le=1_048_576, description="longer lines: error")
 
 
 class ScamSettings(_Section):
