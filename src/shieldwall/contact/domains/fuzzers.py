@@ -26,8 +26,11 @@ from shieldwall.contact.domains.keyboard import (
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"
 VOWELS = frozenset("aeiou")
 VOWEL_SWAP = 0.75
-# Multi-character ASCII lookalikes that TR39 does not list (it has m/rn, 0/O, 1/l).
-ASCII_LOOKALIKES = (("w", "vv"), ("d", "cl"), ("m", "nn"), ("u", "v"), ("g", "q"))
+# Multi-character ASCII lookalikes that TR39 does not list (it has m/rn, 0/O, 1/l). The scanner
+# indexes the first set; watch lists also try the looser second one.
+ASCII_LOOKALIKES = (("w", "vv"), ("d", "cl"), ("m", "nn"), ("i", "1"), ("i", "l"))
+LOOSE_LOOKALIKES = (("u", "v"), ("g", "q"))
+HOMOGLYPH_COST = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,18 @@ def single_edits(label: str) -> dict[str, Variant]:
     return found
 
 
+def ascii_lookalikes(label: str) -> dict[str, Variant]:
+    """``label`` with one ASCII look-alike swapped in (``vv`` for ``w``, ``cl`` for ``d``, ...)."""
+    found: dict[str, Variant] = {}
+    for plain, glyph in ASCII_LOOKALIKES:
+        start = label.find(plain)
+        while start >= 0:
+            text = label[:start] + glyph + label[start + len(plain) :]
+            found[text] = Variant(text, ("homoglyph",), HOMOGLYPH_COST)
+            start = label.find(plain, start + 1)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Permutation:
     """A watch-list entry: the domain as registered (punycode), as shown, and the technique."""
@@ -125,7 +140,7 @@ def _homoglyphs(label: str, limit_per_position: int) -> Iterator[str]:
             if _to_ascii(candidate + ".com") is not None:
                 taken += 1
                 yield candidate
-    for plain, glyph in ASCII_LOOKALIKES:
+    for plain, glyph in ASCII_LOOKALIKES + LOOSE_LOOKALIKES:
         if plain in label:
             yield label.replace(plain, glyph, 1)
         if glyph in label:

@@ -10,9 +10,9 @@ form (punycode decoded) because lookalikes are judged on what a person sees.
 from __future__ import annotations
 
 import ipaddress
+import re
 import unicodedata
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import NamedTuple
 
 import idna
 
@@ -20,14 +20,17 @@ from shieldwall.contact.domains.errors import InvalidObservedName
 
 MAX_HOST_CHARS = 253
 MAX_LABEL_CHARS = 63
-_URL_MARKERS = ("/", ":", "@", "?", "#", "\\")
+_URL_CHARS = re.compile(r"[/:@?#\\]")
+# scheme (optional) and "//", then the authority: userinfo@host:port
+_AUTHORITY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//([^/?#]*)")
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _ASCII_LABEL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+# A host of plain ASCII labels (1-63 characters each, at least two labels): the common case.
+_PLAIN_HOST = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})+")
 _BAD_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 
 
-@dataclass(frozen=True, slots=True)
-class ObservedName:
+class ObservedName(NamedTuple):
     """A host as a person would read it, plus what the URL around it carried."""
 
     host: str
@@ -85,7 +88,16 @@ def normalize_host(host: str) -> tuple[str, tuple[str, ...], bool, bool]:
     ``is_idn`` is true when any label was punycode or non-ASCII; ``invisible`` when format
     characters (zero-width joiners and the like) were removed.
     """
-    host = host.translate(_DOTS).strip().rstrip(".").lower()
+    host = host.strip().rstrip(".").lower()
+    if _PLAIN_HOST.fullmatch(host) and "xn--" not in host and len(host) <= MAX_HOST_CHARS:
+        labels = tuple(host.split("."))
+        if not labels[-1].isdigit():
+            return host, labels, False, False
+    return _normalize_slowly(host)
+
+
+def _normalize_slowly(host: str) -> tuple[str, tuple[str, ...], bool, bool]:
+    host = host.translate(_DOTS).rstrip(".")
     if not host:
         raise _reason("no host name")
     if len(host) > MAX_HOST_CHARS:
@@ -125,27 +137,38 @@ def normalize_host(host: str) -> tuple[str, tuple[str, ...], bool, bool]:
     return ".".join(out), tuple(out), is_idn, invisible
 
 
+def _split_url(text: str) -> tuple[str, str]:
+    """``(userinfo, host)`` of a URL, or of ``host/path`` written without a scheme.
+
+    Backslashes count as slashes, as browsers read them.
+    """
+    candidate = text.replace("\\", "/")
+    match = _AUTHORITY.match(candidate)
+    if match is None:
+        match = _AUTHORITY.match("//" + candidate.lstrip("/"))
+    if match is None:
+        raise _reason("malformed URL")
+    userinfo, _, hostport = match.group(1).rpartition("@")
+    if hostport.startswith("["):
+        if "]" not in hostport:
+            raise _reason("malformed URL: unclosed '[' in the host")
+        raise _reason("an IP address, not a domain name")
+    host, colon, port = hostport.partition(":")
+    if colon and port and not port.isdigit():
+        raise _reason("malformed URL: the port is not a number")
+    if not host:
+        raise _reason("URL has no host")
+    return userinfo.lower(), host
+
+
 def parse_observed(text: str) -> ObservedName:
     """Parse one observed domain or URL; raise :class:`InvalidObservedName` with the reason."""
     text = text.strip()
     if not text:
         raise _reason("empty line")
     userinfo = ""
-    if any(marker in text for marker in _URL_MARKERS):
-        candidate = text.replace("\\", "/")
-        if "://" not in candidate:
-            candidate = "//" + candidate.lstrip("/")
-        try:
-            parts = urlsplit(candidate)
-            hostname = parts.hostname
-        except ValueError as exc:
-            raise _reason(f"malformed URL: {exc}") from exc
-        if not hostname:
-            raise _reason("URL has no host")
-        if "@" in parts.netloc:
-            userinfo = parts.netloc.rpartition("@")[0].lower()
-        host = hostname
-    else:
-        host = text
+    host = text
+    if _URL_CHARS.search(text):
+        userinfo, host = _split_url(text)
     host, labels, is_idn, invisible = normalize_host(host)
     return ObservedName(host, labels, is_idn, invisible, userinfo)

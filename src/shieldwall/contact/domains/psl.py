@@ -7,13 +7,12 @@ because whoever controls ``jd-refund.github.io`` is the party to judge, not GitH
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import tldextract
 
 
-@dataclass(frozen=True, slots=True)
-class Split:
+class Split(NamedTuple):
     """``a.b.jd-refund.com.cn``: subdomain ``a``, ``b``; label ``jd-refund``; suffix ``com.cn``."""
 
     subdomain: tuple[str, ...]
