@@ -134,10 +134,11 @@ def _homoglyphs(label: str, limit_per_position: int) -> Iterator[str]:
         for glyph in sources.get(match_key(char), ()):
             if taken >= limit_per_position:
                 break
-            if glyph.isascii() or not glyph.isalnum():
+            # Domains are lower-cased before display: an upper-case glyph would not survive.
+            if glyph.isascii() or not glyph.isalnum() or glyph != glyph.lower():
                 continue
-            candidate = label[:i] + glyph.lower() + label[i + 1 :]
-            if _to_ascii(candidate + ".com") is not None:
+            candidate = label[:i] + glyph + label[i + 1 :]
+            if match_key(candidate) == match_key(label) and _to_ascii(candidate + ".com"):
                 taken += 1
                 yield candidate
     for plain, glyph in ASCII_LOOKALIKES + LOOSE_LOOKALIKES:
