@@ -48,12 +48,16 @@ class CustodySettings(_Section):
 
 class AuditSettings(_Section):
     checkpoint_every: int = Field(1000, ge=1, description="sign a checkpoint every N entries")
+    commit_linger_ms: float = Field(
+        1.0, ge=0, le=50, description="wait this long for concurrent appends to share a commit"
+    )
 
 
 class ApiSettings(_Section):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_import_body_bytes: int = Field(32 * 1_048_576, ge=1024)
     api_key_cache_seconds: float = Field(30.0, ge=0)
+    worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
 
 
 class PasswordSettings(_Section):
@@ -158,6 +162,19 @@ class ContactSettings(_Section):
     scam: ScamSettings = ScamSettings()
 
 
+class WatchSettings(_Section):
+    """Trace: insider-watch detectors and thresholds (see trace/watch)."""
+
+
+class ReleaseSettings(_Section):
+    """Trace: releases, canaries, marks, codewords (see trace/releases)."""
+
+
+class TraceSettings(_Section):
+    watch: WatchSettings = WatchSettings()
+    releases: ReleaseSettings = ReleaseSettings()
+
+
 class Settings(_Section):
     """Everything shieldwall is told about its environment."""
 
@@ -176,6 +193,7 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     guard: GuardSettings = GuardSettings()
     contact: ContactSettings = ContactSettings()
+    trace: TraceSettings = TraceSettings()
 
     @property
     def resolved_database_url(self) -> str:

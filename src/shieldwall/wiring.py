@@ -120,6 +120,7 @@ def build(
         CheckpointSigner(keyring.secret("audit.signing")),
         clock,
         checkpoint_every=settings.audit.checkpoint_every,
+        linger=settings.audit.commit_linger_ms / 1000,
     )
     alerts = SqlAlertStore(engine)
     store = SqlCustodyStore(engine)

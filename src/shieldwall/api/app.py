@@ -1,0 +1,63 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from shieldwall import __version__
+from shieldwall.api import problems
+from shieldwall.api.deps import principal
+from shieldwall.api.limits import BodyLimit
+from shieldwall.api.routers import audit, custody
+from shieldwall.core.model import Principal
+from shieldwall.wiring import Services
+
+IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import")
+ROUTERS = [custody.router, audit.router]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes run in anyio's thread pool (40 threads by default). Dozens of CPU-bound threads
+    # fight over the GIL in 5 ms slices and wreck tail latency; a few threads keep the CPU busy,
+    # still give the audit log concurrent appends to commit together, and queue the rest fairly.
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.services.settings.api.worker_threads
+    yield
+
+
+def create_app(services: Services) -> FastAPI:
+    """Build the app around assembled services (the CLI's ``serve`` and the tests call this)."""
+    app = FastAPI(
+        lifespan=_lifespan,
+        title="shieldwall",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="Protects a store's customers from data leaks and the scams that follow.",
+    )
+    app.state.services = services
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/v1/openapi.json", include_in_schema=False)
+    def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:
+        """The OpenAPI document (authenticated like every other route)."""
+        return get_openapi(title=app.title, version=app.version, routes=app.routes)
+
+    api = services.settings.api
+
+    def limit_for(path: str) -> int:
+        return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    return app

@@ -1,0 +1,47 @@
+"""Request dependencies: the services, the authenticated principal, role gates."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall.core.model import Principal, Role
+from shieldwall.custody.errors import AccessDenied
+from shieldwall.wiring import Services
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def principal(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+
+    Async so that a cached key costs no thread hop; a cache miss reads the database in the
+    thread pool.
+    """
+    header = request.headers.get("authorization", "")
+    key = (
+        header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key")
+    )
+    principals = request.app.state.services.custody.principals
+    cached: Principal | None = principals.authenticate_cached(key)
+    if cached is not None:
+        return cached
+    found: Principal = await run_in_threadpool(principals.authenticate, key)
+    return found
+
+
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that admits only principals with one of ``roles``."""
+    allowed = frozenset(roles)
+
+    async def gate(caller: Principal = Depends(principal)) -> Principal:
+        if caller.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise AccessDenied(f"this endpoint is for roles: {names}", ["role_not_allowed"])
+        return caller
+
+    return gate
