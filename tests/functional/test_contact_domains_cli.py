@@ -1,4 +1,4 @@
-"""The `domains` CLI end to end, in a subprocess, no mocks: JSON lines out, errors per line."""
+"""``shieldwall domains`` end to end: the installed console script in a subprocess, no mocks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "shieldwall.cli.contact_domains"]
+CLI = [str(Path(sys.executable).with_name("shieldwall")), "domains"]
 
 
 def _run(

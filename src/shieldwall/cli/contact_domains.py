@@ -1,6 +1,6 @@
 """``shieldwall domains``: scan observed domains/URLs for lookalikes; generate watch lists.
 
-    shieldwall domains scan --brand jd.com [--brand jd.hk …] [--brands-file brands.toml] [FILE|-]
+    shieldwall domains scan --brand jd.com [--brand jd.hk ...] [--brands-file brands.toml] [FILE|-]
     shieldwall domains permutations --brand jd.com [--format json|text]
 
 ``scan`` writes one JSON object per input line to stdout (``input``, ``verdict``, ``brand``,
@@ -20,7 +20,8 @@ from typing import BinaryIO
 import typer
 from pydantic import ValidationError
 
-from shieldwall.config import DomainSettings, load_settings
+from shieldwall.cli import common
+from shieldwall.config import DomainSettings
 from shieldwall.contact.domains.brands import BrandBook, brands_from_domains, load_brands_file
 from shieldwall.contact.domains.errors import DomainError
 from shieldwall.contact.domains.fuzzers import watch_list
@@ -38,6 +39,10 @@ app = typer.Typer(
 _FLUSH_EVERY = 4096
 
 
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="domains")
+
+
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
@@ -45,7 +50,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _settings(threshold: float | None, popular: bool) -> DomainSettings:
     try:
-        base = load_settings().contact.domains
+        base = common.settings().contact.domains
         changes: dict[str, object] = {"popular_allowlist": popular and base.popular_allowlist}
         if threshold is not None:
             changes["threshold"] = threshold
@@ -141,7 +146,3 @@ def permutations(
                         "of": domain,
                     }
                     typer.echo(json.dumps(record, ensure_ascii=False))
-
-
-if __name__ == "__main__":
-    app()
