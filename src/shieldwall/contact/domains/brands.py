@@ -93,7 +93,8 @@ def _merge_brands(brands: Iterable[Brand]) -> tuple[Brand, ...]:
 def brands_from_domains(domains: Iterable[str]) -> BrandBook:
     """One brand per ``--brand DOMAIN``, named by its registrable label (``jd.com`` → ``jd``).
 
-    Domains that share a label (``jd.com``, ``jd.hk``) become one brand.
+    Domains that share a label (``jd.com``, ``jd.hk``) become one brand. An official subdomain
+    of someone else's domain (``weixin.qq.com``) is its own brand with word ``weixin``.
     """
     splitter = RegistrableDomains()
     brands = []
@@ -102,8 +103,11 @@ def brands_from_domains(domains: Iterable[str]) -> BrandBook:
             domain = normalize_domain(raw)
         except ValueError as exc:
             raise BrandsFileError(str(exc), field="--brand") from exc
-        label = splitter.split(tuple(domain.split("."))).label
-        brands.append(Brand(label, (domain,), (label,)))
+        split = splitter.split(tuple(domain.split(".")))
+        if split.subdomain:  # weixin.qq.com: the brand is "weixin", not "qq"
+            brands.append(Brand(domain, (domain,), (split.subdomain[-1],)))
+        else:
+            brands.append(Brand(split.label, (domain,), (split.label,)))
     return BrandBook(_merge_brands(brands))
 
 

@@ -190,7 +190,9 @@ class LookalikeScanner:
                 suffix_words.setdefault(brand.name, {"www", "http", "https"}).update(
                     split.suffix.split(".")
                 )
-                self._add_term(terms, split.label, brand.name, "label")
+                # weixin.qq.com does not make "qq" a brand term: the brand owns only a subdomain.
+                if not split.subdomain:
+                    self._add_term(terms, split.label, brand.name, "label")
             for word in brand.words:
                 self._add_term(terms, word, brand.name, "word")
                 if _CJK.search(word):

@@ -42,6 +42,16 @@ def test_flags_merge_domains_that_share_a_label() -> None:
     ]
 
 
+def test_flag_for_an_official_subdomain() -> None:
+    """--brand weixin.qq.com protects 'weixin', not the parent's label 'qq'."""
+    (brand,) = brands_from_domains(["weixin.qq.com"]).brands
+    assert (brand.name, brand.domains, brand.words) == (
+        "weixin.qq.com",
+        ("weixin.qq.com",),
+        ("weixin",),
+    )
+
+
 def test_bad_flag_is_refused() -> None:
     """A --brand that is not a domain is a BrandsFileError naming --brand."""
     with pytest.raises(BrandsFileError) as caught:

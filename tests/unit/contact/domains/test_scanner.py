@@ -189,6 +189,16 @@ def test_fast_path_agrees_on_known_lookalikes(scanner: LookalikeScanner) -> None
         assert scanner._may_match(host), host
 
 
+def test_official_subdomain_does_not_claim_its_parent() -> None:
+    """Protecting weixin.qq.com makes neither qq.com nor qq.net a lookalike of it."""
+    book = BrandBook((Brand("WeChat", ("weixin.qq.com",), ("weixin",)),))
+    scanner = LookalikeScanner(book)
+    assert scanner.scan("open.weixin.qq.com").verdict == "official"
+    assert scanner.scan("qq.com").verdict == "clean"
+    assert scanner.scan("qq.net").verdict == "clean"
+    assert scanner.scan("weixin-kefu.com").verdict == "lookalike"
+
+
 def test_one_brand_word_only() -> None:
     """A brand with only a CJK word still works (pinyin is derived for homophones)."""
     scanner = LookalikeScanner(BrandBook((Brand("Suning", ("suning.com",), ("苏宁",)),)))
