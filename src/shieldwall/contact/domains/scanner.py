@@ -466,10 +466,12 @@ class LookalikeScanner:
                 term = self._long[idx]
                 if term.brand in matched or choice == key:
                     continue
-                cost = keyboard_distance(key, term.key, limit=2.0)
+                # Keys spell m as rn; typing slips are measured on the letters as typed.
+                typed, target = (label, term.text) if label.isascii() else (key, term.key)
+                cost = keyboard_distance(typed, target, limit=2.0)
                 if cost > 2.0:
                     continue
-                plain = OSA.distance(key, term.key)
+                plain = OSA.distance(typed, target)
                 technique = "keyboard_typo" if cost < plain else "edit_distance"
                 found.append(
                     Finding(

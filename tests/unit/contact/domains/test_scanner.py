@@ -56,6 +56,7 @@ def test_foreign_domain_wearing_an_official_one(scanner: LookalikeScanner) -> No
         ("paypal.login-verify.net", "PayPal", "brand_in_subdomain"),
         ("micrsoft-center.net", "Microsoft", "omission"),
         ("mei-crosoft.com", "Microsoft", "keyboard_typo"),
+        ("jimgdomg.com", "JD", "keyboard_typo"),
         ("jingdon-kefu.com", "JD", "combosquatting"),
         ("taob-ao-kefu.com", "Taobao", "hyphenation"),
         ("jcl.com", "JD", "homoglyph"),
