@@ -91,6 +91,19 @@ class ContactSettings(_Section):
     scam: ScamSettings = ScamSettings()
 
 
+class WatchSettings(_Section):
+    """Trace: insider-watch detectors and thresholds (see trace/watch)."""
+
+
+class ReleaseSettings(_Section):
+    """Trace: releases, canaries, marks, codewords (see trace/releases)."""
+
+
+class TraceSettings(_Section):
+    watch: WatchSettings = WatchSettings()
+    releases: ReleaseSettings = ReleaseSettings()
+
+
 class Settings(_Section):
     """Everything shieldwall is told about its environment."""
 
@@ -109,6 +122,7 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     guard: GuardSettings = GuardSettings()
     contact: ContactSettings = ContactSettings()
+    trace: TraceSettings = TraceSettings()
 
     @property
     def resolved_database_url(self) -> str:

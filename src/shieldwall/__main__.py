@@ -1,0 +1,5 @@
+"""``python -m shieldwall`` runs the CLI."""
+
+from shieldwall.cli.app import entry
+
+entry()

@@ -1,0 +1,48 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from shieldwall import __version__
+from shieldwall.api import problems
+from shieldwall.api.deps import principal
+from shieldwall.api.limits import BodyLimit
+from shieldwall.api.routers import audit, custody
+from shieldwall.core.model import Principal
+from shieldwall.wiring import Services
+
+IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import")
+ROUTERS = [custody.router, audit.router]
+
+
+def create_app(services: Services) -> FastAPI:
+    """Build the app around assembled services (the CLI's ``serve`` and the tests call this)."""
+    app = FastAPI(
+        title="shieldwall",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="Protects a store's customers from data leaks and the scams that follow.",
+    )
+    app.state.services = services
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/v1/openapi.json", include_in_schema=False)
+    def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:
+        """The OpenAPI document (authenticated like every other route)."""
+        return get_openapi(title=app.title, version=app.version, routes=app.routes)
+
+    api = services.settings.api
+
+    def limit_for(path: str) -> int:
+        return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    return app

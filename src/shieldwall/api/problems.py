@@ -1,0 +1,168 @@
+"""RFC 9457 problem details: the one place where shieldwall errors become HTTP responses.
+
+Every error response is ``application/problem+json`` with ``type``, ``title``, ``status``,
+``detail``, and our extensions ``code`` (machine-readable), ``field`` and ``errors`` (a list of
+``{field, reason}``) and, for denials, ``reasons``. No response echoes a submitted value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shieldwall.audit.errors import AuditError, ProofError
+from shieldwall.contact.errors import ContactError
+from shieldwall.core.errors import ConfigError, ShieldwallError, StorageError
+from shieldwall.custody.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    Conflict,
+    InvalidCiphertext,
+    KeyFileError,
+    NotFound,
+    PolicyError,
+    ValidationError,
+)
+from shieldwall.guard.errors import GuardError
+from shieldwall.trace.errors import TraceError
+
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific class first wins: the lookup walks the exception's MRO.
+STATUS: dict[type[BaseException], int] = {
+    ValidationError: 422,
+    NotFound: 404,
+    Conflict: 409,
+    AuthenticationFailed: 401,
+    AccessDenied: 403,
+    InvalidCiphertext: 500,
+    KeyFileError: 503,
+    PolicyError: 503,
+    StorageError: 503,
+    ConfigError: 500,
+    ProofError: 422,
+    AuditError: 400,
+    GuardError: 400,
+    ContactError: 400,
+    TraceError: 400,
+    ShieldwallError: 400,
+}
+# Codes that mean "bad input" whatever their class (capabilities' own validation errors).
+CODE_STATUS = {
+    "invalid_input": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "access_denied": 403,
+    "unauthenticated": 401,
+    "payload_too_large": 413,
+}
+
+
+def status_for(exc: ShieldwallError) -> int:
+    if exc.code in CODE_STATUS and type(exc) not in STATUS:
+        return CODE_STATUS[exc.code]
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: Sequence[dict[str, str]] = (),
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:shieldwall:problem:{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if field is not None:
+        body["field"] = field
+    if errors:
+        body["errors"] = list(errors)
+    elif field is not None:
+        body["errors"] = [{"field": field, "reason": detail}]
+    if instance:
+        body["instance"] = instance
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _location(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+_PYDANTIC_REASONS = {
+    "extra_forbidden": "unknown field",
+    "missing": "is required",
+    "json_invalid": "is not valid JSON",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers that turn every error into a problem document."""
+
+    @app.exception_handler(ShieldwallError)
+    async def _domain(request: Request, exc: ShieldwallError) -> JSONResponse:
+        status = status_for(exc)
+        extra: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        if isinstance(exc, AccessDenied):
+            extra["reasons"] = list(exc.reasons)
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="shieldwall"'
+        if status == 503:
+            headers["Retry-After"] = "1"
+        detail = exc.reason if status != 500 else "internal error; see the server log"
+        return problem(
+            status,
+            exc.code,
+            detail,
+            field=exc.field,
+            instance=request.url.path,
+            extra=extra,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": _location(e.get("loc", ())),
+                "reason": _PYDANTIC_REASONS.get(e.get("type", ""), e.get("msg", "invalid")),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "body", "reason": "invalid"}
+        return problem(
+            422,
+            "invalid_input",
+            f"{first['field']}: {first['reason']}",
+            field=first["field"],
+            errors=errors,
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return problem(exc.status_code, code, str(exc.detail), instance=request.url.path)

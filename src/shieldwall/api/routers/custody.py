@@ -1,0 +1,385 @@
+"""Custody routes: import, lookup, reads, reveals, break-glass, tickets, couriers, relay, keys.
+
+Personal data never travels in a URL (URLs end up in access logs): lookups and reveals are POSTs
+with a JSON body; reads name only ids in the path and query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from shieldwall.api.deps import principal, require, services
+from shieldwall.core.model import Principal, Role
+from shieldwall.custody.errors import AccessDenied, ValidationError
+from shieldwall.custody.importer import ImportReport, RowError
+from shieldwall.custody.vault import RecordView
+from shieldwall.wiring import Services
+
+router = APIRouter(prefix="/v1", tags=["custody"])
+
+Svc = Annotated[Services, Depends(services)]
+Caller = Annotated[Principal, Depends(principal)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Writer = Annotated[Principal, Depends(require(Role.ADMIN, Role.SERVICE))]
+Dispatcher = Annotated[Principal, Depends(require(Role.ADMIN, Role.SERVICE, Role.AGENT))]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerIn(Strict):
+    customer_id: str
+    name: str
+    phone: str
+    email: str | None = None
+    address: str | None = None
+    national_id: str | None = None
+
+
+class CustomerImport(Strict):
+    customers: list[CustomerIn] = Field(min_length=1, max_length=100_000)
+    all_or_nothing: bool = True
+
+
+class ItemIn(Strict):
+    sku: str
+    title: str
+    quantity: int
+    unit_price_cents: int
+
+
+class OrderIn(Strict):
+    order_id: str
+    customer_id: str
+    items: list[ItemIn]
+    amount_cents: int
+    status: str
+    created_at: datetime
+    delivery_address: str | None = None
+    paid_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+class OrderImport(Strict):
+    orders: list[OrderIn] = Field(min_length=1, max_length=100_000)
+    all_or_nothing: bool = True
+
+
+class Lookup(Strict):
+    by: Literal["phone", "email", "national_id"]
+    value: str = Field(max_length=320)
+    purpose: str
+
+
+class Reveal(Strict):
+    field: str
+    purpose: str
+    reason: str = Field(max_length=500)
+    ticket_id: str | None = None
+    subject: str | None = None
+
+
+class BreakGlass(Strict):
+    reason: str = Field(max_length=500)
+
+
+class TicketIn(Strict):
+    agent_id: str
+    customer_id: str
+    order_id: str | None = None
+
+
+class AssignmentIn(Strict):
+    courier_id: str
+    order_id: str
+
+
+class StatusIn(Strict):
+    status: str
+
+
+class GrantIn(Strict):
+    partner_id: str
+    customer_ids: list[str] = Field(min_length=1, max_length=100_000)
+    fields: list[str] = Field(min_length=1)
+    release_id: str | None = None
+    expires_at: datetime | None = None
+
+
+class RelayIn(Strict):
+    number: str = Field(max_length=32)
+    courier_id: str | None = None
+
+
+class PrincipalIn(Strict):
+    principal_id: str
+    role: str
+    unit: str | None = None
+    display_name: str | None = None
+
+
+def _report(report: ImportReport) -> dict[str, Any]:
+    def err(e: RowError) -> dict[str, Any]:
+        return {"row": e.line, "field": e.field, "code": e.code, "reason": e.reason}
+
+    return {
+        "total": report.total,
+        "imported": report.imported,
+        "rejected": report.rejected,
+        "committed": report.committed,
+        "errors": [err(e) for e in report.errors],
+    }
+
+
+def _numbered(rows: list[Any]) -> list[tuple[int, dict[str, Any]]]:
+    return [(n, r.model_dump(mode="json", exclude_none=True)) for n, r in enumerate(rows, start=1)]
+
+
+@router.post("/customers:import", status_code=200)
+def import_customers(body: CustomerImport, svc: Svc, caller: Writer) -> dict[str, Any]:
+    """Import customers; with ``all_or_nothing`` one rejected row means nothing is written."""
+    report = svc.custody.importer.customers(
+        _numbered(body.customers), all_or_nothing=body.all_or_nothing, actor=caller, channel="api"
+    )
+    return _report(report)
+
+
+@router.post("/orders:import", status_code=200)
+def import_orders(body: OrderImport, svc: Svc, caller: Writer) -> dict[str, Any]:
+    report = svc.custody.importer.orders(
+        _numbered(body.orders), all_or_nothing=body.all_or_nothing, actor=caller, channel="api"
+    )
+    return _report(report)
+
+
+@router.post("/customers/lookup")
+def lookup(body: Lookup, svc: Svc, caller: Caller) -> dict[str, Any]:
+    """Find customers by phone, e-mail or ID number through the blind index (no decryption)."""
+    ids = svc.custody.vault.lookup(caller, body.purpose, body.by, body.value, channel="api")
+    return {"customer_ids": ids}
+
+
+@router.get("/customers/{customer_id}")
+def read_customer(
+    customer_id: str,
+    svc: Svc,
+    caller: Caller,
+    purpose: Annotated[str, Query()],
+    ticket_id: Annotated[str | None, Query()] = None,
+    subject: Annotated[str | None, Query()] = None,
+    risky: Annotated[bool, Query()] = False,
+    reason: Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)] = None,
+) -> dict[str, Any]:
+    """A customer as the caller may see it; the read is in the audit log before this returns."""
+    view = svc.custody.vault.read_customer(
+        caller,
+        customer_id,
+        purpose,
+        ticket_id=ticket_id,
+        subject=subject,
+        reason=reason,
+        risky=risky,
+        channel="api",
+    )
+    return view.as_dict()
+
+
+@router.get("/orders/{order_id}")
+def read_order(
+    order_id: str,
+    svc: Svc,
+    caller: Caller,
+    purpose: Annotated[str, Query()],
+    ticket_id: Annotated[str | None, Query()] = None,
+    subject: Annotated[str | None, Query()] = None,
+    risky: Annotated[bool, Query()] = False,
+    reason: Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)] = None,
+) -> dict[str, Any]:
+    view: RecordView = svc.custody.vault.read_order(
+        caller,
+        order_id,
+        purpose,
+        ticket_id=ticket_id,
+        subject=subject,
+        reason=reason,
+        risky=risky,
+        channel="api",
+    )
+    return view.as_dict()
+
+
+@router.post("/customers/{customer_id}/reveal")
+def reveal_customer_field(
+    customer_id: str, body: Reveal, svc: Svc, caller: Caller
+) -> dict[str, Any]:
+    shown = svc.custody.vault.reveal(
+        caller,
+        body.purpose,
+        body.field,
+        reason=body.reason,
+        customer_id=customer_id,
+        ticket_id=body.ticket_id,
+        subject=body.subject,
+        channel="api",
+    )
+    return {
+        "field": shown.field,
+        "view": "clear",
+        "value": shown.value,
+        "audit_seq": shown.audit_seq,
+    }
+
+
+@router.post("/orders/{order_id}/reveal")
+def reveal_order_field(order_id: str, body: Reveal, svc: Svc, caller: Caller) -> dict[str, Any]:
+    shown = svc.custody.vault.reveal(
+        caller,
+        body.purpose,
+        body.field,
+        reason=body.reason,
+        order_id=order_id,
+        ticket_id=body.ticket_id,
+        subject=body.subject,
+        channel="api",
+    )
+    return {
+        "field": shown.field,
+        "view": "clear",
+        "value": shown.value,
+        "audit_seq": shown.audit_seq,
+    }
+
+
+@router.post("/customers/{customer_id}/break-glass")
+def break_glass(customer_id: str, body: BreakGlass, svc: Svc, caller: Caller) -> dict[str, Any]:
+    """Emergency access in clear; always raises an alert."""
+    return svc.custody.vault.break_glass(
+        caller, customer_id, reason=body.reason, channel="api"
+    ).as_dict()
+
+
+@router.post("/tickets", status_code=201)
+def open_ticket(body: TicketIn, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+    t = svc.custody.relations.open_ticket(
+        body.agent_id, body.customer_id, body.order_id, actor=caller, channel="api"
+    )
+    return _ticket(t)
+
+
+@router.get("/tickets/{ticket_id}")
+def get_ticket(ticket_id: str, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+    t = svc.custody.relations.get_ticket(ticket_id)
+    if caller.role is Role.AGENT and t.agent_id != caller.principal_id:
+        raise AccessDenied("agents may see only their own tickets", ["not_own_ticket"])
+    return _ticket(t)
+
+
+@router.post("/tickets/{ticket_id}/close")
+def close_ticket(ticket_id: str, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+    return _ticket(svc.custody.relations.close_ticket(ticket_id, actor=caller, channel="api"))
+
+
+def _ticket(t: Any) -> dict[str, Any]:
+    return {
+        "ticket_id": t.ticket_id,
+        "agent_id": t.agent_id,
+        "customer_id": t.customer_id,
+        "order_id": t.order_id,
+        "status": t.status,
+        "opened_at": t.opened_at.isoformat(),
+        "expires_at": t.expires_at.isoformat(),
+        "closed_at": t.closed_at.isoformat() if t.closed_at else None,
+    }
+
+
+@router.post("/assignments", status_code=201)
+def assign(body: AssignmentIn, svc: Svc, caller: Writer) -> dict[str, Any]:
+    a = svc.custody.relations.assign_courier(
+        body.courier_id, body.order_id, actor=caller, channel="api"
+    )
+    return {"assignment_id": a.assignment_id, "courier_id": a.courier_id, "order_id": a.order_id}
+
+
+@router.post("/orders/{order_id}/status")
+def set_status(order_id: str, body: StatusIn, svc: Svc, caller: Writer) -> dict[str, Any]:
+    new = svc.custody.relations.set_order_status(order_id, body.status, actor=caller, channel="api")
+    return {"order_id": order_id, "status": new.value}
+
+
+@router.post("/grants", status_code=201)
+def grant(body: GrantIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    grants = svc.custody.relations.grant(
+        body.partner_id,
+        body.customer_ids,
+        body.fields,
+        release_id=body.release_id,
+        expires_at=body.expires_at,
+        actor=caller,
+        channel="api",
+    )
+    return {"granted": len(grants)}
+
+
+@router.post("/relay/resolve")
+def resolve_relay(body: RelayIn, svc: Svc, caller: Caller) -> dict[str, Any]:
+    """Where a courier's call to a relay number connects. Couriers ask for themselves and never
+    see the phone; the telephony switch (role ``service``) names the courier and gets the target."""
+    if caller.role is Role.SERVICE:
+        if not body.courier_id:
+            raise ValidationError("the switch must name the calling courier", field="courier_id")
+        courier = svc.custody.principals.get(body.courier_id)
+    else:
+        courier = caller
+    res = svc.custody.relay.resolve(body.number, courier, channel="api")
+    out: dict[str, Any] = {
+        "connect": True,
+        "relay_number": res.relay_number,
+        "courier_id": res.courier_id,
+        "order_id": res.order_id,
+        "customer_id": res.customer_id,
+        "target": res.target_masked,
+        "expires_at": res.expires_at.isoformat() if res.expires_at else None,
+    }
+    if caller.role is Role.SERVICE:
+        out["target_e164"] = res.target_e164
+    return out
+
+
+@router.post("/principals", status_code=201)
+def add_principal(body: PrincipalIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    p, key = svc.custody.principals.add(
+        body.principal_id,
+        body.role,
+        unit=body.unit,
+        display_name=body.display_name,
+        actor=caller,
+        channel="api",
+    )
+    return {"principal_id": p.principal_id, "role": p.role.value, "unit": p.unit, "api_key": key}
+
+
+@router.get("/principals")
+def list_principals(svc: Svc, _: Admin) -> dict[str, Any]:
+    return {
+        "principals": [
+            {
+                "principal_id": p.principal_id,
+                "role": p.role.value,
+                "unit": p.unit,
+                "active": p.active,
+            }
+            for p in svc.custody.principals.list()
+        ]
+    }
+
+
+@router.get("/me")
+def me(caller: Caller) -> dict[str, Any]:
+    return {"principal_id": caller.principal_id, "role": caller.role.value, "unit": caller.unit}

@@ -1,0 +1,1 @@
+"""The command-line edge: a Typer app with one command group per capability."""

@@ -1,0 +1,54 @@
+"""``shieldwall init`` and ``shieldwall serve``."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import typer
+
+from shieldwall.cli.common import console, emit_json, settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("serve")(serve)
+
+
+def init(
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Create the home directory, key file and database (idempotent)."""
+    from shieldwall.wiring import initialize
+
+    report = initialize(settings())
+    if json_out:
+        emit_json(dataclasses.asdict(report))
+        return
+    made = "created" if report.created_key_file else "kept existing"
+    console.print(f"home       {report.home}")
+    console.print(f"database   {report.database_url} (migrated)")
+    console.print(
+        f"key file   {report.key_file} ({made}; keep it secret, back it up, never commit it)"
+    )
+    console.print(f"field keys version {report.field_key_version}")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8080,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    settings()  # fail fast on bad configuration
+    uvicorn.run(
+        "shieldwall.api.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

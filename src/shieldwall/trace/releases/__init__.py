@@ -1,0 +1,1 @@
+"""Releases, canaries, marks and codewords."""
