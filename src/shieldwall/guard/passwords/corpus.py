@@ -96,6 +96,11 @@ class BreachedCorpus:
         self._listed: set[str] = set()
         self.reload()
 
+    @property
+    def has_data(self) -> bool:
+        """Whether a finished import left any hash (per the manifest read at the last reload)."""
+        return bool(self._listed)
+
     def reload(self) -> None:
         """Forget open shards and re-read the manifest (after an import by another process)."""
         with self._lock:
