@@ -114,8 +114,7 @@ def build_passwords(settings: Settings) -> tuple[PasswordCorpora, PasswordChecke
     (no database needed: the CLI's corpus commands use this alone)."""
     ps = settings.guard.passwords
     corpora = PasswordCorpora(settings.resolved_password_dir, verify=ps.verify_shards)
-    breaches = corpora.sha1 if corpora.sha1.has_data else None
-    return corpora, PasswordChecker(ps, breaches, store_name=settings.store_name)
+    return corpora, PasswordChecker(ps, corpora.sha1, store_name=settings.store_name)
 
 
 @dataclass

@@ -44,6 +44,9 @@ from shieldwall.guard.passwords.context import (
 class BreachLookup(Protocol):
     """How often a password was seen in breaches (the SHA-1 corpus implements it)."""
 
+    @property
+    def has_data(self) -> bool: ...
+
     def count_password(self, password: str) -> int: ...
 
 
@@ -63,7 +66,7 @@ class PasswordVerdict:
     reasons: tuple[Reason, ...]
     length: int
     min_length: int
-    breach_count: int | None  # None when no corpus was consulted
+    breach_count: int | None  # None when no corpus was consulted (none imported yet)
     guess_score: int | None  # zxcvbn 0-4; None when the length check stopped the check
 
     def as_dict(self) -> dict[str, Any]:
@@ -226,7 +229,7 @@ class PasswordChecker:
         if _has_control(normalized):
             reasons.append(INVALID_CHARACTERS)
         count: int | None = None
-        if self.breaches is not None:
+        if self.breaches is not None and self.breaches.has_data:
             count = self.breaches.count_password(password)
             if normalized != password:
                 count = max(count, self.breaches.count_password(normalized))

@@ -232,11 +232,12 @@ class Shard:
         self.header = h
         self.w = record_width(kind)
         off = HEADER.size
-        self._pbase = _view(mm, off, 257, "I")
-        self._t1base = _view(mm, off + 1028, 257, "I")
-        self._t2base = _view(mm, off + 2056, 257, "I")
+        self._base = memoryview(mm)
+        self._pbase = _view(self._base, off, 257, "I")
+        self._t1base = _view(self._base, off + 1028, 257, "I")
+        self._t2base = _view(self._base, off + 2056, 257, "I")
         off += 3 * 1028
-        self._sizes = _view(mm, off, BUCKETS, "H" if h.wide else "B")
+        self._sizes = _view(self._base, off, BUCKETS, "H" if h.wide else "B")
         sizes = np.asarray(self._sizes.tolist(), dtype=np.int64)
         off += BUCKETS * (2 if h.wide else 1)
         self._rec_off = off
@@ -267,11 +268,12 @@ class Shard:
             and not bits[h.n :].any()
             and int(np.count_nonzero(tier1 == ESCAPE)) == h.n2
         )
+        del bits, tier1  # views of the map: a traceback holding them would block close()
         if not ok:
             raise CorpusCorrupt(f"{where}: directory does not match the records (altered file)")
 
     def close(self) -> None:
-        for name in ("_pbase", "_t1base", "_t2base", "_sizes"):
+        for name in ("_pbase", "_t1base", "_t2base", "_sizes", "_base"):
             view = getattr(self, name, None)
             if isinstance(view, memoryview):
                 view.release()
@@ -371,13 +373,13 @@ class Shard:
 
 
 def _view(
-    mm: mmap.mmap, offset: int, count: int, fmt: Literal["B", "H", "I"]
+    base: memoryview, offset: int, count: int, fmt: Literal["B", "H", "I"]
 ) -> memoryview | array[int]:
     """``count`` little-endian unsigned integers at ``offset``, read in place where possible."""
     width = struct.calcsize(fmt)
     if sys.byteorder == "little" or width == 1:
-        view: memoryview = memoryview(mm)[offset : offset + width * count].cast(fmt)
+        view: memoryview = base[offset : offset + width * count].cast(fmt)
         return view
-    values = array(fmt, mm[offset : offset + width * count])
+    values = array(fmt, base[offset : offset + width * count])
     values.byteswap()
     return values

@@ -9,7 +9,7 @@
   passwords may contain colons.
 
 Hex may be either case; CRLF or LF line ends; empty lines are ignored. A malformed line (wrong
-length, missing colon, non-hex, count not a whole number from 1 to 10**18 - 1, invalid UTF-8)
+length, missing colon, non-hex, count not a whole number from 1 to 2**63 - 1, invalid UTF-8)
 becomes a :class:`LineError` with its file and line number and is skipped; the importer decides
 whether to go on (the default) or stop (strict mode).
 
@@ -30,7 +30,8 @@ import numpy.typing as npt
 from shieldwall.guard.passwords.errors import ImportFailed
 from shieldwall.guard.passwords.hashing import PREFIX_HEX, HashKind
 
-MAX_COUNT_DIGITS = 18
+MAX_COUNT_DIGITS = 19  # 10**19 - 1 still fits in 64 unsigned bits while parsing
+MAX_COUNT = 2**63 - 1
 
 _NIBBLE = np.full(256, 255, dtype=np.uint8)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
@@ -118,7 +119,7 @@ def parse_hash_lines(
         d = arr[np.minimum(cstart + j, last)] - np.uint8(0x30)
         bad_count |= inside & (d > 9)
         counts = np.where(inside, counts * np.uint64(10) + d.astype(np.uint64), counts)
-    bad_count |= counts == 0
+    bad_count |= (counts == 0) | (counts > np.uint64(MAX_COUNT))
     bad = bad_len | bad_colon | bad_hex | bad_count
     errors = []
     if bad.any():
@@ -130,7 +131,7 @@ def parse_hash_lines(
             elif bad_hex[i]:
                 reason = "the hash is not hexadecimal"
             else:
-                reason = f"the count is not a whole number from 1 to {10**MAX_COUNT_DIGITS - 1}"
+                reason = f"the count is not a whole number from 1 to {MAX_COUNT}"
             errors.append(LineError(source, int(numbers[i]), reason))
         good = ~bad
         nibbles, counts = nibbles[good], counts[good]
@@ -157,7 +158,7 @@ def parse_plain_lines(
         count = 1
         if with_counts:
             line, sep, tail = line.rpartition(b":")  # noqa: PLW2901
-            if not sep or not tail.isdigit() or len(tail) > MAX_COUNT_DIGITS or int(tail) < 1:
+            if not sep or not tail.isdigit() or not 1 <= int(tail) <= MAX_COUNT:
                 errors.append(
                     LineError(source, first_line + i, "expected password:count, count >= 1")
                 )
