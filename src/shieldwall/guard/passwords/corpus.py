@@ -91,6 +91,8 @@ class BreachedCorpus:
         self.root = root
         self.kind = kind
         self.verify = verify
+        self._digest_size = kind.digest_size  # plain ints: enum attribute access is slow
+        self._hex_length = kind.hex_length
         self._lock = threading.Lock()
         self._shards: list[Shard | bool | None] = [None] * SHARDS  # None: not looked at yet
         self._listed: set[str] = set()
@@ -137,14 +139,19 @@ class BreachedCorpus:
 
     def count_digest(self, digest: bytes) -> int:
         """How often the hash ``digest`` appears in the corpus; 0 if it does not."""
-        if len(digest) != self.kind.digest_size:
-            raise InvalidHash(f"a {self.kind} digest has {self.kind.digest_size} bytes")
+        if len(digest) != self._digest_size:
+            raise InvalidHash(f"a {self.kind} digest has {self._digest_size} bytes")
         shard = self._shard((digest[0] << 4) | (digest[1] >> 4))
         return shard.count(digest) if shard is not None else 0
 
     def count(self, hash_hex: str) -> int:
         """How often the hash given in hex appears in the corpus; 0 if it does not."""
-        return self.count_digest(self.kind.parse_hex(hash_hex))
+        if len(hash_hex) == self._hex_length:
+            try:
+                return self.count_digest(bytes.fromhex(hash_hex))
+            except ValueError:
+                pass
+        return self.count_digest(self.kind.parse_hex(hash_hex))  # raises the precise error
 
     def count_password(self, password: str) -> int:
         return self.count_digest(self.kind.digest(password))
