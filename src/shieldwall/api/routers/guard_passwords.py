@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from shieldwall.api.deps import principal, require, services
+from shieldwall.api.deps import authenticate, principal, require, services
 from shieldwall.api.problems import problem
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied
@@ -40,11 +40,7 @@ Checker = Annotated[Principal, Depends(require(Role.SERVICE, Role.ADMIN))]
 async def range_caller(request: Request) -> Principal:
     """The caller of the range API: ``hibp-api-key``, else our usual headers."""
     key = request.headers.get("hibp-api-key")
-    caller = (
-        request.app.state.services.custody.principals.authenticate(key)
-        if key
-        else principal(request)
-    )
+    caller = await authenticate(request, key) if key else await principal(request)
     if caller.role not in RANGE_ROLES:
         raise AccessDenied(
             "this endpoint is for roles: admin, analyst, service", ["role_not_allowed"]
