@@ -63,6 +63,15 @@ class ApiSettings(_Section):
 class PasswordSettings(_Section):
     """Guard: breached-password corpus and password policy (see guard/passwords)."""
 
+    corpus_dir: Path | None = Field(None, description="default: $SHIELDWALL_HOME/passwords")
+    verify_shards: bool = Field(True, description="checksum each shard before its first use")
+    import_fsync: bool = Field(True, description="fsync spills, shards and journal on import")
+    min_length: int = Field(15, ge=8, le=64, description="when the password is the only factor")
+    min_length_mfa: int = Field(8, ge=8, le=64, description="when a second factor is required")
+    max_length: int = Field(128, ge=64, le=1024, description="NIST: permit at least 64")
+    min_guess_score: int = Field(3, ge=0, le=4, description="lowest zxcvbn score accepted")
+    breached_threshold: int = Field(1, ge=1, description="reject when seen this often")
+
 
 class RiskSettings(_Section):
     """Guard: login risk engine (see guard/risk)."""
@@ -202,6 +211,10 @@ class Settings(_Section):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.home / "keys.json"
+
+    @property
+    def resolved_password_dir(self) -> Path:
+        return self.guard.passwords.corpus_dir or self.home / "passwords"
 
 
 _ENV = {

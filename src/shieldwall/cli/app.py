@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from shieldwall.cli import audit, contact_domains, custody, system
+from shieldwall.cli import audit, contact_domains, custody, guard_passwords, system
 from shieldwall.cli.common import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, err_console
 from shieldwall.core.errors import ShieldwallError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 system.register(app)
 custody.register(app)
 audit.register(app)
+guard_passwords.register(app)
 contact_domains.register(app)
 
 
