@@ -63,6 +63,15 @@ class ApiSettings(_Section):
 class PasswordSettings(_Section):
     """Guard: breached-password corpus and password policy (see guard/passwords)."""
 
+    corpus_dir: Path | None = Field(None, description="default: $SHIELDWALL_HOME/passwords")
+    verify_shards: bool = Field(True, description="checksum each shard before its first use")
+    import_fsync: bool = Field(True, description="fsync spills, shards and journal on import")
+    min_length: int = Field(15, ge=8, le=64, description="when the password is the only factor")
+    min_length_mfa: int = Field(8, ge=8, le=64, description="when a second factor is required")
+    max_length: int = Field(128, ge=64, le=1024, description="NIST: permit at least 64")
+    min_guess_score: int = Field(3, ge=0, le=4, description="lowest zxcvbn score accepted")
+    breached_threshold: int = Field(1, ge=1, description="reject when seen this often")
+
 
 class RiskSettings(_Section):
     """Guard: login risk engine (see guard/risk)."""
@@ -73,8 +82,84 @@ class GuardSettings(_Section):
     risk: RiskSettings = RiskSettings()
 
 
+_AFTER_SALES_WORDS = (
+    # Words that turn a brand into an "after-sales" lure; pinyin and Chinese beside English.
+    "refund",
+    "tuikuan",
+    "退款",
+    "kefu",
+    "客服",
+    "shouhou",
+    "售后",
+    "claim",
+    "lipei",
+    "理赔",
+    "peifu",
+    "赔付",
+    "verify",
+    "service",
+    "help",
+    "support",
+    "compensation",
+    "buchang",
+    "补偿",
+    "return",
+    "tuihuo",
+    "退货",
+    "login",
+    "account",
+    "secure",
+    "security",
+    "update",
+    "customer",
+    "care",
+    "vip",
+    "member",
+    "huiyuan",
+    "会员",
+    "cs",
+    "kf",
+    "sh",
+    "tk",
+)
+_TLD_SWAPS = (
+    "com",
+    "net",
+    "org",
+    "cn",
+    "com.cn",
+    "net.cn",
+    "hk",
+    "com.hk",
+    "top",
+    "xyz",
+    "vip",
+    "cc",
+    "shop",
+    "online",
+    "site",
+    "club",
+    "info",
+    "co",
+    "io",
+    "app",
+    "ltd",
+    "wang",
+    "icu",
+    "me",
+)
+
+
 class DomainSettings(_Section):
     """Contact: lookalike domains (see contact/domains)."""
+
+    brands_file: Path | None = Field(None, description="TOML file of protected brands")
+    threshold: float = Field(0.5, gt=0, lt=1, description="score at or above which: lookalike")
+    keywords: tuple[str, ...] = Field(_AFTER_SALES_WORDS, description="combosquatting words")
+    tld_swaps: tuple[str, ...] = Field(_TLD_SWAPS, description="suffixes tried by permutations")
+    allow: tuple[str, ...] = Field((), description="registrable domains never judged lookalike")
+    popular_allowlist: bool = Field(True, description="use the shipped popular-domain list")
+    max_line_bytes: int = Field(4096, ge=256, le=1_048_576, description="longer lines: error")
 
 
 class ScamSettings(_Section):
@@ -196,6 +281,10 @@ class Settings(_Section):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.home / "keys.json"
+
+    @property
+    def resolved_password_dir(self) -> Path:
+        return self.guard.passwords.corpus_dir or self.home / "passwords"
 
 
 _ENV = {

@@ -25,6 +25,7 @@ from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookS
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
+from shieldwall.core.model import Principal
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
 from shieldwall.custody.importer import Importer
@@ -36,6 +37,10 @@ from shieldwall.custody.relay import RelayNumbers
 from shieldwall.custody.rotation import Rotation
 from shieldwall.custody.sealing import Sealer
 from shieldwall.custody.vault import Vault
+from shieldwall.guard.passwords.context import CustomerContext
+from shieldwall.guard.passwords.corpus import PasswordCorpora
+from shieldwall.guard.passwords.errors import ContextUnavailable
+from shieldwall.guard.passwords.policy import PasswordChecker
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -58,6 +63,71 @@ class Custody:
     relations: Relations
     relay: RelayNumbers
     rotation: Rotation
+
+
+class CustodyCustomerContext:
+    """Guard's password check reading a customer's details from custody, audited.
+
+    The details are decrypted in the server only to derive context words; they are never
+    returned. Each use appends an access event (purpose ``account_self``) to the audit log.
+    """
+
+    FIELDS = ("name", "phone", "email", "national_id")
+
+    def __init__(
+        self, store: SqlCustodyStore, sealer: Sealer, audit: MerkleAuditLog, clock: Clock
+    ) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.audit = audit
+        self.clock = clock
+
+    def context_for(self, customer_id: str, actor: Principal, channel: str) -> CustomerContext:
+        with self.store.read() as tx:
+            sealed = tx.get_customer(customer_id)
+        if sealed is None:
+            raise ContextUnavailable(
+                f"no customer {customer_id}", field="customer_id", code="not_found"
+            )
+        plain = self.sealer.open_customer(sealed, self.FIELDS)
+        self.audit.append(
+            [
+                access_event(
+                    self.clock.now(),
+                    actor,
+                    Action.READ,
+                    Decision.ALLOW,
+                    "password_check_context",
+                    channel=channel,
+                    purpose="account_self",
+                    customer_ids=[customer_id],
+                    fields=dict.fromkeys(self.FIELDS, "derived"),
+                )
+            ]
+        )
+        return CustomerContext(
+            name=plain["name"],
+            phone=plain["phone"],
+            email=plain["email"],
+            national_id=plain["national_id"],
+        )
+
+
+@dataclass
+class GuardPasswords:
+    """Guard's breached-password corpora and password check, assembled."""
+
+    corpora: PasswordCorpora
+    checker: PasswordChecker
+    customers: CustodyCustomerContext
+
+
+def build_passwords(settings: Settings) -> tuple[PasswordCorpora, PasswordChecker]:
+    """The corpora under ``$SHIELDWALL_HOME/passwords`` and a checker using the SHA-1 one
+    (no database needed: the CLI's corpus commands use this alone)."""
+    ps = settings.guard.passwords
+    corpora = PasswordCorpora(settings.resolved_password_dir, verify=ps.verify_shards)
+    return corpora, PasswordChecker(ps, corpora.sha1, store_name=settings.store_name)
 
 
 @dataclass
@@ -131,9 +201,11 @@ class Services:
     audit_store: SqlAuditStore
     alerts: SqlAlertStore
     custody: Custody
+    passwords: GuardPasswords
     contact_ledger: ContactLedger
 
     def close(self) -> None:
+        self.passwords.corpora.close()
         self.engine.dispose()
 
 
@@ -252,8 +324,14 @@ def build(
         rotation=Rotation(keyring, store, sealer, audit, clock),
     )
     _record_policy(store, audit, policy, clock)
+    corpora, checker = build_passwords(settings)
+    passwords = GuardPasswords(
+        corpora, checker, CustodyCustomerContext(store, sealer, audit, clock)
+    )
     contact_ledger = _contact_ledger(settings, clock, engine, keyring, store, sealer, audit)
-    return Services(settings, clock, engine, audit, audit_store, alerts, custody, contact_ledger)
+    return Services(
+        settings, clock, engine, audit, audit_store, alerts, custody, passwords, contact_ledger
+    )
 
 
 def _contact_ledger(

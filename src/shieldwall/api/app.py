@@ -15,12 +15,24 @@ from shieldwall import __version__
 from shieldwall.api import problems
 from shieldwall.api.deps import principal
 from shieldwall.api.limits import BodyLimit
-from shieldwall.api.routers import audit, contact_ledger, custody
+from shieldwall.api.routers import (
+    audit,
+    contact_domains,
+    contact_ledger,
+    custody,
+    guard_passwords,
+)
 from shieldwall.core.model import Principal
 from shieldwall.wiring import Services
 
 IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import")
-ROUTERS = [custody.router, audit.router, contact_ledger.router]
+ROUTERS = [
+    custody.router,
+    audit.router,
+    guard_passwords.router,
+    contact_domains.router,
+    contact_ledger.router,
+]
 
 
 @asynccontextmanager

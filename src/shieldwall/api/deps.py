@@ -17,15 +17,17 @@ def services(request: Request) -> Services:
 
 
 async def principal(request: Request) -> Principal:
-    """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
-
-    Async so that a cached key costs no thread hop; a cache miss reads the database in the
-    thread pool.
-    """
+    """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
     header = request.headers.get("authorization", "")
     key = (
         header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key")
     )
+    return await authenticate(request, key)
+
+
+async def authenticate(request: Request, key: str | None) -> Principal:
+    """The principal owning ``key``. A cached key costs no thread hop; a cache miss reads the
+    database in the thread pool."""
     principals = request.app.state.services.custody.principals
     cached: Principal | None = principals.authenticate_cached(key)
     if cached is not None:

@@ -10,7 +10,14 @@ import sys
 
 import typer
 
-from shieldwall.cli import audit, contact_ledger, custody, system
+from shieldwall.cli import (
+    audit,
+    contact_domains,
+    contact_ledger,
+    custody,
+    guard_passwords,
+    system,
+)
 from shieldwall.cli.common import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, err_console
 from shieldwall.core.errors import ShieldwallError
 
@@ -24,6 +31,8 @@ app = typer.Typer(
 system.register(app)
 custody.register(app)
 audit.register(app)
+guard_passwords.register(app)
+contact_domains.register(app)
 contact_ledger.register(app)
 
 
