@@ -79,8 +79,7 @@ def test_numbers_registry_and_check(store: Store, client: TestClient, numbers: N
 
 
 def test_bad_input_is_named(store: Store, client: TestClient, numbers: None) -> None:
-    """Malformed numbers, unknown fields, non-official numbers and bad codes: 422 naming the
-    field, and the submitted value is not echoed."""
+    """Malformed numbers, unknown fields, unofficial numbers: 422 naming the field, no echo."""
     admin, agent = store.auth("sec-admin"), store.auth("agent-li")
     cid = store.customers[0].customer_id
     body = assert_problem(
@@ -136,8 +135,7 @@ def test_bad_input_is_named(store: Store, client: TestClient, numbers: None) -> 
 def test_an_agent_call_seen_from_the_app(
     store: Store, client: TestClient, numbers: None, clock: ManualClock
 ) -> None:
-    """Agent registers, app shows 'calling now' with the agent's code, the number on screen
-    matches, the agent hangs up, the app shows 'recent', then nothing."""
+    """Register; the app sees the call, its code, the number; hang up: recent, then none."""
     cid = store.customers[0].customer_id
     reg = register(
         client,
@@ -203,8 +201,7 @@ def test_two_agents_at_once_over_http(store: Store, client: TestClient, numbers:
 
 
 def test_roles_on_the_ledger(store: Store, client: TestClient, numbers: None) -> None:
-    """Agents act only for themselves; couriers, partners and analysts cannot use the ledger;
-    only the app asks the status."""
+    """Agents act only for themselves, other roles cannot register, only the app asks status."""
     cid = store.customers[2].customer_id
     body = {"customer_id": cid, "channel": "call", "via": "950618", "reason": "refund"}
     assert_problem(
@@ -247,8 +244,7 @@ def test_roles_on_the_ledger(store: Store, client: TestClient, numbers: None) ->
 def test_codes_both_ways_over_http(
     store: Store, client: TestClient, numbers: None, clock: ManualClock
 ) -> None:
-    """The customer reads the app's code to the agent, who verifies it; wrong codes run out;
-    the code expires with the call."""
+    """The customer's code verifies once; wrong codes run out; codes expire with the call."""
     cid = store.customers[3].customer_id
     reg = register(
         client,
@@ -330,8 +326,7 @@ def test_codes_both_ways_over_http(
 
 
 def test_message_tags_over_http(store: Store, client: TestClient, clock: ManualClock) -> None:
-    """The app signs; anyone checks: valid, altered, other recipient, expired; only the service
-    signs."""
+    """The app signs, anyone checks: valid, altered, other recipient, expired."""
     cid, other = store.customers[0].customer_id, store.customers[1].customer_id
     text = "【示例商城】您的订单 O0001 已发货。"
     signed = client.post(
@@ -390,8 +385,7 @@ def test_message_tags_over_http(store: Store, client: TestClient, clock: ManualC
 def test_no_plaintext_after_contacts_codes_and_warnings(
     store: Store, client: TestClient, numbers: None, backend: str, tmp_path: Path
 ) -> None:
-    """After contacts with codes, verifications and warnings sent through a real webhook (which
-    decrypts phones), no customer value and no code is anywhere in the database."""
+    """After contacts, codes and webhook warnings no customer value or code is stored."""
     people = store.customers[:4]
     codes: list[str] = []
     for c in people:

@@ -104,8 +104,7 @@ def test_numbers_contacts_and_status(
 def test_customer_code_verified_from_stdin(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The agent types the code the customer read out on stdin (never argv): exit 0 when right,
-    1 when wrong."""
+    """The agent types the customer's code on stdin (not argv): exit 0 if right, 1 if wrong."""
     seeded(home, tmp_path, capsys)
     cli("numbers", "add", "950618", "--kind", "hotline", capsys=capsys)
     cid = PEOPLE[1].customer_id

@@ -103,8 +103,7 @@ VIA_CASES = [
 
 
 def test_contacts_must_use_an_official_number_fit_for_the_channel(env: Env) -> None:
-    """A non-official number, one registered for another channel, or a malformed one is refused
-    with the field named; nothing is written."""
+    """Unofficial, unfit or malformed numbers are refused naming the field; nothing is written."""
     for channel, via, field, why in VIA_CASES:
         with pytest.raises(InvalidInput) as err:
             env.ledger.register(
@@ -232,8 +231,7 @@ def test_wrong_codes_run_out(env: Env) -> None:
 
 
 def test_malformed_codes_cost_nothing_and_no_code_is_a_conflict(env: Env) -> None:
-    """Letters or a wrong length are bad input (no attempt used); a contact without a customer
-    code cannot be verified."""
+    """Malformed codes cost no attempt; a contact without a customer code cannot be verified."""
     cid = env.customers[0].customer_id
     c = env.ledger.register(
         env.li, customer_id=cid, channel="call", via="950618", reason="refund", verification="both"
@@ -318,8 +316,7 @@ def test_concurrent_guesses_never_exceed_the_limit(env: Env) -> None:
 
 
 def test_two_agents_call_one_customer_at_the_same_moment(env: Env, clock: ManualClock) -> None:
-    """Two registrations racing from two threads both land; status reports both, each with its
-    own number; ending one leaves the other live."""
+    """Two racing registrations both land and show, each with its number; one ends, one stays."""
     cid = env.customers[2].customer_id
     done = {}
 
@@ -352,8 +349,7 @@ def test_two_agents_call_one_customer_at_the_same_moment(env: Env, clock: Manual
 
 
 def test_status_windows_over_the_database(env: Env, clock: ManualClock) -> None:
-    """Live, recent for 72 hours after the end, then no recent contact; hidden and foreign
-    numbers are 'not us'; a malformed number is bad input."""
+    """Live, recent for 72 h, then none; hidden and foreign numbers are not us; bad input named."""
     cid = env.customers[3].customer_id
     assert env.ledger.status(cid).state == "none"
     c = env.ledger.register(

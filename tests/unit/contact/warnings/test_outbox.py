@@ -29,8 +29,7 @@ def statuses(world: World) -> dict[str, int]:
 
 
 def test_plan_puts_the_most_exposed_first(world: World) -> None:
-    """Parcel in transit, recent delivery, refund, fresh order, then membership only; unknown ids
-    are reported, not planned."""
+    """In transit, delivered, refunded, fresh order, then members only; unknown ids reported."""
     planner, _ = warnings_for(world)
     plan = planner.plan_leak("leak-1", leaked_ids(world))
     order = [c.customer_id for c in plan.candidates]
@@ -44,8 +43,7 @@ def test_plan_puts_the_most_exposed_first(world: World) -> None:
 
 
 def test_enqueue_is_idempotent_and_respects_the_cooldown(world: World) -> None:
-    """Re-running a plan adds nothing; another leak within 7 days skips those already warned;
-    after the cooldown they are warned again."""
+    """Re-runs add nothing; a new leak skips the recently warned until the cooldown ends."""
     planner, _ = warnings_for(world)
     first = planner.enqueue(planner.plan_leak("leak-1", leaked_ids(world)))
     assert (first.queued, first.already_planned, first.warned_recently, first.unknown) == (

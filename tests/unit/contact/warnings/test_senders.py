@@ -91,8 +91,7 @@ def notify_audits(world: World) -> list[dict[str, Any]]:
 def test_webhook_delivers_signed_json_with_the_decrypted_phone(
     world: World, gateway: Gateway
 ) -> None:
-    """The gateway gets the phone, the tagged text and an HMAC signature it can check; the
-    decryption is in the audit log, and no phone number is stored anywhere else."""
+    """The gateway gets the phone, tagged text and a valid signature; audited, stored nowhere."""
     sender = webhook(world, gateway)
     planner, dispatcher = warnings_for(world, {"sms": sender})
     planner.enqueue(planner.plan_leak("leak-1", [world.cid(1)]))
@@ -228,8 +227,7 @@ def test_smtp_delivers_a_tagged_email(world: World, smtp: tuple[Mailbox, int]) -
 
 
 def test_smtp_refusals(world: World, smtp: tuple[Mailbox, int]) -> None:
-    """451 is retried, 550 is a dead letter, and a customer without an e-mail is a dead letter
-    with a denied audit entry."""
+    """451 is retried, 550 dead-lettered, no e-mail on file dead with a denied audit entry."""
     box, port = smtp
     box.rcpt_answers = ["451 4.3.0 try again later", "550 5.1.1 no such user"]
     planner, dispatcher = warnings_for(world, {"email": smtp_sender(world, port)})

@@ -17,8 +17,7 @@ from shieldwall.contact.warnings.sources import (
 
 
 def test_accepted_shapes() -> None:
-    """A JSON array, an object with customer_ids or victims, and lines all give the ids in order
-    without repeats."""
+    """Arrays, {customer_ids}, {victims} and lines all give the ids in order, without repeats."""
     want = ["C1", "C2", "C3"]
     assert parse_customer_ids('["C1", "C2", "C1", "C3"]') == want
     assert parse_customer_ids(json.dumps({"customer_ids": want, "score": 0.9})) == want
