@@ -140,6 +140,20 @@ def test_victims_by_reporter_and_by_phone(make_service: ServiceFactory) -> None:
     assert victims["C9"].knew == ("item",)
 
 
+def test_service_serves_campaign_targets_for_warnings(make_service: ServiceFactory) -> None:
+    """The service answers the warnings capability's CampaignTargets: (customer, first seen)."""
+    from shieldwall.contact.warnings.sources import CampaignTargets
+
+    svc = make_service()
+    a = submit(svc, "加QQ 90909090", minutes=20, customer_id="C2")
+    submit(svc, "QQ 90909090 退款", minutes=5, customer_id="C1")
+    targets: CampaignTargets = svc
+    assert targets.customers(a.campaign_id) == [
+        ("C1", T0 + timedelta(minutes=5)),
+        ("C2", T0 + timedelta(minutes=20)),
+    ]
+
+
 def test_victim_phone_is_not_a_scam_indicator(make_service: ServiceFactory) -> None:
     """The victim's own number quoted in the text is dropped (it would join unrelated scams)."""
     svc = make_service()

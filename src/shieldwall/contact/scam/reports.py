@@ -284,7 +284,7 @@ class ScamReports:
         self.settings = settings
         self.domains = domains or NoDomainJudge()
         self.numbers = numbers or NoOfficialNumbers()
-        self.customers = customers or NoCustomerLookup()
+        self.customer_lookup = customers or NoCustomerLookup()
         self.minhasher = MinHasher(
             settings.minhash_permutations, settings.lsh_bands, settings.shingle_chars
         )
@@ -471,6 +471,11 @@ class ScamReports:
             key=lambda v: (v.first_contact_at, v.customer_id),
         )
 
+    def customers(self, campaign_id: str) -> list[tuple[str, datetime]]:
+        """``(customer_id, first contact)`` of every victim: the shape of the warnings
+        capability's ``CampaignTargets``, so an active campaign can drive warnings."""
+        return [(v.customer_id, v.first_contact_at) for v in self.victims(campaign_id)]
+
     def report_body(self, report_id: str) -> ReportBody:
         """The decrypted body of one report (for investigation; callers audit the access)."""
         with self.store.read() as tx:
@@ -580,7 +585,7 @@ class ScamReports:
         if report.customer_id:
             victims[report.customer_id] = "reporter"
         if report.victim_phone:
-            for cid in self.customers.by_phone(report.victim_phone):
+            for cid in self.customer_lookup.by_phone(report.victim_phone):
                 victims.setdefault(cid, "phone")
         return sorted(victims.items())
 
