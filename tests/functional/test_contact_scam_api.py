@@ -72,8 +72,7 @@ def test_score_with_real_order_facts(store: Store, client: TestClient) -> None:
 
 
 def test_score_bad_input_is_a_problem_document(store: Store, client: TestClient) -> None:
-    """Unknown language, over-long text and unknown fields are 422 naming the field; a body that
-    is not UTF-8 is a 400 problem document."""
+    """Bad lang, long text, unknown fields: 422 with the field; a non-UTF-8 body: 400."""
     auth = store.auth("agent-li")
     assert_problem(
         client.post("/v1/scam/score", json={"text": "x", "lang": "fr"}, headers=auth),

@@ -20,8 +20,7 @@ def fill(n: str, i: str, o: str, q: str) -> str:
 
 
 def test_script_form_drops_what_changes_per_victim() -> None:
-    """Digits, URLs (as an upper-case U, which folded text cannot contain), case, spaces and
-    punctuation do not reach the shingles."""
+    """Digits, URLs (as U), case, spaces and punctuation do not reach the shingles."""
     assert script_form("Call 138-1234 NOW, see https://x.top/a!") == "call00nowseeU"
 
 

@@ -102,8 +102,7 @@ def test_bridging_report_merges_campaigns_into_the_oldest(make_service: ServiceF
 
 
 def test_official_and_shared_things_never_join(make_service: ServiceFactory) -> None:
-    """Official domains and numbers, shorteners and SMS gateways are weak; a full short URL
-    is strong."""
+    """Official domains/numbers, shorteners and SMS gateways never join; a full short URL does."""
     svc = make_service(
         domains=FakeJudge(official={"shieldmart.com"}),
         numbers=FakeNumbers(official={"+864008201234"}),
@@ -122,8 +121,7 @@ def test_official_and_shared_things_never_join(make_service: ServiceFactory) -> 
 
 
 def test_victims_by_reporter_and_by_phone(make_service: ServiceFactory) -> None:
-    """Victims come from the reporting customer and the blind-index lookup of the reached phone;
-    first contact is the earliest report, knew is the union of what callers quoted."""
+    """Victims come from the reporter and the reached phone, with first contact and knew."""
     customers = FakeCustomers({"+8613800001111": ["C9", "C1"]})
     svc = make_service(customers=customers)
     a = submit(
