@@ -12,6 +12,9 @@ from sqlalchemy import Engine
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
 from shieldwall.config import Settings
+from shieldwall.contact.domains.brands import load_brands_file
+from shieldwall.contact.domains.scanner import LookalikeScanner
+from shieldwall.contact.judges import BookNumberJudge, ScannerJudge
 from shieldwall.contact.ledger.codes import CodeBook
 from shieldwall.contact.ledger.directory import CustodyDirectory
 from shieldwall.contact.ledger.ledger import Ledger, NumberRegistry
@@ -34,6 +37,7 @@ from shieldwall.core.events import Action, Decision
 from shieldwall.core.model import Principal
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
+from shieldwall.custody.directory import PhoneDirectory
 from shieldwall.custody.importer import Importer
 from shieldwall.custody.keys import Keyring, LocalKeyFile
 from shieldwall.custody.policy import Policy, load_policy
@@ -346,6 +350,9 @@ def build(
         TextCipher(keyring, settings.tenant),
         clock,
         settings.contact.scam,
+        domains=ScannerJudge(lambda: domain_scanner(settings)),
+        numbers=BookNumberJudge(contact_ledger.numbers.book),
+        customers=PhoneDirectory(store, sealer.index, audit, clock, region=cs.default_region),
     )
     return Services(
         settings,
@@ -445,3 +452,12 @@ def scam_scorer(settings: Settings) -> ScriptScorer:
         TemplateSet.load(ss.templates_file),
         max_chars=ss.max_text_chars,
     )
+
+
+def domain_scanner(settings: Settings) -> LookalikeScanner | None:
+    """The lookalike scanner for the configured brands file, or None when none is configured."""
+    path = settings.contact.domains.brands_file
+    if path is None:
+        return None
+    book = load_brands_file(path)
+    return LookalikeScanner(book, settings.contact.domains) if book.brands else None
