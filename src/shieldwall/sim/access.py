@@ -427,7 +427,11 @@ class AccessWorld:
             team = f"cs-team-{t + 1:02d}"
             self.teams.append(team)
             kind = rng.choices(list(shifts), weights=(60, 25, 15))[0]
-            speciality = rng.choice(("delivery", "aftersale", "presale"))
+            # Every fifth team calls customers whose orders are late: it opens its own tickets
+            # on paid-but-undelivered orders all day, which is what a harvester does too.
+            speciality = (
+                "outreach" if t % 5 == 2 else rng.choice(("delivery", "aftersale", "presale"))
+            )
             team_reveal = rng.uniform(0.08, 0.25)
             for _ in range(team_size):
                 if len(self.agents) == n_agents:
@@ -435,6 +439,8 @@ class AccessWorld:
                 i = len(self.agents) + 1
                 base = shifts[kind]
                 shift = Shift(base.start + rng.choice((-1, 0, 0, 0, 1)), base.hours)
+                # An outreach agent on loan to another team: the declared unit misleads.
+                mine = "outreach" if rng.random() < 0.02 else speciality
                 self.agents.append(
                     Staff(
                         Principal(f"agent-{i:04d}", Role.AGENT, team),
@@ -442,7 +448,7 @@ class AccessWorld:
                         frozenset(rng.sample(range(7), 2)),
                         rate=rng.lognormvariate(math.log(4.5), 0.3),
                         reveal_p=min(0.6, team_reveal * rng.lognormvariate(0, 0.3)),
-                        speciality=speciality,
+                        speciality=mine,
                     )
                 )
         weights = [w for _, w in PROVINCES]
@@ -643,11 +649,15 @@ class AccessWorld:
         self, out: _Out, s: Staff, t: float, rng: random.Random, *, reveal_all: _Plan | None
     ) -> None:
         st = self.store
+        if s.speciality == "outreach" and rng.random() < 0.5:
+            self._outreach_call(out, s, t, rng)
+            return
         topic = rng.random()
         want = {
             "delivery": (0.7, 0.2),
             "aftersale": (0.2, 0.65),
             "presale": (0.2, 0.2),
+            "outreach": (0.6, 0.2),
         }[s.speciality]
         order: int | None
         if topic < want[0]:
@@ -701,6 +711,19 @@ class AccessWorld:
             out.read_customer(s.principal, t + 80 * HOUR, c, tid, deny=True, why="ticket_expired")
         if rng.random() < 0.88:
             out.ticket_close(s.principal, t + rng.uniform(3 * MINUTE, 45 * MINUTE), c, tid)
+
+    def _outreach_call(self, out: _Out, s: Staff, t: float, rng: random.Random) -> None:
+        """A proactive call about a late order: a self-opened ticket, the order, often the phone."""
+        j = self.store.recent_order(rng, t, _undelivered)
+        c = int(self.store.o_customer[j])
+        tid = out.ticket_open(s.principal, t, c, j, s.principal)
+        out.read_order(s.principal, t + rng.uniform(5, 60), j, tid)
+        if rng.random() < 0.5:
+            out.read_customer(s.principal, t + rng.uniform(30, 120), c, tid)
+        if rng.random() < 0.3:
+            out.reveal(s.principal, t + rng.uniform(60, 300), c, "phone", tid)
+        if rng.random() < 0.8:
+            out.ticket_close(s.principal, t + rng.uniform(3 * MINUTE, 20 * MINUTE), c, tid)
 
     # -- analysts, admins, partners -----------------------------------------------------------
 
