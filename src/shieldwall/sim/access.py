@@ -650,7 +650,7 @@ class AccessWorld:
     ) -> None:
         st = self.store
         if s.speciality == "outreach" and rng.random() < 0.5:
-            self._outreach_call(out, s, t, rng)
+            self._outreach_call(out, s, t, rng, reveal_all)
             return
         topic = rng.random()
         want = {
@@ -708,11 +708,15 @@ class AccessWorld:
             what = "phone" if rng.random() < 0.8 else "address"
             out.reveal(s.principal, t + rng.uniform(60, 900), c, what, tid)
         if rng.random() < 0.01:  # back to a ticket that has expired
-            out.read_customer(s.principal, t + 80 * HOUR, c, tid, deny=True, why="ticket_expired")
+            later = t + 3 * DAY + rng.uniform(0, HOUR)
+            if s.works(self._weekday(int(later // DAY))):
+                out.read_customer(s.principal, later, c, tid, deny=True, why="ticket_expired")
         if rng.random() < 0.88:
             out.ticket_close(s.principal, t + rng.uniform(3 * MINUTE, 45 * MINUTE), c, tid)
 
-    def _outreach_call(self, out: _Out, s: Staff, t: float, rng: random.Random) -> None:
+    def _outreach_call(
+        self, out: _Out, s: Staff, t: float, rng: random.Random, reveal_all: _Plan | None
+    ) -> None:
         """A proactive call about a late order: a self-opened ticket, the order, often the phone."""
         j = self.store.recent_order(rng, t, _undelivered)
         c = int(self.store.o_customer[j])
@@ -720,7 +724,13 @@ class AccessWorld:
         out.read_order(s.principal, t + rng.uniform(5, 60), j, tid)
         if rng.random() < 0.5:
             out.read_customer(s.principal, t + rng.uniform(30, 120), c, tid)
-        if rng.random() < 0.3:
+        if reveal_all is not None:
+            out.reveal(
+                s.principal, t + rng.uniform(60, 300), c, "phone", tid, truth=reveal_all.truth
+            )
+            if rng.random() < 0.6:
+                out.reveal(s.principal, t + 320, c, "address", tid, truth=reveal_all.truth)
+        elif rng.random() < 0.3:
             out.reveal(s.principal, t + rng.uniform(60, 300), c, "phone", tid)
         if rng.random() < 0.8:
             out.ticket_close(s.principal, t + rng.uniform(3 * MINUTE, 20 * MINUTE), c, tid)
@@ -739,11 +749,12 @@ class AccessWorld:
             else:
                 j = self.store.recent_order(rng, t)
                 out.analyst_read(s.principal, t, int(self.store.o_customer[j]), j)
-        if rng.random() < 0.08:  # a pseudonymous extract for a dashboard
+        if rng.random() < 0.08:  # a pseudonymous extract for a dashboard, a recorded release
             t = base + rng.uniform(HOUR, 6 * HOUR)
+            release = f"rel_{self.seed:03d}{day:03d}{s.pid[-3:]}x"
             for _ in range(rng.randint(1, 5)):
                 ids = rng.sample(range(len(self.store.region)), 1000)
-                out.export(s.principal, t, ids, ANALYST_EXPORT, truth=None)
+                out.export(s.principal, t, ids, ANALYST_EXPORT, truth=None, release=release)
                 t += rng.uniform(5, 60)
 
     def _admin_day(self, out: _Out, s: Staff, day: int) -> None:
@@ -757,7 +768,7 @@ class AccessWorld:
             hours = rng.uniform(1, 4) * HOUR
             first = self.store.recent_order(rng, t)
             for k in range(n):
-                j = min(first + k * rng.randint(1, 40), len(self.store.o_created) - 1)
+                j = max(0, first - k * rng.randint(1, 40))  # orders placed before this one
                 when = t + hours * k / n + rng.uniform(0, 60)
                 out.admin_read(s.principal, when, int(self.store.o_customer[j]), j)
                 if rng.random() < 0.1:
@@ -1235,6 +1246,7 @@ class _Out:
         fields: Mapping[str, str],
         *,
         truth: AttackTruth | None,
+        release: str = "",
     ) -> None:
         self._push(
             t,
@@ -1244,7 +1256,7 @@ class _Out:
             purpose="analytics" if who.role is Role.ANALYST else "investigation",
             customers=tuple(self.cid(c) for c in ids),
             fields=fields,
-            extra={"rows": str(len(ids)), "release": ""},
+            extra={"rows": str(len(ids)), "release": release},
             truth=truth,
         )
 
