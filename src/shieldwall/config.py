@@ -93,7 +93,7 @@ WATCH_DETECTORS = (
     "off_hours",
     "volume",
     "bulk_export",
-    "break_glass",
+    "break_glass_misuse",
 )
 
 

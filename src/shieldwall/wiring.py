@@ -5,7 +5,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -30,6 +30,12 @@ from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
+from shieldwall.storage.watch_repo import SqlCursorStore
+from shieldwall.storage.watch_state_memory import MemoryWatchState
+from shieldwall.storage.watch_state_redis import RedisWatchState
+from shieldwall.trace.watch.engine import Watch
+from shieldwall.trace.watch.ports import WatchState
+from shieldwall.trace.watch.runner import WatchRunner
 
 
 @dataclass
@@ -56,9 +62,27 @@ class Services:
     audit_store: SqlAuditStore
     alerts: SqlAlertStore
     custody: Custody
+    watch: WatchRunner
+
+    def start_watch(self) -> bool:
+        """Run the insider watch in this process on every append, if the settings enable it.
+
+        The audit log's listener only queues records; a worker thread runs the detectors, so a
+        request never waits for them.
+        """
+        if not self.settings.trace.watch.enabled:
+            return False
+        if not self._watching:
+            self.audit.subscribe(self.watch.on_append)
+            self._watching = True
+        self.watch.start()
+        return True
 
     def close(self) -> None:
+        self.watch.stop()
         self.engine.dispose()
+
+    _watching: bool = field(default=False, init=False)
 
 
 @dataclass(frozen=True)
@@ -172,7 +196,31 @@ def build(
         rotation=Rotation(keyring, store, sealer, audit, clock),
     )
     _record_policy(store, audit, policy, clock)
-    return Services(settings, clock, engine, audit, audit_store, alerts, custody)
+    return Services(
+        settings,
+        clock,
+        engine,
+        audit,
+        audit_store,
+        alerts,
+        custody,
+        _watch(settings, engine, audit, alerts, clock),
+    )
+
+
+def watch_state(settings: Settings) -> WatchState:
+    """In process by default; Redis when the service runs several workers."""
+    if settings.state_backend == "redis":
+        return RedisWatchState.from_url(settings.redis_url, tenant=settings.tenant)
+    return MemoryWatchState()
+
+
+def _watch(
+    settings: Settings, engine: Engine, audit: MerkleAuditLog, alerts: SqlAlertStore, clock: Clock
+) -> WatchRunner:
+    state = watch_state(settings)
+    watch = Watch(settings.trace.watch, state, alerts)
+    return WatchRunner(watch, audit, SqlCursorStore(engine, clock), state)
 
 
 def _record_policy(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -11,17 +13,27 @@ from shieldwall import __version__
 from shieldwall.api import problems
 from shieldwall.api.deps import principal
 from shieldwall.api.limits import BodyLimit
-from shieldwall.api.routers import audit, custody
+from shieldwall.api.routers import audit, custody, watch
 from shieldwall.core.model import Principal
 from shieldwall.wiring import Services
 
 IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import")
-ROUTERS = [custody.router, audit.router]
+ROUTERS = [custody.router, audit.router, watch.router]
 
 
 def create_app(services: Services) -> FastAPI:
     """Build the app around assembled services (the CLI's ``serve`` and the tests call this)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        services.start_watch()  # the insider watch, when trace.watch.enabled
+        try:
+            yield
+        finally:
+            services.watch.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="shieldwall",
         version=__version__,
         docs_url=None,

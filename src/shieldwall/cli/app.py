@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from shieldwall.cli import audit, custody, system
+from shieldwall.cli import audit, custody, system, watch
 from shieldwall.cli.common import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, err_console
 from shieldwall.core.errors import ShieldwallError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 system.register(app)
 custody.register(app)
 audit.register(app)
+watch.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:

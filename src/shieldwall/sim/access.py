@@ -625,7 +625,8 @@ class AccessWorld:
             if rng.random() < 0.6:
                 out.courier_read(courier, max(t + 120, handover - rng.uniform(60, 1800)), jj)
             if rng.random() < 0.04:  # a question after delivery, within the grace period
-                out.courier_read(courier, handover + rng.uniform(HOUR, 20 * HOUR), jj)
+                later = _working_hours(handover + rng.uniform(HOUR, 20 * HOUR), 8, 20, rng)
+                out.courier_read(courier, later, jj)
             if rng.random() < 0.005:  # too late: the grace period is over
                 late = handover + grace + rng.uniform(HOUR, 30 * HOUR)
                 out.courier_read(courier, late, jj, late=self.config.courier_rule == "assignment")
@@ -915,6 +916,17 @@ class _Plan:
     truth: AttackTruth
     u: float  # the attack's own intensity draw in [0, 1)
     cursor: int = -1
+
+
+def _working_hours(t: float, start: int, end: int, rng: random.Random) -> float:
+    """``t``, or the next working morning when ``t`` falls outside ``start``-``end`` local."""
+    day = math.floor(t / DAY)
+    hour = (t - day * DAY) / HOUR
+    if start <= hour < end:
+        return t
+    if hour >= end:
+        day += 1
+    return day * DAY + (start + rng.uniform(0, 2)) * HOUR
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -72,6 +72,10 @@ class Detector(Protocol):
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None: ...
 
 
+# Today alone speaks once it holds this many: the first few accesses of a morning are not a day.
+MIN_TODAY = 20
+
+
 @dataclass(frozen=True, slots=True)
 class RateTest:
     """A binomial test of ``k`` of ``n`` against the peers' rate (odds times tolerance)."""
@@ -80,6 +84,7 @@ class RateTest:
     k: int
     n: int
     peer: float  # the peers' (or own) rate the test started from, before tolerance
+    span: str  # "today" or "in N days": which count scored higher
 
 
 def rate_test(
@@ -90,9 +95,11 @@ def rate_test(
     own: bool = False,
     extra: tuple[float, ...] = (),
 ) -> RateTest | None:
-    """Test the window's ``num``/``den`` against peers (and the principal's past if ``own``;
-    ``extra`` adds other rates the null must cover). Fewer than ``min_count`` in the numerator
-    never score: three denials on a quiet morning are not a pattern.
+    """Test ``num``/``den`` against peers (and the principal's past if ``own``; ``extra`` adds
+    other rates the null must cover), over the window and over today alone, and keep the higher
+    score: the window catches the slow, today catches a burst that the principal's own quiet
+    days before would dilute. Fewer than ``min_count`` in the numerator never score: three
+    denials on a quiet morning are not a pattern.
 
     None while no baseline exists (the first day of a deployment): peer-based detectors stay
     silent rather than guess.
@@ -105,11 +112,17 @@ def rate_test(
         return None
     s = ctx.settings
     base = max(s.rate_floor, *known, *extra)
+    null = tolerate_odds(base, s.tolerance)
     k, n = ctx.window(num), ctx.window(den)
+    span = f"in {s.window_days} days"
     if k < s.min_count:
-        return RateTest(0.0, k, n, base)
-    score = binomial_surprise(k, n, tolerate_odds(base, s.tolerance))
-    return RateTest(score, k, n, base)
+        return RateTest(0.0, k, n, base, span)
+    score = binomial_surprise(k, n, null)
+    counts = ctx.today().counts
+    kt, nt = counts.get(num, 0), counts.get(den, 0)
+    if kt >= s.min_count and nt >= MIN_TODAY and (today := binomial_surprise(kt, nt, null)) > score:
+        return RateTest(today, kt, nt, base, "today")
+    return RateTest(score, k, n, base, span)
 
 
 def pct(x: float) -> str:

@@ -49,7 +49,7 @@ class UndeliveredPreference:
         reasons = [
             Reason(
                 "undelivered_preference",
-                f"{test.k} of {test.n} orders read in {self.window_days} days were paid but not"
+                f"{test.k} of {test.n} orders read {test.span} were paid but not"
                 f" delivered ({pct(test.k / max(test.n, 1))}; peers {pct(test.peer)})",
             )
         ]
@@ -77,7 +77,7 @@ class RevealRate:
         reasons = [
             Reason(
                 "reveal_rate",
-                f"revealed fields of {test.k} of {test.n} customers in {self.window_days} days"
+                f"revealed fields of {test.k} of {test.n} customers {test.span}"
                 f" ({pct(test.k / max(test.n, 1))}; peers {pct(test.peer)})",
             )
         ]
@@ -113,7 +113,7 @@ class OffHours:
         reasons = [
             Reason(
                 "off_hours",
-                f"{test.k} of {test.n} customers in {self.window_days} days were accessed outside"
+                f"{test.k} of {test.n} customers {test.span} were accessed outside"
                 f" the usual hours ({hours}, local time; usually {pct(test.peer)} off-hours)",
             )
         ]

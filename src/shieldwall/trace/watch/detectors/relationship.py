@@ -55,7 +55,7 @@ class NoRelationship:
         reasons = [
             Reason(
                 "no_relationship",
-                f"{test.k} of {test.n} customers tried in {self.window_days} days had no"
+                f"{test.k} of {test.n} customers tried {test.span} had no"
                 f" relationship with this principal ({pct(test.k / max(test.n, 1))};"
                 f" peers {pct(test.peer)})",
             ),
@@ -106,7 +106,7 @@ class Harvesting:
             reasons.append(
                 Reason(
                     "self_made_relationship",
-                    f"{share.k} of {share.n} customers in {self.window_days} days were reached"
+                    f"{share.k} of {share.n} customers {share.span} were reached"
                     f" through tickets the agent opened itself with no call or earlier contact"
                     f" ({pct(share.k / max(share.n, 1))}; peers {pct(share.peer)})",
                 )

@@ -59,7 +59,7 @@ class BreakGlass:
     window, a use on a customer the principal has no ticket for (agents), or repeated denied
     attempts. One use by an admin stays with custody's alert."""
 
-    kind: ClassVar[str] = "break_glass"
+    kind: ClassVar[str] = "break_glass_misuse"
 
     def __init__(self, settings: WatchSettings) -> None:
         self.threshold = settings.score_for(self.kind)
@@ -83,7 +83,7 @@ class BreakGlass:
             return None
         reasons = [
             Reason(
-                "break_glass",
+                "break_glass_use",
                 f"{uses} break-glass uses in {self.window_days} days, {unrelated} on customers"
                 f" with no ticket, {denied} refused",
             )

@@ -81,7 +81,7 @@ class Enumeration:
         reasons = [
             Reason(
                 "sequential_ids",
-                f"{test.k} of {test.n} customers tried in {self.window_days} days were within"
+                f"{test.k} of {test.n} customers tried {test.span} were within"
                 f" {self.radius} ids of another one tried ({pct(test.k / max(test.n, 1))};"
                 f" peers {pct(test.peer)})",
             )
@@ -129,14 +129,14 @@ class SearchSweep:
         miss = rate_test(ctx, "lk_miss", "lk")
         if miss is not None and miss.k:
             detail = (
-                f"{miss.k} of {miss.n} lookups in {self.window_days} days found no customer"
+                f"{miss.k} of {miss.n} lookups {miss.span} found no customer"
                 f" ({pct(miss.k / max(miss.n, 1))}; peers {pct(miss.peer)})"
             )
             scored.append((miss.score, Reason("lookup_misses", detail)))
         wide = rate_test(ctx, "lk_ids", "lk_cust")
         if wide is not None and wide.k:
             detail = (
-                f"{wide.k} of {wide.n} customers found by lookups in {self.window_days} days"
+                f"{wide.k} of {wide.n} customers found by lookups {wide.span}"
                 f" came from broad searches (by region, by prefix, or more than {self.broad}"
                 f" matches; peers {pct(wide.peer)})"
             )
