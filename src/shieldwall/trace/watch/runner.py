@@ -191,6 +191,8 @@ class WatchRunner:
             self.cursors.save(self.name, self.watch.last_seq)
             self.state.release(self.owner)
             self._leading = False
+        self._ready = False  # another worker may move the shared state on; reload next time
+        self._stop.clear()
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is processed (tests and benchmarks)."""
@@ -231,16 +233,24 @@ class WatchRunner:
                 self._queue.task_done()
 
     def _handle(self, batch: Sequence[AuditRecord] | None) -> None:
-        if not self.prepare():
-            return  # another worker leads; it reads these records from the log
         records: list[AuditRecord] = list(batch or ())
+        taken = 0
         while len(records) < self.page:  # take what else is queued, to process in one batch
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
                 break
             records.extend(more)
-            self._queue.task_done()
+            taken += 1
+        try:
+            self._process(batch, records)
+        finally:
+            for _ in range(taken):
+                self._queue.task_done()
+
+    def _process(self, batch: Sequence[AuditRecord] | None, records: list[AuditRecord]) -> None:
+        if not self.prepare():
+            return  # another worker leads; it reads these records from the log
         records.sort(key=lambda r: r.seq)
         records = [r for r in records if r.seq > self.watch.last_seq]
         first = records[0].seq if records else None
