@@ -7,7 +7,8 @@ configured detectors, and scores the alerts against the ground truth. Thresholds
 the tuning seeds; the figures that count are those of the held-out seeds, which were not looked
 at while tuning.
 
-    python bench/bench_trace_watch_quality.py                 # default size, a few minutes
+    python bench/bench_trace_watch_quality.py                 # held-out seeds, default size
+    python bench/bench_trace_watch_quality.py --tuning        # also the tuning seeds
     python bench/bench_trace_watch_quality.py --full          # 1M customers, 1,000 principals
     python bench/bench_trace_watch_quality.py --seeds 101 102 103 --label tuning
 
@@ -191,12 +192,20 @@ def print_table(label: str, summary: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="1M customers, 1,000 principals")
+    parser.add_argument("--tuning", action="store_true", help="also run the tuning seeds")
     parser.add_argument("--seeds", type=int, nargs="*", help="run these seeds only")
     parser.add_argument("--label", default=None)
     parser.add_argument("--customers", type=int)
     parser.add_argument("--principals", type=int)
     parser.add_argument("--days", type=int)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override a watch setting, e.g. --set behavioural_peers=false (ablations)",
+    )
     parser.add_argument("--show-false", action="store_true", help="print every false alert")
     parser.add_argument(
         "--courier-rule",
@@ -209,12 +218,16 @@ def main(argv: list[str]) -> int:
     for key in ("customers", "principals", "days"):
         if getattr(args, key):
             size[key] = getattr(args, key)
-    settings = WatchSettings()
-    groups = (
-        [(args.label or "seeds", tuple(args.seeds))]
-        if args.seeds
-        else [("tuning", TUNING_SEEDS), ("held-out", HELD_OUT_SEEDS)]
-    )
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
+    settings = WatchSettings.model_validate(overrides)
+    groups: list[tuple[str, tuple[int, ...]]] = [("held-out", HELD_OUT_SEEDS)]
+    if args.tuning:
+        groups.insert(0, ("tuning", TUNING_SEEDS))
+    if args.seeds:
+        groups = [(args.label or "seeds", tuple(args.seeds))]
     report: dict[str, Any] = {
         "size": size,
         "courier_rule": args.courier_rule,
@@ -245,6 +258,8 @@ def main(argv: list[str]) -> int:
         name += f"_{args.courier_rule}"
     if args.seeds:
         name += "_" + (args.label or "seeds")
+    if overrides:
+        name += "_" + "_".join(f"{k}-{v}" for k, v in sorted(overrides.items()))
     (OUT / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
