@@ -104,6 +104,7 @@ class Watch:
                 prof.bump("tk_own")
                 if fact.basis == Basis.SELF.value:
                     prof.bump("tk_self")
+                    prof.bump("tk_self_left")  # until it is closed, on the day it was opened
             return []
         if action is Action.TICKET_CLOSE:
             closed = self.relations.learn_ticket_close(e)
@@ -112,6 +113,9 @@ class Watch:
                 prof.bump("tk_close")
                 if closed.basis == Basis.SELF.value:
                     prof.bump("tk_self_closed")
+                    opened_day = datetime.fromtimestamp(closed.opened, self.tz).toordinal()
+                    if (closed.agent, opened_day) in self.ws.profiles:
+                        self._profile(closed.agent, opened_day).bump("tk_self_left", -1)
             return []
         if action is Action.ASSIGN:
             self.relations.learn_assign(e, ts)

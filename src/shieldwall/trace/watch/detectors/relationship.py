@@ -92,11 +92,7 @@ class Harvesting:
         if share is None:
             return None
         # Outreach teams open their own tickets all day but close them; a harvester does not.
-        opened = ctx.window("tk_self")
-        closed = min(ctx.window("tk_self_closed"), opened)
-        today.counts["tk_self_open"] = max(0, today.counts.get("tk_self", 0) - closed)
-        peer_closed = ctx.peer_rate("tk_self_closed", "tk_self")
-        unclosed = rate_test(ctx, "tk_self_open", "tk_self", extra=_open_share(peer_closed))
+        unclosed = rate_test(ctx, "tk_self_left", "tk_self")
         score = max(share.score, unclosed.score if unclosed is not None else 0.0)
         if score < self.threshold:
             return None
@@ -111,16 +107,14 @@ class Harvesting:
                     f" ({pct(share.k / max(share.n, 1))}; peers {pct(share.peer)})",
                 )
             )
+        opened, left = ctx.window("tk_self"), ctx.window("tk_self_left")
+        peers_left = ctx.peer_rate("tk_self_left", "tk_self")
         reasons.append(
             Reason(
                 "no_follow_up",
-                f"{opened - closed} of {opened} such tickets left open"
-                f" (peers leave {pct(1 - peer_closed) if peer_closed is not None else '?'});"
+                f"{left} of {opened} such tickets left open"
+                f" (peers leave {pct(peers_left) if peers_left is not None else '?'});"
                 f" {looks:.1f} looks per customer",
             )
         )
         return ctx.finding(self.kind, score, reasons, exposed=share.k)
-
-
-def _open_share(closed_share: float | None) -> tuple[float, ...]:
-    return () if closed_share is None else (max(0.0, 1.0 - closed_share),)
