@@ -28,7 +28,6 @@ class UndeliveredPreference:
 
     def __init__(self, settings: WatchSettings) -> None:
         self.threshold = settings.score_for(self.kind)
-        self.window_days = settings.window_days
         self.roles = frozenset(settings.undelivered_roles)
 
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
@@ -63,7 +62,6 @@ class RevealRate:
 
     def __init__(self, settings: WatchSettings) -> None:
         self.threshold = settings.score_for(self.kind)
-        self.window_days = settings.window_days
 
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
         if obs.action is not Action.REVEAL or not obs.allowed:
@@ -95,7 +93,6 @@ class OffHours:
 
     def __init__(self, settings: WatchSettings) -> None:
         self.threshold = settings.score_for(self.kind)
-        self.window_days = settings.window_days
 
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
         if not obs.allowed or obs.action not in RECORD_ACTIONS:

@@ -28,7 +28,6 @@ class NoRelationship:
 
     def __init__(self, settings: WatchSettings) -> None:
         self.threshold = settings.score_for(self.kind)
-        self.window_days = settings.window_days
 
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
         if obs.action not in RECORD_ACTIONS or obs.role not in RELATED_ROLES:
@@ -79,7 +78,6 @@ class Harvesting:
 
     def __init__(self, settings: WatchSettings) -> None:
         self.threshold = settings.score_for(self.kind)
-        self.window_days = settings.window_days
 
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
         if obs.basis is not Basis.SELF or not obs.allowed or obs.action not in RECORD_ACTIONS:

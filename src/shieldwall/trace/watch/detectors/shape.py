@@ -55,7 +55,6 @@ class Enumeration:
     def __init__(self, settings: WatchSettings) -> None:
         self.threshold = settings.score_for(self.kind)
         self.radius = settings.sequential_radius
-        self.window_days = settings.window_days
 
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
         if obs.action not in RECORD_ACTIONS or not obs.new_customers:
@@ -104,7 +103,6 @@ class SearchSweep:
         self.exact = frozenset(settings.exact_lookup_keys)
         self.broad = settings.broad_matches
         self.factor = settings.volume_factor
-        self.window_days = settings.window_days
 
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
         if obs.action is not Action.LOOKUP:
