@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -252,6 +253,9 @@ def main(argv: list[str]) -> int:
         summary = summarise(results)
         print_table(label, summary)
         report[label] = summary
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report["max_rss_mb"] = round(rss)
+    print(f"peak memory of this process: {rss:.0f} MB")
     OUT.mkdir(exist_ok=True)
     name = "trace_watch_quality_full" if args.full else "trace_watch_quality"
     if args.courier_rule != "assignment":

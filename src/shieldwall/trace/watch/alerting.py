@@ -93,10 +93,11 @@ class AlertBook:
             or len(customers) >= 1.25 * max(saved.customers, 1)
             or finding.at - saved.at >= SAVE_EVERY
         ):
-            self._save(key, updated, finding.at)
+            if not self._save(key, updated, finding.at):
+                return self._raise(key, finding, evidence)
         else:
             self._pending.add(key)
-        return self._open[key] or updated
+        return updated
 
     def flush(self) -> None:
         """Write back every open alert that grew since it was last saved."""
@@ -138,16 +139,17 @@ class AlertBook:
         self._saved[key] = _Saved(alert.severity, alert.score, len(alert.customer_ids), finding.at)
         return alert
 
-    def _save(self, key: tuple[str, str], alert: Alert, at: datetime) -> None:
+    def _save(self, key: tuple[str, str], alert: Alert, at: datetime) -> bool:
+        """Write the grown alert back; False if a person closed (or deleted) it meanwhile, in
+        which case the pattern going on opens a new alert with the window's evidence."""
         self._pending.discard(key)
         if self.store.update_alert(alert):
             self.updated += 1
             self._saved[key] = _Saved(alert.severity, alert.score, len(alert.customer_ids), at)
-            return
-        # Closed (or deleted) by a person since we loaded it: the pattern goes on, so a new
-        # alert opens with the evidence of the window.
+            return True
         self._open[key] = None
         self._saved.pop(key, None)
+        return False
 
 
 def _union(old: tuple[str, ...], new: tuple[str, ...], cap: int) -> tuple[str, ...]:
