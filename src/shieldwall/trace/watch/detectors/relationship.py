@@ -69,9 +69,9 @@ class Harvesting:
     An inbound call explains a self-opened ticket (a lookup found the caller just before), so
     does a call-back (an earlier ticket for the same customer); a ticket with neither is a
     reason the agent made up. Harvesters work this way: a fresh ticket per record, one look,
-    often the phone in clear, and the ticket never closed. The score compares the share of such
-    customers with the peers'; the reasons add how many of those tickets were left open and how
-    many looks each customer got.
+    often the phone in clear, and the ticket never closed. The score is the higher of two tests
+    against the peers: the share of customers reached this way, and the share of such tickets
+    left open (outreach teams open their own tickets all day, but close them).
     """
 
     kind: ClassVar[str] = "harvesting"
