@@ -114,8 +114,8 @@ def latency(reads: int) -> dict[str, Any]:
             block(50)  # warm up
             off: list[float] = []
             on: list[float] = []
-            per = max(50, reads // 4)
-            for _ in range(2):
+            per = max(50, reads // 12)
+            for _ in range(6):  # alternate, so load on the host falls on both alike
                 svc.watch.stop()
                 off += block(per)
                 svc.start_watch()
