@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shieldwall.core.errors import ConfigError
 
@@ -49,16 +49,29 @@ class CustodySettings(_Section):
 
 class AuditSettings(_Section):
     checkpoint_every: int = Field(1000, ge=1, description="sign a checkpoint every N entries")
+    commit_linger_ms: float = Field(
+        1.0, ge=0, le=50, description="wait this long for concurrent appends to share a commit"
+    )
 
 
 class ApiSettings(_Section):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_import_body_bytes: int = Field(32 * 1_048_576, ge=1024)
     api_key_cache_seconds: float = Field(30.0, ge=0)
+    worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
 
 
 class PasswordSettings(_Section):
     """Guard: breached-password corpus and password policy (see guard/passwords)."""
+
+    corpus_dir: Path | None = Field(None, description="default: $SHIELDWALL_HOME/passwords")
+    verify_shards: bool = Field(True, description="checksum each shard before its first use")
+    import_fsync: bool = Field(True, description="fsync spills, shards and journal on import")
+    min_length: int = Field(15, ge=8, le=64, description="when the password is the only factor")
+    min_length_mfa: int = Field(8, ge=8, le=64, description="when a second factor is required")
+    max_length: int = Field(128, ge=64, le=1024, description="NIST: permit at least 64")
+    min_guess_score: int = Field(3, ge=0, le=4, description="lowest zxcvbn score accepted")
+    breached_threshold: int = Field(1, ge=1, description="reject when seen this often")
 
 
 class RiskSettings(_Section):
@@ -70,17 +83,225 @@ class GuardSettings(_Section):
     risk: RiskSettings = RiskSettings()
 
 
+_AFTER_SALES_WORDS = (
+    # Words that turn a brand into an "after-sales" lure; pinyin and Chinese beside English.
+    "refund",
+    "tuikuan",
+    "退款",
+    "kefu",
+    "客服",
+    "shouhou",
+    "售后",
+    "claim",
+    "lipei",
+    "理赔",
+    "peifu",
+    "赔付",
+    "verify",
+    "service",
+    "help",
+    "support",
+    "compensation",
+    "buchang",
+    "补偿",
+    "return",
+    "tuihuo",
+    "退货",
+    "login",
+    "account",
+    "secure",
+    "security",
+    "update",
+    "customer",
+    "care",
+    "vip",
+    "member",
+    "huiyuan",
+    "会员",
+    "cs",
+    "kf",
+    "sh",
+    "tk",
+)
+_TLD_SWAPS = (
+    "com",
+    "net",
+    "org",
+    "cn",
+    "com.cn",
+    "net.cn",
+    "hk",
+    "com.hk",
+    "top",
+    "xyz",
+    "vip",
+    "cc",
+    "shop",
+    "online",
+    "site",
+    "club",
+    "info",
+    "co",
+    "io",
+    "app",
+    "ltd",
+    "wang",
+    "icu",
+    "me",
+)
+
+
 class DomainSettings(_Section):
     """Contact: lookalike domains (see contact/domains)."""
+
+    brands_file: Path | None = Field(None, description="TOML file of protected brands")
+    threshold: float = Field(0.5, gt=0, lt=1, description="score at or above which: lookalike")
+    keywords: tuple[str, ...] = Field(_AFTER_SALES_WORDS, description="combosquatting words")
+    tld_swaps: tuple[str, ...] = Field(_TLD_SWAPS, description="suffixes tried by permutations")
+    allow: tuple[str, ...] = Field((), description="registrable domains never judged lookalike")
+    popular_allowlist: bool = Field(True, description="use the shipped popular-domain list")
+    max_line_bytes: int = Field(4096, ge=256, le=1_048_576, description="longer lines: error")
+
+
+_SHARED_DOMAINS = (
+    # Link shorteners, forms and hosting that unrelated scams all use: a shared one is evidence
+    # about a link, not about a campaign, so it never joins two reports by itself.
+    "t.cn",
+    "url.cn",
+    "dwz.cn",
+    "suo.im",
+    "bit.ly",
+    "tinyurl.com",
+    "is.gd",
+    "t.co",
+    "goo.gl",
+    "qq.com",
+    "weixin.qq.com",
+    "wjx.cn",
+    "wjx.top",
+    "jinshuju.net",
+    "feishu.cn",
+    "baidu.com",
+    "aliyuncs.com",
+    "myqcloud.com",
+    "gitee.io",
+    "github.io",
+    "wa.me",
+    "t.me",
+    "zoom.us",
+    "anydesk.com",
+    "teamviewer.com",
+    "todesk.com",
+    "oray.com",
+    "sunlogin.oray.com",
+)
 
 
 class ScamSettings(_Section):
     """Contact: scam reports and script scoring (see contact/scam)."""
 
+    region: str = Field("CN", description="region for phone numbers without a country code")
+    max_text_chars: int = Field(20_000, ge=100, le=1_000_000, description="report/script cap")
+    max_links: int = Field(20, ge=0, le=500)
+    max_link_chars: int = Field(2048, ge=64, le=8192)
+    templates_file: Path | None = Field(
+        None, description="the store's genuine message templates (default: packaged example)"
+    )
+    model_file: Path | None = Field(None, description="scorer weights (default: packaged model)")
+    shared_domains: tuple[str, ...] = _SHARED_DOMAINS
+    minhash_permutations: int = Field(128, ge=16, le=1024)
+    lsh_bands: int = Field(32, ge=1, le=1024)
+    shingle_chars: int = Field(3, ge=2, le=12)
+    near_duplicate_jaccard: float = Field(
+        0.5, gt=0.0, le=1.0, description="chosen on training seeds by bench_contact_scam_quality"
+    )
+    min_script_chars: int = Field(16, ge=1, description="shorter scripts are not MinHashed")
+    sample_chars: int = Field(280, ge=40, le=4000)
+    max_band_candidates: int = Field(500, ge=10, le=100_000)
+    future_skew_seconds: float = Field(
+        300.0, ge=0, description="received_at may run this far ahead"
+    )
+
+    @model_validator(mode="after")
+    def _bands_divide(self) -> ScamSettings:
+        if self.minhash_permutations % self.lsh_bands:
+            raise ValueError("lsh_bands must divide minhash_permutations")
+        return self
+
+
+class LedgerSettings(_Section):
+    """Contact: official numbers, the contact ledger, verification codes, message tags
+    (see contact/ledger)."""
+
+    recent_window_hours: float = Field(
+        72.0, gt=0, le=24 * 90, description="a contact counts as recent this long after it ends"
+    )
+    max_call_minutes: float = Field(
+        60.0, gt=0, le=24 * 60, description="a call not ended is live this long after its start"
+    )
+    max_chat_minutes: float = Field(120.0, gt=0, le=24 * 60)
+    message_live_minutes: float = Field(
+        15.0, gt=0, le=24 * 60, description="an SMS or e-mail counts as 'now' this long"
+    )
+    code_digits: int = Field(6, ge=4, le=10, description="digits of a verification code")
+    code_max_attempts: int = Field(5, ge=1, le=20, description="wrong codes before it is spent")
+    tag_window_hours: float = Field(24.0, gt=0, le=24 * 31, description="message-tag time window")
+    tag_valid_windows: int = Field(
+        7, ge=1, le=366, description="a message tag verifies for this many windows"
+    )
+    max_range_wildcards: int = Field(
+        4, ge=0, le=6, description="most trailing X digits in a registered number range"
+    )
+    numbers_cache_seconds: float = Field(
+        30.0, ge=0, le=3600, description="how long a process trusts its copy of the number list"
+    )
+
+
+class WarningSettings(_Section):
+    """Contact: warnings to customers at risk (see contact/warnings)."""
+
+    channel: Literal["sms", "email"] = "sms"
+    locale: Literal["zh", "en"] = "zh"
+    hotline: str | None = Field(
+        None, max_length=32, description="official hotline named in the warning text"
+    )
+    status_page_zh: str = Field("App「我的 › 来电核验」", max_length=200)
+    status_page_en: str = Field('the app, "Me › Verify a call"', max_length=200)
+    # prioritisation (points; a score is capped at 100)
+    recent_order_days: float = Field(30.0, gt=0, le=365)
+    delivery_window_days: float = Field(14.0, gt=0, le=365)
+    refund_window_days: float = Field(30.0, gt=0, le=365)
+    recently_targeted_days: float = Field(7.0, gt=0, le=365)
+    high_value_cents: int = Field(100_000, ge=0)
+    # dedupe, rate limits, retries
+    cooldown_days: float = Field(
+        7.0, ge=0, le=365, description="warn a customer at most once in this many days"
+    )
+    per_minute: int = Field(60, ge=1, le=100_000)
+    per_hour: int = Field(2000, ge=1, le=10_000_000)
+    max_attempts: int = Field(5, ge=1, le=50)
+    backoff_seconds: float = Field(60.0, gt=0, le=86_400)
+    backoff_cap_seconds: float = Field(3600.0, gt=0, le=7 * 86_400)
+    lease_seconds: float = Field(
+        300.0, gt=0, le=86_400, description="a claimed notification is retried after this"
+    )
+    # senders
+    webhook_url: str | None = Field(None, max_length=2000)
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    smtp_host: str | None = Field(None, max_length=255)
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = Field(None, max_length=255)
+    smtp_password_file: Path | None = None
+    smtp_from: str = Field("noreply@example.com", max_length=320)
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
 
 class ContactSettings(_Section):
     domains: DomainSettings = DomainSettings()
     scam: ScamSettings = ScamSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    warnings: WarningSettings = WarningSettings()
 
 
 WATCH_DETECTORS = (
@@ -206,6 +427,10 @@ class Settings(_Section):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.home / "keys.json"
+
+    @property
+    def resolved_password_dir(self) -> Path:
+        return self.guard.passwords.corpus_dir or self.home / "passwords"
 
 
 _ENV = {

@@ -12,8 +12,26 @@ from sqlalchemy import Engine
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
 from shieldwall.config import Settings
+from shieldwall.contact.ledger.codes import CodeBook
+from shieldwall.contact.ledger.directory import CustodyDirectory
+from shieldwall.contact.ledger.ledger import Ledger, NumberRegistry
+from shieldwall.contact.ledger.messages import MessageAuthenticator
+from shieldwall.contact.ledger.numbers import NumberBook
+from shieldwall.contact.scam.cipher import TEXT_PURPOSE, TextCipher
+from shieldwall.contact.scam.indicators import IndicatorExtractor
+from shieldwall.contact.scam.reports import ScamReports
+from shieldwall.contact.scam.scoring import ScoringModel, ScriptScorer
+from shieldwall.contact.scam.templates import TemplateSet
+from shieldwall.contact.scam.tokens import TOKEN_PURPOSE, Tokenizer
+from shieldwall.contact.warnings.dispatch import Dispatcher
+from shieldwall.contact.warnings.facts import CustodyOrderFacts
+from shieldwall.contact.warnings.planner import WarningPlanner
+from shieldwall.contact.warnings.ports import Sender
+from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookSender
 from shieldwall.core.clock import Clock, SystemClock
+from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
+from shieldwall.core.model import Principal
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
 from shieldwall.custody.importer import Importer
@@ -25,12 +43,19 @@ from shieldwall.custody.relay import RelayNumbers
 from shieldwall.custody.rotation import Rotation
 from shieldwall.custody.sealing import Sealer
 from shieldwall.custody.vault import Vault
+from shieldwall.guard.passwords.context import CustomerContext
+from shieldwall.guard.passwords.corpus import PasswordCorpora
+from shieldwall.guard.passwords.errors import ContextUnavailable
+from shieldwall.guard.passwords.policy import PasswordChecker
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
+from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
+from shieldwall.storage.contact_scam_repo import SqlScamStore
+from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
-from shieldwall.storage.watch_repo import SqlCursorStore
+from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
 from shieldwall.trace.watch.engine import Watch
@@ -53,6 +78,133 @@ class Custody:
     rotation: Rotation
 
 
+class CustodyCustomerContext:
+    """Guard's password check reading a customer's details from custody, audited.
+
+    The details are decrypted in the server only to derive context words; they are never
+    returned. Each use appends an access event (purpose ``account_self``) to the audit log.
+    """
+
+    FIELDS = ("name", "phone", "email", "national_id")
+
+    def __init__(
+        self, store: SqlCustodyStore, sealer: Sealer, audit: MerkleAuditLog, clock: Clock
+    ) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.audit = audit
+        self.clock = clock
+
+    def context_for(self, customer_id: str, actor: Principal, channel: str) -> CustomerContext:
+        with self.store.read() as tx:
+            sealed = tx.get_customer(customer_id)
+        if sealed is None:
+            raise ContextUnavailable(
+                f"no customer {customer_id}", field="customer_id", code="not_found"
+            )
+        plain = self.sealer.open_customer(sealed, self.FIELDS)
+        self.audit.append(
+            [
+                access_event(
+                    self.clock.now(),
+                    actor,
+                    Action.READ,
+                    Decision.ALLOW,
+                    "password_check_context",
+                    channel=channel,
+                    purpose="account_self",
+                    customer_ids=[customer_id],
+                    fields=dict.fromkeys(self.FIELDS, "derived"),
+                )
+            ]
+        )
+        return CustomerContext(
+            name=plain["name"],
+            phone=plain["phone"],
+            email=plain["email"],
+            national_id=plain["national_id"],
+        )
+
+
+@dataclass
+class GuardPasswords:
+    """Guard's breached-password corpora and password check, assembled."""
+
+    corpora: PasswordCorpora
+    checker: PasswordChecker
+    customers: CustodyCustomerContext
+
+
+def build_passwords(settings: Settings) -> tuple[PasswordCorpora, PasswordChecker]:
+    """The corpora under ``$SHIELDWALL_HOME/passwords`` and a checker using the SHA-1 one
+    (no database needed: the CLI's corpus commands use this alone)."""
+    ps = settings.guard.passwords
+    corpora = PasswordCorpora(settings.resolved_password_dir, verify=ps.verify_shards)
+    return corpora, PasswordChecker(ps, corpora.sha1, store_name=settings.store_name)
+
+
+@dataclass
+class ContactLedger:
+    """The contact ledger and warnings, assembled (contact/ledger, contact/warnings)."""
+
+    settings: Settings
+    clock: Clock
+    keyring: Keyring
+    numbers: NumberRegistry
+    ledger: Ledger
+    messages: MessageAuthenticator
+    planner: WarningPlanner
+    outbox: SqlOutboxStore
+    recipients: Recipients
+
+    def webhook_secret(self) -> bytes:
+        return self.keyring.secret("contact.webhook")
+
+    def senders(self) -> dict[str, Sender]:
+        """The senders the settings configure: webhook for SMS, SMTP for e-mail."""
+        ws = self.settings.contact.warnings
+        out: dict[str, Sender] = {}
+        if ws.webhook_url:
+            out["sms"] = WebhookSender(
+                ws.webhook_url,
+                self.webhook_secret(),
+                self.recipients,
+                self.clock,
+                timeout=ws.webhook_timeout_seconds,
+            )
+        if ws.smtp_host:
+            password = None
+            if ws.smtp_password_file is not None:
+                try:
+                    password = ws.smtp_password_file.read_text(encoding="utf-8").strip()
+                except (OSError, UnicodeDecodeError):
+                    raise ConfigError(
+                        f"cannot read {ws.smtp_password_file}",
+                        field="contact.warnings.smtp_password_file",
+                    ) from None
+            out["email"] = SmtpSender(
+                ws.smtp_host,
+                ws.smtp_port,
+                ws.smtp_from,
+                self.recipients,
+                starttls=ws.smtp_starttls,
+                username=ws.smtp_username,
+                password=password,
+                timeout=ws.smtp_timeout_seconds,
+            )
+        return out
+
+    def dispatcher(self, senders: dict[str, Sender] | None = None) -> Dispatcher:
+        return Dispatcher(
+            self.outbox,
+            self.senders() if senders is None else senders,
+            self.messages,
+            self.clock,
+            self.settings.contact.warnings,
+            self.settings.store_name,
+        )
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -62,12 +214,15 @@ class Services:
     audit_store: SqlAuditStore
     alerts: SqlAlertStore
     custody: Custody
+    passwords: GuardPasswords
+    contact_ledger: ContactLedger
+    scam: ScamReports
     watch: WatchRunner
 
     def start_watch(self) -> bool:
         """Run the insider watch in this process on every append, if the settings enable it.
 
-        The audit log's listener only queues records; a worker thread runs the detectors, so a
+        The audit log's listener only buffers records; a worker thread runs the detectors, so a
         request never waits for them.
         """
         if not self.settings.trace.watch.enabled:
@@ -80,6 +235,7 @@ class Services:
 
     def close(self) -> None:
         self.watch.stop()
+        self.passwords.corpora.close()
         self.engine.dispose()
 
     _watching: bool = field(default=False, init=False)
@@ -119,6 +275,11 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "bidx.national_id",
             "pseudonym",
             "audit.signing",
+            "contact.codes",
+            "contact.messages",
+            "contact.webhook",
+            TOKEN_PURPOSE,
+            TEXT_PURPOSE,
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
@@ -144,6 +305,7 @@ def build(
         CheckpointSigner(keyring.secret("audit.signing")),
         clock,
         checkpoint_every=settings.audit.checkpoint_every,
+        linger=settings.audit.commit_linger_ms / 1000,
     )
     alerts = SqlAlertStore(engine)
     store = SqlCustodyStore(engine)
@@ -196,6 +358,19 @@ def build(
         rotation=Rotation(keyring, store, sealer, audit, clock),
     )
     _record_policy(store, audit, policy, clock)
+    corpora, checker = build_passwords(settings)
+    passwords = GuardPasswords(
+        corpora, checker, CustodyCustomerContext(store, sealer, audit, clock)
+    )
+    contact_ledger = _contact_ledger(settings, clock, engine, keyring, store, sealer, audit)
+    scam = ScamReports(
+        SqlScamStore(engine, max_band_candidates=settings.contact.scam.max_band_candidates),
+        IndicatorExtractor(Tokenizer.from_secrets(keyring), region=settings.contact.scam.region),
+        scam_scorer(settings),
+        TextCipher(keyring, settings.tenant),
+        clock,
+        settings.contact.scam,
+    )
     return Services(
         settings,
         clock,
@@ -204,6 +379,9 @@ def build(
         audit_store,
         alerts,
         custody,
+        passwords,
+        contact_ledger,
+        scam,
         _watch(settings, engine, audit, alerts, clock),
     )
 
@@ -221,6 +399,51 @@ def _watch(
     state = watch_state(settings)
     watch = Watch(settings.trace.watch, state, alerts)
     return WatchRunner(watch, audit, SqlCursorStore(engine, clock), state)
+
+
+def _contact_ledger(
+    settings: Settings,
+    clock: Clock,
+    engine: Engine,
+    keyring: Keyring,
+    store: SqlCustodyStore,
+    sealer: Sealer,
+    audit: MerkleAuditLog,
+) -> ContactLedger:
+    ls = settings.contact.ledger
+    ledger_store = SqlLedgerStore(engine)
+    book = NumberBook(
+        ledger_store,
+        region=settings.custody.default_region,
+        cache_seconds=ls.numbers_cache_seconds,
+        max_wildcards=ls.max_range_wildcards,
+    )
+    messages = MessageAuthenticator(
+        keyring.secret("contact.messages"),
+        clock,
+        window=timedelta(hours=ls.tag_window_hours),
+        valid_windows=ls.tag_valid_windows,
+    )
+    outbox = SqlOutboxStore(engine)
+    return ContactLedger(
+        settings=settings,
+        clock=clock,
+        keyring=keyring,
+        numbers=NumberRegistry(ledger_store, book, clock),
+        ledger=Ledger(
+            ledger_store,
+            book,
+            CustodyDirectory(store),
+            CodeBook(keyring.secret("contact.codes"), ls.code_digits),
+            clock,
+            ls,
+            audit,
+        ),
+        messages=messages,
+        planner=WarningPlanner(CustodyOrderFacts(store), outbox, clock, settings.contact.warnings),
+        outbox=outbox,
+        recipients=Recipients(store, sealer, audit, clock),
+    )
 
 
 def _record_policy(
@@ -251,4 +474,14 @@ def _record_policy(
                 },
             )
         ]
+    )
+
+
+def scam_scorer(settings: Settings) -> ScriptScorer:
+    """The scam-script scorer alone (no database or keys needed)."""
+    ss = settings.contact.scam
+    return ScriptScorer(
+        ScoringModel.load(ss.model_file),
+        TemplateSet.load(ss.templates_file),
+        max_chars=ss.max_text_chars,
     )

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -13,27 +15,49 @@ from shieldwall import __version__
 from shieldwall.api import problems
 from shieldwall.api.deps import principal
 from shieldwall.api.limits import BodyLimit
-from shieldwall.api.routers import audit, custody, watch
+from shieldwall.api.routers import (
+    audit,
+    contact_domains,
+    contact_ledger,
+    contact_scam,
+    custody,
+    guard_passwords,
+    trace_watch,
+)
 from shieldwall.core.model import Principal
 from shieldwall.wiring import Services
 
 IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import")
-ROUTERS = [custody.router, audit.router, watch.router]
+ROUTERS = [
+    custody.router,
+    audit.router,
+    guard_passwords.router,
+    contact_domains.router,
+    contact_ledger.router,
+    contact_scam.router,
+    trace_watch.router,
+]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes run in anyio's thread pool (40 threads by default). Dozens of CPU-bound threads
+    # fight over the GIL in 5 ms slices and wreck tail latency; a few threads keep the CPU busy,
+    # still give the audit log concurrent appends to commit together, and queue the rest fairly.
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.services.settings.api.worker_threads
+    services: Services = app.state.services
+    services.start_watch()  # the insider watch, when trace.watch.enabled
+    try:
+        yield
+    finally:
+        services.watch.stop()
 
 
 def create_app(services: Services) -> FastAPI:
     """Build the app around assembled services (the CLI's ``serve`` and the tests call this)."""
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        services.start_watch()  # the insider watch, when trace.watch.enabled
-        try:
-            yield
-        finally:
-            services.watch.stop()
-
     app = FastAPI(
-        lifespan=lifespan,
+        lifespan=_lifespan,
         title="shieldwall",
         version=__version__,
         docs_url=None,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied
@@ -15,21 +16,31 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
     header = request.headers.get("authorization", "")
     key = (
         header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key")
     )
-    svc: Services = request.app.state.services
-    return svc.custody.principals.authenticate(key)
+    return await authenticate(request, key)
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+async def authenticate(request: Request, key: str | None) -> Principal:
+    """The principal owning ``key``. A cached key costs no thread hop; a cache miss reads the
+    database in the thread pool."""
+    principals = request.app.state.services.custody.principals
+    cached: Principal | None = principals.authenticate_cached(key)
+    if cached is not None:
+        return cached
+    found: Principal = await run_in_threadpool(principals.authenticate, key)
+    return found
+
+
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only principals with one of ``roles``."""
     allowed = frozenset(roles)
 
-    def gate(caller: Principal = Depends(principal)) -> Principal:
+    async def gate(caller: Principal = Depends(principal)) -> Principal:
         if caller.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise AccessDenied(f"this endpoint is for roles: {names}", ["role_not_allowed"])

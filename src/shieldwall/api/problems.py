@@ -61,6 +61,7 @@ CODE_STATUS = {
     "access_denied": 403,
     "unauthenticated": 401,
     "payload_too_large": 413,
+    "text_too_long": 422,
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from shieldwall.core.events import AuditRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +45,31 @@ class AuditReadTx(Protocol):
 
 
 class AuditWriteTx(AuditReadTx, Protocol):
-    def lock_head(self) -> int:
-        """Lock the head row for this transaction and return the committed size."""
+    def lock_head(self) -> tuple[int, bytes]:
+        """Lock the head row for this transaction; return the committed size and its frontier
+        (the right-edge subtree hashes, 32 bytes each, largest first)."""
         ...
 
     def append(
-        self, rows: Sequence[EntryRow], nodes: Sequence[tuple[int, int, bytes]], size: int
+        self,
+        rows: Sequence[EntryRow],
+        nodes: Sequence[tuple[int, int, bytes]],
+        size: int,
+        frontier: bytes,
     ) -> None: ...
+
     def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
 
 class AuditStore(Protocol):
     def read(self) -> AbstractContextManager[AuditReadTx]: ...
     def write(self) -> AbstractContextManager[AuditWriteTx]: ...
+
+
+class AccessEventSource(Protocol):
+    """How other capabilities (insider watch, attribution, cases) read the audit log:
+    catch up with :meth:`read` from a remembered position, then follow with :meth:`subscribe`."""
+
+    def read(self, after_seq: int, limit: int = 1000) -> list[AuditRecord]: ...
+
+    def subscribe(self, listener: Callable[[Sequence[AuditRecord]], None]) -> None: ...

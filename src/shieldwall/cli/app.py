@@ -10,7 +10,16 @@ import sys
 
 import typer
 
-from shieldwall.cli import audit, custody, system, watch
+from shieldwall.cli import (
+    audit,
+    contact_domains,
+    contact_ledger,
+    contact_scam,
+    custody,
+    guard_passwords,
+    system,
+    trace_watch,
+)
 from shieldwall.cli.common import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, err_console
 from shieldwall.core.errors import ShieldwallError
 
@@ -24,7 +33,11 @@ app = typer.Typer(
 system.register(app)
 custody.register(app)
 audit.register(app)
-watch.register(app)
+guard_passwords.register(app)
+contact_domains.register(app)
+contact_ledger.register(app)
+contact_scam.register(app)
+trace_watch.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:

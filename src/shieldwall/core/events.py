@@ -30,6 +30,8 @@ class Action(StrEnum):
     KEY_ROTATE = "key_rotate"
     PRINCIPAL_ADD = "principal_add"
     GRANT = "grant"
+    NOTIFY = "notify"  # a system component decrypted a contact point to send a notification
+    CONTACT = "contact"  # a genuine outbound contact was registered in the contact ledger
 
 
 class Decision(StrEnum):

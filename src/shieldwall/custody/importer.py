@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, Generic, TextIO, TypeVar
 
 from shieldwall.core.clock import Clock, utc
 from shieldwall.core.events import Action, Decision
@@ -226,6 +226,19 @@ def _item(raw: Any, n: int) -> OrderItem:
     return item
 
 
+R = TypeVar("R", Customer, Order)
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec(Generic[R]):
+    """What differs between importing customers and orders."""
+
+    name: str
+    parse: Callable[[Mapping[str, Any]], R]
+    key: Callable[[R], str]
+    flush: Callable[[CustodyTx, list[tuple[int, R]], ImportReport], None]
+
+
 class _Rollback(Exception):
     """Raised inside the import transaction to undo it when a row was rejected."""
 
@@ -277,17 +290,8 @@ class Importer:
                 tx.insert_customers(fresh)
                 report.imported += len(fresh)
 
-        return self._run(
-            "customers",
-            rows,
-            parse,
-            lambda c: c.customer_id,
-            flush,
-            all_or_nothing,
-            progress,
-            actor,
-            channel,
-        )
+        spec = _Spec("customers", parse, lambda c: c.customer_id, flush)
+        return self._run(spec, rows, all_or_nothing, progress, actor, channel)
 
     def orders(
         self,
@@ -313,26 +317,23 @@ class Importer:
                 tx.insert_orders(fresh)
                 report.imported += len(fresh)
 
-        return self._run(
-            "orders",
-            rows,
-            parse_order,
-            lambda o: o.order_id,
-            flush,
-            all_or_nothing,
-            progress,
-            actor,
-            channel,
-        )
+        spec = _Spec("orders", parse_order, lambda o: o.order_id, flush)
+        return self._run(spec, rows, all_or_nothing, progress, actor, channel)
 
-    def _run(  # type: ignore[no-untyped-def]
-        self, kind: str, rows, parse, key, flush, all_or_nothing, progress, actor, channel
+    def _run(
+        self,
+        spec: _Spec[R],
+        rows: Iterable[tuple[int, Any]],
+        all_or_nothing: bool,
+        progress: ProgressCallback,
+        actor: Principal,
+        channel: str,
     ) -> ImportReport:
         report = ImportReport()
         seen: set[str] = set()
         try:
             with self.store.write() as tx:
-                batch: list[tuple[int, Any]] = []
+                batch: list[tuple[int, R]] = []
                 for line, row in rows:
                     report.total += 1
                     progress(1)
@@ -340,22 +341,22 @@ class Importer:
                         report.reject(row)
                         continue
                     try:
-                        record = parse(row)
+                        record = spec.parse(row)
                     except CustodyError as exc:
                         report.reject(RowError(line, exc.field, exc.code, exc.reason))
                         continue
-                    if key(record) in seen:
+                    if spec.key(record) in seen:
                         report.reject(
                             RowError(line, None, "duplicate", "duplicate id in this file")
                         )
                         continue
-                    seen.add(key(record))
+                    seen.add(spec.key(record))
                     batch.append((line, record))
                     if len(batch) >= self.batch_size:
-                        flush(tx, batch, report)
+                        spec.flush(tx, batch, report)
                         batch = []
                 if batch:
-                    flush(tx, batch, report)
+                    spec.flush(tx, batch, report)
                 if all_or_nothing and report.rejected:
                     raise _Rollback
         except _Rollback:
@@ -372,7 +373,7 @@ class Importer:
                         Decision.ALLOW,
                         "bulk_import",
                         channel=channel,
-                        extra={"kind": kind, "rows": str(report.imported)},
+                        extra={"kind": spec.name, "rows": str(report.imported)},
                     )
                 ]
             )

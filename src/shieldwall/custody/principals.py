@@ -117,6 +117,20 @@ class Principals:
         with self.store.read() as tx:
             return [r.principal for r in tx.list_principals()]
 
+    def authenticate_cached(self, api_key: str | None) -> Principal | None:
+        """The principal if ``api_key`` is valid and in the cache; None when the cache cannot
+        tell (then call :meth:`authenticate`). Never touches the database."""
+        match = _KEY.fullmatch(api_key or "")
+        if not match:
+            raise AuthenticationFailed()
+        cached = self._cache.get(match.group(1))
+        if cached is None or cached[0] <= self._monotonic():
+            return None
+        _, stored, principal = cached
+        if not hmac.compare_digest(_digest(match.group(2)), stored) or not principal.active:
+            raise AuthenticationFailed()
+        return principal
+
     def authenticate(self, api_key: str | None) -> Principal:
         """The principal owning ``api_key``; :class:`AuthenticationFailed` for anything else."""
         match = _KEY.fullmatch(api_key or "")

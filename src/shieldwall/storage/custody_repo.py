@@ -41,6 +41,36 @@ _CUSTOMER_CT = ("name", "phone", "email", "address", "national_id")
 _CUSTOMER_IDX = ("phone", "email", "national_id")
 _IN_CHUNK = 500  # bound IN-lists below SQLite's variable limit
 
+# Statements on the read path, built once (building one costs more than running it).
+_GET_CUSTOMER = select(customers).where(customers.c.customer_id == bindparam("cid"))
+_GET_ORDER = select(orders).where(orders.c.order_id == bindparam("oid"))
+_GET_PRINCIPAL = select(principals).where(principals.c.principal_id == bindparam("pid"))
+_BY_KEY_ID = select(principals).where(principals.c.key_id == bindparam("kid"))
+_GET_TICKET = select(tickets).where(tickets.c.ticket_id == bindparam("tid"))
+_OPEN_TICKETS = (
+    select(tickets)
+    .where(
+        tickets.c.agent_id == bindparam("pid"),
+        tickets.c.customer_id == bindparam("cid"),
+        tickets.c.status == "open",
+    )
+    .order_by(tickets.c.expires_at.desc())
+)
+_ASSIGNMENTS = select(assignments).where(
+    assignments.c.courier_id == bindparam("pid"), assignments.c.order_id == bindparam("oid")
+)
+_GRANTS = select(grants).where(
+    grants.c.partner_id == bindparam("pid"), grants.c.customer_id == bindparam("cid")
+)
+_RELAY_BINDING = (
+    select(relay_bindings)
+    .where(
+        relay_bindings.c.courier_id == bindparam("pid"),
+        relay_bindings.c.order_id == bindparam("oid"),
+    )
+    .order_by(relay_bindings.c.created_at.desc())
+)
+
 
 class SqlCustodyStore:
     """Opens transactions over the custody tables (implements ``CustodyStore``)."""
@@ -221,7 +251,7 @@ class SqlCustodyTx:
         return found
 
     def get_order(self, order_id: str) -> SealedOrder | None:
-        row = self.conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
+        row = self.conn.execute(_GET_ORDER, {"oid": order_id}).first()
         return None if row is None else _order(row)
 
     def orders_of(self, customer_id: str, limit: int) -> list[SealedOrder]:
@@ -232,6 +262,22 @@ class SqlCustodyTx:
             .limit(limit)
         )
         return [_order(r) for r in self.conn.execute(q)]
+
+    def orders_of_customers(
+        self, customer_ids: Iterable[str], since: datetime
+    ) -> list[SealedOrder]:
+        found: list[SealedOrder] = []
+        recent = or_(
+            orders.c.created_at >= since,
+            orders.c.shipped_at >= since,
+            orders.c.delivered_at >= since,
+            orders.c.refunded_at >= since,
+            orders.c.status == OrderStatus.SHIPPED.value,
+        )
+        for chunk in _chunks(customer_ids):
+            q = select(orders).where(orders.c.customer_id.in_(chunk), recent)
+            found.extend(_order(r) for r in self.conn.execute(q))
+        return found
 
     def set_order_status(self, order_id: str, status: OrderStatus, at: datetime) -> None:
         values: dict[str, Any] = {"status": status.value, f"{status.value}_at": at}
@@ -260,7 +306,7 @@ class SqlCustodyTx:
         return None if row is None else _principal(row)
 
     def principal_by_key_id(self, key_id: str) -> PrincipalRecord | None:
-        row = self.conn.execute(select(principals).where(principals.c.key_id == key_id)).first()
+        row = self.conn.execute(_BY_KEY_ID, {"kid": key_id}).first()
         return None if row is None else _principal(row)
 
     def list_principals(self) -> list[PrincipalRecord]:
@@ -290,20 +336,12 @@ class SqlCustodyTx:
         )
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
-        row = self.conn.execute(select(tickets).where(tickets.c.ticket_id == ticket_id)).first()
+        row = self.conn.execute(_GET_TICKET, {"tid": ticket_id}).first()
         return None if row is None else _ticket(row)
 
     def open_tickets(self, agent_id: str, customer_id: str) -> list[Ticket]:
-        q = (
-            select(tickets)
-            .where(
-                tickets.c.agent_id == agent_id,
-                tickets.c.customer_id == customer_id,
-                tickets.c.status == "open",
-            )
-            .order_by(tickets.c.expires_at.desc())
-        )
-        return [_ticket(r) for r in self.conn.execute(q)]
+        rows = self.conn.execute(_OPEN_TICKETS, {"pid": agent_id, "cid": customer_id})
+        return [_ticket(r) for r in rows]
 
     def close_ticket(self, ticket_id: str, at: datetime) -> None:
         self.conn.execute(
@@ -325,9 +363,7 @@ class SqlCustodyTx:
         )
 
     def assignments_for(self, courier_id: str, order_id: str) -> list[Assignment]:
-        q = select(assignments).where(
-            assignments.c.courier_id == courier_id, assignments.c.order_id == order_id
-        )
+        rows = self.conn.execute(_ASSIGNMENTS, {"pid": courier_id, "oid": order_id})
         return [
             Assignment(
                 m["assignment_id"],
@@ -336,7 +372,7 @@ class SqlCustodyTx:
                 utc(m["assigned_at"]),
                 _opt(m["ended_at"]),
             )
-            for m in (r._mapping for r in self.conn.execute(q))
+            for m in (r._mapping for r in rows)
         ]
 
     def end_assignments(self, order_id: str, at: datetime) -> None:
@@ -367,9 +403,7 @@ class SqlCustodyTx:
         )
 
     def grants_for(self, partner_id: str, customer_id: str) -> list[Grant]:
-        q = select(grants).where(
-            grants.c.partner_id == partner_id, grants.c.customer_id == customer_id
-        )
+        rows = self.conn.execute(_GRANTS, {"pid": partner_id, "cid": customer_id})
         return [
             Grant(
                 m["grant_id"],
@@ -380,7 +414,7 @@ class SqlCustodyTx:
                 utc(m["granted_at"]),
                 _opt(m["expires_at"]),
             )
-            for m in (r._mapping for r in self.conn.execute(q))
+            for m in (r._mapping for r in rows)
         ]
 
     # relay numbers
@@ -398,12 +432,7 @@ class SqlCustodyTx:
         )
 
     def relay_binding(self, courier_id: str, order_id: str) -> RelayBinding | None:
-        q = (
-            select(relay_bindings)
-            .where(relay_bindings.c.courier_id == courier_id, relay_bindings.c.order_id == order_id)
-            .order_by(relay_bindings.c.created_at.desc())
-        )
-        row = self.conn.execute(q).first()
+        row = self.conn.execute(_RELAY_BINDING, {"pid": courier_id, "oid": order_id}).first()
         return None if row is None else _binding(row)
 
     def relay_bindings_by_number(self, number: str, courier_id: str) -> list[RelayBinding]:

@@ -50,6 +50,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Checkpoint the WAL every ~40 MB instead of every ~4 MB: fewer fsyncs on a write-heavy log.
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
 
 

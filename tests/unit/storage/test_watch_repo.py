@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from shieldwall.core.alerts import Alert, Reason, Severity
-from shieldwall.storage.watch_repo import SqlCursorStore
+from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.wiring import Services
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

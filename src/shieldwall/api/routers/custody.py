@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall.api.deps import principal, require, services
@@ -176,7 +177,7 @@ def read_customer(
     subject: Annotated[str | None, Query()] = None,
     risky: Annotated[bool, Query()] = False,
     reason: Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)] = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A customer as the caller may see it; the read is in the audit log before this returns."""
     view = svc.custody.vault.read_customer(
         caller,
@@ -188,7 +189,7 @@ def read_customer(
         risky=risky,
         channel="api",
     )
-    return view.as_dict()
+    return JSONResponse(view.as_dict())
 
 
 @router.get("/orders/{order_id}")
@@ -201,7 +202,7 @@ def read_order(
     subject: Annotated[str | None, Query()] = None,
     risky: Annotated[bool, Query()] = False,
     reason: Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)] = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     view: RecordView = svc.custody.vault.read_order(
         caller,
         order_id,
@@ -212,7 +213,7 @@ def read_order(
         risky=risky,
         channel="api",
     )
-    return view.as_dict()
+    return JSONResponse(view.as_dict())
 
 
 @router.post("/customers/{customer_id}/reveal")

@@ -51,11 +51,13 @@ audit_checkpoints = Table(
     Column("signature", LargeBinary(64), nullable=False),
 )
 
-# One row (id = 1): the committed tree size. Appenders lock it so that two processes never
-# assign the same sequence number.
+# One row (id = 1): the committed tree size and its frontier (the hashes of the complete
+# subtrees on the right edge, 32 bytes each, largest first). Appenders lock it, so two processes
+# never assign the same sequence number, and read the frontier from it instead of from the nodes.
 audit_head = Table(
     "audit_head",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("tree_size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
 )

@@ -1,6 +1,6 @@
 """trace watch: the cursors of audit-log readers
 
-Revision ID: w0001
+Revision ID: tw0001
 Revises:
 Create Date: 2026-11-29 00:34:23.353380
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "w0001"
+revision = "tw0001"
 down_revision = None
 branch_labels = ("trace_watch",)
 depends_on = None

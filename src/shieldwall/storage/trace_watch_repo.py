@@ -6,7 +6,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.storage.db import read_transaction, write_transaction
-from shieldwall.storage.tables.watch import watch_cursors
+from shieldwall.storage.tables.trace_watch import watch_cursors
 
 
 class SqlCursorStore:

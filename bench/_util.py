@@ -1,0 +1,116 @@
+"""Small helpers shared by the benchmark scripts: timing, medians, result files, servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def median_of(runs: int, fn: Callable[[], float]) -> tuple[float, list[float]]:
+    """Run ``fn`` (which returns one measurement) ``runs`` times; return (median, all)."""
+    values = [fn() for _ in range(runs)]
+    return statistics.median(values), values
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def save(name: str, results: dict[str, Any]) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{name}.json"
+    path.write_text(
+        json.dumps({"machine": machine(), **results}, indent=2, ensure_ascii=False) + "\n"
+    )
+    return path
+
+
+def table(rows: list[tuple[str, str]]) -> None:
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """Run ``shieldwall serve`` in a subprocess; yield its base URL once it answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shieldwall",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=os.environ | env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(1.0)  # let every worker finish start-up
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def wrk(
+    url: str, *, script: Path | None, seconds: int, connections: int, threads: int = 1
+) -> dict[str, float]:
+    """Run wrk against ``url``; return requests/s and latency percentiles in ms."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    result: dict[str, float] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            result["rps"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "75%", "90%", "99%"):
+            result["p" + parts[0].rstrip("%")] = _ms(parts[1])
+        elif "Non-2xx" in line:
+            result["non_2xx"] = float(parts[-1])
+        elif line.strip().startswith("Socket errors"):
+            result["socket_errors"] = 1.0
+    return result
+
+
+def _ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float(text)

