@@ -64,8 +64,7 @@ def auth(keys: dict[str, str], who: str) -> dict[str, str]:
 def test_harvesting_through_the_api_raises_an_alert_with_proofs(
     watched: Services, keys: dict[str, str], clock: ManualClock
 ) -> None:
-    """A day of normal tickets, then an agent opening its own tickets and reading: one
-    harvesting alert, whose audit entries the client proves against the log's root."""
+    """Harvesting through the API raises one alert whose entries the client proves; no PII."""
     rng = random.Random(4)
     with TestClient(create_app(watched)) as client:
         for agent in AGENTS:  # day 0: tickets from the ticketing system, read and closed

@@ -66,9 +66,7 @@ def break_glass(capsys: pytest.CaptureFixture[str], customer: str) -> None:
 def test_watch_run_catches_up_resumes_and_alerts_show_proves(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An agent breaking the glass with no ticket: ``watch run --once`` raises one alert;
-    a second run resumes from the cursor; more of the same grows that alert, not a new one;
-    ``alerts show`` proves its entries; ``alerts close`` closes it."""
+    """watch run alerts, resumes at its cursor, grows the alert; alerts show proves; close."""
     break_glass(capsys, PEOPLE[0].customer_id)
     code, out, _ = cli(capsys, "watch", "run", "--once", "--json")
     first = json.loads(out)

@@ -40,8 +40,7 @@ def harvest(s: Scenario, agent: str, team: str, n: int, *, start: float = 10.0) 
 
 
 def test_harvesting_fires_on_self_made_tickets() -> None:
-    """Fifteen self-opened, never-closed tickets in a team that opens none: one alert, with
-    the harvested customers, their audit entries, and first and last access."""
+    """Self-made, unclosed tickets: one alert with those customers, their entries, first/last."""
     s = Scenario()
     team = s.team("t1", 6, BASELINE)
     for a in team:
@@ -62,8 +61,7 @@ def test_harvesting_fires_on_self_made_tickets() -> None:
 
 
 def test_harvesting_quiet_on_busy_agents_and_inbound_calls() -> None:
-    """Three times the usual tickets from the ticketing system, or tickets the agent opens
-    right after finding the caller by phone, raise nothing."""
+    """Three times the usual system tickets, or inbound calls found by phone, raise nothing."""
     s = Scenario()
     team = s.team("t1", 6, BASELINE)
     s.agent_day(team[0], "t1", DAY, tickets=36)
@@ -74,8 +72,7 @@ def test_harvesting_quiet_on_busy_agents_and_inbound_calls() -> None:
 
 
 def test_outreach_team_is_judged_by_outreach_peers() -> None:
-    """A team that opens its own tickets all day (and closes them) is normal among itself; a
-    member who stops closing them is not."""
+    """An outreach team is normal among itself; a member who stops closing tickets is not."""
     s = Scenario()
     outreach = s.team("outreach", 6, [*BASELINE, DAY], own=0.6, undelivered=0.9)
     general = s.team("t1", 6, [*BASELINE, DAY])
@@ -91,8 +88,7 @@ def test_outreach_team_is_judged_by_outreach_peers() -> None:
 
 
 def test_courier_opening_other_outlets_waybills_fires() -> None:
-    """A courier opening waybills assigned in another outlet is flagged; a courier with four
-    times the usual deliveries of its own outlet is not."""
+    """Other outlets' waybills are flagged; four times the deliveries of one's own are not."""
     s = Scenario()
     s.outlet("outlet-a", 5, [*BASELINE, DAY])
     s.outlet("outlet-b", 5, [*BASELINE, DAY])
@@ -143,8 +139,7 @@ def test_denials_fire_but_lapsed_relationships_do_not() -> None:
 
 
 def test_enumeration_fires_on_an_id_walk_not_on_dense_random_reads() -> None:
-    """An admin reading ids in sequence is flagged; partners reading thousands of random ids
-    (so many that neighbours happen by chance) are not."""
+    """An id walk is flagged; partners' thousands of random ids (chance neighbours) are not."""
     s = Scenario()
     for day in [*BASELINE, DAY]:
         for k in range(6):
@@ -163,8 +158,7 @@ def test_enumeration_fires_on_an_id_walk_not_on_dense_random_reads() -> None:
 
 
 def test_search_sweeps_fire_on_misses_and_broad_searches_only() -> None:
-    """A run of phone lookups that find nobody, and searches by region, are flagged; an agent
-    finding thirty callers by phone is not."""
+    """Missing phone lookups and region searches are flagged; finding 30 callers is not."""
     s = Scenario()
     team = s.team("t1", 6, BASELINE, tickets=10)
     for day in BASELINE:
@@ -210,8 +204,7 @@ def test_search_sweeps_fire_on_misses_and_broad_searches_only() -> None:
 
 
 def test_undelivered_preference_is_relative_to_peers() -> None:
-    """An agent whose orders are all paid-but-undelivered, in after-sales teams at 15%, is
-    flagged; a delivery team that lives on such orders is normal among itself."""
+    """All-undelivered in a 15% team is flagged; the same in a delivery team is not."""
     s = Scenario()
     team = s.team("t1", 6, BASELINE, undelivered=0.15)
     s.team("t2", 6, BASELINE, undelivered=0.15)
@@ -224,8 +217,7 @@ def test_undelivered_preference_is_relative_to_peers() -> None:
 
 
 def test_reveals_far_above_peers_fire() -> None:
-    """Revealing the phone on every ticket where peers reveal on one in seven is flagged;
-    a team that reveals on half its tickets is normal among itself."""
+    """Revealing on every ticket among 15% peers is flagged; a team at 50% is not."""
     s = Scenario()
     team = s.team("t1", 6, BASELINE, reveal=0.15)
     s.team("t2", 6, BASELINE, reveal=0.15)
@@ -238,8 +230,7 @@ def test_reveals_far_above_peers_fire() -> None:
 
 
 def test_off_hours_is_judged_by_own_and_team_hours() -> None:
-    """A day-shift agent reading at 2 a.m. is flagged; a night-shift team working its nights
-    is not."""
+    """A day-shift agent at 2 a.m. is flagged; a night team working its nights is not."""
     s = Scenario()
     day_team = s.team("t1", 6, BASELINE, start=9, hours=8)
     night = s.team("night", 6, [*BASELINE, DAY], start=21, hours=8)
@@ -251,8 +242,7 @@ def test_off_hours_is_judged_by_own_and_team_hours() -> None:
 
 
 def test_volume_against_own_and_peer_busy_days() -> None:
-    """An admin reading 300 customers where admins read 20 a day is flagged; an agent with
-    a surge of twice its tickets is not."""
+    """300 customers where admins read 20 is flagged; an agent's 2x surge day is not."""
     s = Scenario()
     team = s.team("t1", 6, BASELINE)
     for day in BASELINE:
@@ -271,8 +261,7 @@ def test_volume_against_own_and_peer_busy_days() -> None:
 
 
 def test_bulk_export_outside_a_release_fires() -> None:
-    """300 masked rows exported with no release are flagged; a released extract of 5,000 rows
-    and an unreleased pseudonymous one are not."""
+    """300 unreleased masked rows are flagged; released or pseudonymous exports are not."""
     s = Scenario()
     ids = tuple(f"C{i:07d}" for i in range(5000))
     for who, role, fields, release, rows in (
@@ -299,8 +288,7 @@ def test_bulk_export_outside_a_release_fires() -> None:
 
 
 def test_break_glass_misuse_needs_no_baseline() -> None:
-    """An agent breaking the glass on a customer it has no ticket for is flagged on day 0;
-    one admin use, and an agent's use on its own ticket's customer, are left to custody."""
+    """Break-glass without a ticket alerts on day 0; one admin use or one on a ticket does not."""
     s = Scenario()
     s.break_glass("agent-x", "agent", "t1", "C0000001", at(0, 10))
     s.break_glass("admin-y", "admin", "security", "C0000002", at(0, 10))
@@ -315,8 +303,7 @@ def test_break_glass_misuse_needs_no_baseline() -> None:
 
 
 def test_one_alert_per_principal_and_kind_growing_with_evidence() -> None:
-    """A harvester going on all day keeps one harvesting alert whose severity, customers and
-    audit entries grow; earlier states are not left behind as separate alerts."""
+    """A long harvest keeps one alert that escalates and grows, not one alert per finding."""
     s = Scenario()
     team = s.team("t1", 6, BASELINE)
     harvest(s, team[0], "t1", 120, start=9.0)
@@ -348,8 +335,7 @@ def test_a_closed_alert_reopens_when_the_pattern_goes_on() -> None:
 
 
 def test_peer_detectors_wait_for_a_baseline_but_rules_do_not() -> None:
-    """On a deployment's first day nothing is known about peers, so harvesting is not scored;
-    break-glass misuse is."""
+    """On the first day peer-based detectors stay silent; break-glass misuse does not."""
     s = Scenario()
     s.team("t1", 6, [0])
     harvest(s, "t1-a0", "t1", 0)

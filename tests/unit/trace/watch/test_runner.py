@@ -42,8 +42,7 @@ def runner(log: FakeLog, cursors: MemoryCursorStore, alerts: MemoryAlertStore, *
 
 
 def test_catch_up_resumes_from_the_cursor_with_the_same_alerts() -> None:
-    """Stopping half-way and restarting with an empty in-process state (warm-up from the log)
-    ends with exactly the alerts of one uninterrupted run, none raised twice."""
+    """A restart mid-log (empty state, warm-up) ends with one uninterrupted run's alerts."""
     records = world().records()
     whole = MemoryAlertStore()
     one = runner(FakeLog(records), MemoryCursorStore(), whole)
@@ -68,8 +67,7 @@ def test_catch_up_resumes_from_the_cursor_with_the_same_alerts() -> None:
 
 
 def test_in_process_listener_only_queues_and_the_worker_catches_up() -> None:
-    """Appends reach the watch through the listener and the worker thread, in order; records
-    the full queue dropped are read back from the log."""
+    """Appends reach the worker through the buffer; dropped ones are read back from the log."""
     records = world().records()
     log = FakeLog()
     cursors, alerts = MemoryCursorStore(), MemoryAlertStore()
@@ -109,8 +107,7 @@ def test_processing_is_idempotent_by_sequence() -> None:
 
 
 def test_durable_state_survives_a_new_watch() -> None:
-    """With a durable state a new watch loads everything and carries on where the old one
-    stopped, with the same alerts as one watch over the whole stream."""
+    """A new watch loading a durable state carries on with the same alerts as one watch."""
     records = world().records()
     whole = MemoryAlertStore()
     Watch(WatchSettings(), MemoryWatchState(), whole).process(records)

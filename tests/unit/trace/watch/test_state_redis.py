@@ -34,8 +34,7 @@ def state() -> Iterator[RedisWatchState]:
 
 
 def test_redis_gives_the_alerts_of_memory_across_handovers(state: RedisWatchState) -> None:
-    """The stream cut in three, each part taken by a new watch that loads the state from
-    Redis, ends with the alerts of one in-process watch over the whole stream."""
+    """Three watches handing over through Redis give the alerts of one in-process watch."""
     records = world().records()
     whole = MemoryAlertStore()
     Watch(WatchSettings(), MemoryWatchState(), whole).process(records)
@@ -74,8 +73,7 @@ def test_the_lease_is_exclusive_renewable_and_expires(state: RedisWatchState) ->
 
 
 def test_two_runners_one_leader(state: RedisWatchState) -> None:
-    """Two workers over one log and one Redis state: only the lease holder processes; when it
-    stops, the other takes over from the shared cursor and state."""
+    """Two workers on one Redis state: only the lease holder works; the other takes over."""
     records = world().records()
     log = FakeLog(records[:3000])
     cursors, alerts = MemoryCursorStore(), MemoryAlertStore()
