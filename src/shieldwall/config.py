@@ -23,8 +23,9 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shieldwall.core.errors import ConfigError
 
@@ -303,8 +304,91 @@ class ContactSettings(_Section):
     warnings: WarningSettings = WarningSettings()
 
 
+WATCH_DETECTORS = (
+    "no_relationship",
+    "harvesting",
+    "enumeration",
+    "search_sweep",
+    "undelivered_preference",
+    "reveal_rate",
+    "off_hours",
+    "volume",
+    "bulk_export",
+    "break_glass_misuse",
+)
+
+
 class WatchSettings(_Section):
-    """Trace: insider-watch detectors and thresholds (see trace/watch)."""
+    """Trace: insider-watch detectors and thresholds (see trace/watch and docs/trace-watch.md).
+
+    Scores are -log10 of a tail bound (see trace/watch/stats.py): 6 means "one chance in a
+    million under the peer rate times ``tolerance``". The defaults were tuned on simulator
+    seeds 101-103 and are reported on held-out seeds (bench/bench_trace_watch_quality.py).
+    """
+
+    enabled: bool = Field(False, description="run the watch in the API process on every append")
+    detectors: tuple[str, ...] = Field(WATCH_DETECTORS, description="detectors to run")
+    timezone: str = Field("Asia/Shanghai", description="local time for days and off-hours")
+    alert_score: float = Field(6.0, gt=0, description="score that opens an alert")
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="per-detector alert score, overriding alert_score"
+    )
+    window_days: int = Field(3, ge=1, le=30, description="days of evidence a detector sums")
+    baseline_days: int = Field(7, ge=1, le=60, description="days behind own and peer baselines")
+    min_baseline_days: int = Field(3, ge=1, description="days of history before usual hours")
+    daily_quantile: float = Field(0.9, gt=0, le=1, description="what counts as a busy day")
+    tolerance: float = Field(3.0, ge=1, description="multiple of the peer rate that is normal")
+    rate_floor: float = Field(0.002, gt=0, lt=1, description="least rate a test assumes")
+    min_count: int = Field(5, ge=1, description="fewest customers a rate test scores")
+    min_peers: int = Field(5, ge=2, description="a smaller unit is compared with its whole role")
+    behavioural_peers: bool = Field(True, description="also compare with behavioural peers")
+    newcomer_quantile: float = Field(
+        0.95, gt=0, le=1, description="a principal with no history is held to this of its role"
+    )
+    peer_k: int = Field(10, ge=2, description="behavioural peers per principal (k nearest)")
+    exempt_roles: tuple[str, ...] = Field(("service",), description="roles never scored")
+    undelivered_roles: tuple[str, ...] = Field(
+        ("agent",), description="roles tested for a preference for undelivered orders"
+    )
+    lookup_window_minutes: float = Field(30.0, gt=0, description="a lookup explains a ticket")
+    history_days: float = Field(30.0, gt=0, description="a past ticket explains a call-back")
+    ticket_days: float = Field(7.0, gt=0, description="how long ticket facts are kept")
+    order_days: float = Field(30.0, gt=0, description="how long order outlets are kept")
+    exact_lookup_keys: tuple[str, ...] = ("phone", "email", "national_id")
+    broad_matches: int = Field(5, ge=1, description="a lookup with more matches is a search")
+    sequential_radius: int = Field(3, ge=1, le=50, description="ids this close are a sequence")
+    usual_hour_share: float = Field(0.01, gt=0, lt=1, description="share that makes an hour usual")
+    volume_factor: float = Field(3.0, ge=1, description="multiple of the usual daily volume")
+    bulk_export_rows: int = Field(200, ge=1, description="unreleased rows that make a bulk export")
+    critical_customers: int = Field(500, ge=1, description="customers that make it critical")
+    max_evidence_customers: int = Field(1000, ge=100)
+    max_evidence_seqs: int = Field(500, ge=100)
+    queue_size: int = Field(100_000, ge=100, description="appends buffered for the watch thread")
+    drain_seconds: float = Field(0.2, gt=0, le=10, description="how often the thread takes them")
+    batch_size: int = Field(1000, ge=1, le=100_000)
+    lease_seconds: float = Field(30.0, gt=1)
+    poll_seconds: float = Field(1.0, gt=0)
+    state_ttl_days: float = Field(35.0, gt=0, description="Redis keys expire after this")
+
+    @field_validator("detectors")
+    @classmethod
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [d for d in value if d not in WATCH_DETECTORS]
+        if unknown:
+            raise ValueError(f"unknown detector(s): {', '.join(unknown)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    def score_for(self, detector: str) -> float:
+        return self.scores.get(detector, self.alert_score)
 
 
 class ReleaseSettings(_Section):

@@ -5,7 +5,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -59,6 +59,12 @@ from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
+from shieldwall.storage.trace_watch_repo import SqlCursorStore
+from shieldwall.storage.watch_state_memory import MemoryWatchState
+from shieldwall.storage.watch_state_redis import RedisWatchState
+from shieldwall.trace.watch.engine import Watch
+from shieldwall.trace.watch.ports import WatchState
+from shieldwall.trace.watch.runner import WatchRunner
 
 
 @dataclass
@@ -215,10 +221,28 @@ class Services:
     passwords: GuardPasswords
     contact_ledger: ContactLedger
     scam: ScamReports
+    watch: WatchRunner
+
+    def start_watch(self) -> bool:
+        """Run the insider watch in this process on every append, if the settings enable it.
+
+        The audit log's listener only buffers records; a worker thread runs the detectors, so a
+        request never waits for them.
+        """
+        if not self.settings.trace.watch.enabled:
+            return False
+        if not self._watching:
+            self.audit.subscribe(self.watch.on_append)
+            self._watching = True
+        self.watch.start()
+        return True
 
     def close(self) -> None:
+        self.watch.stop()
         self.passwords.corpora.close()
         self.engine.dispose()
+
+    _watching: bool = field(default=False, init=False)
 
 
 @dataclass(frozen=True)
@@ -365,7 +389,23 @@ def build(
         passwords,
         contact_ledger,
         scam,
+        _watch(settings, engine, audit, alerts, clock),
     )
+
+
+def watch_state(settings: Settings) -> WatchState:
+    """In process by default; Redis when the service runs several workers."""
+    if settings.state_backend == "redis":
+        return RedisWatchState.from_url(settings.redis_url, tenant=settings.tenant)
+    return MemoryWatchState()
+
+
+def _watch(
+    settings: Settings, engine: Engine, audit: MerkleAuditLog, alerts: SqlAlertStore, clock: Clock
+) -> WatchRunner:
+    state = watch_state(settings)
+    watch = Watch(settings.trace.watch, state, alerts)
+    return WatchRunner(watch, audit, SqlCursorStore(engine, clock), state)
 
 
 def _contact_ledger(

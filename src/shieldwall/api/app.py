@@ -22,6 +22,7 @@ from shieldwall.api.routers import (
     contact_scam,
     custody,
     guard_passwords,
+    trace_watch,
 )
 from shieldwall.core.model import Principal
 from shieldwall.wiring import Services
@@ -34,6 +35,7 @@ ROUTERS = [
     contact_domains.router,
     contact_ledger.router,
     contact_scam.router,
+    trace_watch.router,
 ]
 
 
@@ -44,7 +46,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # still give the audit log concurrent appends to commit together, and queue the rest fairly.
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = app.state.services.settings.api.worker_threads
-    yield
+    services: Services = app.state.services
+    services.start_watch()  # the insider watch, when trace.watch.enabled
+    try:
+        yield
+    finally:
+        services.watch.stop()
 
 
 def create_app(services: Services) -> FastAPI:

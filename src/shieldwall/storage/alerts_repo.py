@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -18,12 +19,7 @@ class SqlAlertStore:
         self.engine = engine
 
     def raise_alert(self, alert: Alert) -> None:
-        body = {
-            "reasons": [{"code": r.code, "detail": r.detail} for r in alert.reasons],
-            "customer_ids": list(alert.customer_ids),
-            "audit_seqs": list(alert.audit_seqs),
-            "details": dict(alert.details),
-        }
+        body = _body(alert)
         with write_transaction(self.engine) as conn:
             conn.execute(
                 insert(alerts).values(
@@ -36,9 +32,36 @@ class SqlAlertStore:
                     raised_at=alert.raised_at,
                     first_at=alert.first_at,
                     last_at=alert.last_at,
-                    body=json.dumps(body, sort_keys=True),
+                    body=body,
                 )
             )
+
+    def update_alert(self, alert: Alert) -> bool:
+        """Replace an open alert's severity, score, times and evidence (the insider watch grows
+        its alerts this way); False when the alert is gone or no longer open."""
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(alerts)
+                .where(alerts.c.alert_id == alert.alert_id, alerts.c.status == "open")
+                .values(
+                    severity=alert.severity.value,
+                    score=alert.score,
+                    first_at=alert.first_at,
+                    last_at=alert.last_at,
+                    body=_body(alert),
+                )
+            )
+        return bool(result.rowcount)
+
+    def open_alert(self, principal_id: str, kind: str) -> Alert | None:
+        """The newest open alert of this kind for this principal."""
+        found = self.list(principal_id=principal_id, kind=kind, status="open", limit=1)
+        return found[0] if found else None
+
+    def get(self, alert_id: str) -> Alert | None:
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(alerts).where(alerts.c.alert_id == alert_id)).first()
+        return None if row is None else _alert(row)
 
     def list(
         self,
@@ -60,27 +83,7 @@ class SqlAlertStore:
             q = q.where(alerts.c.status == status)
         with read_transaction(self.engine) as conn:
             rows = conn.execute(q).all()
-        out = []
-        for r in rows:
-            body = json.loads(r.body)
-            out.append(
-                Alert(
-                    alert_id=r.alert_id,
-                    kind=r.kind,
-                    principal_id=r.principal_id,
-                    severity=Severity(r.severity),
-                    score=r.score,
-                    reasons=tuple(Reason(x["code"], x["detail"]) for x in body["reasons"]),
-                    raised_at=utc(r.raised_at),
-                    first_at=None if r.first_at is None else utc(r.first_at),
-                    last_at=None if r.last_at is None else utc(r.last_at),
-                    customer_ids=tuple(body["customer_ids"]),
-                    audit_seqs=tuple(body["audit_seqs"]),
-                    status=r.status,
-                    details=body.get("details", {}),
-                )
-            )
-        return out
+        return [_alert(r) for r in rows]
 
     def set_status(self, alert_id: str, status: str) -> bool:
         with write_transaction(self.engine) as conn:
@@ -88,3 +91,34 @@ class SqlAlertStore:
                 update(alerts).where(alerts.c.alert_id == alert_id).values(status=status)
             )
         return bool(result.rowcount)
+
+
+def _body(alert: Alert) -> str:
+    return json.dumps(
+        {
+            "reasons": [{"code": r.code, "detail": r.detail} for r in alert.reasons],
+            "customer_ids": list(alert.customer_ids),
+            "audit_seqs": list(alert.audit_seqs),
+            "details": dict(alert.details),
+        },
+        sort_keys=True,
+    )
+
+
+def _alert(r: Any) -> Alert:
+    body = json.loads(r.body)
+    return Alert(
+        alert_id=r.alert_id,
+        kind=r.kind,
+        principal_id=r.principal_id,
+        severity=Severity(r.severity),
+        score=r.score,
+        reasons=tuple(Reason(x["code"], x["detail"]) for x in body["reasons"]),
+        raised_at=utc(r.raised_at),
+        first_at=None if r.first_at is None else utc(r.first_at),
+        last_at=None if r.last_at is None else utc(r.last_at),
+        customer_ids=tuple(body["customer_ids"]),
+        audit_seqs=tuple(body["audit_seqs"]),
+        status=r.status,
+        details=body.get("details", {}),
+    )

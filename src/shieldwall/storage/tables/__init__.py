@@ -1,6 +1,21 @@
 """All tables, one module per capability, on one shared :data:`metadata`."""
 
-from shieldwall.storage.tables import alerts, audit, contact_ledger, contact_scam, custody
+from shieldwall.storage.tables import (
+    alerts,
+    audit,
+    contact_ledger,
+    contact_scam,
+    custody,
+    trace_watch,
+)
 from shieldwall.storage.tables.base import metadata
 
-__all__ = ["alerts", "audit", "contact_ledger", "contact_scam", "custody", "metadata"]
+__all__ = [
+    "alerts",
+    "audit",
+    "contact_ledger",
+    "contact_scam",
+    "custody",
+    "metadata",
+    "trace_watch",
+]

@@ -1,0 +1,103 @@
+"""Insider-watch routes: one alert with its evidence (audit entries and inclusion proofs, checked
+on the server and returned so the client can check them again), closing an alert, and the
+watch's progress. Admins only: an alert names principals and customers."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from shieldwall.api.deps import require, services
+from shieldwall.core.alerts import Alert
+from shieldwall.core.model import Principal, Role
+from shieldwall.custody.errors import NotFound
+from shieldwall.trace.watch.evidence import prove_alert
+from shieldwall.wiring import Services
+
+router = APIRouter(prefix="/v1", tags=["trace"])
+
+Svc = Annotated[Services, Depends(services)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def alert_json(a: Alert) -> dict[str, Any]:
+    return {
+        "alert_id": a.alert_id,
+        "kind": a.kind,
+        "principal_id": a.principal_id,
+        "severity": a.severity.value,
+        "score": a.score,
+        "status": a.status,
+        "raised_at": a.raised_at.isoformat(),
+        "first_at": a.first_at.isoformat() if a.first_at else None,
+        "last_at": a.last_at.isoformat() if a.last_at else None,
+        "reasons": [{"code": r.code, "detail": r.detail} for r in a.reasons],
+        "customer_ids": list(a.customer_ids),
+        "audit_seqs": list(a.audit_seqs),
+        "details": dict(a.details),
+    }
+
+
+@router.get("/alerts/{alert_id}")
+def alert_detail(
+    alert_id: str,
+    svc: Svc,
+    _: Admin,
+    entries: Annotated[int, Query(ge=0, le=500, description="audit entries to prove")] = 20,
+) -> dict[str, Any]:
+    """An alert with its evidence: the first ``entries`` audit entries it names, each with its
+    RFC 6962 inclusion proof in the current tree and whether it verified."""
+    alert = svc.alerts.get(alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}", field="alert_id")
+    evidence = prove_alert(svc.audit, alert, limit=entries)
+    return {
+        **alert_json(alert),
+        "evidence": {
+            "tree_size": evidence.tree_size,
+            "root_hash": _b64(evidence.root_hash),
+            "verified": evidence.verified,
+            "omitted": evidence.omitted,
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "entry": e.event.to_dict(),
+                    "leaf_hash": _b64(e.leaf_hash),
+                    "proof": [_b64(p) for p in e.proof],
+                    "verified": e.verified,
+                }
+                for e in evidence.entries
+            ],
+        },
+    }
+
+
+@router.post("/alerts/{alert_id}/close")
+def close_alert(alert_id: str, svc: Svc, _: Admin) -> dict[str, Any]:
+    """Close an alert; if the pattern goes on, the watch opens a new one."""
+    if not svc.alerts.set_status(alert_id, "closed"):
+        raise NotFound(f"no alert {alert_id}", field="alert_id")
+    alert = svc.alerts.get(alert_id)
+    assert alert is not None  # noqa: S101 - just updated
+    return alert_json(alert)
+
+
+@router.get("/watch/status")
+def watch_status(svc: Svc, _: Admin) -> dict[str, Any]:
+    """How far the insider watch has read the audit log."""
+    runner = svc.watch
+    return {
+        "enabled": svc.settings.trace.watch.enabled,
+        "state_backend": svc.settings.state_backend,
+        "cursor": runner.cursors.load(runner.name),
+        "log_size": svc.audit.size(),
+        "queue_dropped": runner.dropped,
+        "errors": runner.errors,
+        "detectors": list(svc.settings.trace.watch.detectors),
+    }

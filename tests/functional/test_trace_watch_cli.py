@@ -1,0 +1,138 @@
+"""The insider watch through the real CLI: ``watch run`` catches up from its cursor and
+resumes, ``alerts list|show|close``, evidence that fails when the log is edited, bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shieldwall.cli import common
+from shieldwall.cli.app import main
+from shieldwall.sim.people import PeopleFactory
+
+PEOPLE = PeopleFactory(8).customers(12)
+REASON = "customer fainted on the phone, need the address"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh SQLite home with customers, an admin and an agent; CLI caches cleared."""
+    h = tmp_path / "home"
+    monkeypatch.setenv("SHIELDWALL_HOME", str(h))
+    monkeypatch.delenv("SHIELDWALL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SHIELDWALL_STATE_BACKEND", raising=False)
+    common.settings.cache_clear()
+    common.services.cache_clear()
+    assert main(["init"]) == 0
+    csv = tmp_path / "c.csv"
+    rows = ["customer_id,name,phone,email,address,national_id"] + [
+        f"{c.customer_id},{c.name},{c.phone},{c.email},{c.address},{c.national_id}" for c in PEOPLE
+    ]
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["customers", "import", str(csv)]) == 0
+    assert main(["principals", "add", "agent-li", "--role", "agent", "--unit", "cs-1"]) == 0
+    yield h
+    if common.services.cache_info().currsize:
+        common.services().close()
+    common.settings.cache_clear()
+    common.services.cache_clear()
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def restart() -> None:
+    """A new CLI process: services (and the in-process watch state) built afresh."""
+    if common.services.cache_info().currsize:
+        common.services().close()
+    common.services.cache_clear()
+
+
+def break_glass(capsys: pytest.CaptureFixture[str], customer: str) -> None:
+    code, _, _ = cli(
+        capsys, "customers", "break-glass", customer, "--as", "agent-li", "--reason", REASON
+    )
+    assert code == 0
+
+
+def test_watch_run_catches_up_resumes_and_alerts_show_proves(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """watch run alerts, resumes at its cursor, grows the alert; alerts show proves; close."""
+    break_glass(capsys, PEOPLE[0].customer_id)
+    code, out, _ = cli(capsys, "watch", "run", "--once", "--json")
+    first = json.loads(out)
+    assert code == 0 and first["processed"] > 0 and first["alerts_raised"] == 1
+
+    restart()
+    code, out, _ = cli(capsys, "watch", "run", "--once", "--json")
+    assert code == 0 and json.loads(out)["processed"] == 0  # resumed at the cursor
+
+    break_glass(capsys, PEOPLE[1].customer_id)
+    break_glass(capsys, PEOPLE[2].customer_id)
+    code, out, _ = cli(capsys, "watch", "run", "--once", "--json")
+    again = json.loads(out)
+    assert again["processed"] == 2  # the two new audit entries only
+    assert again["alerts_raised"] == 0  # the open alert grew instead
+
+    code, out, _ = cli(capsys, "alerts", "list", "--kind", "break_glass_misuse", "--json")
+    listed = json.loads(out)
+    assert len(listed) == 1 and listed[0]["principal_id"] == "agent-li"
+    assert len(listed[0]["customer_ids"]) == 3
+    alert_id = listed[0]["alert_id"]
+
+    code, out, _ = cli(capsys, "alerts", "show", alert_id, "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["evidence"]["verified"]
+    assert [e["entry"]["action"] for e in shown["evidence"]["entries"]] == ["break_glass"] * 3
+    for c in PEOPLE:
+        assert c.name not in out and c.phone not in out and c.address not in out
+
+    code, out, _ = cli(capsys, "alerts", "show", alert_id)
+    assert code == 0 and "all verified" in out and "break_glass_use" in out
+
+    code, out, _ = cli(capsys, "watch", "status", "--json")
+    status = json.loads(out)
+    assert status["behind"] == 0 and status["cursor"] == status["log_size"] - 1
+
+    assert cli(capsys, "alerts", "close", alert_id)[0] == 0
+    code, out, _ = cli(capsys, "alerts", "list", "--kind", "break_glass_misuse", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+
+
+def test_alerts_show_fails_when_an_entry_was_edited(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Edit an audit entry behind an alert: its proof no longer verifies, exit 1."""
+    break_glass(capsys, PEOPLE[3].customer_id)
+    assert cli(capsys, "watch", "run", "--once")[0] == 0
+    code, out, _ = cli(capsys, "alerts", "list", "--kind", "break_glass_misuse", "--json")
+    alert = json.loads(out)[0]
+    seq = alert["audit_seqs"][0]
+    with sqlite3.connect(home / "shieldwall.db") as db:
+        db.execute(
+            "UPDATE audit_entries SET body = replace(body, 'break_glass', 'read') WHERE seq = ?",
+            (seq,),
+        )
+    restart()
+    code, out, _ = cli(capsys, "alerts", "show", alert["alert_id"])
+    assert code == 1 and "FAILED" in out
+
+
+def test_bad_input_gets_one_line_and_an_exit_code(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown alert is 'not found' (exit 4); bad options are usage errors (exit 2)."""
+    code, _, err = cli(capsys, "alerts", "show", "alr_nope")
+    assert code == 4 and err.strip().count("\n") == 0 and "alr_nope" in err
+    assert cli(capsys, "alerts", "close", "alr_nope")[0] == 4
+    assert cli(capsys, "alerts", "show", "x", "--entries", "-3")[0] == 2
+    assert cli(capsys, "watch", "nonsense")[0] == 2
