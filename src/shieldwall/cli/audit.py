@@ -159,6 +159,7 @@ def alerts_list(
                     "principal_id": a.principal_id,
                     "severity": a.severity.value,
                     "score": a.score,
+                    "status": a.status,
                     "raised_at": a.raised_at.isoformat(),
                     "reasons": [r.code for r in a.reasons],
                     "customer_ids": list(a.customer_ids),
@@ -168,7 +169,9 @@ def alerts_list(
             ]
         )
         return
-    table = Table("raised", "kind", "principal", "severity", "score", "reasons", "customers")
+    table = Table(
+        "raised", "kind", "principal", "severity", "score", "status", "reasons", "customers"
+    )
     for a in found:
         table.add_row(
             a.raised_at.strftime("%Y-%m-%d %H:%M"),
@@ -176,6 +179,7 @@ def alerts_list(
             a.principal_id,
             a.severity.value,
             f"{a.score:.2f}",
+            a.status,
             "; ".join(r.detail for r in a.reasons),
             str(len(a.customer_ids)),
         )
