@@ -17,6 +17,7 @@ from shieldwall.cli import (
     contact_scam,
     custody,
     guard_passwords,
+    simulate,
     system,
     trace_watch,
 )
@@ -38,6 +39,7 @@ contact_domains.register(app)
 contact_ledger.register(app)
 contact_scam.register(app)
 trace_watch.register(app)
+simulate.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:
