@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,6 +91,7 @@ class Harness:
     keys: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     cli_calls: int = 0
+    per_hour: Counter[int] = field(default_factory=Counter)  # requests by simulated UTC hour
 
     @classmethod
     @contextlib.contextmanager
@@ -125,6 +127,7 @@ class Harness:
         h = {"Authorization": f"Bearer {self.keys[who]}", **(headers or {})}
         r = self.client.request(method, path, json=json_body, params=params, headers=h)
         self.requests += 1
+        self.per_hour[int(self.clock.now().timestamp() // 3600)] += 1
         body: Any = r.json() if r.content else None
         if r.status_code not in expect:
             detail = body.get("detail") if isinstance(body, dict) else None
@@ -136,6 +139,12 @@ class Harness:
 
     def post(self, path: str, who: str, body: Any = None, **kw: Any) -> Response:
         return self.call("POST", path, who, json_body=body, **kw)
+
+    def has_route(self, method: str, path: str) -> bool:
+        """Does this build serve ``METHOD path``? Asked without credentials: a route that
+        exists answers 401 (or 405 for another method), one that does not answers 404."""
+        status: int = self.client.request(method, path).status_code
+        return status != 404
 
     def bootstrap_admin(self, principal_id: str, unit: str) -> None:
         """The first admin, made the way ``shieldwall principals add`` makes it, but at

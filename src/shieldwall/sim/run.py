@@ -77,11 +77,10 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
         play.setup()
         benign.schedule(play)
         play.schedule_reviews()
-        routes = {getattr(r, "path", "") for r in h.client.app.routes}  # type: ignore[attr-defined]
         not_run: dict[str, str] = {}
         for name in _order(config.attacks):
             attack = REGISTRY[name]
-            missing = [p for p in attack.needs if p not in routes]
+            missing = [p for p in attack.needs if not h.has_route(*p.split(" ", 1))]
             if missing:
                 not_run[name] = f"this build has no {', '.join(missing)}"
                 continue

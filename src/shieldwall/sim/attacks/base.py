@@ -31,7 +31,7 @@ class Attack:
     title: str
     plant: Callable[[Play, random.Random], GroundTruth]
     score: Callable[[GroundTruth, Observed], dict[str, Any]]
-    needs: tuple[str, ...] = ()  # API paths this attack drives; missing -> not run
+    needs: tuple[str, ...] = ()  # "METHOD /path" it drives; missing -> not run
     after: tuple[str, ...] = ()  # attacks whose ground truth it uses (the scam: the leaks)
 
 

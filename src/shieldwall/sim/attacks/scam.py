@@ -197,6 +197,6 @@ ATTACK = Attack(
     "scam wave against leaked customers",
     plant,
     score,
-    needs=("/v1/me/contact-status", "/v1/scam/reports"),
+    needs=("GET /v1/me/contact-status", "POST /v1/scam/reports", "POST /v1/messages/verify"),
     after=("harvest",),
 )
