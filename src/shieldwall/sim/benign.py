@@ -1,7 +1,8 @@
 """Benign work with a day-night rhythm: what a detector must not mistake for an attack.
 
-- **tickets**: customers contact the store more in the late morning and evening
-  (:data:`~shieldwall.sim.world.HOURLY`); the ticketing system opens a ticket for an agent on
+- **tickets**: customers contact the store (4% of them a day, at least four tickets per agent),
+  more in the late morning and evening (:data:`~shieldwall.sim.world.HOURLY`), while agents are
+  on shift to take them; the ticketing system opens a ticket for an agent on
   shift (80%), or the agent takes an inbound call, looks the caller up by phone and opens the
   ticket itself (15%), or calls back a customer it served before (5%). The agent reads the
   customer and the order, reveals the phone with a reason now and then (8%), and closes the
@@ -27,16 +28,22 @@ REVEAL_REASON = "客户要求核对收货电话，来电核实"
 def schedule(play: Play) -> None:
     cfg = play.world.config
     rng = play.rng
+    agents = play.world.agents
+    daily = max(
+        cfg.customers * cfg.contacts_per_customer_day, len(agents) * cfg.min_tickets_per_agent_day
+    )
+    # Contacts follow the hourly rhythm, weighted by who is on shift to take them.
+    weight = [HOURLY[h] * sum(a.on_shift(h) for a in agents) for h in range(24)]
+    total = sum(weight)
     for day in range(cfg.days):
         for hour in range(24):
+            on = [a for a in agents if a.on_shift(hour)]
+            if not on:
+                continue
             start = cfg.t0 + timedelta(days=day, hours=hour)
-            lam = cfg.tickets_per_agent_hour * HOURLY[hour]
-            for agent in play.world.agents:
-                if not agent.on_shift(hour):
-                    continue
-                for _ in range(poisson(rng, lam)):
-                    at = start + timedelta(seconds=rng.uniform(0, 3600))
-                    play.at(at, _ticket(play, agent))
+            for _ in range(poisson(rng, daily * weight[hour] / total)):
+                at = start + timedelta(seconds=rng.uniform(0, 3600))
+                play.at(at, _ticket(play, rng.choice(on)))
         for analyst in play.world.analysts:
             for _ in range(cfg.analyst_reads_per_day):
                 at = cfg.t0 + timedelta(

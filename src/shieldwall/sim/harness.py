@@ -175,8 +175,6 @@ class Harness:
         os.environ["SHIELDWALL_HOME"] = str(self.home)
         common.settings.cache_clear()
         common.services.cache_clear()
-        saved = (common.console.file, common.err_console.file)
-        common.console.file, common.err_console.file = out, err
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 code = main(list(argv))
@@ -185,7 +183,6 @@ class Harness:
                 common.services().close()
             common.settings.cache_clear()
             common.services.cache_clear()
-            common.console.file, common.err_console.file = saved
             if old is None:
                 os.environ.pop("SHIELDWALL_HOME", None)
             else:

@@ -50,7 +50,8 @@ class SimConfig:
     couriers_per_outlet: int = 4
     analysts: int = 3
     partners: int = 3
-    tickets_per_agent_hour: float = 1.6
+    contacts_per_customer_day: float = 0.04  # tickets the store's customers open
+    min_tickets_per_agent_day: float = 4.0  # a small store's agents still work
     orders_per_customer_day: float = 0.02
     history_orders_per_customer: float = 0.3
     analyst_reads_per_day: int = 30

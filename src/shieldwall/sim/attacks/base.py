@@ -55,19 +55,20 @@ def score_insider(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
     when the security team, looking every few hours, first saw it. The attribution rank is the
     best insider's place among all alerted principals by alert score; the watch's score is
     -log10 of a tail bound, so ``p_value`` = 10^-score is an upper bound on the chance of so
-    extreme a pattern from a principal behaving like its peers.
+    extreme a pattern from a principal behaving like its peers. Only alerts on activity from
+    the attack's start on take part (an alert that ended before it is about something else).
     """
-    mine = [
+    during = [
         a
         for a in seen.alerts
-        if a["principal_id"] in truth.principals
-        and datetime.fromisoformat(a["last_at"] or a["raised_at"]) >= truth.start
+        if datetime.fromisoformat(a["last_at"] or a["raised_at"]) >= truth.start
     ]
+    mine = [a for a in during if a["principal_id"] in truth.principals]
     raised = min((datetime.fromisoformat(a["raised_at"]) for a in mine), default=None)
     noticed = min(
         (seen.seen_at[a["alert_id"]] for a in mine if a["alert_id"] in seen.seen_at), default=None
     )
-    order = ranking(seen.alerts)
+    order = ranking(during)
     rank = next((i for i, (p, _) in enumerate(order, 1) if p in truth.principals), None)
     top = max((float(a["score"]) for a in mine), default=None)
     false = [

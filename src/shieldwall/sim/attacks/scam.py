@@ -198,5 +198,5 @@ ATTACK = Attack(
     plant,
     score,
     needs=("GET /v1/me/contact-status", "POST /v1/scam/reports", "POST /v1/messages/verify"),
-    after=("harvest",),
+    after=("harvest", "partner"),
 )
