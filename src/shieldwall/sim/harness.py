@@ -119,13 +119,16 @@ class Harness:
         who: str,
         *,
         json_body: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         expect: tuple[int, ...] = (200, 201),
     ) -> Response:
         """One request as ``who``; an answer outside ``expect`` stops the simulation."""
         h = {"Authorization": f"Bearer {self.keys[who]}", **(headers or {})}
-        r = self.client.request(method, path, json=json_body, params=params, headers=h)
+        r = self.client.request(
+            method, path, json=json_body, content=content, params=params, headers=h
+        )
         self.requests += 1
         self.per_hour[int(self.clock.now().timestamp() // 3600)] += 1
         body: Any = r.json() if r.content else None

@@ -56,7 +56,8 @@ class SimConfig:
     history_orders_per_customer: float = 0.3
     analyst_reads_per_day: int = 30
     attack_day: int = 2
-    attacks: tuple[str, ...] = ("harvest", "outlet", "scam")
+    # Every attack runs by default; one whose endpoints this build lacks is reported "not run".
+    attacks: tuple[str, ...] = ("harvest", "outlet", "partner", "stuffing", "scam", "victims")
 
     def __post_init__(self) -> None:
         if self.customers < 200:
@@ -140,6 +141,13 @@ class World:
             if p in provinces:
                 return outlet
         raise KeyError(p)  # every province is served (make_world)
+
+    def phone_index(self) -> dict[str, str]:
+        """Phone (as +86..., and as the bare national number) -> customer id."""
+        out = {}
+        for c in self.customers:
+            out[c.phone] = out[c.phone.removeprefix("+86")] = c.customer_id
+        return out
 
     def couriers_of(self, outlet: str) -> list[Staff]:
         return [c for c in self.couriers if c.unit == outlet]

@@ -9,11 +9,15 @@ skipped and reported as *not run*, never as detected.
 
 from __future__ import annotations
 
-from shieldwall.sim.attacks import harvest, outlet, scam
+from shieldwall.sim.attacks import harvest, outlet, partner, scam, stuffing, victims
 from shieldwall.sim.attacks.base import Attack
 
 REGISTRY: dict[str, Attack] = {
-    "harvest": harvest.ATTACK,
-    "outlet": outlet.ATTACK,
-    "scam": scam.ATTACK,
+    "harvest": harvest.ATTACK,  # (a)
+    "outlet": outlet.ATTACK,  # (b)
+    "partner": partner.ATTACK,  # (c) alone
+    "collusion": partner.COLLUSION,  # (c) with a second partner
+    "stuffing": stuffing.ATTACK,  # (d) classic and distributed
+    "scam": scam.ATTACK,  # (e)
+    "victims": victims.ATTACK,  # (f)
 }

@@ -32,6 +32,7 @@ from shieldwall.sim.world import APP, LOCAL
 if TYPE_CHECKING:
     from shieldwall.sim.engine import Play
 
+LEAK_SOURCES = ("harvest", "partner", "collusion")
 DELAY = timedelta(hours=12)
 PER_HOUR = 6
 CAMPAIGN_SIZE = 3
@@ -68,7 +69,7 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
 
     def leaked_now(now: datetime) -> list[str]:
         out = []
-        for name in ("harvest", "partner"):
+        for name in LEAK_SOURCES:
             t = play.truths.get(name)
             if t is not None:
                 out += [c for c, at in t.exposed.items() if at + DELAY <= now and c not in reached]
@@ -198,5 +199,5 @@ ATTACK = Attack(
     plant,
     score,
     needs=("GET /v1/me/contact-status", "POST /v1/scam/reports", "POST /v1/messages/verify"),
-    after=("harvest", "partner"),
+    after=LEAK_SOURCES,
 )
