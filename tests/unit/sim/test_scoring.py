@@ -50,7 +50,7 @@ ROLES = {"agent-1": "agent", "agent-2": "agent", "courier-1": "courier"}
 
 def test_insider_detected_timed_ranked_and_false_alerts_counted() -> None:
     """Detection time is the first insider alert's raised_at; lost counts exposures before it;
-    rank is among all alerted principals; p = 10^-score; a peer's alert is a false alert and
+    rank is among the alerted principals of its role; p = 10^-score; a peer's alert is a false alert and
     another role's is not."""
     alerts = [
         alert("agent-1", 12.0, T0 + 3.5 * H, customers=["C1", "C2", "X"]),
@@ -65,7 +65,7 @@ def test_insider_detected_timed_ranked_and_false_alerts_counted() -> None:
     assert s["records_lost_before_detection"] == 4  # C0..C3 exposed at 0,1,2,3 h
     assert s["records_lost_before_notice"] == 6
     assert s["exposed_named_in_alerts"] == 2
-    assert s["attribution_rank"] == 3 and s["alerted_principals"] == 3
+    assert s["attribution_rank"] == 2 and s["alerted_principals"] == 2  # among the agents
     assert s["p_value"] == pytest.approx(1e-12) and s["score"] == 12.0
     assert s["false_alerts"] == 1 and s["false_alerts_on"] == ["agent-2"]
     assert [p for p, _ in ranking(alerts)] == ["courier-1", "agent-2", "agent-1"]

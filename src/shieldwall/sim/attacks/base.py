@@ -68,7 +68,9 @@ def score_insider(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
     noticed = min(
         (seen.seen_at[a["alert_id"]] for a in mine if a["alert_id"] in seen.seen_at), default=None
     )
-    order = ranking(during)
+    # Rank among the insiders' peers (same role): "which courier is it?" is the question.
+    peers = [a for a in during if seen.roles.get(a["principal_id"]) == truth.peers_role]
+    order = ranking(peers if truth.peers_role else during)
     rank = next((i for i, (p, _) in enumerate(order, 1) if p in truth.principals), None)
     top = max((float(a["score"]) for a in mine), default=None)
     false = [

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shieldwall.sim.engine import Play
 
 PER_HOUR = 12
+KNEW = ("phone", "items")  # what the leak gives a scammer: the phone in clear, the order
 REASON = "客户来电要求核实收货信息"
 
 

@@ -35,6 +35,7 @@ RELEASE_SIZE = 240
 SOLD_SHARE = 0.8
 SURFACES_AFTER = timedelta(days=1)
 FIELDS = ["name", "phone", "address"]
+KNEW = tuple(FIELDS)  # what the leak gives a scammer
 
 
 def make_plant(name: str, collude: bool) -> Any:

@@ -67,20 +67,23 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
     truth.facts["contacts"] = contacts
     reached: set[str] = set()
 
-    def leaked_now(now: datetime) -> list[str]:
-        out = []
+    def leaked_now(now: datetime) -> dict[str, str]:
+        """Customers the gang holds by now -> the leak it first had them from."""
+        out: dict[str, str] = {}
         for name in LEAK_SOURCES:
             t = play.truths.get(name)
             if t is not None:
-                out += [c for c, at in t.exposed.items() if at + DELAY <= now and c not in reached]
-        return sorted(set(out))
+                for c, at in t.exposed.items():
+                    if at + DELAY <= now and c not in reached:
+                        out.setdefault(c, name)
+        return out
 
     def contact() -> None:
         now = play.now
         pool = leaked_now(now)
         if not pool:
             return
-        cid = rng.choice(pool)
+        cid = rng.choice(sorted(pool))
         reached.add(cid)
         call = rng.random() < 0.5
         orders = play.orders_of(cid)
@@ -94,6 +97,7 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
         warned = warned_at is not None and warned_at <= now
         row: dict[str, Any] = {
             "customer_id": cid,
+            "source": pool[cid],
             "at": now,
             "channel": "call" if call else "sms",
             "warned_before": warned,

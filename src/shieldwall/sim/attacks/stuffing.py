@@ -42,6 +42,7 @@ BROWSER_UAS = (
 )
 BOT_UA = "python-requests/2.31.0"
 LOGINS_PER_CUSTOMER_DAY = 0.08
+CLASSIC, DISTRIBUTED = 300, 240  # pairs each wave tries
 
 
 def sha1(text: str) -> str:
@@ -63,7 +64,7 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
         reused = rng.random() < 0.25
         leaked = password[c.customer_id] if reused else f"old-{rng.getrandbits(40):010x}"
         combo.append((c.phone, leaked, c.customer_id))
-    for _ in range(len(in_leak) * 2):
+    for _ in range(max(len(in_leak) * 2, CLASSIC + DISTRIBUTED - len(in_leak))):
         combo.append((f"+86139{rng.randrange(10**8):08d}", f"x{rng.getrandbits(32):08x}", None))
     rng.shuffle(combo)
 
@@ -122,7 +123,7 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
 
     classic_ips = [f"47.100.{rng.randrange(256)}.{rng.randrange(1, 255)}" for _ in range(2)]
     t: datetime = start
-    for account, pw, owner in combo[:300]:
+    for account, pw, owner in combo[:CLASSIC]:
         t += timedelta(seconds=rng.uniform(0.2, 0.8))
         ip = rng.choice(classic_ips)
         play.at(t, functools.partial(attempt, "classic", account, pw, owner, ip, BOT_UA, None))
@@ -133,7 +134,7 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
         for _ in range(60)
     ]
     clock = dict.fromkeys(slow_ips, slow_start)
-    for account, pw, owner in combo[300:540]:
+    for account, pw, owner in combo[CLASSIC : CLASSIC + DISTRIBUTED]:
         ip = rng.choice(slow_ips)
         clock[ip] += timedelta(minutes=rng.uniform(5, 15))
         ua = rng.choice(BROWSER_UAS)

@@ -2,8 +2,9 @@
 
 Customers the scam wave deceived or who reported it find each other (a 维权群, a rights-defence
 chat group) and, a day and a half into the wave, their list reaches the store's security team:
-phone, when they were called, and what the caller knew (name, phone, the items of a recent
-order: what the leak showed). The team asks shieldwall which principal or release explains
+phone, when they were called, and what the caller knew (what the leak they came from showed:
+the phone and the order's items from the harvesting agent, name, phone and address from a
+partner's file). The team asks shieldwall which principal or release explains
 these victims (``POST /v1/trace/victims``, the API twin of ``shieldwall trace victims
 VICTIMS.csv --json``, at simulated time).
 
@@ -18,6 +19,7 @@ import random
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from shieldwall.sim.attacks import harvest, partner
 from shieldwall.sim.attacks.base import Attack, Observed, hours
 from shieldwall.sim.attacks.scam import LEAK_SOURCES
 from shieldwall.sim.truth import GroundTruth
@@ -27,14 +29,14 @@ if TYPE_CHECKING:
     from shieldwall.sim.engine import Play
 
 AFTER = timedelta(hours=36)
-KNEW = ["name", "phone", "items"]
+KNEW = {"harvest": harvest.KNEW, "partner": partner.KNEW, "collusion": partner.KNEW}
 
 
 def plant(play: Play, rng: random.Random) -> GroundTruth:
     cfg = play.world.config
     scam = play.truths.get("scam")
-    start = (scam.start if scam is not None else cfg.t0 + timedelta(days=cfg.attack_day)) + AFTER
-    at = min(start, cfg.end - timedelta(hours=1))
+    start = scam.start if scam is not None else cfg.t0 + timedelta(days=cfg.attack_day)
+    at = min(start + AFTER, cfg.end - timedelta(hours=1))
     leakers = tuple(p for n in LEAK_SOURCES if (t := play.truths.get(n)) for p in t.principals)
     truth = GroundTruth("victims", "a victims' group list reaches security", leakers, at, cfg.end)
 
@@ -48,7 +50,7 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
             {
                 "phone": play.world.by_id[r["customer_id"]].phone,
                 "called_at": r["at"].isoformat(),
-                "knew": KNEW,
+                "knew": list(KNEW[r["source"]]),
             }
             for r in group
         ]
