@@ -50,8 +50,8 @@ ROLES = {"agent-1": "agent", "agent-2": "agent", "courier-1": "courier"}
 
 def test_insider_detected_timed_ranked_and_false_alerts_counted() -> None:
     """Detection time is the first insider alert's raised_at; lost counts exposures before it;
-    rank is among the alerted principals of its role; p = 10^-score; a peer's alert is a false alert and
-    another role's is not."""
+    rank is among the alerted principals of its role; p = 10^-score; a peer's alert is a false
+    alert and another role's is not."""
     alerts = [
         alert("agent-1", 12.0, T0 + 3.5 * H, customers=["C1", "C2", "X"]),
         alert("agent-1", 7.0, T0 + 5 * H, kind="reveal_rate"),

@@ -38,7 +38,9 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
     start = scam.start if scam is not None else cfg.t0 + timedelta(days=cfg.attack_day)
     at = min(start + AFTER, cfg.end - timedelta(hours=1))
     leakers = tuple(p for n in LEAK_SOURCES if (t := play.truths.get(n)) for p in t.principals)
-    truth = GroundTruth("victims", "a victims' group list reaches security", leakers, at, cfg.end)
+    truth = GroundTruth(
+        "victims", "a victims' group list reaches security", leakers, start, cfg.end
+    )
 
     def trace() -> None:
         contacts = scam.facts.get("contacts", []) if scam is not None else []
