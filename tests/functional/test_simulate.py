@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,8 @@ from shieldwall.sim.run import simulate
 from shieldwall.sim.world import SimConfig, make_world
 
 SEED, CUSTOMERS, DAYS = 3, 300, 3
+# The victims' list needs a bigger store than this (see the slow test below).
+SMALL_ATTACKS = ("harvest", "outlet", "partner", "stuffing", "scam")
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -46,35 +49,16 @@ def test_small_world_end_to_end_detects_attributes_and_repeats(
         str(CUSTOMERS),
         "--days",
         str(DAYS),
+        "--attacks",
+        ",".join(SMALL_ATTACKS),
         "--out",
         str(out),
     )
     assert code == 0, err
     assert "report" in stdout and str(out / "report.html") in stdout
     card = json.loads((out / "scorecard.json").read_text(encoding="utf-8"))
-    assert {"harvest", "outlet", "scam"} <= set(card["attacks"])
-    assert set(card["attacks"]) | set(card["not_run"]) == {
-        "harvest",
-        "outlet",
-        "partner",
-        "stuffing",
-        "scam",
-        "victims",
-    }
-    assert all(why.startswith("this build has no") for why in card["not_run"].values())
-    for name, a in card["attacks"].items():
-        assert a["detected"], name
-        assert a["time_to_detect_h"] is not None and a["time_to_detect_h"] < 24, name
-    harvest, outlet, scam = (card["attacks"][k] for k in ("harvest", "outlet", "scam"))
-    assert harvest["attribution_rank"] == 1 and harvest["p_value"] < 1e-6
-    assert harvest["records_lost_before_detection"] < harvest["records_exposed"] / 4
-    assert outlet["attribution_rank"] <= 2 and outlet["refused_by_custody"] == outlet["attempts"]
-    assert outlet["records_exposed"] == 0
-    assert scam["largest_campaign"] >= 3 and scam["campaigns"] <= 2
-    assert scam["shieldwall_answered_not_us"] == scam["checked_with_store"]
-    assert scam["false_alerts"] == 0 and scam["genuine_calls_checked"] > 0
+    check_scorecard(card, SMALL_ATTACKS)
     assert card["alerts"]["false"] <= 1  # the bound: at most one alert on a benign principal
-    assert harvest["false_alerts"] == 0 and outlet["false_alerts"] == 0
 
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in report and "<script" not in report.lower()
@@ -82,14 +66,61 @@ def test_small_world_end_to_end_detects_attributes_and_repeats(
         assert fetch not in report.lower(), fetch  # nothing loaded from anywhere
     assert report.count("http://") == report.count('xmlns="http://www.w3.org/2000/svg"')
     world = make_world(SimConfig(seed=SEED, customers=CUSTOMERS, days=DAYS, attack_day=1))
+    assert "<svg" in report and "Scorecard" in report
     for c in world.customers[:100]:
         for value in (c.name, c.phone, c.national_id, c.address):
             assert value not in report
 
-    again = simulate(
-        SimConfig(seed=SEED, customers=CUSTOMERS, days=DAYS, attack_day=1), tmp_path / "run2"
+    config = SimConfig(
+        seed=SEED, customers=CUSTOMERS, days=DAYS, attack_day=1, attacks=SMALL_ATTACKS
     )
+    again = simulate(config, tmp_path / "run2")
     assert again.scorecard == card
+
+
+def check_scorecard(card: dict[str, Any], planted: tuple[str, ...]) -> None:
+    """What every run must show, for the attacks this build can run (the rest are "not run",
+    with the endpoint they lack, and count as nothing)."""
+    assert set(card["attacks"]) | set(card["not_run"]) == set(planted)
+    assert {"harvest", "outlet", "scam"} <= set(card["attacks"])
+    assert all(why.startswith("this build has no") for why in card["not_run"].values())
+    a = card["attacks"]
+    for name in ("harvest", "outlet", "scam", "partner", "collusion", "victims"):
+        if name in a:
+            assert a[name]["detected"], name
+            assert a[name]["time_to_detect_h"] is not None, name
+    for name in ("harvest", "outlet"):  # insiders: first among their role, nobody else
+        assert a[name]["attribution_rank"] == 1 and a[name]["p_value"] < 1e-6, name
+        assert a[name]["false_alerts"] == 0, name
+    assert a["harvest"]["records_lost_before_detection"] < a["harvest"]["records_exposed"] / 4
+    assert a["outlet"]["refused_by_custody"] == a["outlet"]["attempts"]
+    assert a["outlet"]["records_exposed"] == 0
+    scam = a["scam"]
+    assert scam["largest_campaign"] >= 3 and scam["campaigns"] <= 2
+    assert scam["shieldwall_answered_not_us"] == scam["checked_with_store"]
+    assert scam["false_alerts"] == 0
+    for name in ("partner", "collusion"):
+        if name in a:
+            assert a[name]["attribution_rank"] == len(a[name]["principals"]), name
+            assert a[name]["false_alerts"] == 0, name
+    if "victims" in a:
+        assert a["victims"]["attribution_rank"] == 1 and a["victims"]["false_alerts"] == 0
+    if "stuffing" in a:  # the classic wave is stopped; every account at risk is saved or lost
+        s = a["stuffing"]
+        assert s["by_kind"]["classic"]["detected"] and s["accounts_saved"] > 0
+        for k in s["by_kind"].values():
+            assert k["accounts_saved"] + k["accounts_lost"] == k["accounts_at_risk"]
+        assert s["false_alerts"] == 0
+
+
+@pytest.mark.slow
+def test_demo_size_world_with_every_attack(tmp_path: Path) -> None:
+    """At the demo's size every attack this build serves runs, including the victims' list
+    (which needs a store large enough that one leaker's customers are a small part of it)."""
+    config = SimConfig(seed=7, customers=2000, days=5)
+    card = simulate(config, tmp_path / "demo").scorecard
+    check_scorecard(card, config.attacks)
+    assert card["alerts"]["false"] <= 2
 
 
 def test_bad_input_is_one_line_and_non_zero(

@@ -91,6 +91,22 @@ def summary(card: dict[str, Any]) -> str:
             f" {(str(rank) if rank else '-'):>5}"
             f" {(f'{p:.1e}' if p is not None else '-'):>9}  {a.get('false_alerts', '-')}"
         )
+    scam = card["attacks"].get("scam")
+    if scam:
+        lines.append(
+            f"scam wave: {scam['customers_reached']} customers reached,"
+            f" {scam['warned_before_reached']} warned before it reached them,"
+            f' {scam["shieldwall_answered_not_us"]} told "not us" when they checked,'
+            f" {scam['reported']} reports in {scam['campaigns']} campaign(s),"
+            f" {scam['deceived']} deceived"
+        )
+    stuffing = card["attacks"].get("stuffing")
+    if stuffing:
+        for kind, k in stuffing["by_kind"].items():
+            lines.append(
+                f"stuffing {kind}: {k['attempts']} tries, {k['accounts_at_risk']} accounts at risk,"
+                f" {k['accounts_saved']} saved, {k['accounts_lost']} lost"
+            )
     for name, why in card["not_run"].items():
         lines.append(f"{name:<9} not run: {why}")
     al = card["alerts"]

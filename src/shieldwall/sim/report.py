@@ -292,6 +292,82 @@ def scam_chart(score: dict[str, Any]) -> str:
     return _svg(110, "".join(parts), "scam wave: warnings and outcomes")
 
 
+def _other_sections(card: dict[str, Any]) -> list[str]:
+    """Logins (accounts saved and lost), the leaked file's trace, the victims' trace."""
+    out: list[str] = []
+    attacks = card["attacks"]
+    stuffing = attacks.get("stuffing")
+    if stuffing is not None:
+        out.append("<h2>Logins: accounts saved and lost</h2>")
+        rows = [
+            [
+                esc(kind),
+                _fmt(k["attempts"]),
+                _fmt(k["accounts_at_risk"]),
+                f'<span class="yes">{k["accounts_saved"]}</span>',
+                f'<span class="no">{k["accounts_lost"]}</span>',
+                _fmt(k["challenged"]),
+                _fmt(k["denied"]),
+                _fmt(k["time_to_detect_h"], " h"),
+            ]
+            for kind, k in stuffing["by_kind"].items()
+        ]
+        out.append(
+            _table(
+                ["wave", "tries", "accounts at risk (reused password)", "saved", "lost",
+                 "challenged", "denied", "first stopped after"],
+                rows,
+                set(range(1, 8)),
+            )
+        )
+        out.append(
+            f'<p class="muted">{stuffing["benign_logins"]} benign logins with the right'
+            f" password: {stuffing['false_alerts']} denied, {stuffing['benign_challenged']}"
+            " challenged (friction). An attempt allowed with a reused password is an account"
+            " taken over; one challenged or denied, an account saved.</p>"
+        )
+    for name in ("partner", "collusion"):
+        p = attacks.get(name)
+        if p is None:
+            continue
+        out.append(f"<h2>The leaked file ({esc(name)})</h2>")
+        out.append(
+            _table(
+                ["sold by (truth)", "rows in the leak", "shieldwall accused", "rank of the leaker",
+                 "p-value", "canary rows", "wrongly accused"],
+                [[
+                    esc(", ".join(p.get("principals", []))),
+                    _fmt(p.get("leak_rows")),
+                    esc(", ".join(p.get("accused", [])) or "nobody"),
+                    _fmt(p.get("attribution_rank")),
+                    _fmt(p.get("p_value")),
+                    _fmt(p.get("canary_rows")),
+                    _fmt(p.get("false_alerts")),
+                ]],
+                {1, 3, 4, 5, 6},
+            )
+        )
+    v = attacks.get("victims")
+    if v is not None:
+        out.append("<h2>The victims' list</h2>")
+        out.append(
+            _table(
+                ["victims listed", "matched to customers", "sources shieldwall named",
+                 "rank of a true leaker", "p-value (adjusted)", "wrongly named"],
+                [[
+                    _fmt(v.get("victims")),
+                    _fmt(v.get("resolved")),
+                    esc(", ".join(v.get("sources", [])) or "none"),
+                    _fmt(v.get("attribution_rank")),
+                    _fmt(v.get("p_value")),
+                    _fmt(v.get("false_alerts")),
+                ]],
+                {0, 1, 3, 4, 5},
+            )
+        )
+    return out
+
+
 def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
     w = card["world"]
     attackers = {p for t in play.truths.values() for p in t.principals}
@@ -447,6 +523,7 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
             " answered, which reports it joined into a campaign and which links it judged"
             " lookalikes are its own answers through the API.</p>"
         )
+    out.extend(_other_sections(card))
     out.append("<h2>How to read this</h2>")
     out.append(
         "<ul><li><b>time to detect</b>: from the attack's first action to the event at which"
