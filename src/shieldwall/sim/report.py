@@ -314,8 +314,16 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
         ]
         out.append(
             _table(
-                ["wave", "tries", "accounts at risk (reused password)", "saved", "lost",
-                 "challenged", "denied", "first stopped after"],
+                [
+                    "wave",
+                    "tries",
+                    "accounts at risk (reused password)",
+                    "saved",
+                    "lost",
+                    "challenged",
+                    "denied",
+                    "first stopped after",
+                ],
                 rows,
                 set(range(1, 8)),
             )
@@ -333,17 +341,26 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
         out.append(f"<h2>The leaked file ({esc(name)})</h2>")
         out.append(
             _table(
-                ["sold by (truth)", "rows in the leak", "shieldwall accused", "rank of the leaker",
-                 "p-value", "canary rows", "wrongly accused"],
-                [[
-                    esc(", ".join(p.get("principals", []))),
-                    _fmt(p.get("leak_rows")),
-                    esc(", ".join(p.get("accused", [])) or "nobody"),
-                    _fmt(p.get("attribution_rank")),
-                    _fmt(p.get("p_value")),
-                    _fmt(p.get("canary_rows")),
-                    _fmt(p.get("false_alerts")),
-                ]],
+                [
+                    "sold by (truth)",
+                    "rows in the leak",
+                    "shieldwall accused",
+                    "rank of the leaker",
+                    "p-value",
+                    "canary rows",
+                    "wrongly accused",
+                ],
+                [
+                    [
+                        esc(", ".join(p.get("principals", []))),
+                        _fmt(p.get("leak_rows")),
+                        esc(", ".join(p.get("accused", [])) or "nobody"),
+                        _fmt(p.get("attribution_rank")),
+                        _fmt(p.get("p_value")),
+                        _fmt(p.get("canary_rows")),
+                        _fmt(p.get("false_alerts")),
+                    ]
+                ],
                 {1, 3, 4, 5, 6},
             )
         )
@@ -352,16 +369,24 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
         out.append("<h2>The victims' list</h2>")
         out.append(
             _table(
-                ["victims listed", "matched to customers", "sources shieldwall named",
-                 "rank of a true leaker", "p-value (adjusted)", "wrongly named"],
-                [[
-                    _fmt(v.get("victims")),
-                    _fmt(v.get("resolved")),
-                    esc(", ".join(v.get("sources", [])) or "none"),
-                    _fmt(v.get("attribution_rank")),
-                    _fmt(v.get("p_value")),
-                    _fmt(v.get("false_alerts")),
-                ]],
+                [
+                    "victims listed",
+                    "matched to customers",
+                    "sources shieldwall named",
+                    "rank of a true leaker",
+                    "p-value (adjusted)",
+                    "wrongly named",
+                ],
+                [
+                    [
+                        _fmt(v.get("victims")),
+                        _fmt(v.get("resolved")),
+                        esc(", ".join(v.get("sources", [])) or "none"),
+                        _fmt(v.get("attribution_rank")),
+                        _fmt(v.get("p_value")),
+                        _fmt(v.get("false_alerts")),
+                    ]
+                ],
                 {0, 1, 3, 4, 5},
             )
         )

@@ -29,6 +29,7 @@ from shieldwall.sim.harness import Harness
 from shieldwall.sim.world import ADMIN, SERVICES, SimConfig, make_world
 
 Progress = Callable[[float, str], None]  # (fraction done, what)
+KEYED_P_VALUES = ("partner", "collusion")  # Tardos scores over keyed codewords
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,9 @@ def scorecard(
                 100 * len(false) / max(1, benign_staff * config.days), 3
             ),
         },
+        # Fields that depend on the random keys of this install (shieldwall's keyed marks), so
+        # the same seed gives them other values; everything else is the same for a seed.
+        "keyed_fields": [f"attacks.{n}.p_value" for n in attacks if n in KEYED_P_VALUES],
         "warnings": {
             "customers_queued": len(seen.warned),
             "plan_runs": len(play.warn_runs),

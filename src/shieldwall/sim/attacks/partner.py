@@ -56,6 +56,7 @@ def make_plant(name: str, collude: bool) -> Any:
             peers_role="partner",
         )
         files: dict[str, list[dict[str, str]]] = {}
+        released: dict[str, list[str]] = {}
         releases: dict[str, str] = {}
         truth.facts.update(releases=releases, collude=collude)
 
@@ -74,6 +75,7 @@ def make_plant(name: str, collude: bool) -> Any:
                 }
                 out = h.post("/v1/releases", ADMIN, body).body
                 releases[pid] = out["release"]["release_id"]
+                released[pid] = ids
                 text = base64.b64decode(out["file"]["content_base64"]).decode("utf-8-sig")
                 files[pid] = list(csv.DictReader(io.StringIO(text)))
                 for cid in rng.sample(ids, min(20, len(ids))):  # fulfilment reads
@@ -90,23 +92,30 @@ def make_plant(name: str, collude: bool) -> Any:
             play.at(play.now + timedelta(hours=rng.uniform(2, 8)), sell)
 
         def sell() -> None:
+            # Which customers are sold is drawn from the ids the sim asked to release, so it is
+            # the same for a seed whatever shieldwall's keys; the rows are the partner's file,
+            # marks and all, and its canaries (which the seller cannot tell apart) go along at
+            # the same rate.
+            phones = play.world.phone_index()
             rows: list[dict[str, str]] = []
             for pid in leakers:
-                mine = files[pid]
-                rows += rng.sample(mine, int(len(mine) * SOLD_SHARE / len(leakers)) or 1)
+                ids = released[pid]
+                sold = set(rng.sample(ids, max(1, int(len(ids) * SOLD_SHARE / len(leakers)))))
+                for row in files[pid]:
+                    cid = phones.get(row.get("phone", ""))
+                    if cid in sold or (cid is None and rng.random() < SOLD_SHARE):
+                        rows.append(row)
+                        if cid is not None:
+                            truth.expose(cid, play.now)
+            rows.sort(key=lambda r: (r.get("phone", "") not in phones, r.get("phone", "")))
             rng.shuffle(rows)
             truth.facts["leak_rows"] = len(rows)
-            ids = play.world.phone_index()
-            for row in rows:
-                cid = ids.get(row.get("phone", ""))
-                if cid is not None:
-                    truth.expose(cid, play.now)
             out = io.StringIO()
             writer = csv.DictWriter(out, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
             leak = out.getvalue().encode("utf-8")
-            play.at(play.now + SURFACES_AFTER, lambda: trace(leak))
+            play.at(play.now + SURFACES_AFTER, functools.partial(trace, leak))
 
         def trace(leak: bytes) -> None:
             report = play.harness.post(
