@@ -41,7 +41,7 @@ BROWSER_UAS = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_3) AppleWebKit/605.1.15 Version/17.3 Safari",
 )
 BOT_UA = "python-requests/2.31.0"
-LOGINS_PER_CUSTOMER_DAY = 0.08
+LOGINS_PER_CUSTOMER_DAY = 0.4  # an active store; the wave detector needs 20 an hour
 CLASSIC, DISTRIBUTED = 300, 240  # pairs each wave tries
 
 
