@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import os
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
+from starlette.exceptions import StarletteDeprecationWarning
 
 from shieldwall.api.app import create_app
 from shieldwall.cli import common
@@ -37,6 +38,12 @@ from shieldwall.config import load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.sim.errors import SimulationError
 from shieldwall.wiring import Services, build, initialize
+
+with warnings.catch_warnings():
+    # Starlette asks for "httpx2" when its test client is imported; the client works as is and
+    # the warning would be the first line a demo user sees.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
 
 BRAND = "Jingxuan"
 BRAND_DOMAIN = "jingxuan.com"
