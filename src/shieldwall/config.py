@@ -255,6 +255,10 @@ class LedgerSettings(_Section):
     numbers_cache_seconds: float = Field(
         30.0, ge=0, le=3600, description="how long a process trusts its copy of the number list"
     )
+    require_ticket: bool = Field(
+        True,
+        description="an agent's contact needs the agent's open custody ticket for the customer",
+    )
 
 
 class WarningSettings(_Section):
