@@ -216,16 +216,23 @@ def read_order(
     return JSONResponse(view.as_dict())
 
 
-def _reveal(svc: Services, caller: Principal, body: Reveal, **target: str) -> dict[str, Any]:
+def _reveal(
+    svc: Services,
+    caller: Principal,
+    body: Reveal,
+    customer_id: str | None = None,
+    order_id: str | None = None,
+) -> dict[str, Any]:
     shown = svc.custody.vault.reveal(
         caller,
         body.purpose,
         body.field,
         reason=body.reason,
+        customer_id=customer_id,
+        order_id=order_id,
         ticket_id=body.ticket_id,
         subject=body.subject,
         channel="api",
-        **target,
     )
     return {
         "field": shown.field,
