@@ -323,7 +323,7 @@ WATCH_DETECTORS = (
 
 
 class WatchSettings(_Section):
-    """Trace: insider-watch detectors and thresholds (see trace/watch and docs/trace-watch.md).
+    """Trace: insider-watch detectors and thresholds (see trace/watch and docs/trace.md).
 
     Scores are -log10 of a tail bound (see trace/watch/stats.py): 6 means "one chance in a
     million under the peer rate times ``tolerance``". The defaults were tuned on simulator
