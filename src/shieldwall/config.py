@@ -91,7 +91,7 @@ class RiskSettings(_Section):
         86_400.0, gt=0, le=30 * 86_400, description="long decay scale (low-and-slow)"
     )
     challenge_score: float = Field(3.0, gt=0, description="score at or above which: challenge")
-    deny_score: float = Field(6.0, gt=0, description="score at or above which: deny")
+    deny_score: float = Field(8.0, gt=0, description="score at or above which: deny")
     mask_score: float = Field(
         2.5, gt=0, description="a session that got in at or above this sees its PII masked"
     )

@@ -78,18 +78,24 @@ TAG_BYTES = 10
 # Familiarity weights: device and address say most about "the same person", the user agent least
 # (a handful of browser versions cover most logins).
 FEATURES = ("ip", "subnet", "asn", "user_agent", "device")
-WEIGHTS = (1.0, 1.0, 0.8, 0.5, 1.2)
+WEIGHTS = (0.8, 0.8, 0.8, 0.4, 2.0)
 _WSUM = sum(WEIGHTS)
 ALPHA = 1.0  # Freeman's smoothing weight of the population prior
 POPULAR_PRIOR = 100.0
 # (failures, distinct) thresholds, short and long window, per source level. A source must exceed
 # them *and* fail most of its attempts before they count (see _gate).
+# An AS is judged on the short window only: a residential botnet leaves a big AS's day-long
+# failure ratio high for hours after it stopped, which would challenge every newcomer in it
+# (the platform wave detector covers that case, and ends with the wave).
+_NEVER = math.inf
 SOURCE_LEVELS = (
-    ("address", (4.0, 12.0), (3.0, 8.0)),
+    ("address", (4.0, 8.0), (3.0, 6.0)),
     ("subnet", (8.0, 25.0), (6.0, 20.0)),
-    ("AS", (60.0, 400.0), (60.0, 400.0)),
+    ("AS", (60.0, _NEVER), (60.0, _NEVER)),
 )
-ACCOUNT_FAILURES = (5.0, 15.0)
+ACCOUNT_FAILURES = (3.0, 10.0)
+AS_CAP = 2.5  # an AS holds many customers: its pressure alone never denies
+PASSWORD_CAP = 2.0  # spraying alone challenges an unfamiliar login; it never denies
 DEVICE = ((5.0, 15.0), (3.0, 6.0))
 PASSWORD = ((5.0, 20.0), (3.0, 10.0))
 WAVE_POINTS = 3.5
@@ -286,6 +292,8 @@ class RiskEngine:
                 # otherwise hammering one name would reveal whether it exists
                 bad = r[f] + r[uk] if r[d] >= UNKNOWN_MIN_ACCOUNTS else r[f]
                 pts = g * max(_log2_over(bad, fails[w]), _log2_over(r[d], distinct[w]))
+                if level == 2:
+                    pts = min(pts, AS_CAP)
                 if pts > best:
                     best = pts
                     code = (
@@ -335,6 +343,8 @@ class RiskEngine:
                 g = _gate(r[f], r[a])
                 if g > 0:
                     pts = max(pts, g * max(_log2_over(r[f], fl[w]), _log2_over(r[d], dl[w])))
+            if i == pw_i:
+                pts = min(pts, PASSWORD_CAP)
             if pts > 0:
                 reasons.append(
                     Reason(
@@ -361,7 +371,7 @@ class RiskEngine:
                     f" (usual {base.unknown_median:.0%})",
                 )
             )
-            score += WAVE_POINTS * wave.level * fam
+            score += WAVE_POINTS * wave.level * fam**1.5
 
         score = round(score, 3)
         run = max(recs[1][RUN], recs[4][RUN], recs[dev_i][RUN] if dev_i >= 0 else 0.0)
