@@ -51,6 +51,7 @@ class Tally:
     benign_denied: int = 0
     benign_locked_out: int = 0  # right password, still denied
     taken_over: set[str] = field(default_factory=set)
+    taken_by: Counter[str] = field(default_factory=Counter)  # attack kind -> accounts
     reasons: Counter[str] = field(default_factory=Counter)
 
     def note(self, e: LoginEvent, decision: Decision) -> bool:
@@ -60,8 +61,9 @@ class Tally:
             if decision is not Decision.ALLOW:
                 self.stopped[e.actor] += 1
                 return False
-            if e.correct:
+            if e.correct and e.account not in self.taken_over:
                 self.taken_over.add(e.account)
+                self.taken_by[e.actor] += 1
             return e.correct
         self.benign += 1
         if decision is Decision.CHALLENGE:
@@ -87,6 +89,7 @@ class Tally:
             "benign_denied": self.benign_denied / max(self.benign, 1),
             "benign_locked_out": self.benign_locked_out,
             "accounts_taken_over": len(self.taken_over),
+            "taken_over_by_kind": dict(self.taken_by),
             "reasons": dict(self.reasons.most_common(12)),
         }
 
@@ -185,6 +188,9 @@ def main(argv: list[str]) -> int:
             "benign_challenged_or_denied": chal / max(ben, 1),
             "accounts_taken_over": sum(r["accounts_taken_over"] for r in rows),
             "benign_locked_out": sum(r["benign_locked_out"] for r in rows),
+            "taken_over_by_kind": dict(
+                sum((Counter(r["taken_over_by_kind"]) for r in rows), Counter())
+            ),
             "per_kind_stopped_mean": per_kind,
         }
         print(
@@ -192,6 +198,7 @@ def main(argv: list[str]) -> int:
             f" {pct(chal / max(ben, 1)):>6}  taken over {summary[name]['accounts_taken_over']:>3}"
             f"  benign locked out {summary[name]['benign_locked_out']:>3}  "
             + " ".join(f"{k}={pct(v)}" for k, v in per_kind.items())
+            + f"\n{'':16}taken over by kind: {summary[name]['taken_over_by_kind']}"
         )
     print(f"  ({time.perf_counter() - started:.0f} s)")
     path = save(

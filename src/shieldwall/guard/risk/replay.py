@@ -62,9 +62,15 @@ def _ts(value: Any) -> datetime:
     if isinstance(value, bool):
         raise ValueError("ts: not a time")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("ts: out of range") from None
     if isinstance(value, str):
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("ts: not an ISO 8601 time or seconds since the epoch") from None
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     raise ValueError("ts: not a time")
 
