@@ -43,6 +43,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -92,6 +93,15 @@ SOURCE_LEVELS = (
     ("address", (4.0, 8.0), (3.0, 6.0)),
     ("subnet", (8.0, 25.0), (6.0, 20.0)),
     ("AS", (60.0, _NEVER), (60.0, _NEVER)),
+)
+# (entity index, record slots, window name, failure and distinct thresholds), flattened
+_SOURCE_CHECKS = tuple(
+    (idx, a, f, uk, d, label, fails[w], distinct[w])
+    for idx, (_, fails, distinct) in zip((1, 2, 3), SOURCE_LEVELS, strict=True)
+    for w, (a, f, uk, d, label) in enumerate(
+        ((A_S, F_S, U_S, D_S, "short"), (A_L, F_L, U_L, D_L, "long"))
+    )
+    if fails[w] != _NEVER
 )
 ACCOUNT_FAILURES = (3.0, 10.0)
 AS_CAP = 2.5  # an AS holds many customers: its pressure alone never denies
@@ -192,10 +202,16 @@ class RiskEngine:
         s = self.settings
         now = self.clock.now().timestamp()
         hour = int(now // 3600)
-        addr = parse_ip(attempt.ip)
-        ip = str(addr)
-        subnet = ip.rsplit(".", 1)[0] if addr.version == 4 else addr.exploded[:19]
-        asn = self.asn.asn_of(addr)
+        try:  # the common case, a dotted quad, without ipaddress's pure-Python parser
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET, attempt.ip))
+            ip = attempt.ip
+            subnet = ip.rsplit(".", 1)[0]
+            asn = self.asn.asn_of_value(4, value)
+        except OSError:
+            addr = parse_ip(attempt.ip)
+            ip = str(addr)
+            subnet = ip.rsplit(".", 1)[0] if addr.version == 4 else addr.exploded[:19]
+            asn = self.asn.asn_of(addr)
         tag = self._tag
         ip_t = tag(b"i", ip)
         sn_t = tag(b"s", subnet)
@@ -277,42 +293,34 @@ class RiskEngine:
         # volume signals, weighed by (un)familiarity
         volume = 0.0
         best = 0.0
-        best_reason: Reason | None = None
-        for level, (idx, (name, fails, distinct)) in enumerate(
-            zip((1, 2, 3), SOURCE_LEVELS, strict=True)
-        ):
+        best_at: tuple[int, int, int, int, int, str, float, float] | None = None
+        for idx, a, f, uk, d, label, fails, distinct in _SOURCE_CHECKS:
             r = recs[idx]
-            for w, (a, f, uk, d, label) in enumerate(
-                ((A_S, F_S, U_S, D_S, "short"), (A_L, F_L, U_L, D_L, "long"))
-            ):
-                g = _gate(r[f], r[a])
-                if g == 0.0:
-                    continue
-                # unknown-account failures weigh only once a source has tried several accounts:
-                # otherwise hammering one name would reveal whether it exists
-                bad = r[f] + r[uk] if r[d] >= UNKNOWN_MIN_ACCOUNTS else r[f]
-                pts = g * max(_log2_over(bad, fails[w]), _log2_over(r[d], distinct[w]))
-                if level == 2:
-                    pts = min(pts, AS_CAP)
-                if pts > best:
-                    best = pts
-                    code = (
-                        "source_failures"
-                        if bad / fails[w] >= r[d] / distinct[w]
-                        else "source_accounts"
-                    )
-                    where = f"this {name}" + (f" (AS{asn})" if level == 2 else "")
-                    best_reason = Reason(
-                        code,
-                        f"{where}: about {r[f]:.0f} failures"
-                        + (
-                            f", {r[uk]:.0f} on unknown accounts"
-                            if r[d] >= UNKNOWN_MIN_ACCOUNTS
-                            else ""
-                        )
-                        + f", {r[d]:.0f} accounts in the {label} window;"
-                        f" {r[f] / max(r[a], 1.0):.0%} failed",
-                    )
+            g = _gate(r[f], r[a])
+            if g == 0.0:
+                continue
+            # unknown-account failures weigh only once a source has tried several accounts:
+            # otherwise hammering one name would reveal whether it exists
+            bad = r[f] + r[uk] if r[d] >= UNKNOWN_MIN_ACCOUNTS else r[f]
+            pts = g * max(_log2_over(bad, fails), _log2_over(r[d], distinct))
+            if idx == 3:
+                pts = min(pts, AS_CAP)
+            if pts > best:
+                best = pts
+                best_at = (idx, a, f, uk, d, label, fails, distinct)
+        best_reason: Reason | None = None
+        if best_at is not None:
+            idx, a, f, uk, d, label, fails, distinct = best_at
+            r = recs[idx]
+            bad = r[f] + r[uk] if r[d] >= UNKNOWN_MIN_ACCOUNTS else r[f]
+            where = ("this address", "this subnet", f"this AS (AS{asn})")[idx - 1]
+            best_reason = Reason(
+                "source_failures" if bad / fails >= r[d] / distinct else "source_accounts",
+                f"{where}: about {r[f]:.0f} failures"
+                + (f", {r[uk]:.0f} on unknown accounts" if r[d] >= UNKNOWN_MIN_ACCOUNTS else "")
+                + f", {r[d]:.0f} accounts in the {label} window; {r[f] / max(r[a], 1.0):.0%}"
+                " failed",
+            )
         if best_reason is not None:
             reasons.append(best_reason)
         volume += best

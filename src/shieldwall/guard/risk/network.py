@@ -62,11 +62,13 @@ class AsnTable:
         return len(self._starts[4]) + len(self._starts[6])
 
     def asn_of(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int:
-        value = int(addr)
-        starts = self._starts[addr.version]
-        i = bisect_right(starts, value) - 1
-        if i >= 0 and value <= self._ends[addr.version][i]:
-            return self._asns[addr.version][i]
+        return self.asn_of_value(addr.version, int(addr))
+
+    def asn_of_value(self, version: int, value: int) -> int:
+        """The AS of the address ``value`` of IP ``version`` (4 or 6); 0 when none."""
+        i = bisect_right(self._starts[version], value) - 1
+        if i >= 0 and value <= self._ends[version][i]:
+            return self._asns[version][i]
         return UNKNOWN_ASN
 
     def origin(self, ip: str) -> Origin:
