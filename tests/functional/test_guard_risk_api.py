@@ -127,6 +127,8 @@ def test_step_up_lifts_the_failure_cap(store: Store, client: TestClient) -> None
     a = client.post("/v1/logins/assess", json=frank, headers=auth)
     assert a.json()["decision"] == "deny"
     assert "failure_cap" in {r["code"] for r in a.json()["reasons"]}
+    r = client.post("/v1/logins/step-up", json={"account": "frank", "ip": "x"}, headers=auth)
+    assert r.status_code == 422 and r.json()["field"] == "ip"
     r = client.post("/v1/logins/step-up", json={"account": "frank"}, headers=auth)
     assert r.status_code == 204
     a = client.post("/v1/logins/assess", json=frank, headers=auth)

@@ -238,3 +238,29 @@ def test_state_holds_no_plaintext(clock: ManualClock) -> None:
     dump = repr(vars(state))
     for secret in (HOME.account, HOME.ip, "1.80.3", HOME.device_id, pw, pw.upper()):
         assert secret is not None and secret not in dump
+
+
+def test_settings_refuse_inverted_thresholds() -> None:
+    """deny_score must exceed challenge_score; the NIST cap cannot exceed 100."""
+    from pydantic import ValidationError
+
+    from shieldwall.config import RiskSettings
+
+    with pytest.raises(ValidationError):
+        RiskSettings(challenge_score=5.0, deny_score=4.0)
+    with pytest.raises(ValidationError):
+        RiskSettings(failure_cap=101)
+    with pytest.raises(ValidationError):
+        RiskSettings(short_window_seconds=100.0, long_window_seconds=50.0)
+
+
+def test_ipv6_and_mapped_addresses(engine: RiskEngine, clock: ManualClock) -> None:
+    """IPv6 logins share /64 subnet counts; a v4-mapped address counts as its IPv4 address."""
+    for i in range(30):
+        clock.advance(5)
+        a = engine.assess(LoginAttempt(f"v6-{i}", f"2409:8000:1:2::{i + 1:x}", "bot"))
+        engine.outcome(a.assessment_id, success=False)
+    assert a.decision is not Decision.ALLOW  # one /64 trying many accounts
+    login(engine, LoginAttempt("m", "::ffff:1.80.3.4"), True)
+    b = engine.assess(LoginAttempt("m", "1.80.3.4"))
+    assert "unfamiliar_source" not in codes(b) and b.score < 0.5

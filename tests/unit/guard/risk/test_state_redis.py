@@ -37,7 +37,7 @@ def play(state: RiskState) -> list[tuple[str, float, tuple[str, ...], int]]:
             customers=150,
             days=3.2,
             warmup_days=3.0,
-            attacks=(AttackKind.STUFFING, AttackKind.TARGETED),
+            attacks=(AttackKind.TARGETED, AttackKind.STUFFING),
         ),
     )
     events = world.events()[:1500]
