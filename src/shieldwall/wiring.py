@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -51,6 +52,9 @@ from shieldwall.guard.passwords.context import CustomerContext
 from shieldwall.guard.passwords.corpus import PasswordCorpora
 from shieldwall.guard.passwords.errors import ContextUnavailable
 from shieldwall.guard.passwords.policy import PasswordChecker
+from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.network import AsnTable
+from shieldwall.guard.risk.ports import RiskState
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -59,6 +63,8 @@ from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
+from shieldwall.storage.risk_state_memory import MemoryRiskState
+from shieldwall.storage.risk_state_redis import RedisRiskState
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
@@ -222,6 +228,7 @@ class Services:
     contact_ledger: ContactLedger
     scam: ScamReports
     watch: WatchRunner
+    risk: RiskEngine
 
     def start_watch(self) -> bool:
         """Run the insider watch in this process on every append, if the settings enable it.
@@ -284,6 +291,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "contact.webhook",
             TOKEN_PURPOSE,
             TEXT_PURPOSE,
+            RISK_TAG_PURPOSE,
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
@@ -390,6 +398,57 @@ def build(
         contact_ledger,
         scam,
         _watch(settings, engine, audit, alerts, clock),
+        risk_engine(settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora),
+    )
+
+
+RISK_TAG_PURPOSE = "guard.risk.tags"
+
+
+def asn_table_path(settings: Settings) -> Path:
+    """Where ``shieldwall logins asn-import`` puts the table (used when present)."""
+    return settings.home / "risk" / "asn.csv"
+
+
+def asn_table(settings: Settings) -> AsnTable:
+    """The configured table, else an imported one under the home, else the packaged sample."""
+    path = settings.guard.risk.asn_file
+    if path is None and asn_table_path(settings).exists():
+        path = asn_table_path(settings)
+    return AsnTable.load(path)
+
+
+def risk_state(settings: Settings) -> RiskState:
+    """In process by default; Redis (shared by every worker) when ``state_backend`` says so."""
+    rs = settings.guard.risk
+    if settings.state_backend == "redis":
+        return RedisRiskState.from_url(settings.redis_url, tenant=settings.tenant, settings=rs)
+    return MemoryRiskState.from_settings(rs)
+
+
+def risk_engine(
+    settings: Settings,
+    clock: Clock,
+    key: bytes,
+    corpora: PasswordCorpora | None,
+    state: RiskState | None = None,
+) -> RiskEngine:
+    """The login risk engine; ``corpora`` (when given) answers "is this password breached"."""
+    breached = None
+    if corpora is not None:
+        sha1 = corpora.sha1
+        threshold = settings.guard.passwords.breached_threshold
+
+        def breached(digest: bytes) -> bool:
+            return sha1.count_digest(digest) >= threshold
+
+    return RiskEngine(
+        settings.guard.risk,
+        state if state is not None else risk_state(settings),
+        key,
+        clock,
+        asn=asn_table(settings),
+        breached=breached,
     )
 
 

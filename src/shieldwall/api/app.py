@@ -22,6 +22,7 @@ from shieldwall.api.routers import (
     contact_scam,
     custody,
     guard_passwords,
+    guard_risk,
     trace_watch,
 )
 from shieldwall.core.model import Principal
@@ -32,6 +33,7 @@ ROUTERS = [
     custody.router,
     audit.router,
     guard_passwords.router,
+    guard_risk.router,
     contact_domains.router,
     contact_ledger.router,
     contact_scam.router,

@@ -17,6 +17,7 @@ from shieldwall.cli import (
     contact_scam,
     custody,
     guard_passwords,
+    guard_risk,
     system,
     trace_watch,
 )
@@ -34,6 +35,7 @@ system.register(app)
 custody.register(app)
 audit.register(app)
 guard_passwords.register(app)
+guard_risk.register(app)
 contact_domains.register(app)
 contact_ledger.register(app)
 contact_scam.register(app)
