@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import phonenumbers
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from shieldwall.custody import normalize
 from shieldwall.custody.errors import ValidationError
@@ -228,19 +229,22 @@ def _is_header(cells: list[str]) -> bool:
 
 
 def _xlsx_rows(path: Path) -> Iterator[LeakRow]:
+    fh = path.open("rb")  # a file object: openpyxl would judge a path by its extension
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise LeakFileError(
-            f"is not a readable XLSX workbook ({type(exc).__name__})", field="file"
-        ) from None
-    try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
-            raise LeakFileError("the workbook has no sheets", field="file")
-        yield from _tabular(iter(sheet.iter_rows(values_only=True)))
+        try:
+            book = load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise LeakFileError(
+                f"is not a readable XLSX workbook ({type(exc).__name__})", field="file"
+            ) from None
+        try:
+            if not book.worksheets:
+                raise LeakFileError("the workbook has no sheets", field="file")
+            yield from _tabular(iter(book.worksheets[0].iter_rows(values_only=True)))
+        finally:
+            book.close()
     finally:
-        book.close()
+        fh.close()
 
 
 def _json_rows(fh: IO[str]) -> Iterator[LeakRow]:
