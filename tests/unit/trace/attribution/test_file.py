@@ -55,7 +55,7 @@ def test_canary_accuses_with_few_rows(tmp_path: Path) -> None:
     copy = world.copies["partner-1"]
     phones = {p.phone for p in world.people}
     trap = next(r for r in copy if r["phone"] not in phones)
-    rows = [r for r in copy if r["phone"] in phones][:9] + [trap]
+    rows = [*[r for r in copy if r["phone"] in phones][:9], trap]
     report = world.attribution.trace(write_csv(tmp_path / "c.csv", rows, COLUMNS))
     assert report.canary_rows == 1
     assert "partner-1" in report.accused

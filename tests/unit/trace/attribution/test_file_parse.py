@@ -110,7 +110,7 @@ def test_limits_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(LeakFileError, match="more than 10 rows"):
         list(rows(detect(path), max_rows=10, max_cell_chars=100))
     path.write_text("a,b\n" + "x" * 500 + ",1\n")
-    with pytest.raises(LeakFileError, match="longer than 100|field larger"):
+    with pytest.raises(LeakFileError, match=r"longer than 100|field larger"):
         list(rows(detect(path), max_rows=10, max_cell_chars=100))
     with pytest.raises(LeakFileError, match="must be one of"):
         detect(path, "pdf")
