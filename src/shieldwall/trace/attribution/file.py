@@ -331,6 +331,16 @@ class FileAttribution:
             if found is not None:
                 canary_owner[found].append(release_id)
         log_eps = math.log10(self.settings.false_accusation)
+        places: dict[tuple[str, bytes], tuple[bytes, float]] = {}
+
+        def place(channel: str, natural: bytes) -> tuple[bytes, float]:
+            """A position and its bias, computed once per leak however many recipients."""
+            found = places.get((channel, natural))
+            if found is None:
+                pos = self.code.position(channel, natural)
+                found = places[(channel, natural)] = (pos, self.code.bias(pos))
+            return found
+
         findings = []
         for recipient in set(by_recipient) | set(canary_owner):
             rc = self.code.recipient(recipient)
@@ -350,19 +360,19 @@ class FileAttribution:
                     if receivers[cid] == {recipient}:
                         exclusive += 1
                 if any(h.optional for h in hs) and not required:
-                    pos = self.code.position(marks.PRESENCE, obs.natural)
-                    bits.append(rc.bit(pos))
+                    pos, bias = place(marks.PRESENCE, obs.natural)
+                    bits.append(rc.bit(pos, bias))
                     leaked.append(1)
-                    biases.append(self.code.bias(pos))
+                    biases.append(bias)
                     channels[marks.PRESENCE] += 1
                 if any(h.included and h.marked for h in hs):
                     for ch, y in obs.forms.items():
                         if ch in erased:
                             continue
-                        pos = self.code.position(ch, obs.natural)
-                        bits.append(rc.bit(pos))
+                        pos, bias = place(ch, obs.natural)
+                        bits.append(rc.bit(pos, bias))
                         leaked.append(y)
-                        biases.append(self.code.bias(pos))
+                        biases.append(bias)
                         channels[ch] += 1
             result = score(bits, leaked, biases)
             hits = sum(canary_releases[r] for r in canary_owner.get(recipient, []))

@@ -26,7 +26,6 @@ leaked bit, and so tolerates missing positions, subsets and any coalition strate
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 from collections.abc import Sequence
@@ -54,31 +53,34 @@ def _unit(mac: bytes) -> float:
     return int.from_bytes(mac[:8], "big") / _SCALE
 
 
-@dataclass(frozen=True, slots=True)
 class TardosKeys:
     """The keys of one store's code: where positions are, their biases, each recipient's bits."""
 
-    secret: bytes
-    c: int = 5
+    def __init__(self, secret: bytes, c: int = 5) -> None:
+        self.c = c
+        self._position_key = self._key(secret, "position")
+        self._bias_key = self._key(secret, "bias")
+        self._recipient_key = self._key(secret, "recipient")
+        self._low = math.asin(math.sqrt(cutoff(c)))
 
-    def _key(self, label: str) -> bytes:
-        return hmac.new(self.secret, b"tardos\x1f" + label.encode(), hashlib.sha256).digest()
+    @staticmethod
+    def _key(secret: bytes, label: str) -> bytes:
+        return hmac.digest(secret, b"tardos\x1f" + label.encode(), "sha256")
 
     def position(self, channel: str, natural_id: bytes) -> bytes:
         """The position of a mark channel of the record whose natural identifier (the phone's
         blind index) is ``natural_id``: 16 bytes, equal for every recipient."""
-        return hmac.new(
-            self._key("position"), channel.encode() + b"\x1f" + natural_id, hashlib.sha256
-        ).digest()[:16]
+        msg = channel.encode() + b"\x1f" + natural_id
+        return hmac.digest(self._position_key, msg, "sha256")[:16]
 
     def bias(self, position: bytes) -> float:
         """``p_i = sin^2(r)``, ``r`` uniform on ``[t', pi/2 - t']``, ``t' = asin(sqrt(t))``."""
-        low = math.asin(math.sqrt(cutoff(self.c)))
-        u = _unit(hmac.new(self._key("bias"), position, hashlib.sha256).digest())
-        return math.sin(low + (math.pi / 2 - 2 * low) * u) ** 2
+        u = _unit(hmac.digest(self._bias_key, position, "sha256"))
+        return math.sin(self._low + (math.pi / 2 - 2 * self._low) * u) ** 2
 
     def recipient(self, recipient_id: str) -> RecipientCode:
-        return RecipientCode(self._key("recipient\x1f" + recipient_id), self)
+        key = hmac.digest(self._recipient_key, recipient_id.encode(), "sha256")
+        return RecipientCode(key, self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,10 @@ class RecipientCode:
     key: bytes
     keys: TardosKeys
 
-    def bit(self, position: bytes) -> int:
-        u = _unit(hmac.new(self.key, position, hashlib.sha256).digest())
-        return int(u < self.keys.bias(position))
+    def bit(self, position: bytes, bias: float | None = None) -> int:
+        """The bit at ``position``; pass its ``bias`` when already computed."""
+        u = _unit(hmac.digest(self.key, position, "sha256"))
+        return int(u < (self.keys.bias(position) if bias is None else bias))
 
 
 def term(x: int, y: int, p: float) -> float:
