@@ -319,12 +319,19 @@ class FileAttribution:
             for ch, (n, ones) in counts.items()
             if n >= self.settings.erased_min_observations and ones in (0, n)
         )
-        by_recipient: dict[str, dict[str, list[Holding]]] = defaultdict(lambda: defaultdict(list))
+        # per recipient and customer: [received, required, offered as optional, marked copy]
+        flags: dict[str, dict[str, list[bool]]] = defaultdict(dict)
+        release_ids: dict[str, set[str]] = defaultdict(set)
         receivers: dict[str, set[str]] = defaultdict(set)
         for h in holdings:
-            by_recipient[h.recipient_id][h.customer_id].append(h)
+            f = flags[h.recipient_id].setdefault(h.customer_id, [False, False, False, False])
+            release_ids[h.recipient_id].add(h.release_id)
             if h.included:
+                f[0] = True
+                f[1] = f[1] or not h.optional
+                f[3] = f[3] or h.marked
                 receivers[h.customer_id].add(h.recipient_id)
+            f[2] = f[2] or h.optional
         canary_owner: dict[str, list[str]] = defaultdict(list)
         for release_id in canary_releases:
             found = self.releases_get(release_id)
@@ -342,30 +349,26 @@ class FileAttribution:
             return found
 
         findings = []
-        for recipient in set(by_recipient) | set(canary_owner):
+        for recipient in set(flags) | set(canary_owner):
             rc = self.code.recipient(recipient)
             bits: list[int] = []
             leaked: list[int] = []
             biases: list[float] = []
             channels: dict[str, int] = defaultdict(int)
             held = exclusive = 0
-            release_ids: set[str] = set()
-            for cid, hs in by_recipient.get(recipient, {}).items():
+            for cid, (received, required, offered, marked) in flags.get(recipient, {}).items():
                 obs = observed[cid]
-                release_ids.update(h.release_id for h in hs)
-                received = any(h.included for h in hs)
-                required = any(h.included and not h.optional for h in hs)
                 if received:
                     held += 1
-                    if receivers[cid] == {recipient}:
+                    if len(receivers[cid]) == 1:
                         exclusive += 1
-                if any(h.optional for h in hs) and not required:
+                if offered and not required:
                     pos, bias = place(marks.PRESENCE, obs.natural)
                     bits.append(rc.bit(pos, bias))
                     leaked.append(1)
                     biases.append(bias)
                     channels[marks.PRESENCE] += 1
-                if any(h.included and h.marked for h in hs):
+                if marked:
                     for ch, y in obs.forms.items():
                         if ch in erased:
                             continue
@@ -395,7 +398,9 @@ class FileAttribution:
             findings.append(
                 RecipientFinding(
                     recipient_id=recipient,
-                    releases=tuple(sorted(release_ids | set(canary_owner.get(recipient, [])))),
+                    releases=tuple(
+                        sorted(release_ids[recipient] | set(canary_owner.get(recipient, [])))
+                    ),
                     rows_held=held,
                     exclusive_rows=exclusive,
                     canary_hits=hits,

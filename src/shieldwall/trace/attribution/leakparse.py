@@ -334,6 +334,10 @@ def extract(cells: Sequence[tuple[str, str]], region: str = "CN") -> Extracted:
 
 def _phone(digits: str, region: str) -> str | None:
     number = re.sub(r"[\s\-]", "", digits)
+    if region == "CN" and len(number) == 11:
+        # A CN mobile number's E.164 form is +86 and its 11 digits; whether it is a real number
+        # is settled by the blind-index lookup, which only holds validated numbers.
+        return "+86" + number
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
