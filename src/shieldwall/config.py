@@ -443,8 +443,49 @@ class WatchSettings(_Section):
         return self.scores.get(detector, self.alert_score)
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+_MAIL_DOMAIN = rf"^{_LABEL}(?:\.{_LABEL})+$"
+
+
 class ReleaseSettings(_Section):
-    """Trace: releases, canaries, marks, codewords (see trace/releases)."""
+    """Trace: releases, canaries, marks, codewords and file attribution (see trace/releases,
+    trace/attribution and docs/trace-releases.md)."""
+
+    canary_phone_prefixes: tuple[str, ...] = Field(
+        ("1703", "1705"),
+        min_length=1,
+        description="prefixes of a trap number range the store owns (not the relay range)",
+    )
+    canary_phone_digits: int = Field(11, ge=8, le=15)
+    canary_mail_domain: str = Field(
+        "mail.example.com",
+        pattern=_MAIL_DOMAIN,
+        description="a mail domain whose mailboxes the store reads (trap e-mail addresses)",
+    )
+    min_canaries: int = Field(2, ge=0, le=1000, description="canaries in every release")
+    canary_rate: float = Field(0.002, ge=0, le=0.05, description="canaries per exported row")
+    max_canaries: int = Field(50, ge=0, le=10_000)
+    marks: bool = Field(True, description="apply address marks to clear addresses")
+    collusion: int = Field(5, ge=2, le=50, description="largest coalition the code is sized for")
+    false_accusation: float = Field(
+        1e-6, gt=0, lt=0.01, description="accuse only when the innocence bound is at most this"
+    )
+    max_records: int = Field(200_000, ge=1, le=10_000_000, description="customers per release")
+    max_upload_bytes: int = Field(
+        64 * 1_048_576, ge=1024, description="largest leaked file POST /v1/trace/file accepts"
+    )
+    max_leak_rows: int = Field(5_000_000, ge=1, description="rows read from a leaked file")
+    max_cell_chars: int = Field(4096, ge=64, le=1_048_576, description="longer cells: error")
+    erased_min_observations: int = Field(
+        30, ge=5, description="a mark channel constant over this many rows counts as erased"
+    )
+
+    @field_validator("canary_phone_prefixes")
+    @classmethod
+    def _digits(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not p.isdigit() or not 2 <= len(p) <= 8 for p in value):
+            raise ValueError("prefixes must be 2-8 digits")
+        return value
 
 
 class TraceSettings(_Section):

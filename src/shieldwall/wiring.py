@@ -65,9 +65,13 @@ from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
+from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
+from shieldwall.trace.attribution.file import FileAttribution
+from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
+from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
 from shieldwall.trace.watch.ports import WatchState
 from shieldwall.trace.watch.runner import WatchRunner
@@ -229,6 +233,8 @@ class Services:
     scam: ScamReports
     watch: WatchRunner
     risk: RiskEngine
+    releases: Releases
+    leak_trace: FileAttribution
 
     def start_watch(self) -> bool:
         """Run the insider watch in this process on every append, if the settings enable it.
@@ -292,6 +298,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             TOKEN_PURPOSE,
             TEXT_PURPOSE,
             RISK_TAG_PURPOSE,
+            RELEASES_PURPOSE,
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
@@ -399,6 +406,7 @@ def build(
         scam,
         _watch(settings, engine, audit, alerts, clock),
         risk_engine(settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora),
+        *_releases(settings, clock, engine, keyring, store, custody, audit),
     )
 
 
@@ -450,6 +458,45 @@ def risk_engine(
         asn=asn_table(settings),
         breached=breached,
     )
+
+
+def _releases(
+    settings: Settings,
+    clock: Clock,
+    engine: Engine,
+    keyring: Keyring,
+    store: SqlCustodyStore,
+    custody: Custody,
+    audit: MerkleAuditLog,
+) -> tuple[Releases, FileAttribution]:
+    """The release ledger and file attribution, sharing one store and one code key."""
+    rs = settings.trace.releases
+    ledger = SqlReleaseStore(engine)
+    releases = Releases(
+        ledger,
+        store,
+        custody.sealer,
+        Pseudonymizer(keyring),
+        custody.policy,
+        custody.relations,
+        audit,
+        clock,
+        keyring.secret(RELEASES_PURPOSE),
+        rs,
+        region=settings.custody.default_region,
+    )
+    trace = FileAttribution(
+        ledger,
+        SqlCustomerIndex(engine),
+        custody.sealer.index,
+        releases.code,
+        releases.canaries,
+        audit,
+        clock,
+        rs,
+        region=settings.custody.default_region,
+    )
+    return releases, trace
 
 
 def watch_state(settings: Settings) -> WatchState:

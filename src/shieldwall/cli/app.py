@@ -19,6 +19,7 @@ from shieldwall.cli import (
     guard_passwords,
     guard_risk,
     system,
+    trace_releases,
     trace_watch,
 )
 from shieldwall.cli.common import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, err_console
@@ -40,6 +41,7 @@ contact_domains.register(app)
 contact_ledger.register(app)
 contact_scam.register(app)
 trace_watch.register(app)
+trace_releases.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:
