@@ -22,6 +22,7 @@ from shieldwall.api.routers import (
     contact_scam,
     custody,
     guard_passwords,
+    trace_attribution,
     trace_watch,
 )
 from shieldwall.core.model import Principal
@@ -36,6 +37,7 @@ ROUTERS = [
     contact_ledger.router,
     contact_scam.router,
     trace_watch.router,
+    trace_attribution.router,
 ]
 
 

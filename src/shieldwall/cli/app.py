@@ -18,6 +18,7 @@ from shieldwall.cli import (
     custody,
     guard_passwords,
     system,
+    trace_attribution,
     trace_watch,
 )
 from shieldwall.cli.common import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, err_console
@@ -38,6 +39,7 @@ contact_domains.register(app)
 contact_ledger.register(app)
 contact_scam.register(app)
 trace_watch.register(app)
+trace_attribution.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:
