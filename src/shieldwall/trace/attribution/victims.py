@@ -78,7 +78,7 @@ KNEW: Mapping[str, Knowledge] = {
     "delivery": Knowledge.ORDER,
 }
 COLUMNS = ("phone", "customer_id", "called_at", "knew")
-_SPLIT = re.compile(r"[;|,\s]+")
+_SPLIT = re.compile(r"[;|,]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +277,10 @@ class Source:
     score: Score
     customer_ids: tuple[str, ...]
     evidence: Mapping[str, tuple[int, ...]]
+
+    @property
+    def candidate(self) -> Candidate:
+        return self.score.candidate
 
 
 @dataclass(frozen=True)
