@@ -131,45 +131,73 @@ def test_calls_before_the_accesses_are_not_explained(
     assert r.json()["sources"] == [] and r.json()["ranking"] == []
 
 
-def test_only_admins_may_trace(world: tuple[TestClient, dict[str, str]]) -> None:
-    """An agent is refused with a 403 problem; no key is a 401."""
+def test_new_accesses_are_seen_by_the_next_query(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    """The index follows the log: accesses made after a query explain the next one."""
     client, keys = world
-    body = {"victims": [{"customer_id": PEOPLE[0].customer_id}]}
+    body = {"victims": [{"customer_id": c.customer_id, "knew": ["name"]} for c in PEOPLE[30:36]]}
+    first = client.post("/v1/trace/victims", json=body, headers=auth(keys["sec-admin"])).json()
+    assert first["sources"] == []
+    for c in PEOPLE[30:36]:
+        r = client.post(
+            f"/v1/customers/{c.customer_id}/break-glass",
+            json={"reason": REASON},
+            headers=auth(keys["agent-li"]),
+        )
+        assert r.status_code == 200
+    second = client.post("/v1/trace/victims", json=body, headers=auth(keys["sec-admin"])).json()
+    assert [(s["id"], s["explained"]) for s in second["sources"]] == [("agent-li", 6)]
+    assert second["index"]["entries"] > first["index"]["entries"]
+
+
+@pytest.fixture
+def bare(services: Services) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """An admin and an agent, no customers: enough for gates and bad input."""
+    keys = {}
+    for pid, role in [("sec-admin", "admin"), ("agent-li", "agent")]:
+        _, keys[pid] = services.custody.principals.add(pid, role, unit="u")
+    with TestClient(create_app(services)) as client:
+        yield client, keys
+
+
+def test_only_admins_may_trace(bare: tuple[TestClient, dict[str, str]]) -> None:
+    """An agent is refused with a 403 problem; no key is a 401."""
+    client, keys = bare
+    body = {"victims": [{"customer_id": "C000001"}]}
     r = client.post("/v1/trace/victims", json=body, headers=auth(keys["agent-li"]))
     assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
     assert client.post("/v1/trace/victims", json=body).status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"victims": []}, "victims"),
-        ({"victims": [{"customer_id": "C1", "knew": ["shoe size"]}]}, "victims.0.knew"),
-        ({"victims": [{"customer_id": "C1", "called_at": "yesterday"}]}, "victims.0.called_at"),
-        ({"victims": [{"customer_id": "C1", "called_at": "2026-03-04T10:00:00"}]}, None),
-        ({"victims": [{"customer_id": "C1", "colour": "red"}]}, "victims.0.colour"),
-    ],
-)
-def test_bad_bodies_are_problem_documents(
-    world: tuple[TestClient, dict[str, str]], body: dict[str, object], field: str | None
-) -> None:
+BAD_BODIES: list[tuple[dict[str, object], str | None]] = [
+    ({"victims": []}, "victims"),
+    ({"victims": [{"customer_id": "C1", "knew": ["shoe size"]}]}, "victims.0.knew"),
+    ({"victims": [{"customer_id": "C1", "called_at": "yesterday"}]}, "victims.0.called_at"),
+    ({"victims": [{"customer_id": "C1", "called_at": "2026-03-04T10:00:00"}]}, None),
+    ({"victims": [{"customer_id": "C1", "colour": "red"}]}, "victims.0.colour"),
+]
+
+
+def test_bad_bodies_are_problem_documents(bare: tuple[TestClient, dict[str, str]]) -> None:
     """Unknown fields, unknown knowledge, bad and offset-less times: 422 naming the field."""
-    client, keys = world
-    r = client.post("/v1/trace/victims", json=body, headers=auth(keys["sec-admin"]))
-    assert r.status_code == 422, r.text
-    assert r.headers["content-type"] == PROBLEM
-    doc = r.json()
-    fields = {e["field"] for e in doc.get("errors", [])} | {doc.get("field")}
-    if field is not None:
-        assert field in fields
-    else:
-        assert any(f and f.endswith("called_at") for f in fields)
-    assert "shoe size" not in r.text
+    client, keys = bare
+    for body, field in BAD_BODIES:
+        r = client.post("/v1/trace/victims", json=body, headers=auth(keys["sec-admin"]))
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == PROBLEM
+        doc = r.json()
+        fields = {e["field"] for e in doc.get("errors", [])} | {doc.get("field")}
+        if field is not None:
+            assert field in fields, (field, fields)
+        else:
+            assert any(f and f.endswith("called_at") for f in fields)
+        assert "shoe size" not in r.text
 
 
-def test_binary_junk_body_is_a_problem(world: tuple[TestClient, dict[str, str]]) -> None:
+def test_binary_junk_body_is_a_problem(bare: tuple[TestClient, dict[str, str]]) -> None:
     """A body that is not JSON is a 422 problem, not a crash."""
-    client, keys = world
+    client, keys = bare
     r = client.post(
         "/v1/trace/victims",
         content=b"\x00\xff\xfe junk",

@@ -181,6 +181,8 @@ class ExposureIndexBuilder:
         self._customer_ids: list[str] = []
         self._candidate_index: dict[str, int] = {}
         self._candidates: list[Candidate] = []
+        self._actors: dict[str, int] = {}  # fast path: actor id -> candidate
+        self._masks_seen: dict[tuple[object, ...], int] = {}  # served views -> mask
         self._keys = array("q")
         self._masks = array("H")
         self._ts = array("d")
@@ -287,7 +289,12 @@ class ExposureIndexBuilder:
         if decision != Decision.ALLOW.value or not customer_ids:
             self.add(seq, ts, (), (), 0)
             return
-        mask = exposure_mask(fields, has_order)
+        key = (has_order, *fields.items())
+        mask = self._masks_seen.get(key, -1)
+        if mask < 0:
+            mask = exposure_mask(fields, has_order)
+            if len(self._masks_seen) < 4096:  # views come from the policy: few combinations
+                self._masks_seen[key] = mask
         cands: list[int] = []
         release = extra.get("release") or ""
         partner = extra.get("partner")
@@ -297,7 +304,10 @@ class ExposureIndexBuilder:
             if release:
                 cands.append(self.candidate(Candidate("release", release, partner=partner)))
         else:
-            cands.append(self.candidate(Candidate("principal", actor, role, unit)))
+            k = self._actors.get(actor)
+            if k is None:
+                k = self._actors[actor] = self.candidate(Candidate("principal", actor, role, unit))
+            cands.append(k)
             if release:
                 cands.append(self.candidate(Candidate("release", release, partner=partner)))
         self.add(seq, ts, cands, customer_ids, mask)

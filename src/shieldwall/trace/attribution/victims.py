@@ -318,13 +318,13 @@ class VictimSetAttribution:
         for rnd in range(1, self.max_rounds + 1):
             if not remaining or not m:
                 break
-            scores, positions, explains = self._round(index, remaining, population)
+            scores, positions, hits = self._round(index, remaining, population)
             if rnd == 1:
                 ranking = tuple(scores[: self.top])
             if not scores or scores[0].p_adjusted >= self.alpha:
                 break
             best = scores[0]
-            covered = explains[positions[0]]
+            covered = hits.of(index, positions[0], remaining)
             sources.append(
                 Source(
                     rnd,
@@ -346,7 +346,7 @@ class VictimSetAttribution:
 
     def _round(
         self, index: ExposureIndex, victims: Sequence[Victim], population: int
-    ) -> tuple[list[Score], list[int], dict[int, dict[str, tuple[int, ...]]]]:
+    ) -> tuple[list[Score], list[int], Explained]:
         n = len(victims)
         loosest = SEEN_MASK
         common = ~0
@@ -355,23 +355,25 @@ class VictimSetAttribution:
         loosest |= common
         latest = max(v.before for v in victims)
         exposed = index.exposed_counts(loosest, latest)
-        explained = np.zeros(len(index.candidates), dtype=np.int64)
-        explains: dict[int, dict[str, tuple[int, ...]]] = {}
-        for v in victims:
-            rows = index.rows_of(v.customer_id)
-            if rows.stop == rows.start:
-                continue
-            ready = index.ready_at(rows, v.mask)
-            ok = np.flatnonzero(ready < v.before)
-            if not ok.size:
-                continue
-            bits = mask_bits(v.mask)
-            for j in ok:
-                p = rows.start + int(j)
-                c = int(index.pair_candidate[p])
-                explained[c] += 1
-                seqs = sorted({int(index.first_seq[b, p]) for b in bits})
-                explains.setdefault(c, {})[v.customer_id] = tuple(seqs)
+        # Every (victim, candidate) pair at once, victims grouped by what their callers knew.
+        spans = [(i, index.rows_of(v.customer_id)) for i, v in enumerate(victims)]
+        spans = [(i, r) for i, r in spans if r.stop > r.start]
+        rows = np.concatenate([np.arange(r.start, r.stop) for _, r in spans] or [np.empty(0, int)])
+        owner = np.repeat(
+            np.array([i for i, _ in spans], dtype=np.int64),
+            [r.stop - r.start for _, r in spans],
+        )
+        masks = np.array([v.mask for v in victims], dtype=np.int64)[owner]
+        ready = np.empty(rows.size)
+        for mask in np.unique(masks).tolist():
+            sel = masks == mask
+            ready[sel] = index.ready_at(rows[sel], int(mask))
+        before = np.array([v.before for v in victims])[owner]
+        ok = ready < before
+        hits = Explained(rows[ok], owner[ok])
+        explained = np.bincount(
+            index.pair_candidate[hits.rows], minlength=len(index.candidates)
+        ).astype(np.int64)
         hit = np.flatnonzero(explained)
         log_p = np.zeros(len(index.candidates))
         if hit.size:
@@ -399,7 +401,28 @@ class VictimSetAttribution:
             )
             for c in order
         ]
-        return scores, order, explains
+        return scores, order, hits
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """The (pair row, victim position) couples where a candidate explains a victim."""
+
+    rows: npt.NDArray[np.int64]
+    victims: npt.NDArray[np.int64]
+
+    def of(
+        self, index: ExposureIndex, candidate: int, victims: Sequence[Victim]
+    ) -> dict[str, tuple[int, ...]]:
+        """The victims ``candidate`` explains, each with the audit entries that showed it."""
+        mine = index.pair_candidate[self.rows] == candidate
+        out: dict[str, tuple[int, ...]] = {}
+        for row, vi in zip(self.rows[mine].tolist(), self.victims[mine].tolist(), strict=True):
+            v = victims[vi]
+            out[v.customer_id] = tuple(
+                sorted({int(index.first_seq[b, row]) for b in mask_bits(v.mask)})
+            )
+        return dict(sorted(out.items()))
 
 
 def _holm(log_p: npt.NDArray[np.float64], m: int) -> npt.NDArray[np.float64]:
