@@ -21,6 +21,9 @@ Each victim set has 20 victims: 16 from the leak (8 + 8 for two sources) and 4 *
 customers drawn at random from the rest of the store (scammed from some other source), with the
 same knowledge list. A leaked victim is called 1-72 hours after the leaker had been shown what
 the caller knew; a noise victim at a random time in the world or up to three days after it.
+After each call, a fraud-desk agent (one per scenario) reads the victim in clear 0.5-6 hours
+later, as happens when victims complain: a principal that explains every victim if the time of
+the call is ignored.
 
 Counted per scenario: **rank-1**: the top of the ranking is a planted source; **named**: every
 planted source is in the explanation; **false accusation**: a source in the explanation that was
@@ -32,6 +35,7 @@ the script runs and the scenarios have enough victims); the held-out seeds are 1
 
     python bench/bench_trace_victims_quality.py                      # held-out seeds 1000-1099
     python bench/bench_trace_victims_quality.py --seeds 1 2 3 --label dev
+    python bench/bench_trace_victims_quality.py --ignore-call-times --label no_times  # ablation
 """
 
 from __future__ import annotations
@@ -46,8 +50,9 @@ from typing import Any
 
 from bench._util import save, table
 from shieldwall.core.events import Action, Decision
-from shieldwall.sim.access import AccessWorld, AttackKind, WorldConfig
+from shieldwall.sim.access import ALL_CLEAR, AccessWorld, AttackKind, WorldConfig
 from shieldwall.trace.attribution.exposure import (
+    Candidate,
     ExposureIndex,
     ExposureIndexBuilder,
     Knowledge,
@@ -128,7 +133,7 @@ def noise(
     return out
 
 
-def run_seed(seed: int, scorer: VictimSetAttribution) -> dict[str, Any]:
+def run_seed(seed: int, scorer: VictimSetAttribution, ignore_times: bool = False) -> dict[str, Any]:
     cfg = WorldConfig(
         seed=seed,
         attacks=(AttackKind.TICKET_HARVEST, AttackKind.OUTLET_CROSS),
@@ -147,7 +152,6 @@ def run_seed(seed: int, scorer: VictimSetAttribution) -> dict[str, Any]:
     for seq, e in enumerate(world.events()):
         builder.add_event(seq, e)
         seen.add(e)
-    index = builder.build()
     build_s = time.perf_counter() - t0
 
     rng = random.Random(f"victims/{seed}")
@@ -181,9 +185,27 @@ def run_seed(seed: int, scorer: VictimSetAttribution) -> dict[str, Any]:
         v += noise(rng, world, both, RELEASE_KNEW)
         scenarios["two_source"] = (v, {f"principal:{harvester}", f"release:{release}"})
 
+    # The look-alike every real investigation has: victims complain, and a fraud-desk agent reads
+    # each of them in clear within hours of the call. Only the time restriction keeps the desk
+    # (which explains every victim, and was shown almost nobody else) from topping the ranking.
+    seq = builder.last_seq + 1
+    for name, (victims, _) in scenarios.items():
+        desk = builder.candidate(Candidate("principal", f"fraud-desk-{name}", "agent", "fraud"))
+        for v in victims:
+            assert v.called_at is not None
+            when = v.called_at + timedelta(hours=rng.uniform(0.5, 6))
+            builder.add(seq, when.timestamp(), [desk], [v.customer_id], exposure_mask(ALL_CLEAR))
+            seq += 1
+    t0 = time.perf_counter()
+    index = builder.build()
+    build_s += time.perf_counter() - t0
+
     out: dict[str, Any] = {"seed": seed, "build_seconds": build_s, "pairs": index.pairs}
     for name, (victims, truth) in scenarios.items():
-        out[name] = judge(scorer, index, victims, truth, n_pop)
+        asked = victims
+        if ignore_times:  # ablation: what the time restriction buys
+            asked = [Victim(v.customer_id, None, v.knew) for v in victims]
+        out[name] = judge(scorer, index, asked, truth, n_pop)
     return out
 
 
@@ -211,12 +233,13 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="*", default=list(HELD_OUT_SEEDS))
     ap.add_argument("--label", default="held_out")
+    ap.add_argument("--ignore-call-times", action="store_true", help="ablation: drop called_at")
     args = ap.parse_args(argv)
     scorer = VictimSetAttribution(alpha=0.01)
     per_seed = []
     started = time.perf_counter()
     for seed in args.seeds:
-        r = run_seed(seed, scorer)
+        r = run_seed(seed, scorer, args.ignore_call_times)
         per_seed.append(r)
         marks = " ".join(
             f"{k}={'ok' if v['rank1'] else 'MISS'}{'!' if v['false'] else ''}"
@@ -261,6 +284,7 @@ def main(argv: list[str]) -> int:
             "size": SIZE,
             "victims": {"leaked": LEAKED, "noise": NOISE},
             "alpha": 0.01,
+            "ignore_call_times": args.ignore_call_times,
             "correction": "holm",
             "summary": summary,
             "per_seed": per_seed,
