@@ -488,9 +488,21 @@ class ReleaseSettings(_Section):
         return value
 
 
+class VictimsSettings(_Section):
+    """Trace: attribution from a list of scam victims (see trace/attribution/victims.py and
+    docs/trace-victims.md). ``alpha`` is the family-wise error rate after Holm's correction."""
+
+    alpha: float = Field(0.01, gt=0, lt=1, description="significance after Holm's correction")
+    max_rounds: int = Field(5, ge=1, le=50, description="most sources the explanation names")
+    top: int = Field(10, ge=1, le=1000, description="candidates in the ranking")
+    examples: int = Field(3, ge=0, le=50, description="victims per source proven from the log")
+    max_victims: int = Field(10_000, ge=1, description="victims one query may name")
+
+
 class TraceSettings(_Section):
     watch: WatchSettings = WatchSettings()
     releases: ReleaseSettings = ReleaseSettings()
+    victims: VictimsSettings = VictimsSettings()
 
 
 class Settings(_Section):

@@ -5,6 +5,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -35,10 +36,12 @@ from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookS
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
-from shieldwall.core.model import Principal
+from shieldwall.core.model import Principal, Role
+from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
 from shieldwall.custody.directory import PhoneDirectory
+from shieldwall.custody.errors import ValidationError
 from shieldwall.custody.importer import Importer
 from shieldwall.custody.keys import Keyring, LocalKeyFile
 from shieldwall.custody.policy import Policy, load_policy
@@ -69,7 +72,9 @@ from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseS
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
+from shieldwall.trace.attribution.exposure import AuditExposure
 from shieldwall.trace.attribution.file import FileAttribution
+from shieldwall.trace.attribution.victims import VictimTracer
 from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
 from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
@@ -138,6 +143,37 @@ class CustodyCustomerContext:
             email=plain["email"],
             national_id=plain["national_id"],
         )
+
+
+VICTIM_TRACE = Principal("system:trace-victims", Role.SERVICE, None, "victim attribution")
+
+
+class CustodyVictimDirectory:
+    """Trace's view of custody for victim attribution: phones resolve through the blind index
+    (each lookup audited as ``system:trace-victims``), never by decrypting the table."""
+
+    def __init__(self, store: SqlCustodyStore, phones: PhoneDirectory, region: str) -> None:
+        self.store = store
+        self.phones = phones
+        self.region = region
+
+    def valid_phone(self, phone: str) -> bool:
+        try:
+            normalize.phone(phone, self.region)
+        except ValidationError:
+            return False
+        return True
+
+    def by_phone(self, phone: str) -> list[str]:
+        return self.phones.by_phone(phone)
+
+    def existing(self, customer_ids: Sequence[str]) -> set[str]:
+        with self.store.read() as tx:
+            return tx.existing_customer_ids(list(customer_ids))
+
+    def population(self) -> int:
+        with self.store.read() as tx:
+            return tx.count_customers()
 
 
 @dataclass
@@ -235,6 +271,7 @@ class Services:
     risk: RiskEngine
     releases: Releases
     leak_trace: FileAttribution
+    victims: VictimTracer
 
     def start_watch(self) -> bool:
         """Run the insider watch in this process on every append, if the settings enable it.
@@ -407,6 +444,32 @@ def build(
         _watch(settings, engine, audit, alerts, clock),
         risk_engine(settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora),
         *_releases(settings, clock, engine, keyring, store, custody, audit),
+        _victims(settings, store, sealer, audit, audit_store, clock),
+    )
+
+
+def _victims(
+    settings: Settings,
+    store: SqlCustodyStore,
+    sealer: Sealer,
+    audit: MerkleAuditLog,
+    audit_store: SqlAuditStore,
+    clock: Clock,
+) -> VictimTracer:
+    vs = settings.trace.victims
+    region = settings.custody.default_region
+    phones = PhoneDirectory(
+        store, sealer.index, audit, clock, region=region, actor=VICTIM_TRACE, reason="victim_trace"
+    )
+    return VictimTracer(
+        AuditExposure(audit_store),
+        CustodyVictimDirectory(store, phones, region),
+        audit,
+        alpha=vs.alpha,
+        max_rounds=vs.max_rounds,
+        top=vs.top,
+        examples=vs.examples,
+        max_victims=vs.max_victims,
     )
 
 

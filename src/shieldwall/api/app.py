@@ -23,6 +23,7 @@ from shieldwall.api.routers import (
     custody,
     guard_passwords,
     guard_risk,
+    trace_attribution,
     trace_releases,
     trace_watch,
 )
@@ -41,6 +42,7 @@ ROUTERS = [
     contact_scam.router,
     trace_watch.router,
     trace_releases.router,
+    trace_attribution.router,
 ]
 
 

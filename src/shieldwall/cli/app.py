@@ -19,6 +19,7 @@ from shieldwall.cli import (
     guard_passwords,
     guard_risk,
     system,
+    trace_attribution,
     trace_releases,
     trace_watch,
 )
@@ -42,6 +43,7 @@ contact_ledger.register(app)
 contact_scam.register(app)
 trace_watch.register(app)
 trace_releases.register(app)
+trace_attribution.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:
