@@ -48,11 +48,11 @@ def _order(names: tuple[str, ...]) -> list[str]:
             raise SimulationError(f"unknown attack {name!r}; known: {', '.join(REGISTRY)}")
     pending = list(names)
     while pending:
-        for name in pending:
-            if all(d in out or d not in names for d in REGISTRY[name].after):
-                out.append(name)
-                pending.remove(name)
-                break
+        ready = [n for n in pending if all(d in out or d not in names for d in REGISTRY[n].after)]
+        if not ready:  # a cycle: cannot happen with the registry as written
+            raise SimulationError(f"attacks wait on each other: {', '.join(pending)}")
+        out.append(ready[0])
+        pending.remove(ready[0])
     return out
 
 

@@ -191,6 +191,8 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
         "deceived": sum(1 for r in rows if r["deceived"]),
         "deceived_warned": sum(1 for r in rows if r["deceived"] and r["warned_before"]),
         "deceived_not_warned": sum(1 for r in rows if r["deceived"] and not r["warned_before"]),
+        "attribution_rank": None,  # who leaked the list is (f)'s question
+        "p_value": None,
         # A genuine call the customer checked must never be called a scam.
         "false_alerts": sum(1 for g in seen.genuine_checks if g["state"] != "calling_now"),
         "genuine_calls_checked": len(seen.genuine_checks),
