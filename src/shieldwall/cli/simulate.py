@@ -41,10 +41,7 @@ def simulate(
         extra: dict[str, Any] = {}
         if attacks is not None:
             extra["attacks"] = tuple(a.strip() for a in attacks.split(",") if a.strip())
-        attack_day = max(1, min(2, days - 2))  # at least a day of baseline, a day after
-        config = SimConfig(
-            seed=seed, customers=customers, days=days, attack_day=attack_day, **extra
-        )
+        config = SimConfig(seed=seed, customers=customers, days=days, **extra)
     except ValueError as exc:
         raise SimulationError(str(exc).split(": ", 1)[-1], field=str(exc).split(":")[0]) from None
     bar = Progress(

@@ -55,11 +55,13 @@ class SimConfig:
     orders_per_customer_day: float = 0.02
     history_orders_per_customer: float = 0.3
     analyst_reads_per_day: int = 30
-    attack_day: int = 2
+    attack_day: int = 0  # 0: day 3 (index 2), or day 2 in a world of three days
     # Every attack runs by default; one whose endpoints this build lacks is reported "not run".
     attacks: tuple[str, ...] = ("harvest", "outlet", "partner", "stuffing", "scam", "victims")
 
     def __post_init__(self) -> None:
+        if self.attack_day == 0:
+            object.__setattr__(self, "attack_day", max(1, min(2, self.days - 2)))
         if self.customers < 200:
             raise ValueError("customers: a world needs at least 200 customers")
         if self.days < 3:

@@ -47,6 +47,12 @@ def test_orders_move_forward_and_couriers_serve_their_outlet() -> None:
     )  # an outlet per province, never two
 
 
+def test_attack_day_defaults_to_the_third_day_or_the_second_of_three() -> None:
+    """The attacks start after at least one benign day and leave at least one day after."""
+    assert SimConfig().attack_day == 2 and SimConfig(days=3).attack_day == 1
+    assert SimConfig(days=4).attack_day == 2 and SimConfig(days=4, attack_day=1).attack_day == 1
+
+
 def test_rhythm_and_shifts() -> None:
     """Nights are quieter than the day; an evening shift runs past the day shift's end."""
     assert max(HOURLY[0:6]) < min(HOURLY[9:12])
@@ -62,7 +68,7 @@ def test_rhythm_and_shifts() -> None:
         ({"customers": 10}, "customers"),
         ({"days": 2}, "days"),
         ({"days": 4, "attack_day": 3}, "attack_day"),
-        ({"attack_day": 0}, "attack_day"),
+        ({"attack_day": -1}, "attack_day"),
         ({"outlets": 1}, "teams and outlets"),
     ],
 )
