@@ -23,13 +23,18 @@ def register(app: typer.Typer) -> None:
 
 def simulate(
     seed: Annotated[int, typer.Option("--seed", help="world seed (same seed, same world)")] = 7,
-    customers: Annotated[int, typer.Option("--customers", min=200, help="customers")] = 3000,
-    days: Annotated[int, typer.Option("--days", min=3, max=60, help="simulated days")] = 6,
+    customers: Annotated[int, typer.Option("--customers", min=200, help="customers")] = 2000,
+    days: Annotated[int, typer.Option("--days", min=3, max=60, help="simulated days")] = 5,
     out: Annotated[
         Path, typer.Option("--out", help="output directory (must be new or empty)")
     ] = Path("sim-out"),
     attacks: Annotated[
-        str | None, typer.Option("--attacks", help="comma-separated attacks (default: all wired)")
+        str | None,
+        typer.Option(
+            "--attacks",
+            help="comma-separated, of harvest, outlet, partner, collusion, stuffing, scam,"
+            " victims (default: all but collusion)",
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the scorecard as JSON")] = False,
 ) -> None:

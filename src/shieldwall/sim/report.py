@@ -33,6 +33,7 @@ COLOURS = {
     "victims": "#5d6d7e",
 }
 W, LEFT, RIGHT = 960, 150, 20
+EXPOSED_WORDS = {"scam": "customers reached", "stuffing": "accounts taken over"}
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;
 margin:24px auto;max-width:1000px;color:#1c2833;padding:0 12px}
@@ -252,7 +253,7 @@ def exposure_chart(play: Play, card: dict[str, Any]) -> str:
             )
         parts.append(
             f'<text x="{LEFT + 8}" y="{legend_y + 10}" font-size="11" fill="{colour}">'
-            f"{esc(name)}: {len(truth.exposed)} customers exposed"
+            f"{esc(name)}: {len(truth.exposed)} {EXPOSED_WORDS.get(name, 'customers exposed')}"
             f"{'; dashed: detected' if ttd is not None else ''}</text>"
         )
         legend_y += 14
