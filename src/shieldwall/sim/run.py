@@ -46,6 +46,8 @@ def _order(names: tuple[str, ...]) -> list[str]:
     for name in names:
         if name not in REGISTRY:
             raise SimulationError(f"unknown attack {name!r}; known: {', '.join(REGISTRY)}")
+    if {"partner", "collusion"} <= set(names):
+        raise SimulationError("choose partner or collusion, not both", field="attacks")
     pending = list(names)
     while pending:
         ready = [n for n in pending if all(d in out or d not in names for d in REGISTRY[n].after)]

@@ -128,3 +128,5 @@ def test_attacks_run_after_what_they_use_and_unknown_ones_are_refused() -> None:
     assert set(REGISTRY) >= {"harvest", "outlet", "scam"}
     with pytest.raises(SimulationError, match="unknown attack"):
         _order(("harvest", "nope"))
+    with pytest.raises(SimulationError, match="partner or collusion"):
+        _order(("partner", "collusion"))
