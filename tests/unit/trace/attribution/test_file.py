@@ -101,6 +101,7 @@ def test_lookup_is_audited_without_values(tmp_path: Path) -> None:
     report = world.attribution.trace(write_csv(tmp_path / "a.csv", rows, COLUMNS))
     (event,) = world.audit.events
     assert event.action.value == "lookup" and len(event.customer_ids) == 30
+    assert event.actor == "system:leak-trace" and event.extra["requested_by"] == "operator"
     assert report.audit_seq == 0
     text = str(event.to_dict())
     assert not any(r["phone"][3:] in text or r["name"] in text for r in rows)
