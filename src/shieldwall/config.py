@@ -75,7 +75,55 @@ class PasswordSettings(_Section):
 
 
 class RiskSettings(_Section):
-    """Guard: login risk engine (see guard/risk)."""
+    """Guard: login risk engine (see guard/risk and docs/guard.md).
+
+    Thresholds and scales were tuned on simulator seeds 1-3 and are reported on held-out seeds
+    101-105 (bench/bench_guard_risk_quality.py).
+    """
+
+    asn_file: Path | None = Field(
+        None,
+        description="IP-range to ASN table (default: $SHIELDWALL_HOME/risk/asn.csv, else"
+        " the packaged sample)",
+    )
+    short_window_seconds: float = Field(600.0, gt=0, le=86_400, description="short decay scale")
+    long_window_seconds: float = Field(
+        86_400.0, gt=0, le=30 * 86_400, description="long decay scale (low-and-slow)"
+    )
+    challenge_score: float = Field(3.0, gt=0, description="score at or above which: challenge")
+    deny_score: float = Field(8.0, gt=0, description="score at or above which: deny")
+    mask_score: float = Field(
+        2.5, gt=0, description="a session that got in at or above this sees its PII masked"
+    )
+    failure_cap: int = Field(
+        100, ge=1, le=100, description="NIST SP 800-63B: consecutive failures before deny"
+    )
+    free_failures: int = Field(3, ge=0, le=50, description="failures in a run before any delay")
+    base_delay_ms: int = Field(250, ge=0, le=10_000)
+    max_delay_ms: int = Field(10_000, ge=0, le=120_000)
+    min_profile_logins: int = Field(
+        1, ge=1, le=100, description="successful logins before an account has a profile"
+    )
+    wave_min_attempts: float = Field(
+        30.0, gt=0, description="platform attempts (short window) before a wave can be seen"
+    )
+    wave_baseline_hours: int = Field(168, ge=6, le=24 * 30, description="hours of baseline")
+    wave_min_hours: int = Field(6, ge=1, le=24 * 30, description="fewest baseline hours used")
+    pair_ttl_seconds: int = Field(
+        7 * 86_400, ge=60, description="how long a (source, account) pair counts as seen"
+    )
+    profile_ttl_days: float = Field(180.0, gt=0, description="login history is kept this long")
+    pending_ttl_seconds: int = Field(
+        900, ge=10, le=86_400, description="how long an assessment waits for its outcome"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskSettings:
+        if self.deny_score <= self.challenge_score:
+            raise ValueError("deny_score must be above challenge_score")
+        if self.long_window_seconds <= self.short_window_seconds:
+            raise ValueError("long_window_seconds must be above short_window_seconds")
+        return self
 
 
 class GuardSettings(_Section):
@@ -255,6 +303,10 @@ class LedgerSettings(_Section):
     numbers_cache_seconds: float = Field(
         30.0, ge=0, le=3600, description="how long a process trusts its copy of the number list"
     )
+    require_ticket: bool = Field(
+        True,
+        description="an agent's contact needs the agent's open custody ticket for the customer",
+    )
 
 
 class WarningSettings(_Section):
@@ -319,7 +371,7 @@ WATCH_DETECTORS = (
 
 
 class WatchSettings(_Section):
-    """Trace: insider-watch detectors and thresholds (see trace/watch and docs/trace-watch.md).
+    """Trace: insider-watch detectors and thresholds (see trace/watch and docs/trace.md).
 
     Scores are -log10 of a tail bound (see trace/watch/stats.py): 6 means "one chance in a
     million under the peer rate times ``tolerance``". The defaults were tuned on simulator
@@ -436,9 +488,21 @@ class ReleaseSettings(_Section):
         return value
 
 
+class VictimsSettings(_Section):
+    """Trace: attribution from a list of scam victims (see trace/attribution/victims.py and
+    docs/trace-victims.md). ``alpha`` is the family-wise error rate after Holm's correction."""
+
+    alpha: float = Field(0.01, gt=0, lt=1, description="significance after Holm's correction")
+    max_rounds: int = Field(5, ge=1, le=50, description="most sources the explanation names")
+    top: int = Field(10, ge=1, le=1000, description="candidates in the ranking")
+    examples: int = Field(3, ge=0, le=50, description="victims per source proven from the log")
+    max_victims: int = Field(10_000, ge=1, description="victims one query may name")
+
+
 class TraceSettings(_Section):
     watch: WatchSettings = WatchSettings()
     releases: ReleaseSettings = ReleaseSettings()
+    victims: VictimsSettings = VictimsSettings()
 
 
 class Settings(_Section):

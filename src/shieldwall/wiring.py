@@ -5,8 +5,10 @@ Nothing else constructs storage objects; capabilities receive them through their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -34,10 +36,12 @@ from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookS
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
-from shieldwall.core.model import Principal
+from shieldwall.core.model import Principal, Role
+from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
 from shieldwall.custody.directory import PhoneDirectory
+from shieldwall.custody.errors import ValidationError
 from shieldwall.custody.importer import Importer
 from shieldwall.custody.keys import Keyring, LocalKeyFile
 from shieldwall.custody.policy import Policy, load_policy
@@ -51,6 +55,9 @@ from shieldwall.guard.passwords.context import CustomerContext
 from shieldwall.guard.passwords.corpus import PasswordCorpora
 from shieldwall.guard.passwords.errors import ContextUnavailable
 from shieldwall.guard.passwords.policy import PasswordChecker
+from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.network import AsnTable
+from shieldwall.guard.risk.ports import RiskState
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -59,11 +66,15 @@ from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
+from shieldwall.storage.risk_state_memory import MemoryRiskState
+from shieldwall.storage.risk_state_redis import RedisRiskState
 from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
+from shieldwall.trace.attribution.exposure import AuditExposure
 from shieldwall.trace.attribution.file import FileAttribution
+from shieldwall.trace.attribution.victims import VictimTracer
 from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
 from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
@@ -132,6 +143,37 @@ class CustodyCustomerContext:
             email=plain["email"],
             national_id=plain["national_id"],
         )
+
+
+VICTIM_TRACE = Principal("system:trace-victims", Role.SERVICE, None, "victim attribution")
+
+
+class CustodyVictimDirectory:
+    """Trace's view of custody for victim attribution: phones resolve through the blind index
+    (each lookup audited as ``system:trace-victims``), never by decrypting the table."""
+
+    def __init__(self, store: SqlCustodyStore, phones: PhoneDirectory, region: str) -> None:
+        self.store = store
+        self.phones = phones
+        self.region = region
+
+    def valid_phone(self, phone: str) -> bool:
+        try:
+            normalize.phone(phone, self.region)
+        except ValidationError:
+            return False
+        return True
+
+    def by_phone(self, phone: str) -> list[str]:
+        return self.phones.by_phone(phone)
+
+    def existing(self, customer_ids: Sequence[str]) -> set[str]:
+        with self.store.read() as tx:
+            return tx.existing_customer_ids(list(customer_ids))
+
+    def population(self) -> int:
+        with self.store.read() as tx:
+            return tx.count_customers()
 
 
 @dataclass
@@ -226,8 +268,10 @@ class Services:
     contact_ledger: ContactLedger
     scam: ScamReports
     watch: WatchRunner
+    risk: RiskEngine
     releases: Releases
     leak_trace: FileAttribution
+    victims: VictimTracer
 
     def start_watch(self) -> bool:
         """Run the insider watch in this process on every append, if the settings enable it.
@@ -290,6 +334,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "contact.webhook",
             TOKEN_PURPOSE,
             TEXT_PURPOSE,
+            RISK_TAG_PURPOSE,
             RELEASES_PURPOSE,
         ):
             keyring.secret(purpose)
@@ -397,7 +442,84 @@ def build(
         contact_ledger,
         scam,
         _watch(settings, engine, audit, alerts, clock),
+        risk_engine(settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora),
         *_releases(settings, clock, engine, keyring, store, custody, audit),
+        _victims(settings, store, sealer, audit, audit_store, clock),
+    )
+
+
+def _victims(
+    settings: Settings,
+    store: SqlCustodyStore,
+    sealer: Sealer,
+    audit: MerkleAuditLog,
+    audit_store: SqlAuditStore,
+    clock: Clock,
+) -> VictimTracer:
+    vs = settings.trace.victims
+    region = settings.custody.default_region
+    phones = PhoneDirectory(
+        store, sealer.index, audit, clock, region=region, actor=VICTIM_TRACE, reason="victim_trace"
+    )
+    return VictimTracer(
+        AuditExposure(audit_store),
+        CustodyVictimDirectory(store, phones, region),
+        audit,
+        alpha=vs.alpha,
+        max_rounds=vs.max_rounds,
+        top=vs.top,
+        examples=vs.examples,
+        max_victims=vs.max_victims,
+    )
+
+
+RISK_TAG_PURPOSE = "guard.risk.tags"
+
+
+def asn_table_path(settings: Settings) -> Path:
+    """Where ``shieldwall logins asn-import`` puts the table (used when present)."""
+    return settings.home / "risk" / "asn.csv"
+
+
+def asn_table(settings: Settings) -> AsnTable:
+    """The configured table, else an imported one under the home, else the packaged sample."""
+    path = settings.guard.risk.asn_file
+    if path is None and asn_table_path(settings).exists():
+        path = asn_table_path(settings)
+    return AsnTable.load(path)
+
+
+def risk_state(settings: Settings) -> RiskState:
+    """In process by default; Redis (shared by every worker) when ``state_backend`` says so."""
+    rs = settings.guard.risk
+    if settings.state_backend == "redis":
+        return RedisRiskState.from_url(settings.redis_url, tenant=settings.tenant, settings=rs)
+    return MemoryRiskState.from_settings(rs)
+
+
+def risk_engine(
+    settings: Settings,
+    clock: Clock,
+    key: bytes,
+    corpora: PasswordCorpora | None,
+    state: RiskState | None = None,
+) -> RiskEngine:
+    """The login risk engine; ``corpora`` (when given) answers "is this password breached"."""
+    breached = None
+    if corpora is not None:
+        sha1 = corpora.sha1
+        threshold = settings.guard.passwords.breached_threshold
+
+        def breached(digest: bytes) -> bool:
+            return sha1.count_digest(digest) >= threshold
+
+    return RiskEngine(
+        settings.guard.risk,
+        state if state is not None else risk_state(settings),
+        key,
+        clock,
+        asn=asn_table(settings),
+        breached=breached,
     )
 
 

@@ -22,6 +22,8 @@ from shieldwall.api.routers import (
     contact_scam,
     custody,
     guard_passwords,
+    guard_risk,
+    trace_attribution,
     trace_releases,
     trace_watch,
 )
@@ -34,11 +36,13 @@ ROUTERS = [
     custody.router,
     audit.router,
     guard_passwords.router,
+    guard_risk.router,
     contact_domains.router,
     contact_ledger.router,
     contact_scam.router,
     trace_watch.router,
     trace_releases.router,
+    trace_attribution.router,
 ]
 
 

@@ -17,7 +17,9 @@ from shieldwall.cli import (
     contact_scam,
     custody,
     guard_passwords,
+    guard_risk,
     system,
+    trace_attribution,
     trace_releases,
     trace_watch,
 )
@@ -35,11 +37,13 @@ system.register(app)
 custody.register(app)
 audit.register(app)
 guard_passwords.register(app)
+guard_risk.register(app)
 contact_domains.register(app)
 contact_ledger.register(app)
 contact_scam.register(app)
 trace_watch.register(app)
 trace_releases.register(app)
+trace_attribution.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:

@@ -10,17 +10,16 @@ import typer
 from rich.table import Table
 
 from shieldwall.cli.common import EXIT_ERROR, console, emit_json, progress_bar, services
+from shieldwall.cli.trace_attribution import trace  # the `trace` group: file joins victims
 from shieldwall.trace.releases.errors import ReleaseInvalid
 
 releases = typer.Typer(help="Data releases: ledger, marks, canaries.", no_args_is_help=True)
-trace = typer.Typer(help="Attribute a leak to its source.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(releases, name="releases")
-    app.add_typer(trace, name="trace")
 
 
 def _read_ids(path: Path | None, option: str) -> list[str]:

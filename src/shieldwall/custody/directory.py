@@ -30,6 +30,7 @@ class PhoneDirectory:
         *,
         region: str = "CN",
         actor: Principal = SCAM_DESK,
+        reason: str = "scam_report_link",
     ) -> None:
         self.store = store
         self.index = index
@@ -37,6 +38,7 @@ class PhoneDirectory:
         self.clock = clock
         self.region = region
         self.actor = actor
+        self.reason = reason
 
     def by_phone(self, e164: str) -> list[str]:
         try:
@@ -52,7 +54,7 @@ class PhoneDirectory:
                     self.actor,
                     Action.LOOKUP,
                     Decision.ALLOW,
-                    "scam_report_link",
+                    self.reason,
                     channel="system",
                     customer_ids=found,
                     extra={"by": "phone", "matches": str(len(found))},

@@ -1,0 +1,54 @@
+"""Attribution routes: ``POST /v1/trace/victims``. Admins only: the answer names principals,
+releases and customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from shieldwall.api.deps import require, services
+from shieldwall.core.model import Principal, Role
+from shieldwall.trace.attribution.victims import victim_row
+from shieldwall.wiring import Services
+
+router = APIRouter(prefix="/v1/trace", tags=["trace"])
+
+Svc = Annotated[Services, Depends(services)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+class VictimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(None, max_length=64)
+    customer_id: str | None = Field(None, max_length=256)
+    called_at: datetime | None = None
+    knew: list[str] = Field(default_factory=list, max_length=20)
+
+
+class VictimsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    victims: list[VictimIn] = Field(min_length=1, max_length=100_000)
+    examples: int | None = Field(None, ge=0, le=50)
+
+
+@router.post("/victims")
+def trace_victims(body: VictimsIn, svc: Svc, _: Admin) -> dict[str, Any]:
+    """Rank principals and releases by how well their accesses explain these victims, and name
+    the sources with their audit entries and RFC 6962 inclusion proofs."""
+    rows = [
+        victim_row(
+            i + 1,
+            phone=v.phone,
+            customer_id=v.customer_id,
+            called_at=v.called_at,
+            knew=v.knew,
+            where=f"victims.{i}",
+        )
+        for i, v in enumerate(body.victims)
+    ]
+    return svc.victims.trace(rows, examples=body.examples).to_dict()
