@@ -264,3 +264,21 @@ def test_ipv6_and_mapped_addresses(engine: RiskEngine, clock: ManualClock) -> No
     login(engine, LoginAttempt("m", "::ffff:1.80.3.4"), True)
     b = engine.assess(LoginAttempt("m", "1.80.3.4"))
     assert "unfamiliar_source" not in codes(b) and b.score < 0.5
+
+
+def test_familiarity_weighs_popularity_like_freeman(engine: RiskEngine, clock: ManualClock) -> None:
+    """A browser this account used once but everyone uses is weak evidence (still unfamiliar);
+    a rare one it used once is strong evidence (familiar): p(x) / p(x|u)."""
+    for i in range(60):  # the population: many accounts on the "Common" browser
+        login(engine, LoginAttempt(f"pop{i}", f"14.20.{i}.1", "Common"), True)
+    home = LoginAttempt("ivy", "1.80.7.7", "Usual", "dev-ivy")
+    for _ in range(20):
+        clock.advance(3600)
+        login(engine, home, True)
+    login(engine, replace(home, user_agent="Common"), True)
+    login(engine, replace(home, user_agent="Rare"), True)
+
+    common = engine.assess(replace(home, user_agent="Common"))
+    rare = engine.assess(replace(home, user_agent="Rare"))
+    never = engine.assess(replace(home, user_agent="Never"))
+    assert never.score >= common.score > rare.score
