@@ -6,7 +6,9 @@ import hashlib
 
 from fastapi.testclient import TestClient
 
+from shieldwall.wiring import Services
 from tests.functional.conftest import Store
+from tests.functional.test_guard_passwords_api import corpus  # noqa: F401 - fixture
 
 ATTEMPT = {
     "account": "13800138000",
@@ -133,3 +135,41 @@ def test_step_up_lifts_the_failure_cap(store: Store, client: TestClient) -> None
     assert r.status_code == 204
     a = client.post("/v1/logins/assess", json=frank, headers=auth)
     assert "failure_cap" not in {r["code"] for r in a.json()["reasons"]}
+
+
+def test_masked_session_reads_its_own_data_masked(
+    store: Store,
+    corpus: Services,  # noqa: F811
+    client: TestClient,
+) -> None:
+    """A login from a new device with a breached password gets in masked and must reset the
+    password; the store passes custody's risky flag on its account_self reads until step-up."""
+    c = store.customers[3]
+    auth = store.auth("app")
+    attempt = {
+        "account": c.phone,
+        "ip": "36.100.1.2",
+        "user_agent": "Mozilla/5.0",
+        "password_sha1": hashlib.sha1(b"zhangwei1990", usedforsecurity=False).hexdigest(),
+    }
+    a = client.post("/v1/logins/assess", json=attempt, headers=auth).json()
+    assert a["decision"] == "allow" and a["force_password_reset"] is True
+    assert "breached_password" in {r["code"] for r in a["reasons"]}
+    o = client.post(
+        "/v1/logins/outcome",
+        json={"assessment_id": a["assessment_id"], "success": True},
+        headers=auth,
+    ).json()
+    assert o["session_view"] == "masked" and o["force_password_reset"] is True
+    url = f"/v1/customers/{c.customer_id}"
+    params = {"purpose": "account_self", "subject": c.customer_id}
+    masked = client.get(
+        url, params={**params, "risky": o["session_view"] == "masked"}, headers=auth
+    ).json()
+    assert masked["fields"]["phone"]["view"] == "masked" and c.phone not in str(masked)
+    assert (
+        client.post("/v1/logins/step-up", json={"account": c.phone}, headers=auth).status_code
+        == 204
+    )
+    clear = client.get(url, params=params, headers=auth).json()
+    assert clear["fields"]["phone"]["value"] == c.phone

@@ -64,8 +64,11 @@ def test_replay_decides_in_time_order_and_skips_bad_lines(
             "",
         ],
     )
+    with events.open("ab") as fh:
+        fh.write(b'{"ts": 1, "account": "\xff\xfe", "ip": "1.1.1.1", "success": true}\n')
     code, out, err = cli("logins", "replay", str(events), capsys=capsys)
     assert code == 0
+    assert "line 10: not valid UTF-8" in err
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["line"] for r in rows] == [2, 1]  # 1772442000 is 09:00:00Z, before line 1
     assert all(set(r) == {"line", "decision", "score", "reasons"} for r in rows)
@@ -79,7 +82,7 @@ def test_replay_decides_in_time_order_and_skips_bad_lines(
     ):
         assert f"line {n}:" in err and why in err
     summary = json.loads(err.strip().splitlines()[-1])
-    assert summary["events"] == 2 and summary["bad_lines"] == 6
+    assert summary["events"] == 2 and summary["bad_lines"] == 7
     assert "yesterday" not in err and "999.1.1.1" not in err  # values are never quoted back
 
 

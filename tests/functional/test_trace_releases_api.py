@@ -147,3 +147,25 @@ def test_upload_limit(client: TestClient, store: Store) -> None:
     chunks = (b"a" * 1024 for _ in range(8))  # no content-length: refused while streaming
     r = client.post("/v1/trace/file", content=chunks, headers=store.auth("sec-admin"))
     assert r.status_code == 413
+
+
+def test_trace_xlsx_and_json_uploads(client: TestClient, store: Store) -> None:
+    """An XLSX release and a JSON release uploaded back are read and attributed."""
+    for fmt in ("xlsx", "json"):
+        doc = create(client, store, format=fmt, canaries=1)
+        body = base64.b64decode(doc["file"]["content_base64"])
+        r = client.post(
+            "/v1/trace/file",
+            params={"format": fmt},
+            content=body,
+            headers=store.auth("sec-admin"),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["format"] == fmt and r.json()["accused"] == ["partner-sf"]
+    r = client.post(
+        "/v1/trace/file",
+        params={"format": "pdf"},
+        content=b"x",
+        headers=store.auth("sec-admin"),
+    )
+    assert r.status_code == 422 and r.json()["field"] == "format"

@@ -70,7 +70,7 @@ def test_create_list_show_canary_and_trace(
     code, out, err = cli(
         capsys, "releases", "create", "--to", "partner-b", "--customers",
         str(ids_file(tmp_path, "b.txt", ids[20:])), "--format", "json", "--out", str(out_b),
-        "--canaries", "3",
+        "--canaries", "3", "--note", "weekly fulfilment list",
     )  # fmt: skip
     assert code == 0, err
     assert "3 canaries" in out and json.loads(out_b.read_text(encoding="utf-8"))
@@ -78,6 +78,8 @@ def test_create_list_show_canary_and_trace(
     assert code == 0 and len(json.loads(out)["releases"]) == 2
     code, out, _ = cli(capsys, "releases", "show", rel_a["release_id"], "--json")
     assert code == 0 and json.loads(out)["file_sha256"] == rel_a["file_sha256"]
+    code, out, _ = cli(capsys, "releases", "list", "--to", "partner-b", "--json")
+    assert [r["note"] for r in json.loads(out)["releases"]] == ["weekly fulfilment list"]
     rows = list(csv.DictReader(out_a.open(encoding="utf-8")))
     real = {c.phone for c in PEOPLE}
     trap = next(r["phone"] for r in rows if r["phone"] not in real)

@@ -49,9 +49,9 @@ def replay_cmd(
     """Replay EVENTS.jsonl through the engine; decisions on stdout, a summary on stderr."""
     s = settings()
     try:
-        with events_file.open(encoding="utf-8") as fh:
+        with events_file.open("rb") as fh:
             events, bad = read_events(fh)
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ShieldwallError(
             f"cannot read {events_file.name}: {type(exc).__name__}", field="EVENTS"
         ) from None

@@ -54,7 +54,7 @@ def create(
     canaries: Annotated[
         int | None, typer.Option("--canaries", min=0, max=10_000, help="default: from settings")
     ] = None,
-    note: Annotated[str, typer.Option("--note", max=500)] = "",
+    note: Annotated[str, typer.Option("--note", help="why (kept in the ledger)")] = "",
     json_out: JsonOpt = False,
 ) -> None:
     """Grant, mark and record a release, and write its file atomically to ``--out``."""

@@ -7,8 +7,9 @@ its truth (who tried, whether the password was right, whether the account exists
 
 Benign customers, each with the look-alikes a defence must not punish:
 
-- a **home** broadband address (China Telecom or Unicom) that the ISP renumbers every few days
-  within a few /16s; a **work** address shared behind the office NAT with dozens of colleagues;
+- a **home** broadband address (China Telecom or Unicom) that the ISP renumbers now and then
+  within its /16; for half of them a **work** address shared behind an office NAT with about
+  twenty colleagues;
 - **mobile** logins through China Mobile's carrier-grade NAT: a pool of a few hundred addresses
   shared by thousands of customers, a different one almost every time;
 - one or two **devices** (the app sends a device id, a browser does not), a new phone now and then;

@@ -95,6 +95,10 @@ class MemoryRiskState:
             decay(rec, now, self.short_tau, self.long_tau)
         return rec
 
+    @property
+    def blocking(self) -> bool:
+        return False
+
     def assess(self, now: float, ops: AssessOps) -> AssessView:
         with self._lock:
             recs = []

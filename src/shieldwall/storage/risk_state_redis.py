@@ -206,6 +206,10 @@ class RedisRiskState:
     def _head(self, now: float) -> list[Any]:
         return [self.prefix, repr(now), repr(self.short_tau), repr(self.long_tau), self.record_ttl]
 
+    @property
+    def blocking(self) -> bool:
+        return True
+
     def assess(self, now: float, ops: AssessOps) -> AssessView:
         args = [*self._head(now), repr(self.pair_ttl), len(ops.entities), *ops.entities]
         args.append(len(ops.pairs))

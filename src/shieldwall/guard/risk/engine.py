@@ -9,13 +9,13 @@ Signals (each a reason code):
 
 - ``unfamiliar_source``: familiarity after Freeman et al., "Who Are You? A Statistical Approach
   to Measuring User Authenticity" (NDSS 2016): for each feature (address, subnet, AS, user
-  agent, device) the smoothed likelihood ratio ``p(x) / p(x | account)`` of the account's
-  successful logins, ``p(x | u) = (c_u(x) + alpha p(x)) / (n_u + alpha)`` with ``p(x)`` the
-  value's popularity over all successful logins. A value never seen with this account counts
-  as fully unfamiliar, a seen one by ``log2`` of that ratio over 4 (0 when the account uses
-  it at least as often as everyone does, 1 at 16 times rarer), and every value of an account
-  without history as fully unfamiliar, so an unknown
-  user name and a real account tried from a new source score the same.
+  agent, device) the smoothed likelihood ratio ``p(x) / p(x | account)`` over the account's
+  successful logins, ``p(x | u) = (c_u(x) + alpha p(x)) / (n_u + alpha)``, with ``p(x)`` the
+  value's popularity over all successful logins (kept for the AS and the user agent; addresses,
+  subnets and devices are taken as rare). A seen value scores ``log2(ratio) / 4`` clipped to
+  [0, 1] (0 when the account uses it at least as often as everyone does, 1 at 16 times rarer);
+  a value never seen with the account, and every value of an account without history, is fully
+  unfamiliar, so an unknown user name and a real account tried from a new source score the same.
 - ``source_failures`` / ``source_accounts``: failures and distinct accounts tried per address,
   subnet (/24, /64) and AS, over a short (minutes) and a long (a day) decayed window, weighed by
   the source's failure ratio so a carrier NAT full of real customers who mostly get in is not
@@ -31,10 +31,11 @@ Signals (each a reason code):
   failures on an account, deny until a success or a passed step-up.
 
 Scores add up: ``1.5 fam + (0.35 + 0.65 fam) * (source + account + device + password) +
-breached * fam + 3.5 wave * fam``, where ``fam`` in [0, 1] is the weighted unfamiliarity; each
-volume term is ``log2(count / threshold)`` clipped to [0, 4]. Challenge at
-``challenge_score``, deny at ``deny_score``. Delays grow as ``base * 2^(run - free)`` with the
-longest current failure run of the address, device or account; a success ends the run.
+breached * fam + 3.5 wave * fam^1.5``, where ``fam`` in [0, 1] is the weighted unfamiliarity;
+each volume term is ``log2(count / threshold)`` clipped to [0, 4] (an AS at most 2.5, password
+reuse at most 2). Challenge at ``challenge_score``, deny at ``deny_score``. Delays grow as
+``base * 2^(run - free - 1)`` with the longest current failure run of the address, device or
+account; a success ends the run.
 """
 
 from __future__ import annotations
@@ -273,7 +274,9 @@ class RiskEngine:
                 if c == 0:
                     u = 1.0
                 else:
-                    pop = view.popular[j - 2] if j >= 2 else 0  # asn, user agent
+                    # popularity is kept for the AS (popular[1]) and user agent (popular[2]);
+                    # addresses, subnets and devices are taken as rare
+                    pop = view.popular[j - 1] if j in (2, 3) else 0
                     p_x = (pop + 1.0) / total
                     p_xu = (c + ALPHA * p_x) / (n + ALPHA)
                     u = min(max(math.log2(p_x / p_xu) / 4.0, 0.0), 1.0)

@@ -77,6 +77,11 @@ class OutcomeOps:
 class RiskState(Protocol):
     """Counters of the login risk engine (in process or Redis)."""
 
+    @property
+    def blocking(self) -> bool:
+        """True when calls wait on the network (an async caller then runs them in a thread)."""
+        ...
+
     def assess(self, now: float, ops: AssessOps) -> AssessView: ...
 
     def put_pending(self, assessment_id: str, payload: bytes) -> None:

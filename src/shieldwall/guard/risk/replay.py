@@ -118,15 +118,27 @@ def parse_event(line: int, text: str) -> ReplayEvent | BadLine:
     return ReplayEvent(line, ts, attempt, success, known)
 
 
-def read_events(lines: Iterable[str]) -> tuple[list[ReplayEvent], list[BadLine]]:
-    """Parse every non-blank line; events sorted by time (stable)."""
+def read_events(lines: Iterable[str | bytes]) -> tuple[list[ReplayEvent], list[BadLine]]:
+    """Parse every non-blank line (text, or bytes decoded as UTF-8); events sorted by time
+    (stable)."""
     events: list[ReplayEvent] = []
     bad: list[BadLine] = []
-    for n, text in enumerate(lines, 1):
+    for n, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(BadLine(n, "not valid UTF-8"))
+                continue
+        else:
+            text = raw
         if not text.strip():
             continue
         got = parse_event(n, text)
-        (bad if isinstance(got, BadLine) else events).append(got)  # type: ignore[arg-type]
+        if isinstance(got, BadLine):
+            bad.append(got)
+        else:
+            events.append(got)
     events.sort(key=lambda e: e.ts)
     return events, bad
 

@@ -20,7 +20,8 @@ recipient of any such release:
   independent of what others were sent (releases follow business needs), so no honest null
   distribution exists for it.
 
-Running an attribution appends one LOOKUP access event naming the customers the file matched.
+Running an attribution appends one LOOKUP access event naming the customers the file matched,
+as ``system:leak-trace`` with the caller in ``extra.requested_by``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 from shieldwall.config import ReleaseSettings
 from shieldwall.core.clock import Clock
 from shieldwall.core.events import Action, Decision
-from shieldwall.core.model import Principal
+from shieldwall.core.model import Principal, Role
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex
 from shieldwall.custody.ports import AuditSink
@@ -47,6 +48,10 @@ from shieldwall.trace.releases.ports import CustomerIndex, ReleaseStore
 from shieldwall.trace.releases.tardos import TardosKeys, score
 
 BATCH_ROWS = 5000
+# Matching is audited as this system component (like custody's PhoneDirectory), with the person
+# who asked in ``extra.requested_by``: the customers a leak names are not read by that person,
+# and the insider watch does not score service principals.
+LEAK_DESK = Principal("system:leak-trace", Role.SERVICE, None, "leaked-file attribution")
 
 
 @dataclass(slots=True)
@@ -214,14 +219,18 @@ class FileAttribution:
                 [
                     access_event(
                         self.clock.now(),
-                        actor,
+                        LEAK_DESK,
                         Action.LOOKUP,
                         Decision.ALLOW,
                         "leak_file_match",
                         channel=channel,
                         purpose="investigation",
                         customer_ids=sorted(observed),
-                        extra={"by": "leak_file", "matches": str(len(observed))},
+                        extra={
+                            "by": "leak_file",
+                            "matches": str(len(observed)),
+                            "requested_by": actor.principal_id,
+                        },
                     )
                 ]
             )

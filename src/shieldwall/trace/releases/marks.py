@@ -12,6 +12,7 @@ channel        form 0                         form 1                         era
 ``space``      no space after the province    one space after the province   removing all spaces
                (``浙江省杭州市…``)             (``浙江省 杭州市…``)
 ``building``   ``5栋`` (building, 栋)          ``5幢`` (building, 幢)          mapping 幢 to 栋
+``room``       ``1201室`` (room, 室)           ``1201房`` (room, 房)           mapping 房 to 室
 =============  =============================  =============================  ======================
 
 The ``presence`` channel (whether an *optional* record is in a copy at all) lives in
@@ -24,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-FORM_CHANNELS = ("digits", "space", "building")
+FORM_CHANNELS = ("digits", "space", "building", "room")
 PRESENCE = "presence"
 CHANNELS = (PRESENCE, *FORM_CHANNELS)
 
@@ -32,15 +33,26 @@ _FULL = str.maketrans("0123456789", "０１２３４５６７８９")
 _HALF = str.maketrans("０１２３４５６７８９", "0123456789")
 _HOUSE = re.compile(r"([0-9０-９]+)号")
 _BUILDING = re.compile(r"([0-9０-９]+)(栋|幢)")
+_ROOM = re.compile(r"([0-9０-９]+)(室|房)(?![0-9０-９])")
 _PROVINCE = re.compile(r"^(\s*)(.{2,7}?(?:省|自治区|特别行政区)|北京市|天津市|上海市|重庆市)(\s*)")
 
 
 def canonical(address: str) -> str:
     """The form every channel is applied to: house number in ASCII, no space after the
-    province, 栋 for buildings."""
+    province, 栋 for buildings, 室 for rooms."""
     text = _HOUSE.sub(lambda m: m.group(1).translate(_HALF) + "号", address, count=1)
     text = _PROVINCE.sub(lambda m: m.group(1) + m.group(2), text, count=1)
-    return _BUILDING.sub(lambda m: m.group(1) + "栋", text, count=1)
+    text = _BUILDING.sub(lambda m: m.group(1) + "栋", text, count=1)
+    return _last(_ROOM, text, "室")
+
+
+def _last(pattern: re.Pattern[str], text: str, suffix: str) -> str:
+    """``text`` with the last match of ``pattern`` given ``suffix`` (room numbers come last)."""
+    found = list(pattern.finditer(text))
+    if not found:
+        return text
+    m = found[-1]
+    return text[: m.start()] + m.group(1) + suffix + text[m.end() :]
 
 
 def applicable(address: str) -> tuple[str, ...]:
@@ -52,6 +64,8 @@ def applicable(address: str) -> tuple[str, ...]:
         out.append("space")
     if _BUILDING.search(address):
         out.append("building")
+    if _ROOM.search(address):
+        out.append("room")
     return tuple(out)
 
 
@@ -64,6 +78,8 @@ def apply(address: str, bits: Mapping[str, int]) -> str:
         text = _PROVINCE.sub(lambda m: m.group(1) + m.group(2) + " ", text, count=1)
     if bits.get("building"):
         text = _BUILDING.sub(lambda m: m.group(1) + "幢", text, count=1)
+    if bits.get("room"):
+        text = _last(_ROOM, text, "房")
     return text
 
 
@@ -83,4 +99,7 @@ def read(address: str) -> dict[str, int]:
     building = _BUILDING.search(address)
     if building:
         out["building"] = 1 if building.group(2) == "幢" else 0
+    rooms = list(_ROOM.finditer(address))
+    if rooms:
+        out["room"] = 1 if rooms[-1].group(2) == "房" else 0
     return out

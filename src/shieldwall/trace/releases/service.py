@@ -169,18 +169,6 @@ class Releases:
         rows.sort(key=lambda r: r.sort_key)
         names = [c for c in COLUMN_ORDER if c in columns]
         file = render(names, [r.values for r in rows], file_format)
-        grants = 0
-        if recipient.role is Role.PARTNER and included:
-            grants = len(
-                self.relations.grant(
-                    recipient.principal_id,
-                    included,
-                    fields,
-                    release_id=release_id,
-                    actor=actor,
-                    channel=channel,
-                )
-            )
         release = Release(
             release_id=release_id,
             recipient_id=recipient.principal_id,
@@ -206,6 +194,21 @@ class Releases:
             ReleaseRecord(release_id, c, c in inc, True) for c in optional
         ]
         self.store.insert_release(release, records, canaries)
+        # The ledger row first: a failure after it leaves a recorded release whose file was never
+        # handed out (harmless: only marks found in a leak accuse), never a grant the ledger
+        # does not show.
+        grants = 0
+        if recipient.role is Role.PARTNER and included:
+            grants = len(
+                self.relations.grant(
+                    recipient.principal_id,
+                    included,
+                    fields,
+                    release_id=release_id,
+                    actor=actor,
+                    channel=channel,
+                )
+            )
         self.audit.append(
             [
                 access_event(

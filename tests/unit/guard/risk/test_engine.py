@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.engine import RiskEngine
@@ -264,3 +267,56 @@ def test_ipv6_and_mapped_addresses(engine: RiskEngine, clock: ManualClock) -> No
     login(engine, LoginAttempt("m", "::ffff:1.80.3.4"), True)
     b = engine.assess(LoginAttempt("m", "1.80.3.4"))
     assert "unfamiliar_source" not in codes(b) and b.score < 0.5
+
+
+def test_familiarity_weighs_popularity_like_freeman(engine: RiskEngine, clock: ManualClock) -> None:
+    """A browser this account used once but everyone uses is weak evidence (still unfamiliar);
+    a rare one it used once is strong evidence (familiar): p(x) / p(x|u)."""
+    for i in range(60):  # the population: many accounts on the "Common" browser
+        login(engine, LoginAttempt(f"pop{i}", f"14.20.{i}.1", "Common"), True)
+    home = LoginAttempt("ivy", "1.80.7.7", "Usual", "dev-ivy")
+    for _ in range(20):
+        clock.advance(3600)
+        login(engine, home, True)
+    login(engine, replace(home, user_agent="Common"), True)
+    login(engine, replace(home, user_agent="Rare"), True)
+
+    common = engine.assess(replace(home, user_agent="Common"))
+    rare = engine.assess(replace(home, user_agent="Rare"))
+    never = engine.assess(replace(home, user_agent="Never"))
+    assert never.score >= common.score > rare.score
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # which attacker address
+            st.sampled_from(["bot", "Mozilla/5.0", None]),
+            st.sampled_from([None, "dev-x"]),
+            st.floats(0, 900, allow_nan=False),  # seconds before the attempt
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_existence_never_changes_the_answer(attempts: list[tuple[int, str, str, float]]) -> None:
+    """Property: any sequence of failed attempts gets the same answers against a real account
+    (with a login history) as against a name that does not exist, each on its own engine."""
+
+    def run(account: str, known: bool) -> list[object]:
+        clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+        engine = make_engine(clock)
+        for _ in range(3):
+            login(engine, HOME, True)
+            clock.advance(3600)
+        out: list[object] = []
+        for ip, ua, device, wait in attempts:
+            clock.advance(wait)
+            a = engine.assess(LoginAttempt(account, f"51.70.9.{ip}", ua, device, sha1("x")))
+            o = engine.outcome(a.assessment_id, success=False, account_known=known)
+            out.append((a.decision, a.score, a.reasons, a.delay_ms, a.session_view))
+            out.append((o.session_view, o.force_password_reset))
+        return out
+
+    assert run(HOME.account, True) == run("no-such-name", False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import redis
@@ -17,7 +18,7 @@ from shieldwall.guard.risk.ports import RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
-from tests.unit.guard.risk.conftest import HOME, make_engine
+from tests.unit.guard.risk.conftest import HOME, make_engine, sha1
 
 pytestmark = pytest.mark.redis
 URL = "redis://127.0.0.1:6379/0"
@@ -83,10 +84,12 @@ def test_two_engines_share_one_redis_state(redis_state: RedisRiskState) -> None:
 
 
 def test_keys_are_prefixed_and_hold_no_plaintext(redis_state: RedisRiskState) -> None:
-    """Every key sits under the tenant prefix; no account, address or device in keys or values."""
+    """Every key sits under the tenant prefix; no account, address, device or password hash in
+    keys or values."""
     clock = ManualClock()
     engine = make_engine(clock, redis_state)
-    a = engine.assess(HOME)
+    pw = sha1("hunter2")
+    a = engine.assess(replace(HOME, password_sha1=pw))
     engine.outcome(a.assessment_id, success=True)
     client = redis.Redis.from_url(URL)
     keys = list(client.scan_iter(match=redis_state.prefix + "*"))
@@ -98,5 +101,6 @@ def test_keys_are_prefixed_and_hold_no_plaintext(redis_state: RedisRiskState) ->
             blob += b" ".join(k + b"=" + v for k, v in client.hgetall(key).items())
         elif kind == b"string":
             blob += client.get(key) or b""
-    for secret in (HOME.account, HOME.ip, "1.80.3", str(HOME.device_id)):
+    for secret in (HOME.account, HOME.ip, "1.80.3", str(HOME.device_id), pw, pw.upper()):
         assert secret.encode() not in blob
+    assert bytes.fromhex(pw) not in blob

@@ -28,7 +28,7 @@ def test_single_leaker_is_accused_innocents_are_not(tmp_path: Path) -> None:
     assert report.accused == ["partner-2"]
     top = report.recipients[0]
     assert top.recipient_id == "partner-2" and top.log10_p <= -6 and top.canary_hits == 0
-    assert top.channels["digits"] == top.channels["space"] == top.channels["building"] == 150
+    assert top.channels["digits"] == top.channels["space"] == top.channels["room"] == 150
     assert all(f.log10_p > -6 for f in report.recipients[1:])
     assert report.rows_matched == report.customers_matched == 150
     assert any(line.startswith("marks:") for line in top.evidence)
@@ -36,7 +36,7 @@ def test_single_leaker_is_accused_innocents_are_not(tmp_path: Path) -> None:
 
 def test_normalized_leak_erases_channels_but_not_attribution(tmp_path: Path) -> None:
     """NFKC + all spaces removed + phones reformatted: digits and space channels are reported
-    erased and not scored; building and presence still accuse the source."""
+    erased and not scored; building, room and presence still accuse the source."""
     world = make_world(optional=120)
     rows = []
     for r in real_rows(world, "partner-4"):
@@ -46,7 +46,7 @@ def test_normalized_leak_erases_channels_but_not_attribution(tmp_path: Path) -> 
     report = world.attribution.trace(write_csv(tmp_path / "n.csv", rows, ("phone", "address")))
     assert set(report.channels_erased) == {"digits", "space"}
     top = report.recipients[0]
-    assert report.accused == ["partner-4"] and set(top.channels) == {"building", "presence"}
+    assert report.accused == ["partner-4"] and set(top.channels) == {"building", "room", "presence"}
 
 
 def test_canary_accuses_with_few_rows(tmp_path: Path) -> None:
@@ -101,6 +101,7 @@ def test_lookup_is_audited_without_values(tmp_path: Path) -> None:
     report = world.attribution.trace(write_csv(tmp_path / "a.csv", rows, COLUMNS))
     (event,) = world.audit.events
     assert event.action.value == "lookup" and len(event.customer_ids) == 30
+    assert event.actor == "system:leak-trace" and event.extra["requested_by"] == "operator"
     assert report.audit_seq == 0
     text = str(event.to_dict())
     assert not any(r["phone"][3:] in text or r["name"] in text for r in rows)

@@ -6,12 +6,21 @@ from __future__ import annotations
 import json
 import tracemalloc
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from shieldwall.sim.people import PeopleFactory
-from shieldwall.trace.attribution.leakparse import LeakFileError, detect, extract, rows
+from shieldwall.trace.attribution.leakparse import (
+    LeakFileError,
+    _json_cells,
+    detect,
+    extract,
+    rows,
+)
 
 PEOPLE = PeopleFactory(31).customers(5)
 LIMITS = {"max_rows": 1_000_000, "max_cell_chars": 4096}
@@ -145,3 +154,39 @@ def test_large_file_is_streamed_in_bounded_memory(tmp_path: Path, fmt: str) -> N
         tracemalloc.stop()
     assert count > 100_000
     assert peak < 4_000_000, peak
+
+
+def test_unknown_column_names(tmp_path: Path) -> None:
+    """Columns named nothing we know still yield phones and addresses by content."""
+    path = tmp_path / "odd.csv"
+    lines = ["x1,x2,x3"] + [f"{c.phone[3:]},{c.address},whatever" for c in PEOPLE]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    got = read_all(path)
+    assert [cells[0][0] for cells in got] == ["x1"] * 5
+    found = extract(got[3])
+    assert found.phones == [PEOPLE[3].phone] and found.addresses == [PEOPLE[3].address]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=4), max_size=6))
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_json_stream_matches_json_loads(tmp_path: Path, records: list[dict[str, object]]) -> None:
+    """Decoding in 7-character reads gives the rows a whole-file ``json.loads`` gives."""
+    path = tmp_path / "h.json"
+    text = json.dumps(records, ensure_ascii=False, indent=1)
+    path.write_text(text, encoding="utf-8")
+    with patch("shieldwall.trace.attribution.leakparse._READ_CHARS", 7):
+        if not records:
+            with pytest.raises(LeakFileError):
+                read_all(path, "json")
+            return
+        streamed = [r.cells for r in rows(detect(path, "json"), **LIMITS)]
+    assert streamed == [tuple(_json_cells(r)) for r in json.loads(text)]
