@@ -9,8 +9,10 @@ in a store.
 
 The security team (:meth:`Play.review`) looks at ``GET /v1/alerts`` every few simulated hours,
 as a person would, and for an alert that names customers queues warnings to them with
-``shieldwall warn plan --leak alert-ID --file ids.json`` (a customer counts as warned from that
-simulated moment: the simulation has no SMS gateway, so "warned" means "queued to be warned").
+``shieldwall warn plan --leak alert-ID --file ids.json`` (and, after a leaked file is traced to
+a partner, to the customers of that partner's release: :meth:`Play.warn`). A customer counts as
+warned from that simulated moment: the simulation has no SMS gateway, so "warned" means "queued
+to be warned".
 """
 
 from __future__ import annotations
@@ -250,22 +252,19 @@ class Play:
             self.warn_for(a)
 
     def warn_for(self, alert: dict[str, Any]) -> None:
-        ids = sorted(set(alert["customer_ids"]) - self.warned.keys())
-        if not ids or alert["severity"] == "low":
+        if alert["severity"] != "low":
+            self.warn(alert["customer_ids"], f"alert-{alert['alert_id']}")
+
+    def warn(self, customer_ids: Iterable[str], leak: str) -> None:
+        """Queue warnings to these customers for the leak ``leak`` (``shieldwall warn plan``);
+        each customer counts as warned from now, once."""
+        ids = sorted(set(customer_ids) - self.warned.keys())
+        if not ids:
             return
         path = self.harness.home / "sim-warn.json"
         path.write_text(json.dumps(ids), encoding="utf-8")
         out = self.harness.cli_json(
-            "warn",
-            "plan",
-            "--leak",
-            f"alert-{alert['alert_id']}",
-            "--file",
-            str(path),
-            "--channel",
-            "sms",
-            "--top",
-            "0",
+            "warn", "plan", "--leak", leak, "--file", str(path), "--channel", "sms", "--top", "0"
         )
         path.unlink()
         queued = {c["customer_id"] for c in out["candidates"]} if out["queued"] else set()
@@ -273,7 +272,7 @@ class Play:
             if cid in queued:
                 self.warned.setdefault(cid, self.now)
         self.warn_runs.append(
-            {"at": self.now, "alert": alert["alert_id"], "asked": len(ids), "queued": out["queued"]}
+            {"at": self.now, "leak": leak, "asked": len(ids), "queued": out["queued"]}
         )
         self.note("warn", f"{out['queued']} customers queued for a warning")
 

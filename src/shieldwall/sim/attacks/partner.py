@@ -4,7 +4,8 @@ On the attack day every partner gets a release (``POST /v1/releases``: name, pho
 of a few hundred customers with recent orders, shieldwall's marks and canaries in the file) and
 reads some of its customers for fulfilment. The leaking partner sells most of its file; with
 ``COLLUDE`` a second partner sells its file too and the two are merged, rows shuffled, into one
-leak. A day later the leak turns up and the security team asks shieldwall who leaked it
+leak. A day later the leak turns up and the security team asks shieldwall who leaked it and warns
+every customer of the accused partner's release (``shieldwall warn plan``)
 (``POST /v1/trace/file``, the API twin of ``shieldwall trace file LEAK --json``; the API is used
 because it runs at simulated time, the CLI on the wall clock).
 
@@ -123,6 +124,9 @@ def make_plant(name: str, collude: bool) -> Any:
             ).body
             truth.facts["report"] = report
             truth.facts["traced_at"] = play.now
+            for pid in report["accused"]:  # the team warns everyone the accused was given
+                if pid in released:
+                    play.warn(released[pid], f"trace-{releases[pid]}")
             play.note(
                 "trace", f"leaked file traced: accused {', '.join(report['accused']) or 'nobody'}"
             )
