@@ -381,6 +381,12 @@ class WatchSettings(_Section):
     enabled: bool = Field(False, description="run the watch in the API process on every append")
     detectors: tuple[str, ...] = Field(WATCH_DETECTORS, description="detectors to run")
     timezone: str = Field("Asia/Shanghai", description="local time for days and off-hours")
+    future_tolerance_minutes: float = Field(
+        10.0,
+        gt=0,
+        le=24 * 60,
+        description="a record dated further ahead of the watch's clock counts as now",
+    )
     alert_score: float = Field(6.0, gt=0, description="score that opens an alert")
     scores: dict[str, float] = Field(
         default_factory=dict, description="per-detector alert score, overriding alert_score"

@@ -573,7 +573,7 @@ def _watch(
     settings: Settings, engine: Engine, audit: MerkleAuditLog, alerts: SqlAlertStore, clock: Clock
 ) -> WatchRunner:
     state = watch_state(settings)
-    watch = Watch(settings.trace.watch, state, alerts)
+    watch = Watch(settings.trace.watch, state, alerts, clock=clock)
     return WatchRunner(watch, audit, SqlCursorStore(engine, clock), state)
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from shieldwall.config import WatchSettings
 from shieldwall.core.alerts import Reason
+from shieldwall.core.clock import Clock
 from shieldwall.core.events import AccessEvent, Action, AuditRecord, Decision
 from shieldwall.trace.watch.alerting import AlertBook, Evidence
 from shieldwall.trace.watch.detectors import Detector, build
@@ -42,8 +43,12 @@ class Watch:
         alerts: AlertStore | None = None,
         *,
         detectors: Sequence[Detector] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        self.clock = clock
+        self.future_tolerance = settings.future_tolerance_minutes * 60
+        self.future_dated = 0  # records dated ahead of the clock, counted as now
         self.tz = ZoneInfo(settings.timezone)
         self.ws = WorkingSet(state)
         self.relations = RelationIndex(self.ws, settings)
@@ -92,6 +97,15 @@ class Watch:
         e = record.event
         ts = e.ts.timestamp()
         local = e.ts.astimezone(self.tz)
+        if self.clock is not None:
+            # One entry from a host whose clock runs ahead would otherwise move the watch's day
+            # forward for good (every later access would count on that future day, against
+            # peers who have none there): a record dated ahead of the clock counts as now.
+            now = self.clock.now().timestamp()
+            if ts > now + self.future_tolerance:
+                self.future_dated += 1
+                ts = now
+                local = datetime.fromtimestamp(now, self.tz)
         day = local.toordinal()
         if self.ws.day is None or day > self.ws.day:
             self._rollover(day, ts)
