@@ -232,6 +232,7 @@ def main(argv: list[str]) -> int:
             "queries": queries,
             "audit_store": store,
             "peak_rss_mb": peak_mb,
+            "load_average_at_end": os.getloadavg(),
         },
     )
     print(f"wrote {path}")
