@@ -31,6 +31,7 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo 'wrk not installed: the HTTP benchmarks are skipped (apt-get install wrk)'
 	$(BIN)/python -m bench
 
 clean:

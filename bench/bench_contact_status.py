@@ -90,8 +90,10 @@ def setup(home: Path) -> tuple[str, list[float]]:
     ledger = cl.ledger
     for i, c in enumerate(people):
         if i % 4 == 0:  # a live call
+            agent = rng.choice(agents)
+            svc.custody.relations.open_ticket(agent.principal_id, c.customer_id)
             ledger.register(
-                rng.choice(agents),
+                agent,
                 customer_id=c.customer_id,
                 channel="call",
                 via=rng.choice(["950618", f"0105632{rng.randrange(10_000):04d}"]),
@@ -100,6 +102,7 @@ def setup(home: Path) -> tuple[str, list[float]]:
             )
         elif i % 4 == 1:  # a call that ended
             agent = rng.choice(agents)
+            svc.custody.relations.open_ticket(agent.principal_id, c.customer_id)
             done = ledger.register(
                 agent, customer_id=c.customer_id, channel="call", via="950618", reason="delivery"
             )

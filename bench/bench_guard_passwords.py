@@ -8,7 +8,7 @@ the HIBP range API over HTTP on 2 uvicorn workers.
 The synthetic corpus is ``--hashes`` uniformly random SHA-1 digests written as one HIBP
 ``--single`` file (``FULLHASH:COUNT``, CRLF), with counts ``floor(1/U)`` for U uniform in (0, 1]:
 P(count >= k) = 1/k, so half the hashes have count 1 and 0.4% have 257 or more (a heavy tail
-like breach data; the bytes per hash depend on it, see docs/guard-passwords.md).
+like breach data; the bytes per hash depend on it, see docs/guard.md).
 
 In-process checks are single-threaded ``count_digest``/``count`` calls on one core, 5 runs of
 200,000 lookups each (hits: members; misses: random digests), median reported. HTTP runs use

@@ -75,7 +75,55 @@ class PasswordSettings(_Section):
 
 
 class RiskSettings(_Section):
-    """Guard: login risk engine (see guard/risk)."""
+    """Guard: login risk engine (see guard/risk and docs/guard.md).
+
+    Thresholds and scales were tuned on simulator seeds 1-3 and are reported on held-out seeds
+    101-105 (bench/bench_guard_risk_quality.py).
+    """
+
+    asn_file: Path | None = Field(
+        None,
+        description="IP-range to ASN table (default: $SHIELDWALL_HOME/risk/asn.csv, else"
+        " the packaged sample)",
+    )
+    short_window_seconds: float = Field(600.0, gt=0, le=86_400, description="short decay scale")
+    long_window_seconds: float = Field(
+        86_400.0, gt=0, le=30 * 86_400, description="long decay scale (low-and-slow)"
+    )
+    challenge_score: float = Field(3.0, gt=0, description="score at or above which: challenge")
+    deny_score: float = Field(8.0, gt=0, description="score at or above which: deny")
+    mask_score: float = Field(
+        2.5, gt=0, description="a session that got in at or above this sees its PII masked"
+    )
+    failure_cap: int = Field(
+        100, ge=1, le=100, description="NIST SP 800-63B: consecutive failures before deny"
+    )
+    free_failures: int = Field(3, ge=0, le=50, description="failures in a run before any delay")
+    base_delay_ms: int = Field(250, ge=0, le=10_000)
+    max_delay_ms: int = Field(10_000, ge=0, le=120_000)
+    min_profile_logins: int = Field(
+        1, ge=1, le=100, description="successful logins before an account has a profile"
+    )
+    wave_min_attempts: float = Field(
+        30.0, gt=0, description="platform attempts (short window) before a wave can be seen"
+    )
+    wave_baseline_hours: int = Field(168, ge=6, le=24 * 30, description="hours of baseline")
+    wave_min_hours: int = Field(6, ge=1, le=24 * 30, description="fewest baseline hours used")
+    pair_ttl_seconds: int = Field(
+        7 * 86_400, ge=60, description="how long a (source, account) pair counts as seen"
+    )
+    profile_ttl_days: float = Field(180.0, gt=0, description="login history is kept this long")
+    pending_ttl_seconds: int = Field(
+        900, ge=10, le=86_400, description="how long an assessment waits for its outcome"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskSettings:
+        if self.deny_score <= self.challenge_score:
+            raise ValueError("deny_score must be above challenge_score")
+        if self.long_window_seconds <= self.short_window_seconds:
+            raise ValueError("long_window_seconds must be above short_window_seconds")
+        return self
 
 
 class GuardSettings(_Section):
@@ -255,6 +303,10 @@ class LedgerSettings(_Section):
     numbers_cache_seconds: float = Field(
         30.0, ge=0, le=3600, description="how long a process trusts its copy of the number list"
     )
+    require_ticket: bool = Field(
+        True,
+        description="an agent's contact needs the agent's open custody ticket for the customer",
+    )
 
 
 class WarningSettings(_Section):
@@ -319,7 +371,7 @@ WATCH_DETECTORS = (
 
 
 class WatchSettings(_Section):
-    """Trace: insider-watch detectors and thresholds (see trace/watch and docs/trace-watch.md).
+    """Trace: insider-watch detectors and thresholds (see trace/watch and docs/trace.md).
 
     Scores are -log10 of a tail bound (see trace/watch/stats.py): 6 means "one chance in a
     million under the peer rate times ``tolerance``". The defaults were tuned on simulator
@@ -391,8 +443,49 @@ class WatchSettings(_Section):
         return self.scores.get(detector, self.alert_score)
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+_MAIL_DOMAIN = rf"^{_LABEL}(?:\.{_LABEL})+$"
+
+
 class ReleaseSettings(_Section):
-    """Trace: releases, canaries, marks, codewords (see trace/releases)."""
+    """Trace: releases, canaries, marks, codewords and file attribution (see trace/releases,
+    trace/attribution and docs/trace-releases.md)."""
+
+    canary_phone_prefixes: tuple[str, ...] = Field(
+        ("1703", "1705"),
+        min_length=1,
+        description="prefixes of a trap number range the store owns (not the relay range)",
+    )
+    canary_phone_digits: int = Field(11, ge=8, le=15)
+    canary_mail_domain: str = Field(
+        "mail.example.com",
+        pattern=_MAIL_DOMAIN,
+        description="a mail domain whose mailboxes the store reads (trap e-mail addresses)",
+    )
+    min_canaries: int = Field(2, ge=0, le=1000, description="canaries in every release")
+    canary_rate: float = Field(0.002, ge=0, le=0.05, description="canaries per exported row")
+    max_canaries: int = Field(50, ge=0, le=10_000)
+    marks: bool = Field(True, description="apply address marks to clear addresses")
+    collusion: int = Field(5, ge=2, le=50, description="largest coalition the code is sized for")
+    false_accusation: float = Field(
+        1e-6, gt=0, lt=0.01, description="accuse only when the innocence bound is at most this"
+    )
+    max_records: int = Field(200_000, ge=1, le=10_000_000, description="customers per release")
+    max_upload_bytes: int = Field(
+        64 * 1_048_576, ge=1024, description="largest leaked file POST /v1/trace/file accepts"
+    )
+    max_leak_rows: int = Field(5_000_000, ge=1, description="rows read from a leaked file")
+    max_cell_chars: int = Field(4096, ge=64, le=1_048_576, description="longer cells: error")
+    erased_min_observations: int = Field(
+        30, ge=5, description="a mark channel constant over this many rows counts as erased"
+    )
+
+    @field_validator("canary_phone_prefixes")
+    @classmethod
+    def _digits(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not p.isdigit() or not 2 <= len(p) <= 8 for p in value):
+            raise ValueError("prefixes must be 2-8 digits")
+        return value
 
 
 class VictimsSettings(_Section):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -54,6 +55,9 @@ from shieldwall.guard.passwords.context import CustomerContext
 from shieldwall.guard.passwords.corpus import PasswordCorpora
 from shieldwall.guard.passwords.errors import ContextUnavailable
 from shieldwall.guard.passwords.policy import PasswordChecker
+from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.network import AsnTable
+from shieldwall.guard.risk.ports import RiskState
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -62,11 +66,17 @@ from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current, upgrade
+from shieldwall.storage.risk_state_memory import MemoryRiskState
+from shieldwall.storage.risk_state_redis import RedisRiskState
+from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
 from shieldwall.trace.attribution.exposure import AuditExposure
+from shieldwall.trace.attribution.file import FileAttribution
 from shieldwall.trace.attribution.victims import VictimTracer
+from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
+from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
 from shieldwall.trace.watch.ports import WatchState
 from shieldwall.trace.watch.runner import WatchRunner
@@ -258,6 +268,9 @@ class Services:
     contact_ledger: ContactLedger
     scam: ScamReports
     watch: WatchRunner
+    risk: RiskEngine
+    releases: Releases
+    leak_trace: FileAttribution
     victims: VictimTracer
 
     def start_watch(self) -> bool:
@@ -321,6 +334,8 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "contact.webhook",
             TOKEN_PURPOSE,
             TEXT_PURPOSE,
+            RISK_TAG_PURPOSE,
+            RELEASES_PURPOSE,
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
@@ -427,6 +442,8 @@ def build(
         contact_ledger,
         scam,
         _watch(settings, engine, audit, alerts, clock),
+        risk_engine(settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora),
+        *_releases(settings, clock, engine, keyring, store, custody, audit),
         _victims(settings, store, sealer, audit, audit_store, clock),
     )
 
@@ -454,6 +471,95 @@ def _victims(
         examples=vs.examples,
         max_victims=vs.max_victims,
     )
+
+
+RISK_TAG_PURPOSE = "guard.risk.tags"
+
+
+def asn_table_path(settings: Settings) -> Path:
+    """Where ``shieldwall logins asn-import`` puts the table (used when present)."""
+    return settings.home / "risk" / "asn.csv"
+
+
+def asn_table(settings: Settings) -> AsnTable:
+    """The configured table, else an imported one under the home, else the packaged sample."""
+    path = settings.guard.risk.asn_file
+    if path is None and asn_table_path(settings).exists():
+        path = asn_table_path(settings)
+    return AsnTable.load(path)
+
+
+def risk_state(settings: Settings) -> RiskState:
+    """In process by default; Redis (shared by every worker) when ``state_backend`` says so."""
+    rs = settings.guard.risk
+    if settings.state_backend == "redis":
+        return RedisRiskState.from_url(settings.redis_url, tenant=settings.tenant, settings=rs)
+    return MemoryRiskState.from_settings(rs)
+
+
+def risk_engine(
+    settings: Settings,
+    clock: Clock,
+    key: bytes,
+    corpora: PasswordCorpora | None,
+    state: RiskState | None = None,
+) -> RiskEngine:
+    """The login risk engine; ``corpora`` (when given) answers "is this password breached"."""
+    breached = None
+    if corpora is not None:
+        sha1 = corpora.sha1
+        threshold = settings.guard.passwords.breached_threshold
+
+        def breached(digest: bytes) -> bool:
+            return sha1.count_digest(digest) >= threshold
+
+    return RiskEngine(
+        settings.guard.risk,
+        state if state is not None else risk_state(settings),
+        key,
+        clock,
+        asn=asn_table(settings),
+        breached=breached,
+    )
+
+
+def _releases(
+    settings: Settings,
+    clock: Clock,
+    engine: Engine,
+    keyring: Keyring,
+    store: SqlCustodyStore,
+    custody: Custody,
+    audit: MerkleAuditLog,
+) -> tuple[Releases, FileAttribution]:
+    """The release ledger and file attribution, sharing one store and one code key."""
+    rs = settings.trace.releases
+    ledger = SqlReleaseStore(engine)
+    releases = Releases(
+        ledger,
+        store,
+        custody.sealer,
+        Pseudonymizer(keyring),
+        custody.policy,
+        custody.relations,
+        audit,
+        clock,
+        keyring.secret(RELEASES_PURPOSE),
+        rs,
+        region=settings.custody.default_region,
+    )
+    trace = FileAttribution(
+        ledger,
+        SqlCustomerIndex(engine),
+        custody.sealer.index,
+        releases.code,
+        releases.canaries,
+        audit,
+        clock,
+        rs,
+        region=settings.custody.default_region,
+    )
+    return releases, trace
 
 
 def watch_state(settings: Settings) -> WatchState:

@@ -35,6 +35,11 @@ def numbers(store: Store, client: TestClient) -> None:
     for body in NUMBERS:
         resp = client.post("/v1/numbers", json=body, headers=store.auth("sec-admin"))
         assert resp.status_code == 201, resp.text
+    for agent in ("agent-li", "agent-wu"):  # the ticketing system gives both agents every case
+        for c in store.customers:
+            body = {"agent_id": agent, "customer_id": c.customer_id}
+            resp = client.post("/v1/tickets", json=body, headers=store.auth("app"))
+            assert resp.status_code == 201, resp.text
 
 
 def register(client: TestClient, store: Store, who: str, **body: Any) -> dict[str, Any]:

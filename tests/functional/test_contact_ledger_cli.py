@@ -46,11 +46,22 @@ def out_json(code_out_err: tuple[int, str, str]) -> Any:
     return json.loads(out)
 
 
+def staffed(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The seeded store, with agent-li holding a ticket for every customer but the last."""
+    seeded(home, tmp_path, capsys)
+    for person in PEOPLE[:-1]:
+        opened = cli(
+            "tickets", "open", "--agent", "agent-li", "--customer", person.customer_id,
+            capsys=capsys,
+        )  # fmt: skip
+        assert opened[0] == 0, opened[2]
+
+
 def test_numbers_contacts_and_status(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Register numbers, a call and see what the app shows; bad input exits 1 with one line."""
-    seeded(home, tmp_path, capsys)
+    staffed(home, tmp_path, capsys)
     assert cli("numbers", "add", "950618", "--kind", "hotline", capsys=capsys)[0] == 0
     code, out, _ = cli("numbers", "add", "010-5632-XXXX", "--kind", "outbound", capsys=capsys)
     assert code == 0 and "+86105632XXXX" in out and "range" in out
@@ -99,13 +110,18 @@ def test_numbers_contacts_and_status(
         "--via", "950618", "--reason", "refund", capsys=capsys,
     )  # fmt: skip
     assert code == 3 and err.startswith("error:")
+    code, _, err = cli(
+        "contacts", "register", "--as", "agent-li", "--customer", PEOPLE[-1].customer_id,
+        "--channel", "call", "--via", "950618", "--reason", "refund", capsys=capsys,
+    )  # fmt: skip
+    assert code == 3 and err == "error: the agent holds no open ticket for this customer\n"
 
 
 def test_customer_code_verified_from_stdin(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The agent types the customer's code on stdin (not argv): exit 0 if right, 1 if wrong."""
-    seeded(home, tmp_path, capsys)
+    staffed(home, tmp_path, capsys)
     cli("numbers", "add", "950618", "--kind", "hotline", capsys=capsys)
     cid = PEOPLE[1].customer_id
     reg = out_json(
@@ -175,7 +191,7 @@ def test_warn_plan_and_send(
     gateway: tuple[str, list[tuple[dict[str, str], bytes]]],
 ) -> None:
     """Plan from a trace result, re-plan (nothing new), send through the webhook, see the outbox."""
-    seeded(home, tmp_path, capsys)
+    staffed(home, tmp_path, capsys)
     url, seen = gateway
     code, _, err = cli("warn", "send", capsys=capsys)
     assert code == 1 and "no sender configured" in err

@@ -22,21 +22,26 @@ from shieldwall.api.routers import (
     contact_scam,
     custody,
     guard_passwords,
+    guard_risk,
     trace_attribution,
+    trace_releases,
     trace_watch,
 )
 from shieldwall.core.model import Principal
 from shieldwall.wiring import Services
 
-IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import")
+IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import", "/v1/releases")
+LEAK_PATHS = ("/v1/trace/file",)
 ROUTERS = [
     custody.router,
     audit.router,
     guard_passwords.router,
+    guard_risk.router,
     contact_domains.router,
     contact_ledger.router,
     contact_scam.router,
     trace_watch.router,
+    trace_releases.router,
     trace_attribution.router,
 ]
 
@@ -80,6 +85,8 @@ def create_app(services: Services) -> FastAPI:
     api = services.settings.api
 
     def limit_for(path: str) -> int:
+        if path in LEAK_PATHS:
+            return services.settings.trace.releases.max_upload_bytes
         return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)

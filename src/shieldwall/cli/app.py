@@ -17,8 +17,10 @@ from shieldwall.cli import (
     contact_scam,
     custody,
     guard_passwords,
+    guard_risk,
     system,
     trace_attribution,
+    trace_releases,
     trace_watch,
 )
 from shieldwall.cli.common import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, err_console
@@ -35,10 +37,12 @@ system.register(app)
 custody.register(app)
 audit.register(app)
 guard_passwords.register(app)
+guard_risk.register(app)
 contact_domains.register(app)
 contact_ledger.register(app)
 contact_scam.register(app)
 trace_watch.register(app)
+trace_releases.register(app)
 trace_attribution.register(app)
 
 

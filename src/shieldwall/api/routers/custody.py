@@ -216,9 +216,12 @@ def read_order(
     return JSONResponse(view.as_dict())
 
 
-@router.post("/customers/{customer_id}/reveal")
-def reveal_customer_field(
-    customer_id: str, body: Reveal, svc: Svc, caller: Caller
+def _reveal(
+    svc: Services,
+    caller: Principal,
+    body: Reveal,
+    customer_id: str | None = None,
+    order_id: str | None = None,
 ) -> dict[str, Any]:
     shown = svc.custody.vault.reveal(
         caller,
@@ -226,25 +229,6 @@ def reveal_customer_field(
         body.field,
         reason=body.reason,
         customer_id=customer_id,
-        ticket_id=body.ticket_id,
-        subject=body.subject,
-        channel="api",
-    )
-    return {
-        "field": shown.field,
-        "view": "clear",
-        "value": shown.value,
-        "audit_seq": shown.audit_seq,
-    }
-
-
-@router.post("/orders/{order_id}/reveal")
-def reveal_order_field(order_id: str, body: Reveal, svc: Svc, caller: Caller) -> dict[str, Any]:
-    shown = svc.custody.vault.reveal(
-        caller,
-        body.purpose,
-        body.field,
-        reason=body.reason,
         order_id=order_id,
         ticket_id=body.ticket_id,
         subject=body.subject,
@@ -256,6 +240,18 @@ def reveal_order_field(order_id: str, body: Reveal, svc: Svc, caller: Caller) ->
         "value": shown.value,
         "audit_seq": shown.audit_seq,
     }
+
+
+@router.post("/customers/{customer_id}/reveal")
+def reveal_customer_field(
+    customer_id: str, body: Reveal, svc: Svc, caller: Caller
+) -> dict[str, Any]:
+    return _reveal(svc, caller, body, customer_id=customer_id)
+
+
+@router.post("/orders/{order_id}/reveal")
+def reveal_order_field(order_id: str, body: Reveal, svc: Svc, caller: Caller) -> dict[str, Any]:
+    return _reveal(svc, caller, body, order_id=order_id)
 
 
 @router.post("/customers/{customer_id}/break-glass")

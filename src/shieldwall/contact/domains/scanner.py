@@ -13,7 +13,7 @@ How a name is judged (:meth:`LookalikeScanner.scan`):
    The best score decides: ``>= threshold`` is **lookalike**.
 
 Scores are built to keep false alarms low on real domains that sit near a brand (see
-``docs/contact-domains.md``): edit-based findings are scaled down for short brand terms (a
+``docs/contact.md``): edit-based findings are scaled down for short brand terms (a
 two-letter brand like ``jd`` is never matched by edits alone, only by homoglyphs, TLD swaps,
 after-sales combinations or impersonation in a subdomain); a bare brand word inside a longer
 label counts only for long brands; registrable domains on the popular-domain list (or the

@@ -3,6 +3,8 @@ store: principals, customers and orders by id. Nothing is decrypted."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shieldwall.core.model import Principal
 from shieldwall.custody.ports import CustodyStore
 
@@ -19,6 +21,11 @@ class CustodyDirectory:
     def customer_exists(self, customer_id: str) -> bool:
         with self.store.read() as tx:
             return bool(tx.existing_customer_ids([customer_id]))
+
+    def has_open_ticket(self, agent_id: str, customer_id: str, at: datetime) -> bool:
+        with self.store.read() as tx:
+            tickets = tx.open_tickets(agent_id, customer_id)
+        return any(t.expires_at > at for t in tickets)
 
     def order_customer(self, order_id: str) -> str | None:
         with self.store.read() as tx:

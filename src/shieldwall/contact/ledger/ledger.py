@@ -215,6 +215,12 @@ class Ledger:
         if not self.directory.customer_exists(customer_id):
             raise InvalidInput("no such customer", field="customer_id")
         now = self.clock.now()
+        # A registered contact makes a call look genuine to the customer: only an agent who is
+        # working this customer's case (an open custody ticket) may be the one calling.
+        if self.settings.require_ticket and not self.directory.has_open_ticket(
+            agent.principal_id, customer_id, now
+        ):
+            raise Forbidden("the agent holds no open ticket for this customer", ["no_ticket"])
         contact = Contact(
             contact_id=new_id("ctc"),
             customer_id=customer_id,

@@ -6,6 +6,7 @@ from shieldwall.storage.tables import (
     contact_ledger,
     contact_scam,
     custody,
+    trace_releases,
     trace_watch,
 )
 from shieldwall.storage.tables.base import metadata
@@ -17,5 +18,6 @@ __all__ = [
     "contact_scam",
     "custody",
     "metadata",
+    "trace_releases",
     "trace_watch",
 ]

@@ -46,4 +46,7 @@ def env(services: Services) -> Env:
     assert c.importer.orders([(n, order_row(n, p)) for n, p in enumerate(people, 1)]).committed
     for number, kind, label in NUMBERS:
         services.contact_ledger.numbers.add(OPERATOR, number, kind, label)
+    for agent in (li, wu):  # both agents are working every customer's case
+        for p in people:
+            c.relations.open_ticket(agent.principal_id, p.customer_id)
     return Env(services, people, li, wu, app, courier)

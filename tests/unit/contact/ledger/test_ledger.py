@@ -48,6 +48,30 @@ def test_agent_registers_as_themselves_only(env: Env) -> None:
         )
 
 
+def test_a_contact_needs_the_agents_open_ticket(env: Env, clock: ManualClock) -> None:
+    """No open ticket, a closed one or an expired one: refused, whoever registers; a setting
+    turns the rule off."""
+    custody = env.services.custody
+    zhou, _ = custody.principals.add("agent-zhou", "agent", unit="cs-3")
+    cid = env.customers[0].customer_id
+    call = {"customer_id": cid, "channel": "call", "via": "950618", "reason": "refund"}
+    for actor, extra in ((zhou, {}), (env.app, {"agent_id": "agent-zhou"})):
+        with pytest.raises(Forbidden) as denied:
+            env.ledger.register(actor, **call, **extra)  # type: ignore[arg-type]
+        assert denied.value.reasons == ("no_ticket",)
+    ticket = custody.relations.open_ticket("agent-zhou", cid)
+    assert env.ledger.register(zhou, **call).contact.agent_id == "agent-zhou"  # type: ignore[arg-type]
+    custody.relations.close_ticket(ticket.ticket_id)
+    with pytest.raises(Forbidden):
+        env.ledger.register(zhou, **call)  # type: ignore[arg-type]
+    custody.relations.open_ticket("agent-zhou", cid)
+    clock.advance(timedelta(hours=env.services.settings.custody.ticket_ttl_hours + 1))
+    with pytest.raises(Forbidden):
+        env.ledger.register(zhou, **call)  # type: ignore[arg-type]
+    env.ledger.settings = env.ledger.settings.model_copy(update={"require_ticket": False})
+    assert env.ledger.register(zhou, **call).contact.customer_id == cid  # type: ignore[arg-type]
+
+
 def test_service_names_an_active_agent(env: Env) -> None:
     """The service must name the agent, and it must be an agent."""
     cid = env.customers[0].customer_id

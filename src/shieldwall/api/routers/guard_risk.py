@@ -1,0 +1,103 @@
+"""Guard login-risk routes: the store's login service asks before checking a password and
+reports the outcome after (roles: service, admin).
+
+- ``POST /v1/logins/assess``   ``{account, ip, user_agent?, device_id?, password_sha1?}`` →
+  ``{assessment_id, decision, score, reasons, delay_ms, session_view, force_password_reset}``
+- ``POST /v1/logins/outcome``  ``{assessment_id, success, account_known = true}`` →
+  ``{assessment_id, recorded, session_view, force_password_reset}`` (the same fields whether
+  the account exists or not); 404 for an unknown, expired or already reported assessment
+- ``POST /v1/logins/step-up``  ``{account, ip?}`` → 204: the customer passed a step-up (second
+  factor, SMS code, reset); ends the account's failure run, lifting the NIST cap
+
+Bodies are never logged or echoed; accounts, addresses and password hashes reach the state only
+as keyed HMAC tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall.api.deps import require
+from shieldwall.api.problems import problem
+from shieldwall.core.model import Principal, Role
+from shieldwall.guard.passwords.errors import CorpusCorrupt
+from shieldwall.guard.risk.model import LoginAttempt
+from shieldwall.wiring import Services
+
+router = APIRouter(tags=["guard"])
+
+T = TypeVar("T")
+Caller = Annotated[Principal, Depends(require(Role.SERVICE, Role.ADMIN))]
+
+
+class AssessBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1, max_length=320)
+    ip: str = Field(min_length=2, max_length=64)
+    user_agent: str | None = Field(None, max_length=1024)
+    device_id: str | None = Field(None, max_length=200)
+    password_sha1: str | None = Field(None, pattern=r"^[0-9a-fA-F]{40}$")
+
+
+class OutcomeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assessment_id: str = Field(min_length=1, max_length=64)
+    success: bool
+    account_known: bool = True
+
+
+class StepUpBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1, max_length=320)
+    ip: str | None = Field(None, min_length=2, max_length=64)
+
+
+async def _run(svc: Services, fn: Callable[[], T]) -> T:
+    """Run ``fn`` here when the state is in process (tens of microseconds: a thread hop would
+    cost more), in the thread pool when it waits on Redis."""
+    if svc.risk.state.blocking:
+        return await run_in_threadpool(fn)
+    return fn()
+
+
+@router.post("/v1/logins/assess")
+async def assess(body: AssessBody, _: Caller, request: Request) -> Any:
+    """Score a login attempt before the password is checked."""
+    svc: Services = request.app.state.services
+    attempt = LoginAttempt(
+        body.account, body.ip, body.user_agent, body.device_id, body.password_sha1
+    )
+    try:
+        return (await _run(svc, lambda: svc.risk.assess(attempt))).as_dict()
+    except CorpusCorrupt as exc:
+        return problem(503, exc.code, exc.reason, instance=request.url.path)
+
+
+@router.post("/v1/logins/outcome")
+async def outcome(body: OutcomeBody, _: Caller, request: Request) -> Any:
+    """Record whether the password was right; say how the new session may see its data."""
+    svc: Services = request.app.state.services
+    result = await _run(
+        svc,
+        lambda: svc.risk.outcome(
+            body.assessment_id, success=body.success, account_known=body.account_known
+        ),
+    )
+    return result.as_dict()
+
+
+@router.post("/v1/logins/step-up", status_code=204)
+async def step_up(body: StepUpBody, _: Caller, request: Request) -> Response:
+    """The customer passed a step-up: end the account's (and the address's) failure run."""
+    svc: Services = request.app.state.services
+    await _run(svc, lambda: svc.risk.step_up(body.account, body.ip))
+    return Response(status_code=204)

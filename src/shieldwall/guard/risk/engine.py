@@ -1,0 +1,468 @@
+"""The login risk engine: score an attempt before the password check, learn from its outcome.
+
+:meth:`RiskEngine.assess` turns a :class:`LoginAttempt` into an :class:`Assessment` (allow,
+challenge or deny, a score, reasons, a delay); :meth:`RiskEngine.outcome` records whether the
+password was right and whether the account exists, and says how the new session may see its
+own data. State lives behind :class:`~.ports.RiskState` (memory or Redis).
+
+Signals (each a reason code):
+
+- ``unfamiliar_source``: familiarity after Freeman et al., "Who Are You? A Statistical Approach
+  to Measuring User Authenticity" (NDSS 2016): for each feature (address, subnet, AS, user
+  agent, device) the smoothed likelihood ratio ``p(x) / p(x | account)`` over the account's
+  successful logins, ``p(x | u) = (c_u(x) + alpha p(x)) / (n_u + alpha)``, with ``p(x)`` the
+  value's popularity over all successful logins (kept for the AS and the user agent; addresses,
+  subnets and devices are taken as rare). A seen value scores ``log2(ratio) / 4`` clipped to
+  [0, 1] (0 when the account uses it at least as often as everyone does, 1 at 16 times rarer);
+  a value never seen with the account, and every value of an account without history, is fully
+  unfamiliar, so an unknown user name and a real account tried from a new source score the same.
+- ``source_failures`` / ``source_accounts``: failures and distinct accounts tried per address,
+  subnet (/24, /64) and AS, over a short (minutes) and a long (a day) decayed window, weighed by
+  the source's failure ratio so a carrier NAT full of real customers who mostly get in is not
+  punished. Failures on unknown accounts count twice once the source has tried three accounts.
+- ``account_failures``: failures on the account, from anywhere (a targeted attack from many
+  addresses). Not its attempts or sources: those include the owner's own logins, which would
+  make a real account answer differently from an unknown name.
+- ``device_accounts``: one device trying many accounts.
+- ``password_reuse``: one password (by keyed HMAC) failing on many accounts (spraying).
+- ``breached_password``: the password is in the breached corpus (guard.passwords).
+- ``login_wave``: the platform-wide wave detector (:mod:`.wave`) raises every unfamiliar login.
+- ``failure_cap``: NIST SP 800-63B §3.2.2: after ``failure_cap`` (at most 100) consecutive
+  failures on an account, deny until a success or a passed step-up.
+
+Scores add up: ``1.5 fam + (0.35 + 0.65 fam) * (source + account + device + password) +
+breached * fam + 3.5 wave * fam^1.5``, where ``fam`` in [0, 1] is the weighted unfamiliarity;
+each volume term is ``log2(count / threshold)`` clipped to [0, 4] (an AS at most 2.5, password
+reuse at most 2). Challenge at ``challenge_score``, deny at ``deny_score``. Delays grow as
+``base * 2^(run - free - 1)`` with the longest current failure run of the address, device or
+account; a success ends the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shieldwall.config import RiskSettings
+from shieldwall.core.clock import Clock
+from shieldwall.guard.risk.errors import InvalidAttempt, UnknownAssessment
+from shieldwall.guard.risk.model import (
+    Assessment,
+    Decision,
+    LoginAttempt,
+    OutcomeResult,
+    Reason,
+    SessionView,
+)
+from shieldwall.guard.risk.network import AsnTable, parse_ip
+from shieldwall.guard.risk.ports import (
+    A_L,
+    A_S,
+    D_L,
+    D_S,
+    F_L,
+    F_S,
+    RUN,
+    U_L,
+    U_S,
+    AssessOps,
+    OutcomeOps,
+    RiskState,
+)
+from shieldwall.guard.risk.wave import WaveDetector
+
+TAG_BYTES = 10
+# Familiarity weights: device and address say most about "the same person", the user agent least
+# (a handful of browser versions cover most logins).
+FEATURES = ("ip", "subnet", "asn", "user_agent", "device")
+WEIGHTS = (0.8, 0.8, 0.8, 0.4, 2.0)
+_WSUM = sum(WEIGHTS)
+ALPHA = 1.0  # Freeman's smoothing weight of the population prior
+POPULAR_PRIOR = 100.0
+# (failures, distinct) thresholds, short and long window, per source level. A source must exceed
+# them *and* fail most of its attempts before they count (see _gate).
+# An AS is judged on the short window only: a residential botnet leaves a big AS's day-long
+# failure ratio high for hours after it stopped, which would challenge every newcomer in it
+# (the platform wave detector covers that case, and ends with the wave).
+_NEVER = math.inf
+SOURCE_LEVELS = (
+    ("address", (4.0, 8.0), (3.0, 6.0)),
+    ("subnet", (8.0, 25.0), (6.0, 20.0)),
+    ("AS", (60.0, _NEVER), (60.0, _NEVER)),
+)
+# (entity index, record slots, window name, failure and distinct thresholds), flattened
+_SOURCE_CHECKS = tuple(
+    (idx, a, f, uk, d, label, fails[w], distinct[w])
+    for idx, (_, fails, distinct) in zip((1, 2, 3), SOURCE_LEVELS, strict=True)
+    for w, (a, f, uk, d, label) in enumerate(
+        ((A_S, F_S, U_S, D_S, "short"), (A_L, F_L, U_L, D_L, "long"))
+    )
+    if fails[w] != _NEVER
+)
+ACCOUNT_FAILURES = (3.0, 10.0)
+AS_CAP = 2.5  # an AS holds many customers: its pressure alone never denies
+PASSWORD_CAP = 2.0  # spraying alone challenges an unfamiliar login; it never denies
+DEVICE = ((5.0, 15.0), (3.0, 6.0))
+PASSWORD = ((5.0, 20.0), (3.0, 10.0))
+WAVE_POINTS = 3.5
+UNKNOWN_MIN_ACCOUNTS = 3.0
+
+
+def _log2_over(count: float, threshold: float) -> float:
+    if count <= threshold:
+        return 0.0
+    return min(math.log2(count / threshold), 4.0)
+
+
+def _gate(failures: float, attempts: float) -> float:
+    """0 while a source fails a quarter of its attempts or fewer, 1 from 70%."""
+    ratio = (failures + 0.5) / (attempts + 1.0)
+    return min(max((ratio - 0.25) / 0.45, 0.0), 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    entities: tuple[str, ...]
+    runs: tuple[int, ...]
+    profile: str
+    fields: tuple[str, ...]
+    popular: tuple[str, ...]
+    masked: bool
+    breached: bool
+
+    def encode(self) -> bytes:
+        return "|".join(
+            (
+                ",".join(self.entities),
+                ",".join(map(str, self.runs)),
+                self.profile,
+                ",".join(self.fields),
+                ",".join(self.popular),
+                "1" if self.masked else "0",
+                "1" if self.breached else "0",
+            )
+        ).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> _Pending:
+        e, r, p, f, pop, m, b = raw.decode().split("|")
+        return cls(
+            tuple(e.split(",")),
+            tuple(int(x) for x in r.split(",") if x),
+            p,
+            tuple(f.split(",")),
+            tuple(pop.split(",")),
+            m == "1",
+            b == "1",
+        )
+
+
+class RiskEngine:
+    """Scores login attempts; thread-safe as long as its state is."""
+
+    def __init__(
+        self,
+        settings: RiskSettings,
+        state: RiskState,
+        key: bytes,
+        clock: Clock,
+        *,
+        asn: AsnTable,
+        breached: Callable[[bytes], bool] | None = None,
+    ) -> None:
+        if len(key) < 16:
+            raise ValueError("the tag key needs at least 128 bits")
+        self.settings = settings
+        self.state = state
+        self.clock = clock
+        self.asn = asn
+        self._key = key
+        self._breached = breached
+        self.wave = WaveDetector(
+            state.hours,
+            baseline_hours=settings.wave_baseline_hours,
+            min_hours=settings.wave_min_hours,
+            min_attempts=settings.wave_min_attempts,
+        )
+
+    def _tag(self, kind: bytes, value: str | bytes) -> str:
+        data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+        return hmac.digest(self._key, kind + data, hashlib.sha256)[:TAG_BYTES].hex()
+
+    def account_key(self, account: str) -> str:
+        return "a:" + self._tag(b"a", account.strip().casefold())
+
+    # -- assess ---------------------------------------------------------------------------------
+
+    def assess(self, attempt: LoginAttempt) -> Assessment:
+        s = self.settings
+        now = self.clock.now().timestamp()
+        hour = int(now // 3600)
+        try:  # the common case, a dotted quad, without ipaddress's pure-Python parser
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET, attempt.ip))
+            ip = attempt.ip
+            subnet = ip.rsplit(".", 1)[0]
+            asn = self.asn.asn_of_value(4, value)
+        except OSError:
+            addr = parse_ip(attempt.ip)
+            ip = str(addr)
+            subnet = ip.rsplit(".", 1)[0] if addr.version == 4 else addr.exploded[:19]
+            asn = self.asn.asn_of(addr)
+        tag = self._tag
+        ip_t = tag(b"i", ip)
+        sn_t = tag(b"s", subnet)
+        acct = self.account_key(attempt.account)
+        acct_t = acct[2:]
+        ua_t = tag(b"u", attempt.user_agent or "")
+        dev_t = tag(b"d", attempt.device_id or "")
+        entities = ["p", "i:" + ip_t, "s:" + sn_t, f"n:{asn}", acct]
+        pairs = [
+            (1, f"ia:{ip_t}{acct_t}"),
+            (2, f"sa:{sn_t}{acct_t}"),
+            (3, f"na:{asn}:{acct_t}"),
+        ]
+        runs = [1, 4]
+        dev_i = pw_i = -1
+        if attempt.device_id:
+            dev_i = len(entities)
+            entities.append("d:" + dev_t)
+            pairs.append((dev_i, f"da:{dev_t}{acct_t}"))
+            runs.append(dev_i)
+        breached = False
+        if attempt.password_sha1 is not None:
+            digest = bytes.fromhex(attempt.password_sha1)
+            pw_t = tag(b"w", digest)
+            pw_i = len(entities)
+            entities.append("w:" + pw_t)
+            pairs.append((pw_i, f"wa:{pw_t}{acct_t}"))
+            if self._breached is not None:
+                breached = self._breached(digest)
+        fields = ("i:" + ip_t, "s:" + sn_t, f"n:{asn}", "u:" + ua_t, "d:" + dev_t)
+        popular = (f"n:{asn}", "u:" + ua_t)
+        assessment_id = secrets.token_urlsafe(16)
+        view = self.state.assess(
+            now,
+            AssessOps(
+                tuple(entities),
+                tuple(pairs),
+                acct,
+                fields,
+                popular,
+                hour,
+            ),
+        )
+        recs = view.entities
+        reasons: list[Reason] = []
+
+        # familiarity (Freeman et al.)
+        prof = view.profile
+        n = prof[0]
+        unfamiliar: list[str] = []
+        fam = 0.0
+        if n < s.min_profile_logins:
+            fam = 1.0
+            unfamiliar = list(FEATURES)
+        else:
+            total = view.popular[0] + POPULAR_PRIOR
+            for j in range(5):
+                c = prof[j + 1]
+                if c == 0:
+                    u = 1.0
+                else:
+                    # popularity is kept for the AS (popular[1]) and user agent (popular[2]);
+                    # addresses, subnets and devices are taken as rare
+                    pop = view.popular[j - 1] if j in (2, 3) else 0
+                    p_x = (pop + 1.0) / total
+                    p_xu = (c + ALPHA * p_x) / (n + ALPHA)
+                    u = min(max(math.log2(p_x / p_xu) / 4.0, 0.0), 1.0)
+                if u >= 0.5:
+                    unfamiliar.append(FEATURES[j])
+                fam += WEIGHTS[j] * u
+            fam /= _WSUM
+        if fam >= 0.5:
+            reasons.append(
+                Reason(
+                    "unfamiliar_source",
+                    "no earlier successful login of this account matches: " + ", ".join(unfamiliar),
+                )
+            )
+        score = 1.5 * fam
+
+        # volume signals, weighed by (un)familiarity
+        volume = 0.0
+        best = 0.0
+        best_at: tuple[int, int, int, int, int, str, float, float] | None = None
+        for idx, a, f, uk, d, label, fails, distinct in _SOURCE_CHECKS:
+            r = recs[idx]
+            g = _gate(r[f], r[a])
+            if g == 0.0:
+                continue
+            # unknown-account failures weigh only once a source has tried several accounts:
+            # otherwise hammering one name would reveal whether it exists
+            bad = r[f] + r[uk] if r[d] >= UNKNOWN_MIN_ACCOUNTS else r[f]
+            pts = g * max(_log2_over(bad, fails), _log2_over(r[d], distinct))
+            if idx == 3:
+                pts = min(pts, AS_CAP)
+            if pts > best:
+                best = pts
+                best_at = (idx, a, f, uk, d, label, fails, distinct)
+        best_reason: Reason | None = None
+        if best_at is not None:
+            idx, a, f, uk, d, label, fails, distinct = best_at
+            r = recs[idx]
+            bad = r[f] + r[uk] if r[d] >= UNKNOWN_MIN_ACCOUNTS else r[f]
+            where = ("this address", "this subnet", f"this AS (AS{asn})")[idx - 1]
+            best_reason = Reason(
+                "source_failures" if bad / fails >= r[d] / distinct else "source_accounts",
+                f"{where}: about {r[f]:.0f} failures"
+                + (f", {r[uk]:.0f} on unknown accounts" if r[d] >= UNKNOWN_MIN_ACCOUNTS else "")
+                + f", {r[d]:.0f} accounts in the {label} window; {r[f] / max(r[a], 1.0):.0%}"
+                " failed",
+            )
+        if best_reason is not None:
+            reasons.append(best_reason)
+        volume += best
+        # the account's failures only: its attempts and sources include the owner's own logins,
+        # which must not make a real account answer differently from an unknown name
+        r = recs[4]
+        pts_f = max(
+            _log2_over(r[F_S], ACCOUNT_FAILURES[0]), _log2_over(r[F_L], ACCOUNT_FAILURES[1])
+        )
+        if pts_f > 0:
+            reasons.append(
+                Reason(
+                    "account_failures",
+                    f"this account: about {r[F_S]:.0f} failed logins in the short window,"
+                    f" {r[F_L]:.0f} in the long window",
+                )
+            )
+        volume += pts_f
+        for i, ((fl, dl), code, what) in (
+            (dev_i, (DEVICE, "device_accounts", "this device")),
+            (pw_i, (PASSWORD, "password_reuse", "this password")),
+        ):
+            if i < 0:
+                continue
+            r = recs[i]
+            pts = 0.0
+            for w, (a, f, d) in enumerate(((A_S, F_S, D_S), (A_L, F_L, D_L))):
+                g = _gate(r[f], r[a])
+                if g > 0:
+                    pts = max(pts, g * max(_log2_over(r[f], fl[w]), _log2_over(r[d], dl[w])))
+            if i == pw_i:
+                pts = min(pts, PASSWORD_CAP)
+            if pts > 0:
+                reasons.append(
+                    Reason(
+                        code,
+                        f"{what}: about {r[D_L]:.0f} accounts and {r[F_L]:.0f} failures in the"
+                        " long window",
+                    )
+                )
+                volume += pts
+        score += (0.35 + 0.65 * fam) * volume
+
+        if breached:
+            reasons.append(Reason("breached_password", "the password is in a breach corpus"))
+            score += fam
+        p = recs[0]
+        wave = self.wave.read(hour, p[A_S], p[F_S], p[U_S])
+        base = wave.baseline
+        if wave.level * fam >= 0.05 and base is not None:  # a level above 0 has a baseline
+            reasons.append(
+                Reason(
+                    "login_wave",
+                    f"platform-wide: {wave.failure_rate:.0%} of logins failing (usual"
+                    f" {base.failure_median:.0%}), {wave.unknown_rate:.0%} on unknown accounts"
+                    f" (usual {base.unknown_median:.0%})",
+                )
+            )
+            score += WAVE_POINTS * wave.level * fam**1.5
+
+        score = round(score, 3)
+        run = max(recs[1][RUN], recs[4][RUN], recs[dev_i][RUN] if dev_i >= 0 else 0.0)
+        if recs[4][RUN] >= s.failure_cap:
+            decision = Decision.DENY
+            reasons.append(
+                Reason(
+                    "failure_cap",
+                    f"{s.failure_cap} consecutive failed logins on this account: a success or a"
+                    " passed step-up is needed",
+                )
+            )
+        elif score >= s.deny_score:
+            decision = Decision.DENY
+        elif score >= s.challenge_score:
+            decision = Decision.CHALLENGE
+        else:
+            decision = Decision.ALLOW
+        excess = int(run) - s.free_failures
+        delay = 0 if excess <= 0 else min(s.max_delay_ms, s.base_delay_ms << min(excess - 1, 20))
+        masked = decision is Decision.ALLOW and score >= s.mask_score
+        pending = _Pending(
+            tuple(entities), tuple(runs), acct, fields, popular, masked, breached
+        ).encode()
+        self.state.put_pending(assessment_id, pending)
+        return Assessment(
+            assessment_id,
+            decision,
+            score,
+            tuple(reasons),
+            delay,
+            SessionView.MASKED if masked else SessionView.NORMAL,
+            breached,
+        )
+
+    # -- outcome --------------------------------------------------------------------------------
+
+    def outcome(
+        self, assessment_id: str, *, success: bool, account_known: bool = True
+    ) -> OutcomeResult:
+        """Record the password check's result; say how the session may see its own data.
+
+        Raises :class:`UnknownAssessment` for an id that is unknown, expired or already used.
+        """
+        if not assessment_id or len(assessment_id) > 64:
+            raise InvalidAttempt("must have 1 to 64 characters", field="assessment_id")
+        raw = self.state.take_pending(assessment_id)
+        if raw is None:
+            raise UnknownAssessment(
+                "no pending assessment with this id (unknown, expired or already reported)",
+                field="assessment_id",
+            )
+        p = _Pending.decode(raw)
+        now = self.clock.now().timestamp()
+        self.state.record_outcome(
+            now,
+            OutcomeOps(
+                p.entities,
+                p.runs,
+                success,
+                account_known,
+                p.profile,
+                p.fields,
+                p.popular,
+                int(now // 3600),
+            ),
+        )
+        if not success:
+            return OutcomeResult(assessment_id, False)
+        return OutcomeResult(
+            assessment_id,
+            True,
+            SessionView.MASKED if p.masked else SessionView.NORMAL,
+            p.breached,
+        )
+
+    def step_up(self, account: str, ip: str | None = None) -> None:
+        """A passed step-up (second factor, SMS code, password reset): ends the account's failure
+        run (lifting the NIST cap) and, when given, the address's."""
+        keys = [self.account_key(account)]
+        if ip is not None:
+            keys.append("i:" + self._tag(b"i", str(parse_ip(ip))))
+        self.state.reset_runs(keys)

@@ -1,0 +1,32 @@
+"""Login-risk errors: one root, :class:`RiskError`.
+
+::
+
+    GuardError                      (shieldwall.guard.errors)
+    └── RiskError
+        ├── InvalidAttempt          a login attempt or outcome with a bad field (422)
+        ├── UnknownAssessment       an outcome for an assessment that is unknown or expired (404)
+        └── AsnTableError           an IP-range/ASN table that cannot be read (file, line, reason)
+
+Messages name fields and line numbers, never accounts, addresses or password hashes.
+"""
+
+from __future__ import annotations
+
+from shieldwall.guard.errors import GuardError
+
+
+class RiskError(GuardError):
+    code = "risk_error"
+
+
+class InvalidAttempt(RiskError):
+    code = "invalid_input"
+
+
+class UnknownAssessment(RiskError):
+    code = "not_found"
+
+
+class AsnTableError(RiskError):
+    code = "invalid_asn_table"

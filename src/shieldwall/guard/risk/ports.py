@@ -1,0 +1,103 @@
+"""What the risk engine needs from outside: a place for its counters (:class:`RiskState`).
+
+The state is a handful of *entity records* (one per address, subnet, AS, device, account,
+password tag, and the platform), each holding exponentially decayed counts over a short and a
+long window, plus a run of consecutive failures; a set of *pairs* seen (so distinct accounts per
+source are counted once); per-account *profiles* of what a successful login looked like; and
+hourly platform totals for the wave detector's baseline.
+
+Every key is an opaque tag (a keyed HMAC made by the engine): no account name, address or
+password hash reaches the state. Each call is atomic: the Redis implementation runs it as one
+Lua script, the in-process one under a lock, and both compute the same numbers, so a replay
+gives the same decisions on either (tested).
+
+A decayed count ``c`` kept at time ``t0`` reads ``c * exp(-(t - t0) / tau)`` at ``t``; an
+event adds 1. With ``tau`` = 10 minutes it is "about the last ten minutes", with a day "about
+the last day", and keeping it costs two floats whatever the rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+# Slots of an entity record: time, then (short, long) for attempts, failures, unknown-account
+# failures, distinct accounts; then the failure run.
+T, A_S, A_L, F_S, F_L, U_S, U_L, D_S, D_L, RUN = range(10)
+RECORD_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AssessOps:
+    """One attempt's writes and reads, applied atomically.
+
+    - every entity in ``entities`` counts one attempt;
+    - each ``(i, pair)`` in ``pairs`` counts one distinct account on entity ``i`` if ``pair``
+      was not seen within the pair TTL (and marks it seen);
+    - ``profile``'s counts of ``fields`` are read (``n`` first: successful logins);
+    - the popularity counts of ``popular`` are read (``n`` first);
+    - the hour bucket ``hour`` counts one attempt.
+    """
+
+    entities: tuple[str, ...]
+    pairs: tuple[tuple[int, str], ...]
+    profile: str
+    fields: tuple[str, ...]
+    popular: tuple[str, ...]
+    hour: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssessView:
+    entities: list[list[float]]  # each a record decayed to now, after this attempt
+    profile: list[int]  # n, then one count per field
+    popular: list[int]  # n, then one count per field
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeOps:
+    """One outcome's writes, applied atomically.
+
+    A failure adds one failure on every entity (and one unknown-account failure when the
+    account does not exist) and lengthens the run of the entities in ``runs``; a success
+    ends those runs and adds one to ``profile``'s ``fields`` and ``popular``'s counts.
+    """
+
+    entities: tuple[str, ...]
+    runs: tuple[int, ...]
+    success: bool
+    account_known: bool
+    profile: str
+    fields: tuple[str, ...]
+    popular: tuple[str, ...]
+    hour: int
+
+
+class RiskState(Protocol):
+    """Counters of the login risk engine (in process or Redis)."""
+
+    @property
+    def blocking(self) -> bool:
+        """True when calls wait on the network (an async caller then runs them in a thread)."""
+        ...
+
+    def assess(self, now: float, ops: AssessOps) -> AssessView: ...
+
+    def put_pending(self, assessment_id: str, payload: bytes) -> None:
+        """Keep ``payload`` for the outcome of ``assessment_id`` (for the pending TTL)."""
+        ...
+
+    def take_pending(self, assessment_id: str) -> bytes | None:
+        """The payload kept for ``assessment_id``, removed (an outcome is taken once)."""
+        ...
+
+    def record_outcome(self, now: float, ops: OutcomeOps) -> None: ...
+
+    def reset_runs(self, keys: Sequence[str]) -> None:
+        """End the failure runs of ``keys`` (after a passed step-up)."""
+        ...
+
+    def hours(self, first: int, last: int) -> list[tuple[int, float, float, float]]:
+        """``(hour, attempts, failures, unknown)`` of each hour bucket in ``first..last``."""
+        ...

@@ -1,0 +1,346 @@
+"""Login traffic for a store: customers with habits, and credential-stuffing attacks on top.
+
+Pure and deterministic per seed, no database or network. :class:`LoginWorld` makes customers
+(account names are mobile numbers from :class:`~shieldwall.sim.people.PeopleFactory`) and
+:meth:`LoginWorld.events` returns every :class:`LoginEvent` in time order, each labelled with
+its truth (who tried, whether the password was right, whether the account exists).
+
+Benign customers, each with the look-alikes a defence must not punish:
+
+- a **home** broadband address (China Telecom or Unicom) that the ISP renumbers now and then
+  within its /16; for half of them a **work** address shared behind an office NAT with about
+  twenty colleagues;
+- **mobile** logins through China Mobile's carrier-grade NAT: a pool of a few hundred addresses
+  shared by thousands of customers, a different one almost every time;
+- one or two **devices** (the app sends a device id, a browser does not), a new phone now and then;
+- **travel**: some customers spend days logging in from hotels and other cities' networks;
+- **forgotten passwords**: a few sessions begin with one to four wrong passwords, some with a
+  mistyped account name (an unknown account), then succeed;
+- some reuse a password that leaked elsewhere (it is in the breach corpus), a few use a common
+  one.
+
+Attacks (:class:`AttackKind`), each in its own window after a benign warm-up:
+
+- ``stuffing``: a combo list from one or two hosting addresses, about two tries a second;
+- ``botnet``: the same from thousands of residential addresses, one to three tries each;
+- ``low_and_slow``: a dozen hosting addresses, each one try every 3-15 minutes for ten hours;
+- ``targeted``: hundreds of guesses at one chosen account from rotating proxies;
+- ``spraying``: a handful of common passwords against thousands of accounts, from a botnet.
+
+Combo lists hold leaked pairs: about a third name accounts of this store; a pair works when its
+customer reuses the leaked password here (the ``reused`` customers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from shieldwall.sim.people import PeopleFactory
+
+COMMON_PASSWORDS = ("123456", "123456789", "111111", "a123456", "woaini1314", "Aa123456")
+UAS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "Mozilla/5.0 (Linux; Android 14; 23127PN0CC) AppleWebKit/537.36 Chrome/122.0 Mobile",
+    "Mozilla/5.0 (Linux; Android 13; V2243A) AppleWebKit/537.36 Chrome/120.0 Mobile",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/122.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_3) AppleWebKit/605.1.15 Version/17.3 Safari",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Edg/122.0",
+    "StoreApp/5.12.1 (iOS 17.4; iPhone15,2)",
+    "StoreApp/5.12.0 (Android 14; 23127PN0CC)",
+)
+BOT_UAS = ("python-requests/2.31.0", "okhttp/4.12.0", "Go-http-client/1.1", *UAS[:4])
+# (first octets, ...) inside the packaged ASN sample: residential broadband, mobile, hosting
+HOME_NETS = ((1, 80), (1, 81), (14, 20), (27, 10), (36, 100), (123, 112), (221, 200))
+MOBILE_NETS = ((112, 10), (117, 130), (117, 140))
+HOSTING_NETS = ((104, 236), (51, 70), (139, 180), (47, 100), (119, 28))
+HOTEL_NETS = ((221, 210), (36, 110), (27, 20), (123, 120))
+
+
+class AttackKind(StrEnum):
+    STUFFING = "stuffing"
+    BOTNET = "botnet"
+    LOW_AND_SLOW = "low_and_slow"
+    TARGETED = "targeted"
+    SPRAYING = "spraying"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginEvent:
+    ts: datetime
+    account: str
+    ip: str
+    user_agent: str | None
+    device_id: str | None
+    password_sha1: str
+    correct: bool  # the password is the account's
+    account_known: bool
+    actor: str  # "benign" or an AttackKind value
+
+    @property
+    def is_attack(self) -> bool:
+        return self.actor != "benign"
+
+    def as_json(self) -> dict[str, object]:
+        """The replay format (``success`` is whether the password was right)."""
+        out: dict[str, object] = {
+            "ts": self.ts.isoformat(),
+            "account": self.account,
+            "ip": self.ip,
+            "password_sha1": self.password_sha1,
+            "success": self.correct,
+            "account_known": self.account_known,
+        }
+        if self.user_agent is not None:
+            out["user_agent"] = self.user_agent
+        if self.device_id is not None:
+            out["device_id"] = self.device_id
+        return out
+
+
+@dataclass
+class Customer:
+    account: str
+    password: str
+    reused: bool  # the password is in a leak an attacker holds
+    home: tuple[int, int, int, int]  # the home line's address (renumbered now and then)
+    work_ip: str | None
+    devices: list[tuple[str | None, str]]  # (device id or None for a browser, user agent)
+    logins_per_day: float
+    mobile_share: float
+    travel: tuple[float, float] | None = None  # days (from start) of a trip
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    customers: int = 4000
+    days: float = 6.0
+    warmup_days: float = 3.0  # attacks start after this
+    attacks: tuple[AttackKind, ...] = tuple(AttackKind)
+    reused_share: float = 0.08
+    common_share: float = 0.02
+    known_share: float = 0.35  # of combo-list entries naming an account of this store
+    start: datetime = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
+
+
+def sha1_hex(password: str) -> str:
+    return hashlib.sha1(password.encode(), usedforsecurity=False).hexdigest()
+
+
+class LoginWorld:
+    """A store's customers and the attacks on them, the same for the same seed."""
+
+    def __init__(self, seed: int, config: WorldConfig | None = None) -> None:
+        self.seed = seed
+        self.config = config or WorldConfig()
+        self.rng = random.Random(seed * 7919 + 17)
+        people = PeopleFactory(seed)
+        cfg = self.config
+        names: set[str] = set()
+        while len(names) < cfg.customers:
+            names.add(people.mobile())
+        self.offices = [self._ip(self.rng.choice(HOME_NETS)) for _ in range(cfg.customers // 40)]
+        self.mobile_pool = [
+            self._ip(self.rng.choice(MOBILE_NETS)) for _ in range(max(cfg.customers // 15, 50))
+        ]
+        self.customers = [self._customer(name) for name in sorted(names)]
+        self.by_account = {c.account: c for c in self.customers}
+        self.breached = {sha1_hex(c.password) for c in self.customers if c.reused} | {
+            sha1_hex(p) for p in COMMON_PASSWORDS
+        }
+
+    # -- building blocks ------------------------------------------------------------------------
+
+    def _ip(self, net: tuple[int, int]) -> str:
+        r = self.rng
+        return f"{net[0]}.{net[1] + r.randrange(4)}.{r.randrange(256)}.{r.randrange(1, 255)}"
+
+    def _customer(self, account: str) -> Customer:
+        r = self.rng
+        cfg = self.config
+        roll = r.random()
+        if roll < cfg.common_share:
+            password = r.choice(COMMON_PASSWORDS)
+        else:
+            password = f"pw-{r.getrandbits(48):012x}"
+        reused = cfg.common_share <= roll < cfg.common_share + cfg.reused_share
+        net = r.choice(HOME_NETS)
+        home = (net[0], net[1] + r.randrange(4), r.randrange(256), r.randrange(1, 255))
+        devices: list[tuple[str | None, str]] = [(f"dev-{r.getrandbits(64):016x}", r.choice(UAS))]
+        if r.random() < 0.5:
+            devices.append((None, r.choice(UAS[3:6])))
+        travel = None
+        if r.random() < 0.04:
+            begin = r.uniform(0, cfg.days - 1)
+            travel = (begin, begin + r.uniform(1, 4))
+        return Customer(
+            account,
+            password,
+            reused,
+            home,
+            r.choice(self.offices) if r.random() < 0.5 else None,
+            devices,
+            r.choice((0.3, 0.5, 1.0, 1.5, 3.0)),
+            r.choice((0.1, 0.3, 0.6, 0.9)),
+            travel,
+        )
+
+    # -- benign ---------------------------------------------------------------------------------
+
+    def _benign(self, c: Customer) -> Iterator[LoginEvent]:
+        r = self.rng
+        cfg = self.config
+        day = 0.0
+        new_phone_day = r.uniform(0, cfg.days) if r.random() < 0.02 else None
+        home = c.home
+        while True:
+            day += r.expovariate(c.logins_per_day)
+            if day >= cfg.days:
+                return
+            hour_of_day = r.choice((8, 9, 12, 13, 18, 19, 20, 21, 22, 23, 10, 15))
+            ts = cfg.start + timedelta(days=int(day), hours=hour_of_day, seconds=r.randrange(3600))
+            if r.random() < 0.05:  # the ISP renumbered the line
+                home = (home[0], home[1], r.randrange(256), r.randrange(1, 255))
+            device, ua = r.choice(c.devices)
+            if new_phone_day is not None and day >= new_phone_day and device is not None:
+                device, ua = f"dev-new-{c.account[-6:]}", r.choice(UAS)
+            traveling = c.travel is not None and c.travel[0] <= day < c.travel[1]
+            where = r.random()
+            if traveling:
+                ip = self._ip(r.choice(HOTEL_NETS)) if where < 0.5 else r.choice(self.mobile_pool)
+            elif where < c.mobile_share:
+                ip = r.choice(self.mobile_pool)
+            elif c.work_ip is not None and 9 <= hour_of_day <= 18 and r.random() < 0.6:
+                ip = c.work_ip
+            else:
+                ip = ".".join(map(str, home))
+            tries = []
+            if r.random() < 0.03:  # a mistyped account name first
+                typo = c.account[:-1] + str((int(c.account[-1]) + 1) % 10)
+                tries.append((typo, c.password, False))
+            if r.random() < 0.06:  # a forgotten or mistyped password, once to four times
+                for k in range(r.choice((1, 1, 2, 2, 3, 4))):
+                    tries.append((c.account, f"{c.password}-{c.account[-4:]}-old{k}", True))
+            tries.append((c.account, c.password, True))
+            for n, (account, password, _) in enumerate(tries):
+                known = account in self.by_account
+                yield LoginEvent(
+                    ts + timedelta(seconds=12 * n + r.random()),
+                    account,
+                    ip,
+                    ua,
+                    device,
+                    sha1_hex(password),
+                    known and password == self.by_account[account].password,
+                    known,
+                    "benign",
+                )
+
+    # -- attacks --------------------------------------------------------------------------------
+
+    def _combo(self, n: int) -> Iterator[tuple[str, str, bool]]:
+        """Leaked (account, password, known) pairs: known accounts with their leaked password."""
+        r = self.rng
+        for _ in range(n):
+            if r.random() < self.config.known_share:
+                c = r.choice(self.customers)
+                leaked = c.password if c.reused else f"leak-{r.getrandbits(40):010x}"
+                yield c.account, leaked, True
+            else:
+                yield f"+861{r.randrange(30, 99)}{r.randrange(10**8):08d}", "x", False
+
+    def _attack_event(
+        self,
+        ts: datetime,
+        account: str,
+        password: str,
+        ip: str,
+        kind: AttackKind,
+        ua: str | None = None,
+        device: str | None = None,
+    ) -> LoginEvent:
+        c = self.by_account.get(account)
+        return LoginEvent(
+            ts,
+            account,
+            ip,
+            ua if ua is not None else self.rng.choice(BOT_UAS),
+            device,
+            sha1_hex(password),
+            c is not None and c.password == password,
+            c is not None,
+            kind.value,
+        )
+
+    def _attack(self, kind: AttackKind, begin: datetime) -> Iterator[LoginEvent]:
+        r = self.rng
+        if kind is AttackKind.STUFFING:
+            ips = [self._ip(r.choice(HOSTING_NETS)) for _ in range(2)]
+            ua = r.choice(BOT_UAS)
+            t = begin
+            for account, password, _ in self._combo(3000):
+                t += timedelta(seconds=r.expovariate(2.0))
+                yield self._attack_event(t, account, password, r.choice(ips), kind, ua)
+        elif kind is AttackKind.BOTNET:
+            t = begin
+            combo = self._combo(6000)
+            for first in combo:
+                ip = self._ip(r.choice(HOME_NETS + MOBILE_NETS))
+                ua = r.choice(UAS)
+                account, password, _ = first
+                for k in range(r.choice((1, 2, 3))):
+                    if k:
+                        got = next(combo, None)
+                        if got is None:
+                            return
+                        account, password, _ = got
+                    t += timedelta(seconds=r.expovariate(3.0))
+                    yield self._attack_event(t, account, password, ip, kind, ua)
+        elif kind is AttackKind.LOW_AND_SLOW:
+            ips = [self._ip(r.choice(HOSTING_NETS)) for _ in range(12)]
+            combo = self._combo(10_000)
+            for ip in ips:
+                t = begin + timedelta(seconds=r.uniform(0, 600))
+                ua = r.choice(UAS)
+                while t < begin + timedelta(hours=10):
+                    account, password, _ = next(combo)
+                    yield self._attack_event(t, account, password, ip, kind, ua)
+                    t += timedelta(seconds=r.uniform(180, 900))
+        elif kind is AttackKind.TARGETED:
+            victim = r.choice(self.customers)
+            t = begin
+            guesses = [f"guess-{i}" for i in range(400)]
+            guesses[350] = victim.password  # a good guess, late: it must not get through
+            ip = ""
+            for i, guess in enumerate(guesses):
+                t += timedelta(seconds=r.uniform(5, 30))
+                if i % 10 == 0:  # a fresh proxy every ten guesses
+                    ip = self._ip(r.choice(HOSTING_NETS + HOTEL_NETS))
+                yield self._attack_event(t, victim.account, guess, ip, kind, r.choice(UAS))
+        elif kind is AttackKind.SPRAYING:
+            targets = r.sample(self.customers, min(3000, len(self.customers)))
+            t = begin
+            for password in COMMON_PASSWORDS[:3]:
+                for c in targets:
+                    t += timedelta(seconds=r.expovariate(4.0))
+                    ip = self._ip(r.choice(HOME_NETS + MOBILE_NETS))
+                    yield self._attack_event(t, c.account, password, ip, kind, r.choice(UAS))
+
+    def events(self) -> list[LoginEvent]:
+        """Every event of the world, in time order."""
+        cfg = self.config
+        out: list[LoginEvent] = []
+        for c in self.customers:
+            out.extend(self._benign(c))
+        attack_days = cfg.days - cfg.warmup_days
+        for n, kind in enumerate(cfg.attacks):
+            slot = attack_days / max(len(cfg.attacks), 1)
+            offset = cfg.warmup_days + n * slot + self.rng.uniform(0, max(slot - 0.5, 0.01))
+            out.extend(self._attack(kind, cfg.start + timedelta(days=offset)))
+        out.sort(key=lambda e: e.ts)
+        return out

@@ -1,0 +1,202 @@
+"""The login risk engine's state in process (the default; one worker).
+
+Records are Python lists under a lock; pairs, pending assessments and hour buckets expire by
+their stored times (pruned as they are met, and in sweeps every ``SWEEP`` attempts so memory
+stays bounded by the traffic of the TTLs, not of all time).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from shieldwall.config import RiskSettings
+from shieldwall.guard.risk.ports import (
+    A_L,
+    A_S,
+    D_L,
+    D_S,
+    F_L,
+    F_S,
+    RECORD_SIZE,
+    RUN,
+    U_L,
+    U_S,
+    AssessOps,
+    AssessView,
+    OutcomeOps,
+)
+
+SWEEP = 50_000
+HOURS_KEPT = 24 * 35
+
+
+def decay(rec: list[float], now: float, tau_s: float, tau_l: float) -> None:
+    """Bring ``rec`` to ``now`` in place (the same arithmetic as the Redis script)."""
+    dt = now - rec[0]
+    if dt > 0:
+        ks = math.exp(-dt / tau_s)
+        kl = math.exp(-dt / tau_l)
+        rec[A_S] *= ks
+        rec[F_S] *= ks
+        rec[U_S] *= ks
+        rec[D_S] *= ks
+        rec[A_L] *= kl
+        rec[F_L] *= kl
+        rec[U_L] *= kl
+        rec[D_L] *= kl
+        rec[0] = now
+
+
+class MemoryRiskState:
+    def __init__(
+        self,
+        *,
+        short_tau: float = 600.0,
+        long_tau: float = 86_400.0,
+        pair_ttl: float = 7 * 86_400.0,
+        pending_ttl: float = 900.0,
+        profile_ttl: float = 180 * 86_400.0,
+    ) -> None:
+        self.short_tau = short_tau
+        self.long_tau = long_tau
+        self.pair_ttl = pair_ttl
+        self.pending_ttl = pending_ttl
+        self.profile_ttl = profile_ttl
+        self._lock = threading.Lock()
+        self._records: dict[str, list[float]] = {}
+        self._pairs: dict[str, float] = {}  # pair -> expiry
+        self._profiles: dict[str, tuple[float, dict[str, int]]] = {}  # key -> (expiry, counts)
+        self._popular: dict[str, int] = {}
+        self._hours: dict[int, list[float]] = {}
+        self._pending: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._now = 0.0  # time of the latest attempt: pending entries expire from it
+        self._since_sweep = 0
+
+    @classmethod
+    def from_settings(cls, rs: RiskSettings) -> MemoryRiskState:
+        return cls(
+            short_tau=rs.short_window_seconds,
+            long_tau=rs.long_window_seconds,
+            pair_ttl=rs.pair_ttl_seconds,
+            pending_ttl=rs.pending_ttl_seconds,
+            profile_ttl=rs.profile_ttl_days * 86_400,
+        )
+
+    def _record(self, key: str, now: float) -> list[float]:
+        rec = self._records.get(key)
+        if rec is None:
+            rec = [0.0] * RECORD_SIZE
+            rec[0] = now
+            self._records[key] = rec
+        else:
+            decay(rec, now, self.short_tau, self.long_tau)
+        return rec
+
+    @property
+    def blocking(self) -> bool:
+        return False
+
+    def assess(self, now: float, ops: AssessOps) -> AssessView:
+        with self._lock:
+            recs = []
+            for key in ops.entities:
+                rec = self._record(key, now)
+                rec[A_S] += 1.0
+                rec[A_L] += 1.0
+                recs.append(rec)
+            pairs = self._pairs
+            for i, pair in ops.pairs:
+                expiry = pairs.get(pair)
+                if expiry is None or expiry <= now:
+                    rec = recs[i]
+                    rec[D_S] += 1.0
+                    rec[D_L] += 1.0
+                pairs[pair] = now + self.pair_ttl
+            got = self._profiles.get(ops.profile)
+            counts = got[1] if got is not None and got[0] > now else {}
+            profile = [counts.get("n", 0)] + [counts.get(f, 0) for f in ops.fields]
+            popular = [self._popular.get("n", 0)] + [self._popular.get(f, 0) for f in ops.popular]
+            bucket = self._hours.get(ops.hour)
+            if bucket is None:
+                bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
+            bucket[0] += 1.0
+            self._now = now
+            self._since_sweep += 1
+            if self._since_sweep >= SWEEP:
+                self._sweep(now, ops.hour)
+            return AssessView([list(r) for r in recs], profile, popular)
+
+    def put_pending(self, assessment_id: str, payload: bytes) -> None:
+        with self._lock:
+            self._pending[assessment_id] = (self._now + self.pending_ttl, payload)
+
+    def take_pending(self, assessment_id: str) -> bytes | None:
+        with self._lock:
+            got = self._pending.pop(assessment_id, None)
+        return got[1] if got is not None and got[0] > self._now else None
+
+    def record_outcome(self, now: float, ops: OutcomeOps) -> None:
+        with self._lock:
+            failed = 0.0 if ops.success else 1.0
+            unknown = 1.0 if not ops.success and not ops.account_known else 0.0
+            recs = [self._record(key, now) for key in ops.entities]
+            for rec in recs:
+                rec[F_S] += failed
+                rec[F_L] += failed
+                rec[U_S] += unknown
+                rec[U_L] += unknown
+            for i in ops.runs:
+                recs[i][RUN] = 0.0 if ops.success else recs[i][RUN] + 1.0
+            bucket = self._hours.get(ops.hour)
+            if bucket is None:
+                bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
+            bucket[1] += failed
+            bucket[2] += unknown
+            if ops.success:
+                got = self._profiles.get(ops.profile)
+                counts = got[1] if got is not None and got[0] > now else {}
+                counts["n"] = counts.get("n", 0) + 1
+                for f in ops.fields:
+                    counts[f] = counts.get(f, 0) + 1
+                self._profiles[ops.profile] = (now + self.profile_ttl, counts)
+                self._popular["n"] = self._popular.get("n", 0) + 1
+                for f in ops.popular:
+                    self._popular[f] = self._popular.get(f, 0) + 1
+
+    def reset_runs(self, keys: Sequence[str]) -> None:
+        with self._lock:
+            for key in keys:
+                rec = self._records.get(key)
+                if rec is not None:
+                    rec[RUN] = 0.0
+
+    def hours(self, first: int, last: int) -> list[tuple[int, float, float, float]]:
+        with self._lock:
+            return [
+                (h, b[0], b[1], b[2])
+                for h in range(first, last + 1)
+                if (b := self._hours.get(h)) is not None
+            ]
+
+    def _sweep(self, now: float, hour: int) -> None:
+        """Drop what has expired or decayed to nothing (records under 1e-3 of an attempt over
+        the long window and with no failure run)."""
+        self._since_sweep = 0
+        self._pairs = {k: e for k, e in self._pairs.items() if e > now}
+        self._profiles = {k: v for k, v in self._profiles.items() if v[0] > now}
+        while self._pending and next(iter(self._pending.values()))[0] <= now:
+            self._pending.popitem(last=False)
+        self._hours = {h: b for h, b in self._hours.items() if h > hour - HOURS_KEPT}
+        for key in list(self._records):
+            rec = self._records[key]
+            # read the decayed value without writing it back: a record must decay in the same
+            # steps as in Redis for the two to give bit-identical numbers
+            faded = rec[A_L] * math.exp(-max(now - rec[0], 0.0) / self.long_tau)
+            if faded < 1e-3 and rec[RUN] == 0:
+                del self._records[key]
+
+    def __len__(self) -> int:
+        return len(self._records)

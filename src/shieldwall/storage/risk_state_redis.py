@@ -1,0 +1,288 @@
+"""The login risk engine's state in Redis, shared by every worker of the service.
+
+Each call is one Lua script (atomic on the server, one round trip), doing exactly the arithmetic
+of :class:`~shieldwall.storage.risk_state_memory.MemoryRiskState`, so a replay decides the same
+on both (tested). Keys live under ``shieldwall:<tenant>:risk:``:
+
+- ``e:<entity>``  hash ``t as al fs fl us ul ds dl r`` (decayed counts, their time, the run)
+- ``pr:<pair>``   the (simulated) time a pair stops counting as seen
+- ``a:<account>`` hash of profile counts, ``_e`` its expiry
+- ``pop``         hash of popularity counts
+- ``h``           hash ``<hour>:a|f|u`` of hourly platform totals
+- ``pd:<id>``     a pending assessment's payload
+
+Times inside values are the engine's clock (a replay runs on a :class:`ManualClock`), so
+expiry decisions never depend on the wall clock; Redis TTLs (on the wall clock, at least as long)
+only collect garbage. Floats cross the boundary as ``%.17g`` strings, which round-trip exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import redis
+
+from shieldwall.config import RiskSettings
+from shieldwall.core.errors import StorageError
+from shieldwall.guard.risk.ports import AssessOps, AssessView, OutcomeOps
+
+_COMMON = """
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+local tau_s = tonumber(ARGV[3])
+local tau_l = tonumber(ARGV[4])
+local ttl = tonumber(ARGV[5])
+local F = {'t','as','al','fs','fl','us','ul','ds','dl','r'}
+local function fmt(x) return string.format('%.17g', x) end
+local function load(key)
+  local v = redis.call('HMGET', P .. 'e:' .. key, unpack(F))
+  local rec = {}
+  if not v[1] then
+    rec = {now, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+  else
+    for i = 1, 10 do rec[i] = tonumber(v[i]) end
+    local dt = now - rec[1]
+    if dt > 0 then
+      local ks = math.exp(-dt / tau_s)
+      local kl = math.exp(-dt / tau_l)
+      rec[2] = rec[2] * ks; rec[4] = rec[4] * ks; rec[6] = rec[6] * ks; rec[8] = rec[8] * ks
+      rec[3] = rec[3] * kl; rec[5] = rec[5] * kl; rec[7] = rec[7] * kl; rec[9] = rec[9] * kl
+      rec[1] = now
+    end
+  end
+  return rec
+end
+local function save(key, rec)
+  local args = {}
+  for i = 1, 10 do args[2 * i - 1] = F[i]; args[2 * i] = fmt(rec[i]) end
+  redis.call('HSET', P .. 'e:' .. key, unpack(args))
+  redis.call('EXPIRE', P .. 'e:' .. key, ttl)
+end
+"""
+
+# ARGV: prefix now tau_s tau_l ttl pair_ttl n_entities entities... n_pairs (index pair)...
+#       profile n_fields fields... n_popular popular... hour
+_ASSESS = (
+    _COMMON
+    + """
+local pair_ttl = tonumber(ARGV[6])
+local k = 7
+local ne = tonumber(ARGV[k]); k = k + 1
+local keys, recs = {}, {}
+for i = 1, ne do
+  keys[i] = ARGV[k]; k = k + 1
+  local rec = load(keys[i])
+  rec[2] = rec[2] + 1; rec[3] = rec[3] + 1
+  recs[i] = rec
+end
+local np = tonumber(ARGV[k]); k = k + 1
+for _ = 1, np do
+  local i = tonumber(ARGV[k]) + 1
+  local pk = P .. 'pr:' .. ARGV[k + 1]
+  k = k + 2
+  local e = redis.call('GET', pk)
+  if (not e) or tonumber(e) <= now then
+    recs[i][8] = recs[i][8] + 1; recs[i][9] = recs[i][9] + 1
+  end
+  redis.call('SET', pk, fmt(now + pair_ttl), 'EX', math.ceil(pair_ttl))
+end
+for i = 1, ne do save(keys[i], recs[i]) end
+local profile = P .. 'a:' .. ARGV[k]; k = k + 1
+local nf = tonumber(ARGV[k]); k = k + 1
+local fields = {'n'}
+for i = 1, nf do fields[i + 1] = ARGV[k]; k = k + 1 end
+local pv = redis.call('HMGET', profile, '_e', unpack(fields))
+local alive = pv[1] and tonumber(pv[1]) > now
+local npop = tonumber(ARGV[k]); k = k + 1
+local pfields = {'n'}
+for i = 1, npop do pfields[i + 1] = ARGV[k]; k = k + 1 end
+local popv = redis.call('HMGET', P .. 'pop', unpack(pfields))
+local hour = ARGV[k]
+redis.call('HINCRBY', P .. 'h', hour .. ':a', 1)
+local out = {}
+for i = 1, ne do
+  local row = {}
+  for j = 1, 10 do row[j] = fmt(recs[i][j]) end
+  out[i] = row
+end
+local prof = {}
+for i = 1, nf + 1 do prof[i] = (alive and pv[i + 1]) or '0' end
+local pop = {}
+for i = 1, npop + 1 do pop[i] = popv[i] or '0' end
+return {out, prof, pop}
+"""
+)
+
+# ARGV: prefix now tau_s tau_l ttl success known profile_ttl n_entities entities...
+#       n_runs runs... profile n_fields fields... n_popular popular... hour
+_OUTCOME = (
+    _COMMON
+    + """
+local success = ARGV[6] == '1'
+local known = ARGV[7] == '1'
+local profile_ttl = tonumber(ARGV[8])
+local k = 9
+local failed = success and 0 or 1
+local unknown = ((not success) and (not known)) and 1 or 0
+local ne = tonumber(ARGV[k]); k = k + 1
+local keys, recs = {}, {}
+for i = 1, ne do
+  keys[i] = ARGV[k]; k = k + 1
+  local rec = load(keys[i])
+  rec[4] = rec[4] + failed; rec[5] = rec[5] + failed
+  rec[6] = rec[6] + unknown; rec[7] = rec[7] + unknown
+  recs[i] = rec
+end
+local nr = tonumber(ARGV[k]); k = k + 1
+for _ = 1, nr do
+  local i = tonumber(ARGV[k]) + 1; k = k + 1
+  if success then recs[i][10] = 0 else recs[i][10] = recs[i][10] + 1 end
+end
+for i = 1, ne do save(keys[i], recs[i]) end
+local profile = P .. 'a:' .. ARGV[k]; k = k + 1
+local nf = tonumber(ARGV[k]); k = k + 1
+local fields = {}
+for i = 1, nf do fields[i] = ARGV[k]; k = k + 1 end
+local npop = tonumber(ARGV[k]); k = k + 1
+local pfields = {}
+for i = 1, npop do pfields[i] = ARGV[k]; k = k + 1 end
+local hour = ARGV[k]
+if failed == 1 then redis.call('HINCRBY', P .. 'h', hour .. ':f', 1) end
+if unknown == 1 then redis.call('HINCRBY', P .. 'h', hour .. ':u', 1) end
+if success then
+  local e = redis.call('HGET', profile, '_e')
+  if e and tonumber(e) <= now then redis.call('DEL', profile) end
+  redis.call('HINCRBY', profile, 'n', 1)
+  for i = 1, nf do redis.call('HINCRBY', profile, fields[i], 1) end
+  redis.call('HSET', profile, '_e', fmt(now + profile_ttl))
+  redis.call('EXPIRE', profile, math.ceil(profile_ttl))
+  redis.call('HINCRBY', P .. 'pop', 'n', 1)
+  for i = 1, npop do redis.call('HINCRBY', P .. 'pop', pfields[i], 1) end
+end
+return 1
+"""
+)
+
+_RESET = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('HSET', KEYS[i], 'r', '0') end
+end
+return 1
+"""
+
+_TAKE = """
+local v = redis.call('GET', KEYS[1])
+if v then redis.call('DEL', KEYS[1]) end
+return v
+"""
+
+
+class RedisRiskState:
+    def __init__(
+        self, client: redis.Redis, *, tenant: str = "default", settings: RiskSettings | None = None
+    ) -> None:
+        rs = settings or RiskSettings()
+        self.client = client
+        self.prefix = f"shieldwall:{tenant}:risk:"
+        self.short_tau = rs.short_window_seconds
+        self.long_tau = rs.long_window_seconds
+        self.pair_ttl = float(rs.pair_ttl_seconds)
+        self.pending_ttl = rs.pending_ttl_seconds
+        self.profile_ttl = rs.profile_ttl_days * 86_400
+        # entity records are garbage after a few long windows without traffic
+        self.record_ttl = int(max(8 * self.long_tau, 3600))
+        self._assess = client.register_script(_ASSESS)
+        self._outcome = client.register_script(_OUTCOME)
+        self._take = client.register_script(_TAKE)
+        self._reset = client.register_script(_RESET)
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, tenant: str = "default", settings: RiskSettings | None = None
+    ) -> RedisRiskState:
+        return cls(redis.Redis.from_url(url), tenant=tenant, settings=settings)
+
+    def _head(self, now: float) -> list[Any]:
+        return [self.prefix, repr(now), repr(self.short_tau), repr(self.long_tau), self.record_ttl]
+
+    @property
+    def blocking(self) -> bool:
+        return True
+
+    def assess(self, now: float, ops: AssessOps) -> AssessView:
+        args = [*self._head(now), repr(self.pair_ttl), len(ops.entities), *ops.entities]
+        args.append(len(ops.pairs))
+        for i, pair in ops.pairs:
+            args += [i, pair]
+        args += [ops.profile, len(ops.fields), *ops.fields, len(ops.popular), *ops.popular]
+        args.append(ops.hour)
+        try:
+            out = cast(list[Any], self._assess(keys=[], args=args))
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        rows, prof, pop = out
+        return AssessView(
+            [[float(x) for x in row] for row in rows],
+            [int(x) for x in prof],
+            [int(x) for x in pop],
+        )
+
+    def put_pending(self, assessment_id: str, payload: bytes) -> None:
+        try:
+            self.client.set(self.prefix + "pd:" + assessment_id, payload, ex=self.pending_ttl)
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+
+    def take_pending(self, assessment_id: str) -> bytes | None:
+        try:
+            got = self._take(keys=[self.prefix + "pd:" + assessment_id])
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        return cast(bytes | None, got)
+
+    def record_outcome(self, now: float, ops: OutcomeOps) -> None:
+        args = [
+            *self._head(now),
+            "1" if ops.success else "0",
+            "1" if ops.account_known else "0",
+            repr(self.profile_ttl),
+            len(ops.entities),
+            *ops.entities,
+            len(ops.runs),
+            *ops.runs,
+            ops.profile,
+            len(ops.fields),
+            *ops.fields,
+            len(ops.popular),
+            *ops.popular,
+            ops.hour,
+        ]
+        try:
+            self._outcome(keys=[], args=args)
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+
+    def reset_runs(self, keys: Sequence[str]) -> None:
+        try:
+            self._reset(keys=[self.prefix + "e:" + key for key in keys])
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+
+    def hours(self, first: int, last: int) -> list[tuple[int, float, float, float]]:
+        fields = [f"{h}:{x}" for h in range(first, last + 1) for x in "afu"]
+        try:
+            values = cast(list[bytes | None], self.client.hmget(self.prefix + "h", fields))
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        out = []
+        for n, h in enumerate(range(first, last + 1)):
+            a, f, u = values[3 * n : 3 * n + 3]
+            if a is not None:
+                out.append((h, float(a), float(f or 0), float(u or 0)))
+        return out
+
+    def clear(self) -> None:
+        """Delete every key of this tenant (tests)."""
+        for key in self.client.scan_iter(match=self.prefix + "*", count=1000):
+            self.client.delete(key)

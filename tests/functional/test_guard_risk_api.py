@@ -1,0 +1,175 @@
+"""Guard login risk over HTTP: the assess/outcome contract, roles, problem+json for bad input."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi.testclient import TestClient
+
+from shieldwall.wiring import Services
+from tests.functional.conftest import Store
+from tests.functional.test_guard_passwords_api import corpus  # noqa: F401 - fixture
+
+ATTEMPT = {
+    "account": "13800138000",
+    "ip": "1.80.3.4",
+    "user_agent": "Mozilla/5.0",
+    "device_id": "dev-1",
+    "password_sha1": hashlib.sha1(b"correct horse", usedforsecurity=False).hexdigest(),
+}
+
+
+def test_assess_then_outcome_contract(store: Store, client: TestClient) -> None:
+    """assess answers the documented fields; outcome records once, then 404."""
+    r = client.post("/v1/logins/assess", json=ATTEMPT, headers=store.auth("app"))
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= {"assessment_id", "decision", "score", "reasons", "delay_ms"}
+    assert body["decision"] == "allow" and isinstance(body["score"], float)
+    assert body["reasons"][0].keys() == {"code", "detail"}
+    assert body["session_view"] in ("normal", "masked") and body["delay_ms"] == 0
+    out = client.post(
+        "/v1/logins/outcome",
+        json={"assessment_id": body["assessment_id"], "success": True},
+        headers=store.auth("app"),
+    )
+    assert out.status_code == 200
+    assert out.json()["recorded"] is True and out.json()["force_password_reset"] is False
+    again = client.post(
+        "/v1/logins/outcome",
+        json={"assessment_id": body["assessment_id"], "success": True},
+        headers=store.auth("app"),
+    )
+    assert again.status_code == 404
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["field"] == "assessment_id"
+
+
+def test_roles(store: Store, client: TestClient) -> None:
+    """No key: 401; an agent or analyst: 403; service and admin: 200."""
+    assert client.post("/v1/logins/assess", json=ATTEMPT).status_code == 401
+    for who in ("agent-li", "analyst-he"):
+        r = client.post("/v1/logins/assess", json=ATTEMPT, headers=store.auth(who))
+        assert r.status_code == 403
+        r = client.post(
+            "/v1/logins/outcome",
+            json={"assessment_id": "x", "success": True},
+            headers=store.auth(who),
+        )
+        assert r.status_code == 403
+    assert (
+        client.post("/v1/logins/assess", json=ATTEMPT, headers=store.auth("sec-admin")).status_code
+        == 200
+    )
+
+
+def test_bad_input_is_problem_json_naming_the_field(store: Store, client: TestClient) -> None:
+    """Each bad field answers 422 problem+json with that field; nothing is echoed."""
+    cases = [
+        ({**ATTEMPT, "ip": "300.1.1.1"}, "ip"),
+        ({**ATTEMPT, "password_sha1": "abc"}, "password_sha1"),
+        ({**ATTEMPT, "account": ""}, "account"),
+        ({k: v for k, v in ATTEMPT.items() if k != "ip"}, "ip"),
+        ({**ATTEMPT, "extra": 1}, "extra"),
+    ]
+    for body, field in cases:
+        r = client.post("/v1/logins/assess", json=body, headers=store.auth("app"))
+        assert r.status_code == 422, body
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["field"] == field
+        assert "300.1.1.1" not in r.text
+    r = client.post("/v1/logins/outcome", json={"assessment_id": "x"}, headers=store.auth("app"))
+    assert r.status_code == 422 and r.json()["field"] == "success"
+
+
+def test_unknown_and_known_accounts_answer_identically_over_http(
+    store: Store, client: TestClient
+) -> None:
+    """Failed logins on a real and an unknown account, from two fresh addresses: same answers."""
+
+    def run(account: str, ip: str, known: bool) -> list[object]:
+        seen: list[object] = []
+        for _ in range(8):
+            a = client.post(
+                "/v1/logins/assess",
+                json={"account": account, "ip": ip, "user_agent": "bot"},
+                headers=store.auth("app"),
+            ).json()
+            o = client.post(
+                "/v1/logins/outcome",
+                json={
+                    "assessment_id": a["assessment_id"],
+                    "success": False,
+                    "account_known": known,
+                },
+                headers=store.auth("app"),
+            ).json()
+            a.pop("assessment_id")
+            o.pop("assessment_id")
+            seen.append((a, o))
+        return seen
+
+    assert run("real-customer", "51.70.1.1", True) == run("no-such-user", "51.71.1.1", False)
+
+
+def test_step_up_lifts_the_failure_cap(store: Store, client: TestClient) -> None:
+    """After 100 consecutive failures an account is denied; a passed step-up lifts it."""
+    auth = store.auth("app")
+    for i in range(100):
+        store.services.clock.advance(900)  # type: ignore[attr-defined]
+        a = client.post(
+            "/v1/logins/assess", json={"account": "frank", "ip": f"1.80.{i}.1"}, headers=auth
+        ).json()
+        client.post(
+            "/v1/logins/outcome",
+            json={"assessment_id": a["assessment_id"], "success": False},
+            headers=auth,
+        )
+    frank = {"account": "frank", "ip": "1.80.200.1"}
+    a = client.post("/v1/logins/assess", json=frank, headers=auth)
+    assert a.json()["decision"] == "deny"
+    assert "failure_cap" in {r["code"] for r in a.json()["reasons"]}
+    r = client.post("/v1/logins/step-up", json={"account": "frank", "ip": "x"}, headers=auth)
+    assert r.status_code == 422 and r.json()["field"] == "ip"
+    r = client.post("/v1/logins/step-up", json={"account": "frank"}, headers=auth)
+    assert r.status_code == 204
+    a = client.post("/v1/logins/assess", json=frank, headers=auth)
+    assert "failure_cap" not in {r["code"] for r in a.json()["reasons"]}
+
+
+def test_masked_session_reads_its_own_data_masked(
+    store: Store,
+    corpus: Services,  # noqa: F811
+    client: TestClient,
+) -> None:
+    """A login from a new device with a breached password gets in masked and must reset the
+    password; the store passes custody's risky flag on its account_self reads until step-up."""
+    c = store.customers[3]
+    auth = store.auth("app")
+    attempt = {
+        "account": c.phone,
+        "ip": "36.100.1.2",
+        "user_agent": "Mozilla/5.0",
+        "password_sha1": hashlib.sha1(b"zhangwei1990", usedforsecurity=False).hexdigest(),
+    }
+    a = client.post("/v1/logins/assess", json=attempt, headers=auth).json()
+    assert a["decision"] == "allow" and a["force_password_reset"] is True
+    assert "breached_password" in {r["code"] for r in a["reasons"]}
+    o = client.post(
+        "/v1/logins/outcome",
+        json={"assessment_id": a["assessment_id"], "success": True},
+        headers=auth,
+    ).json()
+    assert o["session_view"] == "masked" and o["force_password_reset"] is True
+    url = f"/v1/customers/{c.customer_id}"
+    params = {"purpose": "account_self", "subject": c.customer_id}
+    masked = client.get(
+        url, params={**params, "risky": o["session_view"] == "masked"}, headers=auth
+    ).json()
+    assert masked["fields"]["phone"]["view"] == "masked" and c.phone not in str(masked)
+    assert (
+        client.post("/v1/logins/step-up", json={"account": c.phone}, headers=auth).status_code
+        == 204
+    )
+    clear = client.get(url, params=params, headers=auth).json()
+    assert clear["fields"]["phone"]["value"] == c.phone

@@ -1,0 +1,99 @@
+"""Both state backends against the port's contract, on random operation sequences (hypothesis):
+decayed counts match their closed form, and Redis returns exactly what memory returns."""
+
+from __future__ import annotations
+
+import math
+import secrets
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shieldwall.guard.risk.ports import A_L, A_S, D_S, F_S, RUN, U_S, AssessOps, OutcomeOps
+from shieldwall.storage.risk_state_memory import MemoryRiskState
+from shieldwall.storage.risk_state_redis import RedisRiskState
+
+KEYS = ["p", "i:aa", "i:bb", "s:cc", "a:dd", "a:ee"]
+PAIRS = ["x1", "x2", "x3"]
+
+op = st.tuples(
+    st.floats(0, 2000, allow_nan=False),  # seconds since the previous operation
+    st.lists(st.sampled_from(KEYS[1:]), max_size=3, unique=True),  # besides "p"
+    st.lists(st.sampled_from(PAIRS), max_size=1),  # the engine gives an entity one pair
+    st.booleans(),  # outcome success
+    st.booleans(),  # account known
+)
+
+
+def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list:  # type: ignore[type-arg]
+    seen = []
+    now = t0
+    for dt, others, pairs, success, known in ops:
+        now += dt
+        keys = ["p", *others]
+        view = state.assess(
+            now,
+            AssessOps(
+                tuple(keys),
+                tuple((0, p) for p in pairs),
+                "a:dd",
+                ("i:aa", "u:zz"),
+                ("u:zz",),
+                int(now // 3600),
+            ),
+        )
+        state.record_outcome(
+            now,
+            OutcomeOps(
+                tuple(keys), (0,), success, known, "a:dd", ("i:aa",), ("u:zz",), int(now // 3600)
+            ),
+        )
+        seen.append((view.entities, view.profile, view.popular))
+    seen.append(state.hours(int(t0 // 3600) - 1, int(now // 3600) + 1))
+    return seen
+
+
+@given(st.lists(op, min_size=1, max_size=25))
+@settings(max_examples=60, deadline=None)
+def test_memory_counts_match_the_closed_form(ops: list) -> None:  # type: ignore[type-arg]
+    """Attempts on a key read as the sum of exp(-age/tau) over its attempts; runs count
+    consecutive failures; failures and unknown-account failures never exceed attempts."""
+    state = MemoryRiskState()
+    now = 1_000_000.0
+    times: dict[str, list[float]] = {}
+    run = 0
+    for dt, others, pairs, success, known in ops:
+        now += dt
+        keys = ["p", *others]
+        for k in keys:
+            times.setdefault(k, []).append(now)
+        view = state.assess(
+            now, AssessOps(tuple(keys), tuple((0, p) for p in pairs), "a:x", (), (), 0)
+        )
+        first = view.entities[0]
+        want_s = sum(math.exp(-(now - t) / 600.0) for t in times[keys[0]])
+        want_l = sum(math.exp(-(now - t) / 86_400.0) for t in times[keys[0]])
+        assert first[A_S] == pytest.approx(want_s, rel=1e-9)
+        assert first[A_L] == pytest.approx(want_l, rel=1e-9)
+        assert first[F_S] <= first[A_S] + 1e-9 and first[U_S] <= first[F_S] + 1e-9
+        assert first[D_S] <= first[A_S] + 1e-9
+        state.record_outcome(now, OutcomeOps(tuple(keys), (0,), success, known, "a:x", (), (), 0))
+        run = 0 if success else run + 1
+    check = state.assess(now, AssessOps(("p",), (), "a:x", (), (), 0))
+    assert check.entities[0][RUN] == run
+
+
+@pytest.mark.redis
+@given(st.lists(op, min_size=1, max_size=15))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_redis_returns_exactly_what_memory_returns(ops: list) -> None:  # type: ignore[type-arg]
+    """The same random operations on both backends give bit-identical records, profiles,
+    popularity counts and hour buckets."""
+    redis_state = RedisRiskState.from_url(
+        "redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}"
+    )
+    try:
+        assert apply(redis_state, ops, 5e6) == apply(MemoryRiskState(), ops, 5e6)
+    finally:
+        redis_state.clear()
