@@ -202,6 +202,14 @@ def test_bad_bodies_are_problem_documents(bare: tuple[TestClient, dict[str, str]
         assert "shoe size" not in r.text
 
 
+def test_too_many_victims_is_a_problem(bare: tuple[TestClient, dict[str, str]]) -> None:
+    """More victims than trace.victims.max_victims: 422 on the victims field, nothing resolved."""
+    client, keys = bare
+    body = {"victims": [{"customer_id": f"C{i}"} for i in range(10_001)]}
+    r = client.post("/v1/trace/victims", json=body, headers=auth(keys["sec-admin"]))
+    assert r.status_code == 422 and r.json()["field"] == "victims"
+
+
 def test_binary_junk_body_is_a_problem(bare: tuple[TestClient, dict[str, str]]) -> None:
     """A body that is not JSON is a 422 problem, not a crash."""
     client, keys = bare
