@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export SHIELDWALL_HOME ?= $(CURDIR)/.shieldwall
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo demo-custody test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The attack chain end to end, scored: prints the scorecard and the report's path (~1-2 min).
 demo: $(STAMP)
 	$(BIN)/python -m shieldwall.demo
+
+# Custody alone, step by step through the CLI (the previous demo).
+demo-custody: $(STAMP)
+	$(BIN)/python -m shieldwall.demo custody
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -1,10 +1,17 @@
-"""``make demo``: the custody job end to end, through the real CLI, on generated sample data.
+"""``make demo``: the whole attack chain, end to end, scored; ``make demo-custody``: custody alone.
 
-Creates a fresh home under ``$SHIELDWALL_HOME/demo`` (default ``./.shieldwall/demo``), imports
-generated customers and orders (valid ID checksums, real-format CN mobile numbers), then shows:
-an agent with a ticket reading a masked record, a read without a ticket denied, a courier seeing a
-relay number instead of the phone, the relay refusing another courier, a reveal with a reason,
-and the audit log verified, then tampered with in a copy and caught.
+``python -m shieldwall.demo`` runs ``shieldwall simulate`` at a size that finishes in about a
+minute on two cores (see docs/demo.md): a store of generated customers, a week of benign work
+with planted insider, partner, login and scam attacks, driven through shieldwall's API and CLI,
+scored against the ground truth. Output in ``$SHIELDWALL_HOME/demo-sim`` (default
+``./.shieldwall/demo-sim``): ``report.html``, ``scorecard.json`` and the simulated home.
+
+``python -m shieldwall.demo custody`` is the custody walkthrough through the real CLI: a fresh
+home under ``$SHIELDWALL_HOME/demo``, generated customers and orders (valid ID checksums,
+real-format CN mobile numbers), an agent with a ticket reading a masked record, a read without a
+ticket denied, a courier seeing a relay number instead of the phone, the relay refusing another
+courier, a reveal with a reason, and the audit log verified, then tampered with in a copy and
+caught.
 """
 
 from __future__ import annotations
@@ -23,11 +30,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
+from shieldwall.cli.app import main as cli
 from shieldwall.sim.people import PeopleFactory
 
 console = Console(highlight=False, soft_wrap=True)
 CUSTOMERS = 1000
 SEED = 7
+SIM_SEED, SIM_CUSTOMERS, SIM_DAYS = 7, 2000, 5
 
 
 def run(*args: str, expect: int = 0, capture: bool = False) -> str:
@@ -99,8 +108,41 @@ def section(title: str) -> None:
     console.print(Rule(f"[bold]{title}"))
 
 
-def main() -> int:
+def simulation(base: Path) -> int:
+    """The default demo: ``shieldwall simulate`` at demo size into ``BASE/demo-sim``."""
+    out = base / "demo-sim"
+    if out.exists():
+        if not (out / "scorecard.json").exists() and not (out / "home").exists():
+            console.print(
+                f"[red]{out} exists and is not a previous demo's output; not touching it[/]"
+            )
+            return 1
+        shutil.rmtree(out)
+    argv = ["simulate", "--seed", str(SIM_SEED), "--customers", str(SIM_CUSTOMERS)]
+    argv += ["--days", str(SIM_DAYS), "--out", str(out)]
+    console.print(f"[bold cyan]$ shieldwall {shlex.join(argv)}[/]")
+    code = cli(argv)
+    if code == 0:
+        console.print(
+            f"open {out / 'report.html'} in a browser; explore shieldwall's state with"
+            f" SHIELDWALL_HOME={out / 'home'} shieldwall alerts list"
+        )
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     base = Path(os.environ.get("SHIELDWALL_HOME", ".shieldwall")).resolve()
+    if args == ["custody"]:
+        return custody(base)
+    if args:
+        console.print("usage: python -m shieldwall.demo [custody]")
+        return 2
+    return simulation(base)
+
+
+def custody(base: Path) -> int:
+    """The custody walkthrough through the real CLI."""
     home = base / "demo"
     if home.exists():
         shutil.rmtree(home)

@@ -18,6 +18,7 @@ from shieldwall.cli import (
     custody,
     guard_passwords,
     guard_risk,
+    simulate,
     system,
     trace_attribution,
     trace_releases,
@@ -44,6 +45,7 @@ contact_scam.register(app)
 trace_watch.register(app)
 trace_releases.register(app)
 trace_attribution.register(app)
+simulate.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:

@@ -212,6 +212,24 @@ class WatchRunner:
             time.sleep(0.005)
         return False
 
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every entry appended to the log so far is processed, by the worker thread
+        (when started) or, when no thread runs, here; False if ``timeout`` ran out first.
+
+        Unlike :meth:`drain` this also covers records the buffer dropped and a batch the worker
+        has taken but not finished: the simulator calls it before asking what was raised.
+        """
+        deadline = time.monotonic() + timeout
+        target = self.source.size() - 1
+        if self._thread is None:
+            self.catch_up(until=target)
+            return self.watch.last_seq >= target
+        while time.monotonic() < deadline:
+            if self.watch.last_seq >= target and not self._busy:
+                return True
+            time.sleep(0.002)
+        return False
+
     def _work(self) -> None:
         idle_since = time.monotonic()
         while not self._stop.wait(self.drain_seconds):

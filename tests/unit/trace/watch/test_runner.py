@@ -120,3 +120,26 @@ def test_durable_state_survives_a_new_watch() -> None:
     assert second.last_seq == cut - 1
     second.process(records[cut:])
     assert fingerprint(alerts.list()) == fingerprint(whole.list())
+
+
+def test_flush_returns_once_everything_appended_is_processed() -> None:
+    """flush() covers dropped records and the batch in hand, with or without the worker: when
+    it returns True the watch has applied every entry, and the alerts match one catch-up."""
+    records = world().records()
+    whole = MemoryAlertStore()
+    runner(FakeLog(records), MemoryCursorStore(), whole).catch_up()
+
+    log, alerts = FakeLog(), MemoryAlertStore()
+    r = runner(log, MemoryCursorStore(), alerts, queue_size=100, poll_seconds=0.05)
+    log.subscribe(r.on_append)
+    for rec in records[:150]:  # no worker yet: the buffer fills and drops 50
+        log.append([rec.event])
+    assert r.dropped == 50
+    assert r.flush(20) and r.watch.last_seq == 149  # no thread: processed here
+    r.start()
+    for i in range(150, len(records), 7):
+        log.append([rec.event for rec in records[i : i + 7]])
+    assert r.flush(60)
+    assert r.watch.last_seq == len(records) - 1
+    r.stop()
+    assert fingerprint(alerts.list()) == fingerprint(whole.list())

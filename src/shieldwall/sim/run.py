@@ -1,0 +1,183 @@
+"""One simulation end to end: build the world, play it against shieldwall, score, write.
+
+:func:`simulate` writes ``OUT/scorecard.json`` (every number from planted ground truth against
+what shieldwall returned through its API and CLI) and ``OUT/report.html`` (see :mod:`.report`);
+shieldwall's own state (SQLite database, keys, config) is kept in ``OUT/home`` to explore
+afterwards (``SHIELDWALL_HOME=OUT/home shieldwall alerts list``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from shieldwall.sim import benign, report
+from shieldwall.sim.attacks import REGISTRY
+from shieldwall.sim.attacks.base import Observed
+from shieldwall.sim.engine import Play
+from shieldwall.sim.errors import SimulationError
+from shieldwall.sim.harness import Harness
+from shieldwall.sim.world import ADMIN, SERVICES, SimConfig, make_world
+
+Progress = Callable[[float, str], None]  # (fraction done, what)
+KEYED_P_VALUES = ("partner", "collusion")  # Tardos scores over keyed codewords
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scorecard: dict[str, Any]
+    scorecard_path: Path
+    report_path: Path
+    seconds: float
+
+
+def _order(names: tuple[str, ...]) -> list[str]:
+    """Attacks in dependency order (an attack after the ones whose truth it uses)."""
+    out: list[str] = []
+    for name in names:
+        if name not in REGISTRY:
+            raise SimulationError(f"unknown attack {name!r}; known: {', '.join(REGISTRY)}")
+    if {"partner", "collusion"} <= set(names):
+        raise SimulationError("choose partner or collusion, not both", field="attacks")
+    pending = list(names)
+    while pending:
+        ready = [n for n in pending if all(d in out or d not in names for d in REGISTRY[n].after)]
+        if not ready:  # a cycle: cannot happen with the registry as written
+            raise SimulationError(f"attacks wait on each other: {', '.join(pending)}")
+        out.append(ready[0])
+        pending.remove(ready[0])
+    return out
+
+
+def write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> Outcome:
+    began = time.monotonic()
+    tick = progress or (lambda f, what: None)
+    world = make_world(config)
+    out.mkdir(parents=True, exist_ok=True)
+    with Harness.open(out / "home", config.t0) as h:
+        play = Play(world, h, random.Random(f"benign:{config.seed}"))
+        tick(0.0, "importing the store")
+        play.setup()
+        benign.schedule(play)
+        play.schedule_reviews()
+        not_run: dict[str, str] = {}
+        for name in _order(config.attacks):
+            attack = REGISTRY[name]
+            missing = [p for p in attack.needs if not h.has_route(*p.split(" ", 1))]
+            if missing:
+                not_run[name] = f"this build has no {', '.join(missing)}"
+                continue
+            play.truths[name] = attack.plant(play, random.Random(f"{name}:{config.seed}"))
+        span = (config.end - config.t0).total_seconds()
+
+        def on_action(t: datetime) -> None:
+            tick((t - config.t0).total_seconds() / span, f"day {(t - config.t0).days + 1}")
+
+        play.run(config.end, on_action)
+        tick(1.0, "scoring")
+        h.settle()
+        alerts = h.get("/v1/alerts", ADMIN, params={"limit": 1000}).body["alerts"]
+        listed = h.cli_json("alerts", "list", "--limit", "10000")  # the CLI must agree
+        if {a["alert_id"] for a in listed} != {a["alert_id"] for a in alerts}:
+            raise SimulationError("the CLI and the API list different alerts")
+        roles = {
+            s.principal_id: s.role
+            for s in (*world.agents, *world.couriers, *world.analysts, *world.partners)
+        }
+        roles |= dict.fromkeys(SERVICES, "service") | {ADMIN: "admin"}
+        seen = Observed(
+            alerts=alerts,
+            seen_at={k: v.seen_at for k, v in play.alerts.items()},
+            roles=roles,
+            warned=dict(play.warned),
+            genuine_checks=list(play.genuine_checks),
+        )
+        card = scorecard(config, play, seen, not_run)
+        audit_entries = h.services.audit.size()
+        card["run"] = {
+            "requests": h.requests,
+            "cli_calls": h.cli_calls,
+            "audit_entries": audit_entries,
+        }
+        scorecard_path = out / "scorecard.json"
+        write_atomic(scorecard_path, json.dumps(card, ensure_ascii=False, indent=2) + "\n")
+        report_path = out / "report.html"
+        write_atomic(report_path, report.render(card, play, seen))
+    return Outcome(card, scorecard_path, report_path, time.monotonic() - began)
+
+
+def scorecard(
+    config: SimConfig, play: Play, seen: Observed, not_run: dict[str, str]
+) -> dict[str, Any]:
+    w = play.world
+    attackers = {p for t in play.truths.values() for p in t.principals}
+    attacks: dict[str, Any] = {}
+    for name, truth in play.truths.items():
+        attacks[name] = {
+            "title": truth.title,
+            "principals": list(truth.principals),
+            "start": truth.start.isoformat(),
+            **REGISTRY[name].score(truth, seen),
+        }
+    false = [a for a in seen.alerts if a["principal_id"] not in attackers]
+    by_kind: dict[str, int] = {}
+    for a in false:
+        by_kind[a["kind"]] = by_kind.get(a["kind"], 0) + 1
+    benign_staff = len(seen.roles) - len(attackers)
+    return {
+        "seed": config.seed,
+        "world": {
+            "customers": len(w.customers),
+            "orders": len(w.orders),
+            "days": config.days,
+            "start": config.t0.isoformat(),
+            "agents": len(w.agents),
+            "couriers": len(w.couriers),
+            "analysts": len(w.analysts),
+            "partners": len(w.partners),
+            "customer_digest": _digest([c.customer_id + c.phone for c in w.customers]),
+        },
+        "attacks": attacks,
+        "not_run": not_run,
+        "alerts": {
+            "total": len(seen.alerts),
+            "on_attackers": len(seen.alerts) - len(false),
+            "false": len(false),
+            "false_by_kind": dict(sorted(by_kind.items())),
+            "false_principals": sorted({a["principal_id"] for a in false}),
+            "false_per_100_principal_days": round(
+                100 * len(false) / max(1, benign_staff * config.days), 3
+            ),
+        },
+        # Fields that depend on the random keys of this install (shieldwall's keyed marks), so
+        # the same seed gives them other values; everything else is the same for a seed.
+        "keyed_fields": [f"attacks.{n}.p_value" for n in attacks if n in KEYED_P_VALUES],
+        "warnings": {
+            "customers_queued": len(seen.warned),
+            "plan_runs": len(play.warn_runs),
+        },
+    }
+
+
+def _digest(items: list[str]) -> str:
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
