@@ -10,12 +10,13 @@ building the exposure index, reported separately.
 2. **Query**: :meth:`VictimSetAttribution.attribute` on 20 victims (4/5 of them from the planted
    attack that exposed the most customers, the rest random) and on 200 and 2,000 victims;
    median of ``--runs`` runs each.
-3. **Audit-store path**: a real SQLite store with ``--log`` entries appended through
-   :class:`MerkleAuditLog`; :class:`AuditExposure` reads it with ``iter_entries`` and parses the
-   canonical JSON (``add_body``). Median of three fresh builds; entries per second.
+3. **Audit-store path**: the first ``--log`` events of the same world appended to a real
+   SQLite store through :class:`MerkleAuditLog`; :class:`AuditExposure` reads it with
+   ``iter_entries`` and parses the canonical JSON (``add_body``), as the service does. Median of
+   three fresh builds; entries per second.
 
     python bench/bench_trace_victims.py                 # 1M customers, 7 days
-    python bench/bench_trace_victims.py --days 14 --runs 7
+    python bench/bench_trace_victims.py --days 14 --runs 7 --log 1000000
     BENCH_QUICK=1 python bench/bench_trace_victims.py   # 100k customers, 3 days
 """
 
@@ -54,10 +55,8 @@ def index_bytes(idx: ExposureIndex) -> int:
     )
 
 
-def world_index(
-    customers: int, principals: int, days: int
-) -> tuple[AccessWorld, ExposureIndex, dict[str, Any]]:
-    cfg = WorldConfig(
+def world_config(customers: int, principals: int, days: int) -> WorldConfig:
+    return WorldConfig(
         seed=11,
         customers=customers,
         principals=principals,
@@ -65,6 +64,9 @@ def world_index(
         first_attack_day=1,
         last_attack_day=max(1, days - 2),
     )
+
+
+def world_index(cfg: WorldConfig) -> tuple[AccessWorld, ExposureIndex, dict[str, Any]]:
     world = AccessWorld(cfg)
     builder = ExposureIndexBuilder()
     events = world.events()
@@ -136,24 +138,16 @@ def query_times(
     return out
 
 
-def audit_store_path(entries: int, days: int) -> dict[str, Any]:
-    """Write ``entries`` simulated events to a real SQLite Merkle log; time AuditExposure."""
+def audit_store_path(entries: int, cfg: WorldConfig) -> dict[str, Any]:
+    """Write the first ``entries`` events of the world to a real SQLite Merkle log; time
+    AuditExposure's full streaming build over it (three fresh builds)."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"SHIELDWALL_HOME": str(Path(tmp) / "home")})
         clock = ManualClock()
         initialize(settings, clock)
         svc = build(settings, clock)
         try:
-            world = AccessWorld(
-                WorldConfig(
-                    seed=12,
-                    customers=100_000,
-                    principals=200,
-                    days=days,
-                    first_attack_day=1,
-                    last_attack_day=max(1, days - 2),
-                )
-            )
+            world = AccessWorld(cfg)
             t = time.perf_counter()
             batch = []
             written = 0
@@ -198,9 +192,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--log", type=int, default=20_000 if quick else 100_000)
     args = ap.parse_args(argv)
 
-    world, idx, built = world_index(args.customers, args.principals, args.days)
+    cfg = world_config(args.customers, args.principals, args.days)
+    world, idx, built = world_index(cfg)
     queries = query_times(world, idx, [20, 200, 2000], args.runs)
-    store = audit_store_path(args.log, 3)
+    del world, idx
+    store = audit_store_path(args.log, cfg)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
         ("world", f"{args.customers} customers, {args.principals} principals, {args.days} days"),
@@ -236,6 +232,7 @@ def main(argv: list[str]) -> int:
             "queries": queries,
             "audit_store": store,
             "peak_rss_mb": peak_mb,
+            "load_average_at_end": os.getloadavg(),
         },
     )
     print(f"wrote {path}")

@@ -36,6 +36,7 @@ the script runs and the scenarios have enough victims); the held-out seeds are 1
     python bench/bench_trace_victims_quality.py                      # held-out seeds 1000-1099
     python bench/bench_trace_victims_quality.py --seeds 1 2 3 --label dev
     python bench/bench_trace_victims_quality.py --ignore-call-times --label no_times  # ablation
+    python bench/bench_trace_victims_quality.py --leaked 4 --noise 16 --label hard    # weak signal
 """
 
 from __future__ import annotations
@@ -121,11 +122,15 @@ def draw(
 
 
 def noise(
-    rng: random.Random, world: AccessWorld, exclude: set[str], knew: frozenset[Knowledge]
+    rng: random.Random,
+    world: AccessWorld,
+    exclude: set[str],
+    knew: frozenset[Knowledge],
+    count: int = NOISE,
 ) -> list[Victim]:
     out: list[Victim] = []
     span = (world.end - world.t0).total_seconds() + 3 * 86_400
-    while len(out) < NOISE:
+    while len(out) < count:
         c = world.store.customer_id(rng.randrange(world.config.customers))
         if c in exclude or any(v.customer_id == c for v in out):
             continue
@@ -133,7 +138,13 @@ def noise(
     return out
 
 
-def run_seed(seed: int, scorer: VictimSetAttribution, ignore_times: bool = False) -> dict[str, Any]:
+def run_seed(
+    seed: int,
+    scorer: VictimSetAttribution,
+    ignore_times: bool = False,
+    leaked: int = LEAKED,
+    noisy: int = NOISE,
+) -> dict[str, Any]:
     cfg = WorldConfig(
         seed=seed,
         attacks=(AttackKind.TICKET_HARVEST, AttackKind.OUTLET_CROSS),
@@ -166,23 +177,25 @@ def run_seed(seed: int, scorer: VictimSetAttribution, ignore_times: bool = False
         released = dict.fromkeys(ids, ts)
 
     scenarios: dict[str, tuple[list[Victim], set[str]]] = {}
-    if len(harvested) >= LEAKED:
-        v = draw(rng, harvested, LEAKED, HARVEST_KNEW)
-        v += noise(rng, world, set(harvested), HARVEST_KNEW)
+    if len(harvested) >= leaked:
+        v = draw(rng, harvested, leaked, HARVEST_KNEW)
+        v += noise(rng, world, set(harvested), HARVEST_KNEW, noisy)
         scenarios["agent_harvester"] = (v, {f"principal:{harvester}"})
-    if len(crossed) >= LEAKED:
-        v = draw(rng, crossed, LEAKED, COURIER_KNEW)
-        v += noise(rng, world, set(crossed), COURIER_KNEW)
+    if len(crossed) >= leaked:
+        v = draw(rng, crossed, leaked, COURIER_KNEW)
+        v += noise(rng, world, set(crossed), COURIER_KNEW, noisy)
         scenarios["outlet_courier"] = (v, {f"principal:{lead}"})
-    if release and len(released) >= LEAKED:
-        v = draw(rng, released, LEAKED, RELEASE_KNEW)
-        v += noise(rng, world, set(released), RELEASE_KNEW)
+    if release and len(released) >= leaked:
+        v = draw(rng, released, leaked, RELEASE_KNEW)
+        v += noise(rng, world, set(released), RELEASE_KNEW, noisy)
         scenarios["partner_release"] = (v, {f"release:{release}"})
-    if release and len(harvested) >= LEAKED // 2 and len(released) >= LEAKED // 2:
-        both = set(harvested) | set(released)
-        v = draw(rng, {c: t for c, t in harvested.items() if c not in released}, 8, HARVEST_KNEW)
-        v += draw(rng, {c: t for c, t in released.items() if c not in harvested}, 8, RELEASE_KNEW)
-        v += noise(rng, world, both, RELEASE_KNEW)
+    only_h = {c: t for c, t in harvested.items() if c not in released}
+    only_r = {c: t for c, t in released.items() if c not in harvested}
+    half = leaked // 2
+    if release and len(only_h) >= half and len(only_r) >= leaked - half:
+        v = draw(rng, only_h, half, HARVEST_KNEW)
+        v += draw(rng, only_r, leaked - half, RELEASE_KNEW)
+        v += noise(rng, world, set(harvested) | set(released), RELEASE_KNEW, noisy)
         scenarios["two_source"] = (v, {f"principal:{harvester}", f"release:{release}"})
 
     # The look-alike every real investigation has: victims complain, and a fraud-desk agent reads
@@ -191,10 +204,10 @@ def run_seed(seed: int, scorer: VictimSetAttribution, ignore_times: bool = False
     seq = builder.last_seq + 1
     for name, (victims, _) in scenarios.items():
         desk = builder.candidate(Candidate("principal", f"fraud-desk-{name}", "agent", "fraud"))
-        for v in victims:
-            assert v.called_at is not None
-            when = v.called_at + timedelta(hours=rng.uniform(0.5, 6))
-            builder.add(seq, when.timestamp(), [desk], [v.customer_id], exposure_mask(ALL_CLEAR))
+        for vic in victims:
+            assert vic.called_at is not None
+            when = vic.called_at + timedelta(hours=rng.uniform(0.5, 6))
+            builder.add(seq, when.timestamp(), [desk], [vic.customer_id], exposure_mask(ALL_CLEAR))
             seq += 1
     t0 = time.perf_counter()
     index = builder.build()
@@ -234,12 +247,14 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seeds", type=int, nargs="*", default=list(HELD_OUT_SEEDS))
     ap.add_argument("--label", default="held_out")
     ap.add_argument("--ignore-call-times", action="store_true", help="ablation: drop called_at")
+    ap.add_argument("--leaked", type=int, default=LEAKED, help="victims drawn from the leak")
+    ap.add_argument("--noise", type=int, default=NOISE, help="victims from elsewhere")
     args = ap.parse_args(argv)
     scorer = VictimSetAttribution(alpha=0.01)
     per_seed = []
     started = time.perf_counter()
     for seed in args.seeds:
-        r = run_seed(seed, scorer, args.ignore_call_times)
+        r = run_seed(seed, scorer, args.ignore_call_times, args.leaked, args.noise)
         per_seed.append(r)
         marks = " ".join(
             f"{k}={'ok' if v['rank1'] else 'MISS'}{'!' if v['false'] else ''}"
@@ -282,7 +297,7 @@ def main(argv: list[str]) -> int:
         {
             "seeds": args.seeds,
             "size": SIZE,
-            "victims": {"leaked": LEAKED, "noise": NOISE},
+            "victims": {"leaked": args.leaked, "noise": args.noise},
             "alpha": 0.01,
             "ignore_call_times": args.ignore_call_times,
             "correction": "holm",

@@ -80,9 +80,10 @@ def victims_body() -> list[dict[str, object]]:
 
 
 def test_two_sources_are_named_with_proven_evidence(
-    world: tuple[TestClient, dict[str, str]],
+    world: tuple[TestClient, dict[str, str]], services: Services
 ) -> None:
-    """The release and the break-glass agent are both named, each with verified proofs."""
+    """The release and the break-glass agent are both named, each with verified proofs; the
+    phone lookups are audited with customer ids only."""
     client, keys = world
     r = client.post(
         "/v1/trace/victims",
@@ -114,6 +115,12 @@ def test_two_sources_are_named_with_proven_evidence(
         wanted = {q for ex in s["examples"] for q in ex["audit_seqs"]}
         assert wanted == {e["seq"] for e in ev["entries"]}
     assert all(c.phone not in r.text for c in PEOPLE)
+    with services.audit_store.read() as tx:
+        bodies = [row.body.decode() for row in tx.iter_entries()]
+    lookups = [b for b in bodies if '"victim_trace"' in b]
+    assert len(lookups) == 6  # the six valid phones; the invalid one is not looked up
+    assert all('"system:trace-victims"' in b for b in lookups)
+    assert not any(c.phone in b or c.phone.lstrip("+") in b for b in bodies for c in PEOPLE)
 
 
 def test_calls_before_the_accesses_are_not_explained(
@@ -193,6 +200,14 @@ def test_bad_bodies_are_problem_documents(bare: tuple[TestClient, dict[str, str]
         else:
             assert any(f and f.endswith("called_at") for f in fields)
         assert "shoe size" not in r.text
+
+
+def test_too_many_victims_is_a_problem(bare: tuple[TestClient, dict[str, str]]) -> None:
+    """More victims than trace.victims.max_victims: 422 on the victims field, nothing resolved."""
+    client, keys = bare
+    body = {"victims": [{"customer_id": f"C{i}"} for i in range(10_001)]}
+    r = client.post("/v1/trace/victims", json=body, headers=auth(keys["sec-admin"]))
+    assert r.status_code == 422 and r.json()["field"] == "victims"
 
 
 def test_binary_junk_body_is_a_problem(bare: tuple[TestClient, dict[str, str]]) -> None:

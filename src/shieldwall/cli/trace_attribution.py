@@ -36,8 +36,10 @@ def victims(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Rank principals and releases by how well their accesses explain the victims, and name
-    the sources (greedy, Holm-corrected hypergeometric tests) with audit entries and proofs.
+    """Rank principals and releases by how well their accesses explain these scam victims.
+
+    Names the sources (greedy, Holm-corrected hypergeometric tests) with their audit entries
+    and inclusion proofs.
 
     The CSV has a header with some of: phone, customer_id, called_at (ISO 8601 with an offset),
     knew (items separated by ';': name, phone, email, address, national_id, items, amount,

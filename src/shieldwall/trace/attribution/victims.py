@@ -39,7 +39,7 @@ import math
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -285,6 +285,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Attribution:
+    """The answer: the first round's ranking, the greedy explanation, what stays unexplained."""
+
     victims: int
     population: int
     candidates_tested: int
@@ -293,7 +295,6 @@ class Attribution:
     sources: tuple[Source, ...]
     unexplained: tuple[str, ...]
     correction: str = "holm"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class VictimSetAttribution:
