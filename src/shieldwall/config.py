@@ -455,7 +455,7 @@ _MAIL_DOMAIN = rf"^{_LABEL}(?:\.{_LABEL})+$"
 
 class ReleaseSettings(_Section):
     """Trace: releases, canaries, marks, codewords and file attribution (see trace/releases,
-    trace/attribution and docs/trace-releases.md)."""
+    trace/attribution and docs/trace.md, part 2)."""
 
     canary_phone_prefixes: tuple[str, ...] = Field(
         ("1703", "1705"),
@@ -496,7 +496,7 @@ class ReleaseSettings(_Section):
 
 class VictimsSettings(_Section):
     """Trace: attribution from a list of scam victims (see trace/attribution/victims.py and
-    docs/trace-victims.md). ``alpha`` is the family-wise error rate after Holm's correction."""
+    docs/trace.md, part 3). ``alpha`` is the family-wise error rate after Holm's correction."""
 
     alpha: float = Field(0.01, gt=0, lt=1, description="significance after Holm's correction")
     max_rounds: int = Field(5, ge=1, le=50, description="most sources the explanation names")

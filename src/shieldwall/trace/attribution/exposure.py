@@ -415,7 +415,7 @@ class AuditExposure:
 
     The first :meth:`refresh` streams the whole log once (``iter_entries``); later ones read only
     the entries appended since, fold them in and rebuild the arrays. One instance per process;
-    the index lives in memory (see docs/trace-victims.md for its size).
+    the index lives in memory (see docs/trace.md, part 3 for its size).
     """
 
     def __init__(self, store: AuditStore, *, batch: int = 5000) -> None:
