@@ -36,7 +36,7 @@ from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookS
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
-from shieldwall.core.model import Principal, Role
+from shieldwall.core.model import Principal
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
@@ -74,7 +74,7 @@ from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
 from shieldwall.trace.attribution.exposure import AuditExposure
 from shieldwall.trace.attribution.file import FileAttribution
-from shieldwall.trace.attribution.victims import VictimTracer
+from shieldwall.trace.attribution.victims import VICTIM_DESK, VictimTracer
 from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
 from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
@@ -143,9 +143,6 @@ class CustodyCustomerContext:
             email=plain["email"],
             national_id=plain["national_id"],
         )
-
-
-VICTIM_TRACE = Principal("system:trace-victims", Role.SERVICE, None, "victim attribution")
 
 
 class CustodyVictimDirectory:
@@ -459,7 +456,7 @@ def _victims(
     vs = settings.trace.victims
     region = settings.custody.default_region
     phones = PhoneDirectory(
-        store, sealer.index, audit, clock, region=region, actor=VICTIM_TRACE, reason="victim_trace"
+        store, sealer.index, audit, clock, region=region, actor=VICTIM_DESK, reason="victim_trace"
     )
     return VictimTracer(
         AuditExposure(audit_store),
@@ -470,6 +467,8 @@ def _victims(
         top=vs.top,
         examples=vs.examples,
         max_victims=vs.max_victims,
+        audit=audit,
+        clock=clock,
     )
 
 

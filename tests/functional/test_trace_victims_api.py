@@ -5,6 +5,7 @@ only, and no phone echoed back."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -121,6 +122,15 @@ def test_two_sources_are_named_with_proven_evidence(
     assert len(lookups) == 6  # the six valid phones; the invalid one is not looked up
     assert all('"system:trace-victims"' in b for b in lookups)
     assert not any(c.phone in b or c.phone.lstrip("+") in b for b in bodies for c in PEOPLE)
+    query = json.loads(bodies[-1])  # the query itself: who asked, whom, what it named
+    assert (query["actor"], query["reason"], query["action"]) == (
+        "system:trace-victims",
+        "victim_trace_query",
+        "lookup",
+    )
+    assert query["extra"]["requested_by"] == "sec-admin"
+    assert query["extra"]["sources"] == "release:rel-2026-03-sf,principal:agent-li"
+    assert len(query["customer_ids"]) == 12
 
 
 def test_calls_before_the_accesses_are_not_explained(

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from shieldwall.cli.common import console, emit_json, progress_bar, services
+from shieldwall.custody.audit_events import OPERATOR
 from shieldwall.trace.attribution.errors import InvalidVictims
 from shieldwall.trace.attribution.victims import parse_csv
 
@@ -53,7 +54,9 @@ def victims(
     rows = parse_csv(data, max_rows=svc.settings.trace.victims.max_victims)
     tracer = svc.victims
     with progress_bar("indexing the audit log", tracer.exposure.pending()) as tick:
-        report = tracer.trace(rows, examples=examples, progress=tick)
+        report = tracer.trace(
+            rows, examples=examples, progress=tick, requested_by=OPERATOR, channel="cli"
+        )
     doc = report.to_dict()
     if json_out:
         emit_json(doc)

@@ -37,7 +37,7 @@ class VictimsIn(BaseModel):
 
 
 @router.post("/victims")
-def trace_victims(body: VictimsIn, svc: Svc, _: Admin) -> dict[str, Any]:
+def trace_victims(body: VictimsIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     """Rank principals and releases by how well their accesses explain these victims, and name
     the sources with their audit entries and RFC 6962 inclusion proofs."""
     rows = [
@@ -51,4 +51,6 @@ def trace_victims(body: VictimsIn, svc: Svc, _: Admin) -> dict[str, Any]:
         )
         for i, v in enumerate(body.victims)
     ]
-    return svc.victims.trace(rows, examples=body.examples).to_dict()
+    return svc.victims.trace(
+        rows, examples=body.examples, requested_by=caller, channel="api"
+    ).to_dict()

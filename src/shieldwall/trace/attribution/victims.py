@@ -47,6 +47,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import hypergeom
 
+from shieldwall.core.clock import Clock
+from shieldwall.core.events import Action, Decision
+from shieldwall.core.model import Principal, Role
+from shieldwall.custody.audit_events import access_event
+from shieldwall.custody.ports import AuditSink
 from shieldwall.trace.attribution.errors import InvalidVictims
 from shieldwall.trace.attribution.exposure import (
     BITS,
@@ -59,6 +64,10 @@ from shieldwall.trace.attribution.exposure import (
     mask_bits,
 )
 from shieldwall.trace.watch.evidence import AlertEvidence, ProofSource, prove
+
+# Victim attribution reads customers as this system component (phone lookups through the blind
+# index, and the query itself), with the person who asked in ``extra.requested_by``.
+VICTIM_DESK = Principal("system:trace-victims", Role.SERVICE, None, "victim attribution")
 
 # What a caller can be said to have known, with the vocabulary of scam reports
 # (contact/scam/scrub.py KNEW_KINDS) accepted as aliases.
@@ -582,7 +591,11 @@ class VictimTracer:
         top: int = 10,
         examples: int = 3,
         max_victims: int = 10_000,
+        audit: AuditSink | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self.audit = audit
+        self.clock = clock
         self.exposure = exposure
         self.directory = directory
         self.proofs = proofs
@@ -596,7 +609,11 @@ class VictimTracer:
         *,
         examples: int | None = None,
         progress: Progress | None = None,
+        requested_by: Principal | None = None,
+        channel: str = "api",
     ) -> VictimReport:
+        """Attribute ``rows``; the query itself is audited (who asked, which customers, which
+        sources it named) as :data:`VICTIM_DESK` with the caller in ``extra.requested_by``."""
         if not rows:
             raise InvalidVictims("names no victims", field="victims")
         if len(rows) > self.max_victims:
@@ -626,6 +643,27 @@ class VictimTracer:
             trimmed,
             result.unexplained,
         )
+        if self.audit is not None and self.clock is not None:
+            self.audit.append(
+                [
+                    access_event(
+                        self.clock.now(),
+                        VICTIM_DESK,
+                        Action.LOOKUP,
+                        Decision.ALLOW,
+                        "victim_trace_query",
+                        channel=channel,
+                        purpose="investigation",
+                        customer_ids=sorted({v.customer_id for v in victims}),
+                        extra={
+                            "by": "victims",
+                            "requested_by": requested_by.principal_id if requested_by else "",
+                            "victims": str(len(rows)),
+                            "sources": ",".join(s.score.candidate.key for s in result.sources),
+                        },
+                    )
+                ]
+            )
         return VictimReport(
             len(rows),
             result,
