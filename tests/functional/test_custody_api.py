@@ -4,6 +4,7 @@ break-glass, problem documents, and the audit log's proofs checked on the client
 from __future__ import annotations
 
 import base64
+import json
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -467,3 +468,46 @@ def test_audit_proofs_verify_client_side(store: Store, client: TestClient) -> No
     assert_problem(others, 403, "access_denied")
     beyond = client.get("/v1/audit/proofs/inclusion", params={"seq": 10**6}, headers=admin)
     assert_problem(beyond, 422, "invalid_proof_request", "seq")
+
+
+def test_suspend_and_reinstate_a_principal(store: Store, client: TestClient) -> None:
+    """A suspended agent's key stops at once (401, like any bad key); reinstating restores it;
+    both are audited with the alert id; only admins may, never on themselves."""
+    agent, admin = store.auth("agent-li"), store.auth("sec-admin")
+    assert client.get("/v1/me", headers=agent).status_code == 200  # the key is now cached
+    resp = client.post(
+        "/v1/principals/agent-li/suspend", json={"alert_id": "alr_123"}, headers=admin
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"principal_id": "agent-li", "role": "agent", "active": False}
+    assert_problem(client.get("/v1/me", headers=agent), 401, "unauthenticated")
+    listed = client.get("/v1/principals", headers=admin).json()["principals"]
+    assert next(p for p in listed if p["principal_id"] == "agent-li")["active"] is False
+    resp = client.post("/v1/principals/agent-li/reinstate", json={}, headers=admin)
+    assert resp.status_code == 200 and resp.json()["active"] is True
+    assert client.get("/v1/me", headers=agent).status_code == 200
+    with store.services.audit_store.read() as tx:
+        bodies = [json.loads(row.body) for row in tx.iter_entries()]
+    status = [b for b in bodies if b["action"] == "principal_status"]
+    assert [(b["reason"], b["actor"], b["extra"]["alert"]) for b in status] == [
+        ("principal_suspended", "sec-admin", "alr_123"),
+        ("principal_reinstated", "sec-admin", ""),
+    ]
+    assert_problem(
+        client.post("/v1/principals/agent-wu/suspend", json={}, headers=agent), 403, "access_denied"
+    )
+    assert_problem(
+        client.post("/v1/principals/nobody/suspend", json={}, headers=admin), 404, "not_found"
+    )
+    assert_problem(
+        client.post("/v1/principals/sec-admin/suspend", json={}, headers=admin),
+        422,
+        "invalid_input",
+        "principal_id",
+    )
+    assert_problem(
+        client.post("/v1/principals/agent-wu/suspend", json={"alert_id": "x y"}, headers=admin),
+        422,
+        "invalid_input",
+        "alert_id",
+    )

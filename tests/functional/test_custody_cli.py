@@ -217,6 +217,28 @@ def test_show_deny_reveal_relay(
     assert code == 0 and json.loads(out)["value"] == c.phone
 
 
+def test_suspend_and_reinstate_from_the_cli(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A suspended agent's reads are refused (exit 3) until reinstated; bad ids exit 4 or 1."""
+    seeded(home, tmp_path, capsys)
+    cid = PEOPLE[0].customer_id
+    opened = cli("tickets", "open", "--agent", "agent-li", "--customer", cid, capsys=capsys)
+    assert opened[0] == 0
+    show = ("customers", "show", cid, "--as", "agent-li", "--purpose", "after_sales")
+    assert cli(*show, capsys=capsys)[0] == 0
+    code, out, _ = cli("principals", "suspend", "agent-li", "--alert", "alr_9", capsys=capsys)
+    assert code == 0 and out.strip() == "agent-li suspended"
+    code, _, err = cli(*show, capsys=capsys)
+    assert code == 3 and err.strip() == "error: the principal is deactivated"
+    assert cli("principals", "reinstate", "agent-li", capsys=capsys)[0] == 0
+    assert cli(*show, capsys=capsys)[0] == 0
+    code, _, err = cli("principals", "suspend", "ghost", capsys=capsys)
+    assert code == 4 and err.startswith("error: principal_id: no principal ghost")
+    code, _, err = cli("principals", "suspend", "agent-li", "--alert", "a b", capsys=capsys)
+    assert code == 1 and err.startswith("error: alert_id:") and err.count("\n") == 1
+
+
 def test_lookup_reads_value_from_stdin(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -355,6 +355,31 @@ def principals_rotate_key(
     console.print(f"new API key (shown once): {key}", markup=False)
 
 
+AlertOpt = Annotated[
+    str | None, typer.Option("--alert", help="the alert behind the decision (its id)")
+]
+
+
+@principals.command("suspend")
+def principals_suspend(
+    principal_id: Annotated[str, typer.Argument(help="principal id")],
+    alert: AlertOpt = None,
+) -> None:
+    """Suspend a principal: its API key stops working and custody refuses its reads."""
+    services().custody.principals.set_active(principal_id, False, alert_id=alert)
+    console.print(f"{principal_id} suspended", markup=False)
+
+
+@principals.command("reinstate")
+def principals_reinstate(
+    principal_id: Annotated[str, typer.Argument(help="principal id")],
+    alert: AlertOpt = None,
+) -> None:
+    """Reinstate a suspended principal."""
+    services().custody.principals.set_active(principal_id, True, alert_id=alert)
+    console.print(f"{principal_id} reinstated", markup=False)
+
+
 @tickets.command("open")
 def tickets_open(
     agent: Annotated[str, typer.Option("--agent", help="agent principal id")],

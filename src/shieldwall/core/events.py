@@ -29,6 +29,7 @@ class Action(StrEnum):
     POLICY_CHANGE = "policy_change"
     KEY_ROTATE = "key_rotate"
     PRINCIPAL_ADD = "principal_add"
+    PRINCIPAL_STATUS = "principal_status"  # a principal suspended or reinstated
     GRANT = "grant"
     NOTIFY = "notify"  # a system component decrypted a contact point to send a notification
     CONTACT = "contact"  # a genuine outbound contact was registered in the contact ledger

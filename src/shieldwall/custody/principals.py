@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from shieldwall.core.clock import Clock
@@ -99,12 +100,60 @@ class Principals:
             if record is None:
                 raise NotFound(f"no principal {principal_id}", field="principal_id")
             tx.set_principal_key(principal_id, key_id, _digest(secret))
+        self._forget(principal_id)
+        self.audit.append([_registered(self.clock.now(), actor, record.principal, channel)])
+        return f"swk_{key_id}_{secret}"
+
+    def set_active(
+        self,
+        principal_id: str,
+        active: bool,
+        *,
+        alert_id: str | None = None,
+        actor: Principal = OPERATOR,
+        channel: str = "cli",
+    ) -> Principal:
+        """Suspend (``active=False``) or reinstate a principal, e.g. while an alert on it is
+        investigated. A suspended principal's key stops authenticating at once in this process
+        and within ``cache_seconds`` in every other; custody refuses its reads
+        (``principal_inactive``); its tickets, assignments and grants stay for the record.
+        ``alert_id`` names the alert behind the decision (an id, never free text)."""
+        if alert_id is not None:
+            alert_id = normalize.record_id(alert_id, "alert_id")
+        if actor.principal_id == principal_id and not active:
+            raise ValidationError("a principal cannot suspend itself", field="principal_id")
+        with self.store.write() as tx:
+            record = tx.get_principal(principal_id)
+            if record is None:
+                raise NotFound(f"no principal {principal_id}", field="principal_id")
+            tx.set_principal_active(principal_id, active)
+        self._forget(principal_id)
+        subject = record.principal
+        self.audit.append(
+            [
+                access_event(
+                    self.clock.now(),
+                    actor,
+                    Action.PRINCIPAL_STATUS,
+                    Decision.ALLOW,
+                    "principal_reinstated" if active else "principal_suspended",
+                    channel=channel,
+                    extra={
+                        "principal": subject.principal_id,
+                        "principal_role": subject.role.value,
+                        "alert": alert_id or "",
+                    },
+                )
+            ]
+        )
+        return replace(subject, active=active)
+
+    def _forget(self, principal_id: str) -> None:
+        """Drop a principal's cached keys: the next request reads the database."""
         with self._lock:
             self._cache = {
                 k: v for k, v in self._cache.items() if v[2].principal_id != principal_id
             }
-        self.audit.append([_registered(self.clock.now(), actor, record.principal, channel)])
-        return f"swk_{key_id}_{secret}"
 
     def get(self, principal_id: str) -> Principal:
         with self.store.read() as tx:

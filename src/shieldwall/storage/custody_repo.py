@@ -320,6 +320,13 @@ class SqlCustodyTx:
             .values(key_id=key_id, key_hash=key_hash)
         )
 
+    def set_principal_active(self, principal_id: str, active: bool) -> None:
+        self.conn.execute(
+            update(principals)
+            .where(principals.c.principal_id == principal_id)
+            .values(active=active)
+        )
+
     # tickets
     def insert_ticket(self, ticket: Ticket) -> None:
         self.conn.execute(

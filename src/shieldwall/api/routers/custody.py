@@ -362,6 +362,37 @@ def add_principal(body: PrincipalIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     return {"principal_id": p.principal_id, "role": p.role.value, "unit": p.unit, "api_key": key}
 
 
+class PrincipalStatusIn(Strict):
+    alert_id: str | None = Field(None, description="the alert behind the decision (an id)")
+
+
+def _status(p: Principal) -> dict[str, Any]:
+    return {"principal_id": p.principal_id, "role": p.role.value, "active": p.active}
+
+
+@router.post("/principals/{principal_id}/suspend")
+def suspend_principal(
+    principal_id: str, body: PrincipalStatusIn, svc: Svc, caller: Admin
+) -> dict[str, Any]:
+    """Suspend a principal: its key stops working and custody refuses its reads."""
+    return _status(
+        svc.custody.principals.set_active(
+            principal_id, False, alert_id=body.alert_id, actor=caller, channel="api"
+        )
+    )
+
+
+@router.post("/principals/{principal_id}/reinstate")
+def reinstate_principal(
+    principal_id: str, body: PrincipalStatusIn, svc: Svc, caller: Admin
+) -> dict[str, Any]:
+    return _status(
+        svc.custody.principals.set_active(
+            principal_id, True, alert_id=body.alert_id, actor=caller, channel="api"
+        )
+    )
+
+
 @router.get("/principals")
 def list_principals(svc: Svc, _: Admin) -> dict[str, Any]:
     return {
