@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from shieldwall.cli import common
 from shieldwall.cli.app import main
 from shieldwall.sim.people import PeopleFactory
+from tests.functional.clihome import cli_home, run_cli
 
 PEOPLE = PeopleFactory(21).customers(60)
 
@@ -20,32 +20,13 @@ PEOPLE = PeopleFactory(21).customers(60)
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh SQLite home with 60 customers and two partners; CLI caches cleared."""
-    h = tmp_path / "home"
-    monkeypatch.setenv("SHIELDWALL_HOME", str(h))
-    monkeypatch.delenv("SHIELDWALL_DATABASE_URL", raising=False)
-    common.settings.cache_clear()
-    common.services.cache_clear()
-    assert main(["init"]) == 0
-    path = tmp_path / "c.csv"
-    rows = ["customer_id,name,phone,email,address,national_id"] + [
-        f"{c.customer_id},{c.name},{c.phone},{c.email},{c.address},{c.national_id}" for c in PEOPLE
-    ]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    assert main(["customers", "import", str(path)]) == 0
-    for pid in ("partner-a", "partner-b"):
-        assert main(["principals", "add", pid, "--role", "partner", "--unit", pid]) == 0
-    yield h
-    if common.services.cache_info().currsize:
-        common.services().close()
-    common.settings.cache_clear()
-    common.services.cache_clear()
+    with cli_home(tmp_path, monkeypatch, PEOPLE) as h:
+        for pid in ("partner-a", "partner-b"):
+            assert main(["principals", "add", pid, "--role", "partner", "--unit", pid]) == 0
+        yield h
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+cli = run_cli
 
 
 def ids_file(tmp_path: Path, name: str, people: list[str]) -> Path:

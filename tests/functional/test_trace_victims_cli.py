@@ -12,6 +12,7 @@ import pytest
 from shieldwall.cli import common
 from shieldwall.cli.app import main
 from shieldwall.sim.people import PeopleFactory
+from tests.functional.clihome import cli_home, run_cli
 
 PEOPLE = PeopleFactory(41).customers(60)
 
@@ -19,35 +20,19 @@ PEOPLE = PeopleFactory(41).customers(60)
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh SQLite home with 60 customers, a partner and a release of twelve of them."""
-    h = tmp_path / "home"
-    monkeypatch.setenv("SHIELDWALL_HOME", str(h))
-    monkeypatch.delenv("SHIELDWALL_DATABASE_URL", raising=False)
-    common.settings.cache_clear()
-    common.services.cache_clear()
-    assert main(["init"]) == 0
-    csv = tmp_path / "c.csv"
-    rows = ["customer_id,name,phone,email,address,national_id"] + [
-        f"{c.customer_id},{c.name},{c.phone},{c.email},{c.address},{c.national_id}" for c in PEOPLE
-    ]
-    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    assert main(["customers", "import", str(csv)]) == 0
-    assert main(["principals", "add", "partner-sf", "--role", "partner", "--unit", "sf"]) == 0
-    relations = common.services().custody.relations
-    relations.grant(
-        "partner-sf", [c.customer_id for c in PEOPLE[:12]], ["name", "phone"], release_id="rel-7"
-    )
-    yield h
-    if common.services.cache_info().currsize:
-        common.services().close()
-    common.settings.cache_clear()
-    common.services.cache_clear()
+    with cli_home(tmp_path, monkeypatch, PEOPLE) as h:
+        assert main(["principals", "add", "partner-sf", "--role", "partner", "--unit", "sf"]) == 0
+        relations = common.services().custody.relations
+        relations.grant(
+            "partner-sf",
+            [c.customer_id for c in PEOPLE[:12]],
+            ["name", "phone"],
+            release_id="rel-7",
+        )
+        yield h
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+cli = run_cli
 
 
 def victims_file(tmp_path: Path, text: str | bytes) -> str:
