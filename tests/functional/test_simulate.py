@@ -133,6 +133,28 @@ def test_demo_size_world_with_every_attack(tmp_path: Path) -> None:
     assert card["alerts"]["false"] <= 2
 
 
+def test_respond_suspends_insiders_and_the_api_stops_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With ``--respond`` the security team suspends the principal of a high alert: the
+    harvester is suspended, the API refuses its later requests, and nothing more is exposed."""
+    out = tmp_path / "respond"
+    code, stdout, err = cli(
+        capsys,
+        "simulate", "--seed", str(SEED), "--customers", str(CUSTOMERS), "--days", str(DAYS),
+        "--attacks", "harvest,outlet", "--respond", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    card = json.loads((out / "scorecard.json").read_text(encoding="utf-8"))
+    resp = card["response"]
+    harvester = card["attacks"]["harvest"]["principals"][0]
+    assert resp["enabled"] and harvester in resp["suspended"]
+    assert resp["requests_refused"] > 0
+    assert resp["exposed_after_suspension"]["harvest"] == 0
+    assert all(n == 0 for n in resp["exposed_after_suspension"].values())
+    assert "response: " in stdout
+
+
 def test_bad_input_is_one_line_and_non_zero(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -36,6 +36,13 @@ def simulate(
             " victims (default: all but collusion)",
         ),
     ] = None,
+    respond: Annotated[
+        bool,
+        typer.Option(
+            "--respond",
+            help="the security team suspends a principal on a high or critical alert",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the scorecard as JSON")] = False,
 ) -> None:
     """Simulate a store under attack against a fresh shieldwall and score what it caught."""
@@ -46,7 +53,7 @@ def simulate(
         extra: dict[str, Any] = {}
         if attacks is not None:
             extra["attacks"] = tuple(a.strip() for a in attacks.split(",") if a.strip())
-        config = SimConfig(seed=seed, customers=customers, days=days, **extra)
+        config = SimConfig(seed=seed, customers=customers, days=days, respond=respond, **extra)
     except ValueError as exc:
         raise SimulationError(str(exc).split(": ", 1)[-1], field=str(exc).split(":")[0]) from None
     bar = Progress(
@@ -111,6 +118,13 @@ def summary(card: dict[str, Any]) -> str:
             )
     for name, why in card["not_run"].items():
         lines.append(f"{name:<9} not run: {why}")
+    resp = card.get("response", {})
+    if resp.get("enabled"):
+        after = ", ".join(f"{k} {v}" for k, v in resp["exposed_after_suspension"].items())
+        lines.append(
+            f"response: {len(resp['suspended'])} suspended, {resp['requests_refused']} of their"
+            f" requests refused; exposed after suspension: {after or 'none suspended'}"
+        )
     al = card["alerts"]
     lines.append(
         f"alerts: {al['total']} ({al['on_attackers']} on attackers, {al['false']} false);"

@@ -69,6 +69,8 @@ def _ticket(play: Play, agent: Staff) -> Action:
     def run() -> None:
         h, rng = play.harness, play.rng
         me = agent.principal_id
+        if me in h.suspended:  # the ticketing system routes no case to a suspended agent
+            return
         served = play.served.setdefault(me, [])
         kind = rng.random()
         if kind < 0.05 and served:

@@ -17,6 +17,7 @@ to be warned".
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import json
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from shieldwall.sim.errors import SimulationError
+from shieldwall.sim.errors import PrincipalSuspended, SimulationError
 from shieldwall.sim.harness import HOTLINE, SMS_SENDER, Harness
 from shieldwall.sim.truth import GroundTruth
 from shieldwall.sim.world import ADMIN, LOCAL, SERVICES, Order, World
@@ -61,6 +62,7 @@ class Play:
     truths: dict[str, GroundTruth] = field(default_factory=dict)
     placed: list[Order] = field(default_factory=list)  # orders shieldwall knows, by creation
     known: set[str] = field(default_factory=set)
+    suspended_at: dict[str, datetime] = field(default_factory=dict)  # principal -> when
 
     def orders_of(self, customer_id: str) -> list[Order]:
         """The customer's orders shieldwall knows of, oldest first."""
@@ -83,7 +85,9 @@ class Play:
                 self.harness.clock.set(t)
             if progress is not None:
                 progress(t)
-            action()
+            # The API refused a suspended principal: the action it was part of ends there.
+            with contextlib.suppress(PrincipalSuspended):
+                action()
         self.harness.clock.set(max(self.now, until))
 
     # -- setting the store up ------------------------------------------------------------------
@@ -192,9 +196,12 @@ class Play:
             shipped = o.shipped
 
             def ship() -> None:
-                h.post(
-                    "/v1/assignments", "dispatch", {"courier_id": o.courier, "order_id": o.order_id}
-                )
+                if o.courier not in h.suspended:  # dispatch gives a suspended courier nothing
+                    h.post(
+                        "/v1/assignments",
+                        "dispatch",
+                        {"courier_id": o.courier, "order_id": o.order_id},
+                    )
                 h.post(f"/v1/orders/{o.order_id}/status", "dispatch", {"status": "shipped"})
 
             self.at(shipped, ship)
@@ -250,6 +257,20 @@ class Play:
             else:
                 seen.alert = a
             self.warn_for(a)
+            if self.world.config.respond:
+                self.suspend_for(a)
+
+    def suspend_for(self, alert: dict[str, Any]) -> None:
+        """Suspend the principal of a high or critical alert while it is investigated."""
+        pid = alert["principal_id"]
+        if pid == ADMIN or pid in SERVICES:  # the security team does not lock itself out
+            return
+        if alert["severity"] in ("high", "critical") and pid not in self.harness.suspended:
+            body = {"alert_id": alert["alert_id"]}
+            self.harness.post(f"/v1/principals/{pid}/suspend", ADMIN, body)
+            self.harness.suspended.add(pid)
+            self.suspended_at[pid] = self.now
+            self.note("respond", f"suspended {pid} ({alert['kind']}, {alert['severity']})")
 
     def warn_for(self, alert: dict[str, Any]) -> None:
         if alert["severity"] != "low":

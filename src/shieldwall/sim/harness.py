@@ -36,7 +36,7 @@ from shieldwall.cli import common
 from shieldwall.cli.app import main
 from shieldwall.config import load_settings
 from shieldwall.core.clock import ManualClock
-from shieldwall.sim.errors import SimulationError
+from shieldwall.sim.errors import PrincipalSuspended, SimulationError
 from shieldwall.wiring import Services, build, initialize
 
 with warnings.catch_warnings():
@@ -97,6 +97,8 @@ class Harness:
     client: TestClient
     keys: dict[str, str] = field(default_factory=dict)
     requests: int = 0
+    suspended: set[str] = field(default_factory=set)  # principals the security team suspended
+    refused_suspended: int = 0  # their requests the API refused
     cli_calls: int = 0
     per_hour: Counter[int] = field(default_factory=Counter)  # requests by simulated UTC hour
 
@@ -139,6 +141,9 @@ class Harness:
         self.requests += 1
         self.per_hour[int(self.clock.now().timestamp() // 3600)] += 1
         body: Any = r.json() if r.content else None
+        if r.status_code == 401 and who in self.suspended:
+            self.refused_suspended += 1
+            raise PrincipalSuspended(who)
         if r.status_code not in expect:
             detail = body.get("detail") if isinstance(body, dict) else None
             raise SimulationError(f"{method} {path} as {who}: {r.status_code} {detail}")

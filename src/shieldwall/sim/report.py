@@ -467,6 +467,19 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
             + "; ".join(f"<code>{esc(k)}</code>: {esc(v)}" for k, v in card["not_run"].items())
             + "</p>"
         )
+    resp = card.get("response", {})
+    if resp.get("enabled"):
+        who = ", ".join(
+            f"<code>{esc(p)}</code> at {esc(at)}" for p, at in resp["suspended"].items()
+        )
+        after = ", ".join(
+            f"{esc(k)}: {esc(v)}" for k, v in resp["exposed_after_suspension"].items()
+        )
+        out.append(
+            "<p><b>Response</b> (<code>--respond</code>): the security team suspended "
+            f"{who or 'nobody'}; the API refused {esc(resp['requests_refused'])} of their later"
+            f" requests; customers exposed after the suspension: {after or '-'}.</p>"
+        )
     out.append("<h2>Timeline</h2>")
     out.append(
         '<p class="muted">Grey bars: API requests per simulated hour (the day-night rhythm;'

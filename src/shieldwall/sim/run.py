@@ -176,6 +176,27 @@ def scorecard(
             "customers_queued": len(seen.warned),
             "plan_runs": len(play.warn_runs),
         },
+        "response": _response(config, play),
+    }
+
+
+def _response(config: SimConfig, play: Play) -> dict[str, Any]:
+    """With ``respond``: whom the security team suspended and when, the requests the API then
+    refused, and what each insider attack still exposed after its principal was suspended (the
+    API must make that zero)."""
+    if not config.respond:
+        return {"enabled": False}
+    after: dict[str, int] = {}
+    for name, truth in play.truths.items():
+        times = [play.suspended_at[p] for p in truth.principals if p in play.suspended_at]
+        if times:
+            stop = min(times)
+            after[name] = sum(1 for at in truth.exposed.values() if at > stop)
+    return {
+        "enabled": True,
+        "suspended": {p: t.isoformat() for p, t in sorted(play.suspended_at.items())},
+        "requests_refused": play.harness.refused_suspended,
+        "exposed_after_suspension": after,
     }
 
 

@@ -58,6 +58,9 @@ class SimConfig:
     attack_day: int = 0  # 0: day 3 (index 2), or day 2 in a world of three days
     # Every attack runs by default; one whose endpoints this build lacks is reported "not run".
     attacks: tuple[str, ...] = ("harvest", "outlet", "partner", "stuffing", "scam", "victims")
+    # The security team suspends a principal as soon as it sees a high or critical alert on it
+    # (``POST /v1/principals/{id}/suspend``); off by default, to show what detection alone does.
+    respond: bool = False
 
     def __post_init__(self) -> None:
         if self.attack_day == 0:
