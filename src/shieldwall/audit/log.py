@@ -3,7 +3,9 @@
 Appends from many threads are committed together: the first thread to arrive becomes the
 leader, waits ``linger`` seconds for others (a commit delay, as PostgreSQL's ``commit_delay``),
 takes every event queued so far, writes them and the tree nodes they complete in one
-transaction, and wakes the others; :meth:`MerkleAuditLog.append` returns only once its events
+transaction, and wakes the others; if more arrived meanwhile, the oldest of them leads the next
+commit (a leader never works on for others after its own events are durable, which would hold
+its request hostage under load). :meth:`MerkleAuditLog.append` returns only once its events
 are committed. Several processes can append to one database: the head row is locked in each
 transaction and a process whose view of the tree is stale reloads its frontier first.
 
@@ -123,35 +125,47 @@ class MerkleAuditLog:
                 self._leader = True
         if lead:
             self._lead()
-        mine.done.wait()
+        while True:
+            mine.done.wait()
+            if mine.seqs is not None or mine.error is not None:
+                break
+            # The previous leader handed the lead to this waiter (the oldest in the queue).
+            mine.done.clear()
+            self._lead()
         if mine.error is not None:
             raise mine.error
         assert mine.seqs is not None  # noqa: S101 - set by the leader with no error
         return mine.seqs
 
     def _lead(self) -> None:
-        while True:
-            if self.linger and len(self._queue) < self.max_batch:
-                # Commit delay: let concurrent appenders join this commit (one commit per batch
-                # instead of one per request is what makes durable appends cheap).
-                time.sleep(self.linger)
-            with self._queue_lock:
-                batch, self._queue = self._queue, []
-                if not batch:
-                    self._leader = False
-                    return
-            try:
-                records = self._commit([e for p in batch for e in p.events])
-            except BaseException as exc:  # every waiter learns of the failure
-                for p in batch:
-                    p.error = exc
-                    p.done.set()
-                continue
+        """Commit one batch (the queue, this leader's own events in it), then hand the lead to
+        the oldest waiter if more arrived, so that no request waits on other requests' commits
+        after its own is durable."""
+        if self.linger and len(self._queue) < self.max_batch:
+            # Commit delay: let concurrent appenders join this commit (one commit per batch
+            # instead of one per request is what makes durable appends cheap).
+            time.sleep(self.linger)
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        try:
+            records = self._commit([e for p in batch for e in p.events])
+        except BaseException as exc:  # every waiter learns of the failure
+            for p in batch:
+                p.error = exc
+            records = []
+        else:
             i = 0
             for p in batch:
                 p.seqs = [r.seq for r in records[i : i + len(p.events)]]
                 i += len(p.events)
-                p.done.set()
+        with self._queue_lock:
+            if self._queue:
+                self._queue[0].done.set()  # the oldest waiter leads the next batch
+            else:
+                self._leader = False
+        for p in batch:
+            p.done.set()
+        if records:
             for listener in self._listeners:
                 listener(records)
 
