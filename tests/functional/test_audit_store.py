@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from datetime import UTC, datetime
+
+import pytest
 
 from shieldwall.audit import merkle
 from shieldwall.audit.log import verify
@@ -48,6 +51,47 @@ def test_concurrent_threads_get_distinct_contiguous_seqs(services: Services) -> 
     log.checkpoint()
     report = verify(services.audit_store, log.signer.public_key)
     assert report.ok and report.entries == start + 640
+
+
+def test_a_leader_hands_the_lead_on_once_its_own_entry_is_durable(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two appends that queue while the leader commits are committed together by the oldest of
+    them, not by the first leader, whose append returns after its own commit."""
+    log = services.audit
+    started, release = threading.Event(), threading.Event()
+    commits: list[tuple[str, int]] = []
+    real_commit = log._commit
+
+    def observed_commit(events):  # type: ignore[no-untyped-def]
+        commits.append((threading.current_thread().name, len(events)))
+        if len(commits) == 1:
+            started.set()
+            release.wait(10)
+        return real_commit(events)
+
+    monkeypatch.setattr(log, "_commit", observed_commit)
+    done: dict[str, list[int]] = {}
+
+    def append(name: str, n: int) -> None:
+        done[name] = log.append([event(n)])
+
+    first = threading.Thread(target=append, args=("a", 1), name="a")
+    first.start()
+    assert started.wait(10)
+    others = [threading.Thread(target=append, args=(x, n), name=x) for x, n in (("b", 2), ("c", 3))]
+    for t in others:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(log._queue) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    release.set()
+    for t in (first, *others):
+        t.join(10)
+    assert set(done) == {"a", "b", "c"}
+    assert commits[0] == ("a", 1)
+    assert commits[1][0] in {"b", "c"} and commits[1][1] == 2  # a waiter led, not "a"
+    assert len(commits) == 2
 
 
 def test_stored_tree_matches_recomputed_tree(services: Services) -> None:
