@@ -58,6 +58,13 @@ class ApiSettings(_Section):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_import_body_bytes: int = Field(32 * 1_048_576, ge=1024)
     api_key_cache_seconds: float = Field(30.0, ge=0)
+    principals_check_seconds: float = Field(
+        0.5,
+        ge=0,
+        le=1.0,
+        description="how often a worker checks the shared principals version: a suspension or"
+        " key rotation elsewhere is enforced here within this many seconds",
+    )
     worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
 
 

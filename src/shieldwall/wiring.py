@@ -378,7 +378,11 @@ def build(
         sealer=sealer,
         policy=policy,
         principals=Principals(
-            store, audit, clock, cache_seconds=settings.api.api_key_cache_seconds
+            store,
+            audit,
+            clock,
+            cache_seconds=settings.api.api_key_cache_seconds,
+            check_seconds=settings.api.principals_check_seconds,
         ),
         importer=Importer(
             store,
