@@ -151,6 +151,15 @@ class AuditSink(Protocol):
     def append(self, events: Sequence[AccessEvent]) -> Sequence[int]: ...
 
 
+class SlidingLog(Protocol):
+    """Per-key logs of event times, for sliding-window rate limits."""
+
+    def add_if_below(self, key: str, now: float, since: float, limit: int) -> float | None:
+        """Atomically: forget ``key``'s times at or before ``since``; if fewer than ``limit``
+        remain, log ``now`` and return None; else log nothing and return the oldest time kept."""
+        ...
+
+
 class AlertSink(Protocol):
     def raise_alert(self, alert: Alert) -> None: ...
 
