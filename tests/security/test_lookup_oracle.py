@@ -12,7 +12,7 @@ from shieldwall.api.app import create_app
 from shieldwall.config import load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.wiring import Services
-from tests.functional.conftest import Store, client, store  # noqa: F401 - fixtures
+from tests.functional.conftest import Store
 
 
 def _lookup(client: TestClient, store: Store, who: str, value: str, **more: Any) -> Any:

@@ -5,10 +5,10 @@
   on shift to take them; the ticketing system opens a ticket for an agent on
   shift (80%), or routes an inbound call with its ticket and the agent checks the caller's
   number within it (15%), or the agent calls back a customer it served before (5%). The
-  agent reads the customer and the order, reveals the phone with a reason now and then (8%), and closes the
-  ticket within the half hour. One ticket in twenty is a genuine outbound call: the agent
-  registers it in the contact ledger first and the customer, wary, checks the app
-  (``GET /v1/me/contact-status``) while the phone rings.
+  agent reads the customer and the order, reveals the phone with a reason now and then
+  (8%), and closes the ticket within the half hour. One ticket in twenty is a genuine
+  outbound call: the agent registers it in the contact ledger first and the customer, wary,
+  checks the app (``GET /v1/me/contact-status``) while the phone rings.
 - **couriers** open their waybills after the dispatcher assigns them (in
   :class:`~shieldwall.sim.engine.Play`).
 - **analysts** read orders pseudonymously in office hours.
