@@ -45,6 +45,12 @@ class CustodySettings(_Section):
     relay_digits: int = Field(11, ge=8, le=15)
     rotation_batch: int = Field(500, ge=1, le=100_000)
     strict_national_id_region: bool = True
+    lookup_limit: int = Field(
+        30, ge=1, le=100_000, description="lookups one principal may make in lookup_window"
+    )
+    lookup_window_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="the sliding window of lookup_limit"
+    )
 
 
 class AuditSettings(_Section):
@@ -58,6 +64,13 @@ class ApiSettings(_Section):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_import_body_bytes: int = Field(32 * 1_048_576, ge=1024)
     api_key_cache_seconds: float = Field(30.0, ge=0)
+    principals_check_seconds: float = Field(
+        0.5,
+        ge=0,
+        le=1.0,
+        description="how often a worker checks the shared principals version: a suspension or"
+        " key rotation elsewhere is enforced here within this many seconds",
+    )
     worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
 
 
@@ -367,6 +380,7 @@ WATCH_DETECTORS = (
     "volume",
     "bulk_export",
     "break_glass_misuse",
+    "lookup_refused",
 )
 
 
@@ -378,7 +392,7 @@ class WatchSettings(_Section):
     seeds 101-103 and are reported on held-out seeds (bench/bench_trace_watch_quality.py).
     """
 
-    enabled: bool = Field(False, description="run the watch in the API process on every append")
+    enabled: bool = Field(True, description="run the watch in the API process on every append")
     detectors: tuple[str, ...] = Field(WATCH_DETECTORS, description="detectors to run")
     timezone: str = Field("Asia/Shanghai", description="local time for days and off-hours")
     future_tolerance_minutes: float = Field(
@@ -418,6 +432,9 @@ class WatchSettings(_Section):
     usual_hour_share: float = Field(0.01, gt=0, lt=1, description="share that makes an hour usual")
     volume_factor: float = Field(3.0, ge=1, description="multiple of the usual daily volume")
     bulk_export_rows: int = Field(200, ge=1, description="unreleased rows that make a bulk export")
+    lookup_refusals: int = Field(
+        10, ge=1, description="lookups refused for role or rate (window) that open an alert"
+    )
     critical_customers: int = Field(500, ge=1, description="customers that make it critical")
     max_evidence_customers: int = Field(1000, ge=100)
     max_evidence_seqs: int = Field(500, ge=100)

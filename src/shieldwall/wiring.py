@@ -44,7 +44,9 @@ from shieldwall.custody.directory import PhoneDirectory
 from shieldwall.custody.errors import ValidationError
 from shieldwall.custody.importer import Importer
 from shieldwall.custody.keys import Keyring, LocalKeyFile
+from shieldwall.custody.lookup_limit import LookupLimit
 from shieldwall.custody.policy import Policy, load_policy
+from shieldwall.custody.ports import SlidingLog
 from shieldwall.custody.principals import Principals
 from shieldwall.custody.relations import Relations
 from shieldwall.custody.relay import RelayNumbers
@@ -65,6 +67,8 @@ from shieldwall.storage.contact_scam_repo import SqlScamStore
 from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
+from shieldwall.storage.lookup_log_memory import MemorySlidingLog
+from shieldwall.storage.lookup_log_redis import RedisSlidingLog
 from shieldwall.storage.migrate import check_current, upgrade
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
@@ -378,7 +382,11 @@ def build(
         sealer=sealer,
         policy=policy,
         principals=Principals(
-            store, audit, clock, cache_seconds=settings.api.api_key_cache_seconds
+            store,
+            audit,
+            clock,
+            cache_seconds=settings.api.api_key_cache_seconds,
+            check_seconds=settings.api.principals_check_seconds,
         ),
         importer=Importer(
             store,
@@ -399,6 +407,12 @@ def build(
             clock,
             region=cs.default_region,
             courier_grace=timedelta(hours=cs.courier_grace_hours),
+            lookup_limit=LookupLimit(
+                lookup_log(settings),
+                clock,
+                limit=cs.lookup_limit,
+                window_seconds=cs.lookup_window_seconds,
+            ),
         ),
         relations=Relations(
             store,
@@ -559,6 +573,13 @@ def _releases(
         region=settings.custody.default_region,
     )
     return releases, trace
+
+
+def lookup_log(settings: Settings) -> SlidingLog:
+    """Each worker counts its own lookups by default; Redis makes the limit one for all."""
+    if settings.state_backend == "redis":
+        return RedisSlidingLog.from_url(settings.redis_url, tenant=settings.tenant, name="lookups")
+    return MemorySlidingLog()
 
 
 def watch_state(settings: Settings) -> WatchState:

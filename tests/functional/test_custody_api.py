@@ -91,8 +91,13 @@ def test_import_all_or_nothing_over_http(store: Store, client: TestClient) -> No
     ]
     lookup = client.post(
         "/v1/customers/lookup",
-        json={"by": "phone", "value": good["phone"], "purpose": "after_sales"},
-        headers=store.auth("agent-li"),
+        json={
+            "by": "phone",
+            "value": good["phone"],
+            "purpose": "investigation",
+            "reason": "check the import went in",
+        },
+        headers=store.auth("sec-admin"),
     )
     assert lookup.json()["customer_ids"] == [store.customers[0].customer_id]
     resp = client.post(
@@ -393,16 +398,21 @@ def test_lookup_and_bad_values(store: Store, client: TestClient) -> None:
     """Lookup finds by any spelling of the phone and rejects malformed values naming the field."""
     c = store.customers[8]
     h = store.auth("agent-li")
+    ticket = client.post(
+        "/v1/tickets",
+        json={"agent_id": "agent-li", "customer_id": c.customer_id},
+        headers=store.auth("app"),
+    ).json()["ticket_id"]
     spaced = f"{c.phone[3:6]} {c.phone[6:10]} {c.phone[10:]}"
     found = client.post(
         "/v1/customers/lookup",
-        json={"by": "phone", "value": spaced, "purpose": "after_sales"},
+        json={"by": "phone", "value": spaced, "purpose": "after_sales", "ticket_id": ticket},
         headers=h,
     )
     assert found.json()["customer_ids"] == [c.customer_id]
     bad = client.post(
         "/v1/customers/lookup",
-        json={"by": "phone", "value": "12ab", "purpose": "after_sales"},
+        json={"by": "phone", "value": "12ab", "purpose": "after_sales", "ticket_id": ticket},
         headers=h,
     )
     body = assert_problem(bad, 422, "invalid_phone", "phone")

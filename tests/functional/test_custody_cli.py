@@ -244,6 +244,7 @@ def test_lookup_reads_value_from_stdin(
 ) -> None:
     """The looked-up value comes from stdin, never argv."""
     seeded(home, tmp_path, capsys)
+    assert cli("principals", "add", "sec-admin", "--role", "admin", capsys=capsys)[0] == 0
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO(PEOPLE[3].phone[3:] + "\n"))
@@ -253,9 +254,11 @@ def test_lookup_reads_value_from_stdin(
         "--by",
         "phone",
         "--as",
-        "agent-li",
+        "sec-admin",
         "--purpose",
-        "after_sales",
+        "investigation",
+        "--reason",
+        "scam report names this number",
         "--json",
         capsys=capsys,
     )

@@ -7,6 +7,7 @@ Every error response is ``application/problem+json`` with ``type``, ``title``, `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -27,6 +28,7 @@ from shieldwall.custody.errors import (
     KeyFileError,
     NotFound,
     PolicyError,
+    RateLimited,
     ValidationError,
 )
 from shieldwall.guard.errors import GuardError
@@ -41,6 +43,7 @@ STATUS: dict[type[BaseException], int] = {
     Conflict: 409,
     AuthenticationFailed: 401,
     AccessDenied: 403,
+    RateLimited: 429,
     InvalidCiphertext: 500,
     KeyFileError: 503,
     PolicyError: 503,
@@ -131,6 +134,9 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = 'Bearer realm="shieldwall"'
         if status == 503:
             headers["Retry-After"] = "1"
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+            extra["retry_after"] = round(exc.retry_after, 3)
         detail = exc.reason if status != 500 else "internal error; see the server log"
         return problem(
             status,

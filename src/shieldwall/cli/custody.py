@@ -242,11 +242,28 @@ def customers_lookup(
     by: Annotated[str, typer.Option("--by", help="phone, email or national_id")],
     as_: AsOpt,
     purpose: PurposeOpt,
+    ticket: Annotated[str | None, typer.Option("--ticket", help="ticket id (agents)")] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="logged-in customer (account_self)")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="why (purposes that require one)")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Find customer ids by phone, e-mail or ID number (read from stdin, never from argv)."""
+    """Find customer ids by phone, e-mail or ID number (read from stdin, never from argv),
+    within PRINCIPAL's relationship: an agent names its open ticket."""
     value = read_secret_input(by)
-    ids = services().custody.vault.lookup(as_principal(as_), purpose, by, value, channel="cli")
+    ids = services().custody.vault.lookup(
+        as_principal(as_),
+        purpose,
+        by,
+        value,
+        ticket_id=ticket,
+        subject=subject,
+        reason=reason,
+        channel="cli",
+    )
     if json_out:
         emit_json({"customer_ids": ids})
     else:

@@ -70,3 +70,13 @@ class PolicyError(CustodyError):
     """The policy file is invalid; ``field`` is the path inside the file (``rules.agent``)."""
 
     code = "invalid_policy"
+
+
+class RateLimited(CustodyError):
+    """Too many requests of one kind by one principal; ``retry_after`` is in seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after

@@ -86,6 +86,10 @@ DENY_TEXT = {
     "order_required": "this purpose reads through an order",
     "field_not_revealable": "this field may not be revealed for this purpose",
     "break_glass_not_allowed": "this role may not use break-glass access",
+    "lookup_not_allowed": "this role may not look customers up for this purpose",
+    "ticket_required": "an agent looks up only within one of its open tickets (ticket_id)",
+    "subject_required": "the service looks up only for the logged-in customer (subject)",
+    "rate_limited": "too many lookups; retry later",
 }
 
 
@@ -156,6 +160,44 @@ def decide_reveal(
     if risky and rule.on_risk is not None:
         return AccessDecision(False, ("risk_capped",))
     return AccessDecision(True, (*base.reasons, "reveal_with_reason"))
+
+
+# Who may find a customer by phone, e-mail or ID number, read from the rule the role has for
+# the purpose (least privilege; docs/custody.md "Lookups"):
+#   ticket  (agent)    only naming one of its open tickets; answers only whether the value is
+#                      that ticket's customer's, never who else owns it
+#   self    (service)  only naming the logged-in customer (subject); same yes-or-no answer
+#   none    (admin)    any customer, with the reason the rule requires (investigation)
+#   assignment, grant, pseudonymous ids (courier, partner, analyst): never
+LOOKUP_SCOPES = frozenset({"ticket", "self", "none"})
+
+
+def decide_lookup(
+    policy: Policy,
+    principal: Principal,
+    purpose: Purpose,
+    *,
+    ticket_id: str | None,
+    subject: str | None,
+    reason: str | None,
+) -> AccessDecision:
+    """May ``principal`` look customers up for ``purpose`` at all? Decided on the role, the
+    purpose and what the request names, never on the value looked up, so a refusal says
+    nothing about whether the value belongs to a customer."""
+    if not principal.active:
+        return AccessDecision(False, ("principal_inactive",))
+    rule = policy.rules.get((principal.role, purpose))
+    if rule is None:
+        return AccessDecision(False, ("purpose_not_allowed",))
+    if rule.relationship not in LOOKUP_SCOPES or rule.pseudonymous_ids:
+        return AccessDecision(False, ("lookup_not_allowed",))
+    if rule.relationship == "ticket" and not ticket_id:
+        return AccessDecision(False, ("ticket_required",))
+    if rule.relationship == "self" and not subject:
+        return AccessDecision(False, ("subject_required",))
+    if rule.requires_reason and not reason_ok(reason):
+        return AccessDecision(False, ("reason_required",))
+    return AccessDecision(True, (f"via_{rule.relationship}",))
 
 
 def decide_break_glass(policy: Policy, principal: Principal, reason: str | None) -> AccessDecision:

@@ -102,6 +102,13 @@ class CustodyTx(Protocol):
     def list_principals(self) -> list[PrincipalRecord]: ...
     def set_principal_key(self, principal_id: str, key_id: str, key_hash: bytes) -> None: ...
     def set_principal_active(self, principal_id: str, active: bool) -> None: ...
+    def bump_principals_version(self) -> None:
+        """Count one change to any principal's status or key (same transaction as the change)."""
+        ...
+
+    def principals_version(self) -> int:
+        """The count of such changes: a cheap single-row read every worker polls."""
+        ...
 
     # relationships
     def insert_ticket(self, ticket: Ticket) -> None: ...
@@ -142,6 +149,15 @@ class AuditSink(Protocol):
     """Appends access events durably; returns their sequence numbers once they are committed."""
 
     def append(self, events: Sequence[AccessEvent]) -> Sequence[int]: ...
+
+
+class SlidingLog(Protocol):
+    """Per-key logs of event times, for sliding-window rate limits."""
+
+    def add_if_below(self, key: str, now: float, since: float, limit: int) -> float | None:
+        """Atomically: forget ``key``'s times at or before ``since``; if fewer than ``limit``
+        remain, log ``now`` and return None; else log nothing and return the oldest time kept."""
+        ...
 
 
 class AlertSink(Protocol):

@@ -44,15 +44,19 @@ class Principals:
         clock: Clock,
         *,
         cache_seconds: float = 30.0,
+        check_seconds: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.audit = audit
         self.clock = clock
         self.cache_seconds = cache_seconds
+        self.check_seconds = check_seconds
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, bytes, Principal]] = {}
         self._lock = threading.Lock()
+        self._version: int | None = None
+        self._checked_at = float("-inf")  # monotonic time at the start of the last check
 
     def add(
         self,
@@ -93,13 +97,15 @@ class Principals:
     def rotate_key(
         self, principal_id: str, *, actor: Principal = OPERATOR, channel: str = "cli"
     ) -> str:
-        """Issue a new key for a principal; the old one stops working at once in this process."""
+        """Issue a new key for a principal; the old one stops working at once in this process
+        and within ``check_seconds`` in every other (see :meth:`authenticate`)."""
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         with self.store.write() as tx:
             record = tx.get_principal(principal_id)
             if record is None:
                 raise NotFound(f"no principal {principal_id}", field="principal_id")
             tx.set_principal_key(principal_id, key_id, _digest(secret))
+            tx.bump_principals_version()
         self._forget(principal_id)
         self.audit.append([_registered(self.clock.now(), actor, record.principal, channel)])
         return f"swk_{key_id}_{secret}"
@@ -115,7 +121,7 @@ class Principals:
     ) -> Principal:
         """Suspend (``active=False``) or reinstate a principal, e.g. while an alert on it is
         investigated. A suspended principal's key stops authenticating at once in this process
-        and within ``cache_seconds`` in every other; custody refuses its reads
+        and within ``check_seconds`` in every other; custody refuses its reads
         (``principal_inactive``); its tickets, assignments and grants stay for the record.
         ``alert_id`` names the alert behind the decision (an id, never free text)."""
         if alert_id is not None:
@@ -127,6 +133,7 @@ class Principals:
             if record is None:
                 raise NotFound(f"no principal {principal_id}", field="principal_id")
             tx.set_principal_active(principal_id, active)
+            tx.bump_principals_version()
         self._forget(principal_id)
         subject = record.principal
         self.audit.append(
@@ -147,6 +154,26 @@ class Principals:
             ]
         )
         return replace(subject, active=active)
+
+    def _check_version(self) -> None:
+        """Drop the whole cache if the shared principals version moved since the last check.
+
+        The check time is taken *before* the read, so a version read as unchanged was read
+        before any later commit: a cached key is never trusted longer than ``check_seconds``
+        after a change committed elsewhere.
+        """
+        started = self._monotonic()
+        if self._checked_at + self.check_seconds > started:
+            return
+        with self.store.read() as tx:
+            version = tx.principals_version()
+        with self._lock:
+            if started < self._checked_at:
+                return  # a later check finished first and holds a newer version
+            if version != self._version:
+                self._cache = {}
+                self._version = version
+            self._checked_at = started
 
     def _forget(self, principal_id: str) -> None:
         """Drop a principal's cached keys: the next request reads the database."""
@@ -172,8 +199,11 @@ class Principals:
         match = _KEY.fullmatch(api_key or "")
         if not match:
             raise AuthenticationFailed()
+        now = self._monotonic()
+        if self._checked_at + self.check_seconds <= now:
+            return None  # the shared version is due for a check: only the database can tell
         cached = self._cache.get(match.group(1))
-        if cached is None or cached[0] <= self._monotonic():
+        if cached is None or cached[0] <= now:
             return None
         _, stored, principal = cached
         if not hmac.compare_digest(_digest(match.group(2)), stored) or not principal.active:
@@ -181,25 +211,34 @@ class Principals:
         return principal
 
     def authenticate(self, api_key: str | None) -> Principal:
-        """The principal owning ``api_key``; :class:`AuthenticationFailed` for anything else."""
+        """The principal owning ``api_key``; :class:`AuthenticationFailed` for anything else.
+
+        Keys are cached for ``cache_seconds``, but the cache is trusted only while the shared
+        principals version, read at most every ``check_seconds``, has not moved: a suspension
+        or key rotation in any process (another worker, the CLI) bumps it in the same
+        transaction, so every worker refuses the old key within ``check_seconds`` of the commit.
+        """
         match = _KEY.fullmatch(api_key or "")
         if not match:
             raise AuthenticationFailed()
         key_id, secret = match.groups()
         offered = _digest(secret)
+        self._check_version()
         now = self._monotonic()
         cached = self._cache.get(key_id)
         if cached is not None and cached[0] > now:
             _, stored, principal = cached
         else:
             with self.store.read() as tx:
+                version = tx.principals_version()  # first: the record read after it is as new
                 record = tx.principal_by_key_id(key_id)
             if record is None or record.key_hash is None:
                 hmac.compare_digest(offered, bytes(32))  # same work whether or not the id exists
                 raise AuthenticationFailed()
             stored, principal = record.key_hash, record.principal
             with self._lock:
-                self._cache[key_id] = (now + self.cache_seconds, stored, principal)
+                if version == self._version:  # else a change is in flight: do not cache
+                    self._cache[key_id] = (now + self.cache_seconds, stored, principal)
         if not hmac.compare_digest(offered, stored) or not principal.active:
             raise AuthenticationFailed()
         return principal

@@ -7,7 +7,8 @@ reasons, so an insider probing for customers leaves the same trail as one readin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hmac
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,16 +17,27 @@ from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import Clock, utc
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.ids import new_id
-from shieldwall.core.model import OrderField, PiiField, Principal, Purpose, Relationship, Role, View
+from shieldwall.core.model import (
+    OrderField,
+    PiiField,
+    Principal,
+    Purpose,
+    Relationship,
+    Role,
+    Ticket,
+    View,
+)
 from shieldwall.custody import masking, normalize
 from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.blind_index import INDEXED_FIELDS, Pseudonymizer
-from shieldwall.custody.errors import AccessDenied, NotFound, ValidationError
+from shieldwall.custody.errors import AccessDenied, NotFound, RateLimited, ValidationError
+from shieldwall.custody.lookup_limit import LookupLimit
 from shieldwall.custody.policy import (
     AccessDecision,
     Policy,
     decide,
     decide_break_glass,
+    decide_lookup,
     decide_reveal,
     describe,
 )
@@ -101,6 +113,7 @@ class Vault:
         *,
         region: str = "CN",
         courier_grace: timedelta = timedelta(hours=24),
+        lookup_limit: LookupLimit | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
@@ -112,6 +125,7 @@ class Vault:
         self.clock = clock
         self.region = region
         self.courier_grace = courier_grace
+        self.lookup_limit = lookup_limit
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -402,40 +416,93 @@ class Vault:
         by: str,
         value: str,
         *,
+        ticket_id: str | None = None,
+        subject: str | None = None,
+        reason: str | None = None,
         channel: str = "api",
     ) -> list[str]:
-        """Ids of customers whose ``by`` (phone, email, national_id) is ``value``; no decryption."""
+        """Ids of customers whose ``by`` (phone, email, national_id) is ``value``, as far as
+        ``principal`` may know them; through the blind index only, nothing is decrypted.
+
+        The role's rule for ``purpose`` scopes the answer (:func:`decide_lookup`): an agent
+        names one of its open tickets and learns only whether the value is that ticket's
+        customer's; the service names the logged-in customer (``subject``) likewise; an admin
+        investigating (with a reason) finds any customer; couriers, partners and analysts are
+        refused whatever the value. Admitted lookups count against the principal's rate limit.
+        Every lookup, answered or refused, is audited with the value as its keyed blind index
+        (``extra.value_bidx``), never in clear.
+        """
         purpose = parse_purpose(purpose)
         if by not in INDEXED_FIELDS:
             raise ValidationError(f"must be one of {', '.join(INDEXED_FIELDS)}", field="by")
-        normal = {
-            "phone": lambda v: normalize.phone(v, self.region),
-            "email": normalize.email,
-            "national_id": normalize.national_id,
-        }[by](value)
-        rule = self.policy.rule(principal.role, purpose)
-        if rule is None or rule.pseudonymous_ids or not principal.active:
-            reasons = ("purpose_not_allowed",)
-            self._deny(principal, Action.LOOKUP, purpose, channel, reasons, extra={"by": by})
-            raise AccessDenied(describe(reasons), reasons)
+        extra = {"by": by}
+        decision = decide_lookup(
+            self.policy, principal, purpose, ticket_id=ticket_id, subject=subject, reason=reason
+        )
+        if not decision.allowed:
+            self._deny(principal, Action.LOOKUP, purpose, channel, decision.reasons, extra=extra)
+            raise AccessDenied(describe(decision.reasons), decision.reasons)
+        wait = self.lookup_limit.admit(principal.principal_id) if self.lookup_limit else None
+        if wait is not None:
+            self._deny(principal, Action.LOOKUP, purpose, channel, ("rate_limited",), extra=extra)
+            raise RateLimited(describe(("rate_limited",)), wait)
+        try:
+            normal = _NORMALIZE[by](value, self.region)
+        except ValidationError:
+            self._deny(principal, Action.LOOKUP, purpose, channel, ("invalid_value",), extra=extra)
+            raise
+        digest = self.sealer.index.digest(by, normal)
+        extra["value_bidx"] = digest.hex()
+        now = self.clock.now()
         with self.store.read() as tx:
-            found = tx.find_customers(by, self.sealer.index.digest(by, normal))
+            scope = self._rule_kind(principal, purpose)
+            denied: str | None = None
+            if scope == "ticket":  # decide_lookup made sure a ticket id was given
+                ticket = tx.get_ticket(ticket_id or "")
+                denied = _ticket_denial(ticket, principal, now)
+                found = (
+                    self._owned_by(tx, ticket.customer_id, by, digest)
+                    if ticket is not None and denied is None
+                    else []
+                )
+            elif scope == "self":  # decide_lookup made sure a subject was given
+                found = self._owned_by(tx, subject or "", by, digest)
+            else:
+                found = tx.find_customers(by, digest)
+        if denied:
+            self._deny(
+                principal,
+                Action.LOOKUP,
+                purpose,
+                channel,
+                (denied,),
+                ticket_id=ticket_id,
+                extra=extra,
+            )
+            raise AccessDenied(describe((denied,)), (denied,))
         self.audit.append(
             [
                 access_event(
-                    self.clock.now(),
+                    now,
                     principal,
                     Action.LOOKUP,
                     Decision.ALLOW,
-                    "blind_index_match",
+                    f"{decision.reasons[0]},blind_index_match",
                     channel=channel,
                     purpose=purpose.value,
                     customer_ids=found,
-                    extra={"by": by, "matches": str(len(found))},
+                    ticket_id=ticket_id if scope == "ticket" else None,
+                    extra={**extra, "matches": str(len(found))},
                 )
             ]
         )
         return found
+
+    def _owned_by(self, tx: CustodyTx, customer_id: str, by: str, digest: bytes) -> list[str]:
+        """``[customer_id]`` if that customer's ``by`` index is ``digest``, else ``[]``."""
+        sealed = tx.get_customer(customer_id)
+        held = sealed.indexes.get(by) if sealed is not None else None
+        return [customer_id] if held and hmac.compare_digest(held, digest) else []
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -612,6 +679,22 @@ class Vault:
             ]
         )
         return int(seqs[0])
+
+
+_NORMALIZE: dict[str, Callable[[str, str], str]] = {
+    "phone": normalize.phone,
+    "email": lambda v, _region: normalize.email(v),
+    "national_id": lambda v, _region: normalize.national_id(v),
+}
+
+
+def _ticket_denial(ticket: Ticket | None, principal: Principal, now: datetime) -> str | None:
+    """Why a lookup may not run in this ticket's context, or None when it may."""
+    if ticket is None or ticket.agent_id != principal.principal_id:
+        return "ticket_mismatch"
+    if ticket.status != "open" or utc(ticket.expires_at) <= now:
+        return "ticket_expired"
+    return None
 
 
 def _amount_band(cents: int) -> str:

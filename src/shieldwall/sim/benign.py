@@ -3,12 +3,12 @@
 - **tickets**: customers contact the store (4% of them a day, at least four tickets per agent),
   more in the late morning and evening (:data:`~shieldwall.sim.world.HOURLY`), while agents are
   on shift to take them; the ticketing system opens a ticket for an agent on
-  shift (80%), or the agent takes an inbound call, looks the caller up by phone and opens the
-  ticket itself (15%), or calls back a customer it served before (5%). The agent reads the
-  customer and the order, reveals the phone with a reason now and then (8%), and closes the
-  ticket within the half hour. One ticket in twenty is a genuine outbound call: the agent
-  registers it in the contact ledger first and the customer, wary, checks the app
-  (``GET /v1/me/contact-status``) while the phone rings.
+  shift (80%), or routes an inbound call with its ticket and the agent checks the caller's
+  number within it (15%), or the agent calls back a customer it served before (5%). The
+  agent reads the customer and the order, reveals the phone with a reason now and then
+  (8%), and closes the ticket within the half hour. One ticket in twenty is a genuine
+  outbound call: the agent registers it in the contact ledger first and the customer, wary,
+  checks the app (``GET /v1/me/contact-status``) while the phone rings.
 - **couriers** open their waybills after the dispatcher assigns them (in
   :class:`~shieldwall.sim.engine.Play`).
 - **analysts** read orders pseudonymously in office hours.
@@ -81,18 +81,23 @@ def _ticket(play: Play, agent: Staff) -> Action:
         else:
             cid, oid = _pick_customer(play)
             opener = TICKETING
-            if kind < 0.20:  # an inbound call: find the caller by phone, then open the ticket
-                phone = play.world.by_id[cid].phone
-                h.post(
-                    "/v1/customers/lookup",
-                    me,
-                    {"by": "phone", "value": phone, "purpose": "after_sales"},
-                )
-                opener = me
         body = {"agent_id": me, "customer_id": cid}
         if oid is not None:
             body["order_id"] = oid
         ticket = h.post("/v1/tickets", opener, body).body["ticket_id"]
+        if opener == TICKETING and kind < 0.20:
+            # An inbound call: the ticketing system routes it with its ticket; the agent checks
+            # that the caller's number is the customer's (a lookup within the ticket).
+            h.post(
+                "/v1/customers/lookup",
+                me,
+                {
+                    "by": "phone",
+                    "value": play.world.by_id[cid].phone,
+                    "purpose": "after_sales",
+                    "ticket_id": ticket,
+                },
+            )
         served.append(cid)
         params = {"purpose": "after_sales", "ticket_id": ticket}
         h.get(f"/v1/customers/{cid}", me, params=params)

@@ -33,6 +33,7 @@ from shieldwall.storage.tables.custody import (
     orders,
     policy_versions,
     principals,
+    principals_version,
     relay_bindings,
     tickets,
 )
@@ -46,6 +47,7 @@ _GET_CUSTOMER = select(customers).where(customers.c.customer_id == bindparam("ci
 _GET_ORDER = select(orders).where(orders.c.order_id == bindparam("oid"))
 _GET_PRINCIPAL = select(principals).where(principals.c.principal_id == bindparam("pid"))
 _BY_KEY_ID = select(principals).where(principals.c.key_id == bindparam("kid"))
+_PRINCIPALS_VERSION = select(principals_version.c.version).where(principals_version.c.id == 1)
 _GET_TICKET = select(tickets).where(tickets.c.ticket_id == bindparam("tid"))
 _OPEN_TICKETS = (
     select(tickets)
@@ -326,6 +328,19 @@ class SqlCustodyTx:
             .where(principals.c.principal_id == principal_id)
             .values(active=active)
         )
+
+    def bump_principals_version(self) -> None:
+        done = self.conn.execute(
+            update(principals_version)
+            .where(principals_version.c.id == 1)
+            .values(version=principals_version.c.version + 1)
+        )
+        if done.rowcount == 0:  # a schema created before the row existed
+            self.conn.execute(insert(principals_version).values(id=1, version=1))
+
+    def principals_version(self) -> int:
+        row = self.conn.execute(_PRINCIPALS_VERSION).first()
+        return 0 if row is None else int(row[0])
 
     # tickets
     def insert_ticket(self, ticket: Ticket) -> None:

@@ -77,6 +77,9 @@ class Lookup(Strict):
     by: Literal["phone", "email", "national_id"]
     value: str = Field(max_length=320)
     purpose: str
+    ticket_id: str | None = Field(None, max_length=64, description="agents: an open ticket")
+    subject: str | None = Field(None, max_length=64, description="service: the customer")
+    reason: str | None = Field(None, max_length=500, description="admins investigating")
 
 
 class Reveal(Strict):
@@ -162,8 +165,19 @@ def import_orders(body: OrderImport, svc: Svc, caller: Writer) -> dict[str, Any]
 
 @router.post("/customers/lookup")
 def lookup(body: Lookup, svc: Svc, caller: Caller) -> dict[str, Any]:
-    """Find customers by phone, e-mail or ID number through the blind index (no decryption)."""
-    ids = svc.custody.vault.lookup(caller, body.purpose, body.by, body.value, channel="api")
+    """Find customers by phone, e-mail or ID number through the blind index (no decryption),
+    within the caller's relationship (see ``Vault.lookup``); 403 for couriers and partners,
+    429 with Retry-After past the per-principal lookup limit."""
+    ids = svc.custody.vault.lookup(
+        caller,
+        body.purpose,
+        body.by,
+        body.value,
+        ticket_id=body.ticket_id,
+        subject=body.subject,
+        reason=body.reason,
+        channel="api",
+    )
     return {"customer_ids": ids}
 
 

@@ -148,3 +148,13 @@ policy_versions = Table(
     Column("source", String(512), nullable=False),
     Column("first_seen_at", Timestamp(), nullable=False),
 )
+
+# One row (id 1): a counter bumped in the same transaction as every suspension, reinstatement
+# and key rotation. Each API worker reads it at most every ``api.principals_check_seconds`` and
+# drops its cached keys when it moved, so a change reaches every worker within that interval.
+principals_version = Table(
+    "principals_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)

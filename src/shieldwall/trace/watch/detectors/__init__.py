@@ -17,7 +17,7 @@ from shieldwall.trace.watch.detectors.rates import (
     Volume,
 )
 from shieldwall.trace.watch.detectors.relationship import Harvesting, NoRelationship
-from shieldwall.trace.watch.detectors.rules import BreakGlass, BulkExport
+from shieldwall.trace.watch.detectors.rules import BreakGlass, BulkExport, LookupRefused
 from shieldwall.trace.watch.detectors.shape import Enumeration, SearchSweep
 from shieldwall.trace.watch.errors import UnknownDetector
 
@@ -34,6 +34,7 @@ REGISTRY: dict[str, Callable[[WatchSettings], Detector]] = {
         Volume,
         BulkExport,
         BreakGlass,
+        LookupRefused,
     )
 }
 

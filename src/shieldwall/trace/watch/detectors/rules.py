@@ -90,3 +90,51 @@ class BreakGlass:
         ]
         score = self.threshold * weight
         return ctx.finding(self.kind, score, reasons, exposed=ctx.window("bg_cust"))
+
+
+# Custody's lookup refusals that no honest caller meets more than now and then: the role may
+# not look customers up at all (couriers, partners, analysts), an agent without a ticket, or
+# the per-principal lookup rate limit.
+LOOKUP_REFUSALS = frozenset({"lookup_not_allowed", "ticket_required", "rate_limited"})
+
+
+class LookupRefused:
+    """Lookups custody refused for the role, for want of a ticket, or for their rate: a
+    harvester probing the lookup (2,334 in 15 s by one courier, issue #10). Needs no
+    baseline: a score of the alert score at ``lookup_refusals`` in the window, one more alert
+    score per doubling."""
+
+    kind: ClassVar[str] = "lookup_refused"
+
+    def __init__(self, settings: WatchSettings) -> None:
+        self.threshold = settings.score_for(self.kind)
+        self.count = settings.lookup_refusals
+        self.window_days = settings.window_days
+
+    def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
+        if obs.action is not Action.LOOKUP or not obs.denied:
+            return None
+        why = set(obs.event.reason.split(",")) & LOOKUP_REFUSALS
+        if not why:
+            return None
+        today = ctx.today()
+        for reason in why:
+            today.bump(f"lk_refused_{reason}")
+        today.bump("lk_refused")
+        ctx.evidence(self.kind, obs.customers)
+        n = ctx.window("lk_refused")
+        if n < self.count:
+            return None
+        score = self.threshold * (1.0 + math.log2(n / self.count))
+        detail = ", ".join(
+            f"{ctx.window(f'lk_refused_{r}')} {r}"
+            for r in sorted(LOOKUP_REFUSALS)
+            if ctx.window(f"lk_refused_{r}")
+        )
+        reasons = [
+            Reason(
+                "lookup_refused",
+                f"{n} lookups refused in {self.window_days} days ({detail})",
+            )
+        ]
+        return ctx.finding(self.kind, score, reasons, exposed=0)
