@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shieldwall.api.ratelimit import RateLimited
 from shieldwall.audit.errors import AuditError, ProofError
 from shieldwall.contact.errors import ContactError
 from shieldwall.core.errors import ConfigError, ShieldwallError, StorageError
@@ -36,6 +37,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # Most specific class first wins: the lookup walks the exception's MRO.
 STATUS: dict[type[BaseException], int] = {
+    RateLimited: 429,
     ValidationError: 422,
     NotFound: 404,
     Conflict: 409,
@@ -131,6 +133,8 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = 'Bearer realm="shieldwall"'
         if status == 503:
             headers["Retry-After"] = "1"
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
         detail = exc.reason if status != 500 else "internal error; see the server log"
         return problem(
             status,
