@@ -1,14 +1,14 @@
 """The simulator's view of shieldwall: its public HTTP API and CLI, nothing else.
 
 :class:`Harness` creates a fresh SQLite home, writes the home's ``shieldwall.toml`` (the insider
-watch on, the store's brand for the lookalike scanner, the API's wall-clock rate limits off),
-runs :func:`shieldwall.wiring.initialize` and :func:`shieldwall.wiring.build` with a :class:`~shieldwall.core.clock.ManualClock` so
-simulated days pass instantly, and serves :func:`shieldwall.api.app.create_app` through
-``fastapi.testclient.TestClient`` (real HTTP semantics over ASGI: status codes, headers,
-problem+json bodies). The first admin is made as ``shieldwall principals add`` makes it, at
-simulated time (:meth:`Harness.bootstrap_admin`); every other principal, customer and order
-arrives through the API. CLI commands run in process through :func:`shieldwall.cli.app.main` with
-``SHIELDWALL_HOME`` pointing at the simulated home.
+watch on, the store's brand for the lookalike scanner, the API's wall-clock rate limits off), runs
+:func:`shieldwall.wiring.initialize` and :func:`shieldwall.wiring.build` with a
+:class:`~shieldwall.core.clock.ManualClock` so simulated days pass instantly, and serves
+:func:`shieldwall.api.app.create_app` through ``fastapi.testclient.TestClient`` (real HTTP semantics
+over ASGI: status codes, headers, problem+json bodies). The first admin is made as ``shieldwall
+principals add`` makes it, at simulated time (:meth:`Harness.bootstrap_admin`); every other
+principal, customer and order arrives through the API. CLI commands run in process through
+:func:`shieldwall.cli.app.main` with ``SHIELDWALL_HOME`` pointing at the simulated home.
 
 Besides that first admin, the one thing the simulator reaches into is the in-process watch's
 :meth:`~shieldwall.trace.watch.runner.WatchRunner.flush`: it waits until the watch has processed
