@@ -22,10 +22,19 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from limits import parse_many
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from shieldwall.core.errors import ConfigError
 
@@ -60,6 +69,71 @@ class AuditSettings(_Section):
     )
 
 
+def _limit_spec(value: str) -> str:
+    """A rate in the ``limits`` notation (``"600/minute"``, ``"10/hour;100/day"``); empty: none."""
+    if value.strip():
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"not a rate like '600/minute': {value!r}") from None
+    return value
+
+
+RateSpec = Annotated[str, AfterValidator(_limit_spec)]
+
+
+class RateLimitGroup(_Section):
+    """The limits of one route group: per authenticated principal and per client address
+    (an IPv6 client counts by its /64)."""
+
+    per_key: RateSpec = Field("", description="per principal; empty: no limit")
+    per_ip: RateSpec = Field("", description="per client address; empty: no limit")
+
+
+class RangeLimits(RateLimitGroup):
+    """The range API, keyed callers (anonymous ones: ``range_anonymous_per_ip``)."""
+
+    per_key: RateSpec = "1200/minute"
+    per_ip: RateSpec = "2400/minute"
+
+
+class LoginLimits(RateLimitGroup):
+    """``/v1/logins/*``: the store's login service calls these for every customer login."""
+
+    per_key: RateSpec = "12000/minute"
+    per_ip: RateSpec = "12000/minute"
+
+
+class PasswordCheckLimits(RateLimitGroup):
+    """``/v1/passwords/check``."""
+
+    per_key: RateSpec = "600/minute"
+    per_ip: RateSpec = "1200/minute"
+
+
+class RateLimitSettings(_Section):
+    """API rate limits (see api/ratelimit.py and docs/guard.md). Counters live in process, or in
+    Redis (``redis_url``) when ``state_backend`` is ``redis`` so that several workers share them.
+    Behind a reverse proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so that
+    the client address is the customer's, not the proxy's.
+
+    The defaults sit far above a store's own use (a login service's peak, a password change
+    flow) and far below the 500 requests a second a single key could send before they existed.
+    """
+
+    enabled: bool = True
+    key_prefix: str = Field("shieldwall-rl", pattern=r"^[A-Za-z0-9_\-:]{1,64}$")
+    range: RangeLimits = RangeLimits()
+    range_anonymous_per_ip: RateSpec = Field(
+        "120/minute", description="range reads without a key, per client address"
+    )
+    logins: LoginLimits = LoginLimits()
+    password_check: PasswordCheckLimits = PasswordCheckLimits()
+    password_check_customer: RateSpec = Field(
+        "10/hour", description="checks against one customer's details, per principal and customer"
+    )
+
+
 class ApiSettings(_Section):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_import_body_bytes: int = Field(32 * 1_048_576, ge=1024)
@@ -72,6 +146,7 @@ class ApiSettings(_Section):
         " key rotation elsewhere is enforced here within this many seconds",
     )
     worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
 
 class PasswordSettings(_Section):
@@ -85,6 +160,9 @@ class PasswordSettings(_Section):
     max_length: int = Field(128, ge=64, le=1024, description="NIST: permit at least 64")
     min_guess_score: int = Field(3, ge=0, le=4, description="lowest zxcvbn score accepted")
     breached_threshold: int = Field(1, ge=1, description="reject when seen this often")
+    anonymous_range: bool = Field(
+        True, description="the range API answers without a key, as api.pwnedpasswords.com does"
+    )
 
 
 class RiskSettings(_Section):

@@ -5,6 +5,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,16 +37,16 @@ from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookS
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
-from shieldwall.core.model import Principal
+from shieldwall.core.model import Principal, Role
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
 from shieldwall.custody.directory import PhoneDirectory
-from shieldwall.custody.errors import ValidationError
+from shieldwall.custody.errors import AccessDenied, ValidationError
 from shieldwall.custody.importer import Importer
 from shieldwall.custody.keys import Keyring, LocalKeyFile
 from shieldwall.custody.lookup_limit import LookupLimit
-from shieldwall.custody.policy import Policy, load_policy
+from shieldwall.custody.policy import REASON_MAX, REASON_MIN, Policy, load_policy, reason_ok
 from shieldwall.custody.ports import SlidingLog
 from shieldwall.custody.principals import Principals
 from shieldwall.custody.relations import Relations
@@ -105,7 +106,12 @@ class CustodyCustomerContext:
     """Guard's password check reading a customer's details from custody, audited.
 
     The details are decrypted in the server only to derive context words; they are never
-    returned. Each use appends an access event (purpose ``account_self``) to the audit log.
+    returned. A check against a customer tells, one guess at a time, whether a password holds
+    their birthday or ID digits, so over the API (``need_basis``) the read needs a basis: the
+    customer's own session (a ``service`` principal acting for ``subject`` = the customer,
+    purpose ``account_self``) or a stated ``reason`` of ``REASON_MIN``-``REASON_MAX``
+    characters (purpose ``investigation``). Each use, and each refusal, appends an access
+    event to the audit log (the reason's length, never its text).
     """
 
     FIELDS = ("name", "phone", "email", "national_id")
@@ -118,7 +124,34 @@ class CustodyCustomerContext:
         self.audit = audit
         self.clock = clock
 
-    def context_for(self, customer_id: str, actor: Principal, channel: str) -> CustomerContext:
+    def context_for(
+        self,
+        customer_id: str,
+        actor: Principal,
+        channel: str,
+        *,
+        subject: str | None = None,
+        reason: str | None = None,
+        need_basis: bool = False,
+    ) -> CustomerContext:
+        own = (
+            actor.role is Role.SERVICE
+            and subject is not None
+            and hmac.compare_digest(subject.encode(), customer_id.encode())
+        )
+        purpose = "account_self" if own or not need_basis else "investigation"
+        extra = {"reason_given": "yes" if reason else "no", "reason_length": str(len(reason or ""))}
+        if need_basis and not own and not reason_ok(reason):
+            self._append(
+                actor, Decision.DENY, "reason_required", channel, purpose, customer_id, extra
+            )
+            denied = AccessDenied(
+                f"checking against a customer's details needs the customer's own session"
+                f" (subject) or a reason of {REASON_MIN}-{REASON_MAX} characters",
+                ["reason_required"],
+            )
+            denied.field = "reason"
+            raise denied
         with self.store.read() as tx:
             sealed = tx.get_customer(customer_id)
         if sealed is None:
@@ -126,26 +159,41 @@ class CustodyCustomerContext:
                 f"no customer {customer_id}", field="customer_id", code="not_found"
             )
         plain = self.sealer.open_customer(sealed, self.FIELDS)
-        self.audit.append(
-            [
-                access_event(
-                    self.clock.now(),
-                    actor,
-                    Action.READ,
-                    Decision.ALLOW,
-                    "password_check_context",
-                    channel=channel,
-                    purpose="account_self",
-                    customer_ids=[customer_id],
-                    fields=dict.fromkeys(self.FIELDS, "derived"),
-                )
-            ]
+        self._append(
+            actor, Decision.ALLOW, "password_check_context", channel, purpose, customer_id, extra
         )
         return CustomerContext(
             name=plain["name"],
             phone=plain["phone"],
             email=plain["email"],
             national_id=plain["national_id"],
+        )
+
+    def _append(
+        self,
+        actor: Principal,
+        decision: Decision,
+        reason: str,
+        channel: str,
+        purpose: str,
+        customer_id: str,
+        extra: dict[str, str],
+    ) -> None:
+        self.audit.append(
+            [
+                access_event(
+                    self.clock.now(),
+                    actor,
+                    Action.READ,
+                    decision,
+                    reason,
+                    channel=channel,
+                    purpose=purpose,
+                    customer_ids=[customer_id],
+                    fields=dict.fromkeys(self.FIELDS, "derived"),
+                    extra=extra,
+                )
+            ]
         )
 
 
@@ -337,6 +385,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             TEXT_PURPOSE,
             RISK_TAG_PURPOSE,
             RELEASES_PURPOSE,
+            "api.ratelimit",  # shieldwall.api.ratelimit.TAG_PURPOSE (api sits above wiring)
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)

@@ -15,6 +15,8 @@ from shieldwall import __version__
 from shieldwall.api import problems
 from shieldwall.api.deps import principal
 from shieldwall.api.limits import BodyLimit
+from shieldwall.api.ratelimit import TAG_PURPOSE as RATE_LIMIT_PURPOSE
+from shieldwall.api.ratelimit import RateLimits
 from shieldwall.api.routers import (
     audit,
     contact_domains,
@@ -28,6 +30,7 @@ from shieldwall.api.routers import (
     trace_watch,
 )
 from shieldwall.core.model import Principal
+from shieldwall.storage.rate_limits import rate_limit_storage
 from shieldwall.wiring import Services
 
 IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import", "/v1/releases")
@@ -73,6 +76,11 @@ def create_app(services: Services) -> FastAPI:
         description="Protects a store's customers from data leaks and the scams that follow.",
     )
     app.state.services = services
+    app.state.rate_limits = RateLimits(
+        services.settings.api.rate_limits,
+        rate_limit_storage(services.settings),
+        services.custody.keyring.secret(RATE_LIMIT_PURPOSE),
+    )
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

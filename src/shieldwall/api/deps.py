@@ -16,13 +16,17 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-async def principal(request: Request) -> Principal:
-    """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
+def presented_key(request: Request) -> str | None:
+    """The key in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, if any."""
     header = request.headers.get("authorization", "")
-    key = (
+    return (
         header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key")
     )
-    return await authenticate(request, key)
+
+
+async def principal(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
+    return await authenticate(request, presented_key(request))
 
 
 async def authenticate(request: Request, key: str | None) -> Principal:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shieldwall.api.ratelimit import RateLimited as RequestRateLimited
 from shieldwall.audit.errors import AuditError, ProofError
 from shieldwall.contact.errors import ContactError
 from shieldwall.core.errors import ConfigError, ShieldwallError, StorageError
@@ -38,6 +39,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # Most specific class first wins: the lookup walks the exception's MRO.
 STATUS: dict[type[BaseException], int] = {
+    RequestRateLimited: 429,
     ValidationError: 422,
     NotFound: 404,
     Conflict: 409,
@@ -137,6 +139,8 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
             extra["retry_after"] = round(exc.retry_after, 3)
+        if isinstance(exc, RequestRateLimited):
+            headers["Retry-After"] = str(max(1, exc.retry_after))
         detail = exc.reason if status != 500 else "internal error; see the server log"
         return problem(
             status,

@@ -1,14 +1,14 @@
 """The simulator's view of shieldwall: its public HTTP API and CLI, nothing else.
 
 :class:`Harness` creates a fresh SQLite home, writes the home's ``shieldwall.toml`` (the insider
-watch on, the store's brand for the lookalike scanner), runs :func:`shieldwall.wiring.initialize`
-and :func:`shieldwall.wiring.build` with a :class:`~shieldwall.core.clock.ManualClock` so
-simulated days pass instantly, and serves :func:`shieldwall.api.app.create_app` through
-``fastapi.testclient.TestClient`` (real HTTP semantics over ASGI: status codes, headers,
-problem+json bodies). The first admin is made as ``shieldwall principals add`` makes it, at
-simulated time (:meth:`Harness.bootstrap_admin`); every other principal, customer and order
-arrives through the API. CLI commands run in process through :func:`shieldwall.cli.app.main` with
-``SHIELDWALL_HOME`` pointing at the simulated home.
+watch on, the store's brand for the lookalike scanner, the API's wall-clock rate limits off), runs
+:func:`shieldwall.wiring.initialize` and :func:`shieldwall.wiring.build` with a
+:class:`~shieldwall.core.clock.ManualClock` so simulated days pass instantly, and serves
+:func:`shieldwall.api.app.create_app` through ``fastapi.testclient.TestClient`` (real HTTP semantics
+over ASGI: status codes, headers, problem+json bodies). The first admin is made as ``shieldwall
+principals add`` makes it, at simulated time (:meth:`Harness.bootstrap_admin`); every other
+principal, customer and order arrives through the API. CLI commands run in process through
+:func:`shieldwall.cli.app.main` with ``SHIELDWALL_HOME`` pointing at the simulated home.
 
 Besides that first admin, the one thing the simulator reaches into is the in-process watch's
 :meth:`~shieldwall.trace.watch.runner.WatchRunner.flush`: it waits until the watch has processed
@@ -68,6 +68,8 @@ def write_config(home: Path) -> None:
     (home / "shieldwall.toml").write_text(
         f"store_name = {_toml_str(STORE_NAME)}\n"
         "[audit]\ncheckpoint_every = 5000\ncommit_linger_ms = 0\n"
+        # simulated days pass in wall-clock seconds: a wall-clock request rate means nothing here
+        "[api.rate_limits]\nenabled = false\n"
         "[contact.domains]\n"
         f"brands_file = {_toml_str(str(brands))}\n"
         "[trace.watch]\nenabled = true\ndrain_seconds = 0.02\npoll_seconds = 0.2\n",

@@ -1,15 +1,21 @@
 """Guard password routes: the HIBP-compatible range API and the password check.
 
-``GET /v1/pwnedpasswords/range/{prefix}`` answers exactly like api.pwnedpasswords.com (see
-:mod:`shieldwall.guard.passwords.rangeapi`), so an HIBP client works once its base URL is
-``https://<host>/v1/pwnedpasswords/``. HIBP's range API is anonymous; ours is authenticated like
-every route. Besides our ``Authorization: Bearer`` and ``X-API-Key`` headers it accepts the key
-in ``hibp-api-key``, the header HIBP's own authenticated API uses and that HIBP client libraries
-already let callers set (pyhibp sends it on range requests too). Roles: service, admin, analyst.
-Bad prefixes answer 400 with HIBP's message as the problem's ``detail``.
+``GET /range/{prefix}`` (and ``GET /v1/pwnedpasswords/range/{prefix}``) answer exactly like
+api.pwnedpasswords.com (see :mod:`shieldwall.guard.passwords.rangeapi`), so an HIBP client works
+unchanged once its base URL is ``https://<host>/`` (or ``https://<host>/v1/pwnedpasswords/``).
+Like HIBP's, the range API answers without a key (``guard.passwords.anonymous_range``, on by
+default; such reads are limited per client address). A key, when sent, must be valid: our
+``Authorization: Bearer`` and ``X-API-Key`` headers, or ``hibp-api-key``, the header HIBP's own
+authenticated API uses. Keyed roles: service, admin, analyst. Bad prefixes answer 400 with
+HIBP's message as the problem's ``detail``.
 
 ``POST /v1/passwords/check`` judges a candidate password (roles: service, admin). The body is
-never logged or echoed; the password is a ``SecretStr`` so it cannot leak through a repr.
+never logged or echoed; the password is a ``SecretStr`` so it cannot leak through a repr. With
+``customer_id`` the check also looks for the customer's name, phone, ID and birthday; that needs
+the customer's own session (a service naming them as ``subject``) or a stated ``reason``, is
+audited, and is limited per principal and customer (``api.rate_limits``).
+
+Every route here counts against its group's rate limits (429 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from shieldwall.api.deps import authenticate, principal, require, services
+from shieldwall.api.deps import authenticate, presented_key, require, services
 from shieldwall.api.problems import problem
+from shieldwall.api.ratelimit import enforce, enforce_async, limits_of
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied
+from shieldwall.custody.policy import REASON_MAX
 from shieldwall.guard.passwords.context import CustomerContext
 from shieldwall.guard.passwords.errors import CorpusCorrupt
 from shieldwall.guard.passwords.rangeapi import mode_kind, range_body, wants_padding
@@ -37,10 +45,14 @@ Svc = Annotated[Services, Depends(services)]
 Checker = Annotated[Principal, Depends(require(Role.SERVICE, Role.ADMIN))]
 
 
-async def range_caller(request: Request) -> Principal:
-    """The caller of the range API: ``hibp-api-key``, else our usual headers."""
-    key = request.headers.get("hibp-api-key")
-    caller = await authenticate(request, key) if key else await principal(request)
+async def range_caller(request: Request) -> Principal | None:
+    """The caller of the range API: ``hibp-api-key``, else our usual headers; ``None`` for a
+    request without a key when anonymous range reads are on."""
+    key = request.headers.get("hibp-api-key") or presented_key(request)
+    svc: Services = request.app.state.services
+    if not key and svc.settings.guard.passwords.anonymous_range:
+        return None
+    caller = await authenticate(request, key)
     if caller.role not in RANGE_ROLES:
         raise AccessDenied(
             "this endpoint is for roles: admin, analyst, service", ["role_not_allowed"]
@@ -48,15 +60,17 @@ async def range_caller(request: Request) -> Principal:
     return caller
 
 
+@router.get("/range/{prefix}")
 @router.get("/v1/pwnedpasswords/range/{prefix}")
 async def pwned_range(
     prefix: str,
     request: Request,
-    _: Annotated[Principal, Depends(range_caller)],
+    caller: Annotated[Principal | None, Depends(range_caller)],
     mode: str | None = None,
     add_padding: Annotated[str | None, Header(alias="Add-Padding")] = None,
 ) -> Response:
     """``SUFFIX:COUNT`` lines for a 5-hex prefix, byte for byte as HIBP serves them."""
+    await enforce_async(request, "range", caller)
     svc: Services = request.app.state.services
     try:
         body = range_body(
@@ -83,15 +97,26 @@ class CheckBody(BaseModel):
     password: SecretStr = Field(max_length=4096)
     mfa: bool = False
     customer_id: str | None = Field(None, max_length=64)
+    subject: str | None = Field(None, max_length=64)  # the logged-in customer a service acts for
+    reason: str | None = Field(None, max_length=REASON_MAX)  # why a customer is checked otherwise
     context: ContextBody | None = None
 
 
 @router.post("/v1/passwords/check")
 def check_password(body: CheckBody, svc: Svc, caller: Checker, request: Request) -> Any:
     """Accept or reject a candidate password, with reasons in Chinese and English."""
+    enforce(request, "password_check", caller)
     context = None
     if body.customer_id is not None:
-        context = svc.passwords.customers.context_for(body.customer_id, caller, "api")
+        limits_of(request).hit("password_check.customer", caller.principal_id, body.customer_id)
+        context = svc.passwords.customers.context_for(
+            body.customer_id,
+            caller,
+            "api",
+            subject=body.subject,
+            reason=body.reason,
+            need_basis=True,
+        )
     if body.context is not None:
         given = body.context.model_dump(exclude_none=True)
         base = context or CustomerContext()

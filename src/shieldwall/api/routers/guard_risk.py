@@ -10,7 +10,7 @@ reports the outcome after (roles: service, admin).
   factor, SMS code, reset); ends the account's failure run, lifting the NIST cap
 
 Bodies are never logged or echoed; accounts, addresses and password hashes reach the state only
-as keyed HMAC tags.
+as keyed HMAC tags. All three count against the ``logins`` rate limits (``api.rate_limits``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.api.deps import require
 from shieldwall.api.problems import problem
+from shieldwall.api.ratelimit import enforce_async
 from shieldwall.core.model import Principal, Role
 from shieldwall.guard.passwords.errors import CorpusCorrupt
 from shieldwall.guard.risk.model import LoginAttempt
@@ -70,8 +71,9 @@ async def _run(svc: Services, fn: Callable[[], T]) -> T:
 
 
 @router.post("/v1/logins/assess")
-async def assess(body: AssessBody, _: Caller, request: Request) -> Any:
+async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
     """Score a login attempt before the password is checked."""
+    await enforce_async(request, "logins", caller)
     svc: Services = request.app.state.services
     attempt = LoginAttempt(
         body.account, body.ip, body.user_agent, body.device_id, body.password_sha1
@@ -83,8 +85,9 @@ async def assess(body: AssessBody, _: Caller, request: Request) -> Any:
 
 
 @router.post("/v1/logins/outcome")
-async def outcome(body: OutcomeBody, _: Caller, request: Request) -> Any:
+async def outcome(body: OutcomeBody, caller: Caller, request: Request) -> Any:
     """Record whether the password was right; say how the new session may see its data."""
+    await enforce_async(request, "logins", caller)
     svc: Services = request.app.state.services
     result = await _run(
         svc,
@@ -96,8 +99,9 @@ async def outcome(body: OutcomeBody, _: Caller, request: Request) -> Any:
 
 
 @router.post("/v1/logins/step-up", status_code=204)
-async def step_up(body: StepUpBody, _: Caller, request: Request) -> Response:
+async def step_up(body: StepUpBody, caller: Caller, request: Request) -> Response:
     """The customer passed a step-up: end the account's (and the address's) failure run."""
+    await enforce_async(request, "logins", caller)
     svc: Services = request.app.state.services
     await _run(svc, lambda: svc.risk.step_up(body.account, body.ip))
     return Response(status_code=204)

@@ -15,9 +15,11 @@ What api.pwnedpasswords.com does, and so what this does:
   learns only that a bucket holds under 790 hashes. The random suffixes come from the
   operating system's CSPRNG.
 
-Where we differ: an empty bucket (a small corpus) answers an empty body, which HIBP never has
-to. Clients that split the body and parse every piece choke on it (the ``pwnedpasswords`` package
-does), so such clients should ask for padding.
+Where we differ: our corpus can be small, and a prefix can have no hash at all, which never
+happens at HIBP (every one of its buckets holds hundreds). An empty body breaks clients that
+split it and parse every piece (the ``pwnedpasswords`` package does), so an empty bucket is
+answered as if ``Add-Padding`` had been asked: 800-999 ``SUFFIX:0`` lines, which every client
+already reads as "not breached".
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def padding_lines(kind: HashKind, count: int) -> list[str]:
 
 
 def range_body(corpora: PasswordCorpora, prefix: str, *, kind: HashKind, pad: bool) -> str:
-    """The body of ``GET /range/{prefix}``; raises :class:`InvalidHash` for a bad prefix."""
+    """The body of ``GET /range/{prefix}``, never empty; raises :class:`InvalidHash` for a bad
+    prefix."""
     lines = corpora.of(kind).range_lines(prefix)
-    if pad:
+    if pad or not lines:  # never an empty body: see the module docstring
         lines.extend(padding_lines(kind, padding_count(len(lines), secrets.randbelow(PAD_SPREAD))))
     return "\r\n".join(lines)
