@@ -235,8 +235,10 @@ class ContactLedger:
                 ws.smtp_from,
                 self.recipients,
                 starttls=ws.smtp_starttls,
+                implicit_tls=ws.smtp_implicit_tls,
                 username=ws.smtp_username,
                 password=password,
+                allow_insecure_auth=ws.smtp_allow_insecure_auth,
                 timeout=ws.smtp_timeout_seconds,
             )
         return out
