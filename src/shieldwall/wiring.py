@@ -25,8 +25,8 @@ from shieldwall.contact.ledger.numbers import NumberBook
 from shieldwall.contact.scam.cipher import INDEX_PURPOSE, TEXT_PURPOSE, TextCipher
 from shieldwall.contact.scam.indicators import IndicatorExtractor
 from shieldwall.contact.scam.reports import ScamReports
-from shieldwall.contact.scam.sealing import IndicatorSealer
 from shieldwall.contact.scam.scoring import ScoringModel, ScriptScorer
+from shieldwall.contact.scam.sealing import IndicatorSealer
 from shieldwall.contact.scam.templates import TemplateSet
 from shieldwall.contact.scam.tokens import TOKEN_PURPOSE, Tokenizer
 from shieldwall.contact.warnings.dispatch import Dispatcher

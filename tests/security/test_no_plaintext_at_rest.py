@@ -16,7 +16,7 @@ from shieldwall.core.model import Customer
 from shieldwall.sim.people import PeopleFactory
 from shieldwall.storage.tables import metadata
 from shieldwall.wiring import Services
-from tests.functional.conftest import Store, client, customer_row, order_row, store  # noqa: F401
+from tests.functional.conftest import Store, customer_row, order_row
 from tests.functional.test_no_plaintext import database_bytes
 from tests.unit.contact.warnings.conftest import RecordingSender
 
@@ -85,7 +85,8 @@ def intake(client: TestClient, store: Store, people: list[Customer]) -> None:
     ok(client.post("/v1/orders:import", json={"orders": orders}, headers=app))
     for c in people:
         cid = c.customer_id
-        ok(client.post("/v1/tickets", json={"agent_id": "agent-li", "customer_id": cid}, headers=app))
+        ticket = {"agent_id": "agent-li", "customer_id": cid}
+        ok(client.post("/v1/tickets", json=ticket, headers=app))
         ok(
             client.post(
                 "/v1/contacts",

@@ -88,9 +88,7 @@ def test_an_invalid_phone_number_is_reported_not_dropped(extractor: IndicatorExt
     """A 10-digit "mobile" (CN mobiles have 11 digits) is kept as unparsed_phone and rejected
     with a reason, instead of vanishing."""
     result = extractor.extract(normalize("请马上回电 1381234567 办理退款"))
-    assert [(i.kind, i.value) for i in result.indicators] == [
-        (Kind.UNPARSED_PHONE, "1381234567")
-    ]
+    assert [(i.kind, i.value) for i in result.indicators] == [(Kind.UNPARSED_PHONE, "1381234567")]
     assert [(r.kind, r.reason) for r in result.rejected] == [
         (Kind.PHONE, "not a valid phone number")
     ]

@@ -16,7 +16,7 @@ from shieldwall.contact.errors import ContactError
 from shieldwall.contact.warnings.ports import Outgoing
 from shieldwall.contact.warnings.senders import Recipients, SmtpSender
 
-PASSWORD = "hunter2-relay-secret"  # noqa: S105 - a test relay's password
+PASSWORD = "hunter2-relay-secret"  # a test relay's password
 
 
 @dataclass

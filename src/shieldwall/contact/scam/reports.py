@@ -62,9 +62,9 @@ from shieldwall.contact.scam.ports import (
     ScamTx,
     StoredIndicator,
 )
-from shieldwall.contact.scam.sealing import IndicatorSealer
 from shieldwall.contact.scam.scoring import ScriptScore, ScriptScorer
 from shieldwall.contact.scam.scrub import KNEW_KINDS, caller_knew, scrub
+from shieldwall.contact.scam.sealing import IndicatorSealer
 from shieldwall.core.clock import Clock, utc
 from shieldwall.core.ids import new_id
 

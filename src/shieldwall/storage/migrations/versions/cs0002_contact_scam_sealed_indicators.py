@@ -77,9 +77,7 @@ def upgrade() -> None:
 def _seal_existing(bind: sa.Connection, sealer: Any) -> None:
     i = _indicators.c
     sender_kinds: dict[tuple[str, str], str] = {}
-    rows = bind.execute(
-        sa.select(i.report_id, i.ikey, i.kind, i.value, i.strong, i.detail)
-    ).all()
+    rows = bind.execute(sa.select(i.report_id, i.ikey, i.kind, i.value, i.strong, i.detail)).all()
     for row in rows:
         if row.detail == "sender" or row.kind == "sender_id":
             sender_kinds[(row.report_id, row.value)] = row.kind
