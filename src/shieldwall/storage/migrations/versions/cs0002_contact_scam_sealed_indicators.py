@@ -70,8 +70,9 @@ def upgrade() -> None:
         batch_op.alter_column("value", existing_type=sa.Text(), nullable=True)
     if held:
         _seal_existing(bind, sealer)
-    with op.batch_alter_table("scam_reports", schema=None) as batch_op:
-        batch_op.drop_column("sender")
+    # Native DROP COLUMN (SQLite >= 3.35), not a batch rebuild: rebuilding scam_reports drops
+    # the old table, and with foreign keys on that cascades to every indicator, band and victim.
+    op.execute("ALTER TABLE scam_reports DROP COLUMN sender")
 
 
 def _seal_existing(bind: sa.Connection, sealer: Any) -> None:
