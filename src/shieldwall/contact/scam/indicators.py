@@ -2,7 +2,8 @@
 
 :class:`IndicatorExtractor` takes normalized text (see :mod:`.normalize`) and returns every
 indicator with its span, plus the candidates it rejected and why (a malformed URL, an invalid
-punycode label, a card-like number failing the Luhn check). It never raises on any ``str``.
+punycode label, a card-like number failing the Luhn check, a phone-like number that is not
+valid). It never raises on any ``str`` (an error inside ``phonenumbers`` is not swallowed).
 
 Kinds, in the order they claim text (a later kind never re-reads a claimed span):
 
@@ -10,9 +11,10 @@ Kinds, in the order they claim text (a later kind never re-reads a claimed span)
 kind               how                                                                 stored as
 =================  ==================================================================  ==========
 url, domain        ``http(s)://``, ``www.``, and bare ``name.tld`` (common TLDs); hosts
-                   IDNA-checked (UTS 46), registrable domain from the PSL snapshot      clear
-email              RFC 5322-ish address; ``digits@qq.com`` also yields a QQ number      clear
-qq, wechat,        after a context word (``QQ``/扣扣/企鹅, 微信/VX/WeChat, Telegram,      clear
+                   IDNA-checked (UTS 46), registrable domain from the PSL snapshot      url sealed,
+                                                                                       domain clear
+email              RFC 5322-ish address; ``digits@qq.com`` also yields a QQ number      sealed
+qq, wechat,        after a context word (``QQ``/扣扣/企鹅, 微信/VX/WeChat, Telegram,      sealed
 telegram, alipay,  支付宝, 会议号/meeting ID); WeChat ids need a digit, ``_`` or ``-``
 meeting_id         unless introduced by 号/ID/colon
 order_number,      after 订单号/order number, 运单号/tracking number                      token
@@ -23,12 +25,13 @@ phone              ``phonenumbers`` matcher (CN default): mobiles, landlines, 40
 unparsed_phone     a number the matcher finds *possible* but not valid (a mistyped or    sealed
                    unassigned number): kept, never silently dropped, and also listed
                    as rejected ("not a valid phone number")
-short_number       95xxx/96xxx/10xxx-12xxx service numbers valid for the region         clear
+short_number       95xxx/96xxx/10xxx-12xxx service numbers valid for the region         sealed
 amount             ¥/$/RMB/USD prefixes, 元/块/dollars suffixes; value in the currency  clear
 screen_share_app   names and aliases of remote-control and meeting apps                 clear
 =================  ==================================================================  ==========
 
-Values that are the victim's data (cards, order and tracking numbers) pass through the
+"stored as" is how :mod:`.sealing` keeps the value at rest (every kind is matched on a keyed
+hash). Values that are the victim's data (cards, order and tracking numbers) pass through the
 :class:`~.tokens.Tokenizer` inside the extractor, so clear card numbers never leave it; the
 ``detail`` of a card is its last four digits.
 """
