@@ -434,6 +434,10 @@ class WarningSettings(_Section):
     smtp_host: str | None = Field(None, max_length=255)
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_starttls: bool = False
+    smtp_implicit_tls: bool = Field(False, description="connect with TLS from the start (465)")
+    smtp_allow_insecure_auth: bool = Field(
+        False, description="allow the SMTP login over a connection without TLS (trusted LAN only)"
+    )
     smtp_username: str | None = Field(None, max_length=255)
     smtp_password_file: Path | None = None
     smtp_from: str = Field("noreply@example.com", max_length=320)

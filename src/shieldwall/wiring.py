@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
 from shieldwall.config import Settings
@@ -23,10 +23,11 @@ from shieldwall.contact.ledger.directory import CustodyDirectory
 from shieldwall.contact.ledger.ledger import Ledger, NumberRegistry
 from shieldwall.contact.ledger.messages import MessageAuthenticator
 from shieldwall.contact.ledger.numbers import NumberBook
-from shieldwall.contact.scam.cipher import TEXT_PURPOSE, TextCipher
+from shieldwall.contact.scam.cipher import INDEX_PURPOSE, TEXT_PURPOSE, TextCipher
 from shieldwall.contact.scam.indicators import IndicatorExtractor
 from shieldwall.contact.scam.reports import ScamReports
 from shieldwall.contact.scam.scoring import ScoringModel, ScriptScorer
+from shieldwall.contact.scam.sealing import IndicatorSealer
 from shieldwall.contact.scam.templates import TemplateSet
 from shieldwall.contact.scam.tokens import TOKEN_PURPOSE, Tokenizer
 from shieldwall.contact.warnings.dispatch import Dispatcher
@@ -70,7 +71,7 @@ from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
 from shieldwall.storage.lookup_log_redis import RedisSlidingLog
-from shieldwall.storage.migrate import check_current, upgrade
+from shieldwall.storage.migrate import SCAM_SEALER, check_current, upgrade
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
 from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
@@ -287,8 +288,10 @@ class ContactLedger:
                 ws.smtp_from,
                 self.recipients,
                 starttls=ws.smtp_starttls,
+                implicit_tls=ws.smtp_implicit_tls,
                 username=ws.smtp_username,
                 password=password,
+                allow_insecure_auth=ws.smtp_allow_insecure_auth,
                 timeout=ws.smtp_timeout_seconds,
             )
         return out
@@ -369,7 +372,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
     provider = LocalKeyFile.create(key_path, clock=clock) if created else LocalKeyFile(key_path)
     engine = make_engine(settings.resolved_database_url)
     try:
-        upgrade(engine)
+        upgrade(engine, _migration_sealers(settings, engine, provider, clock))
         keyring = Keyring(provider, SqlDataKeyStore(engine), clock)
         version = keyring.bootstrap()
         for purpose in (
@@ -383,6 +386,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "contact.webhook",
             TOKEN_PURPOSE,
             TEXT_PURPOSE,
+            INDEX_PURPOSE,
             RISK_TAG_PURPOSE,
             RELEASES_PURPOSE,
             "api.ratelimit",  # shieldwall.api.ratelimit.TAG_PURPOSE (api sits above wiring)
@@ -391,6 +395,19 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
     finally:
         engine.dispose()
+
+
+def _migration_sealers(
+    settings: Settings, engine: Engine, provider: LocalKeyFile, clock: Clock
+) -> dict[str, object]:
+    """What data migrations need to seal values already stored in clear (cs0002: scam
+    indicators and senders). Only an existing database can hold such values; its keys are read
+    (and missing secrets created) here, before the migration's transaction takes the lock."""
+    tables = set(inspect(engine).get_table_names())
+    if not {"scam_reports", "data_keys"} <= tables:
+        return {}
+    keyring = Keyring(provider, SqlDataKeyStore(engine), clock)
+    return {SCAM_SEALER: IndicatorSealer(TextCipher(keyring, settings.tenant))}
 
 
 def build(

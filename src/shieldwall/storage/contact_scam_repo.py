@@ -9,20 +9,20 @@ advisory lock (released at commit or rollback).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy.orm import aliased
 
 from shieldwall.contact.scam.ports import (
     BandHit,
     CampaignRecord,
-    IndicatorCount,
     ReportRecord,
     StoredIndicator,
+    StoredIndicatorCount,
     VictimRow,
 )
 from shieldwall.core.clock import utc
@@ -37,10 +37,6 @@ from shieldwall.storage.tables.contact_scam import (
 
 _IN_CHUNK = 400  # bound IN-lists below SQLite's variable limit
 _ADVISORY_LOCK = 0x5C4D_0001  # "contact scam clustering"
-
-
-def indicator_key(kind: str, value: str) -> bytes:
-    return hashlib.sha256(f"{kind}\x1f{value}".encode()).digest()[:16]
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -72,12 +68,9 @@ class SqlScamTx:
         self.max_band_candidates = max_band_candidates
 
     # lookups
-    def campaigns_with_indicators(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[str, set[tuple[str, str]]]:
-        by_ikey = {indicator_key(k, v): (k, v) for k, v in keys}
-        out: dict[str, set[tuple[str, str]]] = {}
-        for chunk in _chunks(list(by_ikey)):
+    def campaigns_with_indicators(self, ikeys: Sequence[bytes]) -> dict[str, set[bytes]]:
+        out: dict[str, set[bytes]] = {}
+        for chunk in _chunks(sorted(set(ikeys))):
             q = (
                 select(scam_reports.c.campaign_id, scam_indicators.c.ikey)
                 .distinct()
@@ -85,7 +78,7 @@ class SqlScamTx:
                 .where(scam_indicators.c.ikey.in_(chunk), scam_indicators.c.strong.is_(True))
             )
             for row in self.conn.execute(q):
-                out.setdefault(row.campaign_id, set()).add(by_ikey[row.ikey])
+                out.setdefault(row.campaign_id, set()).add(bytes(row.ikey))
         return out
 
     def reports_in_bands(self, band_keys: Sequence[tuple[int, int]]) -> list[BandHit]:
@@ -125,7 +118,8 @@ class SqlScamTx:
                 received_at=report.received_at,
                 reported_at=report.reported_at,
                 channel=report.channel,
-                sender=report.sender,
+                sender_key=report.sender_key,
+                sender_ct=report.sender_ct,
                 reporter_kind=report.reporter_kind,
                 reporter_id=report.reporter_id,
                 customer_id=report.customer_id,
@@ -140,9 +134,10 @@ class SqlScamTx:
         rows = [
             {
                 "report_id": report.report_id,
-                "ikey": indicator_key(i.kind, i.value),
+                "ikey": i.ikey,
                 "kind": i.kind,
                 "value": i.value,
+                "value_ct": i.value_ct,
                 "strong": i.strong,
                 "detail": None if i.detail is None else i.detail[:256],
             }
@@ -248,19 +243,46 @@ class SqlScamTx:
             q = q.where(c.last_seen >= since)
         return [_campaign(row) for row in self.conn.execute(q)]
 
-    def campaign_indicators(self, campaign_id: str, limit: int) -> list[IndicatorCount]:
+    def campaign_indicators(self, campaign_id: str, limit: int) -> list[StoredIndicatorCount]:
         i = scam_indicators.c
         n = func.count().label("n")
-        q = (
-            select(i.kind, i.value, i.strong, n, func.min(i.detail).label("detail"))
+        grouped = (
+            select(
+                i.kind,
+                i.ikey,
+                i.strong,
+                n,
+                func.min(i.value).label("value"),
+                func.min(i.detail).label("detail"),
+            )
             .join(scam_reports, scam_reports.c.report_id == i.report_id)
             .where(scam_reports.c.campaign_id == campaign_id)
-            .group_by(i.kind, i.value, i.strong)
-            .order_by(i.strong.desc(), n.desc(), i.kind, i.value)
+            .group_by(i.kind, i.ikey, i.strong)
+            .order_by(i.strong.desc(), n.desc(), i.kind, i.ikey)
             .limit(limit)
+            .subquery()
         )
+        # Every sealed value of one ikey opens under that ikey (it is the associated data), so
+        # any one row's ciphertext will do (PostgreSQL has no min() over bytea).
+        sealed = aliased(scam_indicators)
+        one_ct = (
+            select(sealed.c.value_ct)
+            .where(sealed.c.ikey == grouped.c.ikey, sealed.c.value_ct.is_not(None))
+            .limit(1)
+            .scalar_subquery()
+        )
+        g = grouped.c
+        q = select(g.kind, g.ikey, g.strong, g.n, g.value, one_ct.label("value_ct"), g.detail)
         return [
-            IndicatorCount(r.kind, r.value, bool(r.strong), int(r.n), r.detail)
+            StoredIndicatorCount(
+                r.kind,
+                bytes(r.ikey),
+                bool(r.strong),
+                int(r.n),
+                r.value,
+                None if r.value_ct is None else bytes(r.value_ct),
+                r.detail,
+            )
             for r in self.conn.execute(q)
         ]
 
@@ -295,7 +317,8 @@ class SqlScamTx:
             received_at=utc(row.received_at),
             reported_at=utc(row.reported_at),
             channel=row.channel,
-            sender=row.sender,
+            sender_key=None if row.sender_key is None else bytes(row.sender_key),
+            sender_ct=None if row.sender_ct is None else bytes(row.sender_ct),
             reporter_kind=row.reporter_kind,
             reporter_id=row.reporter_id,
             customer_id=row.customer_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -11,6 +13,9 @@ from sqlalchemy import Engine
 from shieldwall.core.errors import StorageError
 from shieldwall.storage.db import translate_errors
 
+# Migration attribute: the contact scam sealer (``IndicatorSealer``) for cs0002's data step.
+SCAM_SEALER = "contact_scam.sealer"
+
 
 def _config() -> Config:
     cfg = Config()
@@ -18,10 +23,15 @@ def _config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the head of every capability's branch; idempotent."""
+def upgrade(engine: Engine, attributes: Mapping[str, object] | None = None) -> None:
+    """Bring the schema to the head of every capability's branch; idempotent.
+
+    ``attributes`` reach the migrations (``context.config.attributes``): data migrations that
+    must seal existing values take their sealer from there (``shieldwall init`` passes them).
+    """
     cfg = _config()
     with translate_errors(), engine.begin() as conn:
+        cfg.attributes.update(attributes or {})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
 

@@ -2,7 +2,8 @@
 
 :class:`IndicatorExtractor` takes normalized text (see :mod:`.normalize`) and returns every
 indicator with its span, plus the candidates it rejected and why (a malformed URL, an invalid
-punycode label, a card-like number failing the Luhn check). It never raises on any ``str``.
+punycode label, a card-like number failing the Luhn check, a phone-like number that is not
+valid). It never raises on any ``str`` (an error inside ``phonenumbers`` is not swallowed).
 
 Kinds, in the order they claim text (a later kind never re-reads a claimed span):
 
@@ -10,22 +11,27 @@ Kinds, in the order they claim text (a later kind never re-reads a claimed span)
 kind               how                                                                 stored as
 =================  ==================================================================  ==========
 url, domain        ``http(s)://``, ``www.``, and bare ``name.tld`` (common TLDs); hosts
-                   IDNA-checked (UTS 46), registrable domain from the PSL snapshot      clear
-email              RFC 5322-ish address; ``digits@qq.com`` also yields a QQ number      clear
-qq, wechat,        after a context word (``QQ``/扣扣/企鹅, 微信/VX/WeChat, Telegram,      clear
+                   IDNA-checked (UTS 46), registrable domain from the PSL snapshot      url sealed,
+                                                                                       domain clear
+email              RFC 5322-ish address; ``digits@qq.com`` also yields a QQ number      sealed
+qq, wechat,        after a context word (``QQ``/扣扣/企鹅, 微信/VX/WeChat, Telegram,      sealed
 telegram, alipay,  支付宝, 会议号/meeting ID); WeChat ids need a digit, ``_`` or ``-``
 meeting_id         unless introduced by 号/ID/colon
 order_number,      after 订单号/order number, 运单号/tracking number                      token
 tracking_number
 bank_card          16-19 digits (spaces or dashes allowed), Luhn-valid                  token
-phone              ``phonenumbers`` matcher (CN default): mobiles, landlines, 400/800,  clear
+phone              ``phonenumbers`` matcher (CN default): mobiles, landlines, 400/800,  sealed
                    international; valid numbers only
-short_number       95xxx/96xxx/10xxx-12xxx service numbers valid for the region         clear
+unparsed_phone     a number the matcher finds *possible* but not valid (a mistyped or    sealed
+                   unassigned number): kept, never silently dropped, and also listed
+                   as rejected ("not a valid phone number")
+short_number       95xxx/96xxx/10xxx-12xxx service numbers valid for the region         sealed
 amount             ¥/$/RMB/USD prefixes, 元/块/dollars suffixes; value in the currency  clear
 screen_share_app   names and aliases of remote-control and meeting apps                 clear
 =================  ==================================================================  ==========
 
-Values that are the victim's data (cards, order and tracking numbers) pass through the
+"stored as" is how :mod:`.sealing` keeps the value at rest (every kind is matched on a keyed
+hash). Values that are the victim's data (cards, order and tracking numbers) pass through the
 :class:`~.tokens.Tokenizer` inside the extractor, so clear card numbers never leave it; the
 ``detail`` of a card is its last four digits.
 """
@@ -65,6 +71,7 @@ class Kind(StrEnum):
     AMOUNT = "amount"
     SCREEN_SHARE_APP = "screen_share_app"
     SENDER_ID = "sender_id"  # an SMS sender name or app account that is not a phone number
+    UNPARSED_PHONE = "unparsed_phone"  # phone-like, but not a valid number for its region
 
 
 TOKENIZED_KINDS = frozenset({Kind.BANK_CARD, Kind.ORDER_NUMBER, Kind.TRACKING_NUMBER})
@@ -391,7 +398,7 @@ class IndicatorExtractor:
         self._links.scan(text, found, rejected, claims)
         self._contexts(text, found, claims)
         self._cards(text, found, rejected, claims)
-        self._phones(text, found, claims)
+        self._phones(text, found, rejected, claims)
         self._amounts(text, found, claims)
         self._short_numbers(text, found, claims)
         self._screen_share(text, found)
@@ -474,24 +481,31 @@ class IndicatorExtractor:
                 claims.add(span)
                 rejected.append(Rejected(Kind.BANK_CARD, span, "card-like number fails Luhn"))
 
-    def _phones(self, text: str, found: list[Indicator], claims: _Claims) -> None:
+    def _phones(
+        self, text: str, found: list[Indicator], rejected: list[Rejected], claims: _Claims
+    ) -> None:
+        """Valid numbers become ``phone`` indicators; numbers the library finds possible but
+        not valid (``Leniency.POSSIBLE``) become ``unparsed_phone`` and a rejection, so a
+        scammer's mistyped or unassigned number is reported rather than lost."""
         if sum(ch.isdigit() for ch in text) < 7:
             return
-        try:
-            matches = list(
-                phonenumbers.PhoneNumberMatcher(
-                    text, self._region, leniency=phonenumbers.Leniency.VALID
-                )
-            )
-        except Exception:  # a bug in the third-party matcher must not fail a report
-            return
-        for match in matches:
+        valid = phonenumbers.Leniency.VALID
+        for match in phonenumbers.PhoneNumberMatcher(text, self._region, leniency=valid):
             span = (match.start, match.end)
             if claims.overlaps(span):
                 continue
             claims.add(span)
             e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             found.append(Indicator(Kind.PHONE, e164, span))
+        possible = phonenumbers.Leniency.POSSIBLE
+        for match in phonenumbers.PhoneNumberMatcher(text, self._region, leniency=possible):
+            span = (match.start, match.end)
+            digits = re.sub(r"[^\d+]", "", match.raw_string)
+            if claims.overlaps(span) or _inside_token(text, span) or len(digits) > 16:
+                continue  # part of an ID number or a reference, or longer than E.164 allows
+            claims.add(span)
+            found.append(Indicator(Kind.UNPARSED_PHONE, digits, span))
+            rejected.append(Rejected(Kind.PHONE, span, "not a valid phone number"))
 
     def _short_numbers(self, text: str, found: list[Indicator], claims: _Claims) -> None:
         for m in _SHORT.finditer(text):
@@ -534,6 +548,13 @@ class IndicatorExtractor:
         for m in self._apps.finditer(text):
             name = self._app_names[m.group().casefold()]
             found.append(Indicator(Kind.SCREEN_SHARE_APP, name, (m.start(), m.end())))
+
+
+def _inside_token(text: str, span: tuple[int, int]) -> bool:
+    """True when ASCII letters or digits run straight on from either end of ``span``."""
+    before = text[span[0] - 1 : span[0]]
+    after = text[span[1] : span[1] + 1]
+    return any(c.isascii() and c.isalnum() for c in before + after)
 
 
 def _cut_url(text: str, body_start: int, start: int) -> tuple[str, int]:

@@ -16,9 +16,9 @@ from datetime import datetime
 from shieldwall.contact.scam.ports import (
     BandHit,
     CampaignRecord,
-    IndicatorCount,
     ReportRecord,
     StoredIndicator,
+    StoredIndicatorCount,
     VictimRow,
 )
 from shieldwall.core.clock import utc
@@ -32,7 +32,7 @@ class MemoryScamStore:
         self.reports: dict[str, ReportRecord] = {}
         self.campaigns: dict[str, CampaignRecord] = {}
         self.indicators: dict[str, list[StoredIndicator]] = {}
-        self.by_indicator: dict[tuple[str, str], set[str]] = defaultdict(set)  # strong only
+        self.by_indicator: dict[bytes, set[str]] = defaultdict(set)  # strong only, by ikey
         self.by_band: dict[tuple[int, int], list[str]] = defaultdict(list)
         self.members: dict[str, set[str]] = defaultdict(set)  # campaign -> report ids
         self.victims: dict[str, list[tuple[str, str]]] = {}
@@ -66,11 +66,9 @@ class MemoryScamTx:
         self._undo.append(step)
 
     # lookups
-    def campaigns_with_indicators(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[str, set[tuple[str, str]]]:
-        out: dict[str, set[tuple[str, str]]] = {}
-        for key in keys:
+    def campaigns_with_indicators(self, ikeys: Sequence[bytes]) -> dict[str, set[bytes]]:
+        out: dict[str, set[bytes]] = {}
+        for key in ikeys:
             for rid in self.s.by_indicator.get(key, ()):
                 out.setdefault(self.s.reports[rid].campaign_id, set()).add(key)
         return out
@@ -106,7 +104,7 @@ class MemoryScamTx:
         self.s.indicators[rid] = inds
         self.s.victims[rid] = list(victims)
         self.s.members[report.campaign_id].add(rid)
-        strong = [(i.kind, i.value) for i in inds if i.strong]
+        strong = [i.ikey for i in inds if i.strong]
         for key in strong:
             self.s.by_indicator[key].add(rid)
         for band in band_keys:
@@ -205,18 +203,21 @@ class MemoryScamTx:
         live.sort(key=lambda c: (utc(c.last_seen), c.campaign_id), reverse=True)
         return live[:limit]
 
-    def campaign_indicators(self, campaign_id: str, limit: int) -> list[IndicatorCount]:
-        counts: Counter[tuple[str, str, bool]] = Counter()
-        details: dict[tuple[str, str, bool], str | None] = {}
+    def campaign_indicators(self, campaign_id: str, limit: int) -> list[StoredIndicatorCount]:
+        counts: Counter[tuple[str, bytes, bool]] = Counter()
+        first: dict[tuple[str, bytes, bool], StoredIndicator] = {}
         for rid in self.s.members.get(campaign_id, ()):
             for ind in self.s.indicators[rid]:
-                key = (ind.kind, ind.value, ind.strong)
+                key = (ind.kind, ind.ikey, ind.strong)
                 counts[key] += 1
-                details.setdefault(key, ind.detail)
+                first.setdefault(key, ind)
         ordered = sorted(counts.items(), key=lambda kv: (not kv[0][2], -kv[1], kv[0][0], kv[0][1]))
         return [
-            IndicatorCount(kind, value, strong, n, details[(kind, value, strong)])
-            for (kind, value, strong), n in ordered[:limit]
+            StoredIndicatorCount(
+                kind, ikey, strong, n, first[key].value, first[key].value_ct, first[key].detail
+            )
+            for key, n in ordered[:limit]
+            for kind, ikey, strong in (key,)
         ]
 
     def campaign_victims(self, campaign_id: str) -> list[VictimRow]:

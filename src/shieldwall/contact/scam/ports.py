@@ -70,22 +70,43 @@ class NoCustomerLookup:
 
 @dataclass(frozen=True, slots=True)
 class StoredIndicator:
+    """One indicator as stored (see :mod:`.sealing`): ``ikey`` is the keyed hash reports are
+    matched on; ``value`` is clear only for kinds that never name a person, else ``value_ct``
+    holds it sealed."""
+
     kind: str
-    value: str
+    ikey: bytes
     strong: bool
+    value: str | None = None
+    value_ct: bytes | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIndicatorCount:
+    """One indicator of a campaign as stored, with the number of reports that carry it."""
+
+    kind: str
+    ikey: bytes
+    strong: bool
+    reports: int
+    value: str | None = None
+    value_ct: bytes | None = None
     detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReportRecord:
-    """A report as stored: the body (text, links, victim phone) is one ciphertext."""
+    """A report as stored: the body (text, links, victim phone) is one ciphertext; the sender
+    is a keyed hash (``sender_key``, the sender indicator's ``ikey``) and a ciphertext."""
 
     report_id: str
     campaign_id: str
     received_at: datetime
     reported_at: datetime
     channel: str
-    sender: str | None
+    sender_key: bytes | None
+    sender_ct: bytes | None
     reporter_kind: str
     reporter_id: str
     customer_id: str | None
@@ -119,6 +140,8 @@ class BandHit:
 
 @dataclass(frozen=True, slots=True)
 class IndicatorCount:
+    """One indicator of a campaign as shown to an authorised reader (value opened)."""
+
     kind: str
     value: str
     strong: bool
@@ -137,11 +160,9 @@ class VictimRow:
 
 class ScamTx(Protocol):
     # lookups for clustering
-    def campaigns_with_indicators(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[str, set[tuple[str, str]]]:
-        """Live campaigns holding a report with a *strong* indicator among ``keys``, each with
-        the keys it shares."""
+    def campaigns_with_indicators(self, ikeys: Sequence[bytes]) -> dict[str, set[bytes]]:
+        """Live campaigns holding a report with a *strong* indicator among ``ikeys`` (keyed
+        hashes), each with the keys it shares."""
         ...
 
     def reports_in_bands(self, band_keys: Sequence[tuple[int, int]]) -> list[BandHit]:
@@ -182,7 +203,9 @@ class ScamTx(Protocol):
         """Live campaigns, most recently seen first."""
         ...
 
-    def campaign_indicators(self, campaign_id: str, limit: int) -> list[IndicatorCount]: ...
+    def campaign_indicators(self, campaign_id: str, limit: int) -> list[StoredIndicatorCount]:
+        """The campaign's indicators, strong first, then by how many reports carry them."""
+        ...
 
     def campaign_victims(self, campaign_id: str) -> list[VictimRow]: ...
 

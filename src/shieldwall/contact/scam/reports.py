@@ -15,9 +15,11 @@ any lock (it can run in parallel), ``commit`` does steps 4-5 in one serialized t
 4. clusters: the report joins every live campaign that holds one of its strong indicators or a
    report whose script is a near duplicate (MinHash estimate ≥ ``near_duplicate_jaccard`` over
    LSH band candidates); when it links several campaigns they merge into the oldest;
-5. stores the report with its body (text, links, victim phone) encrypted, its indicators in
-   clear (cards, order and tracking numbers as keyed tokens), its band keys, and its victims:
-   the reporting customer and every customer whose phone is the number the scam reached.
+5. stores the report with its body (text, links, victim phone) encrypted, its indicators as
+   keyed hashes with their values sealed (only domains, app names, amounts and the keyed tokens
+   of cards, order and tracking numbers stay clear: see :mod:`.sealing`), its sender sealed,
+   its band keys, and its victims: the reporting customer and every customer whose phone is
+   the number the scam reached.
 
 Campaigns carry first/last seen, size, top indicators, the highest script score and a scrubbed,
 encrypted sample text. :meth:`ScamReports.victims` is what trace consumes.
@@ -62,6 +64,7 @@ from shieldwall.contact.scam.ports import (
 )
 from shieldwall.contact.scam.scoring import ScriptScore, ScriptScorer
 from shieldwall.contact.scam.scrub import KNEW_KINDS, caller_knew, scrub
+from shieldwall.contact.scam.sealing import IndicatorSealer
 from shieldwall.core.clock import Clock, utc
 from shieldwall.core.ids import new_id
 
@@ -258,6 +261,9 @@ class PreparedReport:
     body_ct: bytes
     sample_ct: bytes
     replaced: int
+    stored: tuple[StoredIndicator, ...] = ()  # sealed and keyed (see :mod:`.sealing`)
+    sender_key: bytes | None = None
+    sender_ct: bytes | None = None
 
 
 class ScamReports:
@@ -280,6 +286,7 @@ class ScamReports:
         self.extractor = extractor
         self.scorer = scorer
         self.cipher = cipher
+        self.sealer = IndicatorSealer(cipher)
         self.clock = clock
         self.settings = settings
         self.domains = domains or NoDomainJudge()
@@ -327,6 +334,7 @@ class ScamReports:
             ensure_ascii=False,
         ).encode()
         sample = scrub(text, extraction.indicators)[: self.settings.sample_chars]
+        sender = _sender_view(views)
         return PreparedReport(
             report=checked,
             reporter_kind=reporter_kind,
@@ -345,19 +353,22 @@ class ScamReports:
             body_ct=self.cipher.seal(_REPORTS, "body", report_id, body),
             sample_ct=self.cipher.seal(_CAMPAIGNS, "sample", campaign_id, sample.encode()),
             replaced=checked.replaced_chars + sanitized.replaced,
+            stored=tuple(self._stored(views)),
+            sender_key=None if sender is None else self.sealer.key(sender.kind, sender.value),
+            sender_ct=None if sender is None else self.sealer.seal_sender(report_id, sender.value),
         )
 
     def commit(self, prepared: PreparedReport) -> ReportOutcome:
         """Cluster and store a prepared report in one serialized transaction."""
         p = prepared
-        strong_keys = sorted({(v.kind, v.value) for v in p.views if v.strong})
+        named = {self.sealer.key(v.kind, v.value): (v.kind, v.value) for v in p.views if v.strong}
         now = self.clock.now()
         with self.store.write() as tx:
-            shared = tx.campaigns_with_indicators(strong_keys)
+            shared = tx.campaigns_with_indicators(sorted(named))
             reasons = [
                 JoinReason(cid, "shared_indicator", kind=k, value=v)
-                for cid, keys in sorted(shared.items())
-                for k, v in sorted(keys)
+                for cid, ikeys in sorted(shared.items())
+                for k, v in sorted(named[i] for i in ikeys)
             ]
             if p.signature is not None:
                 reasons += self._near_duplicates(tx, p.signature, list(p.bands), set(shared))
@@ -391,7 +402,8 @@ class ScamReports:
                     received_at=p.report.received_at,
                     reported_at=now,
                     channel=p.report.channel,
-                    sender=_sender_display(list(p.views)),
+                    sender_key=p.sender_key,
+                    sender_ct=p.sender_ct,
                     reporter_kind=p.reporter_kind,
                     reporter_id=p.reporter_id,
                     customer_id=p.report.customer_id,
@@ -402,7 +414,7 @@ class ScamReports:
                     replaced_chars=p.replaced,
                     signature=None if p.signature is None else MinHasher.to_bytes(p.signature),
                 ),
-                _dedupe(list(p.views)),
+                p.stored,
                 bands,
                 p.victims,
             )
@@ -580,6 +592,23 @@ class ScamReports:
             views.append(IndicatorView(ind.kind.value, ind.value, strong, ind.detail, verdict))
         return views
 
+    def _stored(self, views: Sequence[IndicatorView]) -> list[StoredIndicator]:
+        """One stored row per (kind, value): strong if any occurrence is, first detail kept."""
+        merged: dict[tuple[str, str], IndicatorView] = {}
+        for v in views:
+            prior = merged.get((v.kind, v.value))
+            if prior is None or (v.strong and not prior.strong):
+                detail = v.detail if prior is None else prior.detail
+                merged[(v.kind, v.value)] = IndicatorView(v.kind, v.value, v.strong, detail)
+        return [self.sealer.stored(v.kind, v.value, v.strong, v.detail) for v in merged.values()]
+
+    def _indicator_counts(self, tx: ScamTx, campaign_id: str) -> list[IndicatorCount]:
+        counts = [
+            IndicatorCount(r.kind, self.sealer.reveal(r), r.strong, r.reports, r.detail)
+            for r in tx.campaign_indicators(campaign_id, 50)
+        ]
+        return sorted(counts, key=lambda c: (not c.strong, -c.reports, c.kind, c.value))
+
     def _victims(self, report: ReportInput) -> list[tuple[str, str]]:
         victims: dict[str, str] = {}
         if report.customer_id:
@@ -630,7 +659,7 @@ class ScamReports:
             size=record.size,
             max_score=record.max_score,
             victims=len(victims),
-            indicators=tuple(tx.campaign_indicators(record.campaign_id, 50)),
+            indicators=tuple(self._indicator_counts(tx, record.campaign_id)),
             sample=sample.decode(),
         )
 
@@ -642,19 +671,6 @@ def _resolve(tx: ScamTx, campaign_id: str) -> CampaignRecord:
     if record is None:
         raise CampaignNotFound(campaign_id)
     return record
-
-
-def _dedupe(views: list[IndicatorView]) -> list[StoredIndicator]:
-    """One stored row per (kind, value): strong if any occurrence is, first detail kept."""
-    merged: dict[tuple[str, str], StoredIndicator] = {}
-    for v in views:
-        key = (v.kind, v.value)
-        prior = merged.get(key)
-        if prior is None:
-            merged[key] = StoredIndicator(v.kind, v.value, v.strong, v.detail)
-        elif v.strong and not prior.strong:
-            merged[key] = StoredIndicator(v.kind, v.value, True, prior.detail)
-    return list(merged.values())
 
 
 def _e164(value: str, region: str) -> str | None:
@@ -683,10 +699,11 @@ def _sender_indicator(sender: str, channel: str, region: str) -> Indicator:
     return Indicator(Kind.SENDER_ID, normalize(sender).casefold(), span, detail=channel)
 
 
-def _sender_display(views: list[IndicatorView]) -> str | None:
+def _sender_view(views: Sequence[IndicatorView]) -> IndicatorView | None:
+    """The indicator the sender field became (None when it was the victim's own number)."""
     for v in views:
         if v.detail == "sender" or v.kind == Kind.SENDER_ID.value:
-            return v.value
+            return v
     return None
 
 

@@ -53,6 +53,7 @@ _PLACEHOLDER = {
     Kind.ORDER_NUMBER: "[order]",
     Kind.TRACKING_NUMBER: "[tracking]",
     Kind.PHONE: "[phone]",
+    Kind.UNPARSED_PHONE: "[phone]",
     Kind.EMAIL: "[email]",
     Kind.ALIPAY: "[account]",
 }

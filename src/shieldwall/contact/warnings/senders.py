@@ -189,8 +189,10 @@ class SmtpSender:
         recipients: Recipients,
         *,
         starttls: bool = False,
+        implicit_tls: bool = False,
         username: str | None = None,
         password: str | None = None,
+        allow_insecure_auth: bool = False,
         timeout: float = 10.0,
     ) -> None:
         self.host = host
@@ -198,8 +200,10 @@ class SmtpSender:
         self.sender = sender
         self.recipients = recipients
         self.starttls = starttls
+        self.implicit_tls = implicit_tls
         self.username = username
         self.password = password
+        self.allow_insecure_auth = allow_insecure_auth
         self.timeout = timeout
 
     def send(self, message: Outgoing) -> None:
@@ -213,10 +217,11 @@ class SmtpSender:
         mail["X-Shieldwall-Notification"] = message.notification_id
         mail.set_content(message.text, charset="utf-8")
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
+            with self._connect() as smtp:
+                if self.starttls and not self.implicit_tls:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
+                    self._check_tls(smtp)
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(mail)
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
@@ -233,3 +238,23 @@ class SmtpSender:
             raise SendFailed(f"smtp_{code}", retryable=400 <= code < 500) from None
         except (smtplib.SMTPException, OSError):
             raise SendFailed("network", retryable=True) from None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _check_tls(self, smtp: smtplib.SMTP) -> None:
+        """Refuse to send credentials in clear: ``smtplib`` would send ``AUTH PLAIN`` (the
+        password, base64-encoded) over a plain connection without a word."""
+        if isinstance(smtp.sock, ssl.SSLSocket) or self.allow_insecure_auth:
+            return
+        raise ContactError(
+            "refusing to send the SMTP login over a connection without TLS: set"
+            " warnings.smtp_starttls or warnings.smtp_implicit_tls (or, on a trusted network"
+            " only, warnings.smtp_allow_insecure_auth)",
+            code="sender_misconfigured",
+            field="contact.warnings.smtp_starttls",
+        )

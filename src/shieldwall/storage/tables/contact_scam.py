@@ -43,7 +43,9 @@ scam_reports = Table(
     Column("received_at", Timestamp(), nullable=False),
     Column("reported_at", Timestamp(), nullable=False),
     Column("channel", String(8), nullable=False),
-    Column("sender", String(256)),  # the scammer's number or sender id
+    # The sender (usually the scammer's, but it may be a person's number): keyed hash + sealed.
+    Column("sender_key", LargeBinary(16)),  # HMAC (see contact.scam.sealing)
+    Column("sender_ct", LargeBinary),  # AES-GCM
     Column("reporter_kind", String(16), nullable=False),
     Column("reporter_id", String(64), nullable=False),
     Column("customer_id", String(64)),
@@ -55,6 +57,7 @@ scam_reports = Table(
     Column("signature", LargeBinary),  # MinHash signature, little-endian uint32s
     Index("ix_scam_reports_campaign_id", "campaign_id"),
     Index("ix_scam_reports_customer_id", "customer_id"),
+    Index("ix_scam_reports_sender_key", "sender_key"),
 )
 
 scam_indicators = Table(
@@ -66,9 +69,10 @@ scam_indicators = Table(
         ForeignKey("scam_reports.report_id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("ikey", LargeBinary(16), primary_key=True),  # SHA-256(kind | value)[:16]
+    Column("ikey", LargeBinary(16), primary_key=True),  # HMAC(kind | value)[:16]
     Column("kind", String(32), nullable=False),
-    Column("value", Text, nullable=False),
+    Column("value", Text),  # clear only for kinds that never name a person (see sealing)
+    Column("value_ct", LargeBinary),  # the value sealed (AES-GCM) otherwise
     Column("strong", Boolean, nullable=False),
     Column("detail", String(256)),
     Index("ix_scam_indicators_ikey", "ikey"),
