@@ -75,7 +75,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     problems.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=problems.RESPONSES)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:

@@ -65,6 +65,47 @@ CODE_STATUS = {
 }
 
 
+# The problem document as OpenAPI describes it: what every error response of every operation is.
+_STRING = {"type": "string"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": _STRING,
+        "title": _STRING,
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": _STRING,
+        "code": _STRING,
+        "field": _STRING,
+        "instance": _STRING,
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": _STRING, "reason": _STRING},
+            },
+        },
+        "reasons": {"type": "array", "items": _STRING},
+    },
+}
+_DOCUMENTED = {
+    400: "The request is malformed for this capability",
+    401: "No API key, or an unknown or suspended one",
+    403: "The caller's role or the policy refuses",
+    404: "No such resource",
+    409: "Conflicts with the current state",
+    413: "The body is too large",
+    422: "A field is invalid: ``field`` and ``errors`` name it and say why",
+    503: "Storage or a key file is unavailable; retry after ``Retry-After`` seconds",
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for status, text in _DOCUMENTED.items()
+}
+"""The error responses every operation documents (``APIRouter``'s ``responses=``)."""
+
+
 def status_for(exc: ShieldwallError) -> int:
     if exc.code in CODE_STATUS and type(exc) not in STATUS:
         return CODE_STATUS[exc.code]
@@ -166,4 +207,10 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
-        return problem(exc.status_code, code, str(exc.detail), instance=request.url.path)
+        return problem(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=dict(exc.headers or {}),  # 405's Allow
+        )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -53,8 +53,8 @@ async def pwned_range(
     prefix: str,
     request: Request,
     _: Annotated[Principal, Depends(range_caller)],
-    mode: str | None = None,
-    add_padding: Annotated[str | None, Header(alias="Add-Padding")] = None,
+    mode: Annotated[str | None, Query(max_length=32)] = None,
+    add_padding: Annotated[str | None, Header(alias="Add-Padding", max_length=16)] = None,
 ) -> Response:
     """``SUFFIX:COUNT`` lines for a 5-hex prefix, byte for byte as HIBP serves them."""
     svc: Services = request.app.state.services

@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from shieldwall.api.bounds import IpAddress
 from shieldwall.api.deps import require
 from shieldwall.api.problems import problem
 from shieldwall.core.model import Principal, Role
@@ -40,7 +41,7 @@ class AssessBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: str = Field(min_length=1, max_length=320)
-    ip: str = Field(min_length=2, max_length=64)
+    ip: IpAddress
     user_agent: str | None = Field(None, max_length=1024)
     device_id: str | None = Field(None, max_length=200)
     password_sha1: str | None = Field(None, pattern=r"^[0-9a-fA-F]{40}$")
@@ -58,7 +59,7 @@ class StepUpBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: str = Field(min_length=1, max_length=320)
-    ip: str | None = Field(None, min_length=2, max_length=64)
+    ip: IpAddress | None = None
 
 
 async def _run(svc: Services, fn: Callable[[], T]) -> T:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from shieldwall.api.bounds import Text
 from shieldwall.api.deps import require, services
 from shieldwall.core.model import Principal, Role
 from shieldwall.trace.attribution.victims import victim_row
@@ -26,7 +27,7 @@ class VictimIn(BaseModel):
     phone: str | None = Field(None, max_length=64)
     customer_id: str | None = Field(None, max_length=256)
     called_at: datetime | None = None
-    knew: list[str] = Field(default_factory=list, max_length=20)
+    knew: list[Text] = Field(default_factory=list, max_length=20)
 
 
 class VictimsIn(BaseModel):

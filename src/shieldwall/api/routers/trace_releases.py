@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from shieldwall.api.bounds import Id
 from shieldwall.api.deps import require, services
 from shieldwall.core.model import Principal, Role
 from shieldwall.trace.attribution.leakparse import LeakFileError
@@ -96,7 +97,7 @@ def canary(
 
 
 @router.get("/releases/{release_id}")
-def show_release(release_id: str, svc: Svc, _: Admin) -> dict[str, Any]:
+def show_release(release_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     return svc.releases.get(release_id).as_dict()
 
 

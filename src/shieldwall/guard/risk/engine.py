@@ -208,7 +208,7 @@ class RiskEngine:
             ip = attempt.ip
             subnet = ip.rsplit(".", 1)[0]
             asn = self.asn.asn_of_value(4, value)
-        except OSError:
+        except (OSError, ValueError):  # not a dotted quad (ValueError: it holds a NUL)
             addr = parse_ip(attempt.ip)
             ip = str(addr)
             subnet = ip.rsplit(".", 1)[0] if addr.version == 4 else addr.exploded[:19]
