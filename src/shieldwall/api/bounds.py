@@ -9,6 +9,10 @@ these bounds only keep absurd input away from them.
 
 - ``Int``, ``NonNegative``, ``Positive``: at most 2**53 in size, the largest range a JSON number
   carries exactly (RFC 8259 section 6) and well inside SQLite's and PostgreSQL's 64-bit integers.
+  ``Int`` and ``Flag`` are for JSON bodies and strict: ``0`` is not ``false``, ``"5"`` not ``5``
+  (path and query values are text, so ``NonNegative`` and ``Positive`` parse it).
+- ``Timestamp``: an RFC 3339 date-time with a UTC offset (not a number read as Unix time) whose
+  UTC form exists; ``Day``: an ISO 8601 date.
 - ``Id``: an identifier or enumerated word, 1-64 characters, no control characters.
 - ``Text``: a value a capability checks more tightly (a name, an address, a title), at most 1000
   characters; free text with its own cap keeps a ``Field(max_length=...)`` where it is declared.
@@ -19,10 +23,19 @@ these bounds only keep absurd input away from them.
 from __future__ import annotations
 
 import ipaddress
+import re
 import unicodedata
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 from pydantic_core import PydanticCustomError
 
 MAX_INT = 2**53
@@ -51,7 +64,26 @@ def _ip(value: str) -> str:
     return value
 
 
-Int = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_unix_time(value: object) -> object:
+    # pydantic reads a number, or text that is one, as seconds since 1970: not what a caller means.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date or date-time")
+    return value
+
+
+def _has_utc_form(value: datetime) -> datetime:
+    try:
+        value.astimezone(UTC)  # 9999-12-31T23:59-01:00 has none
+    except OverflowError:
+        raise PydanticCustomError("datetime_range", "is out of range") from None
+    return value
+
+
+Flag = StrictBool
+Int = Annotated[int, Field(strict=True, ge=-MAX_INT, le=MAX_INT)]
 NonNegative = Annotated[int, Field(ge=0, le=MAX_INT)]
 Positive = Annotated[int, Field(ge=1, le=MAX_INT)]
 
@@ -62,6 +94,8 @@ Id = Annotated[
     Field(json_schema_extra={"pattern": PRINTABLE_PATTERN}),
 ]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_not_unix_time), AfterValidator(_has_utc_form)]
+Day = Annotated[date, BeforeValidator(_not_unix_time)]
 IpAddress = Annotated[
     str,
     StringConstraints(min_length=2, max_length=64),

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from shieldwall.audit.errors import AuditError, ProofError
 from shieldwall.contact.errors import ContactError
@@ -207,10 +208,21 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem(
-            exc.status_code,
-            code,
-            str(exc.detail),
-            instance=request.url.path,
-            headers=dict(exc.headers or {}),  # 405's Allow
+            exc.status_code, code, str(exc.detail), instance=request.url.path, headers=headers
         )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the first route
+    that matched the path, and ``GET`` and ``POST /v1/principals`` are two routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return sorted(methods)

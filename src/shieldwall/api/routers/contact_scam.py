@@ -7,13 +7,12 @@ and victims are for ``admin``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.api.bounds import Id, Positive, Text
+from shieldwall.api.bounds import Id, Positive, Text, Timestamp
 from shieldwall.api.deps import principal, require, services
 from shieldwall.contact.scam.errors import ReportRejected
 from shieldwall.contact.scam.reports import ReportInput
@@ -51,7 +50,7 @@ class ScoreIn(Strict):
 
 class ReportIn(Strict):
     channel: str = Field(max_length=16)
-    received_at: datetime
+    received_at: Timestamp
     text: str = Field("", max_length=_MAX_TEXT)
     sender: str | None = Field(None, max_length=1024)
     links: list[Text] = Field(default_factory=list, max_length=500)
@@ -100,7 +99,7 @@ def campaigns(
     svc: Svc,
     _: Admin,
     min_size: Positive = 1,
-    since: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Timestamp | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     """Campaigns, most recently active first."""

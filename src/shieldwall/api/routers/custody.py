@@ -6,14 +6,13 @@ with a JSON body; reads name only ids in the path and query.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.api.bounds import MAX_LIST, Id, Int, Text
+from shieldwall.api.bounds import MAX_LIST, Flag, Id, Int, Text, Timestamp
 from shieldwall.api.deps import principal, require, services
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied, ValidationError
@@ -47,7 +46,7 @@ class CustomerIn(Strict):
 
 class CustomerImport(Strict):
     customers: list[CustomerIn] = Field(min_length=1, max_length=100_000)
-    all_or_nothing: bool = True
+    all_or_nothing: Flag = True
 
 
 class ItemIn(Strict):
@@ -63,17 +62,17 @@ class OrderIn(Strict):
     items: list[ItemIn] = Field(max_length=MAX_LIST)
     amount_cents: Int
     status: Text
-    created_at: datetime
+    created_at: Timestamp
     delivery_address: Text | None = None
-    paid_at: datetime | None = None
-    shipped_at: datetime | None = None
-    delivered_at: datetime | None = None
-    refunded_at: datetime | None = None
+    paid_at: Timestamp | None = None
+    shipped_at: Timestamp | None = None
+    delivered_at: Timestamp | None = None
+    refunded_at: Timestamp | None = None
 
 
 class OrderImport(Strict):
     orders: list[OrderIn] = Field(min_length=1, max_length=100_000)
-    all_or_nothing: bool = True
+    all_or_nothing: Flag = True
 
 
 class Lookup(Strict):
@@ -114,7 +113,7 @@ class GrantIn(Strict):
     customer_ids: list[Id] = Field(min_length=1, max_length=100_000)
     fields: list[Id] = Field(min_length=1, max_length=MAX_LIST)
     release_id: Id | None = None
-    expires_at: datetime | None = None
+    expires_at: Timestamp | None = None
 
 
 class RelayIn(Strict):

@@ -14,13 +14,13 @@ never logged or echoed; the password is a ``SecretStr`` so it cannot leak throug
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from shieldwall.api.bounds import Day, Flag
 from shieldwall.api.deps import authenticate, principal, require, services
 from shieldwall.api.problems import problem
 from shieldwall.core.model import Principal, Role
@@ -74,14 +74,14 @@ class ContextBody(BaseModel):
     phone: str | None = Field(None, max_length=40)
     national_id: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=320)
-    birthday: date | None = None
+    birthday: Day | None = None
 
 
 class CheckBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: SecretStr = Field(max_length=4096)
-    mfa: bool = False
+    mfa: Flag = False
     customer_id: str | None = Field(None, max_length=64)
     context: ContextBody | None = None
 

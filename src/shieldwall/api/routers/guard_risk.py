@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.api.bounds import IpAddress
+from shieldwall.api.bounds import Flag, IpAddress
 from shieldwall.api.deps import require
 from shieldwall.api.problems import problem
 from shieldwall.core.model import Principal, Role
@@ -51,8 +51,8 @@ class OutcomeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     assessment_id: str = Field(min_length=1, max_length=64)
-    success: bool
-    account_known: bool = True
+    success: Flag
+    account_known: Flag = True
 
 
 class StepUpBody(BaseModel):

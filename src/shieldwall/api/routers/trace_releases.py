@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall.api.bounds import Id
@@ -41,7 +41,7 @@ class ReleaseIn(BaseModel):
     fields: list[Annotated[str, Field(max_length=32)]] = Field(max_length=16)
     kind: Literal["export", "manifest", "extract"] = "export"
     format: Literal["csv", "json", "xlsx"] = "csv"
-    canaries: int | None = Field(None, ge=0, le=10_000)
+    canaries: StrictInt | None = Field(None, ge=0, le=10_000)
     note: str = Field("", max_length=500)
 
 
