@@ -90,3 +90,51 @@ def test_risk_engine_refuses_nul_and_zone_id_itself(services: Services, ip: str)
     assert caught.value.field == "ip"
     with pytest.raises(InvalidAttempt):
         services.risk.step_up("13800138000", ip)
+
+
+def test_json_booleans_are_strict(auth: Auth, client: TestClient) -> None:
+    """all_or_nothing: 0 is refused (422 naming it), not read as false (schemathesis found it)."""
+    body = {"customers": [{"customer_id": "C1", "name": "n", "phone": "p"}], "all_or_nothing": 0}
+    r = client.post("/v1/customers:import", json=body, headers=auth["sec-admin"])
+    _is_problem_for(r, "all_or_nothing")
+
+
+@pytest.mark.parametrize("since", ["0.5", "1700000000"])
+def test_a_number_is_not_a_timestamp(auth: Auth, client: TestClient, since: str) -> None:
+    """?since=0.5 is refused, not read as Unix time (schemathesis found it)."""
+    r = client.get("/v1/scam/campaigns", params={"since": since}, headers=auth["sec-admin"])
+    _is_problem_for(r, "since")
+
+
+def test_a_timestamp_without_a_utc_form_is_422(auth: Auth, client: TestClient) -> None:
+    """received_at 9999-12-31T23:59:59-23:59 (past datetime.max in UTC) is 422, not a 500."""
+    body = {"channel": "call", "received_at": "9999-12-31T23:59:59-23:59", "text": "x"}
+    r = client.post("/v1/scam/reports", json=body, headers=auth["app"])
+    _is_problem_for(r, "received_at")
+
+
+def test_an_identifier_with_a_control_character_is_422(auth: Auth, client: TestClient) -> None:
+    """A NUL in an id in the path is refused by name, before any capability sees it."""
+    r = client.get("/v1/tickets/T1%00", headers=auth["sec-admin"])
+    _is_problem_for(r, "ticket_id")
+    assert r.json()["errors"][0]["reason"] == "must not contain control characters"
+
+
+def test_405_allows_every_method_of_the_path(auth: Auth, client: TestClient) -> None:
+    """OPTIONS /v1/principals lists GET and POST in Allow (two routes share the path)."""
+    r = client.options("/v1/principals", headers=auth["sec-admin"])
+    assert r.status_code == 405
+    assert r.headers["content-type"] == "application/problem+json"
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
+
+
+def test_the_document_describes_errors_as_problem_json(auth: Auth, client: TestClient) -> None:
+    """Every operation documents its 4xx as application/problem+json with field and errors."""
+    doc = client.get("/v1/openapi.json", headers=auth["sec-admin"]).json()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            for status in ("401", "403", "422"):
+                content = op["responses"][status]["content"]
+                assert list(content) == ["application/problem+json"], (method, path, status)
+                schema = content["application/problem+json"]["schema"]
+                assert {"field", "errors"} <= set(schema["properties"])

@@ -73,7 +73,7 @@ def create_app(services: Services) -> FastAPI:
         description="Protects a store's customers from data leaks and the scams that follow.",
     )
     app.state.services = services
-    problems.install(app)
+    problems.install(app, routes=[route for router in ROUTERS for route in router.routes])
     for router in ROUTERS:
         app.include_router(router, responses=problems.RESPONSES)
 

@@ -7,7 +7,7 @@ Every error response is ``application/problem+json`` with ``type``, ``title``, `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
 
 from shieldwall.audit.errors import AuditError, ProofError
 from shieldwall.contact.errors import ContactError
@@ -159,8 +160,10 @@ _PYDANTIC_REASONS = {
 }
 
 
-def install(app: FastAPI) -> None:
-    """Register the exception handlers that turn every error into a problem document."""
+def install(app: FastAPI, routes: Iterable[BaseRoute] = ()) -> None:
+    """Register the exception handlers that turn every error into a problem document;
+    ``routes`` are those a 405's ``Allow`` lists methods from."""
+    routes = tuple(routes)
 
     @app.exception_handler(ShieldwallError)
     async def _domain(request: Request, exc: ShieldwallError) -> JSONResponse:
@@ -210,19 +213,20 @@ def install(app: FastAPI) -> None:
         )
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
+            given = {m.strip() for m in headers.get("Allow", "").split(",") if m.strip()}
+            headers["Allow"] = ", ".join(sorted(given | allowed_methods(request.scope, routes)))
         return problem(
             exc.status_code, code, str(exc.detail), instance=request.url.path, headers=headers
         )
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path. Starlette's 405 names only the first route
-    that matched the path, and ``GET`` and ``POST /v1/principals`` are two routes."""
+def allowed_methods(scope: Scope, routes: Iterable[BaseRoute]) -> set[str]:
+    """Every method one of ``routes`` serves at the request's path. Starlette's 405 names only
+    the first route that matched the path, and ``GET`` and ``POST /v1/principals`` are two."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in routes:
         if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
+            match, _ = route.matches(scope)
             if match is not Match.NONE:
                 methods |= route.methods
-    return sorted(methods)
+    return methods
