@@ -126,6 +126,8 @@ def test_405_allows_every_method_of_the_path(auth: Auth, client: TestClient) -> 
     assert r.status_code == 405
     assert r.headers["content-type"] == "application/problem+json"
     assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
+    r = client.options("/v1/customers/lookup", headers=auth["sec-admin"])
+    assert r.status_code == 405 and r.headers["allow"] == "POST"  # not GET /customers/{id}
 
 
 def test_the_document_describes_errors_as_problem_json(auth: Auth, client: TestClient) -> None:

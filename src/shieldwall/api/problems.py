@@ -222,11 +222,13 @@ def install(app: FastAPI, routes: Iterable[BaseRoute] = ()) -> None:
 
 def allowed_methods(scope: Scope, routes: Iterable[BaseRoute]) -> set[str]:
     """Every method one of ``routes`` serves at the request's path. Starlette's 405 names only
-    the first route that matched the path, and ``GET`` and ``POST /v1/principals`` are two."""
-    methods: set[str] = set()
+    the first route that matched the path, and ``GET`` and ``POST /v1/principals`` are two.
+    As in OpenAPI, the most literal paths win: ``/v1/customers/lookup`` is its own resource
+    (``POST``), though ``GET /v1/customers/{customer_id}`` would also match it."""
+    by_params: dict[int, set[str]] = {}
     for route in routes:
         if isinstance(route, Route) and route.methods:
             match, _ = route.matches(scope)
             if match is not Match.NONE:
-                methods |= route.methods
-    return methods
+                by_params.setdefault(len(route.param_convertors), set()).update(route.methods)
+    return by_params[min(by_params)] if by_params else set()
