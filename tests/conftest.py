@@ -3,6 +3,11 @@
 Tests that need a database take ``backend``-parametrised fixtures, so the same test runs on the
 embedded default (SQLite) and on the PostgreSQL server at 127.0.0.1:5432 (database ``test``),
 each in a schema of its own that is dropped afterwards.
+
+Hypothesis runs under the ``ci`` profile unless ``HYPOTHESIS_PROFILE`` names another: no
+wall-clock deadline and no too-slow health check, so a loaded machine cannot fail a property
+that holds (a 516 ms example against the default 200 ms deadline once failed ``make test``);
+``print_blob`` prints how to replay a failure. ``dev`` keeps Hypothesis's defaults.
 """
 
 from __future__ import annotations
@@ -14,11 +19,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from shieldwall.config import Settings, load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.wiring import Services, build, initialize
+
+hypothesis_settings.register_profile(
+    "ci", deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PG_ADMIN_URL = os.environ.get(
     "SHIELDWALL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

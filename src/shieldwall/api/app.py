@@ -81,9 +81,9 @@ def create_app(services: Services) -> FastAPI:
         rate_limit_storage(services.settings),
         services.custody.keyring.secret(RATE_LIMIT_PURPOSE),
     )
-    problems.install(app)
+    problems.install(app, routes=[route for router in ROUTERS for route in router.routes])
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=problems.RESPONSES)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:

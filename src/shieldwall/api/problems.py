@@ -8,7 +8,7 @@ Every error response is ``application/problem+json`` with ``type``, ``title``, `
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +16,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
 
 from shieldwall.api.ratelimit import RateLimited as RequestRateLimited
 from shieldwall.audit.errors import AuditError, ProofError
@@ -70,6 +72,47 @@ CODE_STATUS = {
 }
 
 
+# The problem document as OpenAPI describes it: what every error response of every operation is.
+_STRING = {"type": "string"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": _STRING,
+        "title": _STRING,
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": _STRING,
+        "code": _STRING,
+        "field": _STRING,
+        "instance": _STRING,
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": _STRING, "reason": _STRING},
+            },
+        },
+        "reasons": {"type": "array", "items": _STRING},
+    },
+}
+_DOCUMENTED = {
+    400: "The request is malformed for this capability",
+    401: "No API key, or an unknown or suspended one",
+    403: "The caller's role or the policy refuses",
+    404: "No such resource",
+    409: "Conflicts with the current state",
+    413: "The body is too large",
+    422: "A field is invalid: ``field`` and ``errors`` name it and say why",
+    503: "Storage or a key file is unavailable; retry after ``Retry-After`` seconds",
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for status, text in _DOCUMENTED.items()
+}
+"""The error responses every operation documents (``APIRouter``'s ``responses=``)."""
+
+
 def status_for(exc: ShieldwallError) -> int:
     if exc.code in CODE_STATUS and type(exc) not in STATUS:
         return CODE_STATUS[exc.code]
@@ -122,8 +165,10 @@ _PYDANTIC_REASONS = {
 }
 
 
-def install(app: FastAPI) -> None:
-    """Register the exception handlers that turn every error into a problem document."""
+def install(app: FastAPI, routes: Iterable[BaseRoute] = ()) -> None:
+    """Register the exception handlers that turn every error into a problem document;
+    ``routes`` are those a 405's ``Allow`` lists methods from."""
+    routes = tuple(routes)
 
     @app.exception_handler(ShieldwallError)
     async def _domain(request: Request, exc: ShieldwallError) -> JSONResponse:
@@ -176,4 +221,24 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
-        return problem(exc.status_code, code, str(exc.detail), instance=request.url.path)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            given = {m.strip() for m in headers.get("Allow", "").split(",") if m.strip()}
+            headers["Allow"] = ", ".join(sorted(given | allowed_methods(request.scope, routes)))
+        return problem(
+            exc.status_code, code, str(exc.detail), instance=request.url.path, headers=headers
+        )
+
+
+def allowed_methods(scope: Scope, routes: Iterable[BaseRoute]) -> set[str]:
+    """Every method one of ``routes`` serves at the request's path. Starlette's 405 names only
+    the first route that matched the path, and ``GET`` and ``POST /v1/principals`` are two.
+    As in OpenAPI, the most literal paths win: ``/v1/customers/lookup`` is its own resource
+    (``POST``), though ``GET /v1/customers/{customer_id}`` would also match it."""
+    by_params: dict[int, set[str]] = {}
+    for route in routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                by_params.setdefault(len(route.param_convertors), set()).update(route.methods)
+    return by_params[min(by_params)] if by_params else set()

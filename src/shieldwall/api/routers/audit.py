@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from shieldwall.api.bounds import Id, NonNegative, Positive
 from shieldwall.api.deps import principal, require, services
 from shieldwall.audit.log import checkpoint_to_json
 from shieldwall.core.model import Principal, Role
@@ -49,7 +50,7 @@ def public_key(svc: Svc, _: Caller) -> dict[str, Any]:
 
 
 @router.get("/audit/entries/{seq}")
-def entry(seq: int, svc: Svc, caller: Caller) -> dict[str, Any]:
+def entry(seq: NonNegative, svc: Svc, caller: Caller) -> dict[str, Any]:
     """An entry; admins see any, other principals only their own."""
     record = svc.audit.entry(seq)
     if caller.role is not Role.ADMIN and record.event.actor != caller.principal_id:
@@ -61,8 +62,8 @@ def entry(seq: int, svc: Svc, caller: Caller) -> dict[str, Any]:
 def inclusion(
     svc: Svc,
     caller: Caller,
-    seq: Annotated[int, Query(ge=0)],
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    seq: NonNegative,
+    tree_size: Positive | None = None,
 ) -> dict[str, Any]:
     record = svc.audit.entry(seq)
     if caller.role is not Role.ADMIN and record.event.actor != caller.principal_id:
@@ -81,8 +82,8 @@ def inclusion(
 def consistency(
     svc: Svc,
     _: Caller,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int | None, Query(ge=1)] = None,
+    first: Positive,
+    second: Positive | None = None,
 ) -> dict[str, Any]:
     size, proof = svc.audit.consistency_proof(first, second)
     return {
@@ -98,9 +99,9 @@ def consistency(
 def alerts(
     svc: Svc,
     _: Admin,
-    principal_id: str | None = None,
-    kind: str | None = None,
-    status: str | None = None,
+    principal_id: Id | None = None,
+    kind: Id | None = None,
+    status: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     found = svc.alerts.list(principal_id=principal_id, kind=kind, status=status, limit=limit)

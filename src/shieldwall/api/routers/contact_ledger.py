@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from shieldwall.api.bounds import Id
 from shieldwall.api.deps import principal, require, services
 from shieldwall.contact.ledger.ledger import contact_json, record_id
 from shieldwall.contact.ledger.messages import display_tag
@@ -42,12 +43,12 @@ class NumberIn(Strict):
 
 
 class ContactIn(Strict):
-    customer_id: str = Field(max_length=64)
+    customer_id: Id
     channel: str = Field(max_length=16)
     reason: str = Field(max_length=32)
     via: str | None = Field(None, max_length=260)
-    agent_id: str | None = Field(None, max_length=64)
-    order_id: str | None = Field(None, max_length=64)
+    agent_id: Id | None = None
+    order_id: Id | None = None
     verification: str | None = Field(None, max_length=32)
 
 
@@ -56,12 +57,12 @@ class CodeIn(Strict):
 
 
 class SignIn(Strict):
-    customer_id: str = Field(max_length=64)
+    customer_id: Id
     text: str = Field(max_length=8000)
 
 
 class VerifyIn(Strict):
-    customer_id: str = Field(max_length=64)
+    customer_id: Id
     text: str = Field(max_length=8000)
     tag: str | None = Field(None, max_length=32)
 
@@ -133,18 +134,18 @@ def register_contact(body: ContactIn, svc: Svc, caller: Desk) -> dict[str, Any]:
 
 
 @router.get("/contacts/{contact_id}")
-def get_contact(contact_id: str, svc: Svc, caller: Handler) -> dict[str, Any]:
+def get_contact(contact_id: Id, svc: Svc, caller: Handler) -> dict[str, Any]:
     contact, code = svc.contact_ledger.ledger.get(caller, contact_id)
     return contact_json(contact, svc.clock.now(), code)
 
 
 @router.post("/contacts/{contact_id}/end")
-def end_contact(contact_id: str, svc: Svc, caller: Handler) -> dict[str, Any]:
+def end_contact(contact_id: Id, svc: Svc, caller: Handler) -> dict[str, Any]:
     return contact_json(svc.contact_ledger.ledger.end(caller, contact_id), svc.clock.now())
 
 
 @router.post("/contacts/{contact_id}/verify")
-def verify_code(contact_id: str, body: CodeIn, svc: Svc, caller: Desk) -> dict[str, Any]:
+def verify_code(contact_id: Id, body: CodeIn, svc: Svc, caller: Desk) -> dict[str, Any]:
     """Check the code the customer read out from their app."""
     result = svc.contact_ledger.ledger.verify(caller, contact_id, body.code)
     return {
@@ -159,7 +160,7 @@ def verify_code(contact_id: str, body: CodeIn, svc: Svc, caller: Desk) -> dict[s
 def contact_status(
     svc: Svc,
     _: App,
-    subject: Annotated[str, Query(max_length=64, description="the logged-in customer")],
+    subject: Annotated[Id, Query(description="the logged-in customer")],
     incoming: Annotated[
         str | None,
         Query(max_length=260, description="the number on the customer's screen, or 'hidden'"),

@@ -7,12 +7,12 @@ and victims are for ``admin``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from shieldwall.api.bounds import Id, Positive, Text, Timestamp
 from shieldwall.api.deps import principal, require, services
 from shieldwall.contact.scam.errors import ReportRejected
 from shieldwall.contact.scam.reports import ReportInput
@@ -37,9 +37,9 @@ class Strict(BaseModel):
 
 
 class FactsIn(Strict):
-    order_ids: list[str] = Field(default_factory=list, max_length=50)
-    items: list[str] = Field(default_factory=list, max_length=50)
-    amounts: list[str] = Field(default_factory=list, max_length=50)
+    order_ids: list[Text] = Field(default_factory=list, max_length=50)
+    items: list[Text] = Field(default_factory=list, max_length=50)
+    amounts: list[Text] = Field(default_factory=list, max_length=50)
 
 
 class ScoreIn(Strict):
@@ -50,13 +50,13 @@ class ScoreIn(Strict):
 
 class ReportIn(Strict):
     channel: str = Field(max_length=16)
-    received_at: datetime
+    received_at: Timestamp
     text: str = Field("", max_length=_MAX_TEXT)
     sender: str | None = Field(None, max_length=1024)
-    links: list[str] = Field(default_factory=list, max_length=500)
+    links: list[Text] = Field(default_factory=list, max_length=500)
     customer_id: str | None = Field(None, max_length=256)
     victim_phone: str | None = Field(None, max_length=64)
-    caller_knew: list[str] = Field(default_factory=list, max_length=20)
+    caller_knew: list[Text] = Field(default_factory=list, max_length=20)
 
 
 @router.post("/score")
@@ -98,8 +98,8 @@ def report(body: ReportIn, svc: Svc, caller: Reporter) -> dict[str, Any]:
 def campaigns(
     svc: Svc,
     _: Admin,
-    min_size: Annotated[int, Query(ge=1)] = 1,
-    since: Annotated[datetime | None, Query()] = None,
+    min_size: Positive = 1,
+    since: Annotated[Timestamp | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     """Campaigns, most recently active first."""
@@ -108,11 +108,11 @@ def campaigns(
 
 
 @router.get("/campaigns/{campaign_id}")
-def campaign(campaign_id: str, svc: Svc, _: Admin) -> dict[str, Any]:
+def campaign(campaign_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     return svc.scam.campaign(campaign_id).to_dict()
 
 
 @router.get("/campaigns/{campaign_id}/victims")
-def victims(campaign_id: str, svc: Svc, _: Admin) -> dict[str, Any]:
+def victims(campaign_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     """Customers the campaign reached: first contact and what the caller knew."""
     return {"victims": [v.to_dict() for v in svc.scam.victims(campaign_id)]}

@@ -6,13 +6,13 @@ with a JSON body; reads name only ids in the path and query.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from shieldwall.api.bounds import MAX_LIST, Flag, Id, Int, Text, Timestamp
 from shieldwall.api.deps import principal, require, services
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied, ValidationError
@@ -33,61 +33,63 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Import rows take ``Text`` where ``Id`` would fit: the importer reports a bad value as a row
+# error (and imports the other rows unless all_or_nothing), which a 422 for the request would not.
 class CustomerIn(Strict):
-    customer_id: str
-    name: str
-    phone: str
-    email: str | None = None
-    address: str | None = None
-    national_id: str | None = None
+    customer_id: Text
+    name: Text
+    phone: Text
+    email: Text | None = None
+    address: Text | None = None
+    national_id: Text | None = None
 
 
 class CustomerImport(Strict):
     customers: list[CustomerIn] = Field(min_length=1, max_length=100_000)
-    all_or_nothing: bool = True
+    all_or_nothing: Flag = True
 
 
 class ItemIn(Strict):
-    sku: str
-    title: str
-    quantity: int
-    unit_price_cents: int
+    sku: Text
+    title: Text
+    quantity: Int
+    unit_price_cents: Int
 
 
 class OrderIn(Strict):
-    order_id: str
-    customer_id: str
-    items: list[ItemIn]
-    amount_cents: int
-    status: str
-    created_at: datetime
-    delivery_address: str | None = None
-    paid_at: datetime | None = None
-    shipped_at: datetime | None = None
-    delivered_at: datetime | None = None
-    refunded_at: datetime | None = None
+    order_id: Text
+    customer_id: Text
+    items: list[ItemIn] = Field(max_length=MAX_LIST)
+    amount_cents: Int
+    status: Text
+    created_at: Timestamp
+    delivery_address: Text | None = None
+    paid_at: Timestamp | None = None
+    shipped_at: Timestamp | None = None
+    delivered_at: Timestamp | None = None
+    refunded_at: Timestamp | None = None
 
 
 class OrderImport(Strict):
     orders: list[OrderIn] = Field(min_length=1, max_length=100_000)
-    all_or_nothing: bool = True
+    all_or_nothing: Flag = True
 
 
 class Lookup(Strict):
     by: Literal["phone", "email", "national_id"]
     value: str = Field(max_length=320)
-    purpose: str
-    ticket_id: str | None = Field(None, max_length=64, description="agents: an open ticket")
-    subject: str | None = Field(None, max_length=64, description="service: the customer")
+    purpose: Id
+    ticket_id: Id | None = Field(None, description="agents: an open ticket")
+    subject: Id | None = Field(None, description="service: the customer")
     reason: str | None = Field(None, max_length=500, description="admins investigating")
 
 
 class Reveal(Strict):
-    field: str
-    purpose: str
+    field: Id
+    purpose: Id
     reason: str = Field(max_length=500)
-    ticket_id: str | None = None
-    subject: str | None = None
+    ticket_id: Id | None = None
+    subject: Id | None = None
 
 
 class BreakGlass(Strict):
@@ -95,38 +97,38 @@ class BreakGlass(Strict):
 
 
 class TicketIn(Strict):
-    agent_id: str
-    customer_id: str
-    order_id: str | None = None
+    agent_id: Id
+    customer_id: Id
+    order_id: Id | None = None
 
 
 class AssignmentIn(Strict):
-    courier_id: str
-    order_id: str
+    courier_id: Id
+    order_id: Id
 
 
 class StatusIn(Strict):
-    status: str
+    status: Id
 
 
 class GrantIn(Strict):
-    partner_id: str
-    customer_ids: list[str] = Field(min_length=1, max_length=100_000)
-    fields: list[str] = Field(min_length=1)
-    release_id: str | None = None
-    expires_at: datetime | None = None
+    partner_id: Id
+    customer_ids: list[Id] = Field(min_length=1, max_length=100_000)
+    fields: list[Id] = Field(min_length=1, max_length=MAX_LIST)
+    release_id: Id | None = None
+    expires_at: Timestamp | None = None
 
 
 class RelayIn(Strict):
     number: str = Field(max_length=32)
-    courier_id: str | None = None
+    courier_id: Id | None = None
 
 
 class PrincipalIn(Strict):
-    principal_id: str
-    role: str
-    unit: str | None = None
-    display_name: str | None = None
+    principal_id: Id
+    role: Id
+    unit: Text | None = None
+    display_name: Text | None = None
 
 
 def _report(report: ImportReport) -> dict[str, Any]:
@@ -183,12 +185,12 @@ def lookup(body: Lookup, svc: Svc, caller: Caller) -> dict[str, Any]:
 
 @router.get("/customers/{customer_id}")
 def read_customer(
-    customer_id: str,
+    customer_id: Id,
     svc: Svc,
     caller: Caller,
-    purpose: Annotated[str, Query()],
-    ticket_id: Annotated[str | None, Query()] = None,
-    subject: Annotated[str | None, Query()] = None,
+    purpose: Annotated[Id, Query()],
+    ticket_id: Annotated[Id | None, Query()] = None,
+    subject: Annotated[Id | None, Query()] = None,
     risky: Annotated[bool, Query()] = False,
     reason: Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)] = None,
 ) -> JSONResponse:
@@ -208,12 +210,12 @@ def read_customer(
 
 @router.get("/orders/{order_id}")
 def read_order(
-    order_id: str,
+    order_id: Id,
     svc: Svc,
     caller: Caller,
-    purpose: Annotated[str, Query()],
-    ticket_id: Annotated[str | None, Query()] = None,
-    subject: Annotated[str | None, Query()] = None,
+    purpose: Annotated[Id, Query()],
+    ticket_id: Annotated[Id | None, Query()] = None,
+    subject: Annotated[Id | None, Query()] = None,
     risky: Annotated[bool, Query()] = False,
     reason: Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)] = None,
 ) -> JSONResponse:
@@ -258,18 +260,18 @@ def _reveal(
 
 @router.post("/customers/{customer_id}/reveal")
 def reveal_customer_field(
-    customer_id: str, body: Reveal, svc: Svc, caller: Caller
+    customer_id: Id, body: Reveal, svc: Svc, caller: Caller
 ) -> dict[str, Any]:
     return _reveal(svc, caller, body, customer_id=customer_id)
 
 
 @router.post("/orders/{order_id}/reveal")
-def reveal_order_field(order_id: str, body: Reveal, svc: Svc, caller: Caller) -> dict[str, Any]:
+def reveal_order_field(order_id: Id, body: Reveal, svc: Svc, caller: Caller) -> dict[str, Any]:
     return _reveal(svc, caller, body, order_id=order_id)
 
 
 @router.post("/customers/{customer_id}/break-glass")
-def break_glass(customer_id: str, body: BreakGlass, svc: Svc, caller: Caller) -> dict[str, Any]:
+def break_glass(customer_id: Id, body: BreakGlass, svc: Svc, caller: Caller) -> dict[str, Any]:
     """Emergency access in clear; always raises an alert."""
     return svc.custody.vault.break_glass(
         caller, customer_id, reason=body.reason, channel="api"
@@ -285,7 +287,7 @@ def open_ticket(body: TicketIn, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
 
 
 @router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: str, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+def get_ticket(ticket_id: Id, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
     t = svc.custody.relations.get_ticket(ticket_id)
     if caller.role is Role.AGENT and t.agent_id != caller.principal_id:
         raise AccessDenied("agents may see only their own tickets", ["not_own_ticket"])
@@ -293,7 +295,7 @@ def get_ticket(ticket_id: str, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
 
 
 @router.post("/tickets/{ticket_id}/close")
-def close_ticket(ticket_id: str, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+def close_ticket(ticket_id: Id, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
     return _ticket(svc.custody.relations.close_ticket(ticket_id, actor=caller, channel="api"))
 
 
@@ -319,7 +321,7 @@ def assign(body: AssignmentIn, svc: Svc, caller: Writer) -> dict[str, Any]:
 
 
 @router.post("/orders/{order_id}/status")
-def set_status(order_id: str, body: StatusIn, svc: Svc, caller: Writer) -> dict[str, Any]:
+def set_status(order_id: Id, body: StatusIn, svc: Svc, caller: Writer) -> dict[str, Any]:
     new = svc.custody.relations.set_order_status(order_id, body.status, actor=caller, channel="api")
     return {"order_id": order_id, "status": new.value}
 
@@ -377,7 +379,7 @@ def add_principal(body: PrincipalIn, svc: Svc, caller: Admin) -> dict[str, Any]:
 
 
 class PrincipalStatusIn(Strict):
-    alert_id: str | None = Field(None, description="the alert behind the decision (an id)")
+    alert_id: Id | None = Field(None, description="the alert behind the decision (an id)")
 
 
 def _status(p: Principal) -> dict[str, Any]:
@@ -386,7 +388,7 @@ def _status(p: Principal) -> dict[str, Any]:
 
 @router.post("/principals/{principal_id}/suspend")
 def suspend_principal(
-    principal_id: str, body: PrincipalStatusIn, svc: Svc, caller: Admin
+    principal_id: Id, body: PrincipalStatusIn, svc: Svc, caller: Admin
 ) -> dict[str, Any]:
     """Suspend a principal: its key stops working and custody refuses its reads."""
     return _status(
@@ -398,7 +400,7 @@ def suspend_principal(
 
 @router.post("/principals/{principal_id}/reinstate")
 def reinstate_principal(
-    principal_id: str, body: PrincipalStatusIn, svc: Svc, caller: Admin
+    principal_id: Id, body: PrincipalStatusIn, svc: Svc, caller: Admin
 ) -> dict[str, Any]:
     return _status(
         svc.custody.principals.set_active(

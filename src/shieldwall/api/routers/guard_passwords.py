@@ -20,13 +20,13 @@ Every route here counts against its group's rate limits (429 with ``Retry-After`
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from shieldwall.api.bounds import Day, Flag
 from shieldwall.api.deps import authenticate, presented_key, require, services
 from shieldwall.api.problems import problem
 from shieldwall.api.ratelimit import enforce, enforce_async, limits_of
@@ -66,8 +66,8 @@ async def pwned_range(
     prefix: str,
     request: Request,
     caller: Annotated[Principal | None, Depends(range_caller)],
-    mode: str | None = None,
-    add_padding: Annotated[str | None, Header(alias="Add-Padding")] = None,
+    mode: Annotated[str | None, Query(max_length=32)] = None,
+    add_padding: Annotated[str | None, Header(alias="Add-Padding", max_length=16)] = None,
 ) -> Response:
     """``SUFFIX:COUNT`` lines for a 5-hex prefix, byte for byte as HIBP serves them."""
     await enforce_async(request, "range", caller)
@@ -88,14 +88,14 @@ class ContextBody(BaseModel):
     phone: str | None = Field(None, max_length=40)
     national_id: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=320)
-    birthday: date | None = None
+    birthday: Day | None = None
 
 
 class CheckBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: SecretStr = Field(max_length=4096)
-    mfa: bool = False
+    mfa: Flag = False
     customer_id: str | None = Field(None, max_length=64)
     subject: str | None = Field(None, max_length=64)  # the logged-in customer a service acts for
     reason: str | None = Field(None, max_length=REASON_MAX)  # why a customer is checked otherwise

@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from shieldwall.api.bounds import Flag, IpAddress
 from shieldwall.api.deps import require
 from shieldwall.api.problems import problem
 from shieldwall.api.ratelimit import enforce_async
@@ -41,7 +42,7 @@ class AssessBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: str = Field(min_length=1, max_length=320)
-    ip: str = Field(min_length=2, max_length=64)
+    ip: IpAddress
     user_agent: str | None = Field(None, max_length=1024)
     device_id: str | None = Field(None, max_length=200)
     password_sha1: str | None = Field(None, pattern=r"^[0-9a-fA-F]{40}$")
@@ -51,15 +52,15 @@ class OutcomeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     assessment_id: str = Field(min_length=1, max_length=64)
-    success: bool
-    account_known: bool = True
+    success: Flag
+    account_known: Flag = True
 
 
 class StepUpBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account: str = Field(min_length=1, max_length=320)
-    ip: str | None = Field(None, min_length=2, max_length=64)
+    ip: IpAddress | None = None
 
 
 async def _run(svc: Services, fn: Callable[[], T]) -> T:

@@ -3,12 +3,12 @@ releases and customers."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from shieldwall.api.bounds import Text, Timestamp
 from shieldwall.api.deps import require, services
 from shieldwall.core.model import Principal, Role
 from shieldwall.trace.attribution.victims import victim_row
@@ -25,15 +25,15 @@ class VictimIn(BaseModel):
 
     phone: str | None = Field(None, max_length=64)
     customer_id: str | None = Field(None, max_length=256)
-    called_at: datetime | None = None
-    knew: list[str] = Field(default_factory=list, max_length=20)
+    called_at: Timestamp | None = None
+    knew: list[Text] = Field(default_factory=list, max_length=20)
 
 
 class VictimsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     victims: list[VictimIn] = Field(min_length=1, max_length=100_000)
-    examples: int | None = Field(None, ge=0, le=50)
+    examples: StrictInt | None = Field(None, ge=0, le=50)
 
 
 @router.post("/victims")

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
+from shieldwall.api.bounds import Id
 from shieldwall.api.deps import require, services
 from shieldwall.core.model import Principal, Role
 from shieldwall.trace.attribution.leakparse import LeakFileError
@@ -40,7 +41,7 @@ class ReleaseIn(BaseModel):
     fields: list[Annotated[str, Field(max_length=32)]] = Field(max_length=16)
     kind: Literal["export", "manifest", "extract"] = "export"
     format: Literal["csv", "json", "xlsx"] = "csv"
-    canaries: int | None = Field(None, ge=0, le=10_000)
+    canaries: StrictInt | None = Field(None, ge=0, le=10_000)
     note: str = Field("", max_length=500)
 
 
@@ -96,7 +97,7 @@ def canary(
 
 
 @router.get("/releases/{release_id}")
-def show_release(release_id: str, svc: Svc, _: Admin) -> dict[str, Any]:
+def show_release(release_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     return svc.releases.get(release_id).as_dict()
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from shieldwall.api.bounds import Id
 from shieldwall.api.deps import require, services
 from shieldwall.core.alerts import Alert
 from shieldwall.core.model import Principal, Role
@@ -46,7 +47,7 @@ def alert_json(a: Alert) -> dict[str, Any]:
 
 @router.get("/alerts/{alert_id}")
 def alert_detail(
-    alert_id: str,
+    alert_id: Id,
     svc: Svc,
     _: Admin,
     entries: Annotated[int, Query(ge=0, le=500, description="audit entries to prove")] = 20,
@@ -79,7 +80,7 @@ def alert_detail(
 
 
 @router.post("/alerts/{alert_id}/close")
-def close_alert(alert_id: str, svc: Svc, _: Admin) -> dict[str, Any]:
+def close_alert(alert_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     """Close an alert; if the pattern goes on, the watch opens a new one."""
     if not svc.alerts.set_status(alert_id, "closed"):
         raise NotFound(f"no alert {alert_id}", field="alert_id")

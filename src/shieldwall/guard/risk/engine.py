@@ -219,7 +219,7 @@ class RiskEngine:
             subnet = ip.rsplit(".", 1)[0]
             asn = self.asn.asn_of_value(4, value)
             v6 = False
-        except OSError:
+        except (OSError, ValueError):  # not a dotted quad (ValueError: it holds a NUL)
             addr = parse_ip(attempt.ip)
             ip = str(addr)
             v6 = addr.version == 6

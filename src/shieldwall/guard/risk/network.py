@@ -31,10 +31,14 @@ class Origin:
 
 
 def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address in ``text``; an IPv4-mapped IPv6 address as its IPv4 address. A zone id
+    (``fe80::1%eth0``, RFC 4007) names an interface on the client's host: refused."""
     try:
         addr = ipaddress.ip_address(text.strip())
     except ValueError:
         raise InvalidAttempt("is not an IPv4 or IPv6 address", field="ip") from None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.scope_id is not None:
+        raise InvalidAttempt("is not an IPv4 or IPv6 address (no zone id)", field="ip")
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return addr.ipv4_mapped
     return addr

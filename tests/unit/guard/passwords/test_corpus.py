@@ -22,7 +22,9 @@ digests = st.tuples(st.sampled_from([0x00, 0x7C, 0xFF]), st.binary(min_size=19, 
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     members=st.dictionaries(digests, st.integers(1, 2**62), min_size=1, max_size=300),

@@ -177,7 +177,10 @@ json_values = st.recursive(
 
 
 @given(st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=4), max_size=6))
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 def test_json_stream_matches_json_loads(tmp_path: Path, records: list[dict[str, object]]) -> None:
     """Decoding in 7-character reads gives the rows a whole-file ``json.loads`` gives."""
     path = tmp_path / "h.json"
