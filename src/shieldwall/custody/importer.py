@@ -101,16 +101,24 @@ def _file_error(line: int, reason: str, code: str = "bad_file") -> ValidationErr
     return ValidationError(f"line {line}: {reason}; nothing imported", field="file", code=code)
 
 
-def _lines(stream: TextIO) -> Iterator[str]:
-    """The stream's lines, a leading byte-order mark dropped, none longer than MAX_LINE_CHARS."""
-    number = 0
-    while line := stream.readline(MAX_LINE_CHARS + 1):
-        number += 1
-        if number == 1:
-            line = line.removeprefix("\ufeff")
-        if len(line) > MAX_LINE_CHARS:
-            raise _file_error(number, f"longer than {MAX_LINE_CHARS} characters", "too_long")
-        yield line
+class _Lines:
+    """The stream's lines, a leading byte-order mark dropped, none longer than MAX_LINE_CHARS;
+    ``number`` is the number of the last line handed out (what csv's errors refer to)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.number = 0
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.stream.readline(MAX_LINE_CHARS + 1):
+            self.number += 1
+            if self.number == 1:
+                line = line.removeprefix("\ufeff")
+            if len(line) > MAX_LINE_CHARS:
+                raise _file_error(
+                    self.number, f"longer than {MAX_LINE_CHARS} characters", "too_long"
+                )
+            yield line
 
 
 def _check_size(line: int, values: Iterable[Any]) -> None:
@@ -134,11 +142,12 @@ def _csv_error(line: int, exc: csv.Error) -> ValidationError:
 
 
 def _csv_rows(stream: TextIO, columns: tuple[str, ...]) -> Iterator[tuple[int, Any]]:
-    reader = csv.DictReader(_lines(stream))
+    lines = _Lines(stream)
+    reader = csv.DictReader(lines)
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
-        raise _csv_error(reader.line_num, exc) from None
+        raise _csv_error(lines.number, exc) from None
     unknown = [c for c in header if c not in columns]
     if unknown:
         raise ValidationError(
@@ -151,7 +160,7 @@ def _csv_rows(stream: TextIO, columns: tuple[str, ...]) -> Iterator[tuple[int, A
         except StopIteration:
             return
         except csv.Error as exc:
-            raise _csv_error(reader.line_num, exc) from None
+            raise _csv_error(lines.number, exc) from None
         if None in row:  # more cells than header columns
             yield reader.line_num, RowError(reader.line_num, None, "bad_row", "too many cells")
             continue
@@ -160,7 +169,7 @@ def _csv_rows(stream: TextIO, columns: tuple[str, ...]) -> Iterator[tuple[int, A
 
 
 def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, Any]]:
-    for number, line in enumerate(_lines(stream), start=1):
+    for number, line in enumerate(_Lines(stream), start=1):
         if not line.strip():
             continue
         try:
