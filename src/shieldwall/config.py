@@ -53,7 +53,11 @@ class CustodySettings(_Section):
     relay_prefix: str = Field("1700", pattern=r"^\d{3,8}$", description="virtual number range")
     relay_digits: int = Field(11, ge=8, le=15)
     rotation_batch: int = Field(500, ge=1, le=100_000)
-    strict_national_id_region: bool = True
+    strict_national_id_region: bool = Field(
+        False,
+        description="reject ID numbers whose area code no edition of GB/T 2260 lists (default:"
+        " import them with a warning; real people carry codes since retired)",
+    )
     lookup_limit: int = Field(
         30, ge=1, le=100_000, description="lookups one principal may make in lookup_window"
     )

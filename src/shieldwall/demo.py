@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.rule import Rule
 
 from shieldwall.cli.app import main as cli
-from shieldwall.sim.people import PeopleFactory
+from shieldwall.custody.synthetic import PeopleFactory
 
 console = Console(highlight=False, soft_wrap=True)
 CUSTOMERS = 1000

@@ -74,10 +74,10 @@ def test_import_reports_bad_rows_and_writes_nothing(
 ) -> None:
     """Bad rows are listed with line, field and reason; exit 1; the database stays empty."""
     bad = [
-        "X1,王五,12345,wang@qq.com,北京市朝阳区建国路1号,110105194912310022",
-        "X2,赵六,13812345678,not-an-email,北京市朝阳区建国路1号,110105194912310022",
+        "X1,王五,12345,wang@qq.com,北京市朝阳区建国路1号,11010519491231002X",
+        "X2,赵六,13812345678,not-an-email,北京市朝阳区建国路1号,11010519491231002X",
         "X3,钱七,13812345678,q@qq.com,北京市朝阳区建国路1号,110105194912310021",
-        f"{PEOPLE[0].customer_id},重复,13812345678,d@qq.com,北京市朝阳区,110105194912310022",
+        f"{PEOPLE[0].customer_id},重复,13812345678,d@qq.com,北京市朝阳区,11010519491231002X",
     ]
     code, out, err = cli(
         "customers",

@@ -20,7 +20,13 @@ from shieldwall.cli.common import (
     services,
 )
 from shieldwall.custody.errors import ValidationError
-from shieldwall.custody.importer import CUSTOMER_COLUMNS, ORDER_COLUMNS, ImportReport, read_rows
+from shieldwall.custody.importer import (
+    CUSTOMER_COLUMNS,
+    ORDER_COLUMNS,
+    ImportReport,
+    RowError,
+    read_rows,
+)
 from shieldwall.custody.vault import RecordView
 
 customers = typer.Typer(help="Import, find and read customers.", no_args_is_help=True)
@@ -73,29 +79,62 @@ def _count_lines(path: Path) -> int:
         return sum(1 for _ in handle)
 
 
-def _import(kind: str, path: Path, fmt: str | None, partial: bool, json_out: bool) -> None:
+# GB 18030 is a superset of GBK and GB 2312: a GBK file decodes the same either way.
+ENCODINGS = {"utf-8": "UTF-8", "utf8": "UTF-8", "gb18030": "GB18030", "gbk": "GBK"}
+
+EncodingOpt = Annotated[
+    str,
+    typer.Option(
+        "--encoding",
+        help="the file's text encoding: utf-8 (default; a byte-order mark is fine), gb18030, gbk",
+    ),
+]
+
+
+def _import(
+    kind: str,
+    path: Path,
+    fmt: str | None,
+    partial: bool,
+    json_out: bool,
+    encoding: str = "utf-8",
+    strict_area_codes: bool | None = None,
+) -> None:
     if not path.is_file():
         raise ValidationError(f"{path} is not a readable file", field="file")
+    codec = ENCODINGS.get(encoding.lower().replace("_", "-"))
+    if codec is None:
+        raise ValidationError("must be utf-8, gb18030 or gbk", field="encoding")
     fmt = _format_of(path, fmt)
     columns = CUSTOMER_COLUMNS if kind == "customers" else ORDER_COLUMNS
     total = max(0, _count_lines(path) - (1 if fmt == "csv" else 0))
     importer = services().custody.importer
     try:
         with (
-            path.open(encoding="utf-8", newline="") as handle,
+            path.open(encoding=codec, newline="") as handle,
             progress_bar(f"importing {kind}", total) as tick,
         ):
             rows = read_rows(handle, fmt, columns)
-            run = importer.customers if kind == "customers" else importer.orders
-            report = run(rows, all_or_nothing=not partial, progress=tick)
+            if kind == "customers":
+                report = importer.customers(
+                    rows, all_or_nothing=not partial, progress=tick, strict_region=strict_area_codes
+                )
+            else:
+                report = importer.orders(rows, all_or_nothing=not partial, progress=tick)
     except UnicodeDecodeError:
-        raise ValidationError(f"{path} is not UTF-8 text", field="file") from None
+        hint = " (pass --encoding gb18030 for GB 18030 or GBK files)" if codec == "UTF-8" else ""
+        raise ValidationError(
+            f"{path} is not {codec} text{hint}; nothing imported", field="file"
+        ) from None
     _print_report(kind, report, json_out)
     if report.rejected:
         raise typer.Exit(EXIT_ERROR)
 
 
 def _print_report(kind: str, report: ImportReport, json_out: bool) -> None:
+    def row(e: RowError) -> dict[str, object]:
+        return {"line": e.line, "field": e.field, "code": e.code, "reason": e.reason}
+
     if json_out:
         emit_json(
             {
@@ -103,13 +142,16 @@ def _print_report(kind: str, report: ImportReport, json_out: bool) -> None:
                 "imported": report.imported,
                 "rejected": report.rejected,
                 "committed": report.committed,
-                "errors": [
-                    {"line": e.line, "field": e.field, "code": e.code, "reason": e.reason}
-                    for e in report.errors
-                ],
+                "errors": [row(e) for e in report.errors],
+                "warned": report.warned,
+                "warnings": [row(w) for w in report.warnings],
             }
         )
         return
+    for warning in report.warnings:
+        err_console.print(f"warning {warning}", markup=False)
+    if report.warned > len(report.warnings):
+        err_console.print(f"... and {report.warned - len(report.warnings)} more warnings")
     for error in report.errors:
         err_console.print(f"rejected {error}", markup=False)
     if report.rejected and len(report.errors) < report.rejected:
@@ -137,10 +179,19 @@ def customers_import(
     partial: Annotated[
         bool, typer.Option("--partial", help="import the valid rows even if some are rejected")
     ] = False,
+    encoding: EncodingOpt = "utf-8",
+    strict_area_codes: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict-area-codes/--lenient-area-codes",
+            help="reject ID numbers whose area code no edition of GB/T 2260 lists (default:"
+            " custody.strict_national_id_region, off: such rows import with a warning)",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Import customers: validated, encrypted field by field, indexed; all or nothing by default."""
-    _import("customers", file, fmt, partial, json_out)
+    _import("customers", file, fmt, partial, json_out, encoding, strict_area_codes)
 
 
 @orders.command("import")
@@ -152,10 +203,11 @@ def orders_import(
     partial: Annotated[
         bool, typer.Option("--partial", help="import the valid rows even if some are rejected")
     ] = False,
+    encoding: EncodingOpt = "utf-8",
     json_out: JsonOpt = False,
 ) -> None:
     """Import orders for existing customers; all or nothing by default."""
-    _import("orders", file, fmt, partial, json_out)
+    _import("orders", file, fmt, partial, json_out, encoding)
 
 
 # -- reads -----------------------------------------------------------------------------------

@@ -3,6 +3,18 @@
 Rows come from CSV or JSON Lines. Every rejected row is reported with its line number, the
 field and the reason (never the value). With ``all_or_nothing`` (the default) one bad row means
 nothing is written; otherwise the good rows are written and the bad ones reported.
+
+What counts as a bad row and what as a bad file (:func:`read_rows`):
+
+- a row with a NUL character in any field is a bad row (``nul_byte``), never silently cleaned;
+- a line longer than :data:`MAX_LINE_CHARS` or a field longer than :data:`MAX_FIELD_CHARS`, a
+  malformed CSV, or a file with no rows at all is a bad *file*: a :class:`ValidationError` naming
+  the line, raised inside the import's transaction, so nothing is written even with partial
+  imports (a 10 MB "name" is a broken export or an attack, not a customer);
+- a leading byte-order mark is ignored.
+
+A national ID number whose area code no edition of GB/T 2260 lists is imported with a warning
+in the report; with ``strict_region`` it is a bad row.
 """
 
 from __future__ import annotations
@@ -47,6 +59,8 @@ ORDER_COLUMNS = (
 ORDER_REQUIRED = ("order_id", "customer_id", "items", "amount_cents", "status", "created_at")
 MAX_REPORTED = 1000
 MAX_ITEMS = 200
+MAX_LINE_CHARS = 1_048_576  # bounds what one line can make us hold in memory
+MAX_FIELD_CHARS = 131_072  # the csv module's default field limit, for every format
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,47 +82,145 @@ class ImportReport:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
     committed: bool = False
+    warned: int = 0
+    warnings: list[RowError] = field(default_factory=list)
 
     def reject(self, error: RowError) -> None:
         self.rejected += 1
         if len(self.errors) < MAX_REPORTED:
             self.errors.append(error)
 
+    def warn(self, warning: RowError) -> None:
+        """A row that was accepted but that the operator should look at."""
+        self.warned += 1
+        if len(self.warnings) < MAX_REPORTED:
+            self.warnings.append(warning)
+
+
+def _file_error(line: int, reason: str, code: str = "bad_file") -> ValidationError:
+    return ValidationError(f"line {line}: {reason}; nothing imported", field="file", code=code)
+
+
+class _Lines:
+    """The stream's lines, a leading byte-order mark dropped, none longer than MAX_LINE_CHARS;
+    ``number`` is the number of the last line handed out (what csv's errors refer to)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.number = 0
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.stream.readline(MAX_LINE_CHARS + 1):
+            self.number += 1
+            if self.number == 1:
+                line = line.removeprefix("\ufeff")
+            if len(line) > MAX_LINE_CHARS:
+                raise _file_error(
+                    self.number, f"longer than {MAX_LINE_CHARS} characters", "too_long"
+                )
+            yield line
+
+
+def _check_size(line: int, values: Iterable[Any]) -> None:
+    for value in values:
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            raise _file_error(
+                line, f"a field is longer than {MAX_FIELD_CHARS} characters", "too_long"
+            )
+        if isinstance(value, dict):
+            _check_size(line, value.values())
+        elif isinstance(value, list):
+            _check_size(line, value)
+
+
+def _csv_error(line: int, exc: csv.Error) -> ValidationError:
+    # csv says "field larger than field limit (N)" or names the syntax fault: the file's
+    # shape, never its content.
+    if "field limit" in str(exc):
+        return _file_error(line, f"a field is longer than {MAX_FIELD_CHARS} characters", "too_long")
+    return _file_error(line, "is not well-formed CSV", "bad_csv")
+
+
+def _csv_rows(stream: TextIO, columns: tuple[str, ...]) -> Iterator[tuple[int, Any]]:
+    lines = _Lines(stream)
+    reader = csv.DictReader(lines)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise _csv_error(lines.number, exc) from None
+    unknown = [c for c in header if c not in columns]
+    if unknown:
+        raise ValidationError(
+            f"unknown column {unknown[0]!r}; expected {', '.join(columns)}", field="header"
+        )
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _csv_error(lines.number, exc) from None
+        if None in row:  # more cells than header columns
+            yield reader.line_num, RowError(reader.line_num, None, "bad_row", "too many cells")
+            continue
+        _check_size(reader.line_num, row.values())
+        yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items()}
+
+
+def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(_Lines(stream), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            yield number, RowError(number, None, "bad_json", "not a JSON object")
+            continue
+        if not isinstance(obj, dict):
+            yield number, RowError(number, None, "bad_json", "not a JSON object")
+            continue
+        _check_size(number, obj.values())
+        yield number, obj
+
 
 def read_rows(stream: TextIO, fmt: str, columns: tuple[str, ...]) -> Iterator[tuple[int, Any]]:
     """Yield (line number, row) from CSV or JSON Lines; a row that cannot be parsed is yielded
     as a :class:`RowError` so the import reports it instead of stopping.
 
-    A CSV header with an unknown or missing required column is a file-level error.
+    A CSV header with an unknown column, an over-long line or field, malformed CSV and a file
+    without a single row are file-level errors (:class:`ValidationError` with ``field="file"``
+    or ``"header"``, naming the line).
     """
     if fmt == "csv":
-        reader = csv.DictReader(stream)
-        header = reader.fieldnames or []
-        unknown = [c for c in header if c not in columns]
-        if unknown:
-            raise ValidationError(
-                f"unknown column {unknown[0]!r}; expected {', '.join(columns)}", field="header"
-            )
-        for row in reader:
-            if None in row:  # more cells than header columns
-                yield reader.line_num, RowError(reader.line_num, None, "bad_row", "too many cells")
-                continue
-            yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items()}
+        rows = _csv_rows(stream, columns)
     elif fmt == "jsonl":
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                yield number, RowError(number, None, "bad_json", "not a JSON object")
-                continue
-            if not isinstance(obj, dict):
-                yield number, RowError(number, None, "bad_json", "not a JSON object")
-                continue
-            yield number, obj
+        rows = _jsonl_rows(stream)
     else:
         raise ValidationError("format must be csv or jsonl", field="format")
+    empty = True
+    for item in rows:
+        empty = False
+        yield item
+    if empty:
+        raise ValidationError("has no rows; nothing imported", field="file", code="empty_file")
+
+
+def _reject_nul(row: Mapping[str, Any]) -> None:
+    """A NUL character is never cleaned away: it marks a corrupt or crafted row."""
+
+    def has_nul(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(has_nul(v) for v in value)
+        return False
+
+    for key, value in row.items():
+        if has_nul(key) or has_nul(value):
+            raise ValidationError("contains a NUL character", field=str(key), code="nul_byte")
 
 
 def _check_columns(
@@ -123,6 +235,7 @@ def _check_columns(
 
 
 def parse_customer(row: Mapping[str, Any], *, region: str, strict_region: bool) -> Customer:
+    _reject_nul(row)
     _check_columns(row, CUSTOMER_COLUMNS, CUSTOMER_REQUIRED)
 
     def opt(key: str, fn: Callable[[str], str]) -> str | None:
@@ -142,6 +255,7 @@ def parse_customer(row: Mapping[str, Any], *, region: str, strict_region: bool) 
 
 
 def parse_order(row: Mapping[str, Any]) -> Order:
+    _reject_nul(row)
     _check_columns(row, ORDER_COLUMNS, ORDER_REQUIRED)
     items_raw = row["items"]
     if isinstance(items_raw, str):
@@ -237,6 +351,7 @@ class _Spec(Generic[R]):
     parse: Callable[[Mapping[str, Any]], R]
     key: Callable[[R], str]
     flush: Callable[[CustodyTx, list[tuple[int, R]], ImportReport], None]
+    advise: Callable[[int, R], list[RowError]] = lambda _line, _record: []
 
 
 class _Rollback(Exception):
@@ -273,9 +388,20 @@ class Importer:
         progress: ProgressCallback = no_progress,
         actor: Principal = OPERATOR,
         channel: str = "cli",
+        strict_region: bool | None = None,
     ) -> ImportReport:
+        """Import customers. ``strict_region`` (default: the configured one) rejects ID numbers
+        whose area code no edition of GB/T 2260 lists; otherwise they are warnings."""
+        strict = self.strict_region if strict_region is None else strict_region
+
         def parse(row: Mapping[str, Any]) -> Customer:
-            return parse_customer(row, region=self.region, strict_region=self.strict_region)
+            return parse_customer(row, region=self.region, strict_region=strict)
+
+        def advise(line: int, c: Customer) -> list[RowError]:
+            if c.national_id is None or normalize.area_code_known(c.national_id):
+                return []
+            reason = f"{normalize.UNKNOWN_AREA_REASON}; imported (strict mode rejects it)"
+            return [RowError(line, "national_id", "unknown_area_code", reason)]
 
         def flush(tx: CustodyTx, batch: list[tuple[int, Customer]], report: ImportReport) -> None:
             existing = tx.existing_customer_ids(c.customer_id for _, c in batch)
@@ -290,7 +416,7 @@ class Importer:
                 tx.insert_customers(fresh)
                 report.imported += len(fresh)
 
-        spec = _Spec("customers", parse, lambda c: c.customer_id, flush)
+        spec = _Spec("customers", parse, lambda c: c.customer_id, flush, advise)
         return self._run(spec, rows, all_or_nothing, progress, actor, channel)
 
     def orders(
@@ -351,6 +477,8 @@ class Importer:
                         )
                         continue
                     seen.add(spec.key(record))
+                    for warning in spec.advise(line, record):
+                        report.warn(warning)
                     batch.append((line, record))
                     if len(batch) >= self.batch_size:
                         spec.flush(tx, batch, report)

@@ -141,6 +141,8 @@ def _report(report: ImportReport) -> dict[str, Any]:
         "rejected": report.rejected,
         "committed": report.committed,
         "errors": [err(e) for e in report.errors],
+        "warned": report.warned,
+        "warnings": [err(e) for e in report.warnings],
     }
 
 

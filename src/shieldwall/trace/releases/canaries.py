@@ -1,8 +1,8 @@
 """Canary customers: plausible synthetic people whose phone and e-mail are trap contacts.
 
-A canary is made by :class:`~shieldwall.sim.people.PeopleFactory` (zh_CN name, a real county's
-address) with its phone drawn from the store's trap number range and its e-mail on the store's
-trap mail domain. Canaries are never customers: they are not in the customer table, so no
+A canary is made by :class:`~shieldwall.custody.synthetic.PeopleFactory` (zh_CN name, a real
+county's address) with its phone drawn from the store's trap number range and its e-mail on the
+store's trap mail domain. Canaries are never customers: they are not in the customer table, so no
 notification, warning or lookup ever reaches them; only the release ledger knows their contacts,
 as keyed digests. Each trap contact is unique to one release, so a trap contact in a leak (or a
 call or mail to it) names the release it came from.
@@ -20,7 +20,7 @@ from pypinyin import lazy_pinyin
 
 from shieldwall.core.model import Customer
 from shieldwall.custody import normalize
-from shieldwall.sim.people import PeopleFactory
+from shieldwall.custody.synthetic import PeopleFactory
 
 DIGEST_BYTES = 16
 
