@@ -68,7 +68,7 @@ from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
 from shieldwall.storage.contact_scam_repo import SqlScamStore
 from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
-from shieldwall.storage.db import make_engine
+from shieldwall.storage.db import make_engine, translate_errors
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
 from shieldwall.storage.lookup_log_redis import RedisSlidingLog
 from shieldwall.storage.migrate import SCAM_SEALER, check_current, upgrade
@@ -403,7 +403,8 @@ def _migration_sealers(
     """What data migrations need to seal values already stored in clear (cs0002: scam
     indicators and senders). Only an existing database can hold such values; its keys are read
     (and missing secrets created) here, before the migration's transaction takes the lock."""
-    tables = set(inspect(engine).get_table_names())
+    with translate_errors():
+        tables = set(inspect(engine).get_table_names())
     if not {"scam_reports", "data_keys"} <= tables:
         return {}
     keyring = Keyring(provider, SqlDataKeyStore(engine), clock)

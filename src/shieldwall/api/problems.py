@@ -103,6 +103,7 @@ _DOCUMENTED = {
     404: "No such resource",
     409: "Conflicts with the current state",
     413: "The body is too large",
+    429: "Too many requests from this key or address; retry after ``Retry-After`` seconds",
     422: "A field is invalid: ``field`` and ``errors`` name it and say why",
     503: "Storage or a key file is unavailable; retry after ``Retry-After`` seconds",
 }
