@@ -75,6 +75,11 @@ class Reencrypted:
 class CustodyTx(Protocol):
     """One transaction over the custody tables."""
 
+    # audit outbox
+    def stage_audit(self, events: Sequence[AccessEvent]) -> None:
+        """Stage audit events in this transaction: they are logged if and only if it commits."""
+        ...
+
     # customers
     def insert_customers(self, rows: Sequence[SealedCustomer]) -> None: ...
     def existing_customer_ids(self, ids: Iterable[str]) -> set[str]: ...
@@ -142,6 +147,14 @@ class AuditSink(Protocol):
     """Appends access events durably; returns their sequence numbers once they are committed."""
 
     def append(self, events: Sequence[AccessEvent]) -> Sequence[int]: ...
+
+
+class OutboxAuditSink(AuditSink, Protocol):
+    """An audit sink that also logs events staged in data transactions (the outbox)."""
+
+    def flush_outbox(self) -> Sequence[int]:
+        """Log the events staged with :meth:`CustodyTx.stage_audit` in committed transactions."""
+        ...
 
 
 class AlertSink(Protocol):
