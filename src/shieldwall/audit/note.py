@@ -86,7 +86,7 @@ class NoteVerifier:
     @classmethod
     def parse(cls, vkey: str) -> NoteVerifier:
         """Read a verifier key string; reject any whose ID does not match its name and key."""
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)  # the base64 key may itself contain "+"
         if len(parts) != 3:
             raise NoteError("a verifier key is name+keyid+key", field="key")
         name, hex_id, b64 = parts
