@@ -63,6 +63,9 @@ class AuditSettings(_Section):
         None, description="append-only checkpoint file (default: $SHIELDWALL_HOME/audit/witness)"
     )
     witness_fsync: bool = Field(True, description="fsync the witness file on each checkpoint")
+    webhook_url: str | None = Field(
+        None, pattern=r"^https?://", description="also POST each checkpoint's note here"
+    )
     commit_linger_ms: float = Field(
         1.0, ge=0, le=50, description="wait this long for concurrent appends to share a commit"
     )

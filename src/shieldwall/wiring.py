@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
 from shieldwall.audit.policy import CheckpointPolicy
-from shieldwall.audit.witness import WitnessFile
+from shieldwall.audit.witness import CheckpointPublisher, WebhookPublisher, WitnessFile
 from shieldwall.config import Settings
 from shieldwall.contact.domains.brands import load_brands_file
 from shieldwall.contact.domains.scanner import LookalikeScanner
@@ -347,12 +347,15 @@ def _audit_log(
 ) -> MerkleAuditLog:
     """The audit log, publishing its checkpoints to the witness file; events a crash left in
     the outbox are logged before anything else runs."""
+    publishers: list[CheckpointPublisher] = [witness_file(settings)]
+    if settings.audit.webhook_url:
+        publishers.append(WebhookPublisher(settings.audit.webhook_url))
     audit = MerkleAuditLog(
         store,
         CheckpointSigner(seed, settings.audit.origin),
         clock,
         policy=CheckpointPolicy(settings.audit.checkpoint_every, settings.audit.checkpoint_seconds),
-        publishers=[witness_file(settings)],
+        publishers=publishers,
         linger=settings.audit.commit_linger_ms / 1000,
     )
     audit.flush_outbox()

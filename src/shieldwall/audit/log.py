@@ -402,6 +402,8 @@ def verify(
         expected = 0
         last_good = 0  # size of the last checkpoint the recomputed tree matched
         covered, earliest = 0, None  # the checkpoint policy's state, as the signer kept it
+        # Checkpoints signed before the policy (no note) cover what came before it.
+        policy_from = max((c.tree_size for c in checkpoints if c.note is None), default=0)
         for row in _rows(tx):
             while expected < row.seq:
                 if found(expected, "is missing (deleted)"):
@@ -430,7 +432,7 @@ def verify(
             for column in _disagreeing_columns(row, body, ts):
                 if found(row.seq, f"its {column} column disagrees with the hashed entry"):
                     return VerifyReport(expected, len(checkpoints), tuple(findings))
-            if policy is not None and ts is not None:
+            if policy is not None and ts is not None and row.seq >= policy_from:
                 if policy.due_by_time(covered, earliest, row.seq, ts):
                     found(
                         row.seq,
@@ -451,7 +453,7 @@ def verify(
                         f"entries {last_good}..{cp.tree_size - 1} do not match the signed"
                         f" checkpoint at size {cp.tree_size} (rewritten along with their hashes)",
                     )
-            if policy is not None:
+            if policy is not None and expected > policy_from:
                 if expected in by_size:
                     covered, earliest = expected, None
                 elif policy.due_by_count(expected):

@@ -1,10 +1,11 @@
 """Publishing checkpoints outside the database, and reading them back to verify against.
 
 A checkpoint only protects the log if a copy lives where whoever can write the database cannot
-rewrite it. :class:`CheckpointPublisher` is the interface (a NATS JetStream or transparency-log
-witness publisher can be added beside these); :class:`WitnessFile` is the default: an
-append-only file, one JSON line per signed note, written with ``O_APPEND`` and fsync. Put it on
-another volume or host (``audit.witness_file``) to make it count.
+rewrite it. :class:`CheckpointPublisher` is the interface (a NATS JetStream publisher can be
+added beside these); :class:`WitnessFile` is the default: an append-only file, one JSON line per
+signed note, written with ``O_APPEND`` and fsync. Put it on another volume or host
+(``audit.witness_file``) to make it count. :class:`WebhookPublisher` also POSTs each note to
+``audit.webhook_url`` when set.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
+
+import httpx
 
 from shieldwall.audit.checkpoint import CheckpointVerifier
 from shieldwall.audit.errors import AuditError, WitnessError
@@ -90,6 +93,32 @@ class WitnessFile:
             if isinstance(doc, dict) and isinstance(doc.get("note"), str):
                 found.append(doc["note"])
         return found
+
+
+class WebhookPublisher:
+    """POSTs each checkpoint's signed note (``text/plain``, the C2SP checkpoint as is) to a URL,
+    e.g. a witness service or another organisation's collector. The note carries the log's
+    Ed25519 signature, so the receiver checks it with the verifier key alone."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, *, timeout: float = 5.0, client: httpx.Client | None = None):
+        self.url = url
+        self.client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def publish(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.note is None:
+            raise WitnessError("only checkpoints in the signed-note format are published")
+        headers = {
+            "Content-Type": "text/x.tlog.checkpoint; charset=utf-8",
+            "Idempotency-Key": f"checkpoint-{checkpoint.tree_size}",
+        }
+        try:
+            resp = self.client.post(self.url, content=checkpoint.note.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            raise WitnessError(f"the checkpoint webhook failed: {type(exc).__name__}") from None
+        if not 200 <= resp.status_code < 300:
+            raise WitnessError(f"the checkpoint webhook answered HTTP {resp.status_code}")
 
 
 def publish_all(publishers: Sequence[CheckpointPublisher], checkpoint: Checkpoint) -> list[str]:
