@@ -90,7 +90,9 @@ def audit_verify(
             f" {report.checkpoints} signed checkpoints verified{against}"
         )
     else:
-        err_console.print(f"audit log FAILED: {findings[0]}", markup=False)
+        first = findings[0]
+        where = f" at entry {first.seq}" if first.seq is not None else ""
+        err_console.print(f"audit log FAILED{where}: {first.problem}", markup=False)
         for f in findings[1:]:
             err_console.print(f"  also: {f}", markup=False)
     if findings:
