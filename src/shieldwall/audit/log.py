@@ -225,8 +225,12 @@ class MerkleAuditLog:
         sequence numbers. Each batch is appended and removed from the outbox in one
         transaction, so an event is logged exactly once even if this process dies midway."""
         seqs: list[int] = []
+        with self.store.read() as rtx:
+            if not rtx.staged(1):
+                return seqs  # the usual case: no write lock taken at start-up
         while True:
             with self.store.write() as tx:
+                tx.lock_head()  # before reading the outbox: another process may be draining it
                 staged = tx.staged(OUTBOX_BATCH)
                 if not staged:
                     break

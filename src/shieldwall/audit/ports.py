@@ -47,6 +47,10 @@ class AuditReadTx(Protocol):
         """The earliest ``ts`` among entries with seq >= ``start``."""
         ...
 
+    def staged(self, limit: int) -> list[tuple[int, AccessEvent]]:
+        """Up to ``limit`` events waiting in the outbox, oldest first, with their outbox ids."""
+        ...
+
 
 class AuditWriteTx(AuditReadTx, Protocol):
     def lock_head(self) -> tuple[int, bytes]:
@@ -64,10 +68,6 @@ class AuditWriteTx(AuditReadTx, Protocol):
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Store ``checkpoint`` unless one of its size is stored already."""
-        ...
-
-    def staged(self, limit: int) -> list[tuple[int, AccessEvent]]:
-        """Up to ``limit`` events waiting in the outbox, oldest first, with their outbox ids."""
         ...
 
     def unstage(self, ids: Sequence[int]) -> None:
