@@ -67,7 +67,24 @@ class CustodySettings(_Section):
 
 
 class AuditSettings(_Section):
+    """Audit log: checkpoint policy and where checkpoints are published (see docs/custody.md)."""
+
     checkpoint_every: int = Field(1000, ge=1, description="sign a checkpoint every N entries")
+    checkpoint_seconds: float = Field(
+        300.0, gt=0, description="and once the oldest unsigned entry is this old"
+    )
+    origin: str = Field(
+        "shieldwall/audit",
+        pattern=r"^[^\s+]{1,200}$",
+        description="the log's name in its checkpoints (and its key's name)",
+    )
+    witness_file: Path | None = Field(
+        None, description="append-only checkpoint file (default: $SHIELDWALL_HOME/audit/witness)"
+    )
+    witness_fsync: bool = Field(True, description="fsync the witness file on each checkpoint")
+    webhook_url: str | None = Field(
+        None, pattern=r"^https?://", description="also POST each checkpoint's note here"
+    )
     commit_linger_ms: float = Field(
         1.0, ge=0, le=50, description="wait this long for concurrent appends to share a commit"
     )
@@ -641,6 +658,10 @@ class Settings(_Section):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.home / "keys.json"
+
+    @property
+    def resolved_witness_file(self) -> Path:
+        return self.audit.witness_file or self.home / "audit" / "witness.jsonl"
 
     @property
     def resolved_password_dir(self) -> Path:

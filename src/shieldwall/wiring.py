@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
+from shieldwall.audit.policy import CheckpointPolicy
+from shieldwall.audit.witness import CheckpointPublisher, WebhookPublisher, WitnessFile
 from shieldwall.config import Settings
 from shieldwall.contact.domains.brands import load_brands_file
 from shieldwall.contact.domains.scanner import LookalikeScanner
@@ -411,6 +413,30 @@ def _migration_sealers(
     return {SCAM_SEALER: IndicatorSealer(TextCipher(keyring, settings.tenant))}
 
 
+def _audit_log(
+    settings: Settings, clock: Clock, store: SqlAuditStore, seed: bytes
+) -> MerkleAuditLog:
+    """The audit log, publishing its checkpoints to the witness file; events a crash left in
+    the outbox are logged before anything else runs."""
+    publishers: list[CheckpointPublisher] = [witness_file(settings)]
+    if settings.audit.webhook_url:
+        publishers.append(WebhookPublisher(settings.audit.webhook_url))
+    audit = MerkleAuditLog(
+        store,
+        CheckpointSigner(seed, settings.audit.origin),
+        clock,
+        policy=CheckpointPolicy(settings.audit.checkpoint_every, settings.audit.checkpoint_seconds),
+        publishers=publishers,
+        linger=settings.audit.commit_linger_ms / 1000,
+    )
+    audit.flush_outbox()
+    return audit
+
+
+def witness_file(settings: Settings) -> WitnessFile:
+    return WitnessFile(settings.resolved_witness_file, fsync=settings.audit.witness_fsync)
+
+
 def build(
     settings: Settings, clock: Clock | None = None, *, engine: Engine | None = None
 ) -> Services:
@@ -424,13 +450,7 @@ def build(
     keyring.refresh()
     keyring.active_field_version()
     audit_store = SqlAuditStore(engine)
-    audit = MerkleAuditLog(
-        audit_store,
-        CheckpointSigner(keyring.secret("audit.signing")),
-        clock,
-        checkpoint_every=settings.audit.checkpoint_every,
-        linger=settings.audit.commit_linger_ms / 1000,
-    )
+    audit = _audit_log(settings, clock, audit_store, keyring.secret("audit.signing"))
     alerts = SqlAlertStore(engine)
     store = SqlCustodyStore(engine)
     sealer = Sealer(keyring, BlindIndex(keyring), settings.tenant)

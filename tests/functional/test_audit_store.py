@@ -49,7 +49,7 @@ def test_concurrent_threads_get_distinct_contiguous_seqs(services: Services) -> 
         t.join()
     assert sorted(got) == list(range(start, start + 640))
     log.checkpoint()
-    report = verify(services.audit_store, log.signer.public_key)
+    report = verify(services.audit_store, log.signer.verifier, policy=log.policy)
     assert report.ok and report.entries == start + 640
 
 
@@ -157,7 +157,9 @@ def test_two_processes_share_one_log(services: Services, settings: Settings) -> 
         p.join(120)
         assert p.exitcode == 0
     services.audit.checkpoint()
-    report = verify(services.audit_store, services.audit.signer.public_key)
+    report = verify(
+        services.audit_store, services.audit.signer.verifier, policy=services.audit.policy
+    )
     assert report.ok and report.entries == start + 150
     actors = [r.event.actor for r in services.audit.read(start - 1, 1000)]
     assert (

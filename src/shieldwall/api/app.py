@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +31,7 @@ from shieldwall.api.routers import (
     trace_releases,
     trace_watch,
 )
+from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.model import Principal
 from shieldwall.storage.rate_limits import rate_limit_storage
 from shieldwall.wiring import Services
@@ -48,6 +51,8 @@ ROUTERS = [
     trace_attribution.router,
 ]
 
+log = logging.getLogger(__name__)
+
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,10 +63,25 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     limiter.total_tokens = app.state.services.settings.api.worker_threads
     services: Services = app.state.services
     services.start_watch()  # the insider watch, when trace.watch.enabled
+    ticker = asyncio.create_task(_sign_idle_tail(services))
     try:
         yield
     finally:
+        ticker.cancel()
         services.watch.stop()
+
+
+async def _sign_idle_tail(services: Services) -> None:
+    """Every quarter of ``audit.checkpoint_seconds``, sign a checkpoint over entries that have
+    waited that long for one (an idle log's tail would otherwise stay unsigned until the next
+    append)."""
+    interval = services.settings.audit.checkpoint_seconds / 4
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(services.audit.tick)
+        except ShieldwallError as exc:  # the database away for a moment: try again next time
+            log.warning("audit checkpoint tick failed: %s", exc)
 
 
 def create_app(services: Services) -> FastAPI:

@@ -9,67 +9,43 @@ its request hostage under load). :meth:`MerkleAuditLog.append` returns only once
 are committed. Several processes can append to one database: the head row is locked in each
 transaction and a process whose view of the tree is stale reloads its frontier first.
 
-Checkpoints (signed tree heads, Ed25519) are written every ``checkpoint_every`` entries and on
-demand. A checkpoint is the log's promise: any later change to an entry at or below its size
-makes verification fail. An attacker who can write the database can still cut entries *after*
-the last checkpoint that someone outside kept; export checkpoints to a witness
-(``shieldwall audit checkpoint --out``) and verify against it (``--trusted``).
+Checkpoints (C2SP signed notes, Ed25519; :mod:`.checkpoint`) are signed inside the commit
+whenever the :class:`~shieldwall.audit.policy.CheckpointPolicy` demands one (every N entries,
+every T seconds of entries) and on demand, then published outside the database
+(:mod:`.witness`). :func:`verify` fails when a demanded checkpoint is missing, when the log
+disagrees with any checkpoint (stored or witnessed), when it is shorter than a witnessed one,
+and when the columns kept beside an entry disagree with its hashed body.
+
+Events staged in another capability's transaction (the outbox, e.g. a bulk import) are moved
+into the log by :meth:`MerkleAuditLog.flush_outbox`, in one transaction with their removal from
+the outbox; the services run it at start, so a crash between the two leaves nothing unaudited.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from datetime import datetime, timedelta
 
 from shieldwall.audit import merkle
-from shieldwall.audit.errors import AuditError, ProofError
-from shieldwall.audit.ports import AuditReadTx, AuditStore, Checkpoint, EntryRow
+from shieldwall.audit.checkpoint import CheckpointSigner, CheckpointVerifier
+from shieldwall.audit.errors import ProofError, UnreadableEntry
+from shieldwall.audit.policy import CheckpointPolicy
+from shieldwall.audit.ports import AuditReadTx, AuditStore, AuditWriteTx, Checkpoint, EntryRow
+from shieldwall.audit.witness import CheckpointPublisher, publish_all
 from shieldwall.core.clock import Clock
 from shieldwall.core.events import AccessEvent, AuditRecord
 
-CHECKPOINT_ORIGIN = "shieldwall-audit/1"
+__all__ = ["CheckpointSigner", "CheckpointVerifier", "MerkleAuditLog", "verify"]
 
+log = logging.getLogger(__name__)
 
-class CheckpointSigner:
-    """Signs and checks tree heads with Ed25519 (a 32-byte seed from the keyring)."""
-
-    def __init__(self, seed: bytes) -> None:
-        self._key = Ed25519PrivateKey.from_private_bytes(seed[:32])
-        self.public_key = self._key.public_key()
-        raw = self.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.key_id = hashlib.sha256(raw).hexdigest()[:16]
-        self.public_bytes = raw
-
-    @staticmethod
-    def message(tree_size: int, root_hash: bytes, ts: datetime) -> bytes:
-        """The signed text: origin, size, base64 root and time, one per line (a C2SP-style note)."""
-        root = base64.b64encode(root_hash).decode()
-        return f"{CHECKPOINT_ORIGIN}\n{tree_size}\n{root}\n{ts.isoformat()}\n".encode()
-
-    def sign(self, tree_size: int, root_hash: bytes, ts: datetime) -> Checkpoint:
-        sig = self._key.sign(self.message(tree_size, root_hash, ts))
-        return Checkpoint(tree_size, root_hash, ts, self.key_id, sig)
-
-    def check(self, cp: Checkpoint) -> bool:
-        return verify_checkpoint(self.public_key, cp)
-
-
-def verify_checkpoint(public_key: Ed25519PublicKey, cp: Checkpoint) -> bool:
-    try:
-        public_key.verify(cp.signature, CheckpointSigner.message(cp.tree_size, cp.root_hash, cp.ts))
-    except InvalidSignature:
-        return False
-    return True
+OUTBOX_BATCH = 5000
 
 
 @dataclass
@@ -78,6 +54,16 @@ class _Pending:
     done: threading.Event
     seqs: list[int] | None = None
     error: BaseException | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """What this process knows of the last checkpoint when the log had ``size`` entries: it
+    covers ``covered`` entries; ``oldest`` is the earliest time among the entries after it."""
+
+    size: int
+    covered: int
+    oldest: datetime | None
 
 
 Listener = Callable[[Sequence[AuditRecord]], None]
@@ -92,20 +78,28 @@ class MerkleAuditLog:
         signer: CheckpointSigner,
         clock: Clock,
         *,
-        checkpoint_every: int = 1000,
+        policy: CheckpointPolicy | None = None,
+        publishers: Sequence[CheckpointPublisher] = (),
         linger: float = 0.0,
         max_batch: int = 512,
     ) -> None:
         self.store = store
         self.signer = signer
         self.clock = clock
-        self.checkpoint_every = checkpoint_every
+        self.policy = policy or CheckpointPolicy()
+        self.publishers = list(publishers)
         self.linger = linger
         self.max_batch = max_batch
+        self.publish_failures: list[str] = []
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._leader = False
         self._listeners: list[Listener] = []
+        self._cover: _Cover | None = None
+
+    @property
+    def checkpoint_every(self) -> int:
+        return self.policy.every
 
     # -- appending ---------------------------------------------------------------------------
 
@@ -171,22 +165,84 @@ class MerkleAuditLog:
 
     def _commit(self, events: Sequence[AccessEvent]) -> list[AuditRecord]:
         with self.store.write() as tx:
-            size, edge = tx.lock_head()
-            frontier = merkle.Frontier(size, [edge[i : i + 32] for i in range(0, len(edge), 32)])
-            rows, nodes, records = [], [], []
-            for event in events:
-                seq = frontier.size
-                body = event.canonical_bytes(seq)
-                lh = merkle.leaf_hash(body)
-                nodes.extend(frontier.append(lh))
-                rows.append(EntryRow(seq, event.ts, event.actor, event.action.value, body, lh))
-                records.append(AuditRecord(seq, event, lh))
-            tx.append(rows, nodes, frontier.size, b"".join(frontier.edge))
-            if frontier.size // self.checkpoint_every > size // self.checkpoint_every:
-                tx.add_checkpoint(
-                    self.signer.sign(frontier.size, frontier.root(), self.clock.now())
-                )
+            records, signed, cover = self._append_locked(tx, events)
+        self._cover = cover  # only once committed: a rolled-back cover would under-sign
+        self._publish(signed)
         return records
+
+    def _append_locked(
+        self, tx: AuditWriteTx, events: Sequence[AccessEvent]
+    ) -> tuple[list[AuditRecord], list[Checkpoint], _Cover]:
+        """Append ``events`` in ``tx`` (head locked here), signing the checkpoints the policy
+        demands on the way; return the records, the checkpoints and the new cover."""
+        size, edge = tx.lock_head()
+        frontier = merkle.Frontier(size, [edge[i : i + 32] for i in range(0, len(edge), 32)])
+        covered, oldest = self._load_cover(tx, size)
+        policy, now = self.policy, self.clock.now()
+        rows, nodes, records, signed = [], [], [], []
+        for event in events:
+            seq = frontier.size
+            if policy.due_by_time(covered, oldest, seq, event.ts):
+                signed.append(self.signer.sign(seq, frontier.root(), now))
+                covered, oldest = seq, None
+            oldest = event.ts if oldest is None else min(oldest, event.ts)
+            body = event.canonical_bytes(seq)
+            lh = merkle.leaf_hash(body)
+            nodes.extend(frontier.append(lh))
+            rows.append(EntryRow(seq, event.ts, event.actor, event.action.value, body, lh))
+            records.append(AuditRecord(seq, event, lh))
+            if policy.due_by_count(frontier.size):
+                signed.append(self.signer.sign(frontier.size, frontier.root(), now))
+                covered, oldest = frontier.size, None
+        tx.append(rows, nodes, frontier.size, b"".join(frontier.edge))
+        for cp in signed:
+            tx.add_checkpoint(cp)
+        return records, signed, _Cover(frontier.size, covered, oldest)
+
+    def _load_cover(self, tx: AuditWriteTx, size: int) -> tuple[int, datetime | None]:
+        """The last checkpoint's size and the earliest time among the entries after it. From
+        memory when this process wrote the head last; else from the database. A stale cover (a
+        checkpoint signed meanwhile elsewhere) holds more entries, so an earlier time: it only
+        makes this process sign early, never late."""
+        cover = self._cover
+        if cover is not None and cover.size == size:
+            return cover.covered, cover.oldest
+        latest = tx.latest_checkpoint()
+        covered = min(latest.tree_size, size) if latest is not None else 0
+        return covered, tx.earliest_ts(covered) if covered < size else None
+
+    def _publish(self, signed: Sequence[Checkpoint]) -> None:
+        """Publish after the commit: a witnessed checkpoint of a tree that was rolled back
+        would make every later verification fail."""
+        for cp in signed:
+            failures = publish_all(self.publishers, cp)
+            for failure in failures:
+                log.warning("audit checkpoint %d not published: %s", cp.tree_size, failure)
+            self.publish_failures.extend(failures)
+
+    def flush_outbox(self) -> list[int]:
+        """Move events staged in other transactions (the outbox) into the log; return their
+        sequence numbers. Each batch is appended and removed from the outbox in one
+        transaction, so an event is logged exactly once even if this process dies midway."""
+        seqs: list[int] = []
+        with self.store.read() as rtx:
+            if not rtx.staged(1):
+                return seqs  # the usual case: no write lock taken at start-up
+        while True:
+            with self.store.write() as tx:
+                tx.lock_head()  # before reading the outbox: another process may be draining it
+                staged = tx.staged(OUTBOX_BATCH)
+                if not staged:
+                    break
+                self._cover = None  # another transaction order: reload the cover
+                records, signed, cover = self._append_locked(tx, [e for _, e in staged])
+                tx.unstage([i for i, _ in staged])
+            self._cover = cover
+            self._publish(signed)
+            seqs.extend(r.seq for r in records)
+            for listener in self._listeners:
+                listener(records)
+        return seqs
 
     def checkpoint(self) -> Checkpoint:
         """Sign a checkpoint of the log as it is now (or return the latest if nothing changed)."""
@@ -197,7 +253,21 @@ class MerkleAuditLog:
                 return latest
             cp = self.signer.sign(size, merkle.root(tx, size), self.clock.now())
             tx.add_checkpoint(cp)
-            return cp
+        self._cover = None
+        self._publish([cp])
+        return cp
+
+    def tick(self) -> Checkpoint | None:
+        """Sign a checkpoint if an uncovered entry is ``policy.seconds`` old by the clock (an
+        idle log's tail); the API calls this periodically."""
+        with self.store.read() as tx:
+            size = tx.head()
+            latest = tx.latest_checkpoint()
+            covered = latest.tree_size if latest is not None else 0
+            oldest = tx.earliest_ts(covered) if covered < size else None
+        if oldest is None or self.clock.now() - oldest < timedelta(seconds=self.policy.seconds):
+            return None
+        return self.checkpoint()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -231,7 +301,14 @@ class MerkleAuditLog:
             if not 0 <= seq < size <= tx.head():
                 raise ProofError("need 0 <= seq < tree_size <= log size", field="seq")
             rows = tx.entries(seq, seq + 1)
-            return size, merkle.inclusion_proof(tx, seq, size), rows[0].leaf_hash
+            if not rows:
+                raise ProofError(f"audit entry {seq} is missing (deleted?)", field="seq")
+            try:
+                return size, merkle.inclusion_proof(tx, seq, size), rows[0].leaf_hash
+            except LookupError:
+                raise ProofError(
+                    f"the log's tree nodes for entry {seq} are missing (deleted?)", field="seq"
+                ) from None
 
     def consistency_proof(
         self, old_size: int, new_size: int | None = None
@@ -250,9 +327,17 @@ class MerkleAuditLog:
 
 
 def _record(row: EntryRow) -> AuditRecord:
-    data = json.loads(row.body)
-    data.pop("seq", None)
-    return AuditRecord(row.seq, AccessEvent.from_dict(data), row.leaf_hash)
+    """The record a row holds; :class:`UnreadableEntry` if its body is not an entry (the
+    database was edited), so callers report a failed entry instead of crashing."""
+    try:
+        data = json.loads(row.body)
+        data.pop("seq", None)
+        event = AccessEvent.from_dict(data)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise UnreadableEntry(
+            f"audit entry {row.seq} is not a valid entry (edited in the database?)", field="seq"
+        ) from None
+    return AuditRecord(row.seq, event, row.leaf_hash)
 
 
 # -- verification ----------------------------------------------------------------------------
@@ -283,18 +368,23 @@ class VerifyReport:
 
 def verify(
     store: AuditStore,
-    public_key: Ed25519PublicKey,
+    verifier: CheckpointVerifier,
     *,
+    policy: CheckpointPolicy | None = None,
     trusted: Iterable[Checkpoint] = (),
     progress: Callable[[int], None] = lambda n: None,
     max_findings: int = 20,
 ) -> VerifyReport:
     """Check every entry, node, checkpoint signature and trusted checkpoint; name what is wrong.
 
-    Detects an edited entry (its hash no longer matches), a deleted one (a gap, or fewer rows
-    than the head says), an inserted or moved one (a row whose body names another position),
-    rewritten hashes (the recomputed tree disagrees with a signed checkpoint) and forged
-    checkpoints (bad signature).
+    ``trusted`` are checkpoints kept outside the database (the witness). Detects an edited
+    entry (its hash no longer matches), a deleted one (a gap, or fewer rows than the head says),
+    an inserted or moved one (a row whose body names another position), a rewritten ``ts``,
+    ``actor`` or ``action`` column (it disagrees with the hashed body), rewritten hashes (the
+    recomputed tree disagrees with a signed checkpoint), forged checkpoints (bad signature), a
+    log shorter than a checkpoint (cut tail, restored backup), a checkpoint that ``policy``
+    demands and that is missing (a log rebuilt without the signing key), and stored tree nodes
+    that do not prove the latest trusted checkpoint consistent with the log now.
     """
     findings: list[Finding] = []
 
@@ -302,11 +392,12 @@ def verify(
         findings.append(Finding(seq, problem))
         return len(findings) >= max_findings
 
+    kept = list(trusted)
     with store.read() as tx:
         head = tx.head()
-        checkpoints = sorted([*tx.checkpoints(), *trusted], key=lambda c: c.tree_size)
+        checkpoints = sorted([*tx.checkpoints(), *kept], key=lambda c: c.tree_size)
         for cp in checkpoints:
-            if not verify_checkpoint(public_key, cp):
+            if not verifier.check(cp):
                 found(None, f"checkpoint at size {cp.tree_size} has an invalid signature")
         by_size: dict[int, list[Checkpoint]] = {}
         for cp in checkpoints:
@@ -314,6 +405,9 @@ def verify(
         frontier = merkle.Frontier()
         expected = 0
         last_good = 0  # size of the last checkpoint the recomputed tree matched
+        covered, earliest = 0, None  # the checkpoint policy's state, as the signer kept it
+        # Checkpoints signed before the policy (no note) cover what came before it.
+        policy_from = max((c.tree_size for c in checkpoints if c.note is None), default=0)
         for row in _rows(tx):
             while expected < row.seq:
                 if found(expected, "is missing (deleted)"):
@@ -325,12 +419,12 @@ def verify(
                     break
                 continue
             recomputed = merkle.leaf_hash(row.body)
-            claimed_seq = _body_seq(row.body)
-            if claimed_seq != row.seq:
-                what = (
-                    "was moved from position" if claimed_seq is not None else "has no position; was"
-                )
-                if found(row.seq, f"{what} {claimed_seq} (reordered or inserted)"):
+            body = _body(row.body)
+            claimed_seq = body.get("seq") if body is not None else None
+            if not isinstance(claimed_seq, int) or claimed_seq != row.seq:
+                shown = claimed_seq if isinstance(claimed_seq, int) else None
+                what = "was moved from position" if shown is not None else "has no position; was"
+                if found(row.seq, f"{what} {shown} (reordered or inserted)"):
                     break
             elif recomputed != row.leaf_hash:
                 # The content changed but its stored hash did not: name the entry, and keep the
@@ -338,6 +432,19 @@ def verify(
                 if found(row.seq, "was changed: its content no longer matches its hash"):
                     break
                 recomputed = row.leaf_hash
+            ts = _body_ts(body)
+            for column in _disagreeing_columns(row, body, ts):
+                if found(row.seq, f"its {column} column disagrees with the hashed entry"):
+                    return VerifyReport(expected, len(checkpoints), tuple(findings))
+            if policy is not None and ts is not None and row.seq >= policy_from:
+                if policy.due_by_time(covered, earliest, row.seq, ts):
+                    found(
+                        row.seq,
+                        f"no checkpoint at size {row.seq}: one is due {policy.seconds:g} s"
+                        " after the earliest uncovered entry (missing or log rebuilt)",
+                    )
+                    covered, earliest = row.seq, None
+                earliest = ts if earliest is None else min(earliest, ts)
             frontier.append(recomputed)
             expected += 1
             progress(1)
@@ -350,6 +457,16 @@ def verify(
                         f"entries {last_good}..{cp.tree_size - 1} do not match the signed"
                         f" checkpoint at size {cp.tree_size} (rewritten along with their hashes)",
                     )
+            if policy is not None and expected > policy_from:
+                if expected in by_size:
+                    covered, earliest = expected, None
+                elif policy.due_by_count(expected):
+                    found(
+                        None,
+                        f"no checkpoint at size {expected}: one is due every {policy.every}"
+                        " entries (missing or log rebuilt)",
+                    )
+                    covered, earliest = expected, None
         if expected < head:
             for seq in range(expected, min(head, expected + max_findings)):
                 if found(seq, "is missing (deleted from the end)"):
@@ -358,43 +475,92 @@ def verify(
             found(head, "entries beyond the committed head (inserted)")
         for cp in checkpoints:
             if cp.tree_size > expected:
-                found(expected, f"checkpoint at size {cp.tree_size} covers entries that are gone")
+                found(
+                    expected,
+                    f"checkpoint at size {cp.tree_size} covers entries that are gone"
+                    " (cut tail or restored backup)",
+                )
+                break
+        if kept and not findings:
+            _check_nodes(tx, max(kept, key=lambda c: c.tree_size), head, frontier, found)
     return VerifyReport(expected, len(checkpoints), tuple(findings))
+
+
+def _check_nodes(
+    tx: AuditReadTx,
+    cp: Checkpoint,
+    head: int,
+    frontier: merkle.Frontier,
+    found: Callable[[int | None, str], bool],
+) -> None:
+    """Do the stored nodes (which every served proof is built from) prove the trusted
+    checkpoint consistent with the log now?"""
+    if not 0 < cp.tree_size <= head:
+        return
+    try:
+        proof = merkle.consistency_proof(tx, cp.tree_size, head)
+    except LookupError:
+        found(None, "the stored tree nodes are incomplete")
+        return
+    if not merkle.verify_consistency(cp.tree_size, head, cp.root_hash, frontier.root(), proof):
+        found(
+            None,
+            f"the stored tree nodes do not prove the witnessed checkpoint at size"
+            f" {cp.tree_size} consistent with the log (rewritten nodes)",
+        )
+
+
+def _body(raw: bytes) -> dict[str, object] | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _body_ts(body: dict[str, object] | None) -> datetime | None:
+    value = body.get("ts") if body is not None else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _disagreeing_columns(
+    row: EntryRow, body: dict[str, object] | None, ts: datetime | None
+) -> list[str]:
+    """The columns kept beside the body (for queries by actor and time) that disagree with it."""
+    if body is None:
+        return ["body"]
+    wrong = []
+    if ts is None or ts != row.ts:
+        wrong.append("ts")
+    if body.get("actor") != row.actor:
+        wrong.append("actor")
+    if body.get("action") != row.action:
+        wrong.append("action")
+    return wrong
 
 
 def _rows(tx: AuditReadTx) -> Iterable[EntryRow]:
     return tx.iter_entries()
 
 
-def _body_seq(body: bytes) -> int | None:
-    try:
-        value = json.loads(body).get("seq")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) else None
-
-
 def checkpoint_to_json(cp: Checkpoint) -> dict[str, object]:
+    """The API's view of a checkpoint: its fields (hashes in base64) and the signed note."""
     return {
-        "origin": CHECKPOINT_ORIGIN,
         "tree_size": cp.tree_size,
-        "root_hash": base64.b64encode(cp.root_hash).decode(),
+        "root_hash": b64(cp.root_hash),
         "timestamp": cp.ts.isoformat(),
         "key_id": cp.key_id,
-        "signature": base64.b64encode(cp.signature).decode(),
+        "signature": b64(cp.signature),
+        "note": cp.note,
     }
 
 
-def checkpoint_from_json(doc: object) -> Checkpoint:
-    if not isinstance(doc, dict):
-        raise AuditError("a checkpoint must be a JSON object", field="checkpoint")
-    try:
-        return Checkpoint(
-            tree_size=int(doc["tree_size"]),
-            root_hash=base64.b64decode(doc["root_hash"], validate=True),
-            ts=datetime.fromisoformat(doc["timestamp"]),
-            key_id=str(doc["key_id"]),
-            signature=base64.b64decode(doc["signature"], validate=True),
-        )
-    except (KeyError, ValueError, TypeError) as exc:
-        raise AuditError(f"not a shieldwall checkpoint: {exc}", field="checkpoint") from None
+def b64(raw: bytes) -> str:
+    """The one encoding of hashes in the API, the CLI and proof files (standard base64, as in
+    the checkpoint note and RFC 6962 tooling)."""
+    return base64.b64encode(raw).decode()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shieldwall.core.events import AuditRecord
+from shieldwall.core.events import AccessEvent, AuditRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ class Checkpoint:
     ts: datetime
     key_id: str
     signature: bytes
+    note: str | None = None  # the C2SP signed note; None for checkpoints signed before notes
 
 
 class AuditReadTx(Protocol):
@@ -42,6 +43,13 @@ class AuditReadTx(Protocol):
 
     def checkpoints(self) -> list[Checkpoint]: ...
     def latest_checkpoint(self) -> Checkpoint | None: ...
+    def earliest_ts(self, start: int) -> datetime | None:
+        """The earliest ``ts`` among entries with seq >= ``start``."""
+        ...
+
+    def staged(self, limit: int) -> list[tuple[int, AccessEvent]]:
+        """Up to ``limit`` events waiting in the outbox, oldest first, with their outbox ids."""
+        ...
 
 
 class AuditWriteTx(AuditReadTx, Protocol):
@@ -58,7 +66,13 @@ class AuditWriteTx(AuditReadTx, Protocol):
         frontier: bytes,
     ) -> None: ...
 
-    def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store ``checkpoint`` unless one of its size is stored already."""
+        ...
+
+    def unstage(self, ids: Sequence[int]) -> None:
+        """Remove these events from the outbox (in the transaction that logged them)."""
+        ...
 
 
 class AuditStore(Protocol):

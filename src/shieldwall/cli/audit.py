@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +12,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shieldwall.audit.errors import AuditError
-from shieldwall.audit.log import checkpoint_from_json, checkpoint_to_json, verify
-from shieldwall.audit.merkle import verify_inclusion
-from shieldwall.audit.ports import Checkpoint
+from shieldwall.audit import proofs
+from shieldwall.audit.checkpoint import CheckpointVerifier
+from shieldwall.audit.errors import AuditError, ProofError
+from shieldwall.audit.log import Finding, verify
+from shieldwall.audit.witness import witnessed_checkpoints
 from shieldwall.cli.common import (
     EXIT_ERROR,
     console,
@@ -23,6 +25,7 @@ from shieldwall.cli.common import (
     progress_bar,
     services,
 )
+from shieldwall.wiring import witness_file
 
 audit = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 alerts = typer.Typer(help="Alerts (break-glass, insider watch).", no_args_is_help=True)
@@ -39,62 +42,91 @@ def register(app: typer.Typer) -> None:
 def audit_verify(
     trusted: Annotated[
         list[Path] | None,
-        typer.Option("--trusted", help="checkpoint file(s) kept outside the database"),
+        typer.Option("--trusted", help="more checkpoint notes kept outside the database"),
     ] = None,
+    witness: Annotated[
+        bool,
+        typer.Option(
+            "--witness/--no-witness", help="check against the witness file (default: yes)"
+        ),
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Check every entry, hash and signed checkpoint; exit 1 naming the first bad entry."""
+    """Check every entry, column, hash and checkpoint, against the witnessed checkpoints;
+    exit 1 naming the first bad entry."""
     svc = services()
-    kept = [_load_checkpoint(p) for p in trusted or []]
+    verifier = svc.audit.signer.verifier
+    kept = [verifier.open(_read_text(p, "trusted")) for p in trusted or []]
+    extra: list[Finding] = []
+    if witness:
+        file = witness_file(svc.settings)
+        witnessed, problems = witnessed_checkpoints(file.notes(), verifier)
+        extra += [Finding(None, p) for p in problems]
+        kept += witnessed
+        if not witnessed and svc.audit.latest_checkpoint() is not None:
+            extra.append(
+                Finding(None, f"no checkpoint in the witness file {file.path}, but the log has")
+            )
     with progress_bar("verifying", svc.audit.size()) as tick:
-        report = verify(svc.audit_store, svc.audit.signer.public_key, trusted=kept, progress=tick)
+        report = verify(
+            svc.audit_store, verifier, policy=svc.audit.policy, trusted=kept, progress=tick
+        )
+    findings = [*extra, *report.findings]
+    witnessed_size = max((c.tree_size for c in kept), default=None)
     if json_out:
         emit_json(
             {
-                "ok": report.ok,
+                "ok": not findings,
                 "entries": report.entries,
                 "checkpoints": report.checkpoints,
-                "findings": [{"seq": f.seq, "problem": f.problem} for f in report.findings],
+                "witnessed_size": witnessed_size,
+                "findings": [{"seq": f.seq, "problem": f.problem} for f in findings],
             }
         )
-    elif report.ok:
+    elif not findings:
+        against = f"; witnessed up to size {witnessed_size}" if witnessed_size else ""
         console.print(
             f"audit log OK: {report.entries} entries,"
-            f" {report.checkpoints} signed checkpoints verified"
+            f" {report.checkpoints} signed checkpoints verified{against}"
         )
     else:
-        first = report.findings[0]
-        err_console.print(f"audit log FAILED at entry {first.seq}: {first.problem}", markup=False)
-        for f in report.findings[1:]:
+        first = findings[0]
+        where = f" at entry {first.seq}" if first.seq is not None else ""
+        err_console.print(f"audit log FAILED{where}: {first.problem}", markup=False)
+        for f in findings[1:]:
             err_console.print(f"  also: {f}", markup=False)
-    if not report.ok:
+    if findings:
         raise typer.Exit(EXIT_ERROR)
 
 
-def _load_checkpoint(path: Path) -> Checkpoint:
+def _read_text(path: Path, option: str) -> str:
     try:
-        return checkpoint_from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        raise AuditError(f"cannot read checkpoint {path}: {exc}", field="trusted") from None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuditError(f"cannot read {path}: {exc}", field=option) from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, prefix=".sw-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    Path(tmp).replace(path)
 
 
 @audit.command("checkpoint")
 def audit_checkpoint(
     out: Annotated[
-        Path | None, typer.Option("--out", help="also write it to this file (atomically)")
+        Path | None, typer.Option("--out", help="also write the note to this file (atomically)")
     ] = None,
 ) -> None:
-    """Sign a checkpoint of the log as it is now; print it (keep a copy outside the database)."""
-    doc = checkpoint_to_json(services().audit.checkpoint())
-    text = json.dumps(doc, indent=2)
+    """Sign a checkpoint of the log as it is now (published to the witness); print its note."""
+    cp = services().audit.checkpoint()
+    assert cp.note is not None  # noqa: S101 - checkpoints signed now are notes
     if out is not None:
-        fd, tmp = tempfile.mkstemp(dir=out.parent if out.parent.exists() else None, prefix=".cp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(out)
-    console.print(text, markup=False)
+        _write_atomic(out, cp.note)
+    sys.stdout.write(cp.note)
 
 
 @audit.command("show")
@@ -113,30 +145,85 @@ def audit_show(
 @audit.command("proof")
 def audit_proof(
     seq: Annotated[int, typer.Argument(min=0, help="entry number")],
-    tree_size: Annotated[int | None, typer.Option(help="tree size (default: now)")] = None,
+    since: Annotated[
+        int | None, typer.Option("--since", min=1, help="add a consistency proof from this size")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write the proof file here")] = None,
+    checkpoint_out: Annotated[
+        Path | None, typer.Option("--checkpoint-out", help="write the checkpoint note here")
+    ] = None,
 ) -> None:
-    """Print and check the inclusion proof of an entry."""
+    """Prove entry SEQ (and optionally the log since an older size) against a signed checkpoint,
+    as a proof file that ``audit verify-proof`` checks with no database."""
     log = services().audit
-    size, proof, leaf = log.inclusion_proof(seq, tree_size)
-    root = log.root(size)
-    ok = verify_inclusion(leaf, seq, size, proof, root)
-    emit_json(
-        {
-            "seq": seq,
-            "tree_size": size,
-            "root_hash": root.hex(),
-            "leaf_hash": leaf.hex(),
-            "proof": [p.hex() for p in proof],
-            "verified": ok,
-        }
+    cp = log.latest_checkpoint()
+    if cp is None or cp.tree_size <= seq or cp.note is None:
+        cp = log.checkpoint()
+    size, path, leaf = log.inclusion_proof(seq, cp.tree_size)
+    old_root: bytes | None = None
+    consistency: list[bytes] = []
+    if since is not None:
+        _, consistency = log.consistency_proof(since, size)
+        old_root = log.root(since)
+    body = log.entry(seq).event.canonical_bytes(seq)
+    doc = proofs.build(
+        cp,
+        seq=seq,
+        leaf_hash=leaf,
+        entry=body,
+        path=path,
+        old_size=since,
+        old_root=old_root,
+        consistency=consistency,
     )
+    assert cp.note is not None  # noqa: S101 - ensured above
+    check = proofs.check_proof(cp.note, doc, log.signer.verifier)
+    doc["verified"] = check.ok
+    if out is not None:
+        _write_atomic(out, json.dumps(doc, indent=2) + "\n")
+    if checkpoint_out is not None:
+        _write_atomic(checkpoint_out, cp.note)
+    emit_json(doc)
+
+
+@audit.command("verify-proof")
+def audit_verify_proof(
+    checkpoint: Annotated[Path, typer.Argument(help="the checkpoint (a signed note)")],
+    proof: Annotated[Path, typer.Argument(help="the proof file (JSON)")],
+    key: Annotated[
+        str,
+        typer.Option("--key", help="the log's verifier key (name+id+key) or a file holding it"),
+    ],
+    old_checkpoint: Annotated[
+        Path | None, typer.Option("--old-checkpoint", help="the older checkpoint, if any")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a proof file against a checkpoint and the verifier key; no database needed."""
+    key_path = Path(key)
+    vkey = _read_text(key_path, "key") if key_path.is_file() else key
+    verifier = CheckpointVerifier.parse(vkey)
+    try:
+        doc = json.loads(_read_text(proof, "proof"))
+    except ValueError as exc:
+        raise ProofError(f"the proof file is not JSON: {exc}", field="proof") from None
+    old = _read_text(old_checkpoint, "old_checkpoint") if old_checkpoint else None
+    check = proofs.check_proof(_read_text(checkpoint, "checkpoint"), doc, verifier, old_note=old)
+    if json_out:
+        emit_json({"ok": check.ok, "passed": check.passed, "failed": check.failed})
+    else:
+        for line in check.passed:
+            console.print(f"ok      {line}", markup=False)
+        for line in check.failed:
+            err_console.print(f"FAILED  {line}", markup=False)
+    if not check.ok:
+        raise typer.Exit(EXIT_ERROR)
 
 
 @audit.command("pubkey")
 def audit_pubkey() -> None:
-    """The Ed25519 public key that checks checkpoint signatures."""
-    signer = services().audit.signer
-    console.print(f"Ed25519 key {signer.key_id}: {signer.public_bytes.hex()}")
+    """The log's verifier key (C2SP signed-note form: name+key ID+base64 Ed25519 key)."""
+    console.print(services().audit.signer.verifier.key, markup=False)
 
 
 @alerts.command("list")

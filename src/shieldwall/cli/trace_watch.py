@@ -105,7 +105,7 @@ def alerts_show(
     json_out: JsonOpt = False,
 ) -> None:
     """One alert with its evidence: audit entries and their inclusion proofs, verified."""
-    from shieldwall.trace.watch.evidence import prove_alert
+    from shieldwall.trace.watch.evidence import evidence_json, prove_alert
 
     svc = services()
     alert = svc.alerts.get(alert_id)
@@ -126,22 +126,7 @@ def alerts_show(
             "reasons": [{"code": r.code, "detail": r.detail} for r in alert.reasons],
             "customer_ids": list(alert.customer_ids),
             "details": dict(alert.details),
-            "evidence": {
-                "tree_size": evidence.tree_size,
-                "root_hash": evidence.root_hash.hex(),
-                "verified": evidence.verified,
-                "omitted": evidence.omitted,
-                "entries": [
-                    {
-                        "seq": e.seq,
-                        "entry": e.event.to_dict(),
-                        "leaf_hash": e.leaf_hash.hex(),
-                        "proof": [p.hex() for p in e.proof],
-                        "verified": e.verified,
-                    }
-                    for e in evidence.entries
-                ],
-            },
+            "evidence": evidence_json(evidence),
         }
         emit_json(doc)
     else:
@@ -159,6 +144,9 @@ def alerts_show(
         console.print(f"customers: {total} (ids: {', '.join(alert.customer_ids[:10])}…)")
         table = Table("seq", "time", "action", "decision", "reason", "customers", "proof")
         for e in evidence.entries:
+            if e.event is None:
+                table.add_row(str(e.seq), "-", "-", "-", e.problem or "", "-", "FAILED")
+                continue
             table.add_row(
                 str(e.seq),
                 e.event.ts.isoformat(timespec="seconds"),

@@ -33,9 +33,9 @@ from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.errors import CustodyError, ValidationError
 from shieldwall.custody.ports import (
-    AuditSink,
     CustodyStore,
     CustodyTx,
+    OutboxAuditSink,
     ProgressCallback,
     no_progress,
 )
@@ -365,7 +365,7 @@ class Importer:
         self,
         store: CustodyStore,
         sealer: Sealer,
-        audit: AuditSink,
+        audit: OutboxAuditSink,
         clock: Clock,
         *,
         region: str = "CN",
@@ -487,22 +487,26 @@ class Importer:
                     spec.flush(tx, batch, report)
                 if all_or_nothing and report.rejected:
                     raise _Rollback
+                if report.imported:
+                    # Staged in the data's own transaction: if this process dies after the
+                    # commit, the next start logs it (flush_outbox), so no import goes unaudited.
+                    tx.stage_audit(
+                        [
+                            access_event(
+                                self.clock.now(),
+                                actor,
+                                Action.IMPORT,
+                                Decision.ALLOW,
+                                "bulk_import",
+                                channel=channel,
+                                extra={"kind": spec.name, "rows": str(report.imported)},
+                            )
+                        ]
+                    )
         except _Rollback:
             report.imported = 0
             return report
         report.committed = True
         if report.imported:
-            self.audit.append(
-                [
-                    access_event(
-                        self.clock.now(),
-                        actor,
-                        Action.IMPORT,
-                        Decision.ALLOW,
-                        "bulk_import",
-                        channel=channel,
-                        extra={"kind": spec.name, "rows": str(report.imported)},
-                    )
-                ]
-            )
+            self.audit.flush_outbox()
         return report

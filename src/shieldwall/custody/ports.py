@@ -75,6 +75,11 @@ class Reencrypted:
 class CustodyTx(Protocol):
     """One transaction over the custody tables."""
 
+    # audit outbox
+    def stage_audit(self, events: Sequence[AccessEvent]) -> None:
+        """Stage audit events in this transaction: they are logged if and only if it commits."""
+        ...
+
     # customers
     def insert_customers(self, rows: Sequence[SealedCustomer]) -> None: ...
     def existing_customer_ids(self, ids: Iterable[str]) -> set[str]: ...
@@ -157,6 +162,14 @@ class SlidingLog(Protocol):
     def add_if_below(self, key: str, now: float, since: float, limit: int) -> float | None:
         """Atomically: forget ``key``'s times at or before ``since``; if fewer than ``limit``
         remain, log ``now`` and return None; else log nothing and return the oldest time kept."""
+        ...
+
+
+class OutboxAuditSink(AuditSink, Protocol):
+    """An audit sink that also logs events staged in data transactions (the outbox)."""
+
+    def flush_outbox(self) -> Sequence[int]:
+        """Log the events staged with :meth:`CustodyTx.stage_audit` in committed transactions."""
         ...
 
 

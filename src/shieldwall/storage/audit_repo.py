@@ -10,20 +10,23 @@ prebuilt SQLAlchemy statements.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 
 from shieldwall.audit.ports import Checkpoint, EntryRow
 from shieldwall.core.clock import utc
+from shieldwall.core.events import AccessEvent
 from shieldwall.storage.db import read_transaction, write_transaction
 from shieldwall.storage.tables.audit import (
     audit_checkpoints,
     audit_entries,
     audit_head,
     audit_nodes,
+    audit_outbox,
 )
 
 _HEAD = select(audit_head.c.tree_size, audit_head.c.frontier).where(audit_head.c.id == 1)
@@ -44,6 +47,15 @@ _AFTER = (
 )
 _CHECKPOINTS = select(audit_checkpoints).order_by(audit_checkpoints.c.tree_size)
 _LATEST = select(audit_checkpoints).order_by(audit_checkpoints.c.tree_size.desc()).limit(1)
+_HAS_CHECKPOINT = select(audit_checkpoints.c.tree_size).where(
+    audit_checkpoints.c.tree_size == bindparam("size")
+)
+_EARLIEST = select(func.min(audit_entries.c.ts)).where(audit_entries.c.seq >= bindparam("start"))
+_STAGED = (
+    select(audit_outbox.c.id, audit_outbox.c.body)
+    .order_by(audit_outbox.c.id)
+    .limit(bindparam("limit"))
+)
 
 
 _RAW = {
@@ -92,7 +104,9 @@ class SqlAuditStore:
 
 def _checkpoint(row: Any) -> Checkpoint:
     m = row._mapping
-    return Checkpoint(m["tree_size"], m["root_hash"], utc(m["ts"]), m["key_id"], m["signature"])
+    return Checkpoint(
+        m["tree_size"], m["root_hash"], utc(m["ts"]), m["key_id"], m["signature"], m["note"]
+    )
 
 
 def _entry(row: Any) -> EntryRow:
@@ -171,6 +185,8 @@ class SqlAuditTx:
         return self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        if self.conn.execute(_HAS_CHECKPOINT, {"size": checkpoint.tree_size}).first():
+            return  # signed already, by another process whose checkpoint this one did not see
         self.conn.execute(
             insert(audit_checkpoints).values(
                 tree_size=checkpoint.tree_size,
@@ -178,5 +194,28 @@ class SqlAuditTx:
                 ts=checkpoint.ts,
                 key_id=checkpoint.key_id,
                 signature=checkpoint.signature,
+                note=checkpoint.note,
             )
+        )
+
+    def earliest_ts(self, start: int) -> datetime | None:
+        value = self.conn.execute(_EARLIEST, {"start": start}).scalar()
+        return None if value is None else utc(value)
+
+    def staged(self, limit: int) -> list[tuple[int, AccessEvent]]:
+        rows = self.conn.execute(_STAGED, {"limit": limit})
+        return [(int(r.id), AccessEvent.from_dict(json.loads(r.body))) for r in rows]
+
+    def unstage(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.conn.execute(delete(audit_outbox).where(audit_outbox.c.id.in_(list(ids))))
+
+
+def stage_events(conn: Connection, events: Sequence[AccessEvent]) -> None:
+    """Stage ``events`` in the outbox in ``conn``'s transaction (another capability's), to be
+    logged by ``MerkleAuditLog.flush_outbox`` once it commits."""
+    if events:
+        conn.execute(
+            insert(audit_outbox),
+            [{"body": json.dumps(e.to_dict(), sort_keys=True)} for e in events],
         )

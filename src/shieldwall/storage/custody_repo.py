@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shieldwall.core.clock import utc
 from shieldwall.core.errors import StorageError
+from shieldwall.core.events import AccessEvent
 from shieldwall.core.model import Assignment, Grant, OrderStatus, Principal, Role, Ticket
 from shieldwall.custody.keys import DataKeyRecord
 from shieldwall.custody.ports import (
@@ -23,6 +24,7 @@ from shieldwall.custody.ports import (
     SealedCustomer,
     SealedOrder,
 )
+from shieldwall.storage.audit_repo import stage_events
 from shieldwall.storage.db import read_transaction, translate_errors, write_transaction
 from shieldwall.storage.tables.custody import (
     assignments,
@@ -179,6 +181,9 @@ class SqlCustodyTx:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def stage_audit(self, events: Sequence[AccessEvent]) -> None:
+        stage_events(self.conn, events)
 
     # customers
     def insert_customers(self, rows: Sequence[SealedCustomer]) -> None:

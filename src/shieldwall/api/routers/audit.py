@@ -46,6 +46,7 @@ def public_key(svc: Svc, _: Caller) -> dict[str, Any]:
         "algorithm": "Ed25519",
         "key_id": signer.key_id,
         "public_key": _b64(signer.public_bytes),
+        "verifier_key": signer.verifier.key,
     }
 
 

@@ -4,7 +4,6 @@ watch's progress. Admins only: an alert names principals and customers."""
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -14,17 +13,13 @@ from shieldwall.api.deps import require, services
 from shieldwall.core.alerts import Alert
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import NotFound
-from shieldwall.trace.watch.evidence import prove_alert
+from shieldwall.trace.watch.evidence import evidence_json, prove_alert
 from shieldwall.wiring import Services
 
 router = APIRouter(prefix="/v1", tags=["trace"])
 
 Svc = Annotated[Services, Depends(services)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
 
 
 def alert_json(a: Alert) -> dict[str, Any]:
@@ -60,22 +55,7 @@ def alert_detail(
     evidence = prove_alert(svc.audit, alert, limit=entries)
     return {
         **alert_json(alert),
-        "evidence": {
-            "tree_size": evidence.tree_size,
-            "root_hash": _b64(evidence.root_hash),
-            "verified": evidence.verified,
-            "omitted": evidence.omitted,
-            "entries": [
-                {
-                    "seq": e.seq,
-                    "entry": e.event.to_dict(),
-                    "leaf_hash": _b64(e.leaf_hash),
-                    "proof": [_b64(p) for p in e.proof],
-                    "verified": e.verified,
-                }
-                for e in evidence.entries
-            ],
-        },
+        "evidence": evidence_json(evidence),
     }
 
 

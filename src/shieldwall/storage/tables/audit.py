@@ -49,6 +49,19 @@ audit_checkpoints = Table(
     Column("ts", Timestamp(), nullable=False),
     Column("key_id", String(64), nullable=False),
     Column("signature", LargeBinary(64), nullable=False),
+    Column("note", Text, nullable=True),  # the C2SP signed note (NULL: signed before notes)
+)
+
+# Access events staged in another capability's transaction (a bulk import's), moved into the log
+# by ``MerkleAuditLog.flush_outbox`` in one transaction with their deletion here. ``body`` is the
+# event's JSON: identifiers and field names only, like ``audit_entries.body``.
+audit_outbox = Table(
+    "audit_outbox",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("body", Text, nullable=False),
 )
 
 # One row (id = 1): the committed tree size and its frontier (the hashes of the complete

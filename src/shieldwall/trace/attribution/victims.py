@@ -32,7 +32,6 @@ source is reported with the p-value of its own round.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import math
@@ -63,7 +62,7 @@ from shieldwall.trace.attribution.exposure import (
     Progress,
     mask_bits,
 )
-from shieldwall.trace.watch.evidence import AlertEvidence, ProofSource, prove
+from shieldwall.trace.watch.evidence import AlertEvidence, ProofSource, evidence_json, prove
 
 # Victim attribution reads customers as this system component (phone lookups through the blind
 # index, and the query itself), with the person who asked in ``extra.requested_by``.
@@ -501,10 +500,6 @@ def resolve(
     return victims, unresolved
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
 @dataclass(frozen=True)
 class VictimReport:
     """What ``trace victims`` answers: the ranking, the explanation with proven audit entries,
@@ -559,22 +554,7 @@ class VictimReport:
 
 
 def _evidence_json(ev: AlertEvidence) -> dict[str, Any]:
-    return {
-        "tree_size": ev.tree_size,
-        "root_hash": _b64(ev.root_hash),
-        "verified": ev.verified,
-        "omitted": ev.omitted,
-        "entries": [
-            {
-                "seq": e.seq,
-                "entry": e.event.to_dict(),
-                "leaf_hash": _b64(e.leaf_hash),
-                "proof": [_b64(p) for p in e.proof],
-                "verified": e.verified,
-            }
-            for e in ev.entries
-        ],
-    }
+    return evidence_json(ev)
 
 
 class VictimTracer:

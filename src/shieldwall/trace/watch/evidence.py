@@ -8,10 +8,12 @@ reviewer who keeps a signed checkpoint can check the same proofs independently
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from shieldwall.audit.errors import AuditError
 from shieldwall.audit.merkle import leaf_hash, verify_inclusion
 from shieldwall.core.alerts import Alert
 from shieldwall.core.events import AccessEvent, AuditRecord
@@ -34,15 +36,20 @@ class ProofSource(Protocol):
 @dataclass(frozen=True, slots=True)
 class ProvenEntry:
     seq: int
-    event: AccessEvent
+    event: AccessEvent | None  # None: the entry could not be read (the database was edited)
     leaf_hash: bytes
     proof: tuple[bytes, ...]
     content_matches: bool  # the entry's content hashes to the leaf the log committed
     included: bool  # the proof puts that leaf at ``seq`` in the tree of ``tree_size``
 
+    problem: str | None = None  # why the entry could not be proved, when it could not
+
     @property
     def verified(self) -> bool:
         return self.content_matches and self.included
+
+    def entry_dict(self) -> dict[str, object] | None:
+        return self.event.to_dict() if self.event is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +71,13 @@ def prove(log: ProofSource, seqs: Sequence[int], *, limit: int = 50) -> AlertEvi
     wanted = [s for s in seqs if 0 <= s < size][:limit]
     entries = []
     for seq in wanted:
-        record = log.entry(seq)
-        _, proof, leaf = log.inclusion_proof(seq, size)
+        try:
+            record = log.entry(seq)
+            _, proof, leaf = log.inclusion_proof(seq, size)
+        except AuditError as exc:
+            # An edited or deleted entry is evidence that failed, not a crash.
+            entries.append(ProvenEntry(seq, None, b"", (), False, False, exc.reason))
+            continue
         entries.append(
             ProvenEntry(
                 seq,
@@ -81,3 +93,28 @@ def prove(log: ProofSource, seqs: Sequence[int], *, limit: int = 50) -> AlertEvi
 
 def prove_alert(log: ProofSource, alert: Alert, *, limit: int = 50) -> AlertEvidence:
     return prove(log, alert.audit_seqs, limit=limit)
+
+
+def evidence_json(ev: AlertEvidence) -> dict[str, Any]:
+    """The one JSON form of evidence (API and CLI); hashes in base64, as everywhere in audit."""
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return {
+        "tree_size": ev.tree_size,
+        "root_hash": b64(ev.root_hash),
+        "verified": ev.verified,
+        "omitted": ev.omitted,
+        "entries": [
+            {
+                "seq": e.seq,
+                "entry": e.entry_dict(),
+                "leaf_hash": b64(e.leaf_hash),
+                "proof": [b64(p) for p in e.proof],
+                "verified": e.verified,
+                **({"problem": e.problem} if e.problem else {}),
+            }
+            for e in ev.entries
+        ],
+    }
