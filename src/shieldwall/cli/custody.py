@@ -231,18 +231,21 @@ def _print_view(view: RecordView, json_out: bool) -> None:
     console.print(f"allowed ({', '.join(view.reasons)}){extra}; audit entry {view.audit_seq}")
 
 
+TicketOpt = Annotated[str | None, typer.Option("--ticket", help="ticket id (agents)")]
+SubjectOpt = Annotated[
+    str | None, typer.Option("--subject", help="logged-in customer (account_self)")
+]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="why (purposes that require one)")]
+
+
 @customers.command("show")
 def customers_show(
     customer_id: Annotated[str, typer.Argument(help="customer id")],
     as_: AsOpt,
     purpose: PurposeOpt,
-    ticket: Annotated[str | None, typer.Option("--ticket", help="ticket id (agents)")] = None,
-    subject: Annotated[
-        str | None, typer.Option("--subject", help="logged-in customer (account_self)")
-    ] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="why (purposes that require one)")
-    ] = None,
+    ticket: TicketOpt = None,
+    subject: SubjectOpt = None,
+    reason: ReasonOpt = None,
     risky: Annotated[
         bool, typer.Option("--risky", help="the session's login risk is elevated")
     ] = False,
@@ -267,13 +270,9 @@ def orders_show(
     order_id: Annotated[str, typer.Argument(help="order id")],
     as_: AsOpt,
     purpose: PurposeOpt,
-    ticket: Annotated[str | None, typer.Option("--ticket", help="ticket id (agents)")] = None,
-    subject: Annotated[
-        str | None, typer.Option("--subject", help="logged-in customer (account_self)")
-    ] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="why (purposes that require one)")
-    ] = None,
+    ticket: TicketOpt = None,
+    subject: SubjectOpt = None,
+    reason: ReasonOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Show an order (and the customer's delivery view) as PRINCIPAL may see it."""
@@ -294,13 +293,9 @@ def customers_lookup(
     by: Annotated[str, typer.Option("--by", help="phone, email or national_id")],
     as_: AsOpt,
     purpose: PurposeOpt,
-    ticket: Annotated[str | None, typer.Option("--ticket", help="ticket id (agents)")] = None,
-    subject: Annotated[
-        str | None, typer.Option("--subject", help="logged-in customer (account_self)")
-    ] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="why (purposes that require one)")
-    ] = None,
+    ticket: TicketOpt = None,
+    subject: SubjectOpt = None,
+    reason: ReasonOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Find customer ids by phone, e-mail or ID number (read from stdin, never from argv),
