@@ -17,6 +17,7 @@ from shieldwall.cli import common
 from shieldwall.cli.app import main
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.model import Principal, Role
+from shieldwall.custody import policy as custody_policy
 from shieldwall.custody.audit_events import access_event
 from shieldwall.sim.people import PeopleFactory
 from shieldwall.storage.audit_repo import SqlAuditStore
@@ -195,3 +196,31 @@ def test_concurrent_callers_each_get_their_own_entry(services: Services) -> None
         assert seq is not None
         assert log.entry(seq).event.extra["marker"] == marker
     assert len({*got.values()}) == threads
+
+
+def test_policy_change_killed_after_its_commit_is_audited_at_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start with a new policy that dies after recording it still logs ``policy_loaded``."""
+    with cli_home(tmp_path, monkeypatch) as home:
+        common.services().close()
+        before = _count(home, "policy_loaded")
+        shipped = Path(custody_policy.__file__).with_name("default_policy.yaml")
+        changed = tmp_path / "policy.yaml"
+        changed.write_text(shipped.read_text(encoding="utf-8") + "\n# changed\n", "utf-8")
+        monkeypatch.setenv("SHIELDWALL_POLICY_FILE", str(changed))
+        common.settings.cache_clear()
+        common.services.cache_clear()
+
+        def crash(self: SqlAuditStore) -> None:
+            raise SimulatedCrash
+
+        with monkeypatch.context() as patch:
+            patch.setattr(SqlAuditStore, "write", crash)
+            with pytest.raises(SimulatedCrash):
+                common.services()
+        common.services.cache_clear()
+        with sqlite3.connect(home / "shieldwall.db") as db:
+            assert db.execute("SELECT count(*) FROM policy_versions").fetchone()[0] == 2
+        assert main(["audit", "verify"]) == 0
+        assert _count(home, "policy_loaded") == before + 1
