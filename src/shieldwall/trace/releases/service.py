@@ -196,8 +196,9 @@ class Releases:
         # The export's entry is staged in the release's own transaction, so a recorded release
         # never goes without it. The ledger row first: a failure after it leaves a recorded
         # (and audited) release whose file was never handed out (harmless: only marks found in
-        # a leak accuse), never a grant the ledger does not show; the grant stages its own
-        # entry in custody's transaction.
+        # a leak accuse), never a grant the ledger does not show. The grant stages its own entry
+        # in custody's transaction and is logged before the export's, as attribution expects
+        # (the grant's entry names the partner behind the release).
         export = access_event(
             now,
             actor,
@@ -218,19 +219,21 @@ class Releases:
             },
         )
         staged = self.store.insert_release(release, records, canaries, [export])
-        self.audit.log_staged(staged)
         grants = 0
-        if recipient.role is Role.PARTNER and included:
-            grants = len(
-                self.relations.grant(
-                    recipient.principal_id,
-                    included,
-                    fields,
-                    release_id=release_id,
-                    actor=actor,
-                    channel=channel,
+        try:
+            if recipient.role is Role.PARTNER and included:
+                grants = len(
+                    self.relations.grant(
+                        recipient.principal_id,
+                        included,
+                        fields,
+                        release_id=release_id,
+                        actor=actor,
+                        channel=channel,
+                    )
                 )
-            )
+        finally:
+            self.audit.log_staged(staged)
         return CreatedRelease(release, file, grants)
 
     def _check_request(self, request: ReleaseRequest) -> tuple[str, str, list[str]]:
