@@ -741,23 +741,24 @@ def _record_policy(
         if tx.policy_known(policy.digest):
             return
         tx.record_policy(policy.digest, policy.source, now)
-    audit.append(
-        [
-            access_event(
-                now,
-                OPERATOR,
-                Action.POLICY_CHANGE,
-                Decision.ALLOW,
-                "policy_loaded",
-                channel="system",
-                extra={
-                    "digest": policy.digest,
-                    "source": policy.source,
-                    "rules": str(len(policy.rules)),
-                },
-            )
-        ]
-    )
+        staged = tx.stage_audit(
+            [
+                access_event(
+                    now,
+                    OPERATOR,
+                    Action.POLICY_CHANGE,
+                    Decision.ALLOW,
+                    "policy_loaded",
+                    channel="system",
+                    extra={
+                        "digest": policy.digest,
+                        "source": policy.source,
+                        "rules": str(len(policy.rules)),
+                    },
+                )
+            ]
+        )
+    audit.log_staged(staged)
 
 
 def scam_scorer(settings: Settings) -> ScriptScorer:

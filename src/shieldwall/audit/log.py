@@ -16,9 +16,12 @@ every T seconds of entries) and on demand, then published outside the database
 disagrees with any checkpoint (stored or witnessed), when it is shorter than a witnessed one,
 and when the columns kept beside an entry disagree with its hashed body.
 
-Events staged in another capability's transaction (the outbox, e.g. a bulk import) are moved
-into the log by :meth:`MerkleAuditLog.flush_outbox`, in one transaction with their removal from
-the outbox; the services run it at start, so a crash between the two leaves nothing unaudited.
+Every mutation (an import, a ticket, a grant, a principal's key or status, a release, a
+registered contact) stages its events in the outbox inside the data's own transaction; right
+after the commit the mutating caller moves its own events into the log with
+:meth:`MerkleAuditLog.log_staged`, and the services run :meth:`MerkleAuditLog.flush_outbox` at
+start for whatever a crash left staged. Both log and remove in one transaction, so no committed
+mutation goes without its entry and none is logged twice.
 """
 
 from __future__ import annotations
@@ -243,6 +246,33 @@ class MerkleAuditLog:
             for listener in self._listeners:
                 listener(records)
         return seqs
+
+    def log_staged(self, ids: Sequence[int]) -> list[int | None]:
+        """Log the events a committed transaction staged under these outbox ids (a mutation's,
+        right after its commit); return each one's sequence number, in the order of ``ids``.
+
+        Only these ids are taken, in one transaction with their removal from the outbox, so
+        concurrent callers each get the numbers of their own entries. None stands for an event
+        another process logged first (its start-up :meth:`flush_outbox` drained the outbox
+        between the caller's commit and this call): it is in the log all the same, and on
+        return every one of ``ids`` is durably logged."""
+        if not ids:
+            return []
+        seq_of: dict[int, int] = {}
+        with self.store.write() as tx:
+            tx.lock_head()  # before reading the outbox: another process may be draining it
+            staged = tx.staged_by_id(ids)
+            if staged:
+                self._cover = None  # another transaction order: reload the cover
+                records, signed, cover = self._append_locked(tx, [e for _, e in staged])
+                tx.unstage([i for i, _ in staged])
+        if staged:
+            self._cover = cover
+            self._publish(signed)
+            seq_of = {i: r.seq for (i, _), r in zip(staged, records, strict=True)}
+            for listener in self._listeners:
+                listener(records)
+        return [seq_of.get(i) for i in ids]
 
     def checkpoint(self) -> Checkpoint:
         """Sign a checkpoint of the log as it is now (or return the latest if nothing changed)."""

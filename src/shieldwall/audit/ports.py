@@ -51,6 +51,10 @@ class AuditReadTx(Protocol):
         """Up to ``limit`` events waiting in the outbox, oldest first, with their outbox ids."""
         ...
 
+    def staged_by_id(self, ids: Sequence[int]) -> list[tuple[int, AccessEvent]]:
+        """Those of these outbox ids still waiting in the outbox, with their events, by id."""
+        ...
+
 
 class AuditWriteTx(AuditReadTx, Protocol):
     def lock_head(self) -> tuple[int, bytes]:

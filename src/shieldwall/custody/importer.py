@@ -457,6 +457,7 @@ class Importer:
     ) -> ImportReport:
         report = ImportReport()
         seen: set[str] = set()
+        staged: list[int] = []
         try:
             with self.store.write() as tx:
                 batch: list[tuple[int, R]] = []
@@ -490,7 +491,7 @@ class Importer:
                 if report.imported:
                     # Staged in the data's own transaction: if this process dies after the
                     # commit, the next start logs it (flush_outbox), so no import goes unaudited.
-                    tx.stage_audit(
+                    staged = tx.stage_audit(
                         [
                             access_event(
                                 self.clock.now(),
@@ -507,6 +508,5 @@ class Importer:
             report.imported = 0
             return report
         report.committed = True
-        if report.imported:
-            self.audit.flush_outbox()
+        self.audit.log_staged(staged)
         return report

@@ -76,8 +76,9 @@ class CustodyTx(Protocol):
     """One transaction over the custody tables."""
 
     # audit outbox
-    def stage_audit(self, events: Sequence[AccessEvent]) -> None:
-        """Stage audit events in this transaction: they are logged if and only if it commits."""
+    def stage_audit(self, events: Sequence[AccessEvent]) -> list[int]:
+        """Stage audit events in this transaction: they are logged if and only if it commits.
+        Returns their outbox ids, for :meth:`OutboxAuditSink.log_staged` after the commit."""
         ...
 
     # customers
@@ -166,10 +167,20 @@ class SlidingLog(Protocol):
 
 
 class OutboxAuditSink(AuditSink, Protocol):
-    """An audit sink that also logs events staged in data transactions (the outbox)."""
+    """An audit sink that also logs events staged in data transactions (the outbox).
+
+    A mutation stages its events with :meth:`CustodyTx.stage_audit` in the transaction that
+    writes its data and calls :meth:`log_staged` right after the commit: if the process dies in
+    between, the next start's :meth:`flush_outbox` logs them. Reads append directly (they are
+    served only once their entry is durable)."""
+
+    def log_staged(self, ids: Sequence[int]) -> Sequence[int | None]:
+        """Log these staged events (committed) now; their sequence numbers, in order (None:
+        logged first by another process)."""
+        ...
 
     def flush_outbox(self) -> Sequence[int]:
-        """Log the events staged with :meth:`CustodyTx.stage_audit` in committed transactions."""
+        """Log every event staged in committed transactions (at start)."""
         ...
 
 

@@ -24,7 +24,7 @@ from shieldwall.core.model import Principal, Role
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
-from shieldwall.custody.ports import AuditSink, CustodyStore, PrincipalRecord
+from shieldwall.custody.ports import CustodyStore, OutboxAuditSink, PrincipalRecord
 
 _KEY = re.compile(r"^swk_([0-9a-f]{16})_([A-Za-z0-9_\-]{43})$")
 _UNIT = re.compile(r"^[\w.:\-]{1,64}$")
@@ -40,7 +40,7 @@ class Principals:
     def __init__(
         self,
         store: CustodyStore,
-        audit: AuditSink,
+        audit: OutboxAuditSink,
         clock: Clock,
         *,
         cache_seconds: float = 30.0,
@@ -91,7 +91,8 @@ class Principals:
             if tx.get_principal(pid) is not None:
                 raise Conflict(f"principal {pid} already exists", field="principal_id")
             tx.insert_principal(PrincipalRecord(principal, key_id, _digest(secret), now))
-        self.audit.append([_registered(now, actor, principal, channel)])
+            staged = tx.stage_audit([_registered(now, actor, principal, channel)])
+        self.audit.log_staged(staged)
         return principal, f"swk_{key_id}_{secret}"
 
     def rotate_key(
@@ -106,8 +107,11 @@ class Principals:
                 raise NotFound(f"no principal {principal_id}", field="principal_id")
             tx.set_principal_key(principal_id, key_id, _digest(secret))
             tx.bump_principals_version()
+            staged = tx.stage_audit(
+                [_registered(self.clock.now(), actor, record.principal, channel)]
+            )
         self._forget(principal_id)
-        self.audit.append([_registered(self.clock.now(), actor, record.principal, channel)])
+        self.audit.log_staged(staged)
         return f"swk_{key_id}_{secret}"
 
     def set_active(
@@ -134,25 +138,26 @@ class Principals:
                 raise NotFound(f"no principal {principal_id}", field="principal_id")
             tx.set_principal_active(principal_id, active)
             tx.bump_principals_version()
+            subject = record.principal
+            staged = tx.stage_audit(
+                [
+                    access_event(
+                        self.clock.now(),
+                        actor,
+                        Action.PRINCIPAL_STATUS,
+                        Decision.ALLOW,
+                        "principal_reinstated" if active else "principal_suspended",
+                        channel=channel,
+                        extra={
+                            "principal": subject.principal_id,
+                            "principal_role": subject.role.value,
+                            "alert": alert_id or "",
+                        },
+                    )
+                ]
+            )
         self._forget(principal_id)
-        subject = record.principal
-        self.audit.append(
-            [
-                access_event(
-                    self.clock.now(),
-                    actor,
-                    Action.PRINCIPAL_STATUS,
-                    Decision.ALLOW,
-                    "principal_reinstated" if active else "principal_suspended",
-                    channel=channel,
-                    extra={
-                        "principal": subject.principal_id,
-                        "principal_role": subject.role.value,
-                        "alert": alert_id or "",
-                    },
-                )
-            ]
-        )
+        self.audit.log_staged(staged)
         return replace(subject, active=active)
 
     def _check_version(self) -> None:

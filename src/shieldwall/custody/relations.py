@@ -13,7 +13,7 @@ from shieldwall.core.model import Assignment, Grant, OrderStatus, PiiField, Prin
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.errors import AccessDenied, Conflict, NotFound, ValidationError
-from shieldwall.custody.ports import AuditSink, CustodyStore, CustodyTx
+from shieldwall.custody.ports import CustodyStore, CustodyTx, OutboxAuditSink
 
 GRANTABLE = frozenset({f.value for f in PiiField} | {"items", "delivery_address", "status"})
 ORDER_FLOW = {
@@ -28,7 +28,7 @@ class Relations:
     def __init__(
         self,
         store: CustodyStore,
-        audit: AuditSink,
+        audit: OutboxAuditSink,
         clock: Clock,
         *,
         ticket_ttl: timedelta,
@@ -82,25 +82,26 @@ class Relations:
                 now + (ttl or self.ticket_ttl),
             )
             tx.insert_ticket(ticket)
-        self.audit.append(
-            [
-                access_event(
-                    now,
-                    actor,
-                    Action.TICKET_OPEN,
-                    Decision.ALLOW,
-                    "ticket_opened",
-                    channel=channel,
-                    customer_ids=[customer_id],
-                    order_ids=[order_id] if order_id else [],
-                    ticket_id=ticket.ticket_id,
-                    extra={
-                        "agent": agent_id,
-                        "self_opened": "yes" if actor.principal_id == agent_id else "no",
-                    },
-                )
-            ]
-        )
+            staged = tx.stage_audit(
+                [
+                    access_event(
+                        now,
+                        actor,
+                        Action.TICKET_OPEN,
+                        Decision.ALLOW,
+                        "ticket_opened",
+                        channel=channel,
+                        customer_ids=[customer_id],
+                        order_ids=[order_id] if order_id else [],
+                        ticket_id=ticket.ticket_id,
+                        extra={
+                            "agent": agent_id,
+                            "self_opened": "yes" if actor.principal_id == agent_id else "no",
+                        },
+                    )
+                ]
+            )
+        self.audit.log_staged(staged)
         return ticket
 
     def close_ticket(
@@ -116,20 +117,21 @@ class Relations:
             if ticket.status != "open":
                 raise Conflict("the ticket is already closed", field="ticket_id")
             tx.close_ticket(ticket_id, now)
-        self.audit.append(
-            [
-                access_event(
-                    now,
-                    actor,
-                    Action.TICKET_CLOSE,
-                    Decision.ALLOW,
-                    "ticket_closed",
-                    channel=channel,
-                    customer_ids=[ticket.customer_id],
-                    ticket_id=ticket_id,
-                )
-            ]
-        )
+            staged = tx.stage_audit(
+                [
+                    access_event(
+                        now,
+                        actor,
+                        Action.TICKET_CLOSE,
+                        Decision.ALLOW,
+                        "ticket_closed",
+                        channel=channel,
+                        customer_ids=[ticket.customer_id],
+                        ticket_id=ticket_id,
+                    )
+                ]
+            )
+        self.audit.log_staged(staged)
         return Ticket(
             ticket.ticket_id,
             ticket.agent_id,
@@ -167,21 +169,22 @@ class Relations:
                 raise Conflict("the courier is already assigned to this order", field="order_id")
             assignment = Assignment(new_id("asg"), courier_id, order_id, now)
             tx.insert_assignment(assignment)
-        self.audit.append(
-            [
-                access_event(
-                    now,
-                    actor,
-                    Action.ASSIGN,
-                    Decision.ALLOW,
-                    "courier_assigned",
-                    channel=channel,
-                    customer_ids=[order.customer_id],
-                    order_ids=[order_id],
-                    extra={"courier": courier_id, "courier_unit": courier.unit or ""},
-                )
-            ]
-        )
+            staged = tx.stage_audit(
+                [
+                    access_event(
+                        now,
+                        actor,
+                        Action.ASSIGN,
+                        Decision.ALLOW,
+                        "courier_assigned",
+                        channel=channel,
+                        customer_ids=[order.customer_id],
+                        order_ids=[order_id],
+                        extra={"courier": courier_id, "courier_unit": courier.unit or ""},
+                    )
+                ]
+            )
+        self.audit.log_staged(staged)
         return assignment
 
     def set_order_status(
@@ -213,21 +216,22 @@ class Relations:
             if new in (OrderStatus.DELIVERED, OrderStatus.REFUNDED):
                 tx.end_assignments(order_id, now)
                 tx.expire_relay_bindings(order_id, now + self.relay_grace)
-        self.audit.append(
-            [
-                access_event(
-                    now,
-                    actor,
-                    Action.ORDER_STATUS,
-                    Decision.ALLOW,
-                    f"status_{new.value}",
-                    channel=channel,
-                    customer_ids=[order.customer_id],
-                    order_ids=[order_id],
-                    extra={"order_status": new.value},
-                )
-            ]
-        )
+            staged = tx.stage_audit(
+                [
+                    access_event(
+                        now,
+                        actor,
+                        Action.ORDER_STATUS,
+                        Decision.ALLOW,
+                        f"status_{new.value}",
+                        channel=channel,
+                        customer_ids=[order.customer_id],
+                        order_ids=[order_id],
+                        extra={"order_status": new.value},
+                    )
+                ]
+            )
+        self.audit.log_staged(staged)
         return new
 
     # -- grants ------------------------------------------------------------------------------
@@ -264,21 +268,22 @@ class Relations:
                 for c in ids
             ]
             tx.insert_grants(grants)
-        self.audit.append(
-            [
-                access_event(
-                    now,
-                    actor,
-                    Action.GRANT,
-                    Decision.ALLOW,
-                    "release_grant",
-                    channel=channel,
-                    customer_ids=ids,
-                    fields=dict.fromkeys(wanted, "granted"),
-                    extra={"partner": partner_id, "release": release_id or ""},
-                )
-            ]
-        )
+            staged = tx.stage_audit(
+                [
+                    access_event(
+                        now,
+                        actor,
+                        Action.GRANT,
+                        Decision.ALLOW,
+                        "release_grant",
+                        channel=channel,
+                        customer_ids=ids,
+                        fields=dict.fromkeys(wanted, "granted"),
+                        extra={"partner": partner_id, "release": release_id or ""},
+                    )
+                ]
+            )
+        self.audit.log_staged(staged)
         return grants
 
 

@@ -57,6 +57,11 @@ _STAGED = (
     .limit(bindparam("limit"))
 )
 
+_STAGED_IDS = select(audit_outbox.c.id, audit_outbox.c.body).where(
+    audit_outbox.c.id.in_(bindparam("ids", expanding=True))
+)
+_IN_CHUNK = 500  # ids per IN list: well under SQLite's bound-parameter limit
+
 
 _RAW = {
     "sqlite": {
@@ -206,16 +211,28 @@ class SqlAuditTx:
         rows = self.conn.execute(_STAGED, {"limit": limit})
         return [(int(r.id), AccessEvent.from_dict(json.loads(r.body))) for r in rows]
 
+    def staged_by_id(self, ids: Sequence[int]) -> list[tuple[int, AccessEvent]]:
+        found: list[tuple[int, AccessEvent]] = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[start : start + _IN_CHUNK])
+            rows = self.conn.execute(_STAGED_IDS, {"ids": chunk})
+            found.extend((int(r.id), AccessEvent.from_dict(json.loads(r.body))) for r in rows)
+        return sorted(found, key=lambda item: item[0])
+
     def unstage(self, ids: Sequence[int]) -> None:
-        if ids:
-            self.conn.execute(delete(audit_outbox).where(audit_outbox.c.id.in_(list(ids))))
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[start : start + _IN_CHUNK])
+            self.conn.execute(delete(audit_outbox).where(audit_outbox.c.id.in_(chunk)))
 
 
-def stage_events(conn: Connection, events: Sequence[AccessEvent]) -> None:
+def stage_events(conn: Connection, events: Sequence[AccessEvent]) -> list[int]:
     """Stage ``events`` in the outbox in ``conn``'s transaction (another capability's), to be
-    logged by ``MerkleAuditLog.flush_outbox`` once it commits."""
-    if events:
-        conn.execute(
-            insert(audit_outbox),
-            [{"body": json.dumps(e.to_dict(), sort_keys=True)} for e in events],
-        )
+    logged by ``MerkleAuditLog.log_staged`` (or ``flush_outbox`` at the next start) once it
+    commits; return their outbox ids, in the order of ``events``."""
+    if not events:
+        return []
+    rows = conn.execute(
+        insert(audit_outbox).returning(audit_outbox.c.id, sort_by_parameter_order=True),
+        [{"body": json.dumps(e.to_dict(), sort_keys=True)} for e in events],
+    )
+    return [int(r.id) for r in rows]

@@ -4,7 +4,7 @@ number list the :class:`~shieldwall.contact.ledger.numbers.NumberBook` caches.""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from shieldwall.contact.ledger.model import Channel, Contact, ContactReason, Verification
 from shieldwall.contact.ledger.numbers import Form, NumberKind, OfficialNumber
 from shieldwall.core.clock import utc
+from shieldwall.core.events import AccessEvent
+from shieldwall.storage.audit_repo import stage_events
 from shieldwall.storage.db import read_transaction, write_transaction
 from shieldwall.storage.tables.contact_ledger import contact_ledger, contact_numbers
 
@@ -95,6 +97,9 @@ class SqlLedgerTx:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def stage_audit(self, events: Sequence[AccessEvent]) -> list[int]:
+        return stage_events(self.conn, events)
 
     # numbers
     def insert_number(self, entry: OfficialNumber) -> bool:

@@ -182,8 +182,8 @@ class SqlCustodyTx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def stage_audit(self, events: Sequence[AccessEvent]) -> None:
-        stage_events(self.conn, events)
+    def stage_audit(self, events: Sequence[AccessEvent]) -> list[int]:
+        return stage_events(self.conn, events)
 
     # customers
     def insert_customers(self, rows: Sequence[SealedCustomer]) -> None:

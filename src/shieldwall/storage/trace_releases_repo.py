@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from shieldwall.core.clock import utc
+from shieldwall.core.events import AccessEvent
+from shieldwall.storage.audit_repo import stage_events
 from shieldwall.storage.db import read_transaction, write_transaction
 from shieldwall.storage.tables.custody import customers
 from shieldwall.storage.tables.trace_releases import (
@@ -68,8 +70,12 @@ class SqlReleaseStore:
         self.engine = engine
 
     def insert_release(
-        self, release: Release, records: Sequence[ReleaseRecord], canaries: Sequence[Canary]
-    ) -> None:
+        self,
+        release: Release,
+        records: Sequence[ReleaseRecord],
+        canaries: Sequence[Canary],
+        audit: Sequence[AccessEvent] = (),
+    ) -> list[int]:
         with write_transaction(self.engine) as conn:
             conn.execute(
                 insert(trace_releases).values(
@@ -119,6 +125,7 @@ class SqlReleaseStore:
                         for c in canaries
                     ],
                 )
+            return stage_events(conn, audit)
 
     def get_release(self, release_id: str) -> Release | None:
         with read_transaction(self.engine) as conn:

@@ -51,7 +51,7 @@ from shieldwall.core.ids import new_id
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody import masking
 from shieldwall.custody.audit_events import access_event
-from shieldwall.custody.ports import AuditSink
+from shieldwall.custody.ports import OutboxAuditSink
 
 HIDDEN = frozenset({"hidden", "unknown", "private", "anonymous"})
 MAX_LISTED = 50
@@ -165,7 +165,7 @@ class Ledger:
         codes: CodeBook,
         clock: Clock,
         settings: LedgerSettings,
-        audit: AuditSink,
+        audit: OutboxAuditSink,
     ) -> None:
         self.audit = audit
         self.store = store
@@ -236,31 +236,30 @@ class Ledger:
             created_by=actor.principal_id,
             code_salt=new_salt() if mode is not Verification.NONE else None,
         )
+        # In the audit log too: a contact makes a call look genuine to the customer, so who
+        # registered which contact must be as tamper-evident as who read which record. Staged
+        # in the contact's own transaction: no committed contact goes without its entry.
+        event = access_event(
+            now,
+            actor,
+            Action.CONTACT,
+            Decision.ALLOW,
+            "contact_registered",
+            channel=audit_channel,
+            customer_ids=[customer_id],
+            order_ids=[order_id] if order_id else [],
+            extra={
+                "contact_id": contact.contact_id,
+                "agent_id": contact.agent_id,
+                "contact_channel": channel.value,
+                "via": via_value,
+                "reason": reason.value,
+            },
+        )
         with self.store.write() as tx:
             tx.insert_contact(contact)
-        # In the audit log too: a contact makes a call look genuine to the customer, so who
-        # registered which contact must be as tamper-evident as who read which record.
-        self.audit.append(
-            [
-                access_event(
-                    now,
-                    actor,
-                    Action.CONTACT,
-                    Decision.ALLOW,
-                    "contact_registered",
-                    channel=audit_channel,
-                    customer_ids=[customer_id],
-                    order_ids=[order_id] if order_id else [],
-                    extra={
-                        "contact_id": contact.contact_id,
-                        "agent_id": contact.agent_id,
-                        "contact_channel": channel.value,
-                        "via": via_value,
-                        "reason": reason.value,
-                    },
-                )
-            ]
-        )
+            staged = tx.stage_audit([event])
+        self.audit.log_staged(staged)
         agent_code, _ = self._codes(contact)
         return Registered(contact, agent_code)
 

@@ -6,17 +6,24 @@ PostgreSQL; :class:`Directory` is answered from custody's store (:mod:`.director
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
 from shieldwall.contact.ledger.model import Contact
 from shieldwall.contact.ledger.numbers import OfficialNumber
+from shieldwall.core.events import AccessEvent
 from shieldwall.core.model import Principal
 
 
 class LedgerTx(Protocol):
     """One transaction over the ledger tables."""
+
+    def stage_audit(self, events: Sequence[AccessEvent]) -> list[int]:
+        """Stage audit events in this transaction (logged if and only if it commits); their
+        outbox ids, for ``OutboxAuditSink.log_staged`` after the commit."""
+        ...
 
     def insert_number(self, entry: OfficialNumber) -> bool:
         """Insert ``entry``; False (and nothing written) when its value is registered already."""

@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from shieldwall.core.events import AccessEvent
 from shieldwall.trace.releases.model import Canary, Holding, IndexedCustomer, Release, ReleaseRecord
 
 
 class ReleaseStore(Protocol):
     def insert_release(
-        self, release: Release, records: Sequence[ReleaseRecord], canaries: Sequence[Canary]
-    ) -> None:
-        """Record a release, its records and canaries in one transaction."""
+        self,
+        release: Release,
+        records: Sequence[ReleaseRecord],
+        canaries: Sequence[Canary],
+        audit: Sequence[AccessEvent] = (),
+    ) -> list[int]:
+        """Record a release, its records and canaries in one transaction, staging the ``audit``
+        events in it (logged if and only if it commits); return their outbox ids."""
         ...
 
     def get_release(self, release_id: str) -> Release | None: ...

@@ -37,7 +37,7 @@ from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import Pseudonymizer
 from shieldwall.custody.errors import ValidationError
 from shieldwall.custody.policy import Policy, decide, describe
-from shieldwall.custody.ports import AuditSink, CustodyStore, SealedCustomer
+from shieldwall.custody.ports import CustodyStore, OutboxAuditSink, SealedCustomer
 from shieldwall.custody.relations import Relations
 from shieldwall.custody.sealing import Sealer
 from shieldwall.trace.releases import marks
@@ -102,7 +102,7 @@ class Releases:
         pseudonyms: Pseudonymizer,
         policy: Policy,
         relations: Relations,
-        audit: AuditSink,
+        audit: OutboxAuditSink,
         clock: Clock,
         secret: bytes,
         settings: ReleaseSettings,
@@ -193,45 +193,47 @@ class Releases:
         records = [ReleaseRecord(release_id, c, True, False) for c in required] + [
             ReleaseRecord(release_id, c, c in inc, True) for c in optional
         ]
-        self.store.insert_release(release, records, canaries)
-        # The ledger row first: a failure after it leaves a recorded release whose file was never
-        # handed out (harmless: only marks found in a leak accuse), never a grant the ledger
-        # does not show.
-        grants = 0
-        if recipient.role is Role.PARTNER and included:
-            grants = len(
-                self.relations.grant(
-                    recipient.principal_id,
-                    included,
-                    fields,
-                    release_id=release_id,
-                    actor=actor,
-                    channel=channel,
-                )
-            )
-        self.audit.append(
-            [
-                access_event(
-                    now,
-                    actor,
-                    Action.EXPORT,
-                    Decision.ALLOW,
-                    "release_export",
-                    channel=channel,
-                    purpose=purpose.value,
-                    customer_ids=included,
-                    fields=columns,
-                    extra={
-                        "release": release_id,
-                        "recipient": recipient.principal_id,
-                        "rows": str(len(rows)),
-                        "canaries": str(release.canary_count),
-                        "format": file_format,
-                        "sha256": file.sha256,
-                    },
-                )
-            ]
+        # The export's entry is staged in the release's own transaction, so a recorded release
+        # never goes without it. The ledger row first: a failure after it leaves a recorded
+        # (and audited) release whose file was never handed out (harmless: only marks found in
+        # a leak accuse), never a grant the ledger does not show. The grant stages its own entry
+        # in custody's transaction and is logged before the export's, as attribution expects
+        # (the grant's entry names the partner behind the release).
+        export = access_event(
+            now,
+            actor,
+            Action.EXPORT,
+            Decision.ALLOW,
+            "release_export",
+            channel=channel,
+            purpose=purpose.value,
+            customer_ids=included,
+            fields=columns,
+            extra={
+                "release": release_id,
+                "recipient": recipient.principal_id,
+                "rows": str(len(rows)),
+                "canaries": str(release.canary_count),
+                "format": file_format,
+                "sha256": file.sha256,
+            },
         )
+        staged = self.store.insert_release(release, records, canaries, [export])
+        grants = 0
+        try:
+            if recipient.role is Role.PARTNER and included:
+                grants = len(
+                    self.relations.grant(
+                        recipient.principal_id,
+                        included,
+                        fields,
+                        release_id=release_id,
+                        actor=actor,
+                        channel=channel,
+                    )
+                )
+        finally:
+            self.audit.log_staged(staged)
         return CreatedRelease(release, file, grants)
 
     def _check_request(self, request: ReleaseRequest) -> tuple[str, str, list[str]]:
