@@ -30,7 +30,7 @@ from shieldwall.wiring import Services, build, initialize
 hypothesis_settings.register_profile(
     "ci", deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
 )
-hypothesis_settings.register_profile("dev")
+hypothesis_settings.register_profile("dev", parent=hypothesis_settings.get_profile("default"))
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PG_ADMIN_URL = os.environ.get(
