@@ -13,6 +13,11 @@ Environment variables:
 - ``SHIELDWALL_POLICY_FILE``   access policy (default: the policy shipped with the package)
 - ``SHIELDWALL_REDIS_URL``     Redis for shared state (default ``redis://127.0.0.1:6379/0``)
 - ``SHIELDWALL_STATE_BACKEND`` ``memory`` (default) or ``redis``
+- ``SHIELDWALL_NATS_URL``      NATS server (``nats://host:4222``); unset: no NATS
+- ``SHIELDWALL_LOG_LEVEL``     ``debug``, ``info`` (default), ``warning`` or ``error``
+- ``SHIELDWALL_LOG_FORMAT``    ``json`` (default) or ``console``
+- ``PROMETHEUS_MULTIPROC_DIR`` prometheus-client's multi-process mode (several workers): an
+  existing, empty-at-start directory every worker of one deployment shares
 - ``SHIELDWALL_CONFIG``        the TOML file
 """
 
@@ -168,6 +173,41 @@ class ApiSettings(_Section):
     )
     worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
     rate_limits: RateLimitSettings = RateLimitSettings()
+    metrics_public: bool = Field(
+        False,
+        description="serve /metrics without an API key (only behind an internal-only listener);"
+        " otherwise admin and monitor principals only",
+    )
+    readiness_timeout_seconds: float = Field(
+        1.0, gt=0, le=30, description="bound on each /readyz check (database, Redis, NATS, keys)"
+    )
+
+
+class ObserveSettings(_Section):
+    """Logs and metrics (see shieldwall.observe and docs/operations.md)."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = Field(
+        "json", description="one JSON object per line, or key=value for a terminal"
+    )
+    metrics_dir: Path | None = Field(
+        None,
+        description="prometheus-client multi-process directory; set it with the"
+        " PROMETHEUS_MULTIPROC_DIR environment variable, which the library itself reads",
+    )
+
+    @field_validator("metrics_dir")
+    @classmethod
+    def _existing_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory (prometheus-client needs it to exist)")
+        return value
+
+
+class NatsSettings(_Section):
+    """The NATS server, when one is used (readiness checks it when ``url`` is set)."""
+
+    url: str | None = Field(None, description="nats://[user:password@]host:port; None: no NATS")
 
 
 class PasswordSettings(_Section):
@@ -650,6 +690,8 @@ class Settings(_Section):
     guard: GuardSettings = GuardSettings()
     contact: ContactSettings = ContactSettings()
     trace: TraceSettings = TraceSettings()
+    observe: ObserveSettings = ObserveSettings()
+    nats: NatsSettings = NatsSettings()
 
     @property
     def resolved_database_url(self) -> str:
@@ -675,6 +717,10 @@ _ENV = {
     "SHIELDWALL_POLICY_FILE": "policy_file",
     "SHIELDWALL_REDIS_URL": "redis_url",
     "SHIELDWALL_STATE_BACKEND": "state_backend",
+    "SHIELDWALL_NATS_URL": "nats.url",
+    "SHIELDWALL_LOG_LEVEL": "observe.log_level",
+    "SHIELDWALL_LOG_FORMAT": "observe.log_format",
+    "PROMETHEUS_MULTIPROC_DIR": "observe.metrics_dir",
 }
 
 
@@ -699,7 +745,14 @@ def load_settings(
             raise ConfigError(f"config file {candidate} is not valid TOML: {exc}") from exc
     for var, key in _ENV.items():
         if var in env and env[var] != "":
-            data[key] = env[var]
+            *sections, name = key.split(".")
+            target = data
+            for section in sections:
+                nested = target.get(section)
+                if not isinstance(nested, dict):
+                    nested = target[section] = {}
+                target = nested
+            target[name] = env[var]
     if overrides:
         data.update(overrides)
     try:

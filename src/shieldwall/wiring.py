@@ -15,6 +15,7 @@ from sqlalchemy import Engine, inspect
 
 from shieldwall.audit.log import CheckpointSigner, MerkleAuditLog
 from shieldwall.audit.policy import CheckpointPolicy
+from shieldwall.audit.telemetry import DecisionCounter
 from shieldwall.audit.witness import CheckpointPublisher, WebhookPublisher, WitnessFile
 from shieldwall.config import Settings
 from shieldwall.contact.domains.brands import load_brands_file
@@ -41,6 +42,7 @@ from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
@@ -64,6 +66,7 @@ from shieldwall.guard.passwords.policy import PasswordChecker
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.ports import RiskState
+from shieldwall.observe.metrics import process_metrics
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -326,6 +329,7 @@ class Services:
     releases: Releases
     leak_trace: FileAttribution
     victims: VictimTracer
+    telemetry: Telemetry = NULL_TELEMETRY
 
     def start_watch(self) -> bool:
         """Run the insider watch in this process on every append, if the settings enable it.
@@ -438,10 +442,17 @@ def witness_file(settings: Settings) -> WitnessFile:
 
 
 def build(
-    settings: Settings, clock: Clock | None = None, *, engine: Engine | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    engine: Engine | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Services:
-    """Assemble every service over an initialized database."""
+    """Assemble every service over an initialized database; capabilities report decisions and
+    alerts to ``telemetry`` (default: this process's Prometheus metrics)."""
     clock = clock or SystemClock()
+    if telemetry is None:
+        telemetry = process_metrics()
     engine = engine or make_engine(settings.resolved_database_url)
     check_current(engine)
     cs = settings.custody
@@ -451,7 +462,8 @@ def build(
     keyring.active_field_version()
     audit_store = SqlAuditStore(engine)
     audit = _audit_log(settings, clock, audit_store, keyring.secret("audit.signing"))
-    alerts = SqlAlertStore(engine)
+    audit.subscribe(DecisionCounter(telemetry))
+    alerts = SqlAlertStore(engine, telemetry)
     store = SqlCustodyStore(engine)
     sealer = Sealer(keyring, BlindIndex(keyring), settings.tenant)
     policy = load_policy(settings.policy_file)
@@ -540,9 +552,12 @@ def build(
         contact_ledger,
         scam,
         _watch(settings, engine, audit, alerts, clock),
-        risk_engine(settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora),
+        risk_engine(
+            settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora, telemetry=telemetry
+        ),
         *_releases(settings, clock, engine, keyring, store, custody, audit),
         _victims(settings, store, sealer, audit, audit_store, clock),
+        telemetry=telemetry,
     )
 
 
@@ -603,6 +618,7 @@ def risk_engine(
     key: bytes,
     corpora: PasswordCorpora | None,
     state: RiskState | None = None,
+    telemetry: Telemetry = NULL_TELEMETRY,
 ) -> RiskEngine:
     """The login risk engine; ``corpora`` (when given) answers "is this password breached"."""
     breached = None
@@ -620,6 +636,7 @@ def risk_engine(
         clock,
         asn=asn_table(settings),
         breached=breached,
+        telemetry=telemetry,
     )
 
 

@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from shieldwall import __version__
-from shieldwall.api import problems
+from shieldwall.api import observe, problems
 from shieldwall.api.deps import principal
 from shieldwall.api.limits import BodyLimit
 from shieldwall.api.ratelimit import TAG_PURPOSE as RATE_LIMIT_PURPOSE
@@ -69,6 +69,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         ticker.cancel()
         services.watch.stop()
+        observe.process_exited(app.state.observability)
 
 
 async def _sign_idle_tail(services: Services) -> None:
@@ -101,7 +102,9 @@ def create_app(services: Services) -> FastAPI:
         rate_limit_storage(services.settings),
         services.custody.keyring.secret(RATE_LIMIT_PURPOSE),
     )
+    app.state.observability = observe.observability(services)
     problems.install(app, routes=[route for router in ROUTERS for route in router.routes])
+    app.include_router(observe.router)
     for router in ROUTERS:
         app.include_router(router, responses=problems.RESPONSES)
 
@@ -118,4 +121,6 @@ def create_app(services: Services) -> FastAPI:
         return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    # Outermost (added last): every response, a 413 from BodyLimit too, gets its request id.
+    app.add_middleware(observe.RequestObserver, metrics=app.state.observability.metrics)
     return app

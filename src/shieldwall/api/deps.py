@@ -34,9 +34,10 @@ async def authenticate(request: Request, key: str | None) -> Principal:
     database in the thread pool."""
     principals = request.app.state.services.custody.principals
     cached: Principal | None = principals.authenticate_cached(key)
-    if cached is not None:
-        return cached
-    found: Principal = await run_in_threadpool(principals.authenticate, key)
+    found: Principal = (
+        cached if cached is not None else await run_in_threadpool(principals.authenticate, key)
+    )
+    request.state.principal_id = found.principal_id  # for the access log line
     return found
 
 

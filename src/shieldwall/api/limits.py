@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shieldwall.observe.logs import current_request_id
+
 
 class BodyTooLarge(Exception):
     pass
@@ -54,25 +56,27 @@ class BodyLimit:
 
 
 async def _reject(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": "urn:shieldwall:problem:payload_too_large",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"request body exceeds {limit} bytes",
-            "code": "payload_too_large",
-            "field": "body",
-            "errors": [{"field": "body", "reason": f"exceeds {limit} bytes"}],
-        }
-    ).encode()
+    body: dict[str, object] = {
+        "type": "urn:shieldwall:problem:payload_too_large",
+        "title": "Content Too Large",
+        "status": 413,
+        "detail": f"request body exceeds {limit} bytes",
+        "code": "payload_too_large",
+        "field": "body",
+        "errors": [{"field": "body", "reason": f"exceeds {limit} bytes"}],
+    }
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
+    data = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
                 (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
+                (b"content-length", str(len(data)).encode()),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": data})

@@ -2,7 +2,8 @@
 
 Every error response is ``application/problem+json`` with ``type``, ``title``, ``status``,
 ``detail``, and our extensions ``code`` (machine-readable), ``field`` and ``errors`` (a list of
-``{field, reason}``) and, for denials, ``reasons``. No response echoes a submitted value.
+``{field, reason}``), for denials ``reasons``, and ``request_id`` (the ``X-Request-ID`` of the
+response, to find the request's log lines). No response echoes a submitted value.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shieldwall.custody.errors import (
     ValidationError,
 )
 from shieldwall.guard.errors import GuardError
+from shieldwall.observe.logs import current_request_id
 from shieldwall.trace.errors import TraceError
 
 PROBLEM_JSON = "application/problem+json"
@@ -94,6 +96,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             },
         },
         "reasons": {"type": "array", "items": _STRING},
+        "request_id": _STRING,
     },
 }
 _DOCUMENTED = {
@@ -151,6 +154,9 @@ def problem(
         body["instance"] = instance
     if extra:
         body.update(extra)
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -36,19 +36,30 @@ def init(
 
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8080,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8080,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
 ) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API with uvicorn (logs: JSON lines on stderr, see docs/operations.md)."""
     import uvicorn
 
-    settings()  # fail fast on bad configuration
+    from shieldwall.observe.logs import configure_logging
+
+    config = settings()  # fail fast on bad configuration
+    where = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    print(
+        f"shieldwall serve: listening on {where} (host {host}, port {port}, workers {workers});"
+        f" health {where}/livez {where}/readyz; metrics {where}/metrics; OpenAPI"
+        f" {where}/v1/openapi.json (API key required; no interactive docs)",
+        flush=True,
+    )
+    configure_logging(config.observe.log_level, config.observe.log_format)
     uvicorn.run(
         "shieldwall.api.server:app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        log_config=None,  # ours (configure_logging): uvicorn's lines become JSON too
         log_level="warning",
-        access_log=False,
+        access_log=False,  # RequestObserver writes the access log, by route template
     )

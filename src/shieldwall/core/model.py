@@ -20,6 +20,7 @@ class Role(StrEnum):
     ANALYST = "analyst"  # internal analytics
     ADMIN = "admin"  # security and risk team
     SERVICE = "service"  # a store system acting for a logged-in customer or a batch job
+    MONITOR = "monitor"  # a metrics scraper: reads /metrics, no customer data, no other route
 
 
 class Purpose(StrEnum):

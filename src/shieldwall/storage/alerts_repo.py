@@ -10,13 +10,15 @@ from sqlalchemy import Engine, insert, select, update
 
 from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import utc
+from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.storage.db import read_transaction, write_transaction
 from shieldwall.storage.tables.alerts import alerts
 
 
 class SqlAlertStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, telemetry: Telemetry = NULL_TELEMETRY) -> None:
         self.engine = engine
+        self.telemetry = telemetry
 
     def raise_alert(self, alert: Alert) -> None:
         body = _body(alert)
@@ -35,6 +37,7 @@ class SqlAlertStore:
                     body=body,
                 )
             )
+        self.telemetry.alert(alert.kind)  # once committed: a rolled-back alert was never raised
 
     def update_alert(self, alert: Alert) -> bool:
         """Replace an open alert's severity, score, times and evidence (the insider watch grows

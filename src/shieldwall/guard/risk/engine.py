@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import Clock
+from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.guard.risk.errors import InvalidAttempt, UnknownAssessment
 from shieldwall.guard.risk.model import (
     Assessment,
@@ -184,6 +185,7 @@ class RiskEngine:
         *,
         asn: AsnTable,
         breached: Callable[[bytes], bool] | None = None,
+        telemetry: Telemetry = NULL_TELEMETRY,
     ) -> None:
         if len(key) < 16:
             raise ValueError("the tag key needs at least 128 bits")
@@ -193,6 +195,7 @@ class RiskEngine:
         self.asn = asn
         self._key = key
         self._breached = breached
+        self.telemetry = telemetry
         self.wave = WaveDetector(
             state.hours,
             baseline_hours=settings.wave_baseline_hours,
@@ -432,6 +435,7 @@ class RiskEngine:
             tuple(entities), tuple(runs), acct, fields, popular, masked, breached
         ).encode()
         self.state.put_pending(assessment_id, pending)
+        self.telemetry.decision("login", decision.value)
         return Assessment(
             assessment_id,
             decision,

@@ -1,0 +1,165 @@
+"""Structured logs: one configuration for structlog and for stdlib ``logging``.
+
+:func:`configure_logging` installs one handler on the root logger whose formatter runs the same
+processors for both, so ``logging.getLogger(__name__)`` in a capability and
+``structlog.get_logger()`` at the edge write the same JSON lines: ``timestamp`` (UTC, ISO 8601),
+``level``, ``logger``, ``event``, the bound context (``request_id`` while a request is served)
+and the call's own keys.
+
+Exceptions are logged as their type and stack frames (file, line, function), never their message
+or local variables: a library's message can carry the value it choked on (a driver quoting the
+row it could not write), and a customer value must never reach a log.
+
+Request ids (:func:`accept_request_id`): an upstream ``X-Request-ID`` is kept only if it is a
+UUID or 16-64 hexadecimal digits with at least one letter; anything else is replaced by a new id.
+A free-form id would let a caller put a phone number, an ID number or a name into every log line
+of its request (digits alone are refused because a card or ID number is digits alone).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import traceback
+import uuid
+from contextvars import ContextVar
+from typing import Literal, TextIO, cast
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REQUEST_ID_HEADER = "x-request-id"
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16,64}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_HEX_LETTER = re.compile(r"[a-fA-F]")
+
+request_id_var: ContextVar[str | None] = ContextVar("shieldwall_request_id", default=None)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def accept_request_id(upstream: str | None) -> str:
+    """``upstream`` if it is a safe request id (see the module docstring), else a new one."""
+    if upstream is not None and (
+        _UUID.fullmatch(upstream) or (_HEX_ID.fullmatch(upstream) and _HEX_LETTER.search(upstream))
+    ):
+        return upstream
+    return new_request_id()
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this context (None outside a request)."""
+    return request_id_var.get()
+
+
+def _add_request_id(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    rid = request_id_var.get()
+    if rid is not None:
+        event.setdefault("request_id", rid)
+    return event
+
+
+def _frames(exc: BaseException) -> list[str]:
+    return [
+        f"{frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(exc.__traceback__)
+    ]
+
+
+def _safe_exception(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Replace ``exc_info`` by the exception's type and frames (no message, no locals)."""
+    exc_info = event.pop("exc_info", None)
+    if exc_info is None or exc_info is False:
+        return event
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1]
+    if exc is not None:
+        event["exc_type"] = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        event["exc_frames"] = _frames(exc)
+    return event
+
+
+def _drop_stack(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    event.pop("stack_info", None)
+    event.pop("stack", None)
+    return event
+
+
+_SHARED: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    _add_request_id,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+_TO_STDLIB: list[Processor] = [
+    structlog.stdlib.filter_by_level,
+    *_SHARED,
+    structlog.stdlib.PositionalArgumentsFormatter(),
+    structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+]
+_HANDLER_NAME = "shieldwall"
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A structlog logger writing through stdlib ``logging`` logger ``name``, whether or not
+    :func:`configure_logging` ran (unconfigured, stdlib's defaults apply: warnings and up)."""
+    return cast(
+        structlog.stdlib.BoundLogger,
+        structlog.wrap_logger(
+            logging.getLogger(name),
+            processors=_TO_STDLIB,
+            wrapper_class=structlog.stdlib.BoundLogger,
+        ),
+    )
+
+
+def configure_logging(
+    level: str = "info",
+    fmt: Literal["json", "console"] = "json",
+    stream: TextIO | None = None,
+) -> logging.Handler:
+    """Send structlog and stdlib logging through one pipeline to ``stream`` (stderr).
+
+    Idempotent: a second call replaces the handler the first installed and leaves other
+    handlers (a test runner's) alone. Returns the installed handler.
+    """
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=_TO_STDLIB,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _safe_exception,
+            _drop_stack,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # uvicorn's loggers keep their own handlers unless told otherwise: send them through ours.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    return handler
