@@ -38,7 +38,7 @@ request_id_var: ContextVar[str | None] = ContextVar("shieldwall_request_id", def
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return str(uuid.uuid4())  # a UUID: what accept_request_id keeps when it comes back
 
 
 def accept_request_id(upstream: str | None) -> str:
