@@ -379,7 +379,8 @@ def orders_status(
 def principals_add(
     principal_id: Annotated[str, typer.Argument(help="principal id")],
     role: Annotated[
-        str, typer.Option("--role", help="agent, courier, partner, analyst, admin, service")
+        str,
+        typer.Option("--role", help="agent, courier, partner, analyst, admin, service, monitor"),
     ],
     unit: Annotated[str | None, typer.Option("--unit", help="team or delivery outlet")] = None,
     name: Annotated[str | None, typer.Option("--name", help="display name")] = None,
