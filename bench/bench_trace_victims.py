@@ -38,7 +38,7 @@ from typing import Any
 from bench._util import save, table
 from shieldwall.config import load_settings
 from shieldwall.core.clock import ManualClock
-from shieldwall.sim.access import AccessWorld, WorldConfig
+from shieldwall.sim.access.world import AccessWorld, WorldConfig
 from shieldwall.trace.attribution.exposure import (
     AuditExposure,
     ExposureIndex,

@@ -51,7 +51,9 @@ from typing import Any
 
 from bench._util import save, table
 from shieldwall.core.events import Action, Decision
-from shieldwall.sim.access import ALL_CLEAR, AccessWorld, AttackKind, WorldConfig
+from shieldwall.sim.access.attacks import AttackKind
+from shieldwall.sim.access.views import ALL_CLEAR
+from shieldwall.sim.access.world import AccessWorld, WorldConfig
 from shieldwall.trace.attribution.exposure import (
     Candidate,
     ExposureIndex,
