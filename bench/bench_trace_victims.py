@@ -45,7 +45,8 @@ from shieldwall.trace.attribution.exposure import (
     ExposureIndexBuilder,
     Knowledge,
 )
-from shieldwall.trace.attribution.victims import Victim, VictimSetAttribution
+from shieldwall.trace.attribution.victims.input import Victim
+from shieldwall.trace.attribution.victims.scoring import VictimSetAttribution
 from shieldwall.wiring import build, initialize
 
 

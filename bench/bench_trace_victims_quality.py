@@ -61,7 +61,8 @@ from shieldwall.trace.attribution.exposure import (
     Knowledge,
     exposure_mask,
 )
-from shieldwall.trace.attribution.victims import Victim, VictimSetAttribution
+from shieldwall.trace.attribution.victims.input import Victim
+from shieldwall.trace.attribution.victims.scoring import VictimSetAttribution
 
 DEV_SEEDS = (1, 2, 3)
 HELD_OUT_SEEDS = tuple(range(1000, 1100))

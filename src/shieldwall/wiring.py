@@ -82,7 +82,7 @@ from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState
 from shieldwall.trace.attribution.exposure import AuditExposure
 from shieldwall.trace.attribution.file import FileAttribution
-from shieldwall.trace.attribution.victims import VICTIM_DESK, VictimTracer
+from shieldwall.trace.attribution.victims.service import VICTIM_DESK, VictimTracer
 from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
 from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
