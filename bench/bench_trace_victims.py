@@ -38,14 +38,15 @@ from typing import Any
 from bench._util import save, table
 from shieldwall.config import load_settings
 from shieldwall.core.clock import ManualClock
-from shieldwall.sim.access import AccessWorld, WorldConfig
+from shieldwall.sim.access.world import AccessWorld, WorldConfig
 from shieldwall.trace.attribution.exposure import (
     AuditExposure,
     ExposureIndex,
     ExposureIndexBuilder,
     Knowledge,
 )
-from shieldwall.trace.attribution.victims import Victim, VictimSetAttribution
+from shieldwall.trace.attribution.victims.input import Victim
+from shieldwall.trace.attribution.victims.scoring import VictimSetAttribution
 from shieldwall.wiring import build, initialize
 
 

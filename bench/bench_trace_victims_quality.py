@@ -51,7 +51,9 @@ from typing import Any
 
 from bench._util import save, table
 from shieldwall.core.events import Action, Decision
-from shieldwall.sim.access import ALL_CLEAR, AccessWorld, AttackKind, WorldConfig
+from shieldwall.sim.access.attacks import AttackKind
+from shieldwall.sim.access.views import ALL_CLEAR
+from shieldwall.sim.access.world import AccessWorld, WorldConfig
 from shieldwall.trace.attribution.exposure import (
     Candidate,
     ExposureIndex,
@@ -59,7 +61,8 @@ from shieldwall.trace.attribution.exposure import (
     Knowledge,
     exposure_mask,
 )
-from shieldwall.trace.attribution.victims import Victim, VictimSetAttribution
+from shieldwall.trace.attribution.victims.input import Victim
+from shieldwall.trace.attribution.victims.scoring import VictimSetAttribution
 
 DEV_SEEDS = (1, 2, 3)
 HELD_OUT_SEEDS = tuple(range(1000, 1100))

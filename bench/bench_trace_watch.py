@@ -30,7 +30,7 @@ from typing import Any
 
 from shieldwall.config import WatchSettings, load_settings
 from shieldwall.core.events import AuditRecord
-from shieldwall.sim.access import AccessWorld, WorldConfig
+from shieldwall.sim.access.world import AccessWorld, WorldConfig
 from shieldwall.sim.people import PeopleFactory
 from shieldwall.storage.watch_state_memory import MemoryAlertStore, MemoryWatchState
 from shieldwall.storage.watch_state_redis import RedisWatchState

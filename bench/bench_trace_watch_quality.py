@@ -34,7 +34,8 @@ from typing import Any
 from shieldwall.config import WatchSettings
 from shieldwall.core.alerts import Alert
 from shieldwall.core.events import AuditRecord
-from shieldwall.sim.access import AccessWorld, AttackKind, WorldConfig
+from shieldwall.sim.access.attacks import AttackKind
+from shieldwall.sim.access.world import AccessWorld, WorldConfig
 from shieldwall.storage.watch_state_memory import MemoryAlertStore, MemoryWatchState
 from shieldwall.trace.watch.engine import Watch
 

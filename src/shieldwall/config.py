@@ -655,7 +655,7 @@ class ReleaseSettings(_Section):
 
 
 class VictimsSettings(_Section):
-    """Trace: attribution from a list of scam victims (see trace/attribution/victims.py and
+    """Trace: attribution from a list of scam victims (see trace/attribution/victims/ and
     docs/trace.md, part 3). ``alpha`` is the family-wise error rate after Holm's correction."""
 
     alpha: float = Field(0.01, gt=0, lt=1, description="significance after Holm's correction")

@@ -41,6 +41,7 @@ from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookS
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
+from shieldwall.core.extras import REDIS_FEATURE, require_extra
 from shieldwall.core.model import Principal, Role
 from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.custody import normalize
@@ -75,17 +76,14 @@ from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine, translate_errors
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
-from shieldwall.storage.lookup_log_redis import RedisSlidingLog
 from shieldwall.storage.migrate import SCAM_SEALER, check_current, upgrade
 from shieldwall.storage.risk_state_memory import MemoryRiskState
-from shieldwall.storage.risk_state_redis import RedisRiskState
 from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.storage.watch_state_memory import MemoryWatchState
-from shieldwall.storage.watch_state_redis import RedisWatchState
 from shieldwall.trace.attribution.exposure import AuditExposure
 from shieldwall.trace.attribution.file import FileAttribution
-from shieldwall.trace.attribution.victims import VICTIM_DESK, VictimTracer
+from shieldwall.trace.attribution.victims.service import VICTIM_DESK, VictimTracer
 from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
 from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
@@ -608,6 +606,9 @@ def risk_state(settings: Settings) -> RiskState:
     """In process by default; Redis (shared by every worker) when ``state_backend`` says so."""
     rs = settings.guard.risk
     if settings.state_backend == "redis":
+        require_extra("redis", extra="redis", feature=REDIS_FEATURE)
+        from shieldwall.storage.risk_state_redis import RedisRiskState  # noqa: PLC0415 - extra
+
         return RedisRiskState.from_url(settings.redis_url, tenant=settings.tenant, settings=rs)
     return MemoryRiskState.from_settings(rs)
 
@@ -682,6 +683,9 @@ def _releases(
 def lookup_log(settings: Settings) -> SlidingLog:
     """Each worker counts its own lookups by default; Redis makes the limit one for all."""
     if settings.state_backend == "redis":
+        require_extra("redis", extra="redis", feature=REDIS_FEATURE)
+        from shieldwall.storage.lookup_log_redis import RedisSlidingLog  # noqa: PLC0415 - extra
+
         return RedisSlidingLog.from_url(settings.redis_url, tenant=settings.tenant, name="lookups")
     return MemorySlidingLog()
 
@@ -689,6 +693,9 @@ def lookup_log(settings: Settings) -> SlidingLog:
 def watch_state(settings: Settings) -> WatchState:
     """In process by default; Redis when the service runs several workers."""
     if settings.state_backend == "redis":
+        require_extra("redis", extra="redis", feature=REDIS_FEATURE)
+        from shieldwall.storage.watch_state_redis import RedisWatchState  # noqa: PLC0415 - extra
+
         return RedisWatchState.from_url(settings.redis_url, tenant=settings.tenant)
     return MemoryWatchState()
 

@@ -15,7 +15,7 @@ from rich.table import Table
 from shieldwall.cli.common import console, emit_json, progress_bar, services
 from shieldwall.custody.audit_events import OPERATOR
 from shieldwall.trace.attribution.errors import InvalidVictims
-from shieldwall.trace.attribution.victims import parse_csv
+from shieldwall.trace.attribution.victims.input import parse_csv
 
 trace = typer.Typer(
     help="Who leaked: attribution from victims or leaked files.", no_args_is_help=True

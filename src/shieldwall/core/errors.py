@@ -4,6 +4,7 @@ Each capability defines one root of its own below :class:`ShieldwallError`::
 
     ShieldwallError
     ├── ConfigError                  (shieldwall.config)
+    │   └── MissingExtra             a configured feature's optional extra is not installed
     ├── StorageError                 (shieldwall.storage)
     ├── custody.CustodyError
     │   ├── ValidationError          bad input: a field and a reason
@@ -55,3 +56,14 @@ class StorageError(ShieldwallError):
     """The database is unreachable, locked, or not migrated."""
 
     code = "storage_unavailable"
+
+
+class MissingExtra(ConfigError):
+    """A configured feature needs an optional extra that is not installed (``extra`` names it,
+    as in ``pip install 'shieldwall[redis]'``)."""
+
+    code = "missing_extra"
+
+    def __init__(self, reason: str, *, extra: str) -> None:
+        super().__init__(reason)
+        self.extra = extra

@@ -27,7 +27,7 @@ from shieldwall.core.model import (
     Ticket,
     View,
 )
-from shieldwall.custody import masking, normalize
+from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.blind_index import INDEXED_FIELDS, Pseudonymizer
 from shieldwall.custody.errors import AccessDenied, NotFound, RateLimited, ValidationError
@@ -43,15 +43,10 @@ from shieldwall.custody.policy import (
 )
 from shieldwall.custody.ports import AlertSink, AuditSink, CustodyStore, CustodyTx, SealedOrder
 from shieldwall.custody.relay import RelayNumbers
+from shieldwall.custody.rendering import FieldValue, ViewRenderer, needs_plaintext
 from shieldwall.custody.sealing import Sealer
 
 MAX_ORDERS_LISTED = 50
-
-
-@dataclass(frozen=True, slots=True)
-class FieldValue:
-    view: View
-    value: Any  # str for personal fields, list for items, int for amount; None when hidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +113,7 @@ class Vault:
         self.store = store
         self.sealer = sealer
         self.pseudonyms = pseudonyms
+        self.renderer = ViewRenderer(pseudonyms)
         self.policy = policy
         self.audit = audit
         self.alerts = alerts
@@ -171,12 +167,10 @@ class Vault:
                 ticket_id=ticket_id,
             )
             raise AccessDenied(describe(decision.reasons), decision.reasons)
-        needed = [f.value for f, v in decision.customer.items() if v is not View.HIDDEN]
-        plain = self.sealer.open_customer(sealed, needed)
-        fields = {
-            f.value: FieldValue(v, self._render(f.value, v, plain.get(f.value), None))
-            for f, v in decision.customer.items()
-        }
+        views = {f.value: v for f, v in decision.customer.items()}
+        plain = self.sealer.open_customer(sealed, needs_plaintext(views))
+        # A customer read names no order, so no courier binding: a relay phone is hidden.
+        fields = self.renderer.record(views, plain)
         shown_id = (
             self.pseudonyms.token("customer", customer_id)
             if decision.pseudonymous_ids
@@ -239,17 +233,10 @@ class Vault:
         relay_number = None
         if decision.customer.get(PiiField.PHONE) is View.RELAY and principal.role is Role.COURIER:
             relay_number = self.relay.binding_for(principal.principal_id, order).relay_number
-        wanted = [
-            f.value for f, v in decision.customer.items() if v not in (View.HIDDEN, View.RELAY)
-        ]
-        plain = self.sealer.open_customer(sealed, wanted)
-        fields: dict[str, FieldValue] = {}
-        for f, allowed in decision.customer.items():
-            # relay needs a courier's binding; anyone else gets nothing for the phone
-            v = View.HIDDEN if allowed is View.RELAY and relay_number is None else allowed
-            fields[f.value] = FieldValue(
-                v, self._render(f.value, v, plain.get(f.value), relay_number)
-            )
+        views = {f.value: v for f, v in decision.customer.items()}
+        plain = self.sealer.open_customer(sealed, needs_plaintext(views))
+        # relay needs a courier's binding; anyone else gets nothing for the phone
+        fields = self.renderer.record(views, plain, relay_number)
         fields.update(self._order_fields(order, decision))
         seq = self._allow(
             principal,
@@ -591,28 +578,15 @@ class Vault:
                     else f"{len(items)} item(s)"
                 )
             elif f is OrderField.DELIVERY_ADDRESS:
-                value = self._render(
-                    "delivery_address", v, self.sealer.open_delivery_address(order), None
-                )
+                value = self.renderer.field(
+                    "delivery_address", v, self.sealer.open_delivery_address(order)
+                ).value
             elif f is OrderField.AMOUNT:
                 value = order.amount_cents if v is View.CLEAR else _amount_band(order.amount_cents)
             elif f is OrderField.STATUS:
                 value = order.status.value
             out[f.value] = FieldValue(v, value)
         return out
-
-    def _render(
-        self, name: str, view: View, plain: str | None, relay_number: str | None
-    ) -> str | None:
-        if plain is None or view is View.HIDDEN:
-            return None if view is not View.RELAY else relay_number
-        if view is View.CLEAR:
-            return plain
-        if view is View.MASKED:
-            return masking.mask(name, plain)
-        if view is View.PSEUDONYM:
-            return self.pseudonyms.token(name, plain)
-        return relay_number
 
     def _deny(
         self,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
-from shieldwall.core.errors import StorageError
+from shieldwall.core.errors import MissingExtra, StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -39,7 +39,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
-    return create_engine(url, **kwargs)
+    try:
+        return create_engine(url, **kwargs)
+    except ImportError:
+        # SQLAlchemy imports the URL's driver here; PostgreSQL's (psycopg) is an optional extra.
+        driver = parsed.get_driver_name()
+        raise MissingExtra(
+            f"a {parsed.get_backend_name()} database URL needs its driver ({driver}):"
+            " pip install 'shieldwall[postgres]' and use postgresql+psycopg://",
+            extra="postgres",
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

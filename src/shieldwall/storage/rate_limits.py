@@ -10,6 +10,7 @@ from __future__ import annotations
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 from shieldwall.config import Settings
+from shieldwall.core.extras import REDIS_FEATURE, require_extra
 
 
 def rate_limit_storage(settings: Settings) -> Storage:
@@ -17,5 +18,6 @@ def rate_limit_storage(settings: Settings) -> Storage:
     else process memory. Backend errors are wrapped in ``limits.errors.StorageError``."""
     prefix = f"{settings.api.rate_limits.key_prefix}:{settings.tenant}"
     if settings.state_backend == "redis":
+        require_extra("redis", extra="redis", feature=REDIS_FEATURE)
         return RedisStorage(settings.redis_url, key_prefix=prefix, wrap_exceptions=True)
     return MemoryStorage(wrap_exceptions=True)

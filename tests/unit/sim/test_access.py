@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from shieldwall.core.events import Action, Decision
-from shieldwall.sim.access import AccessWorld, AttackKind, WorldConfig
+from shieldwall.sim.access.attacks import AttackKind
+from shieldwall.sim.access.world import AccessWorld, WorldConfig
 
 SMALL = WorldConfig(seed=7, customers=5_000, principals=80, days=6)
 

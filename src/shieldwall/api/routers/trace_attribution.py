@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from shieldwall.api.bounds import Text, Timestamp
 from shieldwall.api.deps import require, services
 from shieldwall.core.model import Principal, Role
-from shieldwall.trace.attribution.victims import victim_row
+from shieldwall.trace.attribution.victims.input import victim_row
 from shieldwall.wiring import Services
 
 router = APIRouter(prefix="/v1/trace", tags=["trace"])

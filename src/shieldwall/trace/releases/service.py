@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,13 +32,14 @@ from shieldwall.core.clock import Clock
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.ids import new_id
 from shieldwall.core.model import PiiField, Principal, Purpose, Relationship, Role, View
-from shieldwall.custody import masking, normalize
+from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import Pseudonymizer
 from shieldwall.custody.errors import ValidationError
 from shieldwall.custody.policy import Policy, decide, describe
 from shieldwall.custody.ports import CustodyStore, OutboxAuditSink, SealedCustomer
 from shieldwall.custody.relations import Relations
+from shieldwall.custody.rendering import ViewRenderer, applied_view
 from shieldwall.custody.sealing import Sealer
 from shieldwall.trace.releases import marks
 from shieldwall.trace.releases.canaries import CanaryFactory, TrapPool
@@ -113,6 +114,7 @@ class Releases:
         self.custody = custody
         self.sealer = sealer
         self.pseudonyms = pseudonyms
+        self.renderer = ViewRenderer(pseudonyms)
         self.policy = policy
         self.relations = relations
         self.audit = audit
@@ -283,8 +285,9 @@ class Releases:
             )
         columns = {}
         for f in fields:
-            view = decision.customer.get(PiiField(f), View.HIDDEN)
-            if view in (View.HIDDEN, View.RELAY):
+            # A file has no courier binding: a relay phone is hidden, so its column is left out.
+            view = applied_view(decision.customer.get(PiiField(f), View.HIDDEN))
+            if view is View.HIDDEN:
                 continue
             columns[f] = view.value
         if not columns:
@@ -314,7 +317,7 @@ class Releases:
     ) -> _Row:
         plain = self.sealer.open_customer(sealed, list(columns))
         natural = _phone_index(sealed)
-        values = {f: self._view(f, View(v), plain.get(f)) for f, v in columns.items()}
+        values = self._render(columns, plain)
         if mark_addresses and values.get("address"):
             values["address"] = self._mark(values["address"] or "", natural, rc)
         key = hmac.new(self._order_key, natural, hashlib.sha256).digest()
@@ -327,16 +330,12 @@ class Releases:
         }
         return marks.apply(address, bits)
 
-    def _view(self, name: str, view: View, plain: str | None) -> str | None:
-        if plain is None:
-            return None
-        if view is View.CLEAR:
-            return plain
-        if view is View.MASKED:
-            return masking.mask(name, plain)
-        if view is View.PSEUDONYM:
-            return self.pseudonyms.token(name, plain)
-        return None
+    def _render(
+        self, columns: dict[str, str], plain: Mapping[str, str | None]
+    ) -> dict[str, str | None]:
+        """The row's values, rendered the way custody renders a read (:mod:`custody.rendering`)."""
+        views = {f: View(v) for f, v in columns.items()}
+        return {f: shown.value for f, shown in self.renderer.record(views, plain).items()}
 
     def _canaries(
         self,
@@ -377,7 +376,7 @@ class Releases:
                 "national_id": None,
             }
             natural = self.sealer.index.digest("phone", person.phone)
-            values = {f: self._view(f, View(v), plain.get(f)) for f, v in columns.items()}
+            values = self._render(columns, plain)
             if mark_addresses and values.get("address"):
                 values["address"] = self._mark(values["address"] or "", natural, rc)
             out.append(_Row(hmac.new(self._order_key, natural, hashlib.sha256).digest(), values))

@@ -10,7 +10,7 @@ import pytest
 
 from shieldwall.trace.attribution.errors import InvalidVictims
 from shieldwall.trace.attribution.exposure import Knowledge
-from shieldwall.trace.attribution.victims import (
+from shieldwall.trace.attribution.victims.input import (
     VictimRow,
     parse_csv,
     parse_knew,

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shieldwall.trace.attribution.exposure import Candidate, ExposureIndexBuilder, Knowledge
-from shieldwall.trace.attribution.victims import Victim, VictimSetAttribution
+from shieldwall.trace.attribution.victims.input import Victim
+from shieldwall.trace.attribution.victims.scoring import VictimSetAttribution
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 

@@ -17,7 +17,8 @@ from shieldwall.trace.attribution.exposure import (
     Knowledge,
     exposure_mask,
 )
-from shieldwall.trace.attribution.victims import Victim, VictimSetAttribution, _holm
+from shieldwall.trace.attribution.victims.input import Victim
+from shieldwall.trace.attribution.victims.scoring import VictimSetAttribution, _holm
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CLEAR = {"name": "clear", "phone": "clear", "address": "clear"}

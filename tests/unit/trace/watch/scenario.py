@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from shieldwall.config import WatchSettings
 from shieldwall.core.alerts import Alert
 from shieldwall.core.events import AccessEvent, Action, AuditRecord, Decision
-from shieldwall.sim.access import (
+from shieldwall.sim.access.views import (
     ADMIN_CUSTOMER,
     AGENT_CUSTOMER,
     AGENT_ORDER,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.model import Role
-from shieldwall.sim.access import ADMIN_EXPORT, ANALYST_EXPORT
+from shieldwall.sim.access.views import ADMIN_EXPORT, ANALYST_EXPORT
 from tests.unit.trace.watch.scenario import Scenario, alerts_for, at, run
 
 BASELINE = range(4)  # days 0-3 build the baselines; the pattern happens on day 4
