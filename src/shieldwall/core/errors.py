@@ -16,7 +16,8 @@ Each capability defines one root of its own below :class:`ShieldwallError`::
     ├── audit.AuditError
     ├── guard.GuardError
     ├── trace.TraceError
-    └── contact.ContactError
+    ├── contact.ContactError
+    └── respond.RespondError
 
 Errors carry a machine-readable ``code``, an optional ``field`` and a ``reason`` a person can read.
 They never carry plaintext personal data: messages name fields and identifiers, not values. The
