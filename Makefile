@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export SHIELDWALL_HOME ?= $(CURDIR)/.shieldwall
 
-.PHONY: install demo demo-custody test lint typecheck unit bench clean
+.PHONY: install demo demo-custody test lint typecheck unit softhsm bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# SoftHSM2 backs the PKCS#11 key provider's tests (tests/softhsm.py makes a token per test).
+softhsm:
+	@command -v softhsm2-util >/dev/null || apt-get install -y -qq softhsm2 >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq softhsm2)
+
+unit: $(STAMP) softhsm
 	$(BIN)/pytest -q -n 2
 
 test: lint typecheck unit

@@ -19,6 +19,12 @@ Environment variables:
 - ``PROMETHEUS_MULTIPROC_DIR`` prometheus-client's multi-process mode (several workers): an
   existing, empty-at-start directory every worker of one deployment shares
 - ``SHIELDWALL_CONFIG``        the TOML file
+- ``SHIELDWALL_KEY_PROVIDER``  ``file`` (default), ``pkcs11`` or ``vault`` (``keys.provider``)
+- ``SHIELDWALL_PKCS11_PIN``    the token's user PIN (or ``keys.pkcs11.pin_file``)
+- ``SHIELDWALL_VAULT_TOKEN``   the Vault token (or ``keys.vault.token_file``)
+
+Secrets (the PIN, the Vault token) come from the environment or from a file the settings name,
+never from the TOML file: a config file is the kind of thing that ends up in a repository.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -665,6 +672,61 @@ class VictimsSettings(_Section):
     max_victims: int = Field(10_000, ge=1, description="victims one query may name")
 
 
+def _read_secret(value: SecretStr | None, path: Path | None, field: str) -> str:
+    """A secret from the environment (``value``) or from the first line of file ``path``."""
+    if value is not None and value.get_secret_value():
+        return value.get_secret_value()
+    if path is None:
+        raise ConfigError(
+            "no secret configured: set the environment variable or the file", field=field
+        )
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"cannot read {path}", field=field) from None
+    if not secret:
+        raise ConfigError(f"{path} is empty", field=field)
+    return secret
+
+
+class Pkcs11Settings(_Section):
+    """Key-encryption keys in a PKCS#11 token (an HSM, or SoftHSM2 for tests)."""
+
+    module: Path = Field(
+        Path("/usr/lib/softhsm/libsofthsm2.so"), description="the PKCS#11 library (.so)"
+    )
+    token_label: str = Field("shieldwall", min_length=1, max_length=32)
+    pin_file: Path | None = Field(None, description="file holding the user PIN")
+    pin: SecretStr | None = Field(None, description="from SHIELDWALL_PKCS11_PIN only")
+
+    def resolved_pin(self) -> str:
+        return _read_secret(self.pin, self.pin_file, "keys.pkcs11.pin_file")
+
+
+class VaultTransitSettings(_Section):
+    """Key-encryption keys in HashiCorp Vault's Transit secrets engine."""
+
+    url: str = Field("http://127.0.0.1:8200", pattern=r"^https?://", max_length=2048)
+    mount_point: str = Field("transit", pattern=r"^[A-Za-z0-9_\-/]{1,128}$")
+    key_name: str = Field("shieldwall-kek", pattern=r"^[A-Za-z0-9_\-]{1,128}$")
+    namespace: str | None = Field(None, max_length=256, description="Vault Enterprise")
+    ca_file: Path | None = Field(None, description="CA bundle for Vault's TLS certificate")
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    token_file: Path | None = Field(None, description="file holding the Vault token")
+    token: SecretStr | None = Field(None, description="from SHIELDWALL_VAULT_TOKEN only")
+
+    def resolved_token(self) -> str:
+        return _read_secret(self.token, self.token_file, "keys.vault.token_file")
+
+
+class KeySettings(_Section):
+    """Where the key-encryption keys live (see custody/keys.py and docs/custody.md)."""
+
+    provider: Literal["file", "pkcs11", "vault"] = "file"
+    pkcs11: Pkcs11Settings = Pkcs11Settings()
+    vault: VaultTransitSettings = VaultTransitSettings()
+
+
 class TraceSettings(_Section):
     watch: WatchSettings = WatchSettings()
     releases: ReleaseSettings = ReleaseSettings()
@@ -685,6 +747,7 @@ class Settings(_Section):
         "default", pattern=r"^[a-z0-9_\-]{1,32}$", description="bound into every ciphertext"
     )
     custody: CustodySettings = CustodySettings()
+    keys: KeySettings = KeySettings()
     audit: AuditSettings = AuditSettings()
     api: ApiSettings = ApiSettings()
     guard: GuardSettings = GuardSettings()
@@ -721,7 +784,24 @@ _ENV = {
     "SHIELDWALL_LOG_LEVEL": "observe.log_level",
     "SHIELDWALL_LOG_FORMAT": "observe.log_format",
     "PROMETHEUS_MULTIPROC_DIR": "observe.metrics_dir",
+    "SHIELDWALL_KEY_PROVIDER": "keys.provider",
+    "SHIELDWALL_PKCS11_PIN": "keys.pkcs11.pin",
+    "SHIELDWALL_VAULT_TOKEN": "keys.vault.token",
 }
+# Secrets the TOML file may not hold (path in the tree, where to put it instead).
+_NOT_IN_FILE: dict[tuple[str, ...], str] = {
+    ("keys", "pkcs11", "pin"): "SHIELDWALL_PKCS11_PIN or keys.pkcs11.pin_file",
+    ("keys", "vault", "token"): "SHIELDWALL_VAULT_TOKEN or keys.vault.token_file",
+}
+
+
+def _nested_get(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def load_settings(
@@ -743,6 +823,12 @@ def load_settings(
             data.update(tomllib.loads(candidate.read_text(encoding="utf-8")))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {candidate} is not valid TOML: {exc}") from exc
+        for path, instead in _NOT_IN_FILE.items():
+            if _nested_get(data, path) is not None:
+                raise ConfigError(
+                    f"secrets do not belong in the config file {candidate}; use {instead}",
+                    field=".".join(path),
+                )
     for var, key in _ENV.items():
         if var in env and env[var] != "":
             *sections, name = key.split(".")

@@ -50,7 +50,7 @@ from shieldwall.custody.blind_index import BlindIndex, Pseudonymizer
 from shieldwall.custody.directory import PhoneDirectory
 from shieldwall.custody.errors import AccessDenied, ValidationError
 from shieldwall.custody.importer import Importer
-from shieldwall.custody.keys import Keyring, LocalKeyFile
+from shieldwall.custody.keys import KeyProvider, Keyring, LocalKeyFile
 from shieldwall.custody.lookup_limit import LookupLimit
 from shieldwall.custody.policy import REASON_MAX, REASON_MIN, Policy, load_policy, reason_ok
 from shieldwall.custody.ports import SlidingLog
@@ -346,6 +346,7 @@ class Services:
     def close(self) -> None:
         self.watch.stop()
         self.passwords.corpora.close()
+        self.custody.keyring.provider.close()
         self.engine.dispose()
 
     _watching: bool = field(default=False, init=False)
@@ -358,6 +359,7 @@ class InitReport:
     key_file: str
     created_key_file: bool
     field_key_version: int
+    key_provider: str = "file"
 
 
 def _safe_url(engine: Engine) -> str:
@@ -371,9 +373,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
     """
     clock = clock or SystemClock()
     settings.home.mkdir(parents=True, exist_ok=True)
-    key_path = settings.resolved_key_file
-    created = not key_path.exists()
-    provider = LocalKeyFile.create(key_path, clock=clock) if created else LocalKeyFile(key_path)
+    provider, created = key_provider(settings, clock, create=True)
     engine = make_engine(settings.resolved_database_url)
     try:
         upgrade(engine, _migration_sealers(settings, engine, provider, clock))
@@ -396,13 +396,57 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             "api.ratelimit",  # shieldwall.api.ratelimit.TAG_PURPOSE (api sits above wiring)
         ):
             keyring.secret(purpose)
-        return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
+        return InitReport(
+            str(settings.home),
+            _safe_url(engine),
+            str(settings.resolved_key_file) if provider.kind == "file" else provider.describe(),
+            created,
+            version,
+            provider.kind,
+        )
     finally:
+        provider.close()
         engine.dispose()
 
 
+def key_provider(
+    settings: Settings, clock: Clock, *, create: bool = False
+) -> tuple[KeyProvider, bool]:
+    """The KEK provider ``keys.provider`` names; with ``create``, its first KEK is made if it
+    has none. Returns (provider, created). The PKCS#11 and Vault modules, and the optional
+    libraries they need, are imported only when chosen."""
+    keys = settings.keys
+    if keys.provider == "pkcs11":
+        from shieldwall.custody.keys_pkcs11 import Pkcs11KeyProvider  # noqa: PLC0415 (optional extra)
+
+        p11 = keys.pkcs11
+        token = Pkcs11KeyProvider(p11.module, p11.token_label, p11.resolved_pin())
+        return token, token.ensure_key() if create else False
+    if keys.provider == "vault":
+        from shieldwall.custody.keys_transit import VaultTransitKeyProvider  # noqa: PLC0415 (optional extra)
+
+        vs = keys.vault
+        vault = VaultTransitKeyProvider(
+            vs.url,
+            vs.resolved_token(),
+            mount_point=vs.mount_point,
+            key_name=vs.key_name,
+            namespace=vs.namespace,
+            verify=str(vs.ca_file) if vs.ca_file else True,
+            timeout=vs.timeout_seconds,
+        )
+        if create:
+            return vault, vault.ensure_key()
+        vault.check()  # reachable, token accepted, key present and derived: fail at start-up
+        return vault, False
+    path = settings.resolved_key_file
+    if create and not path.exists():
+        return LocalKeyFile.create(path, clock=clock), True
+    return LocalKeyFile(path), False
+
+
 def _migration_sealers(
-    settings: Settings, engine: Engine, provider: LocalKeyFile, clock: Clock
+    settings: Settings, engine: Engine, provider: KeyProvider, clock: Clock
 ) -> dict[str, object]:
     """What data migrations need to seal values already stored in clear (cs0002: scam
     indicators and senders). Only an existing database can hold such values; its keys are read
@@ -454,7 +498,7 @@ def build(
     engine = engine or make_engine(settings.resolved_database_url)
     check_current(engine)
     cs = settings.custody
-    provider = LocalKeyFile(settings.resolved_key_file)
+    provider, _ = key_provider(settings, clock)
     keyring = Keyring(provider, SqlDataKeyStore(engine), clock)
     keyring.refresh()
     keyring.active_field_version()

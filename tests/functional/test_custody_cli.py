@@ -314,6 +314,9 @@ def test_key_rotation_is_resumable_and_keeps_data(
         "field_key_versions": {"1": "retired", "2": "active"},
         "pending_rows": 0,
         "kek_version": 2,
+        "provider": "file",
+        "provider_location": f"key file {home / 'keys.json'}",
+        "kek_versions": [2],
     }
     code, out, _ = cli(
         "customers",

@@ -513,6 +513,14 @@ def keys_rotate(
     kek: Annotated[
         bool, typer.Option("--kek", help="also replace the key-encryption key and rewrap")
     ] = False,
+    keep_old_kek: Annotated[
+        bool,
+        typer.Option(
+            "--keep-old-kek",
+            help="with --kek: keep the old key-encryption keys so that backups still unwrap"
+            " (retire them later with keys retire-kek)",
+        ),
+    ] = False,
     batch: Annotated[int, typer.Option(min=1, max=100_000, help="rows per transaction")] = 500,
     limit: Annotated[
         int | None, typer.Option(min=1, help="stop after N rows (resume later)")
@@ -528,7 +536,7 @@ def keys_rotate(
     rotation = svc.custody.rotation
     rewrapped = None
     if kek:
-        rewrapped, kek_version = svc.custody.keyring.rotate_kek()
+        rewrapped, kek_version = svc.custody.keyring.rotate_kek(retire_old=not keep_old_kek)
         err_console.print(f"key-encryption key v{kek_version}: rewrapped {rewrapped} data keys")
     if rotation.in_progress():
         err_console.print("resuming the unfinished rotation")
@@ -549,16 +557,41 @@ def keys_rotate(
 
 @keys.command("status")
 def keys_status(json_out: JsonOpt = False) -> None:
+    """Field-key versions, rows left to re-encrypt, and the key provider with its KEK versions."""
     svc = services()
     versions = svc.custody.keyring.store.key_versions()
     pending = svc.custody.rotation.pending()
-    kek = svc.custody.keyring.provider.active_version()
+    provider = svc.custody.keyring.provider
+    kek = provider.active_version()
+    kek_versions = provider.versions()
     if json_out:
-        emit_json({"field_key_versions": versions, "pending_rows": pending, "kek_version": kek})
+        emit_json(
+            {
+                "field_key_versions": versions,
+                "pending_rows": pending,
+                "kek_version": kek,
+                "provider": provider.kind,
+                "provider_location": provider.describe(),
+                "kek_versions": list(kek_versions),
+            }
+        )
         return
     for version, state in sorted(versions.items()):
         console.print(f"field keys v{version}: {state}")
+    console.print(f"key provider {provider.kind}: {provider.describe()}", markup=False)
+    console.print(f"key-encryption key versions: {', '.join(f'v{v}' for v in kek_versions)}")
     console.print(f"key-encryption key v{kek}; rows still under an older version: {pending}")
+
+
+@keys.command("retire-kek")
+def keys_retire_kek(
+    version: Annotated[int, typer.Argument(min=1, help="the key-encryption key version")],
+) -> None:
+    """Retire an old key-encryption key once no data key is wrapped under it (after
+    keys rotate --kek --keep-old-kek): backups wrapped under it no longer open."""
+    svc = services()
+    svc.custody.keyring.retire_kek(version)
+    console.print(f"key-encryption key v{version} retired")
 
 
 @policy.command("check")

@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
 def init(
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Create the home directory, key file and database (idempotent)."""
+    """Create the home directory, key file (or the provider's first key) and database
+    (idempotent)."""
     from shieldwall.wiring import initialize
 
     report = initialize(settings())
@@ -28,9 +29,13 @@ def init(
     made = "created" if report.created_key_file else "kept existing"
     console.print(f"home       {report.home}")
     console.print(f"database   {report.database_url} (migrated)")
-    console.print(
-        f"key file   {report.key_file} ({made}; keep it secret, back it up, never commit it)"
-    )
+    if report.key_provider == "file":
+        console.print(
+            f"key file   {report.key_file} ({made}; keep it secret, back it up, never commit it)"
+        )
+    else:
+        made = "created its first key" if report.created_key_file else "kept existing keys"
+        console.print(f"keys       {report.key_file} ({made})", markup=False)
     console.print(f"field keys version {report.field_key_version}")
 
 

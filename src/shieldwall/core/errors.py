@@ -11,7 +11,8 @@ Each capability defines one root of its own below :class:`ShieldwallError`::
     │   ├── NotFound
     │   ├── AccessDenied             policy said no: reasons
     │   ├── InvalidCiphertext        one opaque failure for every decryption problem
-    │   ├── KeyError_                key file missing, truncated, corrupt
+    │   ├── KeyProviderError         token or Vault unreachable, KEK missing or retired
+    │   │   └── KeyFileError         key file missing, truncated, corrupt
     │   └── PolicyError              policy file invalid
     ├── audit.AuditError
     ├── guard.GuardError

@@ -98,4 +98,11 @@ def unwrap_key(kek: AESGCM, purpose: str, version: int, wrapped: bytes) -> bytes
 
 
 def _wrap_ad(purpose: str, version: int) -> bytes:
+    return data_key_binding(purpose, version)
+
+
+def data_key_binding(purpose: str, version: int) -> bytes:
+    """What a wrapped data key is bound to: its purpose and version. Every key provider
+    authenticates these bytes with the wrap (AES-GCM associated data, Transit context), so a
+    wrapped key copied to another purpose or version fails to unwrap."""
     return b"shieldwall-dek/1|" + purpose.encode() + b"|" + version.to_bytes(4, "big")

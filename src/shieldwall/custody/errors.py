@@ -60,7 +60,14 @@ class InvalidCiphertext(CustodyError):
         super().__init__("ciphertext failed authentication")
 
 
-class KeyFileError(CustodyError):
+class KeyProviderError(CustodyError):
+    """The key provider cannot serve: token or Vault unreachable, wrong PIN or token, a
+    key-encryption key missing or retired. Messages name labels and versions, never secrets."""
+
+    code = "key_provider_error"
+
+
+class KeyFileError(KeyProviderError):
     """The key file is missing, unreadable, truncated, corrupt or too widely readable."""
 
     code = "key_file_error"

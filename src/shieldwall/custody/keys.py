@@ -2,11 +2,14 @@
 
 Each (purpose, version) has its own 256-bit data key, stored wrapped under a KEK: field keys
 (``customers.phone``), blind-index keys (``bidx.phone``), the pseudonym key and the audit signing
-seed. The provider only wraps and unwraps, so a cloud KMS can stand in for the local key file
+seed. The provider only wraps and unwraps, so a token or a KMS can stand in for the local key file
 without custody ever seeing its KEK.
 
 :class:`LocalKeyFile` is the default provider: a JSON file, mode 0600, written atomically, with a
 checksum so that truncation and corruption are reported as such instead of as a decryption failure.
+The others keep the KEK outside the worker (``keys.provider`` chooses; see docs/custody.md):
+:class:`~shieldwall.custody.keys_pkcs11.Pkcs11KeyProvider` in a PKCS#11 token and
+:class:`~shieldwall.custody.keys_transit.VaultTransitKeyProvider` in Vault's Transit engine.
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shieldwall.core.clock import Clock
 from shieldwall.custody.crypto import unwrap_key, wrap_key
-from shieldwall.custody.errors import CustodyError, InvalidCiphertext, KeyFileError
+from shieldwall.custody.errors import (
+    CustodyError,
+    InvalidCiphertext,
+    KeyFileError,
+    KeyProviderError,
+)
 
 KEY_BYTES = 32
 FILE_FORMAT = "shieldwall-keyfile/1"
@@ -49,7 +57,20 @@ FIELD_PURPOSES: tuple[str, ...] = (
 
 
 class KeyProvider(Protocol):
-    """Holds key-encryption keys and never lets them out: it wraps and unwraps data keys."""
+    """Holds key-encryption keys and never lets them out: it wraps and unwraps data keys.
+
+    ``unwrap`` raises :class:`InvalidCiphertext` when the wrapped bytes do not authenticate
+    (wrong KEK, purpose or version, tampering) and :class:`KeyProviderError` when the provider
+    cannot answer (KEK retired or missing, token or service unreachable).
+    """
+
+    kind: str  # "file", "pkcs11", "vault": what `shieldwall keys status` reports
+
+    def describe(self) -> str:
+        """Where the KEKs are, for an operator (a path, a token label, a URL; no secret)."""
+        ...
+
+    def close(self) -> None: ...
 
     def active_version(self) -> int: ...
 
@@ -66,12 +87,14 @@ class KeyProvider(Protocol):
         ...
 
     def retire(self, kek_version: int) -> None:
-        """Forget a KEK that no longer wraps any data key."""
+        """Forget a KEK that no longer wraps any data key (after which it unwraps nothing)."""
         ...
 
 
 class LocalKeyFile:
     """KEKs in a local JSON file (mode 0600). Reloaded when the file changes on disk."""
+
+    kind = "file"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -92,6 +115,12 @@ class LocalKeyFile:
         return cls(path)
 
     # -- KeyProvider -------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        return f"key file {self.path}"
+
+    def close(self) -> None:
+        """Nothing to release: the file is read whole and closed."""
 
     def active_version(self) -> int:
         self._reload_if_changed()
@@ -322,10 +351,12 @@ class Keyring:
             if state == "retiring":
                 self.store.set_key_version(version, "retired", now)
 
-    def rotate_kek(self) -> tuple[int, int]:
+    def rotate_kek(self, *, retire_old: bool = True) -> tuple[int, int]:
         """Create a new KEK and rewrap every data key under it; return (rewrapped, new version).
 
-        The old KEK is retired only after every data key has been rewrapped and committed.
+        The old KEKs are retired only after every data key has been rewrapped and committed, and
+        only if ``retire_old``: kept, they still unwrap a database backup taken before the
+        rotation, until :meth:`retire_kek`.
         """
         with self._lock:
             old_versions = set(self.provider.versions())
@@ -339,9 +370,21 @@ class Keyring:
                     DataKeyRecord(rec.purpose, rec.version, kek_version, wrapped, rec.created_at)
                 )
             self.store.rewrap_data_keys(rewrapped)
-            for old in old_versions - {new_kek}:
-                self.provider.retire(old)
+            if retire_old:
+                for old in sorted(old_versions - {new_kek}):
+                    self.provider.retire(old)
             return len(rewrapped), new_kek
+
+    def retire_kek(self, kek_version: int) -> None:
+        """Retire KEK ``kek_version``, refusing while a data key here is wrapped under it or an
+        older one (Vault Transit retires every version below the one named)."""
+        with self._lock:
+            if any(rec.kek_version <= kek_version for rec in self.store.load_data_keys()):
+                raise KeyProviderError(
+                    f"key-encryption key v{kek_version} (or an older one) still wraps data keys;"
+                    " run shieldwall keys rotate --kek first"
+                )
+            self.provider.retire(kek_version)
 
     def refresh(self) -> None:
         """Reload wrapped keys and versions from the store; unwrap any new ones."""
@@ -355,9 +398,14 @@ class Keyring:
                         rec.kek_version, rec.purpose, rec.version, rec.wrapped
                     )
                 except InvalidCiphertext:
-                    raise KeyFileError(
-                        f"data key {rec.purpose} v{rec.version} does not unwrap with the key file;"
-                        " wrong or replaced key file"
+                    if self.provider.kind == "file":
+                        raise KeyFileError(
+                            f"data key {rec.purpose} v{rec.version} does not unwrap with the key"
+                            " file; wrong or replaced key file"
+                        ) from None
+                    raise KeyProviderError(
+                        f"data key {rec.purpose} v{rec.version} does not unwrap with"
+                        f" {self.provider.describe()}; wrong or replaced key-encryption key"
                     ) from None
                 self._raw[key] = raw
                 self._aead[key] = AESGCM(raw)
