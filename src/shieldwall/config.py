@@ -13,6 +13,9 @@ Environment variables:
 - ``SHIELDWALL_POLICY_FILE``   access policy (default: the policy shipped with the package)
 - ``SHIELDWALL_REDIS_URL``     Redis for shared state (default ``redis://127.0.0.1:6379/0``)
 - ``SHIELDWALL_STATE_BACKEND`` ``memory`` (default) or ``redis``
+- ``SHIELDWALL_NATS_URL``      NATS server of the event intake (default ``nats://127.0.0.1:4222``)
+- ``SHIELDWALL_NATS_STREAM``   JetStream stream name (default ``SHIELDWALL``)
+- ``SHIELDWALL_NATS_PREFIX``   subject prefix (default ``shieldwall``)
 - ``SHIELDWALL_CONFIG``        the TOML file
 """
 
@@ -631,6 +634,38 @@ class TraceSettings(_Section):
     victims: VictimsSettings = VictimsSettings()
 
 
+_TOKEN = r"^[A-Za-z0-9_\-]{1,64}$"  # noqa: S105 - a name pattern, not a password
+
+
+class NatsSettings(_Section):
+    """Event intake from NATS JetStream (see intake/ and docs/operations.md). Subjects are
+    ``<prefix>.logins.attempts`` and so on; the stream captures ``<prefix>.>`` and is created
+    when absent; each input subject has one durable pull consumer ``<consumer>-<kind>``."""
+
+    url: str = Field("nats://127.0.0.1:4222", pattern=r"^(nats|tls)://", max_length=2000)
+    stream: str = Field("SHIELDWALL", pattern=_TOKEN, description="JetStream stream name")
+    prefix: str = Field(
+        "shieldwall", pattern=r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,3}$"
+    )
+    consumer: str = Field("shieldwall", pattern=_TOKEN, description="durable consumer prefix")
+    batch: int = Field(500, ge=1, le=10_000, description="messages fetched at once")
+    fetch_seconds: float = Field(1.0, gt=0, le=60, description="longest wait of one fetch")
+    ack_wait_seconds: float = Field(
+        60.0, ge=1, le=3600, description="an unacknowledged message is redelivered after this"
+    )
+    max_deliver: int = Field(
+        10, ge=2, le=1000, description="deliveries before a failing event is dead-lettered"
+    )
+    retry_seconds: float = Field(2.0, gt=0, le=600, description="delay before a redelivery")
+    duplicate_window_seconds: float = Field(
+        120.0, gt=0, le=86_400, description="JetStream drops a re-published Nats-Msg-Id within"
+    )
+    max_age_hours: float = Field(168.0, gt=0, description="messages are kept this long")
+    watch_partitions: int = Field(
+        1, ge=1, le=1024, description="insider-watch partitions (hash of the principal mod N)"
+    )
+
+
 class Settings(_Section):
     """Everything shieldwall is told about its environment."""
 
@@ -650,6 +685,7 @@ class Settings(_Section):
     guard: GuardSettings = GuardSettings()
     contact: ContactSettings = ContactSettings()
     trace: TraceSettings = TraceSettings()
+    nats: NatsSettings = NatsSettings()
 
     @property
     def resolved_database_url(self) -> str:
@@ -675,6 +711,9 @@ _ENV = {
     "SHIELDWALL_POLICY_FILE": "policy_file",
     "SHIELDWALL_REDIS_URL": "redis_url",
     "SHIELDWALL_STATE_BACKEND": "state_backend",
+    "SHIELDWALL_NATS_URL": "nats.url",
+    "SHIELDWALL_NATS_STREAM": "nats.stream",
+    "SHIELDWALL_NATS_PREFIX": "nats.prefix",
 }
 
 
@@ -699,7 +738,10 @@ def load_settings(
             raise ConfigError(f"config file {candidate} is not valid TOML: {exc}") from exc
     for var, key in _ENV.items():
         if var in env and env[var] != "":
-            data[key] = env[var]
+            section, _, name = key.rpartition(".")
+            target = data.setdefault(section, {}) if section else data
+            if isinstance(target, dict):
+                target[name] = env[var]
     if overrides:
         data.update(overrides)
     try:
