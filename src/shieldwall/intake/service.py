@@ -17,7 +17,7 @@ Used by the NATS worker and by the batch HTTP routes alike. What is idempotent, 
   raises a source's numbers slightly; it never changes an account's profile (only outcomes do).
 - **login outcomes**: an assessment's pending record is taken once (``take_pending``), so an
   outcome's effect happens at most once even then; a redelivery after a crash before the
-  record answers ``rejected`` (``unknown_assessment``) instead of the first result.
+  record answers ``rejected`` (``not_found``) instead of the first result.
 
 Rejections (an unknown principal, an unknown assessment, a report the service refuses) are
 per event, carry a code, a field and a reason without values, and are not recorded: the same
