@@ -162,7 +162,11 @@ class IntakeWorker:
                 loops.append(self._relay(self.relay))
             await asyncio.gather(*loops)
         finally:
-            await nc.drain()
+            # Every batch in hand is acknowledged by now; flush those acks and leave (a drain
+            # would wait for pull subscriptions that no longer fetch).
+            with contextlib.suppress(Exception):
+                await nc.flush(timeout=5)
+            await nc.close()
         return self.stats
 
     # -- inbound events -----------------------------------------------------------------------
@@ -186,7 +190,7 @@ class IntakeWorker:
         while not self._stop.is_set():
             try:
                 msgs = await sub.fetch(s.batch, timeout=s.fetch_seconds)
-            except NatsTimeout:
+            except (NatsTimeout, TimeoutError):  # nats-py raises either when none came
                 continue
             await handle(msgs)
 
