@@ -29,6 +29,7 @@ from shieldwall.intake.subjects import Subjects
 from shieldwall.intake.worker import consumer_name, ensure_stream
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.intake_repo import SqlProcessedEvents
+from shieldwall.storage.trace_watch_repo import SqlCursorStore
 from shieldwall.wiring import build
 from tests.functional.clihome import cli_home
 
@@ -256,3 +257,71 @@ def test_redelivered_and_republished_events_change_nothing(env: Env) -> None:
     assert all(d["kind"] == "logins.attempts" and d["stream_seq"] > 0 for d in dead)
     for d in decisions + dead:
         assert account not in json.dumps(d)
+
+
+def test_watch_partitions_each_process_their_principals_reads(env: Env) -> None:
+    """Two workers run watch partitions 0 and 1 of 2 (the first also relays the audit log):
+    each partition's watch applies exactly the reads of its principals, and its cursor
+    reaches the last of them."""
+    from shieldwall.cli.app import main
+    from shieldwall.intake.subjects import partition_of
+
+    agents = [f"agent-{i}" for i in range(6)]
+    for a in agents:
+        assert main(["principals", "add", a, "--role", "agent", "--unit", "cs-2"]) == 0
+    assert {partition_of(a, 2) for a in agents} == {0, 1}
+    s = env.nats
+    bodies = [
+        json.dumps(
+            {
+                "event_id": f"w-{i}",
+                "ts": "2026-03-02T08:00:00+00:00",
+                "principal_id": agents[i % len(agents)],
+                "customer_ids": [f"C{i:06d}"],
+            }
+        ).encode()
+        for i in range(300)
+    ]
+    run(_publish(s, Subjects(s.prefix).inbound(Kind.ACCESS), bodies))
+    workers = [
+        subprocess.Popen(
+            [SHIELDWALL, "worker", "--watch", "--partitions", "2", "--partition", str(i)],
+            env=env.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
+    try:
+        poll(lambda: env.processed(Kind.ACCESS) == 300, "the reads processed")
+        svc = build(env.settings)
+        try:
+            entries = svc.audit.read(-1, 1_000_000)
+        finally:
+            svc.close()
+        last = {
+            p: max(r.seq for r in entries if partition_of(r.event.actor, 2) == p) for p in (0, 1)
+        }
+        engine = make_engine(env.settings.resolved_database_url)
+        cursors = SqlCursorStore(engine)
+        try:
+            for p in (0, 1):
+                poll(
+                    lambda p=p: cursors.load(f"insider-watch.p{p}of2") == last[p],
+                    f"partition {p} caught up",
+                )
+        finally:
+            engine.dispose()
+        stats = [stop(w)[1] for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+    reads = [r for r in entries if r.event.channel == "store"]
+    for p in (0, 1):
+        mine = sum(partition_of(r.event.actor, 2) == p for r in reads)
+        assert stats[p]["watched"] >= mine  # its reads (and every relationship entry)
+    assert stats[0]["relayed"] == len(entries) and stats[1]["relayed"] == 0
+    # every partition saw only its own principals' reads
+    assert stats[0]["watched"] + stats[1]["watched"] == len(reads) + 2 * (len(entries) - len(reads))

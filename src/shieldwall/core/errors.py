@@ -15,7 +15,8 @@ Each capability defines one root of its own below :class:`ShieldwallError`::
     ├── audit.AuditError
     ├── guard.GuardError
     ├── trace.TraceError
-    └── contact.ContactError
+    ├── contact.ContactError
+    └── intake.IntakeError           (BadEvent)
 
 Errors carry a machine-readable ``code``, an optional ``field`` and a ``reason`` a person can read.
 They never carry plaintext personal data: messages name fields and identifiers, not values. The

@@ -20,7 +20,3 @@ class BadEvent(IntakeError):
     and why, never with the value."""
 
     code = "invalid_event"
-
-
-class TooManyEvents(IntakeError):
-    code = "too_many_events"

@@ -91,3 +91,22 @@ def test_event_id_of_a_bad_event() -> None:
 def test_decision_subjects() -> None:
     """Each kind names its decision subject's last token."""
     assert [k.decision for k in Kind] == ["login", "outcome", "access", "scam"]
+
+
+def test_result_shapes_and_report_ids() -> None:
+    """A rejected result carries an error, the others a result; report ids look like new_id's
+    and follow the event id."""
+    from shieldwall.core.ids import new_id
+    from shieldwall.intake.service import EventResult, report_id_for
+
+    ok = EventResult("e1", "processed", {"decision": "allow"}).to_dict()
+    assert ok == {"event_id": "e1", "status": "processed", "result": {"decision": "allow"}}
+    bad = EventResult.rejected("e2", BadEvent("must be 40 hexadecimal digits", field="x"))
+    assert bad.to_dict()["error"] == {
+        "code": "invalid_event",
+        "field": "x",
+        "reason": "must be 40 hexadecimal digits",
+    }
+    rid = report_id_for("rep-1")
+    assert rid == report_id_for("rep-1") != report_id_for("rep-2")
+    assert len(rid) == len(new_id("rpt")) and rid.startswith("rpt_")
