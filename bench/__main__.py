@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv: list[str]) -> int:
     wanted = set(argv)
+    wanted |= {f"bench_{w}" for w in wanted}  # `python -m bench stream` names bench_stream
     scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or p.stem in wanted)
     failed = []
     for script in scripts:

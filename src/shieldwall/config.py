@@ -13,11 +13,14 @@ Environment variables:
 - ``SHIELDWALL_POLICY_FILE``   access policy (default: the policy shipped with the package)
 - ``SHIELDWALL_REDIS_URL``     Redis for shared state (default ``redis://127.0.0.1:6379/0``)
 - ``SHIELDWALL_STATE_BACKEND`` ``memory`` (default) or ``redis``
-- ``SHIELDWALL_NATS_URL``      NATS server (``nats://host:4222``); unset: no NATS
+- ``SHIELDWALL_NATS_URL``      NATS server (``nats://host:4222``); unset: this process uses no NATS
+  (readiness skips it; ``shieldwall worker`` connects to ``nats://127.0.0.1:4222``)
 - ``SHIELDWALL_LOG_LEVEL``     ``debug``, ``info`` (default), ``warning`` or ``error``
 - ``SHIELDWALL_LOG_FORMAT``    ``json`` (default) or ``console``
 - ``PROMETHEUS_MULTIPROC_DIR`` prometheus-client's multi-process mode (several workers): an
   existing, empty-at-start directory every worker of one deployment shares
+- ``SHIELDWALL_NATS_STREAM``   JetStream stream name (default ``SHIELDWALL``)
+- ``SHIELDWALL_NATS_PREFIX``   subject prefix (default ``shieldwall``)
 - ``SHIELDWALL_CONFIG``        the TOML file
 - ``SHIELDWALL_KEY_PROVIDER``  ``file`` (default), ``pkcs11`` or ``vault`` (``keys.provider``)
 - ``SHIELDWALL_PKCS11_PIN``    the token's user PIN (or ``keys.pkcs11.pin_file``)
@@ -209,12 +212,6 @@ class ObserveSettings(_Section):
         if value is not None and not value.is_dir():
             raise ValueError(f"{value} is not a directory (prometheus-client needs it to exist)")
         return value
-
-
-class NatsSettings(_Section):
-    """The NATS server, when one is used (readiness checks it when ``url`` is set)."""
-
-    url: str | None = Field(None, description="nats://[user:password@]host:port; None: no NATS")
 
 
 class PasswordSettings(_Section):
@@ -733,6 +730,49 @@ class TraceSettings(_Section):
     victims: VictimsSettings = VictimsSettings()
 
 
+_TOKEN = r"^[A-Za-z0-9_\-]{1,64}$"  # noqa: S105 - a name pattern, not a password
+
+
+class NatsSettings(_Section):
+    """Event intake from NATS JetStream (see intake/ and docs/operations.md). Subjects are
+    ``<prefix>.logins.attempts`` and so on; the stream captures ``<prefix>.>`` and is created
+    when absent; each input subject has one durable pull consumer ``<consumer>-<kind>``."""
+
+    url: str | None = Field(
+        None,
+        pattern=r"^(nats|tls)://",
+        max_length=2000,
+        description="nats://[user:password@]host:port; None: this process uses no NATS (readiness"
+        " skips it) and `shieldwall worker` connects to nats://127.0.0.1:4222",
+    )
+    stream: str = Field("SHIELDWALL", pattern=_TOKEN, description="JetStream stream name")
+    prefix: str = Field(
+        "shieldwall", pattern=r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,3}$"
+    )
+    consumer: str = Field("shieldwall", pattern=_TOKEN, description="durable consumer prefix")
+    batch: int = Field(500, ge=1, le=10_000, description="messages fetched at once")
+    fetch_seconds: float = Field(1.0, gt=0, le=60, description="longest wait of one fetch")
+    ack_wait_seconds: float = Field(
+        60.0, ge=1, le=3600, description="an unacknowledged message is redelivered after this"
+    )
+    max_deliver: int = Field(
+        10, ge=2, le=1000, description="deliveries before a failing event is dead-lettered"
+    )
+    retry_seconds: float = Field(2.0, gt=0, le=600, description="delay before a redelivery")
+    duplicate_window_seconds: float = Field(
+        120.0, gt=0, le=86_400, description="JetStream drops a re-published Nats-Msg-Id within"
+    )
+    max_age_hours: float = Field(168.0, gt=0, description="messages are kept this long")
+    watch_partitions: int = Field(
+        1, ge=1, le=1024, description="insider-watch partitions (hash of the principal mod N)"
+    )
+
+    @property
+    def address(self) -> str:
+        """The server the worker connects to: ``url``, or the local default."""
+        return self.url or "nats://127.0.0.1:4222"
+
+
 class Settings(_Section):
     """Everything shieldwall is told about its environment."""
 
@@ -787,6 +827,8 @@ _ENV = {
     "SHIELDWALL_KEY_PROVIDER": "keys.provider",
     "SHIELDWALL_PKCS11_PIN": "keys.pkcs11.pin",
     "SHIELDWALL_VAULT_TOKEN": "keys.vault.token",
+    "SHIELDWALL_NATS_STREAM": "nats.stream",
+    "SHIELDWALL_NATS_PREFIX": "nats.prefix",
 }
 # Secrets the TOML file may not hold (path in the tree, where to put it instead).
 _NOT_IN_FILE: dict[tuple[str, ...], str] = {

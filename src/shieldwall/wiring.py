@@ -6,7 +6,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from shieldwall.contact.warnings.facts import CustodyOrderFacts
 from shieldwall.contact.warnings.planner import WarningPlanner
 from shieldwall.contact.warnings.ports import Sender
 from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookSender
+from shieldwall.core.alerts import Alert
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
 from shieldwall.core.events import Action, Decision
@@ -67,6 +68,8 @@ from shieldwall.guard.passwords.policy import PasswordChecker
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.ports import RiskState
+from shieldwall.intake.service import Intake
+from shieldwall.intake.watchfeed import AlertTap, PartitionSource
 from shieldwall.observe.metrics import process_metrics
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
@@ -75,6 +78,7 @@ from shieldwall.storage.contact_scam_repo import SqlScamStore
 from shieldwall.storage.contact_warnings_repo import SqlOutboxStore
 from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine, translate_errors
+from shieldwall.storage.intake_repo import SqlProcessedEvents
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
 from shieldwall.storage.migrate import SCAM_SEALER, check_current, upgrade
 from shieldwall.storage.risk_state_memory import MemoryRiskState
@@ -734,13 +738,15 @@ def lookup_log(settings: Settings) -> SlidingLog:
     return MemorySlidingLog()
 
 
-def watch_state(settings: Settings) -> WatchState:
-    """In process by default; Redis when the service runs several workers."""
+def watch_state(settings: Settings, *, partition: str | None = None) -> WatchState:
+    """In process by default; Redis when the service runs several workers (keys under the
+    partition's name when the watch is partitioned)."""
     if settings.state_backend == "redis":
         require_extra("redis", extra="redis", feature=REDIS_FEATURE)
         from shieldwall.storage.watch_state_redis import RedisWatchState  # noqa: PLC0415 - extra
 
-        return RedisWatchState.from_url(settings.redis_url, tenant=settings.tenant)
+        tenant = settings.tenant if partition is None else f"{settings.tenant}:{partition}"
+        return RedisWatchState.from_url(settings.redis_url, tenant=tenant)
     return MemoryWatchState()
 
 
@@ -846,3 +852,35 @@ def domain_scanner(settings: Settings) -> LookalikeScanner | None:
         return None
     book = load_brands_file(path)
     return LookalikeScanner(book, settings.contact.domains) if book.brands else None
+
+
+def build_intake(svc: Services) -> Intake:
+    """The event intake over assembled services (the worker and the batch HTTP routes)."""
+    return Intake(
+        svc.risk,
+        svc.audit,
+        svc.custody.principals.get,
+        svc.scam,
+        SqlProcessedEvents(svc.engine),
+        svc.clock,
+    )
+
+
+def partition_watch(
+    svc: Services, partition: int, partitions: int, on_raise: Callable[[Alert], None]
+) -> WatchRunner:
+    """Insider-watch partition ``partition`` of ``partitions``: its own state (Redis keys under
+    the partition's name when ``state_backend`` is ``redis``), cursor and lease, reading the
+    audit log through the partition's filter when it warms up."""
+    settings = svc.settings
+    name = f"p{partition}of{partitions}"
+    state = watch_state(settings, partition=name)
+    alerts = AlertTap(svc.alerts, on_raise)
+    watch = Watch(settings.trace.watch, state, alerts, clock=svc.clock)
+    return WatchRunner(
+        watch,
+        PartitionSource(svc.audit, partition, partitions),
+        SqlCursorStore(svc.engine, svc.clock),
+        state,
+        name=f"insider-watch.{name}",
+    )

@@ -27,6 +27,7 @@ from shieldwall.api.routers import (
     custody,
     guard_passwords,
     guard_risk,
+    intake,
     trace_attribution,
     trace_releases,
     trace_watch,
@@ -36,7 +37,13 @@ from shieldwall.core.model import Principal
 from shieldwall.storage.rate_limits import rate_limit_storage
 from shieldwall.wiring import Services
 
-IMPORT_PATHS = ("/v1/customers:import", "/v1/orders:import", "/v1/releases")
+IMPORT_PATHS = (
+    "/v1/customers:import",
+    "/v1/orders:import",
+    "/v1/releases",
+    "/v1/access:batch",
+    "/v1/scam/reports:batch",
+)
 LEAK_PATHS = ("/v1/trace/file",)
 ROUTERS = [
     custody.router,
@@ -49,6 +56,7 @@ ROUTERS = [
     trace_watch.router,
     trace_releases.router,
     trace_attribution.router,
+    intake.router,
 ]
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from shieldwall.cli import (
     custody,
     guard_passwords,
     guard_risk,
+    intake,
     simulate,
     system,
     trace_attribution,
@@ -46,6 +47,7 @@ trace_watch.register(app)
 trace_releases.register(app)
 trace_attribution.register(app)
 simulate.register(app)
+intake.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:

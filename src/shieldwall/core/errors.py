@@ -18,7 +18,8 @@ Each capability defines one root of its own below :class:`ShieldwallError`::
     ├── guard.GuardError
     ├── trace.TraceError
     ├── contact.ContactError
-    └── respond.RespondError
+    ├── respond.RespondError
+    └── intake.IntakeError           (BadEvent)
 
 Errors carry a machine-readable ``code``, an optional ``field`` and a ``reason`` a person can read.
 They never carry plaintext personal data: messages name fields and identifiers, not values. The

@@ -299,14 +299,36 @@ class ScamReports:
 
     # -- submit ------------------------------------------------------------------------------
 
-    def submit(self, report: ReportInput, *, reporter_kind: str, reporter_id: str) -> ReportOutcome:
-        """Store one report and cluster it; raises :class:`ReportRejected` for bad input."""
+    def submit(
+        self,
+        report: ReportInput,
+        *,
+        reporter_kind: str,
+        reporter_id: str,
+        report_id: str | None = None,
+    ) -> ReportOutcome:
+        """Store one report and cluster it; raises :class:`ReportRejected` for bad input.
+
+        ``report_id`` (default: a new one) lets an event intake derive it from the event's id,
+        so that a redelivered event fails on the existing row instead of storing a copy."""
         return self.commit(
-            self.prepare(report, reporter_kind=reporter_kind, reporter_id=reporter_id)
+            self.prepare(
+                report, reporter_kind=reporter_kind, reporter_id=reporter_id, report_id=report_id
+            )
         )
 
+    def has_report(self, report_id: str) -> bool:
+        """Whether a report with this id is stored."""
+        with self.store.read() as tx:
+            return tx.get_report(report_id) is not None
+
     def prepare(
-        self, report: ReportInput, *, reporter_kind: str, reporter_id: str
+        self,
+        report: ReportInput,
+        *,
+        reporter_kind: str,
+        reporter_id: str,
+        report_id: str | None = None,
     ) -> PreparedReport:
         """Everything that needs no lock: validation, normalization, indicators, score,
         signature, victims, encryption. Safe to run in parallel; :meth:`commit` then clusters."""
@@ -323,7 +345,7 @@ class ScamReports:
         signature = None
         if len(script_form(text)) >= self.settings.min_script_chars:
             signature = self.minhasher.signature(text)
-        report_id = new_id("rpt")
+        report_id = report_id or new_id("rpt")
         campaign_id = new_id("cmp")
         body = json.dumps(
             {

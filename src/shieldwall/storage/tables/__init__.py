@@ -6,6 +6,7 @@ from shieldwall.storage.tables import (
     contact_ledger,
     contact_scam,
     custody,
+    intake,
     trace_releases,
     trace_watch,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "contact_ledger",
     "contact_scam",
     "custody",
+    "intake",
     "metadata",
     "trace_releases",
     "trace_watch",

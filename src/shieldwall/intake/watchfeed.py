@@ -1,0 +1,123 @@
+"""The insider watch partitioned by principal: the audit log relayed to ``p.watch.<i>``.
+
+Audit entries land in the audit log first, as always (reads through custody from the API,
+record reads from the intake). The :class:`AuditRelay` forwards the log, in sequence order, to
+the partition of each entry's actor (``partition_of(actor, N)``); entries that teach the watch
+about relationships (tickets, assignments, grants, order status: every action a detector does
+not score) go to every partition, since a ticket opened by one principal explains another's
+reads. Each message carries ``Nats-Msg-Id`` ``audit:<seq>:<i>``, so a relay restarted before
+saving its cursor re-publishes into JetStream's duplicate window and nothing is stored twice.
+
+A partition's consumer runs its own :class:`~shieldwall.trace.watch.engine.Watch` (its own
+state, cursor and lease) over its messages. Entries arrive in sequence order from the one
+relay, and the watch skips an entry at or below the last one it applied, so a redelivery counts
+nothing twice. Peer baselines are computed within a partition (a random sample of each role's
+principals); with few principals per role, keep the partition count small.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shieldwall.core.alerts import Alert
+from shieldwall.core.events import AccessEvent, AuditRecord
+from shieldwall.intake.subjects import partition_of
+from shieldwall.trace.watch.model import ACCESS_ACTIONS
+from shieldwall.trace.watch.ports import AlertStore, AuditSource, Listener
+
+
+def partitions_for(record: AuditRecord, partitions: int) -> list[int]:
+    """The partitions an entry goes to: its actor's for a scored access, all otherwise."""
+    if record.event.action in ACCESS_ACTIONS:
+        return [partition_of(record.event.actor, partitions)]
+    return list(range(partitions))
+
+
+def encode_record(record: AuditRecord) -> bytes:
+    """An entry as the relay publishes it (identifiers and field names only, like the log)."""
+    return json.dumps(
+        {"seq": record.seq, "leaf": record.leaf_hash.hex(), "event": record.event.to_dict()},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def decode_record(raw: bytes) -> AuditRecord:
+    data = json.loads(raw)
+    return AuditRecord(
+        int(data["seq"]), AccessEvent.from_dict(data["event"]), bytes.fromhex(data["leaf"])
+    )
+
+
+class PartitionSource:
+    """The audit log as one partition's watch sees it (for its warm-up and replay from the
+    log after a restart): entries of other partitions' actors are left out."""
+
+    def __init__(self, log: AuditSource, partition: int, partitions: int) -> None:
+        self.log = log
+        self.partition = partition
+        self.partitions = partitions
+
+    def mine(self, record: AuditRecord) -> bool:
+        return self.partition in partitions_for(record, self.partitions)
+
+    def subscribe(self, listener: Listener) -> None:
+        raise NotImplementedError("a partition's watch is fed from the stream")
+
+    def read(self, after_seq: int, limit: int = 1000) -> list[AuditRecord]:
+        """This partition's entries after ``after_seq``, scanning pages until some are found
+        or the log ends (a page of other partitions' entries is not the end)."""
+        while True:
+            page = self.log.read(after_seq, limit)
+            if not page:
+                return []
+            mine = [r for r in page if self.mine(r)]
+            if mine:
+                return mine
+            after_seq = page[-1].seq
+
+    def size(self) -> int:
+        return self.log.size()
+
+    def entry(self, seq: int) -> AuditRecord:
+        return self.log.entry(seq)
+
+
+def alert_summary(alert: Alert) -> dict[str, Any]:
+    """What ``p.alerts`` carries: enough to route the alert; the evidence is behind
+    ``GET /v1/alerts/{alert_id}`` (admins only)."""
+    return {
+        "alert_id": alert.alert_id,
+        "kind": alert.kind,
+        "principal_id": alert.principal_id,
+        "severity": alert.severity.value,
+        "score": alert.score,
+        "raised_at": alert.raised_at.isoformat(),
+        "reasons": [{"code": r.code, "detail": r.detail} for r in alert.reasons],
+    }
+
+
+class AlertTap:
+    """An :class:`AlertStore` that also hands each newly raised alert to ``on_raise`` (the
+    worker publishes them to ``p.alerts`` after the batch)."""
+
+    def __init__(self, inner: AlertStore, on_raise: Callable[[Alert], None]) -> None:
+        self.inner = inner
+        self.on_raise = on_raise
+
+    def raise_alert(self, alert: Alert) -> None:
+        self.inner.raise_alert(alert)
+        self.on_raise(alert)
+
+    def update_alert(self, alert: Alert) -> bool:
+        return self.inner.update_alert(alert)
+
+    def open_alert(self, principal_id: str, kind: str) -> Alert | None:
+        return self.inner.open_alert(principal_id, kind)
+
+
+def split(records: Sequence[AuditRecord], partitions: int) -> list[tuple[int, AuditRecord]]:
+    """``(partition, record)`` for each message the relay publishes, in log order."""
+    return [(p, r) for r in records for p in partitions_for(r, partitions)]

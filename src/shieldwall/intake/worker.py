@@ -1,0 +1,346 @@
+"""``shieldwall worker``: the event intake's NATS JetStream consumer.
+
+One durable pull consumer per inbound subject (``<consumer>-logins-attempts`` and so on, explicit
+acks, shared by every worker process: JetStream hands each message to one of them). A worker
+fetches up to ``nats.batch`` messages, validates them, runs the batch through
+:class:`~.service.Intake` in a thread, publishes one decision per event to
+``p.decisions.<kind>`` (``Nats-Msg-Id`` ``<kind>:<event_id>``: a redelivery's decision is
+dropped as a duplicate within the stream's window, and carries the same result outside it),
+and only then acknowledges the batch: at-least-once delivery, idempotent processing.
+
+- A message that does not validate is acknowledged into ``p.deadletter`` with its kind, its
+  stream sequence, its ``event_id`` when it has a well-formed one, and the reason (the field
+  and the kind of problem, never a value). So is an event the service rejects, after its
+  decision.
+- A batch that fails (the database away) is negatively acknowledged with a delay and retried;
+  a message delivered ``max_deliver`` times without success is dead-lettered with
+  ``processing_failed``.
+- SIGTERM or SIGINT: the worker stops fetching, finishes and acknowledges the batch in hand,
+  and exits 0.
+
+With ``--watch`` the worker also runs insider-watch partition ``I`` of ``N`` over
+``p.watch.I`` and publishes the alerts it raises to ``p.alerts``; the worker of partition 0
+also runs the relay from the audit log (:mod:`.watchfeed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.errors import NotFoundError
+
+from shieldwall.config import NatsSettings
+from shieldwall.core.alerts import Alert
+from shieldwall.core.errors import ShieldwallError
+from shieldwall.core.events import AuditRecord
+from shieldwall.intake.errors import BadEvent
+from shieldwall.intake.events import Event, Kind, event_id_of, parse_event
+from shieldwall.intake.service import EventResult, Intake
+from shieldwall.intake.subjects import Subjects
+from shieldwall.intake.watchfeed import alert_summary, decode_record, encode_record, split
+from shieldwall.trace.watch.ports import AuditSource, CursorStore
+from shieldwall.trace.watch.runner import WatchRunner
+
+log = logging.getLogger(__name__)
+
+RELAY_CURSOR = "watch-relay"
+
+
+def consumer_name(settings: NatsSettings, kind: Kind) -> str:
+    return f"{settings.consumer}-{kind.value.replace('.', '-')}"
+
+
+def watch_consumer_name(settings: NatsSettings, partition: int, partitions: int) -> str:
+    return f"{settings.consumer}-watch-{partition}of{partitions}"
+
+
+async def ensure_stream(js: JetStreamContext, settings: NatsSettings) -> None:
+    """Create the stream capturing ``<prefix>.>`` when it does not exist."""
+    subjects = Subjects(settings.prefix)
+    try:
+        await js.stream_info(settings.stream)
+    except NotFoundError:
+        await js.add_stream(
+            StreamConfig(
+                name=settings.stream,
+                subjects=[subjects.all],
+                max_age=settings.max_age_hours * 3600,
+                duplicate_window=settings.duplicate_window_seconds,
+            )
+        )
+
+
+@dataclass
+class WatchPartition:
+    """Insider-watch partition ``partition`` of ``partitions``, run by this worker."""
+
+    runner: WatchRunner
+    partition: int
+    partitions: int
+    alerts: list[Alert] = field(default_factory=list)
+
+
+@dataclass
+class Relay:
+    """The audit log's relay to the watch partitions (run by one worker)."""
+
+    log: AuditSource
+    cursors: CursorStore
+    partitions: int
+    page: int = 1000
+
+
+@dataclass
+class WorkerStats:
+    processed: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    deadlettered: int = 0
+    retried: int = 0
+    watched: int = 0
+    relayed: int = 0
+    alerts: int = 0
+
+
+class IntakeWorker:
+    """Consumes the inbound subjects until :meth:`stop`; see the module docstring."""
+
+    def __init__(
+        self,
+        intake: Intake,
+        settings: NatsSettings,
+        *,
+        kinds: Sequence[Kind] = tuple(Kind),
+        watch: WatchPartition | None = None,
+        relay: Relay | None = None,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.intake = intake
+        self.settings = settings
+        self.subjects = Subjects(settings.prefix)
+        self.kinds = tuple(kinds)
+        self.watch = watch
+        self.relay = relay
+        self.poll_seconds = poll_seconds
+        self.stats = WorkerStats()
+        self._stop = asyncio.Event()
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+
+    def stop(self) -> None:
+        """Stop fetching; the batches in hand are finished and acknowledged."""
+        self._stop.set()
+
+    async def run(self, *, install_signals: bool = False) -> WorkerStats:
+        if install_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+        nc = await nats.connect(
+            self.settings.address, name="shieldwall-worker", max_reconnect_attempts=-1
+        )
+        self._nc, self._js = nc, nc.jetstream()
+        try:
+            await ensure_stream(self._js, self.settings)
+            loops: list[Awaitable[None]] = [self._consume(kind) for kind in self.kinds]
+            if self.watch is not None:
+                loops.append(self._consume_watch(self.watch))
+            if self.relay is not None:
+                loops.append(self._relay(self.relay))
+            await asyncio.gather(*loops)
+        finally:
+            # Every batch in hand is acknowledged by now; flush those acks and leave (a drain
+            # would wait for pull subscriptions that no longer fetch).
+            with contextlib.suppress(Exception):
+                await nc.flush(timeout=5)
+            await nc.close()
+        return self.stats
+
+    # -- inbound events -----------------------------------------------------------------------
+
+    async def _pull(
+        self, subject: str, durable: str, handle: Callable[[list[Msg]], Awaitable[None]]
+    ) -> None:
+        assert self._js is not None  # noqa: S101 - set by run()
+        s = self.settings
+        sub = await self._js.pull_subscribe(
+            subject,
+            durable=durable,
+            stream=s.stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=s.ack_wait_seconds,
+                max_deliver=s.max_deliver,
+                max_ack_pending=max(20_000, 4 * s.batch),
+            ),
+        )
+        while not self._stop.is_set():
+            try:
+                msgs = await sub.fetch(s.batch, timeout=s.fetch_seconds)
+            except (NatsTimeout, TimeoutError):  # nats-py raises either when none came
+                continue
+            await handle(msgs)
+
+    async def _consume(self, kind: Kind) -> None:
+        async def handle(msgs: list[Msg]) -> None:
+            await self.handle(kind, msgs)
+
+        await self._pull(self.subjects.inbound(kind), consumer_name(self.settings, kind), handle)
+
+    async def handle(self, kind: Kind, msgs: Sequence[Msg]) -> None:
+        """Validate, process, publish decisions, acknowledge (one fetched batch)."""
+        good: list[tuple[Msg, Event]] = []
+        for msg in msgs:
+            try:
+                good.append((msg, parse_event(kind, msg.data)))
+            except BadEvent as exc:
+                await self._deadletter(kind, msg, exc.code, exc.field, exc.reason)
+                await msg.ack()
+        if not good:
+            return
+        try:
+            results = await asyncio.to_thread(self.intake.process, kind, [e for _, e in good])
+        except ShieldwallError as exc:
+            log.warning("intake %s: batch of %d failed (%s); retrying", kind.value, len(good), exc)
+            await self._retry(kind, [m for m, _ in good], exc.code)
+            return
+        except Exception as exc:  # a bug must not stop the worker; the type only (no values)
+            log.error("intake %s: batch failed with %s", kind.value, type(exc).__name__)
+            await self._retry(kind, [m for m, _ in good], "processing_failed")
+            return
+        await self._publish_results(kind, [m for m, _ in good], results)
+
+    async def _publish_results(
+        self, kind: Kind, msgs: Sequence[Msg], results: Sequence[EventResult]
+    ) -> None:
+        assert self._js is not None  # noqa: S101 - set by run()
+        subject = self.subjects.decisions(kind)
+        for msg, r in zip(msgs, results, strict=True):
+            body = {"kind": kind.decision, **r.to_dict()}
+            await self._js.publish_async(
+                subject,
+                json.dumps(body, separators=(",", ":")).encode(),
+                headers={"Nats-Msg-Id": f"{kind.decision}:{r.event_id}"},
+            )
+            if r.status == "rejected":
+                self.stats.rejected += 1
+                await self._deadletter(kind, msg, r.code or "rejected", r.field, r.reason or "")
+            elif r.status == "duplicate":
+                self.stats.duplicates += 1
+            else:
+                self.stats.processed += 1
+        await self._js.publish_async_completed()
+        for msg in msgs:
+            await msg.ack()
+
+    async def _retry(self, kind: Kind, msgs: Sequence[Msg], code: str) -> None:
+        for msg in msgs:
+            if msg.metadata.num_delivered >= self.settings.max_deliver:
+                await self._deadletter(
+                    kind, msg, "processing_failed", None, f"failed {code} on every delivery"
+                )
+                await msg.ack()
+            else:
+                self.stats.retried += 1
+                await msg.nak(delay=self.settings.retry_seconds)
+
+    async def _deadletter(
+        self, kind: Kind, msg: Msg, code: str, where: str | None, reason: str
+    ) -> None:
+        assert self._js is not None  # noqa: S101 - set by run()
+        self.stats.deadlettered += 1
+        body: dict[str, Any] = {
+            "kind": kind.value,
+            "subject": msg.subject,
+            "stream_seq": msg.metadata.sequence.stream,
+            "event_id": event_id_of(msg.data),
+            "code": code,
+            "field": where,
+            "reason": reason,
+        }
+        await self._js.publish(
+            self.subjects.deadletter, json.dumps(body, separators=(",", ":")).encode()
+        )
+
+    # -- insider watch --------------------------------------------------------------------------
+
+    async def _consume_watch(self, wp: WatchPartition) -> None:
+        async def handle(msgs: list[Msg]) -> None:
+            await self.handle_watch(wp, msgs)
+
+        name = watch_consumer_name(self.settings, wp.partition, wp.partitions)
+        await self._pull(self.subjects.watch(wp.partition), name, handle)
+
+    async def handle_watch(self, wp: WatchPartition, msgs: Sequence[Msg]) -> None:
+        assert self._js is not None  # noqa: S101 - set by run()
+        records = [decode_record(m.data) for m in msgs]
+        try:
+            done = await asyncio.to_thread(self._watch_batch, wp, records)
+        except ShieldwallError as exc:
+            log.warning("insider watch partition %d: %s; retrying", wp.partition, exc)
+            for msg in msgs:
+                await msg.nak(delay=self.settings.retry_seconds)
+            return
+        if not done:  # another worker holds this partition's lease: let it have them
+            for msg in msgs:
+                await msg.nak(delay=self.settings.retry_seconds)
+            return
+        raised, wp.alerts = wp.alerts, []
+        for alert in raised:
+            await self._js.publish_async(
+                self.subjects.alerts,
+                json.dumps(alert_summary(alert), separators=(",", ":")).encode(),
+                headers={"Nats-Msg-Id": f"alert:{alert.alert_id}"},
+            )
+        self.stats.alerts += len(raised)
+        await self._js.publish_async_completed()
+        for msg in msgs:
+            await msg.ack()
+
+    def _watch_batch(self, wp: WatchPartition, records: list[AuditRecord]) -> bool:
+        runner = wp.runner
+        if not runner.prepare():
+            return False
+        before = runner.watch.processed
+        runner.watch.process(sorted(records, key=lambda r: r.seq))
+        runner.cursors.save(runner.name, runner.watch.last_seq)
+        self.stats.watched += runner.watch.processed - before
+        return True
+
+    async def _relay(self, relay: Relay) -> None:
+        assert self._js is not None  # noqa: S101 - set by run()
+        cursor = await asyncio.to_thread(relay.cursors.load, RELAY_CURSOR)
+        while not self._stop.is_set():
+            records = await asyncio.to_thread(relay.log.read, cursor, relay.page)
+            if not records:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.poll_seconds)
+                continue
+            for partition, record in split(records, relay.partitions):
+                await self._js.publish_async(
+                    self.subjects.watch(partition),
+                    encode_record(record),
+                    headers={"Nats-Msg-Id": f"audit:{record.seq}:{partition}"},
+                )
+            await self._js.publish_async_completed()
+            cursor = records[-1].seq
+            await asyncio.to_thread(relay.cursors.save, RELAY_CURSOR, cursor)
+            self.stats.relayed += len(records)
+
+
+def run_worker(worker: IntakeWorker) -> WorkerStats:
+    """Run ``worker`` until SIGTERM or SIGINT; returns its counts."""
+    return asyncio.run(worker.run(install_signals=True))

@@ -1,0 +1,327 @@
+"""``shieldwall worker`` against the real NATS JetStream server on 127.0.0.1:4222, as a
+subprocess: exactly-once effect across a SIGKILL, redelivery, re-published duplicates, the
+dead-letter subject, decisions, and a graceful SIGTERM. Each test has its own stream and
+subject prefix (deleted afterwards) and its own SQLite home."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from shieldwall.config import NatsSettings, Settings, load_settings
+from shieldwall.intake.events import Kind
+from shieldwall.intake.subjects import Subjects
+from shieldwall.intake.worker import consumer_name, ensure_stream
+from shieldwall.storage.db import make_engine
+from shieldwall.storage.intake_repo import SqlProcessedEvents
+from shieldwall.storage.trace_watch_repo import SqlCursorStore
+from shieldwall.wiring import build
+from tests.functional.clihome import cli_home
+
+pytestmark = pytest.mark.slow
+SHIELDWALL = str(Path(sys.executable).parent / "shieldwall")
+BOUND = 120.0  # seconds: a generous bound on conditions polled, never a pace
+
+
+def poll(condition: Callable[[], bool], what: str, bound: float = BOUND) -> None:
+    """Wait until ``condition()`` holds; fail after ``bound`` seconds."""
+    end = time.monotonic() + bound
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {bound} s: {what}")
+        time.sleep(0.02)
+
+
+@dataclass
+class Env:
+    home: Path
+    env: dict[str, str]
+    settings: Settings
+
+    @property
+    def nats(self) -> NatsSettings:
+        return self.settings.nats
+
+    def start(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [SHIELDWALL, "worker"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def processed(self, kind: Kind) -> int:
+        engine = make_engine(self.settings.resolved_database_url)
+        try:
+            return SqlProcessedEvents(engine).count(kind.value)
+        finally:
+            engine.dispose()
+
+    def store_reads(self) -> list[str]:
+        """The event ids of the record reads in the audit log, one per entry."""
+        svc = build(self.settings)  # logs what a killed worker left in the outbox, as it would
+        try:
+            records = svc.audit.read(-1, 1_000_000)
+        finally:
+            svc.close()
+        return [r.event.extra["event_id"] for r in records if r.event.channel == "store"]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _publish(s: NatsSettings, subject: str, bodies: list[bytes]) -> None:
+    nc = await nats.connect(s.address)
+    js = nc.jetstream()
+    await ensure_stream(js, s)
+    for body in bodies:
+        await js.publish_async(subject, body)
+    await js.publish_async_completed()
+    await nc.close()
+
+
+async def _consumer(s: NatsSettings, kind: Kind) -> tuple[int, int, int]:
+    """(pending, ack pending, redelivered) of the kind's durable consumer."""
+    nc = await nats.connect(s.address)
+    try:
+        info = await nc.jetstream().consumer_info(s.stream, consumer_name(s, kind))
+    except NotFoundError:
+        return -1, -1, 0
+    finally:
+        await nc.close()
+    return info.num_pending or 0, info.num_ack_pending or 0, info.num_redelivered or 0
+
+
+async def _read_all(s: NatsSettings, subject: str) -> list[dict[str, Any]]:
+    """Every message stored on ``subject`` so far, decoded."""
+    nc = await nats.connect(s.address)
+    js = nc.jetstream()
+    out: list[dict[str, Any]] = []
+    try:
+        info = await js.stream_info(s.stream, subjects_filter=subject)
+        n = sum((info.state.subjects or {}).values())
+        if n:
+            sub = await js.subscribe(subject, ordered_consumer=True)
+            for _ in range(n):
+                msg = await sub.next_msg(timeout=BOUND)
+                out.append(json.loads(msg.data))
+            await sub.unsubscribe()
+    finally:
+        await nc.close()
+    return out
+
+
+async def _delete_stream(s: NatsSettings) -> None:
+    nc = await nats.connect(s.address)
+    with contextlib.suppress(NotFoundError):
+        await nc.jetstream().delete_stream(s.stream)
+    await nc.close()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    tag = secrets.token_hex(4)
+    with cli_home(tmp_path, monkeypatch) as home:
+        from shieldwall.cli.app import main
+
+        assert main(["principals", "add", "agent-li", "--role", "agent", "--unit", "cs-1"]) == 0
+        assert main(["principals", "add", "app", "--role", "service", "--unit", "app"]) == 0
+        (home / "shieldwall.toml").write_text(
+            "[nats]\nbatch = 50\nack_wait_seconds = 5\nretry_seconds = 0.2\n", encoding="utf-8"
+        )
+        environ = {
+            **os.environ,
+            "SHIELDWALL_HOME": str(home),
+            "SHIELDWALL_NATS_PREFIX": f"t{tag}",
+            "SHIELDWALL_NATS_STREAM": f"T{tag}",
+        }
+        environ.pop("SHIELDWALL_CONFIG", None)
+        settings = load_settings(environ)
+        try:
+            yield Env(home, environ, settings)
+        finally:
+            run(_delete_stream(settings.nats))
+
+
+def read_event(i: int, prefix: str = "r") -> bytes:
+    return json.dumps(
+        {
+            "event_id": f"{prefix}-{i}",
+            "ts": "2026-03-02T08:00:00+00:00",
+            "principal_id": "agent-li",
+            "customer_ids": [f"C{i:06d}"],
+            "fields": {"phone": "masked"},
+            "system": "oms",
+        }
+    ).encode()
+
+
+def stop(proc: subprocess.Popen[str]) -> tuple[int, dict[str, int]]:
+    """SIGTERM; the exit code and the counts the worker printed."""
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=BOUND)
+    assert proc.returncode == 0, err
+    return proc.returncode, json.loads(out.strip().splitlines()[-1])
+
+
+def test_sigkill_mid_stream_then_a_new_worker_processes_every_event_once(env: Env) -> None:
+    """N reads, a worker SIGKILLed mid-stream, another started: the audit log holds each read
+    exactly once (what the killed worker fetched and did not acknowledge was redelivered)."""
+    n = 3000
+    s = env.nats
+    run(_publish(s, Subjects(s.prefix).inbound(Kind.ACCESS), [read_event(i) for i in range(n)]))
+    first = env.start()
+    try:
+        poll(lambda: env.processed(Kind.ACCESS) >= 100, "the first worker processing")
+    finally:
+        first.kill()
+        first.wait(timeout=BOUND)
+    assert first.returncode == -signal.SIGKILL
+    assert env.processed(Kind.ACCESS) < n  # killed mid-stream, not after the end
+
+    second = env.start()
+    try:
+        poll(lambda: env.processed(Kind.ACCESS) == n, "every event processed")
+        poll(lambda: run(_consumer(s, Kind.ACCESS))[:2] == (0, 0), "every message acked")
+        stop(second)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    ids = env.store_reads()
+    assert len(ids) == n and set(ids) == {f"r-{i}" for i in range(n)}
+
+
+def test_redelivered_and_republished_events_change_nothing(env: Env) -> None:
+    """The same events published again: answered duplicate, audited once; decisions and the
+    dead letters of bad events carry reasons, never the values."""
+    s = env.nats
+    subjects = Subjects(s.prefix)
+    run(_publish(s, subjects.inbound(Kind.ACCESS), [read_event(i) for i in range(200)]))
+    account = "13800138000"
+    attempts = [
+        json.dumps({"event_id": f"a-{i}", "account": account, "ip": "1.80.3.4"}).encode()
+        for i in range(20)
+    ]
+    bad = [
+        json.dumps({"event_id": "bad-1", "account": account, "ip": f"x{account}"}).encode(),
+        b"\xff not json " + account.encode(),
+        json.dumps({"event_id": "bad-3", "account": account}).encode(),
+    ]
+    run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts + bad))
+    worker = env.start()
+    try:
+        poll(lambda: env.processed(Kind.ACCESS) == 200, "the reads processed")
+        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == 20, "the attempts processed")
+        # the store retries: the same events again, and one more new read
+        again = [read_event(i) for i in range(100)] + [read_event(500)]
+        run(_publish(s, subjects.inbound(Kind.ACCESS), again))
+        run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts[:5]))
+        poll(lambda: env.processed(Kind.ACCESS) == 201, "the new read processed")
+        for kind in (Kind.ACCESS, Kind.LOGIN_ATTEMPT):
+            poll(lambda k=kind: run(_consumer(s, k))[:2] == (0, 0), "every message acked")
+        _, stats = stop(worker)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert stats["duplicates"] == 105 and stats["processed"] == 221
+    assert stats["deadlettered"] == 3
+    ids = env.store_reads()
+    assert len(ids) == 201 and len(set(ids)) == 201
+
+    decisions = run(_read_all(s, subjects.decisions(Kind.LOGIN_ATTEMPT)))
+    # republished within the duplicate window: JetStream kept each event's first decision
+    assert sorted(d["event_id"] for d in decisions) == sorted(f"a-{i}" for i in range(20))
+    assert {d["result"]["decision"] for d in decisions} <= {"allow", "challenge", "deny"}
+    dead = run(_read_all(s, subjects.deadletter))
+    assert len(dead) == 3
+    by_id = {d["event_id"]: d for d in dead}
+    assert by_id["bad-1"]["field"] == "ip" and by_id["bad-3"]["field"] == "ip"
+    assert by_id[None]["code"] == "not_json"
+    assert all(d["kind"] == "logins.attempts" and d["stream_seq"] > 0 for d in dead)
+    for d in decisions + dead:
+        assert account not in json.dumps(d)
+
+
+def test_watch_partitions_each_process_their_principals_reads(env: Env) -> None:
+    """Two workers run watch partitions 0 and 1 of 2 (the first also relays the audit log):
+    each partition's watch applies exactly the reads of its principals, and its cursor
+    reaches the last of them."""
+    from shieldwall.cli.app import main
+    from shieldwall.intake.subjects import partition_of
+
+    agents = [f"agent-{i}" for i in range(6)]
+    for a in agents:
+        assert main(["principals", "add", a, "--role", "agent", "--unit", "cs-2"]) == 0
+    assert {partition_of(a, 2) for a in agents} == {0, 1}
+    s = env.nats
+    bodies = [
+        json.dumps(
+            {
+                "event_id": f"w-{i}",
+                "ts": "2026-03-02T08:00:00+00:00",
+                "principal_id": agents[i % len(agents)],
+                "customer_ids": [f"C{i:06d}"],
+            }
+        ).encode()
+        for i in range(300)
+    ]
+    run(_publish(s, Subjects(s.prefix).inbound(Kind.ACCESS), bodies))
+    workers = [
+        subprocess.Popen(
+            [SHIELDWALL, "worker", "--watch", "--partitions", "2", "--partition", str(i)],
+            env=env.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
+    try:
+        poll(lambda: env.processed(Kind.ACCESS) == 300, "the reads processed")
+        svc = build(env.settings)
+        try:
+            entries = svc.audit.read(-1, 1_000_000)
+        finally:
+            svc.close()
+        last = {
+            p: max(r.seq for r in entries if partition_of(r.event.actor, 2) == p) for p in (0, 1)
+        }
+        engine = make_engine(env.settings.resolved_database_url)
+        cursors = SqlCursorStore(engine)
+        try:
+            for p in (0, 1):
+                poll(
+                    lambda p=p: cursors.load(f"insider-watch.p{p}of2") == last[p],
+                    f"partition {p} caught up",
+                )
+        finally:
+            engine.dispose()
+        stats = [stop(w)[1] for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+    reads = [r for r in entries if r.event.channel == "store"]
+    for p in (0, 1):
+        mine = sum(partition_of(r.event.actor, 2) == p for r in reads)
+        assert stats[p]["watched"] >= mine  # its reads (and every relationship entry)
+    assert stats[0]["relayed"] == len(entries) and stats[1]["relayed"] == 0
+    # every partition saw only its own principals' reads
+    assert stats[0]["watched"] + stats[1]["watched"] == len(reads) + 2 * (len(entries) - len(reads))

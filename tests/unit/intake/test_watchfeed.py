@@ -1,0 +1,66 @@
+"""The watch feed: which partitions an entry goes to, its encoding, a partition's log view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shieldwall.core.events import AccessEvent, Action, AuditRecord, Decision
+from shieldwall.intake.subjects import partition_of
+from shieldwall.intake.watchfeed import (
+    PartitionSource,
+    decode_record,
+    encode_record,
+    partitions_for,
+    split,
+)
+
+T = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def record(seq: int, actor: str, action: Action = Action.READ) -> AuditRecord:
+    event = AccessEvent(
+        T, actor, "agent", action, Decision.ALLOW, "ok", unit="cs-1", customer_ids=("C1",)
+    )
+    return AuditRecord(seq, event, bytes([seq % 256]) * 32)
+
+
+def test_reads_go_to_the_actor_and_relationships_everywhere() -> None:
+    """A read goes to its actor's partition; a ticket opened goes to all of them."""
+    r = record(1, "agent-7")
+    assert partitions_for(r, 5) == [partition_of("agent-7", 5)]
+    assert partitions_for(record(2, "agent-7", Action.TICKET_OPEN), 5) == [0, 1, 2, 3, 4]
+    pairs = split([r, record(2, "x", Action.ASSIGN)], 3)
+    assert [p for p, _ in pairs][1:] == [0, 1, 2] and pairs[0][1] is r
+
+
+def test_record_round_trip() -> None:
+    """What the relay publishes decodes to the same record."""
+    r = record(42, "agent-1")
+    back = decode_record(encode_record(r))
+    assert back == r
+
+
+class Log:
+    def __init__(self, records: list[AuditRecord]) -> None:
+        self.records = records
+
+    def read(self, after_seq: int, limit: int = 1000) -> list[AuditRecord]:
+        return [r for r in self.records if r.seq > after_seq][:limit]
+
+    def size(self) -> int:
+        return len(self.records)
+
+    def entry(self, seq: int) -> AuditRecord:
+        return self.records[seq]
+
+
+def test_partition_source_skips_pages_of_other_partitions() -> None:
+    """A page holding none of this partition's entries is not the end of the log."""
+    mine, other = "agent-a", "agent-b"
+    assert partition_of(mine, 2) != partition_of(other, 2)
+    records = [record(i, other) for i in range(10)] + [record(10, mine), record(11, other)]
+    src = PartitionSource(Log(records), partition_of(mine, 2), 2)
+    got = src.read(-1, limit=3)
+    assert [r.seq for r in got] == [10]
+    assert src.read(10, limit=3) == []
+    assert src.size() == 12

@@ -1,0 +1,47 @@
+"""The intake's processed-event record on SQLite and PostgreSQL: results kept by kind and id,
+the first result wins, and reads staged in the audit outbox in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shieldwall.core.events import AccessEvent, Action, Decision
+from shieldwall.storage.intake_repo import SqlProcessedEvents
+from shieldwall.wiring import Services
+
+T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def read(actor: str) -> AccessEvent:
+    return AccessEvent(T, actor, "agent", Action.READ, Decision.ALLOW, "store_read")
+
+
+def test_known_and_first_result_wins(services: Services) -> None:
+    """Results come back by id, per kind; recording an id again keeps the first result."""
+    p = SqlProcessedEvents(services.engine)
+    assert p.known("logins.attempts", ["a"]) == {}
+    p.record("logins.attempts", {"a": {"n": 1}, "b": {"n": 2}}, T)
+    p.record("logins.attempts", {"a": {"n": 9}, "c": {"n": 3}}, T)
+    assert p.known("logins.attempts", ["a", "b", "c", "d", "a"]) == {
+        "a": {"n": 1},
+        "b": {"n": 2},
+        "c": {"n": 3},
+    }
+    assert p.known("access", ["a"]) == {}  # ids are per kind
+    assert p.count("logins.attempts") == 3
+
+
+def test_record_with_audit_stages_each_event_once(services: Services) -> None:
+    """New ids are recorded and staged together; a repeat stages nothing; logging the staged
+    ids puts each read in the audit log once."""
+    p = SqlProcessedEvents(services.engine)
+    items = [(f"r{i}", {"audited": True}, read(f"agent-{i}")) for i in range(3)]
+    ids, outbox = p.record_with_audit("access", items, T)
+    assert ids == ["r0", "r1", "r2"] and len(outbox) == 3
+    again_ids, again_outbox = p.record_with_audit("access", [*items, items[0]], T)
+    assert again_ids == [] and again_outbox == []
+    before = services.audit.size()
+    seqs = services.audit.log_staged(outbox)
+    assert len(seqs) == 3 and services.audit.size() == before + 3
+    actors = [r.event.actor for r in services.audit.read(before - 1, 10)]
+    assert actors == ["agent-0", "agent-1", "agent-2"]
