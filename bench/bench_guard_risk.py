@@ -5,9 +5,10 @@ measured beside a peer in the same run and quoted as a ratio too:
 
 - **In process**: the simulated store's login events (:mod:`shieldwall.sim.logins`, benign and
   attacks) through :class:`RiskEngine`, ``assess`` alone, on in-process state and on Redis
-  state, the two alternating run by run (same events, fresh state each run). Also the CPU
-  seconds per event of this process plus the Redis server (from its ``INFO cpu``), which the
-  other work on the machine disturbs less than the wall clock.
+  state, the two alternating run by run (same events, fresh state each run); from one thread,
+  and from ``THREADS`` (4) threads sharing the state (a server's thread pool: Redis round trips
+  overlap, in-process state is bound by the GIL). Also the CPU per event of this process plus
+  the Redis server (from its ``INFO cpu``, which counts any other client of that server).
 - **Over HTTP**: ``POST /v1/logins/assess`` with ``wrk`` (one thread, 32 connections, random
   accounts and addresses, a Lua script for the bodies) against the app of ``shieldwall serve``
   under uvicorn with the same settings (2 workers), beside ``POST /bench/empty`` on the same
@@ -28,7 +29,9 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,7 @@ EVENTS = 20_000 if QUICK else 40_000
 PAIRED_EVENTS = EVENTS // 4  # memory beside Redis: the same events on each
 WRK_SECONDS = 5 if QUICK else 10
 WORKERS = int(os.environ.get("WORKERS", "2"))
+THREADS = int(os.environ.get("THREADS", "4"))
 BACKENDS = os.environ.get("BACKENDS", "redis,memory").split(",")
 KEY = b"bench-tag-key-0123456789abcdef01"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -91,32 +95,58 @@ def _server_cpu(client: redis.Redis) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def paired_run(evs: list[LoginEvent], backend: str) -> dict[str, float]:
+def _assess_all(evs: list[LoginEvent], state: RiskState, threads: int) -> float:
+    """Wall seconds to ``assess`` every event of ``evs`` on ``state``: in this thread, or split
+    by account over ``threads`` threads, each with its own engine and clock on the one state
+    (as a server's thread pool, or its workers, share one state)."""
+    shards: list[list[tuple[float, LoginAttempt]]] = [[] for _ in range(threads)]
+    for e in evs:
+        attempt = LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1)
+        shards[zlib.crc32(e.account.encode()) % threads].append((e.ts, attempt))
+
+    def work(shard: list[tuple[float, LoginAttempt]]) -> None:
+        clock = ManualClock(evs[0].ts)
+        engine = RiskEngine(RiskSettings(), state, KEY, clock, asn=AsnTable.load(None))
+        for ts, attempt in shard:
+            clock.set(ts)
+            engine.assess(attempt)
+
+    start = time.perf_counter()
+    if threads == 1:
+        work(shards[0])
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, shards))
+    return time.perf_counter() - start
+
+
+def paired_run(evs: list[LoginEvent], backend: str, threads: int = 1) -> dict[str, float]:
     """``assess`` over ``evs`` on fresh state: events/s of wall time, and microseconds of CPU
     per event (this process, plus the Redis server's for Redis state)."""
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(REDIS_URL, max_connections=threads + 2)
     state: RiskState = (
         RedisRiskState(client, tenant="bench") if backend == "redis" else MemoryRiskState()
     )
     server0 = _server_cpu(client) if backend == "redis" else 0.0
     cpu0 = time.process_time()
-    rate = run_in_process(evs, state, outcome=False)
+    wall = _assess_all(evs, state, threads)
     cpu = time.process_time() - cpu0
     server = (_server_cpu(client) - server0) if backend == "redis" else 0.0
     if isinstance(state, RedisRiskState):
         state.clear()
+    client.close()
     return {
-        "rate": rate,
+        "rate": len(evs) / wall,
         "cpu_us": 1e6 * cpu / len(evs),
         "server_cpu_us": 1e6 * server / len(evs),
     }
 
 
-def in_process_pairs(evs: list[LoginEvent]) -> dict[str, Any]:
+def in_process_pairs(evs: list[LoginEvent], threads: int = 1) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {"memory": [], "redis": []}
     for _ in range(RUNS):
         for backend in ("memory", "redis"):
-            runs[backend].append(paired_run(evs, backend))
+            runs[backend].append(paired_run(evs, backend, threads))
 
     def med(backend: str, field: str) -> float:
         return statistics.median(r[field] for r in runs[backend])
@@ -128,6 +158,7 @@ def in_process_pairs(evs: list[LoginEvent]) -> dict[str, Any]:
     ]
     return {
         "events": len(evs),
+        "threads": threads,
         "memory_per_s": med("memory", "rate"),
         "redis_per_s": med("redis", "rate"),
         "ratio": statistics.median(ratios),
@@ -228,19 +259,21 @@ def bench_http(backend: str) -> dict[str, Any]:
 def main() -> None:
     evs = events()
     rows: list[tuple[str, str]] = []
-    pairs = in_process_pairs(evs[:PAIRED_EVENTS])
-    rows += [
-        ("assess in process, memory state", f"{pairs['memory_per_s']:,.0f} events/s"),
-        (
-            "assess in process, Redis state",
-            f"{pairs['redis_per_s']:,.0f} events/s (memory/Redis {pairs['ratio']:.2f}x)",
-        ),
-        (
-            "  CPU per event: memory | Redis (process + server)",
-            f"{pairs['memory_cpu_us']:.0f} us | {pairs['redis_cpu_us']:.0f} +"
-            f" {pairs['redis_server_cpu_us']:.0f} us ({pairs['cpu_ratio']:.2f}x)",
-        ),
-    ]
+    paired = {n: in_process_pairs(evs[:PAIRED_EVENTS], n) for n in (1, THREADS)}
+    for n, pairs in paired.items():
+        how = "one thread" if n == 1 else f"{n} threads"
+        rows += [
+            (f"assess in process, {how}, memory state", f"{pairs['memory_per_s']:,.0f} events/s"),
+            (
+                f"assess in process, {how}, Redis state",
+                f"{pairs['redis_per_s']:,.0f} events/s (memory/Redis {pairs['ratio']:.2f}x)",
+            ),
+            (
+                "  CPU per event: memory | Redis (process + server)",
+                f"{pairs['memory_cpu_us']:.0f} us | {pairs['redis_cpu_us']:.0f} +"
+                f" {pairs['redis_server_cpu_us']:.0f} us ({pairs['cpu_ratio']:.2f}x)",
+            ),
+        ]
     assess, assess_runs = median_of(
         RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False)
     )
@@ -276,7 +309,7 @@ def main() -> None:
         "guard_risk",
         {
             "events": len(evs),
-            "paired": pairs,
+            "paired": {str(n): p for n, p in paired.items()},
             "assess_per_s": assess,
             "assess_runs": assess_runs,
             "assess_per_cpu_s": cpu,
