@@ -58,6 +58,7 @@ WRK_SECONDS = 5 if QUICK else 10
 WORKERS = int(os.environ.get("WORKERS", "2"))
 THREADS = int(os.environ.get("THREADS", "4"))
 BACKENDS = os.environ.get("BACKENDS", "redis,memory").split(",")
+PARTS = os.environ.get("PARTS", "paired,memory,http").split(",")
 KEY = b"bench-tag-key-0123456789abcdef01"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,7 +199,7 @@ def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
         " access_log=False)"
     )
     path = os.pathsep.join(
-        filter(None, [str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH")])
+        filter(None, [os.environ.get("PYTHONPATH"), str(ROOT), str(ROOT / "src")])
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code], env=os.environ | env | {"PYTHONPATH": path}
@@ -256,10 +257,31 @@ def bench_http(backend: str) -> dict[str, Any]:
     }
 
 
+def memory_figures(evs: list[LoginEvent]) -> dict[str, Any]:
+    """The in-process figures of the first benchmark (memory state, all the events)."""
+    assess, assess_runs = median_of(
+        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False)
+    )
+    cpu, cpu_runs = median_of(
+        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False, cpu=True)
+    )
+    full, full_runs = median_of(RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=True))
+    return {
+        "assess": f"{assess:,.0f} events/s",
+        "cpu": f"{cpu:,.0f} events/s",
+        "full": f"{full:,.0f} events/s",
+        "assess_runs": assess_runs,
+        "cpu_runs": cpu_runs,
+        "full_runs": full_runs,
+    }
+
+
 def main() -> None:
     evs = events()
     rows: list[tuple[str, str]] = []
-    paired = {n: in_process_pairs(evs[:PAIRED_EVENTS], n) for n in (1, THREADS)}
+    paired = {}
+    if "paired" in PARTS:
+        paired = {n: in_process_pairs(evs[:PAIRED_EVENTS], n) for n in (1, THREADS)}
     for n, pairs in paired.items():
         how = "one thread" if n == 1 else f"{n} threads"
         rows += [
@@ -274,20 +296,16 @@ def main() -> None:
                 f" {pairs['redis_server_cpu_us']:.0f} us ({pairs['cpu_ratio']:.2f}x)",
             ),
         ]
-    assess, assess_runs = median_of(
-        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False)
-    )
-    cpu, cpu_runs = median_of(
-        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False, cpu=True)
-    )
-    full, full_runs = median_of(RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=True))
-    rows += [
-        (f"assess in process, memory state, {len(evs):,} events", f"{assess:,.0f} events/s"),
-        ("  same, per CPU-second", f"{cpu:,.0f} events/s"),
-        ("assess + outcome in process, memory state", f"{full:,.0f} events/s"),
-    ]
+    memory: dict[str, Any] = {}
+    if "memory" in PARTS:
+        memory = memory_figures(evs)
+        rows += [
+            (f"assess in process, memory state, {len(evs):,} events", memory["assess"]),
+            ("  same, per CPU-second", memory["cpu"]),
+            ("assess + outcome in process, memory state", memory["full"]),
+        ]
     http: dict[str, Any] = {}
-    if shutil.which("wrk"):
+    if shutil.which("wrk") and "http" in PARTS:
         for backend in BACKENDS:
             h = http[backend] = bench_http(backend)
             a, e = h["assess"], h["empty"]
@@ -310,12 +328,7 @@ def main() -> None:
         {
             "events": len(evs),
             "paired": {str(n): p for n, p in paired.items()},
-            "assess_per_s": assess,
-            "assess_runs": assess_runs,
-            "assess_per_cpu_s": cpu,
-            "assess_cpu_runs": cpu_runs,
-            "assess_outcome_per_s": full,
-            "assess_outcome_runs": full_runs,
+            "memory": memory,
             "load_average": os.getloadavg(),
             "http": http,
         },
