@@ -6,6 +6,7 @@ writes its figures to ``bench/out/<name>.json``. Quote medians over several runs
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -22,7 +23,11 @@ def main(argv: list[str]) -> int:
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, str(script)], check=False)
+        # the scripts import ``bench._util``: the repository root must be on their path
+        path = os.pathsep.join(filter(None, (str(HERE.parent), os.environ.get("PYTHONPATH"))))
+        result = subprocess.run(
+            [sys.executable, str(script)], check=False, env=os.environ | {"PYTHONPATH": path}
+        )
         print(f"--- {script.stem}: exit {result.returncode} in {time.perf_counter() - start:.1f}s")
         if result.returncode:
             failed.append(script.stem)

@@ -1,26 +1,44 @@
-"""Login-risk throughput: assessments per second in process (one core) and over HTTP.
+"""Login-risk throughput: assessments per second in process and over HTTP, each beside its peer.
 
-In process: the simulated store's login events (:mod:`shieldwall.sim.logins`, benign and
-attacks) through :class:`RiskEngine` on in-process state, timed for ``assess`` alone and for
-``assess`` + ``outcome`` (what a login costs the engine); also on Redis state. Over HTTP:
-``POST /v1/logins/assess`` with ``wrk`` against ``shieldwall serve`` (2 workers, 32
-connections, random accounts and addresses), the way bench_custody measures its reads.
-Medians of several runs.
+The machine these run on is shared, so absolute rates swing with other work; every figure is
+measured beside a peer in the same run and quoted as a ratio too:
 
-    python bench/bench_guard_risk.py            # everything
-    BENCH_QUICK=1 python bench/bench_guard_risk.py
+- **In process**: the simulated store's login events (:mod:`shieldwall.sim.logins`, benign and
+  attacks) through :class:`RiskEngine`, ``assess`` alone, on in-process state and on Redis
+  state, the two alternating run by run (same events, fresh state each run); from one thread,
+  and from ``THREADS`` (4) threads sharing the state (a server's thread pool: Redis round trips
+  overlap, in-process state is bound by the GIL). Also the CPU per event of this process plus
+  the Redis server (from its ``INFO cpu``, which counts any other client of that server).
+- **Over HTTP**: ``POST /v1/logins/assess`` with ``wrk`` (one thread, 32 connections, random
+  accounts and addresses, a Lua script for the bodies) against the app of ``shieldwall serve``
+  under uvicorn with the same settings (2 workers), beside ``POST /bench/empty`` on the same
+  server (:mod:`bench.guard_risk_server`): the framework's ceiling. The two alternate run by run.
+
+Medians of several runs; the ratio is the median of the per-run ratios.
+
+    python -m bench bench_guard_risk            # everything
+    BENCH_QUICK=1 python -m bench bench_guard_risk
+    BACKENDS=redis python -m bench bench_guard_risk   # HTTP on Redis state only
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
+import sys
 import tempfile
 import time
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench._util import median_of, save, serve, table, wrk
+import redis
+
+from bench._util import free_port, median_of, save, table, wrk
 from shieldwall.config import RiskSettings, load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.engine import RiskEngine
@@ -35,8 +53,15 @@ from shieldwall.wiring import build, initialize
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 3 if QUICK else 5
 EVENTS = 20_000 if QUICK else 40_000
+PAIRED_EVENTS = EVENTS // 4  # memory beside Redis: the same events on each
 WRK_SECONDS = 5 if QUICK else 10
+WORKERS = int(os.environ.get("WORKERS", "2"))
+THREADS = int(os.environ.get("THREADS", "4"))
+BACKENDS = os.environ.get("BACKENDS", "redis,memory").split(",")
+PARTS = os.environ.get("PARTS", "paired,memory,http").split(",")
 KEY = b"bench-tag-key-0123456789abcdef01"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def events() -> list[LoginEvent]:
@@ -66,17 +91,131 @@ def run_in_process(
     return len(attempts) / (timer() - start)
 
 
-LUA = """
+def _server_cpu(client: redis.Redis) -> float:
+    info: dict[str, Any] = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _assess_all(evs: list[LoginEvent], state: RiskState, threads: int) -> float:
+    """Wall seconds to ``assess`` every event of ``evs`` on ``state``: in this thread, or split
+    by account over ``threads`` threads, each with its own engine and clock on the one state
+    (as a server's thread pool, or its workers, share one state)."""
+    shards: list[list[tuple[float, LoginAttempt]]] = [[] for _ in range(threads)]
+    for e in evs:
+        attempt = LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1)
+        shards[zlib.crc32(e.account.encode()) % threads].append((e.ts, attempt))
+
+    def work(shard: list[tuple[float, LoginAttempt]]) -> None:
+        clock = ManualClock(evs[0].ts)
+        engine = RiskEngine(RiskSettings(), state, KEY, clock, asn=AsnTable.load(None))
+        for ts, attempt in shard:
+            clock.set(ts)
+            engine.assess(attempt)
+
+    start = time.perf_counter()
+    if threads == 1:
+        work(shards[0])
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, shards))
+    return time.perf_counter() - start
+
+
+def paired_run(evs: list[LoginEvent], backend: str, threads: int = 1) -> dict[str, float]:
+    """``assess`` over ``evs`` on fresh state: events/s of wall time, and microseconds of CPU
+    per event (this process, plus the Redis server's for Redis state)."""
+    client = redis.Redis.from_url(REDIS_URL, max_connections=threads + 2)
+    state: RiskState = (
+        RedisRiskState(client, tenant="bench") if backend == "redis" else MemoryRiskState()
+    )
+    server0 = _server_cpu(client) if backend == "redis" else 0.0
+    cpu0 = time.process_time()
+    wall = _assess_all(evs, state, threads)
+    cpu = time.process_time() - cpu0
+    server = (_server_cpu(client) - server0) if backend == "redis" else 0.0
+    if isinstance(state, RedisRiskState):
+        state.clear()
+    client.close()
+    return {
+        "rate": len(evs) / wall,
+        "cpu_us": 1e6 * cpu / len(evs),
+        "server_cpu_us": 1e6 * server / len(evs),
+    }
+
+
+def in_process_pairs(evs: list[LoginEvent], threads: int = 1) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, float]]] = {"memory": [], "redis": []}
+    for _ in range(RUNS):
+        for backend in ("memory", "redis"):
+            runs[backend].append(paired_run(evs, backend, threads))
+
+    def med(backend: str, field: str) -> float:
+        return statistics.median(r[field] for r in runs[backend])
+
+    ratios = [m["rate"] / r["rate"] for m, r in zip(runs["memory"], runs["redis"], strict=True)]
+    cost = [
+        (r["cpu_us"] + r["server_cpu_us"]) / m["cpu_us"]
+        for m, r in zip(runs["memory"], runs["redis"], strict=True)
+    ]
+    return {
+        "events": len(evs),
+        "threads": threads,
+        "memory_per_s": med("memory", "rate"),
+        "redis_per_s": med("redis", "rate"),
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "memory_cpu_us": med("memory", "cpu_us"),
+        "redis_cpu_us": med("redis", "cpu_us"),
+        "redis_server_cpu_us": med("redis", "server_cpu_us"),
+        "cpu_ratio": statistics.median(cost),
+        "runs": runs,
+    }
+
+
+ASSESS_LUA = """
 math.randomseed(os.time())
 request = function()
   local body = string.format(
     '{{"account": "+86138%08d", "ip": "1.%d.%d.%d", "user_agent": "Mozilla/5.0",'
     .. ' "password_sha1": "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8"}}',
     math.random(1, 99999999), math.random(80, 95), math.random(0, 255), math.random(1, 254))
-  return wrk.format("POST", "/v1/logins/assess",
+  return wrk.format("POST", "{path}",
     {{["Authorization"] = "Bearer {key}", ["Content-Type"] = "application/json"}}, body)
 end
 """
+
+
+@contextmanager
+def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
+    """uvicorn with ``shieldwall serve``'s settings, on the app of :mod:`bench.guard_risk_server`;
+    yields the base URL once it answers."""
+    import socket
+    import subprocess
+
+    port = free_port()
+    code = (
+        "import uvicorn; uvicorn.run('bench.guard_risk_server:app_from_env', factory=True,"
+        f" host='127.0.0.1', port={port}, workers={WORKERS}, log_level='warning',"
+        " access_log=False)"
+    )
+    path = os.pathsep.join(
+        filter(None, [os.environ.get("PYTHONPATH"), str(ROOT), str(ROOT / "src")])
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=os.environ | env | {"PYTHONPATH": path}
+    )
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(1.0)  # let every worker finish start-up
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def bench_http(backend: str) -> dict[str, Any]:
@@ -87,74 +226,110 @@ def bench_http(backend: str) -> dict[str, Any]:
     svc = build(settings)
     _, key = svc.custody.principals.add("store-login", "service", unit="login")
     svc.close()
-    script = home / "assess.lua"
-    script.write_text(LUA.format(key=key))
-    results = []
-    with serve(env, workers=int(os.environ.get("WORKERS", "2"))) as base:
-        wrk(base + "/", script=script, seconds=2, connections=8)  # warm up
-        for _ in range(3 if QUICK else 5):
-            results.append(wrk(base + "/", script=script, seconds=WRK_SECONDS, connections=32))
+    scripts = {}
+    for name, path in (("assess", "/v1/logins/assess"), ("empty", "/bench/empty")):
+        scripts[name] = home / f"{name}.lua"
+        scripts[name].write_text(ASSESS_LUA.format(key=key, path=path))
+    results: dict[str, list[dict[str, float]]] = {"assess": [], "empty": []}
+    with serve_bench_app(env) as base:
+        for name in ("empty", "assess"):  # warm up
+            wrk(base + "/", script=scripts[name], seconds=2, connections=8)
+        for _ in range(RUNS):
+            for name in ("empty", "assess"):
+                results[name].append(
+                    wrk(base + "/", script=scripts[name], seconds=WRK_SECONDS, connections=32)
+                )
     shutil.rmtree(home)
     if backend == "redis":
         RedisRiskState.from_url(settings.redis_url, tenant=settings.tenant).clear()
-    results.sort(key=lambda r: r["rps"])
-    mid = results[len(results) // 2]
-    return mid | {"runs_rps": [r["rps"] for r in results]}
+
+    def mid(name: str) -> dict[str, float]:
+        ordered = sorted(results[name], key=lambda r: r["rps"])
+        return ordered[len(ordered) // 2]
+
+    ratios = [a["rps"] / e["rps"] for a, e in zip(results["assess"], results["empty"], strict=True)]
+    return {
+        "assess": mid("assess") | {"runs_rps": [r["rps"] for r in results["assess"]]},
+        "empty": mid("empty") | {"runs_rps": [r["rps"] for r in results["empty"]]},
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "non_2xx": sum(r.get("non_2xx", 0.0) for r in results["assess"]),
+    }
+
+
+def memory_figures(evs: list[LoginEvent]) -> dict[str, Any]:
+    """The in-process figures of the first benchmark (memory state, all the events)."""
+    assess, assess_runs = median_of(
+        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False)
+    )
+    cpu, cpu_runs = median_of(
+        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False, cpu=True)
+    )
+    full, full_runs = median_of(RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=True))
+    return {
+        "assess": f"{assess:,.0f} events/s",
+        "cpu": f"{cpu:,.0f} events/s",
+        "full": f"{full:,.0f} events/s",
+        "assess_runs": assess_runs,
+        "cpu_runs": cpu_runs,
+        "full_runs": full_runs,
+    }
 
 
 def main() -> None:
     evs = events()
-    assess, assess_runs = median_of(
-        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False)
-    )
-    full, full_runs = median_of(RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=True))
-    cpu, cpu_runs = median_of(
-        RUNS, lambda: run_in_process(evs, MemoryRiskState(), outcome=False, cpu=True)
-    )
-    redis_evs = evs[: len(evs) // 4]
-
-    def on_redis() -> float:
-        state = RedisRiskState.from_url("redis://127.0.0.1:6379/0", tenant="bench")
-        try:
-            return run_in_process(redis_evs, state, outcome=True)
-        finally:
-            state.clear()
-
-    red, red_runs = median_of(3, on_redis)
-    rows = [
-        ("assess in process, memory state", f"{assess:,.0f} events/s"),
-        ("assess + outcome in process, memory state", f"{full:,.0f} events/s"),
-        ("assess in process, memory state, per CPU-second", f"{cpu:,.0f} events/s"),
-        ("assess + outcome in process, Redis state", f"{red:,.0f} events/s"),
-    ]
+    rows: list[tuple[str, str]] = []
+    paired = {}
+    if "paired" in PARTS:
+        paired = {n: in_process_pairs(evs[:PAIRED_EVENTS], n) for n in (1, THREADS)}
+    for n, pairs in paired.items():
+        how = "one thread" if n == 1 else f"{n} threads"
+        rows += [
+            (f"assess in process, {how}, memory state", f"{pairs['memory_per_s']:,.0f} events/s"),
+            (
+                f"assess in process, {how}, Redis state",
+                f"{pairs['redis_per_s']:,.0f} events/s (memory/Redis {pairs['ratio']:.2f}x)",
+            ),
+            (
+                "  CPU per event: memory | Redis (process + server)",
+                f"{pairs['memory_cpu_us']:.0f} us | {pairs['redis_cpu_us']:.0f} +"
+                f" {pairs['redis_server_cpu_us']:.0f} us ({pairs['cpu_ratio']:.2f}x)",
+            ),
+        ]
+    memory: dict[str, Any] = {}
+    if "memory" in PARTS:
+        memory = memory_figures(evs)
+        rows += [
+            (f"assess in process, memory state, {len(evs):,} events", memory["assess"]),
+            ("  same, per CPU-second", memory["cpu"]),
+            ("assess + outcome in process, memory state", memory["full"]),
+        ]
     http: dict[str, Any] = {}
-    if shutil.which("wrk"):
-        for backend in ("memory", "redis"):
-            h = bench_http(backend)
-            http[backend] = h
-            rows.append(
+    if shutil.which("wrk") and "http" in PARTS:
+        for backend in BACKENDS:
+            h = http[backend] = bench_http(backend)
+            a, e = h["assess"], h["empty"]
+            rows += [
                 (
-                    f"POST /v1/logins/assess, 2 workers, 32 conns, {backend} state",
-                    f"{h['rps']:,.0f} req/s, p50 {h.get('p50', 0):.1f} ms,"
-                    f" p99 {h.get('p99', 0):.1f} ms"
-                    + (f", non-2xx {h['non_2xx']:.0f}" if h.get("non_2xx") else ""),
-                )
-            )
-    print(f"guard risk benchmarks (median of {RUNS} runs; {len(evs)} simulated events)")
+                    f"POST /v1/logins/assess, {WORKERS} workers, 32 conns, {backend} state",
+                    f"{a['rps']:,.0f} req/s (p50 {a.get('p50', 0):.1f} ms, p99"
+                    f" {a.get('p99', 0):.1f} ms), {h['ratio']:.0%} of the empty route"
+                    + (f", non-2xx {h['non_2xx']:.0f}" if h["non_2xx"] else ""),
+                ),
+                (
+                    "  POST /bench/empty, same server",
+                    f"{e['rps']:,.0f} req/s (p50 {e.get('p50', 0):.1f} ms)",
+                ),
+            ]
+    print(f"guard risk benchmarks (median of {RUNS} runs; load average {os.getloadavg()[0]:.1f})")
     table(rows)
     path = save(
         "guard_risk",
         {
             "events": len(evs),
-            "assess_per_s": assess,
-            "assess_runs": assess_runs,
-            "assess_outcome_per_s": full,
-            "assess_outcome_runs": full_runs,
-            "assess_per_cpu_s": cpu,
-            "assess_cpu_runs": cpu_runs,
+            "paired": {str(n): p for n, p in paired.items()},
+            "memory": memory,
             "load_average": os.getloadavg(),
-            "redis_assess_outcome_per_s": red,
-            "redis_runs": red_runs,
             "http": http,
         },
     )

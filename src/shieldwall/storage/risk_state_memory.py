@@ -124,6 +124,8 @@ class MemoryRiskState:
                 bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
             bucket[0] += 1.0
             self._now = now
+            if ops.pending is not None:
+                self._pending[ops.pending[0]] = (now + self.pending_ttl, ops.pending[1])
             self._since_sweep += 1
             if self._since_sweep >= SWEEP:
                 self._sweep(now, ops.hour)

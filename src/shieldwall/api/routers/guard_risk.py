@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from shieldwall.api.bounds import Flag, IpAddress
 from shieldwall.api.deps import require
 from shieldwall.api.problems import problem
-from shieldwall.api.ratelimit import enforce_async
+from shieldwall.api.ratelimit import enforce, limits_of
 from shieldwall.core.model import Principal, Role
 from shieldwall.guard.passwords.errors import CorpusCorrupt
 from shieldwall.guard.risk.model import LoginAttempt
@@ -63,24 +63,31 @@ class StepUpBody(BaseModel):
     ip: IpAddress | None = None
 
 
-async def _run(svc: Services, fn: Callable[[], T]) -> T:
-    """Run ``fn`` here when the state is in process (tens of microseconds: a thread hop would
-    cost more), in the thread pool when it waits on Redis."""
-    if svc.risk.state.blocking:
-        return await run_in_threadpool(fn)
-    return fn()
+async def _run(request: Request, caller: Principal, fn: Callable[[], T]) -> T:
+    """Count the request against the ``logins`` limits, then run ``fn``: here when both live in
+    process (tens of microseconds: a thread hop would cost more), else both in one trip to the
+    thread pool (a hop waits for a thread and the GIL, as long as a Redis round trip on a busy
+    machine). A refused request runs nothing."""
+    svc: Services = request.app.state.services
+
+    def limited() -> T:
+        enforce(request, "logins", caller)
+        return fn()
+
+    if svc.risk.state.blocking or limits_of(request).blocking:
+        return await run_in_threadpool(limited)
+    return limited()
 
 
 @router.post("/v1/logins/assess")
 async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
     """Score a login attempt before the password is checked."""
-    await enforce_async(request, "logins", caller)
     svc: Services = request.app.state.services
     attempt = LoginAttempt(
         body.account, body.ip, body.user_agent, body.device_id, body.password_sha1
     )
     try:
-        return (await _run(svc, lambda: svc.risk.assess(attempt))).as_dict()
+        return (await _run(request, caller, lambda: svc.risk.assess(attempt))).as_dict()
     except CorpusCorrupt as exc:
         return problem(503, exc.code, exc.reason, instance=request.url.path)
 
@@ -88,10 +95,10 @@ async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
 @router.post("/v1/logins/outcome")
 async def outcome(body: OutcomeBody, caller: Caller, request: Request) -> Any:
     """Record whether the password was right; say how the new session may see its data."""
-    await enforce_async(request, "logins", caller)
     svc: Services = request.app.state.services
     result = await _run(
-        svc,
+        request,
+        caller,
         lambda: svc.risk.outcome(
             body.assessment_id, success=body.success, account_known=body.account_known
         ),
@@ -102,7 +109,6 @@ async def outcome(body: OutcomeBody, caller: Caller, request: Request) -> Any:
 @router.post("/v1/logins/step-up", status_code=204)
 async def step_up(body: StepUpBody, caller: Caller, request: Request) -> Response:
     """The customer passed a step-up: end the account's (and the address's) failure run."""
-    await enforce_async(request, "logins", caller)
     svc: Services = request.app.state.services
-    await _run(svc, lambda: svc.risk.step_up(body.account, body.ip))
+    await _run(request, caller, lambda: svc.risk.step_up(body.account, body.ip))
     return Response(status_code=204)

@@ -52,7 +52,7 @@ import math
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import Clock
@@ -262,6 +262,9 @@ class RiskEngine:
         fields = ("i:" + ip_t, "s:" + sn_t, f"n:{asn}", "u:" + ua_t, "d:" + dev_t)
         popular = (f"n:{asn}", "u:" + ua_t)
         assessment_id = secrets.token_urlsafe(16)
+        # the pending assessment is kept in the same call (one round trip on Redis), as if the
+        # session will not be masked; a masked allow (rare) writes it again below
+        pending = _Pending(tuple(entities), tuple(runs), acct, fields, popular, False, breached)
         view = self.state.assess(
             now,
             AssessOps(
@@ -271,6 +274,7 @@ class RiskEngine:
                 fields,
                 popular,
                 hour,
+                (assessment_id, pending.encode()),
             ),
         )
         recs = view.entities
@@ -431,10 +435,8 @@ class RiskEngine:
         excess = int(run) - s.free_failures
         delay = 0 if excess <= 0 else min(s.max_delay_ms, s.base_delay_ms << min(excess - 1, 20))
         masked = decision is Decision.ALLOW and score >= s.mask_score
-        pending = _Pending(
-            tuple(entities), tuple(runs), acct, fields, popular, masked, breached
-        ).encode()
-        self.state.put_pending(assessment_id, pending)
+        if masked:
+            self.state.put_pending(assessment_id, replace(pending, masked=True).encode())
         self.telemetry.decision("login", decision.value)
         return Assessment(
             assessment_id,

@@ -7,9 +7,9 @@ source are counted once); per-account *profiles* of what a successful login look
 hourly platform totals for the wave detector's baseline.
 
 Every key is an opaque tag (a keyed HMAC made by the engine): no account name, address or
-password hash reaches the state. Each call is atomic: the Redis implementation runs it as one
-Lua script, the in-process one under a lock, and both compute the same numbers, so a replay
-gives the same decisions on either (tested).
+password hash reaches the state. Each call is atomic and costs one round trip: the Redis
+implementation runs it as one Lua script, the in-process one under a lock, and both compute the
+same numbers, so a replay gives the same decisions on either (tested).
 
 A decayed count ``c`` kept at time ``t0`` reads ``c * exp(-(t - t0) / tau)`` at ``t``; an
 event adds 1. With ``tau`` = 10 minutes it is "about the last ten minutes", with a day "about
@@ -37,7 +37,10 @@ class AssessOps:
       was not seen within the pair TTL (and marks it seen);
     - ``profile``'s counts of ``fields`` are read (``n`` first: successful logins);
     - the popularity counts of ``popular`` are read (``n`` first);
-    - the hour bucket ``hour`` counts one attempt.
+    - the hour bucket ``hour`` counts one attempt;
+    - ``pending``, when given as ``(assessment_id, payload)``, is kept as
+      :meth:`RiskState.put_pending` keeps it (so an attempt costs one call, one round trip on
+      Redis; the engine calls ``put_pending`` again only when the decision changes the payload).
     """
 
     entities: tuple[str, ...]
@@ -46,6 +49,7 @@ class AssessOps:
     fields: tuple[str, ...]
     popular: tuple[str, ...]
     hour: int
+    pending: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)

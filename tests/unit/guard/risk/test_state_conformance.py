@@ -24,12 +24,18 @@ op = st.tuples(
     st.booleans(),  # outcome success
     st.booleans(),  # account known
 )
+# per operation of the equivalence test: keep a pending payload with the attempt (and take it
+# back, or a wrong id), and end the failure runs of some keys (a step-up)
+extra = st.tuples(
+    st.sampled_from(["none", "take", "take_other"]),
+    st.lists(st.sampled_from(KEYS), max_size=2, unique=True),
+)
 
 
 def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list:  # type: ignore[type-arg]
-    seen = []
+    seen: list = []  # type: ignore[type-arg]
     now = t0
-    for dt, others, pairs, success, known in ops:
+    for n, ((dt, others, pairs, success, known), (pending, resets)) in enumerate(ops):
         now += dt
         keys = ["p", *others]
         view = state.assess(
@@ -41,16 +47,22 @@ def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list
                 ("i:aa", "u:zz"),
                 ("u:zz",),
                 int(now // 3600),
+                None if pending == "none" else (f"id{n}", f"payload {n}".encode()),
             ),
         )
+        if pending != "none":
+            seen.append(state.take_pending(f"id{n}" if pending == "take" else f"id{n + 1}"))
         state.record_outcome(
             now,
             OutcomeOps(
                 tuple(keys), (0,), success, known, "a:dd", ("i:aa",), ("u:zz",), int(now // 3600)
             ),
         )
+        state.reset_runs(resets)
         seen.append((view.entities, view.profile, view.popular))
     seen.append(state.hours(int(t0 // 3600) - 1, int(now // 3600) + 1))
+    final = state.assess(now, AssessOps(tuple(KEYS), (), "a:dd", ("i:aa",), ("u:zz",), 0))
+    seen.append((final.entities, final.profile, final.popular))
     return seen
 
 
@@ -85,11 +97,12 @@ def test_memory_counts_match_the_closed_form(ops: list) -> None:  # type: ignore
 
 
 @pytest.mark.redis
-@given(st.lists(op, min_size=1, max_size=15))
+@given(st.lists(st.tuples(op, extra), min_size=1, max_size=15))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_redis_returns_exactly_what_memory_returns(ops: list) -> None:  # type: ignore[type-arg]
-    """The same random operations on both backends give bit-identical records, profiles,
-    popularity counts and hour buckets."""
+    """The same random operations on both backends (attempts keeping a pending payload or
+    not, outcomes, step-ups) give bit-identical records, profiles, popularity counts, hour
+    buckets and pending payloads."""
     redis_state = RedisRiskState.from_url(
         "redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}"
     )

@@ -13,8 +13,8 @@ import redis
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import ManualClock
-from shieldwall.guard.risk.model import Decision, LoginAttempt
-from shieldwall.guard.risk.ports import RiskState
+from shieldwall.guard.risk.model import Decision, LoginAttempt, SessionView
+from shieldwall.guard.risk.ports import AssessOps, RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
@@ -104,3 +104,39 @@ def test_keys_are_prefixed_and_hold_no_plaintext(redis_state: RedisRiskState) ->
     for secret in (HOME.account, HOME.ip, "1.80.3", str(HOME.device_id), pw, pw.upper()):
         assert secret.encode() not in blob
     assert bytes.fromhex(pw) not in blob
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_assess_keeps_the_pending_assessment_in_the_same_call(
+    backend: str, redis_state: RedisRiskState
+) -> None:
+    """The pending payload given to ``assess`` is taken once by ``take_pending``; a later
+    ``put_pending`` of the same id replaces it (the engine's masked allow)."""
+    state: RiskState = MemoryRiskState() if backend == "memory" else redis_state
+    ops = AssessOps(("p", "i:aa"), (), "a:dd", (), (), 100, ("id-1", b"first"))
+    state.assess(360_000.0, ops)
+    assert state.take_pending("id-1") == b"first"
+    assert state.take_pending("id-1") is None
+    state.assess(360_001.0, replace(ops, pending=("id-2", b"first")))
+    state.put_pending("id-2", b"second")
+    assert state.take_pending("id-2") == b"second"
+    state.assess(360_002.0, replace(ops, pending=None))
+    assert state.take_pending("") is None
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_masked_allow_is_reported_masked_on_both_backends(
+    backend: str, redis_state: RedisRiskState
+) -> None:
+    """A masked allow rewrites its pending entry after scoring: the outcome says masked, and a
+    familiar login afterwards says normal, on either backend."""
+    clock = ManualClock()
+    state: RiskState = MemoryRiskState() if backend == "memory" else redis_state
+    engine = make_engine(clock, state, mask_score=1.0)
+    a = engine.assess(HOME)
+    assert a.decision is Decision.ALLOW and a.session_view is SessionView.MASKED
+    assert engine.outcome(a.assessment_id, success=True).session_view is SessionView.MASKED
+    clock.advance(60)
+    b = engine.assess(HOME)
+    assert b.session_view is SessionView.NORMAL
+    assert engine.outcome(b.assessment_id, success=True).session_view is SessionView.NORMAL
