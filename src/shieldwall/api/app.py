@@ -69,6 +69,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         ticker.cancel()
         services.watch.stop()
+        if services.alert_delivery is not None:  # let queued alerts go out before exiting
+            services.alert_delivery.close(services.settings.trace.alerts.close_timeout_seconds)
 
 
 async def _sign_idle_tail(services: Services) -> None:

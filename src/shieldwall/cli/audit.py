@@ -238,29 +238,22 @@ def alerts_list(
     """Alerts, newest first."""
     found = services().alerts.list(principal_id=principal, kind=kind, limit=limit)
     if json_out:
-        emit_json(
-            [
-                {
-                    "alert_id": a.alert_id,
-                    "kind": a.kind,
-                    "principal_id": a.principal_id,
-                    "severity": a.severity.value,
-                    "score": a.score,
-                    "status": a.status,
-                    "raised_at": a.raised_at.isoformat(),
-                    "reasons": [r.code for r in a.reasons],
-                    "customer_ids": list(a.customer_ids),
-                    "audit_seqs": list(a.audit_seqs),
-                }
-                for a in found
-            ]
-        )
+        emit_json([a.to_dict() for a in found])
         return
     table = Table(
-        "raised", "kind", "principal", "severity", "score", "status", "reasons", "customers"
+        "alert",
+        "raised",
+        "kind",
+        "principal",
+        "severity",
+        "score",
+        "status",
+        "reasons",
+        "customers",
     )
     for a in found:
         table.add_row(
+            a.alert_id,
             a.raised_at.strftime("%Y-%m-%d %H:%M"),
             a.kind,
             a.principal_id,
