@@ -134,7 +134,7 @@ def test_an_alert_as_cef_in_rfc5424() -> None:
     fmt = SyslogFormat("cef", 20, "sw1", "shieldwall", "alert@32473")
     assert fmt(ALERT).startswith(
         b"<162>1 2026-03-02T09:00:00.123Z sw1 shieldwall - harvesting - CEF:0|shieldwall|"
-        + f"shieldwall|{__version__}|harvesting|left \"open\"]|10|".encode()
+        + f'shieldwall|{__version__}|harvesting|left "open"]|10|'.encode()
     )
 
 
