@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from shieldwall.cli.audit import alert_id_column
 from shieldwall.cli.audit import alerts as alerts_app
 from shieldwall.cli.common import (
     EXIT_ERROR,
@@ -76,7 +77,9 @@ def watch_run(
         f" {summary['alerts_raised']} alerts raised, {summary['alerts_updated']} updated"
     )
     if touched:
-        table = Table("alert", "kind", "principal", "severity", "score", "customers")
+        table = Table(
+            alert_id_column(touched), "kind", "principal", "severity", "score", "customers"
+        )
         for a in touched:
             table.add_row(
                 a.alert_id,

@@ -62,4 +62,5 @@ def watch_status(svc: Svc, _: Admin) -> dict[str, Any]:
         "queue_dropped": runner.dropped,
         "errors": runner.errors,
         "detectors": list(svc.settings.trace.watch.detectors),
+        "alert_delivery": svc.alert_delivery.stats() if svc.alert_delivery else {},
     }
