@@ -184,9 +184,9 @@ class AlertDispatcher:
         for w in self._workers:
             if w.thread.is_alive():
                 log.warning(
-                    "alert sink %s still busy at shutdown; %d alert(s) may not go out",
+                    "alert sink %s still busy at shutdown; about %d alert(s) may not go out",
                     w.sink.name,
-                    w.queue.qsize() + 1,
+                    w.queue.qsize(),  # the one in hand plus those queued, less the end marker
                 )
 
 
