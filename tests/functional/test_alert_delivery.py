@@ -13,10 +13,13 @@ import logging
 import re
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -25,6 +28,7 @@ from fastapi.testclient import TestClient
 
 from shieldwall.config import AlertDeliverySettings, Settings
 from shieldwall.core.clock import ManualClock
+from shieldwall.sim.people import PeopleFactory
 from shieldwall.trace.delivery.syslog import BOM
 from shieldwall.wiring import Services, build, initialize
 from tests.functional.conftest import Store
@@ -316,3 +320,49 @@ class TestNats:
         doc = json.loads(msg.data)
         assert doc["type"] == "alert.raised" and doc["alert"]["alert_id"] == alert_id
         assert doc["alert"]["kind"] == "break_glass" and doc["alert"]["principal_id"] == "sec-admin"
+
+
+def test_a_cli_command_pushes_its_alert_before_the_process_exits(
+    tmp_path: Path, udp: socket.socket
+) -> None:
+    """``shieldwall customers break-glass`` in its own process: the datagram arrives, because
+    the console script closes its services (draining the queues) on the way out."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "shieldwall.toml").write_text(
+        f'[[trace.alerts.sinks]]\ntype = "syslog"\nport = {udp.getsockname()[1]}\n',
+        encoding="utf-8",
+    )
+    people = PeopleFactory(5).customers(2)
+    csv = tmp_path / "customers.csv"
+    csv.write_text(
+        "customer_id,name,phone,email,address,national_id\n"
+        + "".join(
+            f"{c.customer_id},{c.name},{c.phone},{c.email},{c.address},{c.national_id}\n"
+            for c in people
+        ),
+        encoding="utf-8",
+    )
+    cli = [str(Path(sys.executable).with_name("shieldwall"))]
+    env = {"PATH": "/usr/bin:/bin", "SHIELDWALL_HOME": str(home)}
+    for args in (
+        ["init"],
+        ["customers", "import", str(csv)],
+        ["principals", "add", "sec-admin", "--role", "admin", "--unit", "security"],
+        [
+            "customers",
+            "break-glass",
+            people[0].customer_id,
+            "--as",
+            "sec-admin",
+            "--reason",
+            REASON["reason"],
+        ],
+    ):
+        done = subprocess.run(cli + args, capture_output=True, check=False, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+    datagram, _ = udp.recvfrom(65535)
+    assert b"break_glass alert alr_" in datagram and b'principal="sec-admin"' in datagram
+    text = datagram.decode()
+    c = people[0]
+    assert not [p for p in (c.customer_id, c.name, c.phone, c.email, c.address) if p in text]
