@@ -22,6 +22,7 @@ Environment variables:
 - ``SHIELDWALL_NATS_STREAM``   JetStream stream name (default ``SHIELDWALL``)
 - ``SHIELDWALL_NATS_PREFIX``   subject prefix (default ``shieldwall``)
 - ``SHIELDWALL_CONFIG``        the TOML file
+- ``SHIELDWALL_ALERT_WEBHOOK_SECRET``  HMAC key of the alert webhooks (``trace.alerts``)
 - ``SHIELDWALL_KEY_PROVIDER``  ``file`` (default), ``pkcs11`` or ``vault`` (``keys.provider``)
 - ``SHIELDWALL_PKCS11_PIN``    the token's user PIN (or ``keys.pkcs11.pin_file``)
 - ``SHIELDWALL_VAULT_TOKEN``   the Vault token (or ``keys.vault.token_file``)
@@ -724,10 +725,110 @@ class KeySettings(_Section):
     vault: VaultTransitSettings = VaultTransitSettings()
 
 
+class WebhookSinkSettings(_Section):
+    """POST each new alert as signed JSON (see trace/delivery/webhook.py and docs/trace.md)."""
+
+    type: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
+    secret: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key (default: trace.alerts.webhook_secret)"
+    )
+    timeout_seconds: float = Field(5.0, gt=0, le=120)
+
+
+class SyslogSinkSettings(_Section):
+    """Send each new alert to a syslog collector: RFC 5424, or CEF carried in RFC 5424."""
+
+    type: Literal["syslog"]
+    host: str = Field("127.0.0.1", min_length=1, max_length=255)
+    port: int = Field(514, ge=1, le=65535)
+    transport: Literal["udp", "tcp"] = "udp"
+    format: Literal["rfc5424", "cef"] = "rfc5424"
+    facility: int = Field(10, ge=0, le=23, description="10: security/authorization (authpriv)")
+    hostname: str | None = Field(
+        None, pattern=r"^[!-~]{1,255}$", description="HOSTNAME field (default: this host's name)"
+    )
+    app_name: str = Field("shieldwall", pattern=r"^[!-~]{1,48}$")
+    sd_id: str = Field(
+        "alert@32473",
+        pattern=r"^[!#-~]{1,32}$",
+        description="SD-ID of the structured data: name@<your IANA enterprise number>"
+        " (32473 is RFC 5612's number for documentation)",
+    )
+    max_udp_bytes: int = Field(
+        2048, ge=480, le=65507, description="a longer datagram is cut (RFC 5426: 2048 SHOULD)"
+    )
+    timeout_seconds: float = Field(5.0, gt=0, le=120)
+
+    @field_validator("sd_id")
+    @classmethod
+    def _sd_id(cls, value: str) -> str:
+        if any(c in value for c in '=]"'):
+            raise ValueError("an SD-ID has no '=', ']' or '\"' (RFC 5424 section 6.3.2)")
+        return value
+
+
+class NatsSinkSettings(_Section):
+    """Publish each new alert on a NATS subject."""
+
+    type: Literal["nats"]
+    url: str = Field("nats://127.0.0.1:4222", pattern=r"^(nats|tls)://[^\s]+$")
+    subject: str = Field("shieldwall.alerts", pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
+    timeout_seconds: float = Field(5.0, gt=0, le=120)
+
+
+AlertSinkSettings = Annotated[
+    WebhookSinkSettings | SyslogSinkSettings | NatsSinkSettings, Field(discriminator="type")
+]
+
+
+class AlertDeliverySettings(_Section):
+    """Trace: push each new alert to outside receivers (see trace/delivery and docs/trace.md).
+
+    Each sink has its own bounded queue and thread: a slow or failing sink delays only itself.
+    A delivery that fails is retried ``max_attempts`` times in all, waiting ``backoff_seconds``,
+    then twice that, up to ``max_backoff_seconds``; the alert stays in the database regardless.
+    """
+
+    sinks: tuple[AlertSinkSettings, ...] = Field((), description="where alerts are pushed")
+    webhook_secret: SecretStr | None = Field(
+        None, description="webhook HMAC key ($SHIELDWALL_ALERT_WEBHOOK_SECRET); never logged"
+    )
+    queue_size: int = Field(1000, ge=1, le=1_000_000, description="alerts waiting per sink")
+    max_attempts: int = Field(6, ge=1, le=100, description="tries per alert and sink")
+    backoff_seconds: float = Field(1.0, ge=0, le=3600, description="first wait before a retry")
+    max_backoff_seconds: float = Field(60.0, ge=0, le=86_400)
+    close_timeout_seconds: float = Field(
+        10.0, ge=0, le=600, description="at shutdown, how long queued alerts may take to go out"
+    )
+
+    @model_validator(mode="after")
+    def _secrets(self) -> AlertDeliverySettings:
+        for n, sink in enumerate(self.sinks):
+            if isinstance(sink, WebhookSinkSettings):
+                secret = sink.secret or self.webhook_secret
+                if secret is None:
+                    raise ValueError(
+                        f"sink {n} (webhook) has no secret: set trace.alerts.webhook_secret or"
+                        " SHIELDWALL_ALERT_WEBHOOK_SECRET"
+                    )
+                if len(secret.get_secret_value().encode()) < 16:
+                    raise ValueError(f"sink {n} (webhook): the secret needs 16 bytes or more")
+        return self
+
+    def webhook_key(self, sink: WebhookSinkSettings) -> bytes:
+        """The HMAC key of a webhook sink: its own secret, else the section's."""
+        secret = sink.secret or self.webhook_secret
+        if secret is None:  # the validator above makes this unreachable
+            raise ConfigError("a webhook sink has no secret", field="trace.alerts.webhook_secret")
+        return secret.get_secret_value().encode()
+
+
 class TraceSettings(_Section):
     watch: WatchSettings = WatchSettings()
     releases: ReleaseSettings = ReleaseSettings()
     victims: VictimsSettings = VictimsSettings()
+    alerts: AlertDeliverySettings = AlertDeliverySettings()
 
 
 _TOKEN = r"^[A-Za-z0-9_\-]{1,64}$"  # noqa: S105 - a name pattern, not a password
@@ -827,6 +928,7 @@ _ENV = {
     "SHIELDWALL_KEY_PROVIDER": "keys.provider",
     "SHIELDWALL_PKCS11_PIN": "keys.pkcs11.pin",
     "SHIELDWALL_VAULT_TOKEN": "keys.vault.token",
+    "SHIELDWALL_ALERT_WEBHOOK_SECRET": "trace.alerts.webhook_secret",
     "SHIELDWALL_NATS_STREAM": "nats.stream",
     "SHIELDWALL_NATS_PREFIX": "nats.prefix",
 }

@@ -88,10 +88,12 @@ from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.trace.attribution.exposure import AuditExposure
 from shieldwall.trace.attribution.file import FileAttribution
 from shieldwall.trace.attribution.victims.service import VICTIM_DESK, VictimTracer
+from shieldwall.trace.delivery.build import build_dispatcher
+from shieldwall.trace.delivery.dispatch import AlertDispatcher, NotifyingAlertStore
 from shieldwall.trace.releases.service import SECRET_PURPOSE as RELEASES_PURPOSE
 from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.engine import Watch
-from shieldwall.trace.watch.ports import WatchState
+from shieldwall.trace.watch.ports import AlertStore, WatchState
 from shieldwall.trace.watch.runner import WatchRunner
 
 
@@ -331,6 +333,7 @@ class Services:
     releases: Releases
     leak_trace: FileAttribution
     victims: VictimTracer
+    alert_delivery: AlertDispatcher | None  # None: no sink configured (trace.alerts.sinks)
     telemetry: Telemetry = NULL_TELEMETRY
 
     def start_watch(self) -> bool:
@@ -349,6 +352,8 @@ class Services:
 
     def close(self) -> None:
         self.watch.stop()
+        if self.alert_delivery is not None:
+            self.alert_delivery.close(self.settings.trace.alerts.close_timeout_seconds)
         self.passwords.corpora.close()
         self.custody.keyring.provider.close()
         self.engine.dispose()
@@ -510,6 +515,9 @@ def build(
     audit = _audit_log(settings, clock, audit_store, keyring.secret("audit.signing"))
     audit.subscribe(DecisionCounter(telemetry))
     alerts = SqlAlertStore(engine, telemetry)
+    delivery = build_dispatcher(settings.trace.alerts, clock)
+    # New alerts are stored, then pushed; reads (list, get, close) go to the store itself.
+    raised: AlertStore = alerts if delivery is None else NotifyingAlertStore(alerts, delivery)
     store = SqlCustodyStore(engine)
     sealer = Sealer(keyring, BlindIndex(keyring), settings.tenant)
     policy = load_policy(settings.policy_file)
@@ -547,7 +555,7 @@ def build(
             Pseudonymizer(keyring),
             policy,
             audit,
-            alerts,
+            raised,
             relay,
             clock,
             region=cs.default_region,
@@ -597,12 +605,13 @@ def build(
         passwords,
         contact_ledger,
         scam,
-        _watch(settings, engine, audit, alerts, clock),
+        _watch(settings, engine, audit, raised, clock),
         risk_engine(
             settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora, telemetry=telemetry
         ),
         *_releases(settings, clock, engine, keyring, store, custody, audit),
         _victims(settings, store, sealer, audit, audit_store, clock),
+        delivery,
         telemetry=telemetry,
     )
 
@@ -751,7 +760,7 @@ def watch_state(settings: Settings, *, partition: str | None = None) -> WatchSta
 
 
 def _watch(
-    settings: Settings, engine: Engine, audit: MerkleAuditLog, alerts: SqlAlertStore, clock: Clock
+    settings: Settings, engine: Engine, audit: MerkleAuditLog, alerts: AlertStore, clock: Clock
 ) -> WatchRunner:
     state = watch_state(settings)
     watch = Watch(settings.trace.watch, state, alerts, clock=clock)

@@ -117,3 +117,23 @@ def test_bad_input_gets_one_line_and_an_exit_code(
     assert cli(capsys, "alerts", "close", "alr_nope")[0] == 4
     assert cli(capsys, "alerts", "show", "x", "--entries", "-3")[0] == 2
     assert cli(capsys, "watch", "nonsense")[0] == 2
+
+
+def test_alert_ids_are_in_every_table_that_lists_alerts(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``watch run`` and ``alerts list`` print each alert's id whole, so ``close`` can use it."""
+    break_glass(capsys, PEOPLE[4].customer_id)
+    code, out, _ = cli(capsys, "watch", "run", "--once")
+    assert code == 0
+    code, listed, _ = cli(capsys, "alerts", "list", "--json")
+    ids = {a["alert_id"] for a in json.loads(listed)}
+    watch_ids = {a["alert_id"] for a in json.loads(listed) if a["kind"] == "break_glass_misuse"}
+    assert len(ids) == 2 and len(watch_ids) == 1  # custody's break_glass and the watch's
+    assert all(i in out for i in watch_ids), out
+    code, table, _ = cli(capsys, "alerts", "list")
+    assert code == 0 and all(i in table for i in ids)
+    restart()
+    code, out, _ = cli(capsys, "watch", "run", "--once", "--json")
+    assert code == 0 and json.loads(out)["alert_ids"] == []  # nothing new to look at
+    assert cli(capsys, "alerts", "close", watch_ids.pop())[0] == 0

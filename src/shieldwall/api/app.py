@@ -78,6 +78,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         ticker.cancel()
         services.watch.stop()
         observe.process_exited(app.state.observability)
+        if services.alert_delivery is not None:  # let queued alerts go out before exiting
+            services.alert_delivery.close(services.settings.trace.alerts.close_timeout_seconds)
 
 
 async def _sign_idle_tail(services: Services) -> None:

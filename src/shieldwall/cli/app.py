@@ -12,6 +12,7 @@ import typer
 
 from shieldwall.cli import (
     audit,
+    common,
     contact_domains,
     contact_ledger,
     contact_scam,
@@ -80,5 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point; closes the services a command built (queued alerts go out)."""
+    code = main()
+    if common.services.cache_info().currsize:
+        common.services().close()
+    sys.exit(code)

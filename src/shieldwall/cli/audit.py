@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from shieldwall.audit import proofs
 from shieldwall.audit.checkpoint import CheckpointVerifier
@@ -25,6 +25,7 @@ from shieldwall.cli.common import (
     progress_bar,
     services,
 )
+from shieldwall.core.alerts import Alert
 from shieldwall.wiring import witness_file
 
 audit = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -226,6 +227,11 @@ def audit_pubkey() -> None:
     console.print(services().audit.signer.verifier.key, markup=False)
 
 
+def alert_id_column(shown: list[Alert]) -> Column:
+    """The alert id, whole on one line however narrow the terminal (``alerts close`` takes it)."""
+    return Column("alert", no_wrap=True, min_width=max((len(a.alert_id) for a in shown), default=5))
+
+
 @alerts.command("list")
 def alerts_list(
     principal: Annotated[
@@ -238,29 +244,22 @@ def alerts_list(
     """Alerts, newest first."""
     found = services().alerts.list(principal_id=principal, kind=kind, limit=limit)
     if json_out:
-        emit_json(
-            [
-                {
-                    "alert_id": a.alert_id,
-                    "kind": a.kind,
-                    "principal_id": a.principal_id,
-                    "severity": a.severity.value,
-                    "score": a.score,
-                    "status": a.status,
-                    "raised_at": a.raised_at.isoformat(),
-                    "reasons": [r.code for r in a.reasons],
-                    "customer_ids": list(a.customer_ids),
-                    "audit_seqs": list(a.audit_seqs),
-                }
-                for a in found
-            ]
-        )
+        emit_json([a.to_dict() for a in found])
         return
     table = Table(
-        "raised", "kind", "principal", "severity", "score", "status", "reasons", "customers"
+        alert_id_column(found),
+        "raised",
+        "kind",
+        "principal",
+        "severity",
+        "score",
+        "status",
+        "reasons",
+        "customers",
     )
     for a in found:
         table.add_row(
+            a.alert_id,
             a.raised_at.strftime("%Y-%m-%d %H:%M"),
             a.kind,
             a.principal_id,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from shieldwall.cli.audit import alert_id_column
 from shieldwall.cli.audit import alerts as alerts_app
 from shieldwall.cli.common import (
     EXIT_ERROR,
@@ -60,19 +61,35 @@ def watch_run(
             runner.stop()
     else:
         runner.stop()
+    touched = sorted(book.open_alerts() if book else [], key=lambda a: a.raised_at)
     summary = {
         "processed": done,
         "cursor": runner.watch.last_seq,
         "alerts_raised": book.raised if book else 0,
         "alerts_updated": book.updated if book else 0,
+        "alert_ids": [a.alert_id for a in touched],
     }
     if json_out:
         emit_json(summary)
-    else:
-        console.print(
-            f"processed {summary['processed']} entries up to {summary['cursor']};"
-            f" {summary['alerts_raised']} alerts raised, {summary['alerts_updated']} updated"
+        return
+    console.print(
+        f"processed {summary['processed']} entries up to {summary['cursor']};"
+        f" {summary['alerts_raised']} alerts raised, {summary['alerts_updated']} updated"
+    )
+    if touched:
+        table = Table(
+            alert_id_column(touched), "kind", "principal", "severity", "score", "customers"
         )
+        for a in touched:
+            table.add_row(
+                a.alert_id,
+                a.kind,
+                a.principal_id,
+                a.severity.value,
+                f"{a.score:.2f}",
+                a.details.get("customers_total", str(len(a.customer_ids))),
+            )
+        console.print(table)
 
 
 @watch.command("status")
@@ -113,21 +130,7 @@ def alerts_show(
         raise NotFound(f"no alert {alert_id}", field="alert_id")
     evidence = prove_alert(svc.audit, alert, limit=entries)
     if json_out:
-        doc: dict[str, Any] = {
-            "alert_id": alert.alert_id,
-            "kind": alert.kind,
-            "principal_id": alert.principal_id,
-            "severity": alert.severity.value,
-            "score": alert.score,
-            "status": alert.status,
-            "raised_at": alert.raised_at.isoformat(),
-            "first_at": alert.first_at.isoformat() if alert.first_at else None,
-            "last_at": alert.last_at.isoformat() if alert.last_at else None,
-            "reasons": [{"code": r.code, "detail": r.detail} for r in alert.reasons],
-            "customer_ids": list(alert.customer_ids),
-            "details": dict(alert.details),
-            "evidence": evidence_json(evidence),
-        }
+        doc: dict[str, Any] = {**alert.to_dict(), "evidence": evidence_json(evidence)}
         emit_json(doc)
     else:
         console.print(

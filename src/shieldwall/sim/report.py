@@ -209,7 +209,10 @@ def timeline(play: Play, seen: Observed, card: dict[str, Any]) -> str:
 
 def _diamond(axis: Axis, a: dict[str, Any], y: float, colour: str) -> str:
     x = axis.x(datetime.fromisoformat(a["raised_at"]))
-    tip = f"{a['kind']} on {a['principal_id']}, score {float(a['score']):.1f}, {a['severity']}"
+    tip = (
+        f"{a['alert_id']}: {a['kind']} on {a['principal_id']},"
+        f" score {float(a['score']):.1f}, {a['severity']}"
+    )
     return (
         f'<path d="M{x},{y - 8} L{x + 6},{y} L{x},{y + 8} L{x - 6},{y} Z" fill="{colour}"'
         f' stroke="#1c2833" stroke-width="0.8"><title>{esc(tip)}</title></path>'
@@ -504,7 +507,8 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
     for n, (pid, alerts) in enumerate(ranked, 1):
         top = max(float(a["score"]) for a in alerts)
         evidence = "<br>".join(
-            f"<b>{esc(a['kind'])}</b> ({esc(a['severity'])}, {len(a['customer_ids'])} customers,"
+            f"<b>{esc(a['kind'])}</b> <code>{esc(a['alert_id'])}</code>"
+            f" ({esc(a['severity'])}, {len(a['customer_ids'])} customers,"
             f" {len(a['audit_seqs'])} entries): "
             + esc("; ".join(r["detail"] for r in a["reasons"]))
             for a in sorted(alerts, key=lambda a: -float(a["score"]))

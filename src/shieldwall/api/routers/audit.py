@@ -106,23 +106,4 @@ def alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     found = svc.alerts.list(principal_id=principal_id, kind=kind, status=status, limit=limit)
-    return {
-        "alerts": [
-            {
-                "alert_id": a.alert_id,
-                "kind": a.kind,
-                "principal_id": a.principal_id,
-                "severity": a.severity.value,
-                "score": a.score,
-                "status": a.status,
-                "raised_at": a.raised_at.isoformat(),
-                "first_at": a.first_at.isoformat() if a.first_at else None,
-                "last_at": a.last_at.isoformat() if a.last_at else None,
-                "reasons": [{"code": r.code, "detail": r.detail} for r in a.reasons],
-                "customer_ids": list(a.customer_ids),
-                "audit_seqs": list(a.audit_seqs),
-                "details": dict(a.details),
-            }
-            for a in found
-        ]
-    }
+    return {"alerts": [a.to_dict() for a in found]}

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query
 
 from shieldwall.api.bounds import Id
 from shieldwall.api.deps import require, services
-from shieldwall.core.alerts import Alert
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import NotFound
 from shieldwall.trace.watch.evidence import evidence_json, prove_alert
@@ -20,24 +19,6 @@ router = APIRouter(prefix="/v1", tags=["trace"])
 
 Svc = Annotated[Services, Depends(services)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-
-
-def alert_json(a: Alert) -> dict[str, Any]:
-    return {
-        "alert_id": a.alert_id,
-        "kind": a.kind,
-        "principal_id": a.principal_id,
-        "severity": a.severity.value,
-        "score": a.score,
-        "status": a.status,
-        "raised_at": a.raised_at.isoformat(),
-        "first_at": a.first_at.isoformat() if a.first_at else None,
-        "last_at": a.last_at.isoformat() if a.last_at else None,
-        "reasons": [{"code": r.code, "detail": r.detail} for r in a.reasons],
-        "customer_ids": list(a.customer_ids),
-        "audit_seqs": list(a.audit_seqs),
-        "details": dict(a.details),
-    }
 
 
 @router.get("/alerts/{alert_id}")
@@ -54,7 +35,7 @@ def alert_detail(
         raise NotFound(f"no alert {alert_id}", field="alert_id")
     evidence = prove_alert(svc.audit, alert, limit=entries)
     return {
-        **alert_json(alert),
+        **alert.to_dict(),
         "evidence": evidence_json(evidence),
     }
 
@@ -66,7 +47,7 @@ def close_alert(alert_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
         raise NotFound(f"no alert {alert_id}", field="alert_id")
     alert = svc.alerts.get(alert_id)
     assert alert is not None  # noqa: S101 - just updated
-    return alert_json(alert)
+    return alert.to_dict()
 
 
 @router.get("/watch/status")
@@ -81,4 +62,5 @@ def watch_status(svc: Svc, _: Admin) -> dict[str, Any]:
         "queue_dropped": runner.dropped,
         "errors": runner.errors,
         "detectors": list(svc.settings.trace.watch.detectors),
+        "alert_delivery": svc.alert_delivery.stats() if svc.alert_delivery else {},
     }

@@ -6,7 +6,7 @@ appends an audit entry (``notify``) before the address is used. No address is ev
 in an exception, or stored in the outbox: failures are recorded as short codes.
 
 The webhook request is JSON, signed like this (receivers check it with
-:func:`verify_signature`)::
+:func:`~shieldwall.core.signatures.verify_signature`)::
 
     X-Shieldwall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
     Idempotency-Key: <notification id>
@@ -22,8 +22,6 @@ it once for the gateway's configuration).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import smtplib
 import ssl
@@ -37,11 +35,15 @@ from shieldwall.contact.warnings.ports import Outgoing, SendFailed
 from shieldwall.core.clock import Clock
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.signatures import (
+    SIGNATURE_HEADER,
+    sign_body,
+    verify_signature,  # noqa: F401 - receivers import it here
+)
 from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.ports import AuditSink, CustodyStore
 from shieldwall.custody.sealing import Sealer
 
-SIGNATURE_HEADER = "X-Shieldwall-Signature"
 # The trusted component that decrypts addresses to send warnings; named in the audit log.
 WARNINGS_SENDER = Principal("contact.warnings", Role.SERVICE, "contact", "warnings sender")
 FIELD_FOR_CHANNEL = {"sms": "phone", "email": "email"}
@@ -90,27 +92,6 @@ class Recipients:
         if not value:
             raise SendFailed("no_address", retryable=False)
         return value
-
-
-def sign_body(secret: bytes, body: bytes, timestamp: int) -> str:
-    mac = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def verify_signature(
-    secret: bytes, header: str, body: bytes, now: float, tolerance: float = 300.0
-) -> bool:
-    """What a receiver runs: the signature matches and is at most ``tolerance`` seconds old."""
-    try:
-        parts = dict(p.split("=", 1) for p in header.split(","))
-        timestamp = int(parts["t"])
-        given = parts["v1"]
-    except (KeyError, ValueError):
-        return False
-    if abs(now - timestamp) > tolerance:
-        return False
-    expected = sign_body(secret, body, timestamp).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, given)
 
 
 class WebhookSender:

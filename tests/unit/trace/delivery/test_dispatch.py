@@ -1,0 +1,166 @@
+"""The dispatcher: retries with backoff, a failing or stuck sink delays only itself, a full
+queue drops and logs, close lets queued alerts out, and log lines carry ids, not data."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from shieldwall.core.alerts import Alert, Reason, Severity
+from shieldwall.trace.delivery.dispatch import AlertDispatcher, Backoff, NotifyingAlertStore
+from shieldwall.trace.delivery.errors import DeliveryFailed
+
+ALERT = Alert(
+    alert_id="alr_1",
+    kind="harvesting",
+    principal_id="agent-li",
+    severity=Severity.HIGH,
+    score=9.0,
+    reasons=(Reason("r", "d"),),
+    raised_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+    customer_ids=("CUST-SECRET-1",),
+)
+NO_WAIT = Backoff(max_attempts=4, first_seconds=0.0, max_seconds=0.0)
+
+
+def wait_until(cond: Callable[[], bool], bound: float = 30.0) -> None:
+    """Poll a condition with a generous bound (a loaded machine is slow, never wrong)."""
+    end = time.monotonic() + bound
+    while not cond():
+        assert time.monotonic() < end, "condition not reached"
+        time.sleep(0.005)
+
+
+class FakeSink:
+    """Fails the first ``failures`` tries (retryable or not), then records what it got."""
+
+    def __init__(self, name: str, failures: int = 0, *, retryable: bool = True) -> None:
+        self.name = name
+        self.failures = failures
+        self.retryable = retryable
+        self.tries = 0
+        self.got: list[str] = []
+        self.closed = False
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+
+    def deliver(self, alert: Alert) -> None:
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(30)
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise DeliveryFailed("http_503", retryable=self.retryable)
+        self.got.append(alert.alert_id)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_backoff_doubles_up_to_its_cap() -> None:
+    """1, 2, 4, 8 … seconds, never past the cap."""
+    b = Backoff(max_attempts=8, first_seconds=1.0, max_seconds=5.0)
+    assert [b.delay(n) for n in range(1, 6)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_retries_until_delivered_and_a_dead_sink_does_not_hold_up_the_others() -> None:
+    """One sink fails twice then works; another always fails; a third works at once."""
+    flaky, dead, good = FakeSink("flaky", 2), FakeSink("dead", 99), FakeSink("good")
+    d = AlertDispatcher([flaky, dead, good], backoff=NO_WAIT)
+    d.submit(ALERT)
+    wait_until(lambda: good.got == ["alr_1"] and flaky.got == ["alr_1"] and dead.tries == 4)
+    d.close(timeout=30)
+    stats = d.stats()
+    assert stats["flaky"] == {"delivered": 1, "failed": 0, "retried": 2, "dropped": 0, "queued": 0}
+    assert stats["dead"]["failed"] == 1 and stats["dead"]["retried"] == 3
+    assert stats["good"]["delivered"] == 1
+    assert flaky.closed and dead.closed and good.closed
+
+
+def test_a_refusal_is_not_retried() -> None:
+    """A non-retryable failure (e.g. HTTP 400) is tried once and logged."""
+    refused = FakeSink("refused", 99, retryable=False)
+    d = AlertDispatcher([refused], backoff=NO_WAIT)
+    d.submit(ALERT)
+    d.close(timeout=30)
+    assert refused.tries == 1 and d.stats()["refused"]["failed"] == 1
+
+
+def test_submit_never_blocks_and_a_full_queue_drops(caplog: pytest.LogCaptureFixture) -> None:
+    """A stuck sink: the caller returns at once, one alert waits, the next is dropped."""
+    stuck = FakeSink("stuck")
+    stuck.gate = threading.Event()
+    d = AlertDispatcher([stuck], queue_size=1, backoff=NO_WAIT)
+    d.submit(ALERT)
+    assert stuck.entered.wait(30)  # the worker holds the first alert
+    d.submit(replace(ALERT, alert_id="alr_2"))  # waits in the queue
+    with caplog.at_level(logging.WARNING):
+        d.submit(replace(ALERT, alert_id="alr_3"))  # the queue is full
+    assert d.stats()["stuck"]["dropped"] == 1
+    assert "alr_3" in caplog.text and "queue is full" in caplog.text
+    stuck.gate.set()
+    d.close(timeout=30)
+    assert stuck.got == ["alr_1", "alr_2"]
+
+
+def test_close_stops_waiting_retries_at_its_deadline(caplog: pytest.LogCaptureFixture) -> None:
+    """A sink in a long backoff gives up when close's deadline passes, and says so."""
+    dead = FakeSink("dead", 99)
+    d = AlertDispatcher([dead], backoff=Backoff(5, 3600.0, 3600.0))
+    d.submit(ALERT)
+    assert dead.entered.wait(30)
+    with caplog.at_level(logging.WARNING):
+        d.close(timeout=0.05)
+        wait_until(lambda: "no more retries" in caplog.text)
+    assert dead.tries == 1 and d.stats()["dead"]["failed"] == 1
+
+
+def test_log_lines_name_ids_not_data(caplog: pytest.LogCaptureFixture) -> None:
+    """A failure is logged with the alert id, the sink and a reason; no customer id."""
+
+    class Leaky(FakeSink):
+        def deliver(self, alert: Alert) -> None:
+            raise RuntimeError(f"boom {alert.customer_ids}")
+
+    d = AlertDispatcher([Leaky("leaky")], backoff=NO_WAIT)
+    with caplog.at_level(logging.WARNING):
+        d.submit(ALERT)
+        d.close(timeout=30)
+    assert "alr_1" in caplog.text and "unexpected RuntimeError" in caplog.text
+    assert "CUST-SECRET-1" not in caplog.text
+
+
+class ListStore:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.raised: list[Alert] = []
+
+    def raise_alert(self, alert: Alert) -> None:
+        if self.fail:
+            raise RuntimeError("database away")
+        self.raised.append(alert)
+
+    def update_alert(self, alert: Alert) -> bool:
+        return True
+
+    def open_alert(self, principal_id: str, kind: str) -> Alert | None:
+        return None
+
+
+def test_notifying_store_stores_first_and_pushes_only_what_was_stored() -> None:
+    """A failing sink leaves the alert stored; a failing store pushes nothing."""
+    dead, good = FakeSink("dead", 99), FakeSink("good")
+    d = AlertDispatcher([dead, good], backoff=NO_WAIT)
+    ok = ListStore()
+    NotifyingAlertStore(ok, d).raise_alert(ALERT)
+    assert ok.raised == [ALERT]
+    with pytest.raises(RuntimeError):
+        NotifyingAlertStore(ListStore(fail=True), d).raise_alert(replace(ALERT, alert_id="alr_x"))
+    d.close(timeout=30)
+    assert good.got == ["alr_1"] and dead.tries == 4
