@@ -167,6 +167,11 @@ class ApiSettings(_Section):
         " key rotation elsewhere is enforced here within this many seconds",
     )
     worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
+    docs_enabled: bool = Field(
+        False,
+        description="serve Swagger UI at /docs (its assets ship with the package; the page"
+        " asks for an API key before it loads the OpenAPI document)",
+    )
     rate_limits: RateLimitSettings = RateLimitSettings()
 
 

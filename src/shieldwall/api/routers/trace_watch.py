@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from shieldwall.api.bounds import Id
 from shieldwall.api.deps import require, services
+from shieldwall.api.responses import AlertOut, EvidenceOut, Out
 from shieldwall.core.alerts import Alert
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import NotFound
@@ -20,6 +21,20 @@ router = APIRouter(prefix="/v1", tags=["trace"])
 
 Svc = Annotated[Services, Depends(services)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+class AlertDetailOut(AlertOut):
+    evidence: EvidenceOut
+
+
+class WatchStatusOut(Out):
+    enabled: bool
+    state_backend: str
+    cursor: int | None
+    log_size: int
+    queue_dropped: int
+    errors: int
+    detectors: list[str]
 
 
 def alert_json(a: Alert) -> dict[str, Any]:
@@ -40,7 +55,7 @@ def alert_json(a: Alert) -> dict[str, Any]:
     }
 
 
-@router.get("/alerts/{alert_id}")
+@router.get("/alerts/{alert_id}", response_model=AlertDetailOut)
 def alert_detail(
     alert_id: Id,
     svc: Svc,
@@ -59,7 +74,7 @@ def alert_detail(
     }
 
 
-@router.post("/alerts/{alert_id}/close")
+@router.post("/alerts/{alert_id}/close", response_model=AlertOut)
 def close_alert(alert_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     """Close an alert; if the pattern goes on, the watch opens a new one."""
     if not svc.alerts.set_status(alert_id, "closed"):
@@ -69,7 +84,7 @@ def close_alert(alert_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     return alert_json(alert)
 
 
-@router.get("/watch/status")
+@router.get("/watch/status", response_model=WatchStatusOut)
 def watch_status(svc: Svc, _: Admin) -> dict[str, Any]:
     """How far the insider watch has read the audit log."""
     runner = svc.watch
