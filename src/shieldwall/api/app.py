@@ -121,7 +121,7 @@ def document_errors(routes: Iterable[BaseRoute]) -> None:
     declares itself (``problems.documented``): 401 (every route checks a key) and 503
     (storage); 422 when it takes parameters or a body; 413 when it takes a body; 403 behind a
     role gate or custody's policy; 404 when a path names a resource; 429 when rate limited;
-    400 for the capabilities whose errors answer 400."""
+    400 for a body that does not parse and for the capabilities whose errors answer 400."""
     for route in routes:
         if not isinstance(route, APIRoute):
             continue
@@ -131,8 +131,8 @@ def document_errors(routes: Iterable[BaseRoute]) -> None:
         keys = {(method, route.path) for method in route.methods or ()}
         if path_params or any(d.query_params or d.header_params for d in parts):
             statuses.add(422)
-        if route.body_field is not None:
-            statuses.update((413, 422))
+        if route.body_field is not None:  # 400: a body that is not JSON at all
+            statuses.update((400, 413, 422))
         if route.path in LEAK_PATHS:
             statuses.add(413)
         if any(d.call in ROLE_GATES for d in parts) or keys & POLICY_CHECKED:
