@@ -50,9 +50,7 @@ def _type_name(annotation: Any) -> str:
     if annotation is Path:
         return "path"
     name = getattr(annotation, "__name__", str(annotation))
-    return {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(
-        name, name
-    )
+    return {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(name, name)
 
 
 def _default(field: FieldInfo) -> str:

@@ -396,7 +396,11 @@ def reveal_order_field(order_id: Id, body: Reveal, svc: Svc, caller: Caller) -> 
     return _reveal(svc, caller, body, order_id=order_id)
 
 
-@router.post("/customers/{customer_id}/break-glass", response_model=RecordOut)
+@router.post(
+    "/customers/{customer_id}/break-glass",
+    response_model=RecordOut,
+    response_model_exclude_unset=True,
+)
 def break_glass(customer_id: Id, body: BreakGlass, svc: Svc, caller: Caller) -> dict[str, Any]:
     """Emergency access in clear; always raises an alert."""
     return svc.custody.vault.break_glass(
@@ -474,7 +478,12 @@ def grant(body: GrantIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     return {"granted": len(grants)}
 
 
-@router.post("/relay/resolve", response_model=RelayOut, responses=documented(404))
+@router.post(
+    "/relay/resolve",
+    response_model=RelayOut,
+    responses=documented(404),
+    response_model_exclude_unset=True,
+)
 def resolve_relay(body: RelayIn, svc: Svc, caller: Caller) -> dict[str, Any]:
     """Where a courier's call to a relay number connects. Couriers ask for themselves and never
     see the phone; the telephony switch (role ``service``) names the courier and gets the target."""
