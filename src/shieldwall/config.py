@@ -63,12 +63,20 @@ class CustodySettings(_Section):
     """Custody: relationships, grace periods, relay numbers, input limits."""
 
     default_region: str = Field("CN", description="region for parsing phone numbers")
-    ticket_ttl_hours: float = Field(72.0, gt=0)
-    courier_grace_hours: float = Field(24.0, ge=0)
-    relay_grace_hours: float = Field(24.0, ge=0)
+    ticket_ttl_hours: float = Field(
+        72.0, gt=0, description="an agent's ticket expires this long after it opens"
+    )
+    courier_grace_hours: float = Field(
+        24.0, ge=0, description="a courier keeps access this long after delivery"
+    )
+    relay_grace_hours: float = Field(
+        24.0, ge=0, description="a relay number keeps connecting this long after delivery"
+    )
     relay_prefix: str = Field("1700", pattern=r"^\d{3,8}$", description="virtual number range")
-    relay_digits: int = Field(11, ge=8, le=15)
-    rotation_batch: int = Field(500, ge=1, le=100_000)
+    relay_digits: int = Field(11, ge=8, le=15, description="digits of a relay number")
+    rotation_batch: int = Field(
+        500, ge=1, le=100_000, description="records re-encrypted per transaction by key rotation"
+    )
     strict_national_id_region: bool = Field(
         False,
         description="reject ID numbers whose area code no edition of GB/T 2260 lists (default:"
@@ -130,22 +138,22 @@ class RateLimitGroup(_Section):
 class RangeLimits(RateLimitGroup):
     """The range API, keyed callers (anonymous ones: ``range_anonymous_per_ip``)."""
 
-    per_key: RateSpec = "1200/minute"
-    per_ip: RateSpec = "2400/minute"
+    per_key: RateSpec = Field("1200/minute", description="per principal; empty: no limit")
+    per_ip: RateSpec = Field("2400/minute", description="per client address; empty: no limit")
 
 
 class LoginLimits(RateLimitGroup):
     """``/v1/logins/*``: the store's login service calls these for every customer login."""
 
-    per_key: RateSpec = "12000/minute"
-    per_ip: RateSpec = "12000/minute"
+    per_key: RateSpec = Field("12000/minute", description="per principal; empty: no limit")
+    per_ip: RateSpec = Field("12000/minute", description="per client address; empty: no limit")
 
 
 class PasswordCheckLimits(RateLimitGroup):
     """``/v1/passwords/check``."""
 
-    per_key: RateSpec = "600/minute"
-    per_ip: RateSpec = "1200/minute"
+    per_key: RateSpec = Field("600/minute", description="per principal; empty: no limit")
+    per_ip: RateSpec = Field("1200/minute", description="per client address; empty: no limit")
 
 
 class RateLimitSettings(_Section):
@@ -158,8 +166,12 @@ class RateLimitSettings(_Section):
     flow) and far below the 500 requests a second a single key could send before they existed.
     """
 
-    enabled: bool = True
-    key_prefix: str = Field("shieldwall-rl", pattern=r"^[A-Za-z0-9_\-:]{1,64}$")
+    enabled: bool = Field(True, description="enforce the API rate limits")
+    key_prefix: str = Field(
+        "shieldwall-rl",
+        pattern=r"^[A-Za-z0-9_\-:]{1,64}$",
+        description="prefix of the counters' keys in Redis",
+    )
     range: RangeLimits = RangeLimits()
     range_anonymous_per_ip: RateSpec = Field(
         "120/minute", description="range reads without a key, per client address"
@@ -172,9 +184,15 @@ class RateLimitSettings(_Section):
 
 
 class ApiSettings(_Section):
-    max_body_bytes: int = Field(1_048_576, ge=1024)
-    max_import_body_bytes: int = Field(32 * 1_048_576, ge=1024)
-    api_key_cache_seconds: float = Field(30.0, ge=0)
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body (413 beyond)")
+    max_import_body_bytes: int = Field(
+        32 * 1_048_576,
+        ge=1024,
+        description="largest body of the import routes and POST /v1/releases",
+    )
+    api_key_cache_seconds: float = Field(
+        30.0, ge=0, description="how long a worker trusts a key it has checked"
+    )
     principals_check_seconds: float = Field(
         0.5,
         ge=0,
@@ -183,6 +201,11 @@ class ApiSettings(_Section):
         " key rotation elsewhere is enforced here within this many seconds",
     )
     worker_threads: int = Field(6, ge=1, le=200, description="threads per worker for sync routes")
+    docs_enabled: bool = Field(
+        False,
+        description="serve Swagger UI at /docs (its assets ship with the package; the page"
+        " asks for an API key before it loads the OpenAPI document)",
+    )
     rate_limits: RateLimitSettings = RateLimitSettings()
     metrics_public: bool = Field(
         False,
@@ -197,7 +220,9 @@ class ApiSettings(_Section):
 class ObserveSettings(_Section):
     """Logs and metrics (see shieldwall.observe and docs/operations.md)."""
 
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="lowest level written ($SHIELDWALL_LOG_LEVEL)"
+    )
     log_format: Literal["json", "console"] = Field(
         "json", description="one JSON object per line, or key=value for a terminal"
     )
@@ -256,8 +281,10 @@ class RiskSettings(_Section):
         100, ge=1, le=100, description="NIST SP 800-63B: consecutive failures before deny"
     )
     free_failures: int = Field(3, ge=0, le=50, description="failures in a run before any delay")
-    base_delay_ms: int = Field(250, ge=0, le=10_000)
-    max_delay_ms: int = Field(10_000, ge=0, le=120_000)
+    base_delay_ms: int = Field(
+        250, ge=0, le=10_000, description="delay imposed on the first failure past free_failures"
+    )
+    max_delay_ms: int = Field(10_000, ge=0, le=120_000, description="the longest delay imposed")
     min_profile_logins: int = Field(
         1, ge=1, le=100, description="successful logins before an account has a profile"
     )
@@ -407,22 +434,30 @@ class ScamSettings(_Section):
 
     region: str = Field("CN", description="region for phone numbers without a country code")
     max_text_chars: int = Field(20_000, ge=100, le=1_000_000, description="report/script cap")
-    max_links: int = Field(20, ge=0, le=500)
-    max_link_chars: int = Field(2048, ge=64, le=8192)
+    max_links: int = Field(20, ge=0, le=500, description="links kept from one report")
+    max_link_chars: int = Field(2048, ge=64, le=8192, description="longest link kept")
     templates_file: Path | None = Field(
         None, description="the store's genuine message templates (default: packaged example)"
     )
     model_file: Path | None = Field(None, description="scorer weights (default: packaged model)")
-    shared_domains: tuple[str, ...] = _SHARED_DOMAINS
-    minhash_permutations: int = Field(128, ge=16, le=1024)
-    lsh_bands: int = Field(32, ge=1, le=1024)
-    shingle_chars: int = Field(3, ge=2, le=12)
+    shared_domains: tuple[str, ...] = Field(
+        _SHARED_DOMAINS, description="shorteners and hosting that never join two reports alone"
+    )
+    minhash_permutations: int = Field(128, ge=16, le=1024, description="MinHash signature length")
+    lsh_bands: int = Field(
+        32, ge=1, le=1024, description="LSH bands (must divide minhash_permutations)"
+    )
+    shingle_chars: int = Field(3, ge=2, le=12, description="characters per shingle")
     near_duplicate_jaccard: float = Field(
         0.5, gt=0.0, le=1.0, description="chosen on training seeds by bench_contact_scam_quality"
     )
     min_script_chars: int = Field(16, ge=1, description="shorter scripts are not MinHashed")
-    sample_chars: int = Field(280, ge=40, le=4000)
-    max_band_candidates: int = Field(500, ge=10, le=100_000)
+    sample_chars: int = Field(
+        280, ge=40, le=4000, description="length of a campaign's scrubbed sample"
+    )
+    max_band_candidates: int = Field(
+        500, ge=10, le=100_000, description="reports compared per LSH band lookup"
+    )
     future_skew_seconds: float = Field(
         300.0, ge=0, description="received_at may run this far ahead"
     )
@@ -444,7 +479,9 @@ class LedgerSettings(_Section):
     max_call_minutes: float = Field(
         60.0, gt=0, le=24 * 60, description="a call not ended is live this long after its start"
     )
-    max_chat_minutes: float = Field(120.0, gt=0, le=24 * 60)
+    max_chat_minutes: float = Field(
+        120.0, gt=0, le=24 * 60, description="a chat not ended is live this long after its start"
+    )
     message_live_minutes: float = Field(
         15.0, gt=0, le=24 * 60, description="an SMS or e-mail counts as 'now' this long"
     )
@@ -469,45 +506,75 @@ class LedgerSettings(_Section):
 class WarningSettings(_Section):
     """Contact: warnings to customers at risk (see contact/warnings)."""
 
-    channel: Literal["sms", "email"] = "sms"
-    locale: Literal["zh", "en"] = "zh"
+    channel: Literal["sms", "email"] = Field("sms", description="how warnings are sent")
+    locale: Literal["zh", "en"] = Field("zh", description="language of the warning text")
     hotline: str | None = Field(
         None, max_length=32, description="official hotline named in the warning text"
     )
-    status_page_zh: str = Field("App「我的 › 来电核验」", max_length=200)
-    status_page_en: str = Field('the app, "Me › Verify a call"', max_length=200)
+    status_page_zh: str = Field(
+        "App「我的 › 来电核验」",
+        max_length=200,
+        description="where the app shows contact status (Chinese text)",
+    )
+    status_page_en: str = Field(
+        'the app, "Me › Verify a call"',
+        max_length=200,
+        description="where the app shows contact status (English text)",
+    )
     # prioritisation (points; a score is capped at 100)
-    recent_order_days: float = Field(30.0, gt=0, le=365)
-    delivery_window_days: float = Field(14.0, gt=0, le=365)
-    refund_window_days: float = Field(30.0, gt=0, le=365)
-    recently_targeted_days: float = Field(7.0, gt=0, le=365)
-    high_value_cents: int = Field(100_000, ge=0)
+    recent_order_days: float = Field(
+        30.0, gt=0, le=365, description="an order this recent raises a customer's priority"
+    )
+    delivery_window_days: float = Field(
+        14.0, gt=0, le=365, description="a delivery this recent raises priority"
+    )
+    refund_window_days: float = Field(
+        30.0, gt=0, le=365, description="a refund this recent raises priority"
+    )
+    recently_targeted_days: float = Field(
+        7.0, gt=0, le=365, description="a scam report this recent raises priority"
+    )
+    high_value_cents: int = Field(
+        100_000, ge=0, description="orders at or above this amount raise priority"
+    )
     # dedupe, rate limits, retries
     cooldown_days: float = Field(
         7.0, ge=0, le=365, description="warn a customer at most once in this many days"
     )
-    per_minute: int = Field(60, ge=1, le=100_000)
-    per_hour: int = Field(2000, ge=1, le=10_000_000)
-    max_attempts: int = Field(5, ge=1, le=50)
-    backoff_seconds: float = Field(60.0, gt=0, le=86_400)
-    backoff_cap_seconds: float = Field(3600.0, gt=0, le=7 * 86_400)
+    per_minute: int = Field(60, ge=1, le=100_000, description="warnings sent per minute at most")
+    per_hour: int = Field(2000, ge=1, le=10_000_000, description="warnings sent per hour at most")
+    max_attempts: int = Field(
+        5, ge=1, le=50, description="attempts before a warning is dead-lettered"
+    )
+    backoff_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="wait before the first retry (doubles each time)"
+    )
+    backoff_cap_seconds: float = Field(
+        3600.0, gt=0, le=7 * 86_400, description="longest wait between retries"
+    )
     lease_seconds: float = Field(
         300.0, gt=0, le=86_400, description="a claimed notification is retried after this"
     )
     # senders
-    webhook_url: str | None = Field(None, max_length=2000)
-    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120)
-    smtp_host: str | None = Field(None, max_length=255)
-    smtp_port: int = Field(25, ge=1, le=65535)
-    smtp_starttls: bool = False
+    webhook_url: str | None = Field(
+        None, max_length=2000, description="send warnings by POSTing them here"
+    )
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120, description="webhook request timeout")
+    smtp_host: str | None = Field(
+        None, max_length=255, description="send e-mail warnings through this SMTP server"
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port")
+    smtp_starttls: bool = Field(False, description="upgrade the SMTP connection with STARTTLS")
     smtp_implicit_tls: bool = Field(False, description="connect with TLS from the start (465)")
     smtp_allow_insecure_auth: bool = Field(
         False, description="allow the SMTP login over a connection without TLS (trusted LAN only)"
     )
-    smtp_username: str | None = Field(None, max_length=255)
-    smtp_password_file: Path | None = None
-    smtp_from: str = Field("noreply@example.com", max_length=320)
-    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    smtp_username: str | None = Field(None, max_length=255, description="SMTP login name")
+    smtp_password_file: Path | None = Field(None, description="file holding the SMTP password")
+    smtp_from: str = Field(
+        "noreply@example.com", max_length=320, description="sender address of e-mail warnings"
+    )
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120, description="SMTP timeout")
 
 
 class ContactSettings(_Section):
@@ -574,7 +641,10 @@ class WatchSettings(_Section):
     history_days: float = Field(30.0, gt=0, description="a past ticket explains a call-back")
     ticket_days: float = Field(7.0, gt=0, description="how long ticket facts are kept")
     order_days: float = Field(30.0, gt=0, description="how long order outlets are kept")
-    exact_lookup_keys: tuple[str, ...] = ("phone", "email", "national_id")
+    exact_lookup_keys: tuple[str, ...] = Field(
+        ("phone", "email", "national_id"),
+        description="lookup keys that name one customer (not a search)",
+    )
     broad_matches: int = Field(5, ge=1, description="a lookup with more matches is a search")
     sequential_radius: int = Field(3, ge=1, le=50, description="ids this close are a sequence")
     usual_hour_share: float = Field(0.01, gt=0, lt=1, description="share that makes an hour usual")
@@ -584,13 +654,21 @@ class WatchSettings(_Section):
         10, ge=1, description="lookups refused for role or rate (window) that open an alert"
     )
     critical_customers: int = Field(500, ge=1, description="customers that make it critical")
-    max_evidence_customers: int = Field(1000, ge=100)
-    max_evidence_seqs: int = Field(500, ge=100)
+    max_evidence_customers: int = Field(
+        1000, ge=100, description="customers an alert lists at most"
+    )
+    max_evidence_seqs: int = Field(500, ge=100, description="audit entries an alert lists at most")
     queue_size: int = Field(100_000, ge=100, description="appends buffered for the watch thread")
     drain_seconds: float = Field(0.2, gt=0, le=10, description="how often the thread takes them")
-    batch_size: int = Field(1000, ge=1, le=100_000)
-    lease_seconds: float = Field(30.0, gt=1)
-    poll_seconds: float = Field(1.0, gt=0)
+    batch_size: int = Field(
+        1000, ge=1, le=100_000, description="log records the watch reads per batch"
+    )
+    lease_seconds: float = Field(
+        30.0, gt=1, description="a worker's lease on the watch; another takes over after"
+    )
+    poll_seconds: float = Field(
+        1.0, gt=0, description="how often an idle worker looks for new records"
+    )
     state_ttl_days: float = Field(35.0, gt=0, description="Redis keys expire after this")
 
     @field_validator("detectors")
@@ -627,7 +705,7 @@ class ReleaseSettings(_Section):
         min_length=1,
         description="prefixes of a trap number range the store owns (not the relay range)",
     )
-    canary_phone_digits: int = Field(11, ge=8, le=15)
+    canary_phone_digits: int = Field(11, ge=8, le=15, description="digits of a trap phone number")
     canary_mail_domain: str = Field(
         "mail.example.com",
         pattern=_MAIL_DOMAIN,
@@ -635,7 +713,7 @@ class ReleaseSettings(_Section):
     )
     min_canaries: int = Field(2, ge=0, le=1000, description="canaries in every release")
     canary_rate: float = Field(0.002, ge=0, le=0.05, description="canaries per exported row")
-    max_canaries: int = Field(50, ge=0, le=10_000)
+    max_canaries: int = Field(50, ge=0, le=10_000, description="most canaries in one release")
     marks: bool = Field(True, description="apply address marks to clear addresses")
     collusion: int = Field(5, ge=2, le=50, description="largest coalition the code is sized for")
     false_accusation: float = Field(
@@ -693,7 +771,9 @@ class Pkcs11Settings(_Section):
     module: Path = Field(
         Path("/usr/lib/softhsm/libsofthsm2.so"), description="the PKCS#11 library (.so)"
     )
-    token_label: str = Field("shieldwall", min_length=1, max_length=32)
+    token_label: str = Field(
+        "shieldwall", min_length=1, max_length=32, description="the token holding the KEKs"
+    )
     pin_file: Path | None = Field(None, description="file holding the user PIN")
     pin: SecretStr | None = Field(None, description="from SHIELDWALL_PKCS11_PIN only")
 
@@ -704,12 +784,23 @@ class Pkcs11Settings(_Section):
 class VaultTransitSettings(_Section):
     """Key-encryption keys in HashiCorp Vault's Transit secrets engine."""
 
-    url: str = Field("http://127.0.0.1:8200", pattern=r"^https?://", max_length=2048)
-    mount_point: str = Field("transit", pattern=r"^[A-Za-z0-9_\-/]{1,128}$")
-    key_name: str = Field("shieldwall-kek", pattern=r"^[A-Za-z0-9_\-]{1,128}$")
+    url: str = Field(
+        "http://127.0.0.1:8200",
+        pattern=r"^https?://",
+        max_length=2048,
+        description="Vault's address",
+    )
+    mount_point: str = Field(
+        "transit", pattern=r"^[A-Za-z0-9_\-/]{1,128}$", description="where Transit is mounted"
+    )
+    key_name: str = Field(
+        "shieldwall-kek",
+        pattern=r"^[A-Za-z0-9_\-]{1,128}$",
+        description="the Transit key (the KEK)",
+    )
     namespace: str | None = Field(None, max_length=256, description="Vault Enterprise")
     ca_file: Path | None = Field(None, description="CA bundle for Vault's TLS certificate")
-    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    timeout_seconds: float = Field(10.0, gt=0, le=120, description="bound on each call to Vault")
     token_file: Path | None = Field(None, description="file holding the Vault token")
     token: SecretStr | None = Field(None, description="from SHIELDWALL_VAULT_TOKEN only")
 
@@ -720,7 +811,9 @@ class VaultTransitSettings(_Section):
 class KeySettings(_Section):
     """Where the key-encryption keys live (see custody/keys.py and docs/custody.md)."""
 
-    provider: Literal["file", "pkcs11", "vault"] = "file"
+    provider: Literal["file", "pkcs11", "vault"] = Field(
+        "file", description="where the key-encryption keys live ($SHIELDWALL_KEY_PROVIDER)"
+    )
     pkcs11: Pkcs11Settings = Pkcs11Settings()
     vault: VaultTransitSettings = VaultTransitSettings()
 
@@ -797,7 +890,9 @@ class AlertDeliverySettings(_Section):
     queue_size: int = Field(1000, ge=1, le=1_000_000, description="alerts waiting per sink")
     max_attempts: int = Field(6, ge=1, le=100, description="tries per alert and sink")
     backoff_seconds: float = Field(1.0, ge=0, le=3600, description="first wait before a retry")
-    max_backoff_seconds: float = Field(60.0, ge=0, le=86_400)
+    max_backoff_seconds: float = Field(
+        60.0, ge=0, le=86_400, description="longest wait between retries"
+    )
     close_timeout_seconds: float = Field(
         10.0, ge=0, le=600, description="at shutdown, how long queued alerts may take to go out"
     )
@@ -848,7 +943,9 @@ class NatsSettings(_Section):
     )
     stream: str = Field("SHIELDWALL", pattern=_TOKEN, description="JetStream stream name")
     prefix: str = Field(
-        "shieldwall", pattern=r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,3}$"
+        "shieldwall",
+        pattern=r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,3}$",
+        description="subject prefix: <prefix>.logins.attempts and so on",
     )
     consumer: str = Field("shieldwall", pattern=_TOKEN, description="durable consumer prefix")
     batch: int = Field(500, ge=1, le=10_000, description="messages fetched at once")
@@ -877,13 +974,28 @@ class NatsSettings(_Section):
 class Settings(_Section):
     """Everything shieldwall is told about its environment."""
 
-    home: Path = Path(".shieldwall")
-    database_url: str | None = None
-    key_file: Path | None = None
-    policy_file: Path | None = None
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    state_backend: Literal["memory", "redis"] = "memory"
-    store_name: str = "shieldwall demo store"
+    home: Path = Field(
+        Path(".shieldwall"), description="state directory: database, keys, witness file, corpora"
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL (default: SQLite in the home directory)"
+    )
+    key_file: Path | None = Field(
+        None, description="local key-encryption-key file (default: $SHIELDWALL_HOME/keys.json)"
+    )
+    policy_file: Path | None = Field(
+        None, description="access policy (default: the policy shipped with the package)"
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis for state shared by workers (when state_backend is redis)",
+    )
+    state_backend: Literal["memory", "redis"] = Field(
+        "memory", description="where counters and watch state live: this process or Redis"
+    )
+    store_name: str = Field(
+        "shieldwall demo store", description="the store's name in messages to customers"
+    )
     tenant: str = Field(
         "default", pattern=r"^[a-z0-9_\-]{1,32}$", description="bound into every ciphertext"
     )
@@ -914,7 +1026,7 @@ class Settings(_Section):
         return self.guard.passwords.corpus_dir or self.home / "passwords"
 
 
-_ENV = {
+ENVIRONMENT = {
     "SHIELDWALL_HOME": "home",
     "SHIELDWALL_DATABASE_URL": "database_url",
     "SHIELDWALL_KEY_FILE": "key_file",
@@ -973,7 +1085,7 @@ def load_settings(
                     f"secrets do not belong in the config file {candidate}; use {instead}",
                     field=".".join(path),
                 )
-    for var, key in _ENV.items():
+    for var, key in ENVIRONMENT.items():
         if var in env and env[var] != "":
             *sections, name = key.split(".")
             target = data

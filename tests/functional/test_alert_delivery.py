@@ -119,7 +119,7 @@ def break_glass(store: Store, client: TestClient) -> tuple[str, list[str]]:
         f"/v1/customers/{c.customer_id}/break-glass", json=REASON, headers=store.auth("sec-admin")
     )
     assert resp.status_code == 200
-    alerts = client.get("/v1/alerts", headers=store.auth("sec-admin")).json()["alerts"]
+    alerts = client.get("/v1/alerts", headers=store.auth("sec-admin")).json()["items"]
     assert [a["kind"] for a in alerts] == ["break_glass"]
     return alerts[0]["alert_id"], [c.customer_id, c.name, c.phone, c.email, c.address]
 
@@ -280,7 +280,7 @@ class TestAFailingSink:
         )
         assert "t0ken" not in caplog.text and SECRET not in caplog.text
         assert not [p for p in plaintext if p in caplog.text]
-        listed = client.get("/v1/alerts", headers=store.auth("sec-admin")).json()["alerts"]
+        listed = client.get("/v1/alerts", headers=store.auth("sec-admin")).json()["items"]
         assert [a["alert_id"] for a in listed] == [alert_id]
 
 

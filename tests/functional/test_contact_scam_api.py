@@ -129,7 +129,7 @@ def test_reports_cluster_and_victims_over_http(store: Store, client: TestClient)
     assert second.json()["campaign_size"] == 2
 
     admin = store.auth("sec-admin")
-    listed = client.get("/v1/scam/campaigns", headers=admin).json()["campaigns"]
+    listed = client.get("/v1/scam/campaigns", headers=admin).json()["items"]
     assert len(listed) == 1 and listed[0]["size"] == 2 and listed[0]["victims"] == 2
     cid = listed[0]["campaign_id"]
     assert client.get(f"/v1/scam/campaigns/{cid}", headers=admin).json()["campaign_id"] == cid
@@ -162,7 +162,8 @@ def test_report_bad_input_over_http(store: Store, client: TestClient) -> None:
     for body, field in cases:
         assert_problem(report(client, store, "agent-li", **body), 422, "invalid_input", field)
     assert client.get("/v1/scam/campaigns", headers=store.auth("sec-admin")).json() == {
-        "campaigns": []
+        "items": [],
+        "next_cursor": None,
     }
 
 

@@ -334,7 +334,7 @@ def test_break_glass_raises_an_alert(store: Store, client: TestClient) -> None:
         f"/v1/customers/{c.customer_id}/break-glass", json=body, headers=store.auth("courier-wang")
     )
     assert assert_problem(denied, 403, "access_denied")["reasons"] == ["break_glass_not_allowed"]
-    alerts = client.get("/v1/alerts", headers=store.auth("sec-admin")).json()["alerts"]
+    alerts = client.get("/v1/alerts", headers=store.auth("sec-admin")).json()["items"]
     assert [(a["kind"], a["principal_id"], a["customer_ids"]) for a in alerts] == [
         ("break_glass", "sec-admin", [c.customer_id])
     ]

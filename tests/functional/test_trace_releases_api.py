@@ -61,7 +61,7 @@ def test_list_show_and_canary_lookup(client: TestClient, store: Store) -> None:
     doc = create(client, store)
     rid = doc["release"]["release_id"]
     auth = store.auth("sec-admin")
-    listed = client.get("/v1/releases", headers=auth).json()["releases"]
+    listed = client.get("/v1/releases", headers=auth).json()["items"]
     assert [r["release_id"] for r in listed] == [rid]
     assert client.get(f"/v1/releases/{rid}", headers=auth).json()["release_id"] == rid
     content = base64.b64decode(doc["file"]["content_base64"]).decode()

@@ -103,7 +103,7 @@ def test_harvesting_through_the_api_raises_an_alert_with_proofs(
             time.sleep(0.02)
         listed = client.get(
             "/v1/alerts", params={"kind": "harvesting"}, headers=auth(keys, "sec-admin")
-        ).json()["alerts"]
+        ).json()["items"]
         assert [a["principal_id"] for a in listed] == ["agent-0"]
         alert_id = listed[0]["alert_id"]
         detail = client.get(

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from shieldwall import __version__
-from shieldwall.api import observe, problems
-from shieldwall.api.deps import principal
+from shieldwall.api import docs, observe, problems
+from shieldwall.api.deps import ROLE_GATES, SECURITY, SECURITY_SCHEMES, principal
 from shieldwall.api.limits import BodyLimit
 from shieldwall.api.ratelimit import TAG_PURPOSE as RATE_LIMIT_PURPOSE
 from shieldwall.api.ratelimit import RateLimits
@@ -95,6 +99,84 @@ async def _sign_idle_tail(services: Services) -> None:
             log.warning("audit checkpoint tick failed: %s", exc)
 
 
+# Statuses a route's own logic adds to those its shape implies (see document_errors).
+RATE_LIMITED = {
+    ("POST", "/v1/logins/assess"),
+    ("POST", "/v1/logins/outcome"),
+    ("POST", "/v1/logins/step-up"),
+    ("POST", "/v1/passwords/check"),
+    ("POST", "/v1/customers/lookup"),
+    ("GET", "/range/{prefix}"),
+    ("GET", "/v1/pwnedpasswords/range/{prefix}"),
+}
+# Custody's policy (not a role gate) decides these: it may refuse any caller.
+POLICY_CHECKED = {
+    ("POST", "/v1/customers/lookup"),
+    ("GET", "/v1/customers/{customer_id}"),
+    ("GET", "/v1/orders/{order_id}"),
+    ("POST", "/v1/customers/{customer_id}/reveal"),
+    ("POST", "/v1/orders/{order_id}/reveal"),
+    ("POST", "/v1/customers/{customer_id}/break-glass"),
+    ("POST", "/v1/relay/resolve"),
+    ("GET", "/v1/audit/entries/{seq}"),
+    ("GET", "/v1/audit/proofs/inclusion"),
+    ("GET", "/range/{prefix}"),
+    ("GET", "/v1/pwnedpasswords/range/{prefix}"),
+}
+# Capabilities whose own errors answer 400 (``problems.STATUS``); custody's answer 422.
+BAD_REQUEST_TAGS = {"audit", "guard", "contact", "contact scam", "trace"}
+
+
+def document_errors(routes: Iterable[BaseRoute]) -> None:
+    """Give every operation the problem+json responses its shape implies, beside those it
+    declares itself (``problems.documented``): 401 (every route checks a key) and 503
+    (storage); 422 when it takes parameters or a body; 413 when it takes a body; 403 behind a
+    role gate or custody's policy; 404 when a path names a resource; 429 when rate limited;
+    400 for a body that does not parse and for the capabilities whose errors answer 400."""
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        parts = list(_dependants(route.dependant))
+        path_params = any(d.path_params for d in parts)
+        statuses = {401, 503}
+        keys = {(method, route.path) for method in route.methods or ()}
+        if path_params or any(d.query_params or d.header_params for d in parts):
+            statuses.add(422)
+        if route.body_field is not None:  # 400: a body that is not JSON at all
+            statuses.update((400, 413, 422))
+        if route.path in LEAK_PATHS:
+            statuses.add(413)
+        if any(d.call in ROLE_GATES for d in parts) or keys & POLICY_CHECKED:
+            statuses.add(403)
+        if path_params and route.response_class is not Response:
+            statuses.add(404)
+        if keys & RATE_LIMITED:
+            statuses.add(429)
+        if BAD_REQUEST_TAGS & {str(t) for t in route.tags}:
+            statuses.add(400)
+        for status in sorted(statuses):
+            route.responses.setdefault(status, problems.RESPONSES[status])
+
+
+def _dependants(dependant: Dependant) -> Iterable[Dependant]:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document: every operation requires an API key (``SECURITY``) unless it
+    says otherwise (the range API, which anonymous callers may read)."""
+    doc = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for item in doc["paths"].values():
+        for operation in item.values():
+            operation.setdefault("security", SECURITY)
+    return doc
+
+
 def create_app(services: Services) -> FastAPI:
     """Build the app around assembled services (the CLI's ``serve`` and the tests call this)."""
     app = FastAPI(
@@ -113,17 +195,22 @@ def create_app(services: Services) -> FastAPI:
         services.custody.keyring.secret(RATE_LIMIT_PURPOSE),
     )
     app.state.observability = observe.observability(services)
-    problems.install(app, routes=[route for router in ROUTERS for route in router.routes])
+    routes = [route for router in ROUTERS for route in router.routes]
+    problems.install(app, routes=routes)
+    document_errors(routes)  # before include_router, which wraps the routes
     app.include_router(observe.router)
     for router in ROUTERS:
-        app.include_router(router, responses=problems.RESPONSES)
+        app.include_router(router)
+    document = openapi_document(app)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:
         """The OpenAPI document (authenticated like every other route)."""
-        return get_openapi(title=app.title, version=app.version, routes=app.routes)
+        return document
 
     api = services.settings.api
+    if api.docs_enabled:
+        docs.install(app)
 
     def limit_for(path: str) -> int:
         if path in LEAK_PATHS:

@@ -18,6 +18,8 @@ these bounds only keep absurd input away from them.
   characters; free text with its own cap keeps a ``Field(max_length=...)`` where it is declared.
 - ``IpAddress``: an IPv4 or IPv6 address ``ipaddress`` parses, without a zone id (``%eth0``).
 - ``MAX_LIST``: the default cap on a list's length.
+- ``PageLimit``, ``Cursor``: a list route's page size (1-500, default 50) and the opaque cursor
+  from the previous page (see :mod:`shieldwall.core.paging`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from pydantic import (
     StringConstraints,
 )
 from pydantic_core import PydanticCustomError
+
+from shieldwall.core.paging import MAX_CURSOR_CHARS, MAX_LIMIT
 
 MAX_INT = 2**53
 MAX_ID = 64
@@ -101,4 +105,11 @@ IpAddress = Annotated[
     StringConstraints(min_length=2, max_length=64),
     AfterValidator(_ip),
     Field(json_schema_extra={"pattern": r"^[^%\x00]*$"}),
+]
+
+PageLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="items per page")]
+Cursor = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_CURSOR_CHARS, pattern=r"^[A-Za-z0-9_\-]+$"),
+    Field(description="the previous page's next_cursor"),
 ]

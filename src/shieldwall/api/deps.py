@@ -11,6 +11,31 @@ from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied
 from shieldwall.wiring import Services
 
+# How OpenAPI names the two ways to present a key (``securitySchemes``), and the requirement
+# every authenticated operation carries: either header will do.
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "bearerKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "``Authorization: Bearer <API key>``",
+    },
+    "apiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "``X-API-Key: <API key>``",
+    },
+    "hibpApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "hibp-api-key",
+        "description": "the header HIBP's clients send (the range API only)",
+    },
+}
+SECURITY: list[dict[str, list[str]]] = [{"bearerKey": []}, {"apiKeyHeader": []}]
+ROLE_GATES: set[Callable[..., object]] = set()
+"""The dependencies :func:`require` made (a route depending on one can answer 403)."""
+
 
 def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
@@ -51,4 +76,5 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
             raise AccessDenied(f"this endpoint is for roles: {names}", ["role_not_allowed"])
         return caller
 
+    ROLE_GATES.add(gate)
     return gate

@@ -116,7 +116,13 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
     for status, text in _DOCUMENTED.items()
 }
-"""The error responses every operation documents (``APIRouter``'s ``responses=``)."""
+"""Every error response an operation may document, by status."""
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses for ``statuses``, for a route's ``responses=``: the statuses its own
+    logic adds to those :func:`shieldwall.api.app.document_errors` derives from its shape."""
+    return {status: RESPONSES[status] for status in statuses}
 
 
 def status_for(exc: ShieldwallError) -> int:

@@ -19,6 +19,7 @@ from shieldwall.audit.log import Finding, verify
 from shieldwall.audit.witness import witnessed_checkpoints
 from shieldwall.cli.common import (
     EXIT_ERROR,
+    collect,
     console,
     emit_json,
     err_console,
@@ -238,11 +239,19 @@ def alerts_list(
         str | None, typer.Option("--principal", help="only this principal")
     ] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="only this kind")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="at most this many")] = 50,
+    cursor: Annotated[
+        str | None, typer.Option("--cursor", help="continue where a previous listing stopped")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Alerts, newest first."""
-    found = services().alerts.list(principal_id=principal, kind=kind, limit=limit)
+    """Alerts, newest first (read a page at a time)."""
+    store = services().alerts
+    found = collect(
+        lambda n, at: store.page(principal_id=principal, kind=kind, limit=n, cursor=at),
+        limit,
+        cursor,
+    )
     if json_out:
         emit_json([a.to_dict() for a in found])
         return

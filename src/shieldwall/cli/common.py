@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -24,8 +24,10 @@ from rich.progress import (
 
 from shieldwall.config import Settings, load_settings
 from shieldwall.core.model import Principal
+from shieldwall.core.paging import MAX_LIMIT, Page
 from shieldwall.wiring import Services, build
 
+T = TypeVar("T")
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -81,3 +83,18 @@ def progress_bar(description: str, total: int | None) -> Iterator[Any]:
             bar.advance(task, n)
 
         yield advance
+
+
+def collect(fetch: Callable[[int, str | None], Page[T]], limit: int, cursor: str | None) -> list[T]:
+    """Up to ``limit`` items of a paged list, a page (at most ``MAX_LIMIT``) at a time from
+    ``cursor``; when more remain, says on stderr how to continue."""
+    items: list[T] = []
+    while True:
+        page = fetch(min(MAX_LIMIT, limit - len(items)), cursor)
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return items
+        if len(items) >= limit:
+            err_console.print(f"more: continue with --cursor {cursor}", markup=False)
+            return items

@@ -21,6 +21,7 @@ from rich.table import Table
 from shieldwall.cli.common import (
     EXIT_ERROR,
     as_principal,
+    collect,
     console,
     emit_json,
     err_console,
@@ -359,12 +360,19 @@ def campaigns(
     since: Annotated[
         str | None, typer.Option("--since", help="last seen at or after (ISO)")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 50,
+    cursor: Annotated[
+        str | None, typer.Option("--cursor", help="continue where a previous listing stopped")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Campaigns, most recently active first."""
-    found = services().scam.campaigns(
-        min_size=min_size, since=_when(since, "since") if since else None, limit=limit
+    """Live campaigns, newest first (read a page at a time)."""
+    scam = services().scam
+    after = _when(since, "since") if since else None
+    found = collect(
+        lambda n, at: scam.campaigns(min_size=min_size, since=after, limit=n, cursor=at),
+        limit,
+        cursor,
     )
     if json_out:
         emit_json([c.to_dict() for c in found])

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from shieldwall.cli.common import EXIT_ERROR, console, emit_json, progress_bar, services
+from shieldwall.cli.common import EXIT_ERROR, collect, console, emit_json, progress_bar, services
 from shieldwall.cli.trace_attribution import trace  # the `trace` group: file joins victims
 from shieldwall.trace.releases.errors import ReleaseInvalid
 
@@ -95,11 +95,15 @@ def create(
 @releases.command("list")
 def list_(
     recipient: Annotated[str | None, typer.Option("--to", help="only this recipient")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 100,
+    cursor: Annotated[
+        str | None, typer.Option("--cursor", help="continue where a previous listing stopped")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Releases, newest first."""
-    found = services().releases.list(recipient, limit)
+    """Releases, newest first (read a page at a time)."""
+    releases = services().releases
+    found = collect(lambda n, at: releases.page(recipient, n, at), limit, cursor)
     if json_out:
         emit_json({"releases": [r.as_dict() for r in found]})
         return

@@ -248,7 +248,7 @@ class Play:
         """Read new alerts through the API; warn the customers they name (CLI ``warn plan``)."""
         h = self.harness
         h.settle()
-        listed = h.get("/v1/alerts", ADMIN, params={"limit": 1000}).body["alerts"]
+        listed = h.get_all("/v1/alerts", ADMIN)
         for a in listed:
             seen = self.alerts.get(a["alert_id"])
             if seen is None:

@@ -154,6 +154,17 @@ class Harness:
     def get(self, path: str, who: str, **kw: Any) -> Response:
         return self.call("GET", path, who, **kw)
 
+    def get_all(self, path: str, who: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Every item of a paged list route, following ``next_cursor`` page by page."""
+        items: list[Any] = []
+        query: dict[str, Any] = {**(params or {}), "limit": 500}
+        while True:
+            body = self.get(path, who, params=query).body
+            items.extend(body["items"])
+            if body["next_cursor"] is None:
+                return items
+            query["cursor"] = body["next_cursor"]
+
     def post(self, path: str, who: str, body: Any = None, **kw: Any) -> Response:
         return self.call("POST", path, who, json_body=body, **kw)
 

@@ -96,7 +96,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
         play.run(config.end, on_action)
         tick(1.0, "scoring")
         h.settle()
-        alerts = h.get("/v1/alerts", ADMIN, params={"limit": 1000}).body["alerts"]
+        alerts = h.get_all("/v1/alerts", ADMIN)
         listed = h.cli_json("alerts", "list", "--limit", "10000")  # the CLI must agree
         if {a["alert_id"] for a in listed} != {a["alert_id"] for a in alerts}:
             raise SimulationError("the CLI and the API list different alerts")

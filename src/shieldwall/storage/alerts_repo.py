@@ -10,9 +10,20 @@ from sqlalchemy import Engine, insert, select, update
 
 from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import utc
+from shieldwall.core.paging import (
+    DEFAULT_LIMIT,
+    Page,
+    Position,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
 from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.paging import before
 from shieldwall.storage.tables.alerts import alerts
+
+ALERTS_LISTING = "alerts"
 
 
 class SqlAlertStore:
@@ -74,8 +85,16 @@ class SqlAlertStore:
         kind: str | None = None,
         status: str | None = None,
         limit: int = 100,
+        after: Position | None = None,
     ) -> list[Alert]:
-        q = select(alerts).order_by(alerts.c.raised_at.desc()).limit(limit)
+        """Alerts newest first (``raised_at``, then ``alert_id``), from after ``after``."""
+        q = (
+            select(alerts)
+            .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            q = q.where(before(alerts.c.raised_at, alerts.c.alert_id, after))
         if since is not None:
             q = q.where(alerts.c.raised_at >= since)
         if principal_id is not None:
@@ -87,6 +106,27 @@ class SqlAlertStore:
         with read_transaction(self.engine) as conn:
             rows = conn.execute(q).all()
         return [_alert(r) for r in rows]
+
+    def page(
+        self,
+        *,
+        principal_id: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Alert]:
+        """One page of alerts, newest first; ``cursor`` is the previous page's ``next_cursor``
+        (:class:`~shieldwall.core.paging.InvalidCursor` for one this list did not issue)."""
+        after = decode_cursor(ALERTS_LISTING, cursor)
+        rows = self.list(
+            principal_id=principal_id,
+            kind=kind,
+            status=status,
+            limit=check_limit(limit) + 1,
+            after=after,
+        )
+        return page_of(ALERTS_LISTING, rows, limit, lambda a: Position(a.raised_at, a.alert_id))
 
     def set_status(self, alert_id: str, status: str) -> bool:
         with write_transaction(self.engine) as conn:

@@ -26,7 +26,9 @@ from shieldwall.contact.scam.ports import (
     VictimRow,
 )
 from shieldwall.core.clock import utc
+from shieldwall.core.paging import Position
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.paging import before
 from shieldwall.storage.tables.contact_scam import (
     scam_campaigns,
     scam_indicators,
@@ -230,15 +232,17 @@ class SqlScamTx:
         return None if row is None else _campaign(row)
 
     def list_campaigns(
-        self, *, min_size: int, since: datetime | None, limit: int
+        self, *, min_size: int, since: datetime | None, limit: int, after: Position | None = None
     ) -> list[CampaignRecord]:
         c = scam_campaigns.c
         q = (
             select(scam_campaigns)
             .where(c.merged_into.is_(None), c.size >= min_size)
-            .order_by(c.last_seen.desc(), c.campaign_id.desc())
+            .order_by(c.created_at.desc(), c.campaign_id.desc())
             .limit(limit)
         )
+        if after is not None:
+            q = q.where(before(c.created_at, c.campaign_id, after))
         if since is not None:
             q = q.where(c.last_seen >= since)
         return [_campaign(row) for row in self.conn.execute(q)]

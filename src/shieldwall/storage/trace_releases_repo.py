@@ -11,8 +11,10 @@ from sqlalchemy import Engine, insert, select
 
 from shieldwall.core.clock import utc
 from shieldwall.core.events import AccessEvent
+from shieldwall.core.paging import Position
 from shieldwall.storage.audit_repo import stage_events
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.paging import before
 from shieldwall.storage.tables.custody import customers
 from shieldwall.storage.tables.trace_releases import (
     trace_release_canaries,
@@ -134,10 +136,14 @@ class SqlReleaseStore:
             ).first()
         return None if row is None else _release(row)
 
-    def list_releases(self, recipient_id: str | None, limit: int) -> list[Release]:
+    def list_releases(
+        self, recipient_id: str | None, limit: int, after: Position | None = None
+    ) -> list[Release]:
         q = select(trace_releases).order_by(
             trace_releases.c.created_at.desc(), trace_releases.c.release_id.desc()
         )
+        if after is not None:
+            q = q.where(before(trace_releases.c.created_at, trace_releases.c.release_id, after))
         if recipient_id is not None:
             q = q.where(trace_releases.c.recipient_id == recipient_id)
         with read_transaction(self.engine) as conn:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shieldwall.api.deps import principal, services
+from shieldwall.api.responses import Out
 from shieldwall.config import DomainSettings
 from shieldwall.contact.domains.brands import BrandBook, brands_from_domains, load_brands_file
 from shieldwall.contact.domains.errors import BrandsFileError, DomainError, InvalidObservedName
@@ -38,6 +39,13 @@ class CheckRequest(BaseModel):
     names: list[Name] = Field(min_length=1, max_length=MAX_NAMES)
     brands: list[Annotated[str, StringConstraints(max_length=253)]] | None = Field(
         None, max_length=100, description="official domains to protect instead of the configured"
+    )
+
+
+class CheckOut(Out):
+    results: list[dict[str, Any]] = Field(
+        description="one per name, in order: a verdict (official, lookalike or clean with"
+        " brand, techniques, score, reasons), or {input, error} for a name that is not a domain"
     )
 
 
@@ -65,7 +73,7 @@ def _scanner(settings: DomainSettings, brands: tuple[str, ...]) -> LookalikeScan
     return LookalikeScanner(book, settings)
 
 
-@router.post("/domains/check")
+@router.post("/domains/check", response_model=CheckOut)
 def check(body: CheckRequest, svc: Svc, _: Caller) -> dict[str, Any]:
     """Judge each name: official, lookalike (brand, techniques, score, reasons) or clean."""
     scanner = _scanner(svc.settings.contact.domains, tuple(body.brands or ()))

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall.api.bounds import Id
 from shieldwall.api.deps import principal, require, services
+from shieldwall.api.problems import documented
+from shieldwall.api.responses import Out
 from shieldwall.contact.ledger.ledger import contact_json, record_id
 from shieldwall.contact.ledger.messages import display_tag
 from shieldwall.contact.ledger.numbers import NumberCheck, OfficialNumber
@@ -67,6 +69,84 @@ class VerifyIn(Strict):
     tag: str | None = Field(None, max_length=32)
 
 
+class NumberOut(Out):
+    """An official number, range, SMS sender id or e-mail domain."""
+
+    number: str
+    form: str
+    kind: str
+    label: str | None
+    range: bool
+    created_at: str
+    created_by: str
+
+
+class NumbersOut(Out):
+    numbers: list[NumberOut]
+
+
+class NumberCheckOut(Out):
+    normalized: str
+    display: str
+    form: str
+    official: bool
+    matched_by: str | None
+    entry: dict[str, Any] | None
+
+
+class ContactOut(Out):
+    """A genuine contact as the store's systems see it (never the code the customer reads)."""
+
+    contact_id: str
+    state: str
+    customer_id: str
+    agent_id: str | None
+    agent_name: str | None
+    channel: str
+    via: str | None
+    reason: str
+    order_id: str | None
+    started_at: str
+    live_until: str
+    ended_at: str | None
+    verification: str
+    agent_reads_code: str | None
+    customer_code_verified: bool
+
+
+class CodeCheckOut(Out):
+    contact_id: str
+    verified: bool
+    reason: str | None
+    attempts_left: int | None
+
+
+class StatusOut(Out):
+    """Whether the store is contacting the customer now, in words for the app."""
+
+    customer_id: str
+    state: str
+    reason: str
+    checked_at: str
+    message: dict[str, str]
+    incoming: dict[str, Any] | None
+    contacts: list[dict[str, Any]]
+
+
+class SignedOut(Out):
+    tag: str
+    text: str
+    window_start: str
+    valid_until: str
+
+
+class MessageCheckOut(Out):
+    valid: bool
+    reason: str | None
+    signed_window_start: str | None
+    valid_until: str | None
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -96,19 +176,20 @@ def _check(c: NumberCheck, region: str) -> dict[str, Any]:
     }
 
 
-@router.post("/numbers", status_code=201)
+@router.post("/numbers", status_code=201, response_model=NumberOut, responses=documented(409))
 def add_number(body: NumberIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     """Register an official number, range (trailing X), SMS sender id or e-mail domain."""
     entry = svc.contact_ledger.numbers.add(caller, body.number, body.kind, body.label)
     return _number(entry)
 
 
-@router.get("/numbers")
+@router.get("/numbers", response_model=NumbersOut)
 def list_numbers(svc: Svc, _: Admin) -> dict[str, Any]:
+    """Every registered official number, range, sender id and domain."""
     return {"numbers": [_number(e) for e in svc.contact_ledger.numbers.list()]}
 
 
-@router.get("/numbers/{number}")
+@router.get("/numbers/{number}", response_model=NumberCheckOut)
 def check_number(
     svc: Svc, _: Caller, number: Annotated[str, Path(max_length=260)]
 ) -> dict[str, Any]:
@@ -117,7 +198,7 @@ def check_number(
     return _check(check, svc.settings.custody.default_region)
 
 
-@router.post("/contacts", status_code=201)
+@router.post("/contacts", status_code=201, response_model=ContactOut, responses=documented(404))
 def register_contact(body: ContactIn, svc: Svc, caller: Desk) -> dict[str, Any]:
     """Register a genuine outbound contact starting now (before the agent dials)."""
     done = svc.contact_ledger.ledger.register(
@@ -133,18 +214,22 @@ def register_contact(body: ContactIn, svc: Svc, caller: Desk) -> dict[str, Any]:
     return contact_json(done.contact, svc.clock.now(), done.agent_code)
 
 
-@router.get("/contacts/{contact_id}")
+@router.get("/contacts/{contact_id}", response_model=ContactOut)
 def get_contact(contact_id: Id, svc: Svc, caller: Handler) -> dict[str, Any]:
+    """A contact (agents see their own; the agent's code while it is live)."""
     contact, code = svc.contact_ledger.ledger.get(caller, contact_id)
     return contact_json(contact, svc.clock.now(), code)
 
 
-@router.post("/contacts/{contact_id}/end")
+@router.post("/contacts/{contact_id}/end", response_model=ContactOut, responses=documented(409))
 def end_contact(contact_id: Id, svc: Svc, caller: Handler) -> dict[str, Any]:
+    """End a contact now: it stops counting as live."""
     return contact_json(svc.contact_ledger.ledger.end(caller, contact_id), svc.clock.now())
 
 
-@router.post("/contacts/{contact_id}/verify")
+@router.post(
+    "/contacts/{contact_id}/verify", response_model=CodeCheckOut, responses=documented(409)
+)
 def verify_code(contact_id: Id, body: CodeIn, svc: Svc, caller: Desk) -> dict[str, Any]:
     """Check the code the customer read out from their app."""
     result = svc.contact_ledger.ledger.verify(caller, contact_id, body.code)
@@ -156,7 +241,7 @@ def verify_code(contact_id: Id, body: CodeIn, svc: Svc, caller: Desk) -> dict[st
     }
 
 
-@router.get("/me/contact-status")
+@router.get("/me/contact-status", response_model=StatusOut)
 def contact_status(
     svc: Svc,
     _: App,
@@ -170,7 +255,7 @@ def contact_status(
     return svc.contact_ledger.ledger.status(subject, incoming).as_dict()
 
 
-@router.post("/messages/sign")
+@router.post("/messages/sign", response_model=SignedOut)
 def sign_message(body: SignIn, svc: Svc, _: App) -> dict[str, Any]:
     """Tag a message the store is about to send to a customer."""
     signed = svc.contact_ledger.messages.sign(record_id(body.customer_id, "customer_id"), body.text)
@@ -182,7 +267,7 @@ def sign_message(body: SignIn, svc: Svc, _: App) -> dict[str, Any]:
     }
 
 
-@router.post("/messages/verify")
+@router.post("/messages/verify", response_model=MessageCheckOut)
 def verify_message(body: VerifyIn, svc: Svc, _: Caller) -> dict[str, Any]:
     """Did the store send this text to this customer, recently? Any principal may ask."""
     check = svc.contact_ledger.messages.verify(

@@ -12,12 +12,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.api.bounds import Id, Positive, Text, Timestamp
+from shieldwall.api.bounds import Cursor, Id, PageLimit, Positive, Text, Timestamp
 from shieldwall.api.deps import principal, require, services
+from shieldwall.api.problems import documented
+from shieldwall.api.responses import Out, PageOut
 from shieldwall.contact.scam.errors import ReportRejected
 from shieldwall.contact.scam.reports import ReportInput
 from shieldwall.contact.scam.scoring import OrderFacts
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import DEFAULT_LIMIT
 from shieldwall.wiring import Services
 
 router = APIRouter(prefix="/v1/scam", tags=["contact scam"])
@@ -59,7 +62,58 @@ class ReportIn(Strict):
     caller_knew: list[Text] = Field(default_factory=list, max_length=20)
 
 
-@router.post("/score")
+class ScoreOut(Out):
+    """A script's score in [0, 1], its label, and every signal with the text it matched."""
+
+    score: float
+    label: str
+    lang: str
+    logit: float
+    template: str | None
+    signals: list[dict[str, Any]]
+    normalized: str
+
+
+class ReportOut(Out):
+    """The campaign a report joined, why, and the indicators extracted from it."""
+
+    report_id: str
+    campaign_id: str
+    campaign_size: int
+    new_campaign: bool
+    merged_campaigns: list[str]
+    joined_by: list[dict[str, Any]]
+    score: dict[str, Any]
+    indicators: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    caller_knew: list[str]
+    victims_linked: int
+    replaced_chars: int
+
+
+class CampaignOut(Out):
+    campaign_id: str
+    first_seen: str
+    last_seen: str
+    size: int
+    max_score: float
+    victims: int
+    indicators: list[dict[str, Any]]
+    sample: str
+
+
+class VictimOut(Out):
+    customer_id: str
+    first_contact_at: str
+    knew: list[str]
+    reports: list[str]
+
+
+class VictimsOut(Out):
+    victims: list[VictimOut]
+
+
+@router.post("/score", response_model=ScoreOut)
 def score(body: ScoreIn, svc: Svc, _: Caller) -> dict[str, Any]:
     """Score a script: ``score`` in [0, 1], ``label``, and every signal with its matched text."""
     facts = None
@@ -71,7 +125,7 @@ def score(body: ScoreIn, svc: Svc, _: Caller) -> dict[str, Any]:
     return {**result.to_dict(), "normalized": result.normalized}
 
 
-@router.post("/reports", status_code=201)
+@router.post("/reports", status_code=201, response_model=ReportOut, responses=documented(404))
 def report(body: ReportIn, svc: Svc, caller: Reporter) -> dict[str, Any]:
     """Report a suspicious call or message; returns the campaign it joined and its indicators."""
     if caller.role is Role.SERVICE and not body.customer_id:
@@ -94,25 +148,28 @@ def report(body: ReportIn, svc: Svc, caller: Reporter) -> dict[str, Any]:
     return outcome.to_dict()
 
 
-@router.get("/campaigns")
+@router.get("/campaigns", response_model=PageOut[CampaignOut])
 def campaigns(
     svc: Svc,
     _: Admin,
     min_size: Positive = 1,
     since: Annotated[Timestamp | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
 ) -> dict[str, Any]:
-    """Campaigns, most recently active first."""
-    found = svc.scam.campaigns(min_size=min_size, since=since, limit=limit)
-    return {"campaigns": [c.to_dict() for c in found]}
+    """Live campaigns active since ``since``, newest first (by creation, so that pages stay
+    stable while reports arrive), a page at a time."""
+    page = svc.scam.campaigns(min_size=min_size, since=since, limit=limit, cursor=cursor)
+    return {"items": [c.to_dict() for c in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
 def campaign(campaign_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
+    """One campaign (a merged campaign's id answers with the campaign it joined)."""
     return svc.scam.campaign(campaign_id).to_dict()
 
 
-@router.get("/campaigns/{campaign_id}/victims")
+@router.get("/campaigns/{campaign_id}/victims", response_model=VictimsOut)
 def victims(campaign_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     """Customers the campaign reached: first contact and what the caller knew."""
     return {"victims": [v.to_dict() for v in svc.scam.victims(campaign_id)]}

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall.api.bounds import MAX_LIST, Flag, Id, Int, Text, Timestamp
 from shieldwall.api.deps import principal, require, services
+from shieldwall.api.problems import documented
+from shieldwall.api.responses import Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied, ValidationError
 from shieldwall.custody.importer import ImportReport, RowError
@@ -131,6 +133,124 @@ class PrincipalIn(Strict):
     display_name: Text | None = None
 
 
+class RowProblem(Out):
+    row: int
+    field: str | None
+    code: str
+    reason: str
+
+
+class ImportOut(Out):
+    """What an import did: rows imported and rejected (with row, field and reason), warnings."""
+
+    total: int
+    imported: int
+    rejected: int
+    committed: bool
+    errors: list[RowProblem]
+    warned: int
+    warnings: list[RowProblem]
+
+
+class LookupOut(Out):
+    customer_ids: list[str]
+
+
+class FieldOut(Out):
+    view: str = Field(description="clear, masked, hidden, ...")
+    value: Any = Field(description="the value as this view shows it; null when hidden")
+
+
+class RecordOut(Out):
+    """A customer or order as the caller may see it, each field in its view, with the audit
+    entry that logged the read (and, for break-glass or risky reads, what else happened)."""
+
+    customer_id: str | None = None
+    order_id: str | None = None
+    ticket_id: str | None = None
+    fields: dict[str, FieldOut]
+    reasons: list[str]
+    audit_seq: int
+
+
+class RevealedOut(Out):
+    field: str
+    view: str
+    value: str | None
+    audit_seq: int
+
+
+class TicketOut(Out):
+    ticket_id: str
+    agent_id: str
+    customer_id: str
+    order_id: str | None
+    status: str
+    opened_at: str
+    expires_at: str
+    closed_at: str | None
+
+
+class AssignmentOut(Out):
+    assignment_id: str
+    courier_id: str
+    order_id: str
+
+
+class OrderStatusOut(Out):
+    order_id: str
+    status: str
+
+
+class GrantedOut(Out):
+    granted: int
+
+
+class RelayOut(Out):
+    """Where the call connects; ``target_e164`` only for the telephony switch."""
+
+    connect: bool
+    relay_number: str
+    courier_id: str
+    order_id: str
+    customer_id: str
+    target: str
+    expires_at: str | None
+    target_e164: str | None = None
+
+
+class NewPrincipalOut(Out):
+    """The new principal and its API key (shown once)."""
+
+    principal_id: str
+    role: str
+    unit: str | None
+    api_key: str
+
+
+class PrincipalStatusOut(Out):
+    principal_id: str
+    role: str
+    active: bool
+
+
+class PrincipalOut(Out):
+    principal_id: str
+    role: str
+    unit: str | None
+    active: bool
+
+
+class PrincipalsOut(Out):
+    principals: list[PrincipalOut]
+
+
+class MeOut(Out):
+    principal_id: str
+    role: str
+    unit: str | None
+
+
 def _report(report: ImportReport) -> dict[str, Any]:
     def err(e: RowError) -> dict[str, Any]:
         return {"row": e.line, "field": e.field, "code": e.code, "reason": e.reason}
@@ -150,7 +270,7 @@ def _numbered(rows: list[Any]) -> list[tuple[int, dict[str, Any]]]:
     return [(n, r.model_dump(mode="json", exclude_none=True)) for n, r in enumerate(rows, start=1)]
 
 
-@router.post("/customers:import", status_code=200)
+@router.post("/customers:import", status_code=200, response_model=ImportOut)
 def import_customers(body: CustomerImport, svc: Svc, caller: Writer) -> dict[str, Any]:
     """Import customers; with ``all_or_nothing`` one rejected row means nothing is written."""
     report = svc.custody.importer.customers(
@@ -159,15 +279,16 @@ def import_customers(body: CustomerImport, svc: Svc, caller: Writer) -> dict[str
     return _report(report)
 
 
-@router.post("/orders:import", status_code=200)
+@router.post("/orders:import", status_code=200, response_model=ImportOut)
 def import_orders(body: OrderImport, svc: Svc, caller: Writer) -> dict[str, Any]:
+    """Import orders; with ``all_or_nothing`` one rejected row means nothing is written."""
     report = svc.custody.importer.orders(
         _numbered(body.orders), all_or_nothing=body.all_or_nothing, actor=caller, channel="api"
     )
     return _report(report)
 
 
-@router.post("/customers/lookup")
+@router.post("/customers/lookup", response_model=LookupOut, responses=documented(404))
 def lookup(body: Lookup, svc: Svc, caller: Caller) -> dict[str, Any]:
     """Find customers by phone, e-mail or ID number through the blind index (no decryption),
     within the caller's relationship (see ``Vault.lookup``); 403 for couriers and partners,
@@ -185,7 +306,7 @@ def lookup(body: Lookup, svc: Svc, caller: Caller) -> dict[str, Any]:
     return {"customer_ids": ids}
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", response_model=RecordOut)
 def read_customer(
     customer_id: Id,
     svc: Svc,
@@ -210,7 +331,7 @@ def read_customer(
     return JSONResponse(view.as_dict())
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", response_model=RecordOut)
 def read_order(
     order_id: Id,
     svc: Svc,
@@ -221,6 +342,7 @@ def read_order(
     risky: Annotated[bool, Query()] = False,
     reason: Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)] = None,
 ) -> JSONResponse:
+    """An order as the caller may see it; the read is in the audit log before this returns."""
     view: RecordView = svc.custody.vault.read_order(
         caller,
         order_id,
@@ -260,19 +382,25 @@ def _reveal(
     }
 
 
-@router.post("/customers/{customer_id}/reveal")
+@router.post("/customers/{customer_id}/reveal", response_model=RevealedOut)
 def reveal_customer_field(
     customer_id: Id, body: Reveal, svc: Svc, caller: Caller
 ) -> dict[str, Any]:
+    """One field of a customer in clear, for a stated reason; audited."""
     return _reveal(svc, caller, body, customer_id=customer_id)
 
 
-@router.post("/orders/{order_id}/reveal")
+@router.post("/orders/{order_id}/reveal", response_model=RevealedOut)
 def reveal_order_field(order_id: Id, body: Reveal, svc: Svc, caller: Caller) -> dict[str, Any]:
+    """One field of an order in clear, for a stated reason; audited."""
     return _reveal(svc, caller, body, order_id=order_id)
 
 
-@router.post("/customers/{customer_id}/break-glass")
+@router.post(
+    "/customers/{customer_id}/break-glass",
+    response_model=RecordOut,
+    response_model_exclude_unset=True,
+)
 def break_glass(customer_id: Id, body: BreakGlass, svc: Svc, caller: Caller) -> dict[str, Any]:
     """Emergency access in clear; always raises an alert."""
     return svc.custody.vault.break_glass(
@@ -280,24 +408,27 @@ def break_glass(customer_id: Id, body: BreakGlass, svc: Svc, caller: Caller) -> 
     ).as_dict()
 
 
-@router.post("/tickets", status_code=201)
+@router.post("/tickets", status_code=201, response_model=TicketOut, responses=documented(404))
 def open_ticket(body: TicketIn, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+    """Open a ticket: the relationship that lets an agent read a customer, until it expires."""
     t = svc.custody.relations.open_ticket(
         body.agent_id, body.customer_id, body.order_id, actor=caller, channel="api"
     )
     return _ticket(t)
 
 
-@router.get("/tickets/{ticket_id}")
+@router.get("/tickets/{ticket_id}", response_model=TicketOut)
 def get_ticket(ticket_id: Id, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+    """A ticket (agents see only their own)."""
     t = svc.custody.relations.get_ticket(ticket_id)
     if caller.role is Role.AGENT and t.agent_id != caller.principal_id:
         raise AccessDenied("agents may see only their own tickets", ["not_own_ticket"])
     return _ticket(t)
 
 
-@router.post("/tickets/{ticket_id}/close")
+@router.post("/tickets/{ticket_id}/close", response_model=TicketOut, responses=documented(409))
 def close_ticket(ticket_id: Id, svc: Svc, caller: Dispatcher) -> dict[str, Any]:
+    """Close a ticket: the agent's relationship with the customer ends."""
     return _ticket(svc.custody.relations.close_ticket(ticket_id, actor=caller, channel="api"))
 
 
@@ -314,22 +445,27 @@ def _ticket(t: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/assignments", status_code=201)
+@router.post(
+    "/assignments", status_code=201, response_model=AssignmentOut, responses=documented(404, 409)
+)
 def assign(body: AssignmentIn, svc: Svc, caller: Writer) -> dict[str, Any]:
+    """Assign a courier to an order (and a relay number to call its customer)."""
     a = svc.custody.relations.assign_courier(
         body.courier_id, body.order_id, actor=caller, channel="api"
     )
     return {"assignment_id": a.assignment_id, "courier_id": a.courier_id, "order_id": a.order_id}
 
 
-@router.post("/orders/{order_id}/status")
+@router.post("/orders/{order_id}/status", response_model=OrderStatusOut, responses=documented(409))
 def set_status(order_id: Id, body: StatusIn, svc: Svc, caller: Writer) -> dict[str, Any]:
+    """Move an order to a new status (delivery ends the courier's relationship after a grace)."""
     new = svc.custody.relations.set_order_status(order_id, body.status, actor=caller, channel="api")
     return {"order_id": order_id, "status": new.value}
 
 
-@router.post("/grants", status_code=201)
+@router.post("/grants", status_code=201, response_model=GrantedOut, responses=documented(404, 409))
 def grant(body: GrantIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Grant a partner fields of these customers, until ``expires_at``."""
     grants = svc.custody.relations.grant(
         body.partner_id,
         body.customer_ids,
@@ -342,7 +478,12 @@ def grant(body: GrantIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     return {"granted": len(grants)}
 
 
-@router.post("/relay/resolve")
+@router.post(
+    "/relay/resolve",
+    response_model=RelayOut,
+    responses=documented(404),
+    response_model_exclude_unset=True,
+)
 def resolve_relay(body: RelayIn, svc: Svc, caller: Caller) -> dict[str, Any]:
     """Where a courier's call to a relay number connects. Couriers ask for themselves and never
     see the phone; the telephony switch (role ``service``) names the courier and gets the target."""
@@ -367,8 +508,11 @@ def resolve_relay(body: RelayIn, svc: Svc, caller: Caller) -> dict[str, Any]:
     return out
 
 
-@router.post("/principals", status_code=201)
+@router.post(
+    "/principals", status_code=201, response_model=NewPrincipalOut, responses=documented(409)
+)
 def add_principal(body: PrincipalIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Add a principal; its API key is in the answer and nowhere else."""
     p, key = svc.custody.principals.add(
         body.principal_id,
         body.role,
@@ -388,7 +532,7 @@ def _status(p: Principal) -> dict[str, Any]:
     return {"principal_id": p.principal_id, "role": p.role.value, "active": p.active}
 
 
-@router.post("/principals/{principal_id}/suspend")
+@router.post("/principals/{principal_id}/suspend", response_model=PrincipalStatusOut)
 def suspend_principal(
     principal_id: Id, body: PrincipalStatusIn, svc: Svc, caller: Admin
 ) -> dict[str, Any]:
@@ -400,10 +544,11 @@ def suspend_principal(
     )
 
 
-@router.post("/principals/{principal_id}/reinstate")
+@router.post("/principals/{principal_id}/reinstate", response_model=PrincipalStatusOut)
 def reinstate_principal(
     principal_id: Id, body: PrincipalStatusIn, svc: Svc, caller: Admin
 ) -> dict[str, Any]:
+    """Reinstate a suspended principal."""
     return _status(
         svc.custody.principals.set_active(
             principal_id, True, alert_id=body.alert_id, actor=caller, channel="api"
@@ -411,8 +556,9 @@ def reinstate_principal(
     )
 
 
-@router.get("/principals")
+@router.get("/principals", response_model=PrincipalsOut)
 def list_principals(svc: Svc, _: Admin) -> dict[str, Any]:
+    """Every principal (never their keys)."""
     return {
         "principals": [
             {
@@ -426,6 +572,7 @@ def list_principals(svc: Svc, _: Admin) -> dict[str, Any]:
     }
 
 
-@router.get("/me")
+@router.get("/me", response_model=MeOut)
 def me(caller: Caller) -> dict[str, Any]:
+    """The caller's own principal."""
     return {"principal_id": caller.principal_id, "role": caller.role.value, "unit": caller.unit}

@@ -27,9 +27,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from shieldwall.api.bounds import Day, Flag
-from shieldwall.api.deps import authenticate, presented_key, require, services
-from shieldwall.api.problems import problem
+from shieldwall.api.deps import SECURITY, authenticate, presented_key, require, services
+from shieldwall.api.problems import documented, problem
 from shieldwall.api.ratelimit import enforce, enforce_async, limits_of
+from shieldwall.api.responses import Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import AccessDenied
 from shieldwall.custody.policy import REASON_MAX
@@ -60,8 +61,29 @@ async def range_caller(request: Request) -> Principal | None:
     return caller
 
 
-@router.get("/range/{prefix}")
-@router.get("/v1/pwnedpasswords/range/{prefix}")
+# Anonymous (``{}``) when ``guard.passwords.anonymous_range`` is on, else any of our key headers.
+RANGE_SECURITY = [{}, *SECURITY, {"hibpApiKey": []}]
+RANGE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "``SUFFIX:COUNT`` lines (CRLF), as api.pwnedpasswords.com serves them",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    **documented(400),
+}
+
+
+@router.get(
+    "/range/{prefix}",
+    response_class=Response,
+    responses=RANGE_DOC,
+    openapi_extra={"security": RANGE_SECURITY},
+)
+@router.get(
+    "/v1/pwnedpasswords/range/{prefix}",
+    response_class=Response,
+    responses=RANGE_DOC,
+    openapi_extra={"security": RANGE_SECURITY},
+)
 async def pwned_range(
     prefix: str,
     request: Request,
@@ -91,6 +113,17 @@ class ContextBody(BaseModel):
     birthday: Day | None = None
 
 
+class VerdictOut(Out):
+    """Accepted or not, with every reason in Chinese and English."""
+
+    accepted: bool
+    reasons: list[dict[str, str]]
+    length: int
+    min_length: int
+    breach_count: int | None
+    guess_score: int | None
+
+
 class CheckBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -102,7 +135,7 @@ class CheckBody(BaseModel):
     context: ContextBody | None = None
 
 
-@router.post("/v1/passwords/check")
+@router.post("/v1/passwords/check", response_model=VerdictOut, responses=documented(404))
 def check_password(body: CheckBody, svc: Svc, caller: Checker, request: Request) -> Any:
     """Accept or reject a candidate password, with reasons in Chinese and English."""
     enforce(request, "password_check", caller)

@@ -25,8 +25,9 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.api.bounds import Flag, IpAddress
 from shieldwall.api.deps import require
-from shieldwall.api.problems import problem
+from shieldwall.api.problems import documented, problem
 from shieldwall.api.ratelimit import enforce, limits_of
+from shieldwall.api.responses import CodeReason, Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.guard.passwords.errors import CorpusCorrupt
 from shieldwall.guard.risk.model import LoginAttempt
@@ -63,6 +64,27 @@ class StepUpBody(BaseModel):
     ip: IpAddress | None = None
 
 
+class AssessmentOut(Out):
+    """Allow, challenge or deny, with the score, its reasons and the delay to impose."""
+
+    assessment_id: str
+    decision: str
+    score: float
+    reasons: list[CodeReason]
+    delay_ms: int
+    session_view: str
+    force_password_reset: bool
+
+
+class OutcomeOut(Out):
+    """How the new session may see its data (the same fields whether the account exists)."""
+
+    assessment_id: str
+    recorded: bool
+    session_view: str
+    force_password_reset: bool
+
+
 async def _run(request: Request, caller: Principal, fn: Callable[[], T]) -> T:
     """Count the request against the ``logins`` limits, then run ``fn``: here when both live in
     process (tens of microseconds: a thread hop would cost more), else both in one trip to the
@@ -79,7 +101,7 @@ async def _run(request: Request, caller: Principal, fn: Callable[[], T]) -> T:
     return limited()
 
 
-@router.post("/v1/logins/assess")
+@router.post("/v1/logins/assess", response_model=AssessmentOut)
 async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
     """Score a login attempt before the password is checked."""
     svc: Services = request.app.state.services
@@ -92,7 +114,7 @@ async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
         return problem(503, exc.code, exc.reason, instance=request.url.path)
 
 
-@router.post("/v1/logins/outcome")
+@router.post("/v1/logins/outcome", response_model=OutcomeOut, responses=documented(404))
 async def outcome(body: OutcomeBody, caller: Caller, request: Request) -> Any:
     """Record whether the password was right; say how the new session may see its data."""
     svc: Services = request.app.state.services

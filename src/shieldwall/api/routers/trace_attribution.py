@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shieldwall.api.bounds import Text, Timestamp
 from shieldwall.api.deps import require, services
+from shieldwall.api.responses import Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.trace.attribution.victims.input import victim_row
 from shieldwall.wiring import Services
@@ -36,7 +37,22 @@ class VictimsIn(BaseModel):
     examples: StrictInt | None = Field(None, ge=0, le=50)
 
 
-@router.post("/victims")
+class VictimsReportOut(Out):
+    """The ranking, the greedy explanation with proven audit entries, what stays unexplained."""
+
+    victims: dict[str, Any]
+    population: int
+    candidates_tested: int
+    correction: str
+    alpha: float
+    ranking: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    unexplained: list[str]
+    index: dict[str, Any]
+    query_seconds: float
+
+
+@router.post("/victims", response_model=VictimsReportOut)
 def trace_victims(body: VictimsIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     """Rank principals and releases by how well their accesses explain these victims, and name
     the sources with their audit entries and RFC 6962 inclusion proofs."""

@@ -15,9 +15,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.api.bounds import Id
+from shieldwall.api.bounds import Cursor, Id, PageLimit
 from shieldwall.api.deps import require, services
+from shieldwall.api.problems import documented
+from shieldwall.api.responses import Out, PageOut
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import DEFAULT_LIMIT
 from shieldwall.trace.attribution.leakparse import LeakFileError
 from shieldwall.trace.releases.service import ReleaseRequest
 from shieldwall.wiring import Services
@@ -45,7 +48,71 @@ class ReleaseIn(BaseModel):
     note: str = Field("", max_length=500)
 
 
-@router.post("/releases", status_code=201)
+class ReleaseOut(Out):
+    """A release: who received which fields of how many customers, with what marks."""
+
+    release_id: str
+    recipient_id: str
+    recipient_role: str
+    purpose: str
+    kind: str
+    fields: list[str]
+    columns: dict[str, str]
+    format: str
+    rows: int
+    records: int
+    optional_pool: int
+    optional_included: int
+    canaries: int
+    marked: bool
+    file_sha256: str
+    created_by: str
+    created_at: str
+    note: str
+
+
+class FileOut(Out):
+    name: str
+    media_type: str
+    sha256: str
+    content_base64: str
+
+
+class CreatedReleaseOut(Out):
+    release: ReleaseOut
+    grants: int
+    file: FileOut
+
+
+class CanaryOut(Out):
+    kind: str
+    release: ReleaseOut
+
+
+class LeakReportOut(Out):
+    """Which recipients a leaked file points to, with the statistics behind each accusation."""
+
+    format: str
+    rows_read: int
+    rows_identified: int
+    rows_matched: int
+    customers_matched: int
+    customers_unreleased: int
+    canary_rows: int
+    channels_observed: dict[str, int]
+    channels_erased: list[str]
+    threshold: float
+    recipients_considered: int
+    family_wise_bound: float
+    accused: list[str]
+    recipients: list[dict[str, Any]]
+    audit_seq: int | None
+    method: str
+
+
+@router.post(
+    "/releases", status_code=201, response_model=CreatedReleaseOut, responses=documented(404)
+)
 def create_release(body: ReleaseIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     """Record, grant and mark a release; the export file is returned base64-encoded (it is not
     kept on the server)."""
@@ -76,18 +143,20 @@ def create_release(body: ReleaseIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     }
 
 
-@router.get("/releases")
+@router.get("/releases", response_model=PageOut[ReleaseOut])
 def list_releases(
     svc: Svc,
     _: Admin,
     recipient_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
 ) -> dict[str, Any]:
-    """Releases, newest first."""
-    return {"releases": [r.as_dict() for r in svc.releases.list(recipient_id, limit)]}
+    """Releases, newest first, a page at a time."""
+    page = svc.releases.page(recipient_id, limit, cursor)
+    return {"items": [r.as_dict() for r in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/releases/canary")
+@router.get("/releases/canary", response_model=CanaryOut, responses=documented(404))
 def canary(
     svc: Svc, _: Admin, contact: Annotated[str, Query(min_length=3, max_length=320)]
 ) -> dict[str, Any]:
@@ -96,12 +165,13 @@ def canary(
     return {"kind": match.kind, "release": match.release.as_dict()}
 
 
-@router.get("/releases/{release_id}")
+@router.get("/releases/{release_id}", response_model=ReleaseOut)
 def show_release(release_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
+    """One release."""
     return svc.releases.get(release_id).as_dict()
 
 
-@router.post("/trace/file")
+@router.post("/trace/file", response_model=LeakReportOut)
 async def trace_file(
     request: Request,
     svc: Svc,

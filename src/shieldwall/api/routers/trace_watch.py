@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from shieldwall.api.bounds import Id
 from shieldwall.api.deps import require, services
+from shieldwall.api.responses import AlertOut, EvidenceOut, Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import NotFound
 from shieldwall.trace.watch.evidence import evidence_json, prove_alert
@@ -21,7 +22,21 @@ Svc = Annotated[Services, Depends(services)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
-@router.get("/alerts/{alert_id}")
+class AlertDetailOut(AlertOut):
+    evidence: EvidenceOut
+
+
+class WatchStatusOut(Out):
+    enabled: bool
+    state_backend: str
+    cursor: int | None
+    log_size: int
+    queue_dropped: int
+    errors: int
+    detectors: list[str]
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertDetailOut)
 def alert_detail(
     alert_id: Id,
     svc: Svc,
@@ -40,7 +55,7 @@ def alert_detail(
     }
 
 
-@router.post("/alerts/{alert_id}/close")
+@router.post("/alerts/{alert_id}/close", response_model=AlertOut)
 def close_alert(alert_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     """Close an alert; if the pattern goes on, the watch opens a new one."""
     if not svc.alerts.set_status(alert_id, "closed"):
@@ -50,7 +65,7 @@ def close_alert(alert_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     return alert.to_dict()
 
 
-@router.get("/watch/status")
+@router.get("/watch/status", response_model=WatchStatusOut)
 def watch_status(svc: Svc, _: Admin) -> dict[str, Any]:
     """How far the insider watch has read the audit log."""
     runner = svc.watch

@@ -22,6 +22,7 @@ from shieldwall.contact.scam.ports import (
     VictimRow,
 )
 from shieldwall.core.clock import utc
+from shieldwall.core.paging import Position
 
 _PER_BUCKET = 16  # newest reports read per LSH bucket
 
@@ -191,7 +192,7 @@ class MemoryScamTx:
         return self.s.campaigns.get(campaign_id)
 
     def list_campaigns(
-        self, *, min_size: int, since: datetime | None, limit: int
+        self, *, min_size: int, since: datetime | None, limit: int, after: Position | None = None
     ) -> list[CampaignRecord]:
         live = [
             c
@@ -199,8 +200,9 @@ class MemoryScamTx:
             if c.merged_into is None
             and c.size >= min_size
             and (since is None or utc(c.last_seen) >= since)
+            and (after is None or (utc(c.created_at), c.campaign_id) < (after.at, after.key))
         ]
-        live.sort(key=lambda c: (utc(c.last_seen), c.campaign_id), reverse=True)
+        live.sort(key=lambda c: (utc(c.created_at), c.campaign_id), reverse=True)
         return live[:limit]
 
     def campaign_indicators(self, campaign_id: str, limit: int) -> list[StoredIndicatorCount]:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from shieldwall.core.paging import Position
+
 Verdict = Literal["official", "lookalike", "clean"]
 
 
@@ -198,9 +200,11 @@ class ScamTx(Protocol):
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None: ...
 
     def list_campaigns(
-        self, *, min_size: int, since: datetime | None, limit: int
+        self, *, min_size: int, since: datetime | None, limit: int, after: Position | None = None
     ) -> list[CampaignRecord]:
-        """Live campaigns, most recently seen first."""
+        """Live campaigns seen since ``since``, newest first (``created_at``, then
+        ``campaign_id``: fixed at creation, so paging stays stable as reports arrive), from
+        after ``after``."""
         ...
 
     def campaign_indicators(self, campaign_id: str, limit: int) -> list[StoredIndicatorCount]:

@@ -67,6 +67,14 @@ from shieldwall.contact.scam.scrub import KNEW_KINDS, caller_knew, scrub
 from shieldwall.contact.scam.sealing import IndicatorSealer
 from shieldwall.core.clock import Clock, utc
 from shieldwall.core.ids import new_id
+from shieldwall.core.paging import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Page,
+    Position,
+    decode_cursor,
+    page_of,
+)
 
 CHANNELS = ("call", "sms", "chat", "email", "app")
 REPORTER_KINDS = ("customer", "agent")
@@ -88,6 +96,7 @@ _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 _SENDER_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _REPORTS = "scam_reports"
 _CAMPAIGNS = "scam_campaigns"
+CAMPAIGNS_LISTING = "campaigns"
 _MAX_SENDER = 128
 _MAX_CAMPAIGN_CHECKS = 16  # signatures compared per candidate campaign
 _INDEXED_COPY = 0.9  # a script this similar to an indexed one is not indexed again
@@ -460,17 +469,33 @@ class ScamReports:
     # -- reads -------------------------------------------------------------------------------
 
     def campaigns(
-        self, *, min_size: int = 1, since: datetime | None = None, limit: int = 50
-    ) -> list[Campaign]:
-        if not 1 <= limit <= 1000:
-            raise ReportRejected("must be between 1 and 1000", field="limit")
+        self,
+        *,
+        min_size: int = 1,
+        since: datetime | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Campaign]:
+        """One page of live campaigns seen since ``since``, newest first; ``cursor`` is the
+        previous page's ``next_cursor``."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ReportRejected(f"must be between 1 and {MAX_LIMIT}", field="limit")
         if min_size < 1:
             raise ReportRejected("must be at least 1", field="min_size")
         if since is not None and since.tzinfo is None:
             raise ReportRejected("must include a time zone", field="since")
+        after = decode_cursor(CAMPAIGNS_LISTING, cursor)
         with self.store.read() as tx:
-            records = tx.list_campaigns(min_size=min_size, since=since, limit=limit)
-            return [self._campaign(tx, r) for r in records]
+            records = tx.list_campaigns(
+                min_size=min_size, since=since, limit=limit + 1, after=after
+            )
+            page = page_of(
+                CAMPAIGNS_LISTING,
+                records,
+                limit,
+                lambda r: Position(utc(r.created_at), r.campaign_id),
+            )
+            return Page([self._campaign(tx, r) for r in page.items], page.next_cursor)
 
     def campaign(self, campaign_id: str) -> Campaign:
         with self.store.read() as tx:

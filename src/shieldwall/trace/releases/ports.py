@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from shieldwall.core.events import AccessEvent
+from shieldwall.core.paging import Position
 from shieldwall.trace.releases.model import Canary, Holding, IndexedCustomer, Release, ReleaseRecord
 
 
@@ -22,7 +23,12 @@ class ReleaseStore(Protocol):
         ...
 
     def get_release(self, release_id: str) -> Release | None: ...
-    def list_releases(self, recipient_id: str | None, limit: int) -> list[Release]: ...
+    def list_releases(
+        self, recipient_id: str | None, limit: int, after: Position | None = None
+    ) -> list[Release]:
+        """Releases newest first (``created_at``, then ``release_id``), from after ``after``."""
+        ...
+
     def canaries_known(self, digests: Iterable[bytes]) -> set[bytes]: ...
     def canary_hits(self, digests: Iterable[bytes]) -> dict[bytes, Canary]: ...
     def holdings(self, customer_ids: Iterable[str]) -> list[Holding]:

@@ -32,6 +32,14 @@ from shieldwall.core.clock import Clock
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.ids import new_id
 from shieldwall.core.model import PiiField, Principal, Purpose, Relationship, Role, View
+from shieldwall.core.paging import (
+    DEFAULT_LIMIT,
+    Page,
+    Position,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.blind_index import Pseudonymizer
@@ -59,6 +67,7 @@ from shieldwall.trace.releases.tardos import RecipientCode, TardosKeys
 COLUMN_ORDER = tuple(f.value for f in PiiField)
 RECIPIENT_PURPOSE = {Role.PARTNER: Purpose.PARTNER_FULFILMENT, Role.ANALYST: Purpose.ANALYTICS}
 SECRET_PURPOSE = "trace.releases"  # noqa: S105 - a key purpose name, not a secret
+RELEASES_LISTING = "releases"
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +405,17 @@ class Releases:
 
     def list(self, recipient_id: str | None = None, limit: int = 100) -> list[Release]:
         return self.store.list_releases(recipient_id, max(1, min(limit, 1000)))
+
+    def page(
+        self, recipient_id: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Release]:
+        """One page of releases, newest first; ``cursor`` is the previous page's ``next_cursor``
+        (:class:`~shieldwall.core.paging.InvalidCursor` for one this list did not issue)."""
+        after = decode_cursor(RELEASES_LISTING, cursor)
+        rows = self.store.list_releases(recipient_id, check_limit(limit) + 1, after)
+        return page_of(
+            RELEASES_LISTING, rows, limit, lambda r: Position(r.created_at, r.release_id)
+        )
 
     def canary(self, contact: str) -> CanaryMatch:
         """The release a trap phone number or e-mail address was issued in."""

@@ -14,6 +14,7 @@ from shieldwall.config import ReleaseSettings
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.events import AccessEvent
 from shieldwall.core.model import Customer
+from shieldwall.core.paging import Position
 from shieldwall.custody.blind_index import BlindIndex
 from shieldwall.sim.people import PeopleFactory
 from shieldwall.trace.attribution.file import FileAttribution
@@ -46,7 +47,9 @@ class FakeReleases:
     def get_release(self, release_id: str) -> Release | None:
         return self.releases.get(release_id)
 
-    def list_releases(self, recipient_id: str | None, limit: int) -> list[Release]:
+    def list_releases(
+        self, recipient_id: str | None, limit: int, after: Position | None = None
+    ) -> list[Release]:
         return list(self.releases.values())[:limit]
 
     def canaries_known(self, digests: Iterable[bytes]) -> set[bytes]:
