@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shieldwall.api.bounds import MAX_LIST
 from shieldwall.api.deps import require, services
 from shieldwall.api.ratelimit import enforce
+from shieldwall.api.responses import Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.intake.events import (
     AccessReadEvent,
@@ -64,6 +65,34 @@ class ReportBatch(_Batch):
     events: list[ScamReportEvent] = Field(min_length=1, max_length=MAX_LIST)
 
 
+class EventError(Out):
+    """Why one event was rejected (nothing of it was processed)."""
+
+    code: str | None
+    field: str | None
+    reason: str | None
+
+
+class EventResultOut(Out):
+    """One event's result, in the order the events were sent."""
+
+    event_id: str | None
+    status: str = Field(
+        description="processed, duplicate (the first delivery's result) or rejected"
+    )
+    result: dict[str, Any] | None = Field(None, description="the decision, when not rejected")
+    error: EventError | None = Field(None, description="when rejected")
+
+
+class BatchOut(Out):
+    """Each event's result and the counts by status."""
+
+    results: list[EventResultOut]
+    processed: int
+    duplicates: int
+    rejected: int
+
+
 def _answer(results: Sequence[EventResult]) -> dict[str, Any]:
     return {
         "results": [r.to_dict() for r in results],
@@ -79,27 +108,27 @@ def _run(
     return _answer(build_intake(svc).process(kind, events, caller=caller))
 
 
-@router.post("/logins/attempts:batch")
+@router.post("/logins/attempts:batch", response_model=BatchOut)
 def attempts(body: AttemptBatch, svc: Svc, caller: LoginService, request: Request) -> Any:
     """Assess login attempts; each result is what ``/v1/logins/assess`` answers."""
     enforce(request, "logins", caller)
     return _run(svc, Kind.LOGIN_ATTEMPT, body.events)
 
 
-@router.post("/logins/outcomes:batch")
+@router.post("/logins/outcomes:batch", response_model=BatchOut)
 def outcomes(body: OutcomeBatch, svc: Svc, caller: LoginService, request: Request) -> Any:
     """Record login outcomes; each result is what ``/v1/logins/outcome`` answers."""
     enforce(request, "logins", caller)
     return _run(svc, Kind.LOGIN_OUTCOME, body.events)
 
 
-@router.post("/access:batch")
+@router.post("/access:batch", response_model=BatchOut)
 def access(body: AccessBatch, svc: Svc, _: LoginService) -> Any:
     """Audit record reads done in the store's own systems (principals shieldwall knows)."""
     return _run(svc, Kind.ACCESS, body.events)
 
 
-@router.post("/scam/reports:batch")
+@router.post("/scam/reports:batch", response_model=BatchOut)
 def reports(body: ReportBatch, svc: Svc, caller: Reporter) -> Any:
     """Report suspicious calls or messages; each result names the campaign joined."""
     return _run(svc, Kind.SCAM_REPORT, body.events, caller)
