@@ -1,4 +1,5 @@
-"""Run every benchmark script ``bench/bench_*.py`` (or those named on the command line).
+"""Run every benchmark script ``bench/bench_*.py`` (or those named on the command line, with or
+without the ``bench_`` prefix: ``python -m bench http_read``).
 
 Each script runs on its own (``python bench/bench_x.py``), prints a human-readable table and
 writes its figures to ``bench/out/<name>.json``. Quote medians over several runs.
@@ -16,7 +17,11 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv: list[str]) -> int:
     wanted = set(argv)
-    scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or p.stem in wanted)
+    scripts = sorted(
+        p
+        for p in HERE.glob("bench_*.py")
+        if not wanted or p.stem in wanted or p.stem.removeprefix("bench_") in wanted
+    )
     failed = []
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)
