@@ -132,7 +132,8 @@ class SqlAuditTx:
     def lock_head(self) -> tuple[int, bytes]:
         sql = _RAW[self.conn.dialect.name]
         cur = self._cursor()
-        cur.execute(sql["head"])
+        with self._pipeline():  # on PostgreSQL, BEGIN travels with the SELECT: one round trip
+            cur.execute(sql["head"])
         row = cur.fetchone()
         if row is None:
             cur.execute(sql["init"])
@@ -178,16 +179,33 @@ class SqlAuditTx:
         sql = _RAW[dialect]
         stamp = _sqlite_time if dialect == "sqlite" else _pg_time
         cur = self._cursor()
-        cur.executemany(
-            sql["entry"],
-            [(r.seq, stamp(r.ts), r.actor, r.action, r.body.decode(), r.leaf_hash) for r in rows],
-        )
-        if nodes:
-            cur.executemany(sql["node"], nodes)
-        cur.execute(sql["set_head"], (size, frontier))
+        # The head row is locked from here to the commit, and every other appender (another
+        # worker) waits for it: on PostgreSQL the three statements go in one round trip.
+        with self._pipeline():
+            cur.executemany(
+                sql["entry"],
+                [
+                    (r.seq, stamp(r.ts), r.actor, r.action, r.body.decode(), r.leaf_hash)
+                    for r in rows
+                ],
+            )
+            if nodes:
+                cur.executemany(sql["node"], nodes)
+            cur.execute(sql["set_head"], (size, frontier))
 
     def _cursor(self) -> Any:
-        return self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return self._driver().cursor()
+
+    def _driver(self) -> Any:
+        return self.conn.connection.driver_connection
+
+    def _pipeline(self) -> contextlib.AbstractContextManager[Any]:
+        """psycopg's pipeline mode on PostgreSQL (statements sent without waiting for each
+        result, errors raised at the end of the block); nothing on SQLite."""
+        if self.conn.dialect.name == "postgresql":
+            pipeline: contextlib.AbstractContextManager[Any] = self._driver().pipeline()
+            return pipeline
+        return contextlib.nullcontext()
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         if self.conn.execute(_HAS_CHECKPOINT, {"size": checkpoint.tree_size}).first():
