@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from shieldwall.audit.ports import Checkpoint, EntryRow
 from shieldwall.core.clock import utc
 from shieldwall.core.events import AccessEvent
-from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.db import read_transaction, translate_errors, write_transaction
 from shieldwall.storage.tables.audit import (
     audit_checkpoints,
     audit_entries,
@@ -61,6 +61,8 @@ _STAGED_IDS = select(audit_outbox.c.id, audit_outbox.c.body).where(
     audit_outbox.c.id.in_(bindparam("ids", expanding=True))
 )
 _IN_CHUNK = 500  # ids per IN list: well under SQLite's bound-parameter limit
+_NO_WAIT_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
+_FLUSH = "SELECT pg_logical_emit_message(true, 'shieldwall.audit.flush', '')"
 
 
 _RAW = {
@@ -106,6 +108,31 @@ class SqlAuditStore:
         with write_transaction(self.engine) as conn:
             yield SqlAuditTx(conn)
 
+    @contextlib.contextmanager
+    def write_deferred(self) -> Iterator[SqlAuditTx]:
+        """On PostgreSQL, a transaction with ``synchronous_commit`` off (set when the head is
+        locked, the first statement of an append): COMMIT returns, and the head row's lock
+        goes, once the commit is in the server's journal buffer, before it is on disk;
+        :meth:`flush` then waits for the disk. SQLite commits as :meth:`write`."""
+        with write_transaction(self.engine) as conn:
+            yield SqlAuditTx(conn, deferred=True)
+
+    def flush(self) -> None:
+        """Return once every transaction committed before the call is on disk.
+
+        PostgreSQL writes its journal (WAL) in order and a synchronous commit returns once the
+        journal is flushed up to its own commit record, so one small synchronous transaction
+        makes every earlier commit durable. The smallest that writes a commit record is a
+        transactional logical-decoding message (no table, no lock, allowed to any role; a
+        logical-decoding consumer sees an empty ``shieldwall.audit.flush`` message). SQLite:
+        nothing to do, its commits are already on disk.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        with translate_errors(), self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # one statement, one commit
+            conn.exec_driver_sql(_FLUSH)
+
 
 def _checkpoint(row: Any) -> Checkpoint:
     m = row._mapping
@@ -122,8 +149,9 @@ def _entry(row: Any) -> EntryRow:
 
 
 class SqlAuditTx:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, deferred: bool = False) -> None:
         self.conn = conn
+        self.deferred = deferred
 
     def head(self) -> int:
         row = self.conn.execute(_HEAD).first()
@@ -133,6 +161,8 @@ class SqlAuditTx:
         sql = _RAW[self.conn.dialect.name]
         cur = self._cursor()
         with self._pipeline():  # on PostgreSQL, BEGIN travels with the SELECT: one round trip
+            if self.deferred and self.conn.dialect.name == "postgresql":
+                cur.execute(_NO_WAIT_FOR_DISK)
             cur.execute(sql["head"])
         row = cur.fetchone()
         if row is None:
