@@ -57,6 +57,7 @@ CUSTOMERS = 3_000
 WORKERS = int(os.environ.get("WORKERS", "2"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "16"))
 PROFILE = os.environ.get("PROFILE") == "1"
+PYTHONPATH = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 PG_URL = os.environ.get("SHIELDWALL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 READ_LUA = """
@@ -99,7 +100,8 @@ def pg_schema() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        # the application name finds this run's server backends (to count their CPU time)
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -149,7 +151,7 @@ def serve(env: dict[str, str], factory: str) -> Iterator[tuple[str, int]]:
             "warning",
             "--no-access-log",
         ],
-        env=os.environ | env | {"PYTHONPATH": str(ROOT)},
+        env=os.environ | env | {"PYTHONPATH": os.pathsep.join([str(ROOT), *PYTHONPATH])},
         cwd=ROOT,
     )
     try:
@@ -171,21 +173,67 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def drive(base: str, read: Path, empty: Path) -> list[dict[str, Any]]:
+def cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU time of these processes (every thread), from /proc."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def worker_pids(parent: int) -> set[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return {int(c) for c in children}
+
+
+def backend_pids(url: str) -> set[int]:
+    """The PostgreSQL server processes serving this run's connections."""
+    name = url.rsplit("application_name=", 1)[1]
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :n"), {"n": name}
+            )
+            return {int(r.pid) for r in rows}
+    finally:
+        engine.dispose()
+
+
+def measured(base: str, script: Path, workers: set[int], url: str) -> dict[str, Any]:
+    """One wrk run, with the CPU time the API workers and their server backends spent per
+    request (a figure the machine's other load disturbs far less than requests per second)."""
+    backends = backend_pids(url)
+    cpu_w, cpu_b = cpu_seconds(workers), cpu_seconds(backends)
+    out: dict[str, Any] = wrk(base + "/", script=script, seconds=SECONDS, connections=CONNECTIONS)
+    backends |= backend_pids(url)  # the pool may have opened more meanwhile
+    done = out["rps"] * SECONDS
+    out["worker_cpu_ms"] = (cpu_seconds(workers) - cpu_w) * 1000 / done
+    out["db_cpu_ms"] = (cpu_seconds(backends) - cpu_b) * 1000 / done
+    return out
+
+
+def drive(base: str, pid: int, url: str, read: Path, empty: Path) -> list[dict[str, Any]]:
     wrk(base + "/", script=read, seconds=2, connections=CONNECTIONS)  # warm every worker up
     wrk(base + "/", script=empty, seconds=1, connections=CONNECTIONS)
+    workers = worker_pids(pid)
     rounds = []
     for _ in range(RUNS):
         before = load()
-        e = wrk(base + "/", script=empty, seconds=SECONDS, connections=CONNECTIONS)
-        r = wrk(base + "/", script=read, seconds=SECONDS, connections=CONNECTIONS)
+        e = measured(base, empty, workers, url)
+        r = measured(base, read, workers, url)
         if r.get("non_2xx") or e.get("non_2xx") or r.get("socket_errors"):
             raise SystemExit(f"errors during the run: read {r}, empty {e}")
         rounds.append({"empty": e, "read": r, "ratio": r["rps"] / e["rps"], "load1": before})
         print(
-            f"  round: empty {e['rps']:,.0f} req/s p99 {e['p99']:.1f} ms | read {r['rps']:,.0f}"
-            f" req/s p50 {r['p50']:.1f} p99 {r['p99']:.1f} ms | ratio {r['rps'] / e['rps']:.2f}"
-            f" | load {before:.1f}",
+            f"  round: empty {e['rps']:,.0f} req/s p99 {e['p99']:.1f} ms"
+            f" cpu {e['worker_cpu_ms']:.2f} ms | read {r['rps']:,.0f} req/s p50 {r['p50']:.1f}"
+            f" p99 {r['p99']:.1f} ms cpu {r['worker_cpu_ms']:.2f} + db {r['db_cpu_ms']:.2f} ms"
+            f" | ratio {r['rps'] / e['rps']:.2f} | load {before:.1f}",
             flush=True,
         )
     return rounds
@@ -258,7 +306,7 @@ def main() -> None:
             empty = home / "empty.lua"
             empty.write_text(EMPTY_LUA)
             with serve(env, "bench.http_ceiling_app:app_from_env") as (base, pid):
-                rounds = drive(base, read, empty)
+                rounds = drive(base, pid, url, read, empty)
                 logged = audit_size(env) - size_before
                 top = profile(base, read, pid) if PROFILE else {}
     finally:
@@ -288,6 +336,12 @@ def main() -> None:
                 f" p99 {med('read', 'p99'):.1f} ms",
             ),
             ("read / ceiling", f"{ratio:.2f}"),
+            (
+                "CPU per request",
+                f"empty: workers {med('empty', 'worker_cpu_ms'):.2f} ms; read: workers"
+                f" {med('read', 'worker_cpu_ms'):.2f} ms + PostgreSQL backends"
+                f" {med('read', 'db_cpu_ms'):.2f} ms",
+            ),
             ("audit entries logged", f"{logged:,} (reads completed ~{reads_done:,.0f})"),
         ]
     )
@@ -306,6 +360,9 @@ def main() -> None:
                 "read_p50_ms": med("read", "p50"),
                 "read_p99_ms": med("read", "p99"),
                 "ratio": ratio,
+                "empty_worker_cpu_ms": med("empty", "worker_cpu_ms"),
+                "read_worker_cpu_ms": med("read", "worker_cpu_ms"),
+                "read_db_cpu_ms": med("read", "db_cpu_ms"),
             },
             "rounds": rounds,
             "audit_entries_logged": logged,

@@ -6,8 +6,10 @@ takes every event queued so far, writes them and the tree nodes they complete in
 transaction, and wakes the others; if more arrived meanwhile, the oldest of them leads the next
 commit (a leader never works on for others after its own events are durable, which would hold
 its request hostage under load). :meth:`MerkleAuditLog.append` returns only once its events
-are committed. Several processes can append to one database: the head row is locked in each
-transaction and a process whose view of the tree is stale reloads its frontier first.
+are committed and on disk: the commit itself may return before the disk has it, so that the
+head row is not locked across a disk flush, and the store's ``flush`` waits for the disk after
+the lead is handed on. Several processes can append to one database: the head row is locked in
+each transaction and a process whose view of the tree is stale reloads its frontier first.
 
 Checkpoints (C2SP signed notes, Ed25519; :mod:`.checkpoint`) are signed inside the commit
 whenever the :class:`~shieldwall.audit.policy.CheckpointPolicy` demands one (every N entries,
