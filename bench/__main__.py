@@ -1,4 +1,5 @@
-"""Run every benchmark script ``bench/bench_*.py`` (or those named on the command line).
+"""Run every benchmark script ``bench/bench_*.py`` (or those named on the command line, with or
+without the ``bench_`` prefix: ``python -m bench http_read``).
 
 Each script runs on its own (``python bench/bench_x.py``), prints a human-readable table and
 writes its figures to ``bench/out/<name>.json``. Quote medians over several runs.

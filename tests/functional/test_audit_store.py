@@ -3,6 +3,7 @@ and processes, checkpoints, proofs against stored nodes, and verification."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 import time
@@ -13,6 +14,7 @@ import pytest
 from shieldwall.audit import merkle
 from shieldwall.audit.log import verify
 from shieldwall.config import Settings
+from shieldwall.core.errors import StorageError
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.wiring import Services, build
 
@@ -167,3 +169,84 @@ def test_two_processes_share_one_log(services: Services, settings: Settings) -> 
         and actors.count("proc-1") == 60
         and actors.count("parent") == 30
     )
+
+
+def test_an_append_returns_only_once_its_commit_is_flushed(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch commits without waiting for the disk, then the store's flush runs, and only
+    then do listeners hear of the records and the append return."""
+    log, store = services.audit, services.audit_store
+    steps: list[str] = []
+    real_deferred, real_flush = store.write_deferred, store.flush
+
+    @contextlib.contextmanager
+    def deferred():  # type: ignore[no-untyped-def]
+        with real_deferred() as tx:
+            yield tx
+        steps.append("committed")
+
+    def flush() -> None:
+        real_flush()
+        steps.append("flushed")
+
+    monkeypatch.setattr(store, "write_deferred", deferred)
+    monkeypatch.setattr(store, "flush", flush)
+    log.subscribe(lambda records: steps.append(f"heard {len(records)}"))
+    seqs = log.append([event(1), event(2)])
+    steps.append("returned")
+    assert steps == ["committed", "flushed", "heard 2", "returned"]
+    assert [r.event.customer_ids for r in log.read(seqs[0] - 1, 2)] == [
+        ("C000001",),
+        ("C000002",),
+    ]
+
+
+def test_a_failed_flush_fails_the_batch_and_nothing_is_heard(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the flush fails the append raises (the read it logs is refused), listeners hear
+    nothing; the next append works and the log verifies."""
+    log, store = services.audit, services.audit_store
+    heard: list[int] = []
+    log.subscribe(lambda records: heard.extend(r.seq for r in records))
+
+    def broken() -> None:
+        raise StorageError("the database is unreachable: server closed the connection")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "flush", broken)
+        with pytest.raises(StorageError):
+            log.append([event(1)])
+    assert heard == []
+    seqs = log.append([event(2)])
+    assert heard == seqs
+    assert verify(store, log.signer.verifier, policy=log.policy).ok
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_deferred_commit_is_on_disk_once_flushed(services: Services) -> None:
+    """On PostgreSQL the append's transaction commits with synchronous_commit off, other
+    writes with it on, and a flush moves the server's flushed journal position past the
+    deferred commit."""
+    store = services.audit_store
+
+    def setting(tx) -> str:  # type: ignore[no-untyped-def]
+        return str(tx.conn.exec_driver_sql("SHOW synchronous_commit").scalar_one())
+
+    with store.write_deferred() as tx:
+        size, frontier = tx.lock_head()
+        assert setting(tx) == "off"
+        tx.append([], [], size, frontier)  # rewrites the head row: a commit record to flush
+    with store.read() as rtx:
+        written = rtx.conn.exec_driver_sql("SELECT pg_current_wal_insert_lsn()").scalar_one()
+    store.flush()
+    with store.read() as rtx:
+        flushed_enough = rtx.conn.exec_driver_sql(
+            "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)
+        ).scalar_one()
+    assert flushed_enough
+    with store.write() as tx:
+        tx.lock_head()
+        assert setting(tx) == "on"

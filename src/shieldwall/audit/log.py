@@ -6,8 +6,10 @@ takes every event queued so far, writes them and the tree nodes they complete in
 transaction, and wakes the others; if more arrived meanwhile, the oldest of them leads the next
 commit (a leader never works on for others after its own events are durable, which would hold
 its request hostage under load). :meth:`MerkleAuditLog.append` returns only once its events
-are committed. Several processes can append to one database: the head row is locked in each
-transaction and a process whose view of the tree is stale reloads its frontier first.
+are committed and on disk: the commit itself may return before the disk has it, so that the
+head row is not locked across a disk flush, and the store's ``flush`` waits for the disk after
+the lead is handed on. Several processes can append to one database: the head row is locked in
+each transaction and a process whose view of the tree is stale reloads its frontier first.
 
 Checkpoints (C2SP signed notes, Ed25519; :mod:`.checkpoint`) are signed inside the commit
 whenever the :class:`~shieldwall.audit.policy.CheckpointPolicy` demands one (every N entries,
@@ -135,43 +137,64 @@ class MerkleAuditLog:
         return mine.seqs
 
     def _lead(self) -> None:
-        """Commit one batch (the queue, this leader's own events in it), then hand the lead to
-        the oldest waiter if more arrived, so that no request waits on other requests' commits
-        after its own is durable."""
+        """Commit one batch (the queue, this leader's own events in it), hand the lead to the
+        oldest waiter if more arrived, then wait for the batch to reach the disk.
+
+        The commit does not wait for the disk (:meth:`AuditStore.write_deferred`), so the head
+        row is locked for a few round trips rather than a disk flush: the next batch, this
+        process's or another worker's, commits while this one is flushed, and flushes from
+        several batches share one write of the server's log. No request returns, no listener
+        hears and no checkpoint is published before :meth:`AuditStore.flush` has returned:
+        appends stay durable before they are acknowledged. A server that dies between the
+        commit and the flush loses this batch and every later one (its journal is written in
+        order), and every waiting request gets the error.
+        """
         if self.linger and len(self._queue) < self.max_batch:
             # Commit delay: let concurrent appenders join this commit (one commit per batch
             # instead of one per request is what makes durable appends cheap).
             time.sleep(self.linger)
         with self._queue_lock:
             batch, self._queue = self._queue, []
+        records: list[AuditRecord] = []
+        signed: list[Checkpoint] = []
+        failure: BaseException | None = None
         try:
-            records = self._commit([e for p in batch for e in p.events])
+            records, signed = self._commit([e for p in batch for e in p.events])
         except BaseException as exc:  # every waiter learns of the failure
-            for p in batch:
-                p.error = exc
-            records = []
-        else:
-            i = 0
-            for p in batch:
-                p.seqs = [r.seq for r in records[i : i + len(p.events)]]
-                i += len(p.events)
+            failure = exc
         with self._queue_lock:
             if self._queue:
                 self._queue[0].done.set()  # the oldest waiter leads the next batch
             else:
                 self._leader = False
+        if failure is None:
+            try:
+                self.store.flush()
+            except BaseException as exc:
+                failure = exc
+        if failure is not None:
+            for p in batch:
+                p.error = failure
+            records = []
+        else:
+            self._publish(signed)
+            i = 0
+            for p in batch:
+                p.seqs = [r.seq for r in records[i : i + len(p.events)]]
+                i += len(p.events)
         for p in batch:
             p.done.set()
         if records:
             for listener in self._listeners:
                 listener(records)
 
-    def _commit(self, events: Sequence[AccessEvent]) -> list[AuditRecord]:
-        with self.store.write() as tx:
+    def _commit(self, events: Sequence[AccessEvent]) -> tuple[list[AuditRecord], list[Checkpoint]]:
+        """Commit ``events`` without waiting for the disk; return their records and the
+        checkpoints signed on the way (to publish once flushed)."""
+        with self.store.write_deferred() as tx:
             records, signed, cover = self._append_locked(tx, events)
         self._cover = cover  # only once committed: a rolled-back cover would under-sign
-        self._publish(signed)
-        return records
+        return records, signed
 
     def _append_locked(
         self, tx: AuditWriteTx, events: Sequence[AccessEvent]

@@ -81,7 +81,18 @@ class AuditWriteTx(AuditReadTx, Protocol):
 
 class AuditStore(Protocol):
     def read(self) -> AbstractContextManager[AuditReadTx]: ...
-    def write(self) -> AbstractContextManager[AuditWriteTx]: ...
+    def write(self) -> AbstractContextManager[AuditWriteTx]:
+        """A transaction whose commit returns once it is on disk."""
+        ...
+
+    def write_deferred(self) -> AbstractContextManager[AuditWriteTx]:
+        """A transaction whose commit may return before it is on disk (its locks released
+        sooner); it is durable once a later :meth:`flush` returns."""
+        ...
+
+    def flush(self) -> None:
+        """Return once every transaction this store committed before the call is on disk."""
+        ...
 
 
 class AccessEventSource(Protocol):
