@@ -37,8 +37,8 @@ from shieldwall.respond.errors import (
     CaseInvalid,
     CaseNotFound,
     EvidenceCorrupt,
+    EvidenceDenied,
     EvidenceTooLarge,
-    RespondError,
 )
 
 PURPOSE = "respond.evidence"
@@ -46,14 +46,6 @@ TABLE = "respond_evidence"
 KEY_VERSION = 1
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+\-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+\-]{0,62}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
-
-
-class EvidenceDenied(RespondError):
-    code = "access_denied"
-
-    def __init__(self, reason: str, reasons: list[str], *, field: str | None = None) -> None:
-        super().__init__(reason, field=field)
-        self.reasons = reasons
 
 
 class EvidenceCipher:
