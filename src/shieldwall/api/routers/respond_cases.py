@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["respond"])
 Svc = Annotated[Services, Depends(services)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.ANALYST))]
-EVIDENCE_PATH = "/v1/cases/{case_id}/evidence"
+EVIDENCE_PATH = "/cases/{case_id}/evidence"
 MAX_LINK_IDS = 10_000
 
 
