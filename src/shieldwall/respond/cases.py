@@ -36,6 +36,7 @@ from shieldwall.respond.states import CaseState, check_transition, parse_state
 
 OWNER_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
 MAX_LINKS = 10_000  # ids one link request may name
+MAX_SEQ = 2**53  # an audit entry number: what a JSON number carries exactly (api/bounds.py)
 
 
 def case_event(
@@ -83,7 +84,8 @@ def parse_source(kind: str, ref: str | None) -> tuple[SourceKind, str | None]:
     if not ref:
         raise CaseInvalid(f"a case from {source.value} needs its id", field="source_ref")
     ref = valid_id(ref, "source_ref")
-    if source in (SourceKind.VICTIMS_TRACE, SourceKind.LEAK_TRACE) and not ref.isdigit():
+    trace = source in (SourceKind.VICTIMS_TRACE, SourceKind.LEAK_TRACE)
+    if trace and not (ref.isascii() and ref.isdigit() and int(ref) <= MAX_SEQ):
         raise CaseInvalid(
             "a trace result is named by the audit entry that recorded it (a number)",
             field="source_ref",

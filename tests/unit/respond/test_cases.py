@@ -63,9 +63,10 @@ def test_open_from_each_source_checks_that_it_exists(services: Services, people:
     assert cases.open("victims_trace", str(seq)).source_ref == str(seq)
     with pytest.raises(CaseNotFound):
         cases.open("leak_trace", str(seq))  # that entry is a victims trace, not a leaked file
-    with pytest.raises(CaseInvalid) as caught:
-        cases.open("victims_trace", "abc")
-    assert caught.value.field == "source_ref"
+    for bad in ("abc", "9" * 40, "١٢"):  # not a number, past 2**53 (a driver overflow), Arabic
+        with pytest.raises(CaseInvalid) as caught:
+            cases.open("victims_trace", bad)
+        assert caught.value.field == "source_ref"
     with pytest.raises(CaseNotFound):
         cases.open("canary_hit", "rel_unknown")
     with pytest.raises(CaseNotFound):
