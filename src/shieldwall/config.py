@@ -971,6 +971,21 @@ class NatsSettings(_Section):
         return self.url or "nats://127.0.0.1:4222"
 
 
+class CaseSettings(_Section):
+    """Respond: incident cases and evidence (see respond/ and docs/respond.md)."""
+
+    max_evidence_bytes: int = Field(
+        32 * 1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description="largest evidence item accepted (API body and CLI file alike)",
+    )
+
+
+class RespondSettings(_Section):
+    cases: CaseSettings = CaseSettings()
+
+
 class Settings(_Section):
     """Everything shieldwall is told about its environment."""
 
@@ -1006,6 +1021,7 @@ class Settings(_Section):
     guard: GuardSettings = GuardSettings()
     contact: ContactSettings = ContactSettings()
     trace: TraceSettings = TraceSettings()
+    respond: RespondSettings = RespondSettings()
     observe: ObserveSettings = ObserveSettings()
     nats: NatsSettings = NatsSettings()
 

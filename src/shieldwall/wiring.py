@@ -71,6 +71,11 @@ from shieldwall.guard.risk.ports import RiskState
 from shieldwall.intake.service import Intake
 from shieldwall.intake.watchfeed import AlertTap, PartitionSource
 from shieldwall.observe.metrics import process_metrics
+from shieldwall.respond.bundle import BundleWriter
+from shieldwall.respond.cases import Cases
+from shieldwall.respond.evidence import PURPOSE as EVIDENCE_PURPOSE
+from shieldwall.respond.evidence import EvidenceCipher, EvidenceLocker
+from shieldwall.respond.references import ServiceReferences
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -81,6 +86,7 @@ from shieldwall.storage.db import make_engine, translate_errors
 from shieldwall.storage.intake_repo import SqlProcessedEvents
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
 from shieldwall.storage.migrate import SCAM_SEALER, check_current, upgrade
+from shieldwall.storage.respond_cases_repo import SqlCaseStore, SqlCheckpointHistory
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
@@ -317,6 +323,15 @@ class ContactLedger:
 
 
 @dataclass
+class RespondCases:
+    """Incident cases, their evidence and bundles, assembled (respond)."""
+
+    cases: Cases
+    evidence: EvidenceLocker
+    bundles: BundleWriter
+
+
+@dataclass
 class Services:
     settings: Settings
     clock: Clock
@@ -334,6 +349,7 @@ class Services:
     leak_trace: FileAttribution
     victims: VictimTracer
     alert_delivery: AlertDispatcher | None  # None: no sink configured (trace.alerts.sinks)
+    cases: RespondCases
     telemetry: Telemetry = NULL_TELEMETRY
 
     def start_watch(self) -> bool:
@@ -594,6 +610,7 @@ def build(
         numbers=BookNumberJudge(contact_ledger.numbers.book),
         customers=PhoneDirectory(store, sealer.index, audit, clock, region=cs.default_region),
     )
+    releases, leak_trace = _releases(settings, clock, engine, keyring, store, custody, audit)
     return Services(
         settings,
         clock,
@@ -609,9 +626,13 @@ def build(
         risk_engine(
             settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora, telemetry=telemetry
         ),
-        *_releases(settings, clock, engine, keyring, store, custody, audit),
+        releases,
+        leak_trace,
         _victims(settings, store, sealer, audit, audit_store, clock),
         delivery,
+        _cases(
+            settings, clock, engine, keyring, audit, audit_store, alerts, custody, scam, releases
+        ),
         telemetry=telemetry,
     )
 
@@ -641,6 +662,46 @@ def _victims(
         audit=audit,
         clock=clock,
     )
+
+
+def _cases(
+    settings: Settings,
+    clock: Clock,
+    engine: Engine,
+    keyring: Keyring,
+    audit: MerkleAuditLog,
+    audit_store: SqlAuditStore,
+    alerts: SqlAlertStore,
+    custody: Custody,
+    scam: ScamReports,
+    releases: Releases,
+) -> RespondCases:
+    store = SqlCaseStore(engine)
+    references = ServiceReferences(
+        alerts=alerts,
+        campaign=scam.campaign,
+        release=releases.get,
+        log=audit,
+        principals=custody.principals,
+        customers=SqlCustodyStore(engine),
+    )
+    cases = Cases(store, references, custody.principals, audit, clock)
+    locker = EvidenceLocker(
+        store,
+        EvidenceCipher(keyring.secret(EVIDENCE_PURPOSE), settings.tenant),
+        audit,
+        clock,
+        max_bytes=settings.respond.cases.max_evidence_bytes,
+    )
+    bundles = BundleWriter(
+        cases,
+        locker,
+        audit,
+        SqlCheckpointHistory(audit_store),
+        audit.signer.verifier.key,
+        clock,
+    )
+    return RespondCases(cases, locker, bundles)
 
 
 RISK_TAG_PURPOSE = "guard.risk.tags"

@@ -49,6 +49,12 @@ def _seed(tmp_path: Path, svc: Services) -> None:
     principals.add("agent-off", "agent")
     principals.set_active("agent-off", False)
     svc.custody.relations.open_ticket("agent-li", CUSTOMER)
+    svc.cases.cases.open("manual")
+
+
+def _case_id(svc: Services) -> str:
+    (case,) = svc.cases.cases.recent()
+    return case.case_id
 
 
 def _close_ticket(svc: Services) -> None:
@@ -106,6 +112,19 @@ MUTATIONS: dict[str, tuple[Callable[[Services], object], str]] = {
         "release_export",
     ),
     "contact_register": (_register_contact, "contact_registered"),
+    "case_open": (lambda s: s.cases.cases.open("manual"), "case_opened"),
+    "case_transition": (
+        lambda s: s.cases.cases.transition(_case_id(s), "investigating"),
+        "case_transition",
+    ),
+    "case_link": (
+        lambda s: s.cases.cases.link(_case_id(s), customers=[CUSTOMER]),
+        "case_linked",
+    ),
+    "evidence_add": (
+        lambda s: s.cases.evidence.add(_case_id(s), b"leaked rows", kind="leaked_file"),
+        "evidence_received",
+    ),
 }
 
 

@@ -129,6 +129,21 @@ def intake(client: TestClient, store: Store, people: list[Customer]) -> None:
     ok(client.post("/v1/releases", json=release, headers=admin))
     victims = [{"phone": c.phone, "called_at": "2026-03-02T10:00:00+08:00"} for c in people]
     ok(client.post("/v1/trace/victims", json={"victims": victims}, headers=admin))
+    case = client.post("/v1/cases", json={"source": "manual"}, headers=admin)
+    ok(case, 201)
+    case_id = case.json()["case_id"]
+    links = {"customer_ids": [c.customer_id for c in people]}
+    ok(client.post(f"/v1/cases/{case_id}/links", json=links, headers=admin))
+    leaked = "\n".join(",".join(customer_row(c)[k] or "" for k in customer_row(c)) for c in people)
+    ok(
+        client.post(
+            f"/v1/cases/{case_id}/evidence",
+            params={"kind": "leaked_file", "name": f"{people[0].name}.csv"},
+            content=leaked.encode(),
+            headers={**admin, "Content-Type": "text/csv"},
+        ),
+        201,
+    )
     ledger = store.services.contact_ledger
     plan = ledger.planner.plan_leak("leak-pii", [c.customer_id for c in people])
     ledger.planner.enqueue(plan)

@@ -32,6 +32,7 @@ from shieldwall.api.routers import (
     guard_passwords,
     guard_risk,
     intake,
+    respond_cases,
     trace_attribution,
     trace_releases,
     trace_watch,
@@ -61,6 +62,7 @@ ROUTERS = [
     trace_releases.router,
     trace_attribution.router,
     intake.router,
+    respond_cases.router,
 ]
 
 log = logging.getLogger(__name__)
@@ -215,6 +217,8 @@ def create_app(services: Services) -> FastAPI:
     def limit_for(path: str) -> int:
         if path in LEAK_PATHS:
             return services.settings.trace.releases.max_upload_bytes
+        if path.startswith("/v1/cases/") and path.endswith("/evidence"):
+            return services.settings.respond.cases.max_evidence_bytes
         return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)

@@ -38,6 +38,16 @@ from shieldwall.custody.errors import (
 )
 from shieldwall.guard.errors import GuardError
 from shieldwall.observe.logs import current_request_id
+from shieldwall.respond.errors import (
+    BundleError,
+    CaseInvalid,
+    CaseNotFound,
+    EvidenceCorrupt,
+    EvidenceDenied,
+    EvidenceTooLarge,
+    InvalidTransition,
+    RespondError,
+)
 from shieldwall.trace.errors import TraceError
 
 PROBLEM_JSON = "application/problem+json"
@@ -62,6 +72,14 @@ STATUS: dict[type[BaseException], int] = {
     GuardError: 400,
     ContactError: 400,
     TraceError: 400,
+    CaseInvalid: 422,
+    CaseNotFound: 404,
+    InvalidTransition: 409,
+    EvidenceTooLarge: 413,
+    EvidenceCorrupt: 500,
+    EvidenceDenied: 403,
+    BundleError: 400,
+    RespondError: 400,
     ShieldwallError: 400,
 }
 # Codes that mean "bad input" whatever their class (capabilities' own validation errors).
@@ -190,7 +208,7 @@ def install(app: FastAPI, routes: Iterable[BaseRoute] = ()) -> None:
         status = status_for(exc)
         extra: dict[str, Any] = {}
         headers: dict[str, str] = {}
-        if isinstance(exc, AccessDenied):
+        if isinstance(exc, AccessDenied | EvidenceDenied):
             extra["reasons"] = list(exc.reasons)
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="shieldwall"'

@@ -20,6 +20,7 @@ from shieldwall.cli import (
     guard_passwords,
     guard_risk,
     intake,
+    respond_cases,
     simulate,
     system,
     trace_attribution,
@@ -47,6 +48,7 @@ contact_scam.register(app)
 trace_watch.register(app)
 trace_releases.register(app)
 trace_attribution.register(app)
+respond_cases.register(app)
 simulate.register(app)
 intake.register(app)
 

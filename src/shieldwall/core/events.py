@@ -33,6 +33,8 @@ class Action(StrEnum):
     GRANT = "grant"
     NOTIFY = "notify"  # a system component decrypted a contact point to send a notification
     CONTACT = "contact"  # a genuine outbound contact was registered in the contact ledger
+    CASE = "case"  # an incident case opened, moved, assigned or linked (respond)
+    EVIDENCE = "evidence"  # evidence received, read or exported (respond's chain of custody)
 
 
 class Decision(StrEnum):

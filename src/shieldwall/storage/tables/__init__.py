@@ -7,6 +7,7 @@ from shieldwall.storage.tables import (
     contact_scam,
     custody,
     intake,
+    respond_cases,
     trace_releases,
     trace_watch,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "custody",
     "intake",
     "metadata",
+    "respond_cases",
     "trace_releases",
     "trace_watch",
 ]

@@ -1,0 +1,162 @@
+"""Incident case routes: open, list, show, move, assign and link cases; receive, list and read
+evidence. Admins do everything; analysts may list and show cases, without the ids of the
+customers affected (analysts see customers by pseudonym only). Reading evidence needs a
+reason and is audited; a bundle for a third party is exported with the CLI."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall.api.bounds import Flag, Id
+from shieldwall.api.deps import require, services
+from shieldwall.core.model import Principal, Role
+from shieldwall.custody.policy import REASON_MAX
+from shieldwall.respond.errors import EvidenceTooLarge
+from shieldwall.wiring import Services
+
+router = APIRouter(prefix="/v1", tags=["respond"])
+
+Svc = Annotated[Services, Depends(services)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.ANALYST))]
+EVIDENCE_PATH = "/cases/{case_id}/evidence"
+MAX_LINK_IDS = 10_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaseIn(Strict):
+    source: Id = Field(description="alert, victims_trace, leak_trace, canary_hit, ...")
+    source_ref: Id | None = Field(None, description="the source's id (none for manual)")
+    owner_id: Id | None = None
+
+
+class TransitionIn(Strict):
+    to: Id
+
+
+class AssignIn(Strict):
+    owner_id: Id
+
+
+class LinksIn(Strict):
+    principal_ids: list[Id] = Field(default_factory=list, max_length=MAX_LINK_IDS)
+    release_ids: list[Id] = Field(default_factory=list, max_length=MAX_LINK_IDS)
+    customer_ids: list[Id] = Field(default_factory=list, max_length=MAX_LINK_IDS)
+    suspend: Flag = Field(False, description="suspend the principals (custody's machinery)")
+
+
+class ReasonIn(Strict):
+    reason: str = Field(max_length=REASON_MAX)
+
+
+@router.post("/cases", status_code=201)
+def open_case(body: CaseIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    case = svc.cases.cases.open(
+        body.source, body.source_ref, owner_id=body.owner_id, actor=caller, channel="api"
+    )
+    return case.as_dict()
+
+
+@router.get("/cases")
+def list_cases(
+    svc: Svc,
+    _: Reader,
+    state: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Cases, newest first."""
+    return {"cases": [c.as_dict() for c in svc.cases.cases.recent(state, limit)]}
+
+
+@router.get("/cases/{case_id}")
+def show_case(case_id: Id, svc: Svc, caller: Reader) -> dict[str, Any]:
+    """The case with its links, timeline and evidence records."""
+    return svc.cases.cases.get(case_id).as_dict(customer_ids=caller.role is Role.ADMIN)
+
+
+@router.post("/cases/{case_id}/transition")
+def transition_case(case_id: Id, body: TransitionIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    return svc.cases.cases.transition(case_id, body.to, actor=caller, channel="api").as_dict()
+
+
+@router.post("/cases/{case_id}/assign")
+def assign_case(case_id: Id, body: AssignIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    return svc.cases.cases.assign(case_id, body.owner_id, actor=caller, channel="api").as_dict()
+
+
+@router.post("/cases/{case_id}/links")
+def link_case(case_id: Id, body: LinksIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Link principals (suspending them with ``suspend``), releases revoked and customers
+    affected; returns the links added."""
+    added = svc.cases.cases.link(
+        case_id,
+        principals=body.principal_ids,
+        releases=body.release_ids,
+        customers=body.customer_ids,
+        suspend=body.suspend,
+        actor=caller,
+        channel="api",
+    )
+    return {"added": [link.as_dict() for link in added]}
+
+
+@router.post(EVIDENCE_PATH, status_code=201)
+async def add_evidence(
+    case_id: Id,
+    request: Request,
+    svc: Svc,
+    caller: Admin,
+    kind: Annotated[str, Query(max_length=16)],
+    name: Annotated[str | None, Query(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Receive an evidence item sent as the raw request body; its ``Content-Type`` is kept as
+    its media type and ``name`` only for its suffix. Hashed and sealed at receipt."""
+    limit = svc.settings.respond.cases.max_evidence_bytes
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise EvidenceTooLarge(f"evidence exceeds {limit} bytes", field="content")
+        chunks.append(chunk)
+    media = request.headers.get("content-type", "application/octet-stream").split(";")[0]
+    record = await run_in_threadpool(
+        svc.cases.evidence.add,
+        case_id,
+        b"".join(chunks),
+        kind=kind,
+        media_type=media,
+        name=name,
+        actor=caller,
+        channel="api",
+    )
+    return record.as_dict()
+
+
+@router.get(EVIDENCE_PATH)
+def list_evidence(case_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
+    return {"evidence": [e.as_dict() for e in svc.cases.evidence.items(case_id)]}
+
+
+@router.post(EVIDENCE_PATH + "/{evidence_id}/read")
+def read_evidence(
+    case_id: Id, evidence_id: Id, body: ReasonIn, svc: Svc, caller: Admin
+) -> dict[str, Any]:
+    """Open one item (an audited access: the reason's length is recorded, not its text); the
+    bytes come back base64-encoded with the audit entry of the access."""
+    opened = svc.cases.evidence.read(
+        case_id, evidence_id, reason=body.reason, actor=caller, channel="api"
+    )
+    return {
+        "evidence": opened.record.as_dict(),
+        "access_seq": opened.access_seq,
+        "content_base64": base64.b64encode(opened.content).decode(),
+    }
