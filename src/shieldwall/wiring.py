@@ -68,6 +68,10 @@ from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.ports import RiskState
 from shieldwall.observe.metrics import process_metrics
+from shieldwall.respond.claims import ClaimsDesk, CustomerCheck
+from shieldwall.respond.matching import KEY_PURPOSE as VICTIMS_PURPOSE
+from shieldwall.respond.matching import CustodyLookups
+from shieldwall.respond.register import VictimRegister
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -77,6 +81,7 @@ from shieldwall.storage.custody_repo import SqlCustodyStore, SqlDataKeyStore
 from shieldwall.storage.db import make_engine, translate_errors
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
 from shieldwall.storage.migrate import SCAM_SEALER, check_current, upgrade
+from shieldwall.storage.respond_money_repo import SqlMoneyStore
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
@@ -311,6 +316,31 @@ class ContactLedger:
 
 
 @dataclass
+class RespondMoney:
+    """Respond's victims register and compensation desk, assembled."""
+
+    register: VictimRegister
+    claims: ClaimsDesk
+
+
+def _money(
+    settings: Settings,
+    engine: Engine,
+    keyring: Keyring,
+    store: SqlCustodyStore,
+    sealer: Sealer,
+    audit: MerkleAuditLog,
+    clock: Clock,
+) -> RespondMoney:
+    money = SqlMoneyStore(engine)
+    lookups = CustodyLookups(store, sealer.index, keyring.secret(VICTIMS_PURPOSE))
+    return RespondMoney(
+        VictimRegister(money, lookups, audit, clock, region=settings.custody.default_region),
+        ClaimsDesk(money, CustomerCheck(lookups.existing), audit, clock),
+    )
+
+
+@dataclass
 class Services:
     settings: Settings
     clock: Clock
@@ -327,6 +357,7 @@ class Services:
     releases: Releases
     leak_trace: FileAttribution
     victims: VictimTracer
+    money: RespondMoney
     telemetry: Telemetry = NULL_TELEMETRY
 
     def start_watch(self) -> bool:
@@ -394,6 +425,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             RISK_TAG_PURPOSE,
             RELEASES_PURPOSE,
             "api.ratelimit",  # shieldwall.api.ratelimit.TAG_PURPOSE (api sits above wiring)
+            VICTIMS_PURPOSE,
         ):
             keyring.secret(purpose)
         return InitReport(str(settings.home), _safe_url(engine), str(key_path), created, version)
@@ -555,6 +587,7 @@ def build(
         ),
         *_releases(settings, clock, engine, keyring, store, custody, audit),
         _victims(settings, store, sealer, audit, audit_store, clock),
+        _money(settings, engine, keyring, store, sealer, audit, clock),
         telemetry=telemetry,
     )
 

@@ -33,6 +33,9 @@ class Action(StrEnum):
     GRANT = "grant"
     NOTIFY = "notify"  # a system component decrypted a contact point to send a notification
     CONTACT = "contact"  # a genuine outbound contact was registered in the contact ledger
+    VICTIM = "victim"  # the victims register changed (respond: a list, a status, a contact)
+    CLAIM = "claim"  # a compensation claim changed (respond)
+    LEDGER = "ledger"  # a posting to the compensation ledger (respond)
 
 
 class Decision(StrEnum):

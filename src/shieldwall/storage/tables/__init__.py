@@ -6,6 +6,7 @@ from shieldwall.storage.tables import (
     contact_ledger,
     contact_scam,
     custody,
+    respond_money,
     trace_releases,
     trace_watch,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "contact_scam",
     "custody",
     "metadata",
+    "respond_money",
     "trace_releases",
     "trace_watch",
 ]
