@@ -27,6 +27,7 @@ from shieldwall.api.routers import (
     custody,
     guard_passwords,
     guard_risk,
+    respond_money,
     trace_attribution,
     trace_releases,
     trace_watch,
@@ -49,6 +50,7 @@ ROUTERS = [
     trace_watch.router,
     trace_releases.router,
     trace_attribution.router,
+    respond_money.router,
 ]
 
 log = logging.getLogger(__name__)

@@ -37,6 +37,7 @@ from shieldwall.custody.errors import (
 )
 from shieldwall.guard.errors import GuardError
 from shieldwall.observe.logs import current_request_id
+from shieldwall.respond.errors import RespondConflict, RespondError, RespondInvalid, RespondNotFound
 from shieldwall.trace.errors import TraceError
 
 PROBLEM_JSON = "application/problem+json"
@@ -60,6 +61,10 @@ STATUS: dict[type[BaseException], int] = {
     GuardError: 400,
     ContactError: 400,
     TraceError: 400,
+    RespondInvalid: 422,
+    RespondNotFound: 404,
+    RespondConflict: 409,
+    RespondError: 400,
     ShieldwallError: 400,
 }
 # Codes that mean "bad input" whatever their class (capabilities' own validation errors).

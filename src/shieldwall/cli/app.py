@@ -18,6 +18,7 @@ from shieldwall.cli import (
     custody,
     guard_passwords,
     guard_risk,
+    respond_money,
     simulate,
     system,
     trace_attribution,
@@ -45,6 +46,7 @@ contact_scam.register(app)
 trace_watch.register(app)
 trace_releases.register(app)
 trace_attribution.register(app)
+respond_money.register(app)
 simulate.register(app)
 
 
