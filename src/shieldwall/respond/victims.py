@@ -217,7 +217,7 @@ def parse_csv(data: bytes, *, region: str, max_rows: int, encoding: str = "utf-8
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise RespondInvalid("is empty", field="file")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[VictimRow] = []
     rejected: list[RowProblem] = []
     try:
