@@ -73,9 +73,13 @@ from shieldwall.intake.watchfeed import AlertTap, PartitionSource
 from shieldwall.observe.metrics import process_metrics
 from shieldwall.respond.bundle import BundleWriter
 from shieldwall.respond.cases import Cases
+from shieldwall.respond.claims import ClaimsDesk, CustomerCheck
 from shieldwall.respond.evidence import PURPOSE as EVIDENCE_PURPOSE
 from shieldwall.respond.evidence import EvidenceCipher, EvidenceLocker
+from shieldwall.respond.matching import KEY_PURPOSE as VICTIMS_PURPOSE
+from shieldwall.respond.matching import CustodyLookups
 from shieldwall.respond.references import ServiceReferences
+from shieldwall.respond.register import VictimRegister
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.contact_ledger_repo import SqlLedgerStore
@@ -87,6 +91,7 @@ from shieldwall.storage.intake_repo import SqlProcessedEvents
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
 from shieldwall.storage.migrate import SCAM_SEALER, check_current, upgrade
 from shieldwall.storage.respond_cases_repo import SqlCaseStore, SqlCheckpointHistory
+from shieldwall.storage.respond_money_repo import SqlMoneyStore
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.trace_releases_repo import SqlCustomerIndex, SqlReleaseStore
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
@@ -332,6 +337,31 @@ class RespondCases:
 
 
 @dataclass
+class RespondMoney:
+    """Respond's victims register and compensation desk, assembled."""
+
+    register: VictimRegister
+    claims: ClaimsDesk
+
+
+def _money(
+    settings: Settings,
+    engine: Engine,
+    keyring: Keyring,
+    store: SqlCustodyStore,
+    sealer: Sealer,
+    audit: MerkleAuditLog,
+    clock: Clock,
+) -> RespondMoney:
+    money = SqlMoneyStore(engine)
+    lookups = CustodyLookups(store, sealer.index, keyring.secret(VICTIMS_PURPOSE))
+    return RespondMoney(
+        VictimRegister(money, lookups, audit, clock, region=settings.custody.default_region),
+        ClaimsDesk(money, CustomerCheck(lookups.existing), audit, clock),
+    )
+
+
+@dataclass
 class Services:
     settings: Settings
     clock: Clock
@@ -350,6 +380,7 @@ class Services:
     victims: VictimTracer
     alert_delivery: AlertDispatcher | None  # None: no sink configured (trace.alerts.sinks)
     cases: RespondCases
+    money: RespondMoney
     telemetry: Telemetry = NULL_TELEMETRY
 
     def start_watch(self) -> bool:
@@ -419,6 +450,7 @@ def initialize(settings: Settings, clock: Clock | None = None) -> InitReport:
             RISK_TAG_PURPOSE,
             RELEASES_PURPOSE,
             "api.ratelimit",  # shieldwall.api.ratelimit.TAG_PURPOSE (api sits above wiring)
+            VICTIMS_PURPOSE,
         ):
             keyring.secret(purpose)
         return InitReport(
@@ -633,6 +665,7 @@ def build(
         _cases(
             settings, clock, engine, keyring, audit, audit_store, alerts, custody, scam, releases
         ),
+        _money(settings, engine, keyring, store, sealer, audit, clock),
         telemetry=telemetry,
     )
 

@@ -144,6 +144,17 @@ def intake(client: TestClient, store: Store, people: list[Customer]) -> None:
         ),
         201,
     )
+    # A police list: matched customers by phone and ID number, plus each customer's values
+    # again under an order number nobody has (kept unmatched, as keyed hashes), then a claim.
+    police = [
+        {"phone": c.phone.removeprefix("+86"), "name": c.name, "loss_fen": 100} for c in people
+    ]
+    police += [{"national_id": c.national_id, "name": c.name} for c in people if c.national_id]
+    police += [{"order_id": f"X-{c.customer_id}", "name": c.name} for c in people]
+    body = {"case_id": "case-pii", "source": "police", "rows": police}
+    ok(client.post("/v1/victims:import", json=body, headers=admin))
+    claim = {"case_id": "case-pii", "customer_id": people[0].customer_id, "amount_fen": 100}
+    ok(client.post("/v1/claims", json=claim, headers=agent), 201)
     ledger = store.services.contact_ledger
     plan = ledger.planner.plan_leak("leak-pii", [c.customer_id for c in people])
     ledger.planner.enqueue(plan)

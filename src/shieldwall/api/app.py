@@ -33,6 +33,7 @@ from shieldwall.api.routers import (
     guard_risk,
     intake,
     respond_cases,
+    respond_money,
     trace_attribution,
     trace_releases,
     trace_watch,
@@ -63,6 +64,7 @@ ROUTERS = [
     trace_attribution.router,
     intake.router,
     respond_cases.router,
+    respond_money.router,
 ]
 
 log = logging.getLogger(__name__)

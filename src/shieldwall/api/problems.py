@@ -46,7 +46,10 @@ from shieldwall.respond.errors import (
     EvidenceDenied,
     EvidenceTooLarge,
     InvalidTransition,
+    RespondConflict,
     RespondError,
+    RespondInvalid,
+    RespondNotFound,
 )
 from shieldwall.trace.errors import TraceError
 
@@ -79,6 +82,9 @@ STATUS: dict[type[BaseException], int] = {
     EvidenceCorrupt: 500,
     EvidenceDenied: 403,
     BundleError: 400,
+    RespondInvalid: 422,
+    RespondNotFound: 404,
+    RespondConflict: 409,
     RespondError: 400,
     ShieldwallError: 400,
 }

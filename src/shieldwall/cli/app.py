@@ -21,6 +21,7 @@ from shieldwall.cli import (
     guard_risk,
     intake,
     respond_cases,
+    respond_money,
     simulate,
     system,
     trace_attribution,
@@ -49,6 +50,7 @@ trace_watch.register(app)
 trace_releases.register(app)
 trace_attribution.register(app)
 respond_cases.register(app)
+respond_money.register(app)
 simulate.register(app)
 intake.register(app)
 

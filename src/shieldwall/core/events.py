@@ -35,6 +35,9 @@ class Action(StrEnum):
     CONTACT = "contact"  # a genuine outbound contact was registered in the contact ledger
     CASE = "case"  # an incident case opened, moved, assigned or linked (respond)
     EVIDENCE = "evidence"  # evidence received, read or exported (respond's chain of custody)
+    VICTIM = "victim"  # the victims register changed (respond: a list, a status, a contact)
+    CLAIM = "claim"  # a compensation claim changed (respond)
+    LEDGER = "ledger"  # a posting to the compensation ledger (respond)
 
 
 class Decision(StrEnum):

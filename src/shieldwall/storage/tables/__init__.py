@@ -8,6 +8,7 @@ from shieldwall.storage.tables import (
     custody,
     intake,
     respond_cases,
+    respond_money,
     trace_releases,
     trace_watch,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "intake",
     "metadata",
     "respond_cases",
+    "respond_money",
     "trace_releases",
     "trace_watch",
 ]

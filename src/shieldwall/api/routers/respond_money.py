@@ -1,0 +1,297 @@
+"""Respond money routes: the victims register (``/v1/victims``), compensation claims
+(``/v1/claims``) and the ledger (``/v1/ledger``).
+
+Who may do what: admins (the security and risk team) register lists, decide and pay claims and
+post recoveries; agents see victims, change their status and log contacts, and submit claims
+for customers; the store app (``service``) submits claims; analysts read the ledger and
+reports. Amounts are JSON integers of fen (a float or a string is refused). Every operation
+that moves money takes an ``Idempotency-Key`` header: the same key and body return the original
+posting (``200``, ``replayed: true``), a different body with it is ``409``.
+
+No route takes or returns a phone number, name or ID number except the list upload, whose rows
+are matched and dropped: the register keeps customer ids and keyed hashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from shieldwall.api.bounds import Id, Timestamp
+from shieldwall.api.deps import require, services
+from shieldwall.core.model import Principal, Role
+from shieldwall.respond.claims import Posted
+from shieldwall.respond.compensation import MAX_FEN, RejectReason, reject_reason
+from shieldwall.respond.victims import (
+    ContactChannel,
+    ContactOutcome,
+    Source,
+    VictimRow,
+    VictimStatus,
+    check_row,
+    choice,
+)
+from shieldwall.wiring import Services
+
+router = APIRouter(prefix="/v1", tags=["respond"])
+
+Svc = Annotated[Services, Depends(services)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Desk = Annotated[Principal, Depends(require(Role.ADMIN, Role.AGENT))]
+Claimant = Annotated[Principal, Depends(require(Role.ADMIN, Role.AGENT, Role.SERVICE))]
+Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.ANALYST))]
+Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN)]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="a fresh key per operation (a UUID); retries reuse it",
+    ),
+]
+MAX_ROWS = 10_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VictimIn(Strict):
+    customer_id: str | None = Field(None, max_length=256)
+    phone: str | None = Field(None, max_length=256)
+    national_id: str | None = Field(None, max_length=256)
+    name: str | None = Field(None, max_length=256)
+    order_id: str | None = Field(None, max_length=256)
+    loss_fen: Annotated[StrictInt, Field(ge=0, le=MAX_FEN)] | None = None
+
+
+class VictimListIn(Strict):
+    case_id: Id
+    source: Id
+    trace_ref: Id | None = None
+    strict: StrictBool = True
+    rows: list[VictimIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class StatusIn(Strict):
+    status: Id
+
+
+class ContactIn(Strict):
+    channel: Id
+    outcome: Id
+    at: Timestamp | None = None
+
+
+class ClaimIn(Strict):
+    case_id: Id
+    customer_id: Id
+    amount_fen: Fen
+    evidence_ref: Id | None = None
+
+
+class ApproveIn(Strict):
+    amount_fen: Fen | None = None
+    advance: StrictBool = False
+
+
+class RejectIn(Strict):
+    reason: Id
+
+
+class PayIn(Strict):
+    amount_fen: Fen
+
+
+class CaseAmountIn(Strict):
+    case_id: Id
+    amount_fen: Fen
+
+
+def _posted(result: Posted, response: Response) -> dict[str, Any]:
+    response.status_code = 200 if result.replayed else 201
+    return result.to_dict()
+
+
+# victims --------------------------------------------------------------------------------------
+
+
+@router.post("/victims:import", status_code=200)
+def import_victims(body: VictimListIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Register a victims list in a case: rows matched to customers through the blind
+    indexes, duplicates reported, unmatched rows kept as keyed hashes. With ``strict`` (the
+    default) one rejected row means nothing is registered (``committed: false``)."""
+    region = svc.settings.custody.default_region
+    rows: list[VictimRow] = []
+    rejected = []
+    for i, v in enumerate(body.rows):
+        checked = check_row(
+            i + 1, v.model_dump(exclude={"loss_fen"}), region=region, where=f"rows.{i}."
+        )
+        if isinstance(checked, VictimRow):
+            rows.append(replace(checked, loss=v.loss_fen or 0))
+        else:
+            rejected.append(checked)
+    report = svc.money.register.register(
+        caller,
+        body.case_id,
+        rows,
+        source=choice(Source, body.source, "source"),
+        trace_ref=body.trace_ref,
+        rejected=rejected,
+        strict=body.strict,
+    )
+    return report.to_dict()
+
+
+@router.get("/victims")
+def list_victims(
+    svc: Svc,
+    _: Desk,
+    case_id: Annotated[Id | None, Query()] = None,
+    status: Annotated[Id | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> dict[str, Any]:
+    wanted = None if status is None else choice(VictimStatus, status, "status")
+    victims = svc.money.register.find(case_id, wanted, limit)
+    return {"victims": [v.to_dict() for v in victims]}
+
+
+@router.get("/victims/{victim_id}")
+def get_victim(victim_id: Id, svc: Svc, _: Desk) -> dict[str, Any]:
+    return svc.money.register.get(victim_id).to_dict()
+
+
+@router.post("/victims/{victim_id}/status")
+def set_victim_status(victim_id: Id, body: StatusIn, svc: Svc, caller: Desk) -> dict[str, Any]:
+    status = choice(VictimStatus, body.status, "status")
+    return svc.money.register.set_status(caller, victim_id, status).to_dict()
+
+
+@router.post("/victims/{victim_id}/contacts", status_code=201)
+def log_contact(victim_id: Id, body: ContactIn, svc: Svc, caller: Desk) -> dict[str, Any]:
+    """Record a contact with a victim: when, the channel and the outcome (codes, no notes)."""
+    return svc.money.register.log_contact(
+        caller,
+        victim_id,
+        choice(ContactChannel, body.channel, "channel"),
+        choice(ContactOutcome, body.outcome, "outcome"),
+        at=body.at,
+    ).to_dict()
+
+
+# claims ---------------------------------------------------------------------------------------
+
+
+@router.post("/claims", status_code=201)
+def submit_claim(body: ClaimIn, svc: Svc, caller: Claimant) -> dict[str, Any]:
+    claim = svc.money.claims.submit(
+        caller,
+        case_id=body.case_id,
+        customer_id=body.customer_id,
+        amount=body.amount_fen,
+        evidence_ref=body.evidence_ref,
+    )
+    return claim.to_dict()
+
+
+@router.get("/claims")
+def list_claims(
+    svc: Svc,
+    _: Desk,
+    case_id: Annotated[Id | None, Query()] = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+) -> dict[str, Any]:
+    return {"claims": [c.to_dict() for c in svc.money.claims.find(case_id, open_only=open_only)]}
+
+
+@router.get("/claims:report")
+def claims_report(svc: Svc, _: Reader, case_id: Annotated[Id, Query()]) -> dict[str, Any]:
+    """Money in a case: claimed, approved, paid, advanced, recovered; the open claims."""
+    return svc.money.claims.report(case_id).to_dict()
+
+
+@router.get("/claims/{claim_id}")
+def get_claim(claim_id: Id, svc: Svc, _: Desk) -> dict[str, Any]:
+    return svc.money.claims.get(claim_id).to_dict()
+
+
+@router.post("/claims/{claim_id}/review")
+def review_claim(claim_id: Id, svc: Svc, caller: Admin) -> dict[str, Any]:
+    return svc.money.claims.review(caller, claim_id).to_dict()
+
+
+@router.post("/claims/{claim_id}/approve", status_code=201)
+def approve_claim(
+    claim_id: Id,
+    body: ApproveIn,
+    svc: Svc,
+    caller: Admin,
+    key: IdempotencyKey,
+    response: Response,
+) -> dict[str, Any]:
+    """Approve (all or part of what was claimed) and post the liability; ``advance`` posts it
+    to a receivable against the case (先行赔付) instead of expense."""
+    result = svc.money.claims.approve(
+        caller, claim_id, key=key, amount=body.amount_fen, advance=body.advance
+    )
+    return _posted(result, response)
+
+
+@router.post("/claims/{claim_id}/reject")
+def reject_claim(claim_id: Id, body: RejectIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    reason: RejectReason = reject_reason(body.reason)
+    return svc.money.claims.reject(caller, claim_id, reason).to_dict()
+
+
+@router.post("/claims/{claim_id}/pay", status_code=201)
+def pay_claim(
+    claim_id: Id, body: PayIn, svc: Svc, caller: Admin, key: IdempotencyKey, response: Response
+) -> dict[str, Any]:
+    result = svc.money.claims.pay(caller, claim_id, key=key, amount=body.amount_fen)
+    return _posted(result, response)
+
+
+# ledger ---------------------------------------------------------------------------------------
+
+
+@router.post("/ledger/recoveries", status_code=201)
+def post_recovery(
+    body: CaseAmountIn, svc: Svc, caller: Admin, key: IdempotencyKey, response: Response
+) -> dict[str, Any]:
+    """The leaker or partner repaid part of what the store advanced in a case."""
+    result = svc.money.claims.recover(caller, body.case_id, key=key, amount=body.amount_fen)
+    return _posted(result, response)
+
+
+@router.post("/ledger/write-offs", status_code=201)
+def post_write_off(
+    body: CaseAmountIn, svc: Svc, caller: Admin, key: IdempotencyKey, response: Response
+) -> dict[str, Any]:
+    """What will not be recovered in a case becomes the store's expense."""
+    result = svc.money.claims.write_off(caller, body.case_id, key=key, amount=body.amount_fen)
+    return _posted(result, response)
+
+
+@router.get("/ledger/balances")
+def ledger_balances(svc: Svc, _: Reader) -> dict[str, Any]:
+    """Each account's balance in fen (debits minus credits) and their sum (always zero)."""
+    balances = svc.money.claims.balances()
+    return {"balances": balances, "trial_balance_fen": sum(balances.values())}
+
+
+@router.get("/ledger/postings")
+def ledger_postings(
+    svc: Svc,
+    _: Reader,
+    case_id: Annotated[Id | None, Query()] = None,
+    claim_id: Annotated[Id | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> dict[str, Any]:
+    postings = svc.money.claims.postings(case_id, claim_id, limit)
+    return {"postings": [p.to_dict() for p in postings]}
