@@ -37,7 +37,12 @@ from shieldwall.contact.warnings.dispatch import Dispatcher
 from shieldwall.contact.warnings.facts import CustodyOrderFacts
 from shieldwall.contact.warnings.planner import WarningPlanner
 from shieldwall.contact.warnings.ports import Sender
-from shieldwall.contact.warnings.senders import Recipients, SmtpSender, WebhookSender
+from shieldwall.contact.warnings.senders import (
+    WARNINGS_SENDER,
+    Recipients,
+    SmtpSender,
+    WebhookSender,
+)
 from shieldwall.core.alerts import Alert
 from shieldwall.core.clock import Clock, SystemClock
 from shieldwall.core.errors import ConfigError
@@ -684,7 +689,7 @@ def _victims(
         store, sealer.index, audit, clock, region=region, actor=VICTIM_DESK, reason="victim_trace"
     )
     return VictimTracer(
-        AuditExposure(audit_store),
+        AuditExposure(audit_store, exempt_actors=frozenset({WARNINGS_SENDER.principal_id})),
         CustodyVictimDirectory(store, phones, region),
         audit,
         alpha=vs.alpha,

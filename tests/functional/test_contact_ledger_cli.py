@@ -227,6 +227,6 @@ def test_warn_plan_and_send(
     assert outbox["counts"] == {"pending": 2, "sending": 0, "sent": 3, "dead": 0}
     assert all(json.dumps(n).find(doc["to"]) < 0 for n in outbox["notifications"])
     code, _, err = cli("warn", "plan", "--leak", "x", "--campaign", "y", capsys=capsys)
-    assert code == 1 and "exactly one of --leak and --campaign" in err
+    assert code == 1 and "exactly one of --leak, --campaign" in err
     code, _, err = cli("warn", "plan", "--leak", "bad id", "--customers", "C000001", capsys=capsys)
     assert code == 1 and err.startswith("error: leak:")

@@ -294,7 +294,15 @@ def warn_plan(
     ] = None,
     campaign: Annotated[str | None, typer.Option("--campaign", help="campaign id")] = None,
     targets: Annotated[
-        Path | None, typer.Option("--targets", help="campaign targets JSON file")
+        Path | None,
+        typer.Option("--targets", help="campaign targets JSON file (default: its scam reports)"),
+    ] = None,
+    from_trace: Annotated[
+        Path | None,
+        typer.Option("--from-trace", help="the JSON of trace victims --json: warn its victims"),
+    ] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", help="incident case id: warn its customers affected")
     ] = None,
     channel: Annotated[str | None, typer.Option("--channel", help="sms or email")] = None,
     locale: Annotated[str | None, typer.Option("--locale", help="zh or en")] = None,
@@ -304,16 +312,39 @@ def warn_plan(
     top: Annotated[int, typer.Option("--top", min=0, help="rows to show")] = 20,
     json_out: JsonOpt = False,
 ) -> None:
-    """Choose who to warn first and queue the warnings (idempotent: re-runs add nothing)."""
+    """Choose who to warn first and queue the warnings (idempotent: re-runs add nothing).
+
+    The customers come from a leak (--leak with --file or --customers), a victims trace result
+    (--from-trace), an incident case (--case) or a scam campaign (--campaign).
+    """
     from shieldwall.contact.warnings.sources import (
         FileCampaignTargets,
+        ScamCampaignTargets,
         parse_customer_ids,
         read_customer_ids,
+        read_trace_result,
     )
 
-    planner = services().contact_ledger.planner
-    if (leak is None) == (campaign is None):
-        raise InvalidInput("give exactly one of --leak and --campaign", field="leak")
+    svc = services()
+    planner = svc.contact_ledger.planner
+    given = [
+        o
+        for o, v in (
+            ("leak", leak),
+            ("campaign", campaign),
+            ("from_trace", from_trace),
+            ("case", case),
+        )
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise InvalidInput(
+            "give exactly one of --leak, --campaign, --from-trace and --case", field="leak"
+        )
+    if leak is None and (file is not None or customers is not None):
+        raise InvalidInput("--file and --customers go with --leak", field="file")
+    if campaign is None and targets is not None:
+        raise InvalidInput("--targets goes with --campaign", field="targets")
     if leak is not None:
         if (file is None) == (customers is None):
             raise InvalidInput("a leak needs exactly one of --file and --customers", field="file")
@@ -324,16 +355,25 @@ def warn_plan(
         )
         with progress_bar("scoring", len(ids)) as tick:
             plan = planner.plan_leak(leak, ids, progress=tick)
+    elif from_trace is not None:
+        cause, ids = read_trace_result(from_trace)
+        with progress_bar("scoring", len(ids)) as tick:
+            plan = planner.plan_leak(cause, ids, progress=tick)
+    elif case is not None:
+        ids = _case_customers(case)
+        with progress_bar("scoring", len(ids)) as tick:
+            plan = planner.plan_leak(f"case:{case}", ids, progress=tick)
     else:
         assert campaign is not None  # noqa: S101 - checked above
-        if targets is None:
-            raise InvalidInput(
-                "a campaign needs --targets (until scam campaigns are wired)", field="targets"
-            )
+        source = (
+            FileCampaignTargets(targets, campaign)
+            if targets is not None
+            else ScamCampaignTargets(svc.scam)
+        )
         with progress_bar("scoring", None) as tick:
-            plan = planner.plan_campaign(
-                campaign, FileCampaignTargets(targets, campaign), progress=tick
-            )
+            plan = planner.plan_campaign(campaign, source, progress=tick)
+        if not plan.candidates and not plan.unknown:
+            raise InvalidInput(f"campaign {campaign} has reached no customers", field="campaign")
     report = None
     if not dry_run:
         with progress_bar("queueing", len(plan.candidates)) as tick:
@@ -378,6 +418,17 @@ def warn_plan(
         )
     else:
         console.print("dry run: nothing queued")
+
+
+def _case_customers(case_id: str) -> list[str]:
+    """The customers linked to an incident case as affected (an unknown case: not found)."""
+    from shieldwall.respond.case_model import LinkKind
+
+    found = services().cases.cases.get(case_id)
+    ids = [link.ref for link in found.links if link.kind is LinkKind.CUSTOMER]
+    if not ids:
+        raise InvalidInput(f"case {case_id} has no customers affected linked", field="case")
+    return list(dict.fromkeys(ids))
 
 
 @warn.command("send")

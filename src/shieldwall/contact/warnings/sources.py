@@ -8,13 +8,20 @@ A trace result file may be any of:
   ``customer_id`` each;
 - text with one customer id per line (blank lines and ``#`` comments ignored).
 
-Campaign targets as a file (until the scam capability is wired in): a JSON array of
+A victims trace (the JSON ``shieldwall trace victims --json`` prints) is read by
+:func:`trace_result_customers`: its customers at risk are the victims the result names (each
+source's ``customer_ids`` and the ``unexplained``), and its cause (the dedupe key) is
+``trace-`` and a digest of those ids, so re-planning the same result warns nobody twice.
+
+An active scam campaign's victims come from the scam reports (:class:`ScamCampaignTargets`).
+Campaign targets as a file (for campaigns tracked elsewhere): a JSON array of
 ``{"customer_id": "...", "first_seen": "<ISO 8601>"}`` objects, or an object with a
 ``customers`` array of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -32,6 +39,28 @@ class CampaignTargets(Protocol):
     """The customers an active campaign reached or targeted, with when each was first seen."""
 
     def customers(self, campaign_id: str) -> list[tuple[str, datetime]]: ...
+
+
+class _CampaignVictim(Protocol):
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def first_contact_at(self) -> datetime: ...
+
+
+class _ScamVictims(Protocol):
+    def victims(self, campaign_id: str) -> Sequence[_CampaignVictim]: ...
+
+
+class ScamCampaignTargets:
+    """:class:`CampaignTargets` from the scam reports: the customers a campaign reached, first
+    contact first (an unknown campaign raises the scam reports' not-found error)."""
+
+    def __init__(self, reports: _ScamVictims) -> None:
+        self.reports = reports
+
+    def customers(self, campaign_id: str) -> list[tuple[str, datetime]]:
+        return [(v.customer_id, v.first_contact_at) for v in self.reports.victims(campaign_id)]
 
 
 def _ids(values: Sequence[Any], where: str) -> list[str]:
@@ -114,3 +143,35 @@ class FileCampaignTargets:
             seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
             out[cid] = min(seen, out.get(cid, seen))
         return list(out.items())
+
+
+def trace_result_customers(text: str, field: str = "from_trace") -> tuple[str, list[str]]:
+    """The cause id and the customers at risk of a victims trace result (module docstring)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"is not valid JSON (line {exc.lineno})", field=field) from None
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("victims"), dict)
+        or not isinstance(doc.get("sources"), list)
+        or not isinstance(doc.get("unexplained"), list)
+    ):
+        raise InvalidInput(
+            "is not a trace result (the JSON of shieldwall trace victims --json)", field=field
+        )
+    ids: list[str] = []
+    for n, source in enumerate(doc["sources"], 1):
+        if not isinstance(source, dict) or not isinstance(source.get("customer_ids"), list):
+            raise InvalidInput(f"source {n} has no customer_ids array", field=field)
+        ids.extend(_ids(source["customer_ids"], field))
+    ids.extend(_ids(doc["unexplained"], field))
+    unique = sorted(set(ids))
+    if not unique:
+        raise InvalidInput("names no customers", field=field)
+    digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()[:20]
+    return f"trace-{digest}", unique
+
+
+def read_trace_result(path: Path, field: str = "from_trace") -> tuple[str, list[str]]:
+    return trace_result_customers(_read(path, field), field)

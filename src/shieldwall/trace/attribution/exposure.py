@@ -173,10 +173,17 @@ class ExposureIndexBuilder:
 
     Raw accesses are kept in compact arrays and folded into the pair table every
     ``compact_every`` rows, so memory follows the number of pairs, not of accesses.
+
+    ``exempt_actors`` are trusted service principals whose reads are the store acting for the
+    customer (the warnings sender decrypts a victim's phone to warn them): they are never
+    candidates, or every warned customer would "explain" the next victims list.
     """
 
-    def __init__(self, *, compact_every: int = 4_000_000) -> None:
+    def __init__(
+        self, *, compact_every: int = 4_000_000, exempt_actors: frozenset[str] = frozenset()
+    ) -> None:
         self.compact_every = compact_every
+        self.exempt_actors = exempt_actors
         self._customer_index: dict[str, int] = {}
         self._customer_ids: list[str] = []
         self._candidate_index: dict[str, int] = {}
@@ -303,6 +310,9 @@ class ExposureIndexBuilder:
             # is the source.
             if release:
                 cands.append(self.candidate(Candidate("release", release, partner=partner)))
+        elif actor in self.exempt_actors:
+            if release:
+                cands.append(self.candidate(Candidate("release", release, partner=partner)))
         else:
             k = self._actors.get(actor)
             if k is None:
@@ -418,10 +428,12 @@ class AuditExposure:
     the index lives in memory (see docs/trace.md, part 3 for its size).
     """
 
-    def __init__(self, store: AuditStore, *, batch: int = 5000) -> None:
+    def __init__(
+        self, store: AuditStore, *, batch: int = 5000, exempt_actors: frozenset[str] = frozenset()
+    ) -> None:
         self.store = store
         self.batch = batch
-        self._builder = ExposureIndexBuilder()
+        self._builder = ExposureIndexBuilder(exempt_actors=exempt_actors)
         self._index: ExposureIndex | None = None
         self._lock = threading.Lock()
 
