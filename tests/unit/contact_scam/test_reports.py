@@ -97,7 +97,7 @@ def test_bridging_report_merges_campaigns_into_the_oldest(make_service: ServiceF
     assert c.campaign_id == a.campaign_id and c.merged == (b.campaign_id,)
     merged = svc.campaign(b.campaign_id)  # the old id still resolves
     assert merged.campaign_id == a.campaign_id and merged.size == 3
-    assert [c.campaign_id for c in svc.campaigns()] == [a.campaign_id]
+    assert [c.campaign_id for c in svc.campaigns().items] == [a.campaign_id]
     assert [v.customer_id for v in svc.victims(b.campaign_id)] == ["C1", "C2", "C3"]
 
 
@@ -189,7 +189,7 @@ def test_campaign_view(make_service: ServiceFactory) -> None:
     assert view.indicators[0].kind == "qq" and view.indicators[0].reports == 2
     assert "张" not in view.sample and "202603011234" not in view.sample
     assert "[order]" in view.sample
-    assert svc.campaigns(min_size=3) == []
+    assert svc.campaigns(min_size=3).items == []
 
 
 @pytest.mark.parametrize(

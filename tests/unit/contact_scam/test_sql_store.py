@@ -59,7 +59,7 @@ def check(svc: ScamReports, ids: dict[str, str]) -> None:
         ("C3", T0 + timedelta(minutes=15)),
     ]
     assert "address" in victims[0].knew and "name" in victims[0].knew
-    listed = svc.campaigns()
+    listed = svc.campaigns().items
     assert [c.campaign_id for c in listed] == [ids["e"], ids["a"]]
     strong = {(i.kind, i.value) for i in listed[1].indicators if i.strong}
     assert {("qq", "31415926"), ("wechat", "kf_sql_01"), ("phone", "+8613912345678")} <= strong
@@ -124,7 +124,7 @@ def test_report_text_is_encrypted_at_rest(sqlite_settings: Settings, clock: Manu
                 reporter_kind="agent",
                 reporter_id="agent-li",
             )
-        assert svc.scam.campaigns()[0].size == 3  # stored and clustered (shared QQ)
+        assert svc.scam.campaigns().items[0].size == 3  # stored and clustered (shared QQ)
     finally:
         svc.close()
     files = [p for p in Path(sqlite_settings.home).iterdir() if p.name.startswith("shieldwall.db")]
@@ -159,7 +159,7 @@ def test_concurrent_submissions_agree(services: Services, make_service: ServiceF
     for t in threads:
         t.join()
     assert not errors
-    campaigns = svc.campaigns()
+    campaigns = svc.campaigns().items
     assert len(campaigns) == 1 and campaigns[0].size == 16
 
 

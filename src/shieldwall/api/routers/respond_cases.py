@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.api.bounds import Flag, Id
 from shieldwall.api.deps import require, services
+from shieldwall.api.responses import Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.policy import REASON_MAX
 from shieldwall.respond.errors import EvidenceTooLarge
@@ -57,15 +58,72 @@ class ReasonIn(Strict):
     reason: str = Field(max_length=REASON_MAX)
 
 
-@router.post("/cases", status_code=201)
+class CaseSourceOut(Out):
+    kind: str
+    ref: str | None
+
+
+class CaseOut(Out):
+    """An incident case: its state, source, owner, links, timeline and evidence records."""
+
+    case_id: str
+    state: str
+    source: CaseSourceOut
+    owner_id: str | None
+    opened_by: str
+    opened_at: str
+    updated_at: str
+
+
+class CasesOut(Out):
+    """Cases, newest first."""
+
+    cases: list[CaseOut]
+
+
+class LinksOut(Out):
+    """The links added by this call."""
+
+    added: list[dict[str, Any]]
+
+
+class EvidenceOut(Out):
+    """An evidence record: what was received, by whom and when, its hash and receipt entry."""
+
+    evidence_id: str
+    case_id: str
+    kind: str
+    media_type: str
+    size: int
+    received_by: str
+    received_at: str
+    receipt_seq: int | None
+
+
+class EvidenceListOut(Out):
+    """A case's evidence records."""
+
+    evidence: list[EvidenceOut]
+
+
+class OpenedEvidenceOut(Out):
+    """An evidence item opened: its record, the audit entry of this access and its bytes."""
+
+    evidence: EvidenceOut
+    access_seq: int | None
+    content_base64: str
+
+
+@router.post("/cases", status_code=201, response_model=CaseOut)
 def open_case(body: CaseIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Open a case from an alert, a trace result, a canary hit, a scam campaign or by hand."""
     case = svc.cases.cases.open(
         body.source, body.source_ref, owner_id=body.owner_id, actor=caller, channel="api"
     )
     return case.as_dict()
 
 
-@router.get("/cases")
+@router.get("/cases", response_model=CasesOut)
 def list_cases(
     svc: Svc,
     _: Reader,
@@ -76,23 +134,25 @@ def list_cases(
     return {"cases": [c.as_dict() for c in svc.cases.cases.recent(state, limit)]}
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response_model=CaseOut)
 def show_case(case_id: Id, svc: Svc, caller: Reader) -> dict[str, Any]:
     """The case with its links, timeline and evidence records."""
     return svc.cases.cases.get(case_id).as_dict(customer_ids=caller.role is Role.ADMIN)
 
 
-@router.post("/cases/{case_id}/transition")
+@router.post("/cases/{case_id}/transition", response_model=CaseOut)
 def transition_case(case_id: Id, body: TransitionIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Move the case to another state (409 when the state machine does not allow it)."""
     return svc.cases.cases.transition(case_id, body.to, actor=caller, channel="api").as_dict()
 
 
-@router.post("/cases/{case_id}/assign")
+@router.post("/cases/{case_id}/assign", response_model=CaseOut)
 def assign_case(case_id: Id, body: AssignIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Give the case an owner: an active admin or analyst."""
     return svc.cases.cases.assign(case_id, body.owner_id, actor=caller, channel="api").as_dict()
 
 
-@router.post("/cases/{case_id}/links")
+@router.post("/cases/{case_id}/links", response_model=LinksOut)
 def link_case(case_id: Id, body: LinksIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     """Link principals (suspending them with ``suspend``), releases revoked and customers
     affected; returns the links added."""
@@ -108,7 +168,7 @@ def link_case(case_id: Id, body: LinksIn, svc: Svc, caller: Admin) -> dict[str, 
     return {"added": [link.as_dict() for link in added]}
 
 
-@router.post(EVIDENCE_PATH, status_code=201)
+@router.post(EVIDENCE_PATH, status_code=201, response_model=EvidenceOut)
 async def add_evidence(
     case_id: Id,
     request: Request,
@@ -141,12 +201,13 @@ async def add_evidence(
     return record.as_dict()
 
 
-@router.get(EVIDENCE_PATH)
+@router.get(EVIDENCE_PATH, response_model=EvidenceListOut)
 def list_evidence(case_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
+    """The case's evidence records (not their contents)."""
     return {"evidence": [e.as_dict() for e in svc.cases.evidence.items(case_id)]}
 
 
-@router.post(EVIDENCE_PATH + "/{evidence_id}/read")
+@router.post(EVIDENCE_PATH + "/{evidence_id}/read", response_model=OpenedEvidenceOut)
 def read_evidence(
     case_id: Id, evidence_id: Id, body: ReasonIn, svc: Svc, caller: Admin
 ) -> dict[str, Any]:

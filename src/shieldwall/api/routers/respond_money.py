@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from shieldwall.api.bounds import Id, Timestamp
 from shieldwall.api.deps import require, services
+from shieldwall.api.problems import documented
+from shieldwall.api.responses import Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.respond.claims import Posted
 from shieldwall.respond.compensation import MAX_FEN, RejectReason, reject_reason
@@ -113,6 +115,101 @@ class CaseAmountIn(Strict):
     amount_fen: Fen
 
 
+class ContactOut(Out):
+    """A contact with a victim: when, the channel and the outcome (codes, no notes)."""
+
+    contact_id: str
+    at: str
+    channel: str
+    outcome: str
+
+
+class VictimOut(Out):
+    """A victim: the case, the matched customer (or none), the loss, status and contacts."""
+
+    victim_id: str
+    case_id: str
+    customer_id: str | None
+    matched: bool
+    loss_fen: int | None
+    status: str
+    contacts: list[ContactOut]
+
+
+class VictimsOut(Out):
+    """Victims registered."""
+
+    victims: list[VictimOut]
+
+
+class RegisterReportOut(Out):
+    """What a victims list did: registered, matched, duplicates, rejected rows."""
+
+    case_id: str
+    committed: bool
+    rows: int
+    registered: int
+    matched: int
+    unmatched: int
+
+
+class ClaimOut(Out):
+    """A compensation claim in integer fen, with its status."""
+
+    claim_id: str
+    case_id: str
+    customer_id: str
+    amount_claimed_fen: int
+    paid_fen: int
+    status: str
+
+
+class ClaimsOut(Out):
+    """Claims, optionally only the open ones."""
+
+    claims: list[ClaimOut]
+
+
+class CaseReportOut(Out):
+    """Money in a case: claimed, approved, paid, advanced, recovered; the open claims."""
+
+    case_id: str
+    claimed_fen: int
+    approved_fen: int
+
+
+class PostingOut(Out):
+    """A balanced ledger posting: its entries in fen, kind, case and claim."""
+
+    posting_id: str
+    idempotency_key: str
+    kind: str
+    case_id: str | None
+    total_fen: int
+    entries: list[dict[str, Any]]
+
+
+class PostedOut(Out):
+    """A posting made (or, for a replayed idempotency key, the original one)."""
+
+    replayed: bool
+    posting: PostingOut
+    claim: ClaimOut | None
+
+
+class BalancesOut(Out):
+    """Each account's balance in fen and their sum (always zero)."""
+
+    balances: dict[str, int]
+    trial_balance_fen: int
+
+
+class PostingsOut(Out):
+    """Ledger postings."""
+
+    postings: list[PostingOut]
+
+
 def _posted(result: Posted, response: Response) -> dict[str, Any]:
     response.status_code = 200 if result.replayed else 201
     return result.to_dict()
@@ -121,7 +218,7 @@ def _posted(result: Posted, response: Response) -> dict[str, Any]:
 # victims --------------------------------------------------------------------------------------
 
 
-@router.post("/victims:import", status_code=200)
+@router.post("/victims:import", status_code=200, response_model=RegisterReportOut)
 def import_victims(body: VictimListIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     """Register a victims list in a case: rows matched to customers through the blind
     indexes, duplicates reported, unmatched rows kept as keyed hashes. With ``strict`` (the
@@ -149,7 +246,7 @@ def import_victims(body: VictimListIn, svc: Svc, caller: Admin) -> dict[str, Any
     return report.to_dict()
 
 
-@router.get("/victims")
+@router.get("/victims", response_model=VictimsOut)
 def list_victims(
     svc: Svc,
     _: Desk,
@@ -157,23 +254,26 @@ def list_victims(
     status: Annotated[Id | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> dict[str, Any]:
+    """The victims registered, by case and status."""
     wanted = None if status is None else choice(VictimStatus, status, "status")
     victims = svc.money.register.find(case_id, wanted, limit)
     return {"victims": [v.to_dict() for v in victims]}
 
 
-@router.get("/victims/{victim_id}")
+@router.get("/victims/{victim_id}", response_model=VictimOut)
 def get_victim(victim_id: Id, svc: Svc, _: Desk) -> dict[str, Any]:
+    """One victim with their contact history."""
     return svc.money.register.get(victim_id).to_dict()
 
 
-@router.post("/victims/{victim_id}/status")
+@router.post("/victims/{victim_id}/status", response_model=VictimOut)
 def set_victim_status(victim_id: Id, body: StatusIn, svc: Svc, caller: Desk) -> dict[str, Any]:
+    """Move a victim to another status (409 when the state machine refuses)."""
     status = choice(VictimStatus, body.status, "status")
     return svc.money.register.set_status(caller, victim_id, status).to_dict()
 
 
-@router.post("/victims/{victim_id}/contacts", status_code=201)
+@router.post("/victims/{victim_id}/contacts", status_code=201, response_model=VictimOut)
 def log_contact(victim_id: Id, body: ContactIn, svc: Svc, caller: Desk) -> dict[str, Any]:
     """Record a contact with a victim: when, the channel and the outcome (codes, no notes)."""
     return svc.money.register.log_contact(
@@ -188,8 +288,9 @@ def log_contact(victim_id: Id, body: ContactIn, svc: Svc, caller: Desk) -> dict[
 # claims ---------------------------------------------------------------------------------------
 
 
-@router.post("/claims", status_code=201)
+@router.post("/claims", status_code=201, response_model=ClaimOut, responses=documented(404, 409))
 def submit_claim(body: ClaimIn, svc: Svc, caller: Claimant) -> dict[str, Any]:
+    """Submit a claim: customer, case, amount claimed in fen, evidence reference."""
     claim = svc.money.claims.submit(
         caller,
         case_id=body.case_id,
@@ -200,33 +301,36 @@ def submit_claim(body: ClaimIn, svc: Svc, caller: Claimant) -> dict[str, Any]:
     return claim.to_dict()
 
 
-@router.get("/claims")
+@router.get("/claims", response_model=ClaimsOut)
 def list_claims(
     svc: Svc,
     _: Desk,
     case_id: Annotated[Id | None, Query()] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> dict[str, Any]:
+    """Claims in a case, or only the open ones."""
     return {"claims": [c.to_dict() for c in svc.money.claims.find(case_id, open_only=open_only)]}
 
 
-@router.get("/claims:report")
+@router.get("/claims:report", response_model=CaseReportOut)
 def claims_report(svc: Svc, _: Reader, case_id: Annotated[Id, Query()]) -> dict[str, Any]:
     """Money in a case: claimed, approved, paid, advanced, recovered; the open claims."""
     return svc.money.claims.report(case_id).to_dict()
 
 
-@router.get("/claims/{claim_id}")
+@router.get("/claims/{claim_id}", response_model=ClaimOut)
 def get_claim(claim_id: Id, svc: Svc, _: Desk) -> dict[str, Any]:
+    """One claim."""
     return svc.money.claims.get(claim_id).to_dict()
 
 
-@router.post("/claims/{claim_id}/review")
+@router.post("/claims/{claim_id}/review", response_model=ClaimOut)
 def review_claim(claim_id: Id, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Take a submitted claim under review."""
     return svc.money.claims.review(caller, claim_id).to_dict()
 
 
-@router.post("/claims/{claim_id}/approve", status_code=201)
+@router.post("/claims/{claim_id}/approve", status_code=201, response_model=PostedOut)
 def approve_claim(
     claim_id: Id,
     body: ApproveIn,
@@ -243,16 +347,18 @@ def approve_claim(
     return _posted(result, response)
 
 
-@router.post("/claims/{claim_id}/reject")
+@router.post("/claims/{claim_id}/reject", response_model=ClaimOut)
 def reject_claim(claim_id: Id, body: RejectIn, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Reject a claim with a reason code."""
     reason: RejectReason = reject_reason(body.reason)
     return svc.money.claims.reject(caller, claim_id, reason).to_dict()
 
 
-@router.post("/claims/{claim_id}/pay", status_code=201)
+@router.post("/claims/{claim_id}/pay", status_code=201, response_model=PostedOut)
 def pay_claim(
     claim_id: Id, body: PayIn, svc: Svc, caller: Admin, key: IdempotencyKey, response: Response
 ) -> dict[str, Any]:
+    """Pay (all or part of) an approved claim; posted to the ledger once per idempotency key."""
     result = svc.money.claims.pay(caller, claim_id, key=key, amount=body.amount_fen)
     return _posted(result, response)
 
@@ -260,7 +366,9 @@ def pay_claim(
 # ledger ---------------------------------------------------------------------------------------
 
 
-@router.post("/ledger/recoveries", status_code=201)
+@router.post(
+    "/ledger/recoveries", status_code=201, response_model=PostedOut, responses=documented(409)
+)
 def post_recovery(
     body: CaseAmountIn, svc: Svc, caller: Admin, key: IdempotencyKey, response: Response
 ) -> dict[str, Any]:
@@ -269,7 +377,9 @@ def post_recovery(
     return _posted(result, response)
 
 
-@router.post("/ledger/write-offs", status_code=201)
+@router.post(
+    "/ledger/write-offs", status_code=201, response_model=PostedOut, responses=documented(409)
+)
 def post_write_off(
     body: CaseAmountIn, svc: Svc, caller: Admin, key: IdempotencyKey, response: Response
 ) -> dict[str, Any]:
@@ -278,14 +388,14 @@ def post_write_off(
     return _posted(result, response)
 
 
-@router.get("/ledger/balances")
+@router.get("/ledger/balances", response_model=BalancesOut)
 def ledger_balances(svc: Svc, _: Reader) -> dict[str, Any]:
     """Each account's balance in fen (debits minus credits) and their sum (always zero)."""
     balances = svc.money.claims.balances()
     return {"balances": balances, "trial_balance_fen": sum(balances.values())}
 
 
-@router.get("/ledger/postings")
+@router.get("/ledger/postings", response_model=PostingsOut)
 def ledger_postings(
     svc: Svc,
     _: Reader,
@@ -293,5 +403,6 @@ def ledger_postings(
     claim_id: Annotated[Id | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> dict[str, Any]:
+    """Ledger postings of a case or a claim."""
     postings = svc.money.claims.postings(case_id, claim_id, limit)
     return {"postings": [p.to_dict() for p in postings]}
