@@ -142,3 +142,13 @@ def test_the_document_describes_errors_as_problem_json(auth: Auth, client: TestC
                 assert list(content) == ["application/problem+json"], (method, path, status)
                 schema = content["application/problem+json"]["schema"]
                 assert {"field", "errors"} <= set(schema["properties"])
+
+
+def test_a_query_parameter_given_twice_is_422(auth: Auth, client: TestClient) -> None:
+    """``?status=open&status=x`` is refused (no route takes a list in its query), naming it."""
+    r = client.get("/v1/alerts?status=open&status=closed", headers=auth["sec-admin"])
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["field"] == "status"
+    once = client.get("/v1/alerts?status=open", headers=auth["sec-admin"])
+    assert once.status_code == 200

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from shieldwall import __version__
 from shieldwall.api import docs, observe, problems
+from shieldwall.api.bounds import single_valued_query
 from shieldwall.api.deps import ROLE_GATES, SECURITY, SECURITY_SCHEMES, principal
 from shieldwall.api.limits import BodyLimit
 from shieldwall.api.ratelimit import TAG_PURPOSE as RATE_LIMIT_PURPOSE
@@ -204,7 +205,7 @@ def create_app(services: Services) -> FastAPI:
     document_errors(routes)  # before include_router, which wraps the routes
     app.include_router(observe.router)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(single_valued_query)])
     document = openapi_document(app)
 
     @app.get("/v1/openapi.json", include_in_schema=False)

@@ -30,6 +30,8 @@ import unicodedata
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -113,3 +115,16 @@ Cursor = Annotated[
     StringConstraints(min_length=1, max_length=MAX_CURSOR_CHARS, pattern=r"^[A-Za-z0-9_\-]+$"),
     Field(description="the previous page's next_cursor"),
 ]
+
+
+def single_valued_query(request: Request) -> None:
+    """Refuse a query parameter given more than once (``?case_id=a&case_id=b``): no route takes
+    a list in its query, and reading only the last value would accept what the document
+    forbids (schemathesis found it)."""
+    seen: set[str] = set()
+    for key, _ in request.query_params.multi_items():
+        if key in seen:
+            raise RequestValidationError(
+                [{"loc": ("query", key), "msg": "given more than once", "type": "value_error"}]
+            )
+        seen.add(key)
