@@ -7,6 +7,7 @@ CLI, and writes ``OUT/scorecard.json`` and ``OUT/report.html``. See docs/demo.md
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shieldwall.cli.common import console, emit_json, err_console
 from shieldwall.sim.errors import SimulationError
+from shieldwall.sim.next_steps import command_line, next_steps
+from shieldwall.sim.notation import notes_for, p_text, score_capped
+from shieldwall.sim.report import local_time, zone_label
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +50,7 @@ def simulate(
     json_out: Annotated[bool, typer.Option("--json", help="print the scorecard as JSON")] = False,
 ) -> None:
     """Simulate a store under attack against a fresh shieldwall and score what it caught."""
+    from shieldwall.sim.run import shieldwall_program
     from shieldwall.sim.run import simulate as run
     from shieldwall.sim.world import SimConfig
 
@@ -76,30 +81,74 @@ def simulate(
         emit_json(outcome.scorecard)
         return
     console.print(summary(outcome.scorecard), markup=False)
+    if outcome.home is not None:
+        steps = alert_steps(outcome.alerts, outcome.home, shieldwall_program(), outcome.suspended)
+        console.print(steps, markup=False)
     console.print(f"report     {outcome.report_path}", markup=False)
     console.print(f"scorecard  {outcome.scorecard_path}", markup=False)
     console.print(f"took       {outcome.seconds:.1f} s", markup=False)
 
 
+def harm_lines(card: dict[str, Any]) -> list[str]:
+    """What was lost, what was saved, and each attack's take split at its detection."""
+    lost, saved = card["harm"]["lost"], card["harm"]["saved"]
+    if saved["records_not_exposed_after_suspension"] is None:
+        kept = "suspending: not tried (run with --respond)"
+    else:
+        kept = (
+            f"{saved['records_not_exposed_after_suspension']} records kept by suspending"
+            f" ({saved['attempts_stopped_by_suspension']} attempts refused after suspension)"
+        )
+    lines = [
+        f"LOST   {lost['accounts_taken_over']} accounts taken over;"
+        f" {lost['customers_deceived']} customers deceived"
+        f" ({lost['deceived_though_warned']} had been warned);"
+        f" {lost['records_exposed_before_detection']} customer records exposed before detection,"
+        f" {lost['records_exposed_after_detection']} after; money: not modelled",
+        f"SAVED  {saved['accounts_defended']} accounts defended;"
+        f" {saved['attempts_blocked']} attempts blocked;"
+        f" {saved['customers_warned_before_scam']} of {saved['customers_reached_by_scam']}"
+        f" scam targets warned before the call, {saved['customers_told_not_us']} told"
+        f' "not us" when they checked; {kept}',
+        f"{'attack':<20} {'what it took':<20} {'before':>6} {'after':>6}  detected"
+        f" ({zone_label()})",
+    ]
+    for a in card["harm"]["attacks"]:
+        lines.append(
+            f"{a['name']:<20} {a['what']:<20} {a['before']:>6} {a['after']:>6}"
+            f"  {local_time(a['detected_at']) if a['detected_at'] else 'NEVER'}"
+        )
+    return lines
+
+
 def summary(card: dict[str, Any]) -> str:
-    """The scorecard in a few lines a person reads at a terminal."""
+    """The scorecard in a few lines a person reads at a terminal: harm first, then detection."""
     w = card["world"]
+    al = card["alerts"]
+    detected = sum(1 for a in card["attacks"].values() if a["detected"])
     lines = [
         f"world: seed {card['seed']}, {w['customers']} customers, {w['orders']} orders,"
         f" {w['days']} days, {w['agents']} agents, {w['couriers']} couriers",
+        *harm_lines(card),
+        f"DETECTED {detected} of {len(card['attacks'])} attacks; {al['total']} alerts"
+        f" ({al['on_attackers']} on attackers, {al['false']} false)",
         f"{'attack':<9} {'detected':<9} {'after':>8} {'lost':>6} {'rank':>5} {'p-value':>9}  false",
     ]
+    shown: list[tuple[float | None, bool]] = []
     for name, a in card["attacks"].items():
         ttd = a.get("time_to_detect_h")
         rank = a.get("attribution_rank")
         p = a.get("p_value")
+        capped = score_capped(a.get("score"))
+        shown.append((p, capped))
         lines.append(
             f"{name:<9} {'yes' if a['detected'] else 'NO':<9}"
             f" {(f'{ttd:.1f} h' if ttd is not None else '-'):>8}"
             f" {a['records_lost_before_detection']:>6}"
             f" {(str(rank) if rank else '-'):>5}"
-            f" {(f'{p:.1e}' if p is not None else '-'):>9}  {a.get('false_alerts', '-')}"
+            f" {p_text(p, capped):>9}  {a.get('false_alerts', '-')}"
         )
+    lines.extend(notes_for(shown))
     scam = card["attacks"].get("scam")
     if scam:
         lines.append(
@@ -125,9 +174,25 @@ def summary(card: dict[str, Any]) -> str:
             f"response: {len(resp['suspended'])} suspended, {resp['requests_refused']} of their"
             f" requests refused; exposed after suspension: {after or 'none suspended'}"
         )
-    al = card["alerts"]
     lines.append(
         f"alerts: {al['total']} ({al['on_attackers']} on attackers, {al['false']} false);"
         f" {card['warnings']['customers_queued']} customers queued for a warning"
     )
+    return "\n".join(lines)
+
+
+def alert_steps(
+    alerts: Sequence[dict[str, Any]], home: Path, program: str, suspended: frozenset[str]
+) -> str:
+    """Each alert by id, and the commands that follow it, as printed."""
+    if not alerts:
+        return "no alerts"
+    lines = [f"alerts ({zone_label()}), each with its next step:"]
+    for a in sorted(alerts, key=lambda a: (a["raised_at"], a["alert_id"])):
+        lines.append(
+            f"  {a['alert_id']}  {a['kind']} on {a['principal_id']} ({a['severity']}),"
+            f" raised {local_time(a['raised_at'])}"
+        )
+        for step in next_steps(a, a["principal_id"] in suspended):
+            lines.append(f"    {step.why}: {command_line(step.argv, home, program)}")
     return "\n".join(lines)

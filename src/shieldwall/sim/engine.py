@@ -99,7 +99,7 @@ class Play:
         for pid in SERVICES:
             h.add_principal(pid, "service", "store-systems", ADMIN)
         for s in (*w.agents, *w.couriers, *w.analysts, *w.partners):
-            h.add_principal(s.principal_id, s.role, s.unit, ADMIN)
+            h.add_principal(s.principal_id, s.role, s.unit, ADMIN, s.display_name)
         h.post("/v1/numbers", ADMIN, {"number": HOTLINE, "kind": "hotline", "label": "客服热线"})
         h.post("/v1/numbers", ADMIN, {"number": SMS_SENDER, "kind": "sms_sender", "label": "短信"})
         rows = [

@@ -183,8 +183,17 @@ class Harness:
             principal_id, "admin", unit=unit
         )
 
-    def add_principal(self, principal_id: str, role: str, unit: str | None, admin: str) -> None:
+    def add_principal(
+        self,
+        principal_id: str,
+        role: str,
+        unit: str | None,
+        admin: str,
+        display_name: str | None = None,
+    ) -> None:
         body = {"principal_id": principal_id, "role": role, "unit": unit}
+        if display_name is not None:
+            body["display_name"] = display_name
         self.keys[principal_id] = self.post("/v1/principals", admin, body).body["api_key"]
 
     # -- the insider watch ---------------------------------------------------------------------

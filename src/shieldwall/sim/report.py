@@ -4,11 +4,15 @@ No script, no stylesheet or font from elsewhere: it opens from disk in any brows
 Everything in it comes from the scorecard, the ground truth and the alerts shieldwall returned;
 personal data never appears (customers are named by id).
 
-Sections: the scorecard; a timeline of each attack (span, every record it exposed, the alerts
-on its insiders, when the security team saw them) over the world's day-night activity; records
-exposed over time against the moment of detection; the attribution ranking with each alert's
-reasons; the scam wave's customers (warned before or after it reached them, what they did);
-attacks not run and why; how to read the numbers.
+Sections, harm first: what was lost (accounts taken over, customers deceived, records exposed
+before and after detection) and what was saved (:mod:`.harm`); then detection (the scorecard);
+every alert with its id and the commands that follow it (:mod:`.next_steps`); a timeline of
+each attack (span, every record it exposed, the alerts on its insiders) over the world's
+day-night activity, its time zone named; records exposed over time against the moment of
+detection; the attribution ranking with each alert's reasons; the scam wave's customers;
+logins; the leaked file and the victims' list, partners by their registered names; attacks not
+run and why; how to read the numbers. A score or p-value at a limit is explained where shown
+(:mod:`.notation`).
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shieldwall.sim.world import LOCAL
+from shieldwall.sim.next_steps import command_line, next_steps
+from shieldwall.sim.notation import notes_for, p_text, score_capped
+from shieldwall.sim.world import LOCAL, LOCAL_ZONE
 
 if TYPE_CHECKING:
     from shieldwall.sim.attacks.base import Observed
@@ -46,7 +53,8 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .yes{color:#1e8449;font-weight:600}.no{color:#c0392b;font-weight:600}.muted{color:#7b7d7d}
 .card{display:inline-block;border:1px solid #d5d8dc;border-radius:6px;padding:8px 12px;
 margin:4px 8px 4px 0}
-.card b{font-size:20px;display:block}svg{display:block;margin:6px 0}
+.card b{font-size:20px;display:block}.card.lost b{color:#c0392b}.card.saved b{color:#1e8449}
+svg{display:block;margin:6px 0}
 code{background:#f4f6f7;padding:1px 4px;border-radius:3px}
 """
 
@@ -296,6 +304,14 @@ def scam_chart(score: dict[str, Any]) -> str:
     return _svg(110, "".join(parts), "scam wave: warnings and outcomes")
 
 
+def _source(card: dict[str, Any], source: str, partners: dict[str, str]) -> str:
+    """A victims' trace source: a release by the partner it went to, a principal by name."""
+    partner = partners.get(source)
+    if partner is None:
+        return named(card, source)
+    return f"the release given to {named(card, partner)}"
+
+
 def _other_sections(card: dict[str, Any]) -> list[str]:
     """Logins (accounts saved and lost), the leaked file's trace, the victims' trace."""
     out: list[str] = []
@@ -356,11 +372,11 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
                 ],
                 [
                     [
-                        esc(", ".join(p.get("principals", []))),
+                        ", ".join(named(card, x) for x in p.get("principals", [])),
                         _fmt(p.get("leak_rows")),
-                        esc(", ".join(p.get("accused", [])) or "nobody"),
+                        ", ".join(named(card, x) for x in p.get("accused", [])) or "nobody",
                         _fmt(p.get("attribution_rank")),
-                        _fmt(p.get("p_value")),
+                        esc(p_text(p.get("p_value"))),
                         _fmt(p.get("canary_rows")),
                         _fmt(p.get("false_alerts")),
                     ]
@@ -385,9 +401,13 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
                     [
                         _fmt(v.get("victims")),
                         _fmt(v.get("resolved")),
-                        esc(", ".join(v.get("sources", [])) or "none"),
+                        ", ".join(
+                            _source(card, s, v.get("source_partners", {}))
+                            for s in v.get("sources", [])
+                        )
+                        or "none",
                         _fmt(v.get("attribution_rank")),
-                        _fmt(v.get("p_value")),
+                        esc(p_text(v.get("p_value"))),
                         _fmt(v.get("false_alerts")),
                     ]
                 ],
@@ -397,42 +417,151 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
     return out
 
 
-def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
-    w = card["world"]
-    attackers = {p for t in play.truths.values() for p in t.principals}
-    out = [
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>shieldwall simulation, seed"
-        f" {esc(card['seed'])}</title><style>{CSS}</style><body>",
-        "<h1>shieldwall: the attack chain, end to end, scored</h1>",
-        f'<p class="muted">seed {esc(card["seed"])} · {w["customers"]:,} customers ·'
-        f" {w['orders']:,} orders · {w['days']} days from {esc(w['start'][:10])} ·"
-        f" {w['agents']} agents, {w['couriers']} couriers, {w['analysts']} analysts ·"
-        f" {card['run']['requests']:,} API requests, {card['run']['cli_calls']} CLI commands,"
-        f" {card['run']['audit_entries']:,} audit entries</p>",
-    ]
-    al = card["alerts"]
-    cards = [
-        (
-            sum(1 for a in card["attacks"].values() if a["detected"]),
-            "attacks detected",
-            f"of {len(card['attacks'])} run",
-        ),
-        (al["total"], "alerts", f"{al['on_attackers']} on attackers"),
-        (al["false"], "false alerts", f"{al['false_per_100_principal_days']} per 100 staff-days"),
-        (card["warnings"]["customers_queued"], "customers warned", "queued by the security team"),
-    ]
-    out.append(
+def zone_label() -> str:
+    """``times in Asia/Shanghai (UTC+08:00)``: the zone every local time in the report is in."""
+    offset = datetime(2026, 1, 1, tzinfo=LOCAL).strftime("%z")
+    return f"times in {LOCAL_ZONE} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def local_time(at: datetime | str | None) -> str:
+    """A moment as the store's local day and time, e.g. ``Tue 03 Mar 14:05``."""
+    if at is None:
+        return "–"
+    t = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return t.astimezone(LOCAL).strftime("%a %d %b %H:%M")
+
+
+def named(card: dict[str, Any], principal: str) -> str:
+    """A partner by its registered display name (its id beside it); anyone else by id."""
+    name = card.get("names", {}).get(principal)
+    return (
+        f"{esc(name)} <code>{esc(principal)}</code>" if name else f"<code>{esc(principal)}</code>"
+    )
+
+
+def _cards(items: Sequence[tuple[object, str, str]], tone: str = "") -> str:
+    return (
         "<div>"
         + "".join(
-            f'<div class="card"><b>{esc(n)}</b>{esc(label)}<br><span class="muted">'
+            f'<div class="card {tone}"><b>{esc(n)}</b>{esc(label)}<br><span class="muted">'
             f"{esc(sub)}</span></div>"
-            for n, label, sub in cards
+            for n, label, sub in items
         )
         + "</div>"
     )
-    out.append("<h2>Scorecard</h2>")
+
+
+def harm_section(card: dict[str, Any]) -> list[str]:
+    """What was lost, what was saved, and each attack's take split at its detection."""
+    lost, saved = card["harm"]["lost"], card["harm"]["saved"]
+    out = ["<h2>What was lost</h2>"]
+    records = lost["records_exposed_before_detection"] + lost["records_exposed_after_detection"]
+    out.append(
+        _cards(
+            [
+                (lost["accounts_taken_over"], "accounts taken over", "reused password let in"),
+                (
+                    lost["customers_deceived"],
+                    "customers deceived",
+                    f"{lost['deceived_though_warned']} of them had been warned",
+                ),
+                (
+                    lost["records_exposed_before_detection"],
+                    "records exposed before detection",
+                    f"{records} in all; {lost['records_exposed_after_detection']} after it",
+                ),
+                ("–", "money lost", "not modelled: a deception has no amount here"),
+            ],
+            "lost",
+        )
+    )
+    out.append("<h2>What was saved</h2>")
+    if saved["records_not_exposed_after_suspension"] is None:
+        kept = ("–", "records kept by suspending", "run with --respond to suspend on alerts")
+    else:
+        kept = (
+            saved["records_not_exposed_after_suspension"],
+            "records kept by suspending",
+            f"{saved['attempts_stopped_by_suspension']} attempts refused after suspension",
+        )
+    out.append(
+        _cards(
+            [
+                (saved["accounts_defended"], "accounts defended", "reused password challenged"),
+                (saved["attempts_blocked"], "attempts blocked", "refused, challenged or denied"),
+                kept,
+                (
+                    saved["customers_warned_before_scam"],
+                    "warned before the scam call",
+                    f"of {saved['customers_reached_by_scam']} the gang reached;"
+                    f" {saved['customers_told_not_us']} told “not us”",
+                ),
+            ],
+            "saved",
+        )
+    )
+    rows = [
+        [
+            f'<b style="color:{COLOURS.get(a["name"].split(".")[0], "#000")}">{esc(a["name"])}</b>',
+            esc(a["what"]),
+            f'<span class="no">{a["before"]}</span>',
+            _fmt(a["after"]),
+            esc(local_time(a["detected_at"]))
+            if a["detected_at"]
+            else '<span class="no">never</span>',
+            _fmt(a["blocked"]),
+        ]
+        for a in card["harm"]["attacks"]
+    ]
+    out.append(
+        _table(
+            [
+                "attack",
+                "what it took",
+                "before detection",
+                "after detection",
+                "detected",
+                "stopped (refused, challenged; scam: told “not us”)",
+            ],
+            rows,
+            {2, 3, 5},
+        )
+    )
+    out.append(
+        f'<p class="muted">{esc(zone_label())}. Counted from the simulation\'s ground truth'
+        " (what each attacker actually got, when) against when shieldwall detected it."
+        " Money is not modelled: the simulation gives a deceived customer no amount.</p>"
+    )
+    return out
+
+
+def detection_section(card: dict[str, Any]) -> list[str]:
+    """Attacks detected, alerts, false alerts; the scorecard table."""
+    al = card["alerts"]
+    out = ["<h2>Detection</h2>"]
+    out.append(
+        _cards(
+            [
+                (
+                    sum(1 for a in card["attacks"].values() if a["detected"]),
+                    "attacks detected",
+                    f"of {len(card['attacks'])} run",
+                ),
+                (al["total"], "alerts", f"{al['on_attackers']} on attackers"),
+                (
+                    al["false"],
+                    "false alerts",
+                    f"{al['false_per_100_principal_days']} per 100 staff-days",
+                ),
+                (card["warnings"]["customers_queued"], "customers warned", "queued by the team"),
+            ]
+        )
+    )
     rows = []
+    shown: list[tuple[float | None, bool]] = []
     for name, a in card["attacks"].items():
+        capped = score_capped(a.get("score"))
+        shown.append((a.get("p_value"), capped))
         rows.append(
             [
                 f'<b style="color:{COLOURS.get(name, "#000")}">{esc(name)}</b><br>'
@@ -443,7 +572,7 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
                 f"{_fmt(a['records_lost_before_detection'])} / "
                 f"{_fmt(a.get('records_exposed', a.get('customers_reached')))}",
                 _fmt(a.get("attribution_rank")),
-                _fmt(a.get("p_value")),
+                esc(p_text(a.get("p_value"), capped)),
                 _fmt(a.get("false_alerts")),
             ]
         )
@@ -463,6 +592,58 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
             {2, 3, 4, 5, 6, 7},
         )
     )
+    out.extend(f'<p class="muted">{esc(line)}</p>' for line in notes_for(shown))
+    return out
+
+
+def alerts_section(
+    card: dict[str, Any], seen: Observed, home: Path, program: str, suspended: set[str]
+) -> list[str]:
+    """Every alert with its id and the commands that follow it."""
+    out = ["<h2>Alerts and the next step</h2>"]
+    out.append(
+        f'<p class="muted">{esc(zone_label())}. Each command runs as printed against this run\'s'
+        " shieldwall home.</p>"
+    )
+    rows = []
+    for a in sorted(seen.alerts, key=lambda a: (a["raised_at"], a["alert_id"])):
+        steps = "".join(
+            f"<div>{esc(s.why)}:<br><code>{esc(command_line(s.argv, home, program))}</code></div>"
+            for s in next_steps(a, a["principal_id"] in suspended)
+        )
+        rows.append(
+            [
+                f"<code>{esc(a['alert_id'])}</code>",
+                esc(a["kind"]),
+                f"{named(card, a['principal_id'])} ({esc(seen.roles.get(a['principal_id'], '?'))})",
+                esc(a["severity"]),
+                esc(local_time(a["raised_at"])),
+                steps,
+            ]
+        )
+    out.append(
+        _table(["alert", "kind", "principal", "severity", "raised", "next step"], rows, set())
+    )
+    return out
+
+
+def render(card: dict[str, Any], play: Play, seen: Observed, program: str = "shieldwall") -> str:
+    """The report: harm first (lost, saved), then detection, the alerts and their next steps,
+    the timeline and the details."""
+    w = card["world"]
+    attackers = {p for t in play.truths.values() for p in t.principals}
+    out = [
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>shieldwall simulation, seed"
+        f" {esc(card['seed'])}</title><style>{CSS}</style><body>",
+        "<h1>shieldwall: the attack chain, end to end, scored</h1>",
+        f'<p class="muted">seed {esc(card["seed"])} · {w["customers"]:,} customers ·'
+        f" {w['orders']:,} orders · {w['days']} days from {esc(w['start'][:10])} ·"
+        f" {w['agents']} agents, {w['couriers']} couriers, {w['analysts']} analysts ·"
+        f" {card['run']['requests']:,} API requests, {card['run']['cli_calls']} CLI commands,"
+        f" {card['run']['audit_entries']:,} audit entries · {esc(zone_label())}</p>",
+    ]
+    out.extend(harm_section(card))
+    out.extend(detection_section(card))
     if card["not_run"]:
         out.append(
             "<p><b>Not run</b> (this build lacks what they drive; they count as nothing, not as"
@@ -473,7 +654,7 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
     resp = card.get("response", {})
     if resp.get("enabled"):
         who = ", ".join(
-            f"<code>{esc(p)}</code> at {esc(at)}" for p, at in resp["suspended"].items()
+            f"{named(card, p)} at {esc(local_time(at))}" for p, at in resp["suspended"].items()
         )
         after = ", ".join(
             f"{esc(k)}: {esc(v)}" for k, v in resp["exposed_after_suspension"].items()
@@ -483,11 +664,13 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
             f"{who or 'nobody'}; the API refused {esc(resp['requests_refused'])} of their later"
             f" requests; customers exposed after the suspension: {after or '-'}.</p>"
         )
+    out.extend(alerts_section(card, seen, play.harness.home, program, play.harness.suspended))
     out.append("<h2>Timeline</h2>")
     out.append(
-        '<p class="muted">Grey bars: API requests per simulated hour (the day-night rhythm;'
-        " shaded: 22:00–07:00 local). Each attack's row: its span, a tick per customer it"
-        " exposed, ◆ each alert shieldwall raised on its insiders (hover for kind and score),"
+        f'<p class="muted"><b>T{esc(zone_label()[1:])}.</b> Grey bars: API requests per'
+        " simulated hour (the day-night rhythm; shaded: 22:00–07:00). Each attack's row: its"
+        " span, a tick per customer it exposed, ◆ each alert shieldwall raised on its insiders"
+        " (hover for kind and score),"
         " a black bar at detection. Blue dots: warnings the security team queued.</p>"
     )
     out.append(timeline(play, seen, card))
@@ -499,6 +682,7 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
         " (−log10 of a tail bound: the p-value is 10<sup>−score</sup>). The last column is the"
         " simulation's ground truth, not shieldwall's.</p>"
     )
+    capped_any = False
     best: dict[str, list[dict[str, Any]]] = {}
     for a in seen.alerts:
         best.setdefault(a["principal_id"], []).append(a)
@@ -506,6 +690,7 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
     rows = []
     for n, (pid, alerts) in enumerate(ranked, 1):
         top = max(float(a["score"]) for a in alerts)
+        capped_any = capped_any or score_capped(top)
         evidence = "<br>".join(
             f"<b>{esc(a['kind'])}</b> <code>{esc(a['alert_id'])}</code>"
             f" ({esc(a['severity'])}, {len(a['customer_ids'])} customers,"
@@ -516,9 +701,9 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
         rows.append(
             [
                 str(n),
-                esc(pid),
+                named(card, pid),
                 esc(seen.roles.get(pid, "?")),
-                _fmt(round(top, 2)),
+                esc(f"{top:.2f}" + (" (cap)" if score_capped(top) else "")),
                 evidence,
                 '<span class="no">attacker</span>' if pid in attackers else "benign",
             ]
@@ -528,6 +713,8 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
             ["#", "principal", "role", "score", "evidence (alert reasons)", "truth"], rows, {0, 3}
         )
     )
+    if capped_any:
+        out.append(f'<p class="muted">{esc(notes_for([(0.0, True)])[0])}</p>')
     scam = card["attacks"].get("scam")
     if scam is not None:
         out.append("<h2>The scam wave</h2>")

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import random
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shieldwall.sim import benign, report
+from shieldwall.sim import benign, harm, report
 from shieldwall.sim.attacks import REGISTRY
 from shieldwall.sim.attacks.base import Observed
 from shieldwall.sim.engine import Play
@@ -38,6 +39,9 @@ class Outcome:
     scorecard_path: Path
     report_path: Path
     seconds: float
+    alerts: tuple[dict[str, Any], ...] = ()  # as ``GET /v1/alerts`` returned them at the end
+    home: Path | None = None  # the simulated shieldwall's home
+    suspended: frozenset[str] = frozenset()  # principals the team suspended (``--respond``)
 
 
 def _order(names: tuple[str, ...]) -> list[str]:
@@ -113,6 +117,11 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
             genuine_checks=list(play.genuine_checks),
         )
         card = scorecard(config, play, seen, not_run)
+        card["names"] = {  # partners by the display name they were registered under
+            p["principal_id"]: p["display_name"]
+            for p in h.get("/v1/principals", ADMIN).body["principals"]
+            if p["role"] == "partner" and p.get("display_name")
+        }
         audit_entries = h.services.audit.size()
         card["run"] = {
             "requests": h.requests,
@@ -122,8 +131,16 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
         scorecard_path = out / "scorecard.json"
         write_atomic(scorecard_path, json.dumps(card, ensure_ascii=False, indent=2) + "\n")
         report_path = out / "report.html"
-        write_atomic(report_path, report.render(card, play, seen))
-    return Outcome(card, scorecard_path, report_path, time.monotonic() - began)
+        write_atomic(report_path, report.render(card, play, seen, shieldwall_program()))
+    return Outcome(
+        card,
+        scorecard_path,
+        report_path,
+        time.monotonic() - began,
+        tuple(alerts),
+        h.home,
+        frozenset(h.suspended),
+    )
 
 
 def scorecard(
@@ -144,8 +161,10 @@ def scorecard(
     for a in false:
         by_kind[a["kind"]] = by_kind.get(a["kind"], 0) + 1
     benign_staff = len(seen.roles) - len(attackers)
+    summary = harm.summarize(play.truths, harm.detections(attacks), config.respond)
     return {
         "seed": config.seed,
+        "harm": summary.as_dict(),
         "world": {
             "customers": len(w.customers),
             "orders": len(w.orders),
@@ -198,6 +217,14 @@ def _response(config: SimConfig, play: Play) -> dict[str, Any]:
         "requests_refused": play.harness.refused_suspended,
         "exposed_after_suspension": after,
     }
+
+
+def shieldwall_program() -> str:
+    """The ``shieldwall`` command to print: the script beside this interpreter (a virtualenv's
+    ``bin/shieldwall``, by absolute path, so a printed command works from any directory), else
+    ``shieldwall`` on the PATH."""
+    script = Path(sys.executable).with_name("shieldwall")
+    return str(script) if script.exists() else "shieldwall"
 
 
 def _digest(items: list[str]) -> str:

@@ -23,6 +23,7 @@ class GroundTruth:
     exposed: dict[str, datetime] = field(default_factory=dict)  # customer -> first exposure
     attempts: int = 0
     refused: int = 0
+    stopped: int = 0  # attempts the API refused because the attacker had been suspended
     notes: list[tuple[datetime, str]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
@@ -33,6 +34,11 @@ class GroundTruth:
     def refuse(self) -> None:
         self.attempts += 1
         self.refused += 1
+
+    def stop(self) -> None:
+        """An attempt that never reached custody: the attacker's key was suspended."""
+        self.attempts += 1
+        self.stopped += 1
 
     def lost_before(self, t: datetime | None) -> int:
         """Customers exposed before ``t`` (all of them when ``t`` is None: never detected)."""

@@ -24,6 +24,15 @@ from shieldwall.core.model import Customer
 from shieldwall.sim.people import PeopleFactory
 
 LOCAL = timezone(timedelta(hours=8))
+# The store's time zone, named wherever the report shows a local time (China keeps no summer
+# time, so the fixed offset above is the zone's offset all year).
+LOCAL_ZONE = "Asia/Shanghai"
+# Display names the partners are registered under (fictional firms), so a report names them.
+PARTNER_NAMES = (
+    "快达物流 Kuaida Logistics",
+    "优选营销 Youxuan Marketing",
+    "鸿运仓储 Hongyun Storage",
+)
 # Relative activity by local hour: quiet at night, busy late morning, afternoon and evening.
 HOURLY = (
     0.15, 0.08, 0.05, 0.04, 0.04, 0.08, 0.2, 0.45, 0.8, 1.0, 1.2, 1.2,
@@ -91,6 +100,7 @@ class Staff:
     unit: str
     shift_start: int = 9  # local hour
     shift_hours: int = 9
+    display_name: str | None = None
 
     def on_shift(self, local_hour: int) -> bool:
         end = self.shift_start + self.shift_hours
@@ -240,7 +250,14 @@ def make_world(config: SimConfig) -> World:
     ]
     analysts = [Staff(f"analyst-{k + 1}", "analyst", "bi", 10, 8) for k in range(config.analysts)]
     partners = [
-        Staff(f"partner-{k + 1}", "partner", f"partner-org-{k + 1}", 8, 12)
+        Staff(
+            f"partner-{k + 1}",
+            "partner",
+            f"partner-org-{k + 1}",
+            8,
+            12,
+            PARTNER_NAMES[k] if k < len(PARTNER_NAMES) else f"合作方 Partner {k + 1}",
+        )
         for k in range(config.partners)
     ]
     world = World(

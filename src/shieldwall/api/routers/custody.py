@@ -239,6 +239,7 @@ class PrincipalOut(Out):
     role: str
     unit: str | None
     active: bool
+    display_name: str | None = None
 
 
 class PrincipalsOut(Out):
@@ -566,6 +567,7 @@ def list_principals(svc: Svc, _: Admin) -> dict[str, Any]:
                 "role": p.role.value,
                 "unit": p.unit,
                 "active": p.active,
+                "display_name": p.display_name,
             }
             for p in svc.custody.principals.list()
         ]

@@ -83,6 +83,7 @@ def score_insider(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
     return {
         "detected": bool(mine),
         "time_to_detect_h": hours(truth.start, raised) if raised else None,
+        "detected_at": raised.isoformat() if raised else None,
         "time_to_notice_h": hours(truth.start, noticed) if noticed else None,
         "attempts": truth.attempts,
         "refused_by_custody": truth.refused,

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from shieldwall.sim.attacks.base import Attack, score_insider
+from shieldwall.sim.errors import PrincipalSuspended
 from shieldwall.sim.truth import GroundTruth
 
 if TYPE_CHECKING:
@@ -57,7 +58,11 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
         taken.add(cid)
         h = play.harness
         body = {"agent_id": me, "customer_id": cid} | ({"order_id": oid} if oid else {})
-        ticket = h.post("/v1/tickets", me, body).body["ticket_id"]
+        try:
+            ticket = h.post("/v1/tickets", me, body).body["ticket_id"]
+        except PrincipalSuspended:
+            truth.stop()  # a customer it would have taken, had its key still worked
+            raise
         params = {"purpose": "after_sales", "ticket_id": ticket}
         h.get(f"/v1/customers/{cid}", me, params=params)
         if oid is not None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from shieldwall.sim.attacks.base import Attack, score_insider
+from shieldwall.sim.errors import PrincipalSuspended
 from shieldwall.sim.truth import GroundTruth
 
 if TYPE_CHECKING:
@@ -49,9 +50,16 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
         if not others:
             return
         o = rng.choice(others[-500:])
-        r = play.harness.get(
-            f"/v1/orders/{o.order_id}", courier, params={"purpose": "delivery"}, expect=(200, 403)
-        )
+        try:
+            r = play.harness.get(
+                f"/v1/orders/{o.order_id}",
+                courier,
+                params={"purpose": "delivery"},
+                expect=(200, 403),
+            )
+        except PrincipalSuspended:
+            truth.stop()
+            raise
         if r.ok:
             truth.expose(o.customer_id, now)
         else:

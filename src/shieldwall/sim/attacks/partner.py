@@ -144,6 +144,7 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
         return {
             "detected": False,
             "time_to_detect_h": None,
+            "detected_at": None,
             "records_exposed": len(truth.exposed),
             "records_lost_before_detection": len(truth.exposed),
             "attribution_rank": None,
@@ -156,9 +157,11 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
     accused = set(report["accused"])
     guilty = set(truth.principals)
     ranks = [rank[p] for p in guilty if p in rank]
+    detected = guilty <= accused
     return {
-        "detected": guilty <= accused,
+        "detected": detected,
         "time_to_detect_h": hours(truth.start, truth.facts["traced_at"]),
+        "detected_at": truth.facts["traced_at"].isoformat() if detected else None,
         "records_exposed": len(truth.exposed),
         "records_lost_before_detection": len(truth.exposed),
         "leak_rows": truth.facts.get("leak_rows"),

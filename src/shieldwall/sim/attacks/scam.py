@@ -172,6 +172,7 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
     return {
         "detected": detected_at is not None,
         "time_to_detect_h": hours(truth.start, detected_at) if detected_at else None,
+        "detected_at": detected_at.isoformat() if detected_at else None,
         "customers_reached": len(rows),
         "records_lost_before_detection": truth.lost_before(detected_at),
         "warned_before_reached": sum(r["warned_before"] for r in rows),

@@ -159,6 +159,7 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
             "attempts": len(mine),
             "detected": first is not None,
             "time_to_detect_h": hours(start, first) if first else None,
+            "detected_at": first.isoformat() if first else None,
             "accounts_at_risk": len(at_risk),
             "accounts_lost": sum(1 for r in at_risk if r["decision"] == "allow"),
             "lost_before_detection": sum(
@@ -172,9 +173,12 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
         }
     benign = [r for r in rows if r["kind"] == "benign" and r["correct"]]
     firsts = [out[k]["time_to_detect_h"] for k in out if out[k]["time_to_detect_h"] is not None]
+    stops = [out[k]["detected_at"] for k in out if out[k]["detected_at"] is not None]
     return {
         "detected": all(out[k]["detected"] for k in out),
         "time_to_detect_h": max(firsts) if len(firsts) == len(out) else None,
+        # both waves stopped: when the later one was (ISO strings of one offset sort as times)
+        "detected_at": max(stops) if len(stops) == len(out) else None,
         "records_exposed": len(truth.exposed),
         "records_lost_before_detection": sum(out[k]["lost_before_detection"] for k in out),
         "accounts_lost": sum(out[k]["accounts_lost"] for k in out),

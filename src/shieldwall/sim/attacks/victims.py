@@ -73,6 +73,7 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
         return {
             "detected": False,
             "time_to_detect_h": None,
+            "detected_at": None,
             "records_exposed": 0,
             "records_lost_before_detection": 0,
             "attribution_rank": None,
@@ -84,14 +85,18 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
     hits = [r for r in ranking if r["id"] in guilty or r.get("partner") in guilty]
     sources = list(report.get("sources", []))
     named = {s["id"] for s in sources} | {s.get("partner") for s in sources if s.get("partner")}
+    detected = bool(named & guilty)
     return {
-        "detected": bool(named & guilty),
+        "detected": detected,
         "time_to_detect_h": hours(truth.start, truth.facts["traced_at"]),
+        "detected_at": truth.facts["traced_at"].isoformat() if detected else None,
         "victims": truth.facts.get("group", 0),
         "resolved": report.get("victims", {}).get("resolved"),
         "records_exposed": 0,
         "records_lost_before_detection": 0,
         "sources": sorted(s["id"] for s in sources),
+        # a release named as a source -> the partner it was given to (to show the partner's name)
+        "source_partners": {s["id"]: s["partner"] for s in sources if s.get("partner")},
         "attribution_rank": hits[0]["rank"] if hits else None,
         "p_value": hits[0].get("p_adjusted", hits[0].get("p_value")) if hits else None,
         "false_alerts": sum(
