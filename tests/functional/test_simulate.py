@@ -4,7 +4,11 @@ report without personal data, and bad input refused with one line."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,7 @@ def _fresh_cli_caches() -> None:
 
 
 def test_small_world_end_to_end_detects_attributes_and_repeats(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the CLI: each planted attack detected, insiders ranked first among alerts on their
     role, no false alert on a benign peer, the scam's reports in one campaign; the same seed
@@ -72,11 +76,108 @@ def test_small_world_end_to_end_detects_attributes_and_repeats(
         for value in (c.name, c.phone, c.national_id, c.address):
             assert value not in report
 
+    check_harm_leads(card, stdout, report)
+    check_next_steps(capsys, monkeypatch, card, stdout, report, out / "home")
+
     config = SimConfig(
         seed=SEED, customers=CUSTOMERS, days=DAYS, attack_day=1, attacks=SMALL_ATTACKS
     )
     again = simulate(config, tmp_path / "run2")
     assert unkeyed(again.scorecard) == unkeyed(card)
+
+
+def check_harm_leads(card: dict[str, Any], stdout: str, report: str) -> None:
+    """The report's first sections and the terminal's first lines are harm, and their figures
+    agree with what each attack's own scoring found (a separate computation from the same
+    ground truth): accounts lost and saved by the stuffing score, deceived and warned by the
+    scam score, records lost before detection by the insider and partner scores."""
+    a = card["attacks"]
+    leaks = [a[n] for n in ("harvest", "outlet", "partner") if n in a]
+    before = sum(x["records_lost_before_detection"] for x in leaks)
+    after = sum(x["records_exposed"] - x["records_lost_before_detection"] for x in leaks)
+    taken = a["stuffing"]["accounts_lost"] if "stuffing" in a else 0
+    defended = a["stuffing"]["accounts_saved"] if "stuffing" in a else 0
+    scam = a["scam"]
+
+    headings = re.findall(r"<h2>(.*?)</h2>", report)
+    assert headings[:3] == ["What was lost", "What was saved", "Detection"]
+    lost_cards = {
+        label: int(n) for n, label in re.findall(r'card lost"><b>(\d+)</b>([^<]+)<', report)
+    }
+    assert lost_cards == {
+        "accounts taken over": taken,
+        "customers deceived": scam["deceived"],
+        "records exposed before detection": before,
+    }
+    assert "money lost" in report and "not modelled" in report
+    saved_cards = {
+        label: int(n) for n, label in re.findall(r'card saved"><b>(\d+)</b>([^<]+)<', report)
+    }
+    assert saved_cards["accounts defended"] == defended
+    assert saved_cards["warned before the scam call"] == scam["warned_before_reached"]
+    assert "times in Asia/Shanghai (UTC+08:00)" in report
+
+    lines = stdout.splitlines()
+    assert lines[0].startswith("world:")
+    assert lines[1] == (
+        f"LOST   {taken} accounts taken over; {scam['deceived']} customers deceived"
+        f" ({scam['deceived_warned']} had been warned); {before} customer records exposed"
+        f" before detection, {after} after; money: not modelled"
+    )
+    assert lines[2].startswith(f"SAVED  {defended} accounts defended;")
+    assert (
+        f"{scam['warned_before_reached']} of {scam['customers_reached']} scam targets" in (lines[2])
+    )
+    assert "times in Asia/Shanghai (UTC+08:00)" in lines[3]
+    assert stdout.index("LOST") < stdout.index("DETECTED") < stdout.index("alerts (")
+
+    for pid in a["partner"]["principals"]:  # partners by the name they were registered under
+        assert f"{card['names'][pid]} <code>{pid}</code>" in report
+
+
+def check_next_steps(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    card: dict[str, Any],
+    stdout: str,
+    report: str,
+    home: Path,
+) -> None:
+    """Every alert shows with its id in the report and at the terminal; every command printed
+    is a real ``shieldwall`` command against this run's home (its ``--help`` answers), and
+    ``alerts show`` run exactly as printed shows the alert."""
+    monkeypatch.setenv("SHIELDWALL_HOME", str(home))  # the home every printed command names
+    common.settings.cache_clear()
+    common.services.cache_clear()
+    code, listed, err = cli(capsys, "alerts", "list", "--json")
+    assert code == 0, err
+    ids = {x["alert_id"] for x in json.loads(listed)}
+    assert ids and len(ids) == card["alerts"]["total"]
+    commands = [
+        shlex.split(line.split(": ", 1)[1])
+        for line in stdout.splitlines()
+        if line.startswith("    ") and ": SHIELDWALL_HOME=" in line
+    ]
+    assert len(commands) == 3 * len(ids)
+    for alert_id in ids:
+        assert f"<code>{alert_id}</code>" in report
+        assert f"  {alert_id}  " in stdout
+        assert html.escape(f"alerts show {alert_id}") in report
+    for words in commands:
+        env, program, *argv = words
+        assert env == f"SHIELDWALL_HOME={home}"
+        assert Path(program).name == "shieldwall"
+        assert shutil.which(program) is not None, program
+        code, _, err = cli(capsys, *argv, "--help")
+        assert code == 0, (argv, err)
+    shows = [argv for _, _, *argv in commands if argv[:2] == ["alerts", "show"]]
+    code, shown, err = cli(capsys, *shows[0])
+    assert code == 0, err
+    assert shows[0][2] in shown
+    if common.services.cache_info().currsize:
+        common.services().close()
+    common.settings.cache_clear()
+    common.services.cache_clear()
 
 
 def unkeyed(card: dict[str, Any]) -> dict[str, Any]:
