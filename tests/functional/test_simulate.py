@@ -71,7 +71,7 @@ def test_small_world_end_to_end_detects_attributes_and_repeats(
         assert fetch not in report.lower(), fetch  # nothing loaded from anywhere
     assert report.count("http://") == report.count('xmlns="http://www.w3.org/2000/svg"')
     world = make_world(SimConfig(seed=SEED, customers=CUSTOMERS, days=DAYS, attack_day=1))
-    assert "<svg" in report and "Scorecard" in report
+    assert "<svg" in report and "<h2>Detection</h2>" in report
     for c in world.customers[:100]:
         for value in (c.name, c.phone, c.national_id, c.address):
             assert value not in report

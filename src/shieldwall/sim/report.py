@@ -49,13 +49,18 @@ h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d5d8dc}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:13px}
 th,td{border-bottom:1px solid #e5e7e9;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f4f6f7;font-weight:600}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.n{white-space:nowrap}
 .yes{color:#1e8449;font-weight:600}.no{color:#c0392b;font-weight:600}.muted{color:#7b7d7d}
 .card{display:inline-block;border:1px solid #d5d8dc;border-radius:6px;padding:8px 12px;
 margin:4px 8px 4px 0}
 .card b{font-size:20px;display:block}.card.lost b{color:#c0392b}.card.saved b{color:#1e8449}
 svg{display:block;margin:6px 0}
 code{background:#f4f6f7;padding:1px 4px;border-radius:3px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:8px;margin:4px 0}
+.cards .card{margin:0}
+pre.cmd{background:#f4f6f7;padding:3px 6px;margin:1px 0 4px;white-space:pre-wrap;
+word-break:break-all;font-size:12px}
+td.steps{padding:0 6px 8px 24px;border-bottom:1px solid #d5d8dc}
 """
 
 
@@ -441,7 +446,7 @@ def named(card: dict[str, Any], principal: str) -> str:
 
 def _cards(items: Sequence[tuple[object, str, str]], tone: str = "") -> str:
     return (
-        "<div>"
+        '<div class="cards">'
         + "".join(
             f'<div class="card {tone}"><b>{esc(n)}</b>{esc(label)}<br><span class="muted">'
             f"{esc(sub)}</span></div>"
@@ -521,15 +526,17 @@ def harm_section(card: dict[str, Any]) -> list[str]:
                 "before detection",
                 "after detection",
                 "detected",
-                "stopped (refused, challenged; scam: told “not us”)",
+                "stopped",
             ],
             rows,
-            {2, 3, 5},
+            {2, 3, 4, 5},
         )
     )
     out.append(
         f'<p class="muted">{esc(zone_label())}. Counted from the simulation\'s ground truth'
         " (what each attacker actually got, when) against when shieldwall detected it."
+        " Stopped: reads custody refused, login tries challenged or denied, attempts refused"
+        " after a suspension; for the scam, customers who checked and were told “not us”."
         " Money is not modelled: the simulation gives a deceived customer no amount.</p>"
     )
     return out
@@ -605,25 +612,21 @@ def alerts_section(
         f'<p class="muted">{esc(zone_label())}. Each command runs as printed against this run\'s'
         " shieldwall home.</p>"
     )
-    rows = []
+    head = "".join(f"<th>{h}</th>" for h in ("alert", "kind", "principal", "severity", "raised"))
+    body = []
     for a in sorted(seen.alerts, key=lambda a: (a["raised_at"], a["alert_id"])):
+        pid = a["principal_id"]
+        body.append(
+            f"<tr><td><code>{esc(a['alert_id'])}</code></td><td>{esc(a['kind'])}</td>"
+            f"<td>{named(card, pid)} ({esc(seen.roles.get(pid, '?'))})</td>"
+            f"<td>{esc(a['severity'])}</td><td>{esc(local_time(a['raised_at']))}</td></tr>"
+        )
         steps = "".join(
-            f"<div>{esc(s.why)}:<br><code>{esc(command_line(s.argv, home, program))}</code></div>"
-            for s in next_steps(a, a["principal_id"] in suspended)
+            f'{esc(s.why)}:<pre class="cmd">{esc(command_line(s.argv, home, program))}</pre>'
+            for s in next_steps(a, pid in suspended)
         )
-        rows.append(
-            [
-                f"<code>{esc(a['alert_id'])}</code>",
-                esc(a["kind"]),
-                f"{named(card, a['principal_id'])} ({esc(seen.roles.get(a['principal_id'], '?'))})",
-                esc(a["severity"]),
-                esc(local_time(a["raised_at"])),
-                steps,
-            ]
-        )
-    out.append(
-        _table(["alert", "kind", "principal", "severity", "raised", "next step"], rows, set())
-    )
+        body.append(f'<tr><td class="steps" colspan="5">{steps}</td></tr>')
+    out.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
     return out
 
 
