@@ -521,3 +521,15 @@ def test_suspend_and_reinstate_a_principal(store: Store, client: TestClient) -> 
         "invalid_input",
         "alert_id",
     )
+
+
+def test_principals_list_names_each_by_its_display_name(store: Store, client: TestClient) -> None:
+    """A principal added with a display name is listed with it (how a report names a partner);
+    one added without has none."""
+    admin = store.auth("sec-admin")
+    body = {"principal_id": "partner-kd", "role": "partner", "display_name": "快达物流 Kuaida"}
+    assert client.post("/v1/principals", json=body, headers=admin).status_code == 201
+    listed = client.get("/v1/principals", headers=admin).json()["principals"]
+    by_id = {p["principal_id"]: p for p in listed}
+    assert by_id["partner-kd"]["display_name"] == "快达物流 Kuaida"
+    assert by_id["agent-li"]["display_name"] is None
