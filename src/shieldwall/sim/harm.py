@@ -44,7 +44,7 @@ class AttackHarm:
     detected_at: datetime | None
     before: int  # exposures before detection (all of them when never detected)
     after: int  # exposures at or after detection
-    blocked: int  # attempts that exposed nothing
+    blocked: int  # attempts that exposed nothing (the scam: targets told "not us" on checking)
 
 
 @dataclass(frozen=True)
