@@ -40,7 +40,7 @@ from typing import Any
 
 import redis
 
-from bench._util import free_port, median_of, save, table, wrk
+from bench._util import free_port, median_of, save, table, wait_ready, wrk
 from shieldwall.config import RiskSettings, load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.engine import RiskEngine
@@ -224,7 +224,7 @@ def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
                     break
             except OSError:
                 time.sleep(0.2)
-        time.sleep(1.0)  # let every worker finish start-up
+        wait_ready(f"http://127.0.0.1:{port}")  # every worker's start-up, on a loaded host too
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
