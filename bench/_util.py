@@ -87,6 +87,25 @@ def serve(env: dict[str, str], workers: int = 2) -> Iterator[str]:
         proc.wait(30)
 
 
+def wait_ready(base: str, seconds: float = 300.0) -> None:
+    """Poll ``GET {base}/livez`` until a worker answers 200 (a loaded host can take minutes to
+    import the app in each worker; the listening socket is open long before); then the same
+    for a few more answers, so that both workers of a pair are likely up."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    answered = 0
+    while answered < 8:
+        try:
+            with urllib.request.urlopen(base + "/livez", timeout=5) as r:  # noqa: S310 - local
+                answered += r.status == 200
+        except (OSError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{base} did not become ready") from None
+            time.sleep(0.2)
+
+
 def wrk(
     url: str, *, script: Path | None, seconds: int, connections: int, threads: int = 1
 ) -> dict[str, float]:

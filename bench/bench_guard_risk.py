@@ -13,6 +13,8 @@ measured beside a peer in the same run and quoted as a ratio too:
   accounts and addresses, a Lua script for the bodies) against the app of ``shieldwall serve``
   under uvicorn with the same settings (2 workers), beside ``POST /bench/empty`` on the same
   server (:mod:`bench.guard_risk_server`): the framework's ceiling. The two alternate run by run.
+- **Batched**: the same pair through ``RiskEngine.assess_many`` over runs of ``BATCH`` (100)
+  events, one thread: how the event intake assesses a fetched batch (one round trip on Redis).
 
 Medians of several runs; the ratio is the median of the per-run ratios.
 
@@ -38,7 +40,7 @@ from typing import Any
 
 import redis
 
-from bench._util import free_port, median_of, save, table, wrk
+from bench._util import free_port, median_of, save, table, wait_ready, wrk
 from shieldwall.config import RiskSettings, load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.engine import RiskEngine
@@ -57,6 +59,7 @@ PAIRED_EVENTS = EVENTS // 4  # memory beside Redis: the same events on each
 WRK_SECONDS = 5 if QUICK else 10
 WORKERS = int(os.environ.get("WORKERS", "2"))
 THREADS = int(os.environ.get("THREADS", "4"))
+BATCH = int(os.environ.get("BATCH", "100"))
 BACKENDS = os.environ.get("BACKENDS", "redis,memory").split(",")
 PARTS = os.environ.get("PARTS", "paired,memory,http").split(",")
 KEY = b"bench-tag-key-0123456789abcdef01"
@@ -96,10 +99,12 @@ def _server_cpu(client: redis.Redis) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def _assess_all(evs: list[LoginEvent], state: RiskState, threads: int) -> float:
+def _assess_all(evs: list[LoginEvent], state: RiskState, threads: int, batch: int = 1) -> float:
     """Wall seconds to ``assess`` every event of ``evs`` on ``state``: in this thread, or split
     by account over ``threads`` threads, each with its own engine and clock on the one state
-    (as a server's thread pool, or its workers, share one state)."""
+    (as a server's thread pool, or its workers, share one state). ``batch`` > 1: ``assess_many``
+    over runs of ``batch`` events, as the event intake does (the clock at each run's first
+    event's time)."""
     shards: list[list[tuple[float, LoginAttempt]]] = [[] for _ in range(threads)]
     for e in evs:
         attempt = LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1)
@@ -108,6 +113,11 @@ def _assess_all(evs: list[LoginEvent], state: RiskState, threads: int) -> float:
     def work(shard: list[tuple[float, LoginAttempt]]) -> None:
         clock = ManualClock(evs[0].ts)
         engine = RiskEngine(RiskSettings(), state, KEY, clock, asn=AsnTable.load(None))
+        if batch > 1:
+            for i in range(0, len(shard), batch):
+                clock.set(shard[i][0])
+                engine.assess_many([attempt for _, attempt in shard[i : i + batch]])
+            return
         for ts, attempt in shard:
             clock.set(ts)
             engine.assess(attempt)
@@ -121,7 +131,9 @@ def _assess_all(evs: list[LoginEvent], state: RiskState, threads: int) -> float:
     return time.perf_counter() - start
 
 
-def paired_run(evs: list[LoginEvent], backend: str, threads: int = 1) -> dict[str, float]:
+def paired_run(
+    evs: list[LoginEvent], backend: str, threads: int = 1, batch: int = 1
+) -> dict[str, float]:
     """``assess`` over ``evs`` on fresh state: events/s of wall time, and microseconds of CPU
     per event (this process, plus the Redis server's for Redis state)."""
     client = redis.Redis.from_url(REDIS_URL, max_connections=threads + 2)
@@ -130,7 +142,7 @@ def paired_run(evs: list[LoginEvent], backend: str, threads: int = 1) -> dict[st
     )
     server0 = _server_cpu(client) if backend == "redis" else 0.0
     cpu0 = time.process_time()
-    wall = _assess_all(evs, state, threads)
+    wall = _assess_all(evs, state, threads, batch)
     cpu = time.process_time() - cpu0
     server = (_server_cpu(client) - server0) if backend == "redis" else 0.0
     if isinstance(state, RedisRiskState):
@@ -143,11 +155,11 @@ def paired_run(evs: list[LoginEvent], backend: str, threads: int = 1) -> dict[st
     }
 
 
-def in_process_pairs(evs: list[LoginEvent], threads: int = 1) -> dict[str, Any]:
+def in_process_pairs(evs: list[LoginEvent], threads: int = 1, batch: int = 1) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {"memory": [], "redis": []}
     for _ in range(RUNS):
         for backend in ("memory", "redis"):
-            runs[backend].append(paired_run(evs, backend, threads))
+            runs[backend].append(paired_run(evs, backend, threads, batch))
 
     def med(backend: str, field: str) -> float:
         return statistics.median(r[field] for r in runs[backend])
@@ -160,6 +172,7 @@ def in_process_pairs(evs: list[LoginEvent], threads: int = 1) -> dict[str, Any]:
     return {
         "events": len(evs),
         "threads": threads,
+        "batch": batch,
         "memory_per_s": med("memory", "rate"),
         "redis_per_s": med("redis", "rate"),
         "ratio": statistics.median(ratios),
@@ -211,7 +224,7 @@ def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
                     break
             except OSError:
                 time.sleep(0.2)
-        time.sleep(1.0)  # let every worker finish start-up
+        wait_ready(f"http://127.0.0.1:{port}")  # every worker's start-up, on a loaded host too
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -279,11 +292,15 @@ def memory_figures(evs: list[LoginEvent]) -> dict[str, Any]:
 def main() -> None:
     evs = events()
     rows: list[tuple[str, str]] = []
-    paired = {}
+    paired: dict[str, dict[str, Any]] = {}
     if "paired" in PARTS:
-        paired = {n: in_process_pairs(evs[:PAIRED_EVENTS], n) for n in (1, THREADS)}
+        paired = {str(n): in_process_pairs(evs[:PAIRED_EVENTS], n) for n in (1, THREADS)}
+        # the event intake's way: assess_many over a fetched batch (one round trip on Redis)
+        paired[f"1x{BATCH}"] = in_process_pairs(evs[:PAIRED_EVENTS], 1, BATCH)
     for n, pairs in paired.items():
-        how = "one thread" if n == 1 else f"{n} threads"
+        how = {"1": "one thread", f"1x{BATCH}": f"assess_many x{BATCH}, one thread"}.get(
+            n, f"{n} threads"
+        )
         rows += [
             (f"assess in process, {how}, memory state", f"{pairs['memory_per_s']:,.0f} events/s"),
             (
@@ -327,7 +344,7 @@ def main() -> None:
         "guard_risk",
         {
             "events": len(evs),
-            "paired": {str(n): p for n, p in paired.items()},
+            "paired": paired,
             "memory": memory,
             "load_average": os.getloadavg(),
             "http": http,

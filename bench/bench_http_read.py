@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
 
-from bench._util import OUT, free_port, save, table, wrk
+from bench._util import OUT, free_port, save, table, wait_ready, wrk
 from shieldwall.config import load_settings
 from shieldwall.sim.people import PeopleFactory
 from shieldwall.wiring import build, initialize
@@ -155,7 +155,7 @@ def serve(env: dict[str, str], factory: str) -> Iterator[tuple[str, int]]:
         cwd=ROOT,
     )
     try:
-        for _ in range(600):  # up to a minute, polling the port
+        for _ in range(3000):  # up to five minutes (a loaded host imports slowly)
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
@@ -163,6 +163,7 @@ def serve(env: dict[str, str], factory: str) -> Iterator[tuple[str, int]]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("the API did not start")
+        wait_ready(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         proc.terminate()

@@ -8,6 +8,9 @@ acknowledge). The rate is events processed between the first and the last record
 time between (worker start-up, about 8 s of imports on this host, is left out). Run on the
 in-process risk state (each worker its own counters) and on Redis (shared by both).
 
+The ceiling, in the same run: one process fetching the same number of events and publishing a
+decision and acknowledging each, with no processing (what NATS and the client cost).
+
 Where the time goes, one core, no NATS: parsing and validating the JSON events (pydantic),
 ``Intake.process`` (the risk engine's ``assess`` and the batch's database write), and the
 decision JSON, each timed over the same events.
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+from nats.errors import TimeoutError as NatsTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -146,6 +150,54 @@ def end_to_end(home: Path, backend: str) -> tuple[float, float]:
     return rate, published
 
 
+async def _drain(s: NatsSettings, total: int, decisions: bool) -> float:
+    """Events/s through one asyncio consumer that does what the worker does around the
+    processing and nothing else: fetch batches of ``nats.batch``, publish one decision per
+    event (``publish_async`` with a ``Nats-Msg-Id``; not when ``decisions`` is false),
+    acknowledge each."""
+    subjects = Subjects(s.prefix)
+    nc = await nats.connect(s.address)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(
+        subjects.inbound(Kind.LOGIN_ATTEMPT), durable="ceiling", stream=s.stream
+    )
+    done, start = 0, time.perf_counter()
+    while done < total:
+        try:
+            msgs = await sub.fetch(s.batch, timeout=s.fetch_seconds)
+        except (NatsTimeout, TimeoutError):
+            continue
+        for msg in msgs if decisions else ():
+            await js.publish_async(
+                subjects.decisions(Kind.LOGIN_ATTEMPT),
+                b'{"kind":"login","status":"processed"}',
+                headers={"Nats-Msg-Id": f"ceiling:{msg.metadata.sequence.stream}"},
+            )
+        await js.publish_async_completed()
+        for msg in msgs:
+            await msg.ack()
+        done += len(msgs)
+    took = time.perf_counter() - start
+    await nc.close()
+    return done / took
+
+
+def ceiling(home: Path, decisions: bool = True) -> float:
+    """The NATS path alone (:func:`_drain`, one process): the framework's ceiling."""
+    tag = secrets.token_hex(4)
+    env = {
+        "SHIELDWALL_HOME": str(home),
+        "SHIELDWALL_NATS_PREFIX": f"bench{tag}",
+        "SHIELDWALL_NATS_STREAM": f"BENCH{tag}",
+    }
+    settings = load_settings(env)
+    asyncio.run(publish(settings.nats, events(EVENTS, tag)))
+    try:
+        return asyncio.run(_drain(settings.nats, EVENTS, decisions))
+    finally:
+        asyncio.run(delete_stream(settings.nats))
+
+
 class TimedStore:
     """The processed-event store, timing its calls (the database's share of a batch)."""
 
@@ -217,7 +269,12 @@ def main() -> None:
             "workers": WORKERS,
             "runs": RUNS,
         }
-        rows = []
+        results["ceiling_per_s"] = top = ceiling(home)
+        results["ceiling_no_decisions_per_s"] = bare = ceiling(home, decisions=False)
+        rows = [
+            ("ceiling: NATS fetch + decision + ack, 1 process, no work", f"{top:,.0f}/s"),
+            ("  same without the decision messages (fetch + ack)", f"{bare:,.0f}/s"),
+        ]
         for backend in ("memory", "redis"):
             pubs: list[float] = []
 

@@ -42,8 +42,8 @@ from shieldwall.observe.health import (
 )
 from shieldwall.observe.logs import (
     REQUEST_ID_HEADER,
+    EventLog,
     accept_request_id,
-    get_logger,
     request_id_var,
 )
 from shieldwall.observe.metrics import (
@@ -55,7 +55,7 @@ from shieldwall.observe.metrics import (
 from shieldwall.wiring import Services
 
 router = APIRouter(include_in_schema=False)
-access_log = get_logger("shieldwall.access")
+access_log = EventLog("shieldwall.access")
 METRICS_ROLES = frozenset({Role.ADMIN, Role.MONITOR})
 UNMATCHED = "unmatched"
 

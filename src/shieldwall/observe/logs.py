@@ -24,7 +24,7 @@ import sys
 import traceback
 import uuid
 from contextvars import ContextVar
-from typing import Literal, TextIO, cast
+from typing import Any, Literal, TextIO, cast
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -119,6 +119,71 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     )
 
 
+_LEVEL_NAMES = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
+# The handler configure_logging installed when it renders JSON (None otherwise): an EventLog
+# writes to it directly while it is the only place a record would go.
+_direct: logging.StreamHandler[TextIO] | None = None
+_RENDER: list[Processor] = [_safe_exception, _drop_stack, structlog.processors.JSONRenderer()]
+
+
+class EventLog:
+    """A structlog logger for one flat, hot event line (the access log): the same JSON line as
+    :func:`get_logger` gives, written straight to the stream of :func:`configure_logging`'s JSON
+    handler without stdlib's ``LogRecord`` and ``ProcessorFormatter`` round (most of the line's
+    cost), as long as nothing else would see the record: the logger and its ancestors have no
+    filters and no other handler, and propagate to the root. Otherwise (a console format, a
+    test's capturing handler, a filter) it goes through :func:`get_logger`'s pipeline.
+    Exceptions always take that pipeline (they are rare, and it renders them safely)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._std = logging.getLogger(name)
+        self._piped = get_logger(name)
+
+    def direct(self, level: int) -> logging.StreamHandler[TextIO] | None:
+        """The handler a line of ``level`` can be written to directly, if any."""
+        handler = _direct
+        if handler is None or handler.filters or level < handler.level or level not in _LEVEL_NAMES:
+            return None
+        logger: logging.Logger | None = self._std
+        root = logging.getLogger()
+        while logger is not None:
+            if logger.filters or logger.disabled:
+                return None
+            if logger is root:
+                return handler if len(root.handlers) == 1 and root.handlers[0] is handler else None
+            if logger.handlers or not logger.propagate:
+                return None
+            logger = logger.parent
+        return None
+
+    def log(self, level: int, event: str, **fields: Any) -> None:
+        if not self._std.isEnabledFor(level):
+            return
+        handler = self.direct(level)
+        if handler is None:
+            self._piped.log(level, event, **fields)
+            return
+        method = _LEVEL_NAMES[level]
+        fields["event"] = event
+        line: Any = fields
+        for proc in _SHARED:
+            line = proc(self._std, method, line)
+        for proc in _RENDER:
+            line = proc(self._std, method, line)
+        handler.acquire()
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except Exception:  # as StreamHandler.emit: report on stderr, never raise into a request
+            handler.handleError(logging.makeLogRecord({"name": self.name, "msg": event}))
+        finally:
+            handler.release()
+
+    def error(self, event: str, **fields: Any) -> None:
+        self._piped.error(event, **fields)
+
+
 def configure_logging(
     level: str = "info",
     fmt: Literal["json", "console"] = "json",
@@ -149,6 +214,7 @@ def configure_logging(
             renderer,
         ],
     )
+    global _direct  # noqa: PLW0603 - the one JSON handler EventLog may write to directly
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter)
@@ -156,6 +222,7 @@ def configure_logging(
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
+    _direct = handler if fmt == "json" else None
     root.setLevel(level.upper())
     # uvicorn's loggers keep their own handlers unless told otherwise: send them through ours.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -131,6 +131,9 @@ class MemoryRiskState:
                 self._sweep(now, ops.hour)
             return AssessView([list(r) for r in recs], profile, popular)
 
+    def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
+        return [self.assess(now, ops) for now, ops in batch]
+
     def put_pending(self, assessment_id: str, payload: bytes) -> None:
         with self._lock:
             self._pending[assessment_id] = (self._now + self.pending_ttl, payload)

@@ -38,6 +38,9 @@ from shieldwall.core.errors import StorageError
 from shieldwall.guard.risk.ports import RECORD_SIZE, RUN, AssessOps, AssessView, OutcomeOps
 
 _RECORD = struct.Struct("<" + "d" * RECORD_SIZE)
+# attempts per pipelined round trip of assess_many: Redis runs a pipeline's scripts back to back,
+# so a bounded chunk keeps other clients' commands from waiting behind a whole fetched batch
+PIPELINE = 100
 
 _COMMON = """
 local P = ARGV[1]
@@ -198,6 +201,14 @@ return v
 """
 
 
+def _view(out: list[Any]) -> AssessView:
+    rows, prof, pop = out
+    unpack = _RECORD.unpack
+    return AssessView(
+        [list(unpack(row)) for row in rows], [int(x) for x in prof], [int(x) for x in pop]
+    )
+
+
 class RedisRiskState:
     def __init__(
         self, client: redis.Redis, *, tenant: str = "default", settings: RiskSettings | None = None
@@ -231,6 +242,28 @@ class RedisRiskState:
         return True
 
     def assess(self, now: float, ops: AssessOps) -> AssessView:
+        try:
+            out = cast(list[Any], self._assess(keys=[], args=self._assess_args(now, ops)))
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        return _view(out)
+
+    def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
+        """The assess script once per attempt, pipelined: the scripts run one after another on
+        the server, each atomic, in order; the client waits for their replies once per
+        ``PIPELINE`` attempts (plus redis-py's check that the script is loaded)."""
+        views: list[AssessView] = []
+        try:
+            for start in range(0, len(batch), PIPELINE):
+                pipe = self.client.pipeline(transaction=False)
+                for now, ops in batch[start : start + PIPELINE]:
+                    self._assess(keys=[], args=self._assess_args(now, ops), client=pipe)
+                views.extend(_view(out) for out in pipe.execute())
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        return views
+
+    def _assess_args(self, now: float, ops: AssessOps) -> list[Any]:
         pending_id, payload = ops.pending if ops.pending is not None else ("", b"")
         args = [
             *self._head(now),
@@ -246,17 +279,7 @@ class RedisRiskState:
             args += [i, pair]
         args += [ops.profile, len(ops.fields), *ops.fields, len(ops.popular), *ops.popular]
         args.append(ops.hour)
-        try:
-            out = cast(list[Any], self._assess(keys=[], args=args))
-        except redis.RedisError as exc:
-            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
-        rows, prof, pop = out
-        unpack = _RECORD.unpack
-        return AssessView(
-            [list(unpack(row)) for row in rows],
-            [int(x) for x in prof],
-            [int(x) for x in pop],
-        )
+        return args
 
     def put_pending(self, assessment_id: str, payload: bytes) -> None:
         try:

@@ -12,6 +12,7 @@ import pytest
 import structlog
 
 from shieldwall.observe.logs import (
+    EventLog,
     accept_request_id,
     configure_logging,
     get_logger,
@@ -138,3 +139,73 @@ def test_level_filters_and_a_second_configuration_replaces_the_first() -> None:
         logging.getLogger().removeHandler(handler)
         logging.getLogger().setLevel(logging.WARNING)
         structlog.reset_defaults()
+
+
+def test_event_log_writes_the_line_the_pipeline_writes(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With our JSON handler the root's only one (pytest's capture handlers set aside), the
+    direct path is taken and writes, key for key and byte for byte but the time, the line
+    ``get_logger``'s pipeline writes; at info and at error."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if h.get_name() == "shieldwall"]
+    monkeypatch.setattr(root, "handlers", ours)
+    log = EventLog("shieldwall.access")
+    assert log.direct(logging.INFO) is ours[0]
+    fields = {"method": "GET", "route": "/v1/x/{id}", "status": 200, "duration_ms": 1.25}
+    token = request_id_var.set("3f2b8c1e-9a4d-4e6f-8b7a-0c1d2e3f4a5b")
+    try:
+        for level in (logging.INFO, logging.ERROR):
+            log.log(level, "request", **fields, principal="agent-1")
+            get_logger("shieldwall.access").log(level, "request", **fields, principal="agent-1")
+        log.log(logging.INFO, "request", **fields, principal=None)
+    finally:
+        request_id_var.reset(token)
+    raw = stream.getvalue().splitlines()
+    assert len(raw) == 5
+    parsed = [json.loads(line) for line in raw]
+    stamps = [str(p.pop("timestamp")) for p in parsed]
+    assert all(t.endswith("Z") and t[10] == "T" for t in stamps)
+    for direct, piped in ((raw[0], raw[1]), (raw[2], raw[3])):
+        a, b = json.loads(direct), json.loads(piped)
+        assert direct.replace(a["timestamp"], "T") == piped.replace(b["timestamp"], "T")
+    assert list(parsed[0]) == [
+        "method", "route", "status", "duration_ms", "principal",
+        "event", "request_id", "level", "logger",
+    ]  # fmt: skip
+    assert (parsed[0]["level"], parsed[2]["level"]) == ("info", "error")
+    assert parsed[0]["logger"] == "shieldwall.access" and parsed[4]["principal"] is None
+
+
+def test_event_log_takes_the_pipeline_when_anything_else_would_see_the_record(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another handler on the root (a test's capture) gets the record too; a filter on the
+    logger is obeyed; a level below the root's writes nothing; console format never writes
+    directly."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if h.get_name() == "shieldwall"]
+    seen: list[logging.LogRecord] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    monkeypatch.setattr(root, "handlers", [*ours, Capture()])
+    log = EventLog("shieldwall.access")
+    assert log.direct(logging.INFO) is None
+    log.log(logging.INFO, "request", status=200)
+    assert len(seen) == 1 and lines(stream)[-1]["status"] == 200
+    monkeypatch.setattr(root, "handlers", ours)
+    assert log.direct(logging.INFO) is ours[0]
+    log.log(logging.DEBUG, "request", status=201)  # below the root's info: dropped
+    access = logging.getLogger("shieldwall.access")
+    monkeypatch.setattr(access, "filters", [lambda record: False])
+    assert log.direct(logging.INFO) is None
+    log.log(logging.INFO, "request", status=202)  # the filter refuses it
+    assert [line["status"] for line in lines(stream)] == [200]
+    handler = configure_logging("info", "console", io.StringIO())
+    try:
+        assert log.direct(logging.INFO) is None
+    finally:
+        root.removeHandler(handler)

@@ -9,7 +9,9 @@ hourly platform totals for the wave detector's baseline.
 Every key is an opaque tag (a keyed HMAC made by the engine): no account name, address or
 password hash reaches the state. Each call is atomic and costs one round trip: the Redis
 implementation runs it as one Lua script, the in-process one under a lock, and both compute the
-same numbers, so a replay gives the same decisions on either (tested).
+same numbers, so a replay gives the same decisions on either (tested). A batch of attempts
+(:meth:`RiskState.assess_many`, the event intake's) is one script per attempt, pipelined: one
+round trip for the batch.
 
 A decayed count ``c`` kept at time ``t0`` reads ``c * exp(-(t - t0) / tau)`` at ``t``; an
 event adds 1. With ``tau`` = 10 minutes it is "about the last ten minutes", with a day "about
@@ -87,6 +89,11 @@ class RiskState(Protocol):
         ...
 
     def assess(self, now: float, ops: AssessOps) -> AssessView: ...
+
+    def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
+        """:meth:`assess` of each ``(now, ops)`` in order, each atomic and seeing the ones before
+        it, in one call (one round trip on Redis for the batch); one view per attempt."""
+        ...
 
     def put_pending(self, assessment_id: str, payload: bytes) -> None:
         """Keep ``payload`` for the outcome of ``assessment_id`` (for the pending TTL)."""

@@ -4,17 +4,21 @@ state contract (pending taken once, runs reset, hours, tenant prefix). Needs Red
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 import pytest
 import redis
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import ManualClock
-from shieldwall.guard.risk.model import Decision, LoginAttempt, SessionView
-from shieldwall.guard.risk.ports import AssessOps, RiskState
+from shieldwall.guard.risk.errors import RiskError
+from shieldwall.guard.risk.model import Assessment, Decision, LoginAttempt, SessionView
+from shieldwall.guard.risk.ports import A_S, AssessOps, RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
@@ -140,3 +144,119 @@ def test_masked_allow_is_reported_masked_on_both_backends(
     b = engine.assess(HOME)
     assert b.session_view is SessionView.NORMAL
     assert engine.outcome(b.assessment_id, success=True).session_view is SessionView.NORMAL
+
+
+class StepClock:
+    """Hands out the given times one ``now()`` call at a time (the last one from then on)."""
+
+    def __init__(self, times: list[datetime]) -> None:
+        self.times = times
+        self.i = 0
+
+    def now(self) -> datetime:
+        t = self.times[min(self.i, len(self.times) - 1)]
+        self.i += 1
+        return t
+
+
+def play_batches(
+    state: RiskState, *, batched: bool, size: int = 40
+) -> list[tuple[str, float, tuple[str, ...], int] | str]:
+    """The replay of :func:`play` in batches of ``size`` attempts, each batch's outcomes after
+    it; every 17th attempt has an address the engine refuses. ``batched``: one ``assess_many``
+    per batch, else ``assess`` one at a time. The clock gives each assessment and each outcome
+    the time of its event."""
+    world = LoginWorld(
+        5,
+        WorldConfig(customers=150, days=3.2, warmup_days=3.0, attacks=(AttackKind.STUFFING,)),
+    )
+    events = world.events()[:1200]
+    clock = StepClock([])
+    engine = make_engine(clock, state)  # type: ignore[arg-type]
+    out: list[tuple[str, float, tuple[str, ...], int] | str] = []
+    for start in range(0, len(events), size):
+        chunk = events[start : start + size]
+        attempts = [
+            LoginAttempt(
+                e.account,
+                "not-an-address" if (start + n) % 17 == 0 else e.ip,
+                e.user_agent,
+                e.device_id,
+                e.password_sha1,
+            )
+            for n, e in enumerate(chunk)
+        ]
+        clock.times, clock.i = [e.ts for e in chunk] + [e.ts for e in chunk], 0
+        got: list[Assessment | RiskError] = []
+        if batched:
+            got = engine.assess_many(attempts)
+        else:
+            for attempt in attempts:
+                try:
+                    got.append(engine.assess(attempt))
+                except RiskError as exc:
+                    got.append(exc)
+        for e, a in zip(chunk, got, strict=True):
+            if isinstance(a, RiskError):
+                clock.i += 1  # this attempt has no outcome: keep the clock in step
+                out.append(f"{a.code}:{a.field}")
+                continue
+            ok = e.correct and a.decision is Decision.ALLOW
+            engine.outcome(a.assessment_id, success=ok, account_known=e.account_known)
+            out.append((a.decision.value, a.score, tuple(r.code for r in a.reasons), a.delay_ms))
+    return out
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_assess_many_decides_like_assess_one_at_a_time(
+    backend: str, redis_state: RedisRiskState
+) -> None:
+    """A replay through ``assess_many`` in batches of 40 gives exactly the decisions, scores,
+    reasons and delays of ``assess`` called on each attempt in turn (and the refusals in the same
+    places); on Redis the batched run is compared with the in-process one-at-a-time run."""
+    # a batch's outcomes come after it: keep pending assessments for the span of a batch
+    rs = RiskSettings(pending_ttl_seconds=86_400)
+    one_by_one = play_batches(MemoryRiskState.from_settings(rs), batched=False)
+    state: RiskState = (
+        MemoryRiskState.from_settings(rs)
+        if backend == "memory"
+        else RedisRiskState(redis_state.client, tenant=redis_state.prefix[11:-6], settings=rs)
+    )
+    assert play_batches(state, batched=True) == one_by_one
+    assert sum(1 for x in one_by_one if x == "invalid_input:ip") == len(range(0, 1200, 17))
+    assert sum(1 for x in one_by_one if isinstance(x, tuple) and x[0] != "allow") > 50
+
+
+def test_redis_assess_many_is_one_pipeline_per_hundred_attempts(
+    redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """250 attempts: three pipelined round trips (of at most 100 scripts), no direct command."""
+    direct: list[object] = []
+    executed: list[int] = []
+    client = redis_state.client
+    real_pipeline = client.pipeline
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipe = real_pipeline(*args, **kwargs)
+        real_execute = pipe.execute
+
+        def execute(*a: Any, **k: Any) -> Any:
+            executed.append(len(pipe.command_stack))
+            return real_execute(*a, **k)
+
+        pipe.execute = execute  # type: ignore[method-assign]
+        return pipe
+
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    monkeypatch.setattr(client, "execute_command", lambda *a, **k: direct.append(a))
+    ops = [
+        (360_000.0 + n, AssessOps(("p", f"i:{n % 7}"), ((1, f"x{n}"),), "a:dd", (), (), 100))
+        for n in range(250)
+    ]
+    views = redis_state.assess_many(ops)
+    assert executed == [100, 100, 50]
+    assert direct == []
+    # the shared record counted every attempt, in order: the last view saw all 250
+    assert views[-1].entities[0][A_S] == pytest.approx(
+        sum(math.exp(-(249 - n) / 600.0) for n in range(250))
+    )

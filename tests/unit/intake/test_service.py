@@ -1,0 +1,112 @@
+"""The intake's login attempts, a batch at a time: one ``assess_many`` per batch, results in
+order, duplicates within the batch and across batches, refusals in place. No I/O: the
+processed-event store is a dict, the risk state in process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from shieldwall.core.clock import ManualClock
+from shieldwall.core.events import AccessEvent
+from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.errors import RiskError
+from shieldwall.guard.risk.model import Assessment, LoginAttempt
+from shieldwall.intake.events import Kind, LoginAttemptEvent
+from shieldwall.intake.ports import Result
+from shieldwall.intake.service import Intake
+from tests.unit.guard.risk.conftest import make_engine
+
+
+class DictEvents:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Result] = {}
+
+    def known(self, kind: str, event_ids: Sequence[str]) -> dict[str, Result]:
+        return {e: self.rows[(kind, e)] for e in event_ids if (kind, e) in self.rows}
+
+    def record(self, kind: str, results: Mapping[str, Result], now: datetime) -> None:
+        for e, r in results.items():
+            self.rows.setdefault((kind, e), r)
+
+    def record_with_audit(
+        self, kind: str, items: Sequence[tuple[str, Result, AccessEvent]], now: datetime
+    ) -> tuple[list[str], list[int]]:
+        raise AssertionError("not used by login attempts")
+
+
+class CountingEngine:
+    """The real engine, counting its ``assess_many`` calls (and refusing ``assess``)."""
+
+    def __init__(self, inner: RiskEngine) -> None:
+        self.inner = inner
+        self.batches: list[int] = []
+
+    def assess_many(self, attempts: Sequence[LoginAttempt]) -> list[Assessment | RiskError]:
+        self.batches.append(len(attempts))
+        return self.inner.assess_many(attempts)
+
+    def assess(self, attempt: LoginAttempt) -> Assessment:
+        raise AssertionError("the intake assesses a batch at once")
+
+
+def event(event_id: str, ip: str = "1.80.3.4", account: str = "alice") -> LoginAttemptEvent:
+    """An event as parsed; the schema would refuse the bad ones this test sends to check that
+    the engine's own refusals land in place too (the schema and the engine can drift)."""
+    return LoginAttemptEvent.model_construct(
+        event_id=event_id,
+        account=account,
+        ip=ip,
+        user_agent="ua",
+        device_id=None,
+        password_sha1=None,
+    )
+
+
+def make() -> tuple[Intake, CountingEngine, DictEvents]:
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    engine = CountingEngine(make_engine(clock))
+    processed = DictEvents()
+    none = cast(Any, None)  # audit, principals and scam reports: not used by login attempts
+    return Intake(cast(Any, engine), none, none, none, processed, clock), engine, processed
+
+
+def test_a_batch_is_assessed_in_one_call_with_duplicates_and_refusals_in_place() -> None:
+    intake, engine, processed = make()
+    batch = [
+        event("e1"),
+        event("e2", ip="not-an-address"),
+        event("e1"),  # again within the batch: a duplicate of the first
+        event("e3", account="bob"),
+        event("e2", ip="not-an-address"),  # refused again, the same way
+        event("e4", account=""),  # refused before the engine (an empty account)
+    ]
+    results = intake.process(Kind.LOGIN_ATTEMPT, batch)
+    assert engine.batches == [3]  # e1, e2 (the engine refuses it) and e3, once each, one call
+    assert [(r.event_id, r.status) for r in results] == [
+        ("e1", "processed"),
+        ("e2", "rejected"),
+        ("e1", "duplicate"),
+        ("e3", "processed"),
+        ("e2", "rejected"),
+        ("e4", "rejected"),
+    ]
+    assert results[2].result == results[0].result
+    assert results[0].result["assessment_id"] != results[3].result["assessment_id"]
+    assert (results[1].code, results[1].field) == ("invalid_input", "ip")
+    assert (results[5].code, results[5].field) == ("invalid_input", "account")
+    # recorded: the processed ones only, each with the result it gave
+    assert processed.rows == {
+        ("logins.attempts", "e1"): results[0].result,
+        ("logins.attempts", "e3"): results[3].result,
+    }
+
+
+def test_a_resent_batch_changes_nothing_and_assesses_nothing() -> None:
+    intake, engine, _ = make()
+    first = intake.process(Kind.LOGIN_ATTEMPT, [event("e1"), event("e2")])
+    again = intake.process(Kind.LOGIN_ATTEMPT, [event("e2"), event("e1"), event("e5")])
+    assert engine.batches == [2, 1]
+    assert [r.status for r in again] == ["duplicate", "duplicate", "processed"]
+    assert again[0].result == first[1].result and again[1].result == first[0].result
