@@ -23,9 +23,9 @@ import ahocorasick
 
 from shieldwall.custody import areas
 from shieldwall.discover.model import DataType, Finding
-from shieldwall.discover.recognizers.base import MAX_SPAN
 
 PROVINCE, CITY, COUNTY = 1, 2, 3
+MAX_ADDRESS = 96  # characters; longer runs are cut here
 _GENERIC = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "直辖县"})
 _PROVINCE_SUFFIX = re.compile(r"(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
 _CITY_SUFFIX = re.compile(r"市$")
@@ -115,7 +115,7 @@ class AddressRecognizer:
                 tail_end = end
             else:
                 continue
-            stop = min(tail_end, start + MAX_SPAN)
+            stop = min(tail_end, start + MAX_ADDRESS)
             covered = stop
             found.append((start, stop))
             yield Finding(start, stop, DataType.ADDRESS, confidence, why)

@@ -8,7 +8,7 @@ from typing import Protocol
 from shieldwall.discover.model import DataType, Finding
 
 # No finding is longer than this many characters; the stream's chunk overlap is larger.
-MAX_SPAN = 96
+MAX_SPAN = 256  # an e-mail address may be 254 (RFC 5321)
 # Recognizers look at most this far before a candidate for context words ("姓名：", "护照").
 MAX_CONTEXT = 24
 
