@@ -47,7 +47,9 @@ def _inputs(paths: list[Path]) -> list[tuple[Path, Path]]:
 @app.command()
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="files or directories to scan")],
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines: hits, then a summary")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON lines: hits, then a summary")
+    ] = False,
     redact: Annotated[
         Path | None, typer.Option("--redact", help="write redacted copies here (file or directory)")
     ] = None,

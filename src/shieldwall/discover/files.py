@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -40,6 +41,7 @@ XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 MAX_RECORD_CHARS = 1 << 22  # one CSV field or JSON line; longer is refused, not read whole
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ByteCounter = Callable[[int], None]
 
 
@@ -307,6 +309,6 @@ class FileScanner:
 def _child(where: str, key: str) -> str:
     return (
         f"{where}.{key}"
-        if key.isidentifier()
+        if _PLAIN_KEY.fullmatch(key)
         else f"{where}[{json.dumps(key, ensure_ascii=False)}]"
     )
