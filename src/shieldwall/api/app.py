@@ -30,6 +30,7 @@ from shieldwall.api.routers import (
     contact_ledger,
     contact_scam,
     custody,
+    discover,
     guard_passwords,
     guard_risk,
     intake,
@@ -66,6 +67,7 @@ ROUTERS = [
     intake.router,
     respond_cases.router,
     respond_money.router,
+    discover.router,
 ]
 
 log = logging.getLogger(__name__)
