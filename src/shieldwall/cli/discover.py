@@ -113,3 +113,38 @@ def scan(
             per_type[kind] = per_type.get(kind, 0) + n
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(per_type.items())) or "nothing"
     console.print(f"{summary.files} file(s), {summary.bytes} bytes: {total} finding(s): {kinds}")
+
+
+@app.command()
+def proxy(
+    upstream: Annotated[str, typer.Option(help="base URL of the store's API (http or https)")],
+    routes: Annotated[Path, typer.Option(help="YAML: the personal data each route may return")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8088,
+    max_body_bytes: Annotated[
+        int, typer.Option(min=1, help="responses larger than this pass unchecked")
+    ] = 4 << 20,
+) -> None:
+    """Run a reverse proxy that raises an alert when a response carries undeclared data."""
+    import httpx
+    import uvicorn
+
+    from shieldwall.cli.common import services
+    from shieldwall.discover.errors import UnreadableInput
+    from shieldwall.discover.exposure import ExposureAlerts, RouteTable
+    from shieldwall.discover.proxy import ExposureProxy, proxy_app
+
+    if not upstream.startswith(("http://", "https://")):
+        raise typer.BadParameter("must be an http:// or https:// URL", param_hint="--upstream")
+    try:
+        text = routes.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise UnreadableInput(f"{routes}: cannot read the routes file") from None
+    table = RouteTable.from_yaml(text)
+    svc = services()
+    client = httpx.AsyncClient(base_url=upstream, timeout=30.0)
+    checker = ExposureProxy(
+        client, table, ExposureAlerts(svc.alerts, svc.clock), max_body_bytes=max_body_bytes
+    )
+    err_console.print(f"proxying {host}:{port} -> {upstream} ({len(table.routes)} routes)")
+    uvicorn.run(proxy_app(checker), host=host, port=port, log_level="warning")

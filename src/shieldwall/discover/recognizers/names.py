@@ -43,7 +43,9 @@ _STOP_WORDS = (
 )  # fmt: skip
 _HAN = r"[\u4e00-\u9fff]"
 _HAN_CHAR = re.compile(_HAN)
-_AFTER_FIELD = re.compile(rf"(?:{_FIELD_WORDS})\s*[:：]?\s*(?P<name>{_HAN}{{2,4}})", re.IGNORECASE)
+_AFTER_FIELD = re.compile(
+    rf"(?:{_FIELD_WORDS})\s*[:：]?\s*(?=(?P<name>{_HAN}{{2,4}}))", re.IGNORECASE
+)
 # Characters that commonly stand before a name but are also surnames (和, 于, 时...) or never are:
 # a three-character candidate starting with one is read as the last two characters.
 _LEAD_WORDS = frozenset("和与于向对给请问找叫是的了在把被让跟同及或时从位")
