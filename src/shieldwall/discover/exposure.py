@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
@@ -118,6 +119,15 @@ class RouteTable:
         if route is None:
             return f"{method.upper()} (undeclared route)", self.default
         return route.key, route.returns
+
+
+def load_routes(path: Path) -> RouteTable:
+    """:meth:`RouteTable.from_yaml` of a file; an unreadable file is a :class:`RoutesError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise RoutesError(f"{path}: cannot read the routes file") from None
+    return RouteTable.from_yaml(text)
 
 
 def _compile(path: str) -> re.Pattern[str]:

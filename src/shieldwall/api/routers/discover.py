@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from shieldwall.api.bounds import Flag
 from shieldwall.api.deps import require
 from shieldwall.api.problems import documented
 from shieldwall.api.responses import Out
@@ -32,9 +33,9 @@ class ScanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=MAX_TEXT)
-    min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0, strict=True)
     types: list[DataType] | None = Field(None, max_length=len(DataType))
-    redact: bool = False
+    redact: Flag = False
 
 
 class FindingOut(Out):
