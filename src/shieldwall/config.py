@@ -982,6 +982,19 @@ class CaseSettings(_Section):
     )
 
 
+class DiscoverSettings(_Section):
+    response_check_routes: Path | None = Field(
+        None,
+        description=(
+            "routes YAML (personal data each route may return): when set, the API checks its own "
+            "JSON responses and raises an api_overexposure alert for undeclared data"
+        ),
+    )
+    response_check_max_bytes: int = Field(
+        1 << 20, ge=1, description="responses larger than this pass the response check unchecked"
+    )
+
+
 class RespondSettings(_Section):
     cases: CaseSettings = CaseSettings()
 
@@ -1022,6 +1035,7 @@ class Settings(_Section):
     contact: ContactSettings = ContactSettings()
     trace: TraceSettings = TraceSettings()
     respond: RespondSettings = RespondSettings()
+    discover: DiscoverSettings = DiscoverSettings()
     observe: ObserveSettings = ObserveSettings()
     nats: NatsSettings = NatsSettings()
 
@@ -1044,6 +1058,8 @@ class Settings(_Section):
 
 ENVIRONMENT = {
     "SHIELDWALL_HOME": "home",
+    "SHIELDWALL_DISCOVER_RESPONSE_CHECK_ROUTES": "discover.response_check_routes",
+    "SHIELDWALL_DISCOVER_RESPONSE_CHECK_MAX_BYTES": "discover.response_check_max_bytes",
     "SHIELDWALL_DATABASE_URL": "database_url",
     "SHIELDWALL_KEY_FILE": "key_file",
     "SHIELDWALL_POLICY_FILE": "policy_file",

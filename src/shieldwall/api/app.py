@@ -21,6 +21,7 @@ from shieldwall import __version__
 from shieldwall.api import docs, observe, problems
 from shieldwall.api.bounds import single_valued_query
 from shieldwall.api.deps import ROLE_GATES, SECURITY, SECURITY_SCHEMES, principal
+from shieldwall.api.exposure_check import ResponseExposureCheck
 from shieldwall.api.limits import BodyLimit
 from shieldwall.api.ratelimit import TAG_PURPOSE as RATE_LIMIT_PURPOSE
 from shieldwall.api.ratelimit import RateLimits
@@ -30,6 +31,7 @@ from shieldwall.api.routers import (
     contact_ledger,
     contact_scam,
     custody,
+    discover,
     guard_passwords,
     guard_risk,
     intake,
@@ -41,6 +43,7 @@ from shieldwall.api.routers import (
 )
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.model import Principal
+from shieldwall.discover.exposure import ExposureAlerts, load_routes
 from shieldwall.storage.rate_limits import rate_limit_storage
 from shieldwall.wiring import Services
 
@@ -66,6 +69,7 @@ ROUTERS = [
     intake.router,
     respond_cases.router,
     respond_money.router,
+    discover.router,
 ]
 
 log = logging.getLogger(__name__)
@@ -225,6 +229,14 @@ def create_app(services: Services) -> FastAPI:
         return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    check = services.settings.discover
+    if check.response_check_routes is not None:  # off by default: see api/exposure_check.py
+        app.add_middleware(
+            ResponseExposureCheck,
+            routes=load_routes(check.response_check_routes),
+            alerts=ExposureAlerts(services.alerts, services.clock),
+            max_bytes=check.response_check_max_bytes,
+        )
     # Outermost (added last): every response, a 413 from BodyLimit too, gets its request id.
     app.add_middleware(observe.RequestObserver, metrics=app.state.observability.metrics)
     return app

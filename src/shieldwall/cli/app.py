@@ -17,6 +17,7 @@ from shieldwall.cli import (
     contact_ledger,
     contact_scam,
     custody,
+    discover,
     guard_passwords,
     guard_risk,
     intake,
@@ -53,6 +54,7 @@ respond_cases.register(app)
 respond_money.register(app)
 simulate.register(app)
 intake.register(app)
+discover.register(app)
 
 
 def exit_code(exc: ShieldwallError) -> int:

