@@ -35,6 +35,7 @@ from shieldwall.api.routers import (
     intake,
     respond_cases,
     respond_money,
+    respond_notices,
     trace_attribution,
     trace_releases,
     trace_watch,
@@ -66,6 +67,7 @@ ROUTERS = [
     intake.router,
     respond_cases.router,
     respond_money.router,
+    respond_notices.router,
 ]
 
 log = logging.getLogger(__name__)

@@ -111,7 +111,8 @@ HARMS: dict[str, Text] = {
 
 ADVICE: dict[str, Text] = {
     "general": {
-        "zh-CN": "本店不会以任何理由要求您转账、提供银行卡密码或短信验证码；如遇此类要求请立即挂断，"
+        "zh-CN": "本店不会以任何理由要求您转账、提供银行卡密码或短信验证码；"
+        "如遇此类要求请立即挂断，"
         "并拨打 96110 反诈专线或 110 报警",
         "en": "the store will never ask you to transfer money or to give a card PIN or a text"
         " message code; if asked, hang up and call the anti-fraud line 96110 or the police (110)",

@@ -127,9 +127,7 @@ def notice_content(facts: NoticeFacts) -> dict[str, Any]:
             " 33(3)(d)): name at least one",
             field="measures",
         )
-    late = (
-        facts.regime is Regime.GDPR and facts.audience is Audience.AUTHORITY and is_late(facts)
-    )
+    late = facts.regime is Regime.GDPR and facts.audience is Audience.AUTHORITY and is_late(facts)
     if late and facts.delay_reason is None:
         raise CaseInvalid(
             "the notice is later than 72 hours after discovery: GDPR art. 33(1) requires the"
