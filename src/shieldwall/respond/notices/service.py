@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shieldwall.core.clock import Clock
@@ -228,26 +228,28 @@ class Notices:
             if customer_id is None:
                 raise CaseInvalid("a notice to a person names the customer", field="customer_id")
             cid = self._affected(file, [customer_id])[0]
-            # The content's rules first: a notice missing an item fails without a decryption.
-            self._html(file, regime, audience, language, params, GENERIC_PERSON[language])
-            person = self._people(file, [cid], language, actor, channel)[cid]
         elif customer_id is not None:
             raise CaseInvalid("a notice to the authority names no customer", field="customer_id")
-        html = self._html(file, regime, audience, language, params, person)
+        facts = self._facts(file, regime, audience, language, params)
+        if audience is Audience.PERSON:
+            # The content's rules first: a notice missing an item fails without a decryption.
+            _letter(facts, GENERIC_PERSON[language])
+            person = self._people(file, [cid], language, actor, channel)[cid]
+        html = _letter(facts, person)
         digest = hashlib.sha256(html.encode()).hexdigest()
         body = render_pdf(html) if fmt is Format.PDF else html.encode()
         return Rendered(body, MEDIA_TYPES[fmt], digest)
 
-    def _html(
+    def _facts(
         self,
         file: CaseFile,
         regime: Regime,
         audience: Audience,
         language: Language,
         params: NoticeParams,
-        person: str | None,
-    ) -> str:
-        facts = NoticeFacts(
+    ) -> NoticeFacts:
+        """The notice's facts, the same for every person (``person`` is set per letter)."""
+        return NoticeFacts(
             case_id=file.case.case_id,
             regime=regime,
             audience=audience,
@@ -260,9 +262,7 @@ class Notices:
             measures=(*self._derived_measures(file), *params.measures),
             store=self.config.store,
             delay_reason=params.delay_reason,
-            person=person,
         )
-        return render_html(regime, audience, language, notice_content(facts))
 
     @staticmethod
     def _derived_measures(file: CaseFile) -> tuple[str, ...]:
@@ -335,8 +335,8 @@ class Notices:
                 raise CaseInvalid(
                     "a notice to the authority names no customer", field="customer_ids"
                 )
-            html = self._html(file, regime, audience, language, params, None)
-            targets: list[tuple[str | None, str]] = [(None, _sha(html))]
+            facts = self._facts(file, regime, audience, language, params)
+            targets: list[tuple[str | None, str]] = [(None, _sha(_letter(facts, None)))]
             skipped: list[str] = []
         else:
             wanted = (
@@ -357,16 +357,14 @@ class Notices:
             ids = self._affected(file, wanted)
             # Check the content before decrypting any name: a notice missing an item fails
             # here without touching custody.
-            self._html(file, regime, audience, language, params, GENERIC_PERSON[language])
+            facts = self._facts(file, regime, audience, language, params)
+            _letter(facts, GENERIC_PERSON[language])
             with self.store.read() as tx:
                 done = tx.notified_customers(case.case_id, regime)
             skipped = [c for c in ids if c in done]
             fresh = [c for c in ids if c not in done]
             people = self._people(file, fresh, language, actor, via) if fresh else {}
-            targets = [
-                (c, _sha(self._html(file, regime, audience, language, params, people[c])))
-                for c in fresh
-            ]
+            targets = [(c, _sha(_letter(facts, people[c]))) for c in fresh]
         records = tuple(
             NoticeRecord(
                 notice_id=new_id("ntc"),
@@ -463,6 +461,12 @@ class Notices:
         self.cases.get(case_id)
         with self.store.read() as tx:
             return tx.notices(case_id)
+
+
+def _letter(facts: NoticeFacts, person: str | None) -> str:
+    """The notice's HTML, addressed to ``person`` (a masked name) when it goes to a person."""
+    addressed = replace(facts, person=person)
+    return render_html(facts.regime, facts.audience, facts.language, notice_content(addressed))
 
 
 def _sha(html: str) -> str:
