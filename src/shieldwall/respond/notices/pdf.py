@@ -1,10 +1,11 @@
 """Notices laid out as PDF with reportlab, from the HTML that :mod:`.letters` renders.
 
-Why reportlab and STSong-Light: reportlab is maintained, pure Python with wheels, and its
-``UnicodeCIDFont("STSong-Light")`` is one of the Adobe CJK fonts every conforming PDF reader
-supplies, so the PDF references it by name and no font file is needed, downloaded or embedded
-(WeasyPrint would need a CJK font installed on every host). The font covers Latin text too, so
-one font serves both languages. Text stays text (extractable, searchable), not an image.
+Why reportlab and STSong-Light: reportlab is maintained, pure Python with wheels, and
+``UnicodeCIDFont("STSong-Light")`` is a standard Adobe CJK font the PDF names without embedding:
+no font file is needed, downloaded or shipped, and the text stays extractable. The reader
+supplies the glyphs (or substitutes a CJK font it has), so the look varies by reader; embedding
+a font would need a CJK font package (tens of MB) on every host. The font covers Latin text too,
+so one font serves both languages.
 
 PDFs are built with reportlab's ``invariant`` mode (no creation date, a fixed document id), so
 the same notice gives the same bytes. Nothing in the PDF's metadata names the person.

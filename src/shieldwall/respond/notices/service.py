@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shieldwall.core.clock import Clock
@@ -83,7 +83,6 @@ class Recorded:
     state: CaseState
     moved: bool
     note: str = ""
-    params: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {

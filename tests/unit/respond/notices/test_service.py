@@ -259,6 +259,12 @@ def test_bad_records_are_refused_and_change_nothing(
     refused("customer_ids", audience=Audience.PERSON, customer_ids=people[:1], all_affected=True)
     refused("measures", params=NoticeParams(kinds=("phone",)))
     refused("kinds", params=NoticeParams(measures=("police_report",)))
+    refused(
+        "measures",
+        audience=Audience.PERSON,
+        customer_ids=people[:1],
+        params=NoticeParams(kinds=("phone",)),
+    )
     with pytest.raises(CaseNotFound):
         notices.record(
             "case_nope", Regime.PIPL, Audience.AUTHORITY, Channel.PORTAL, Language.ZH, ok
