@@ -222,15 +222,14 @@ class Notices:
     ) -> Rendered:
         """One notice: to the authority, or to one affected person (by masked name)."""
         file = self.cases.get(case_id)
-        person = None
-        if audience is Audience.PERSON:
-            if customer_id is None:
-                raise CaseInvalid("a notice to a person names the customer", field="customer_id")
-            cid = self._affected(file, [customer_id])[0]
-        elif customer_id is not None:
+        if audience is Audience.PERSON and customer_id is None:
+            raise CaseInvalid("a notice to a person names the customer", field="customer_id")
+        if audience is Audience.AUTHORITY and customer_id is not None:
             raise CaseInvalid("a notice to the authority names no customer", field="customer_id")
         facts = self._facts(file, regime, audience, language, params)
-        if audience is Audience.PERSON:
+        person = None
+        if customer_id is not None:
+            cid = self._affected(file, [customer_id])[0]
             # The content's rules first: a notice missing an item fails without a decryption.
             _letter(facts, GENERIC_PERSON[language])
             person = self._people(file, [cid], language, actor, channel)[cid]
