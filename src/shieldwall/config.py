@@ -995,8 +995,48 @@ class DiscoverSettings(_Section):
     )
 
 
+class NoticeSettings(_Section):
+    """Respond: how the store signs breach notices (docs/respond.md, "Breach notification")."""
+
+    contact_email: str = Field(
+        "privacy@store.example", max_length=200, description="the store's contact in notices"
+    )
+    contact_phone: str = Field(
+        "400-000-0000", max_length=64, description="the store's telephone in notices"
+    )
+    dpo: str = Field(
+        "dpo@store.example",
+        max_length=200,
+        description="the data protection officer or contact point (GDPR art. 33(3)(b); PIPL"
+        " art. 52's person responsible)",
+    )
+    pipl_authority_zh: str = Field(
+        "所在地省级网信部门",
+        max_length=200,
+        description="PIPL: the department the authority notice is addressed to, in Chinese",
+    )
+    pipl_authority_en: str = Field(
+        "the provincial cyberspace administration",
+        max_length=200,
+        description="the same department, in English",
+    )
+    gdpr_authority: str = Field(
+        "the lead supervisory authority",
+        max_length=200,
+        description="GDPR: the supervisory authority competent under art. 55/56",
+    )
+    pipl_target_hours: float = Field(
+        24.0,
+        gt=0,
+        le=720,
+        description="the store's own target where the law says immediately (PIPL art. 57, GDPR"
+        " art. 34): the clock's due time; not a legal deadline",
+    )
+
+
 class RespondSettings(_Section):
     cases: CaseSettings = CaseSettings()
+    notices: NoticeSettings = NoticeSettings()
 
 
 class Settings(_Section):

@@ -134,6 +134,14 @@ def intake(client: TestClient, store: Store, people: list[Customer]) -> None:
     case_id = case.json()["case_id"]
     links = {"customer_ids": [c.customer_id for c in people]}
     ok(client.post(f"/v1/cases/{case_id}/links", json=links, headers=admin))
+    # Breach notices: a letter to a person rendered (the name decrypted to be masked) and
+    # every affected person's notice recorded.
+    notice = {"regime": "pipl", "audience": "person", "measures": ["police_report"]}
+    notice["kinds"] = ["name", "phone"]
+    render = {**notice, "customer_id": people[0].customer_id, "format": "pdf"}
+    ok(client.post(f"/v1/cases/{case_id}/notices:render", json=render, headers=admin))
+    record = {**notice, "channel": "sms", "all_affected": True}
+    ok(client.post(f"/v1/cases/{case_id}/notices", json=record, headers=admin), 201)
     leaked = "\n".join(",".join(customer_row(c)[k] or "" for k in customer_row(c)) for c in people)
     ok(
         client.post(

@@ -37,6 +37,7 @@ from shieldwall.api.routers import (
     intake,
     respond_cases,
     respond_money,
+    respond_notices,
     trace_attribution,
     trace_releases,
     trace_watch,
@@ -70,6 +71,7 @@ ROUTERS = [
     respond_cases.router,
     respond_money.router,
     discover.router,
+    respond_notices.router,
 ]
 
 log = logging.getLogger(__name__)

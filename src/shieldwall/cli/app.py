@@ -23,6 +23,7 @@ from shieldwall.cli import (
     intake,
     respond_cases,
     respond_money,
+    respond_notices,
     simulate,
     system,
     trace_attribution,
@@ -52,6 +53,7 @@ trace_releases.register(app)
 trace_attribution.register(app)
 respond_cases.register(app)
 respond_money.register(app)
+respond_notices.register(app)
 simulate.register(app)
 intake.register(app)
 discover.register(app)

@@ -70,9 +70,11 @@ def open_case(
 @cases.command("show")
 def show(case_id: CaseArg, json_out: JsonOpt = False) -> None:
     """A case with its links, timeline and evidence (ids only, never personal data)."""
-    file = _services().cases.cases.get(case_id)
+    svc = _services()
+    file = svc.cases.cases.get(case_id)
     if json_out:
-        emit_json(file.as_dict())
+        deadlines = svc.cases.notices.deadline_clock(case_id)
+        emit_json({**file.as_dict(), "notice_deadlines": [d.as_dict() for d in deadlines]})
         return
     c = file.case
     ref = f" {c.source_ref}" if c.source_ref else ""
@@ -85,6 +87,8 @@ def show(case_id: CaseArg, json_out: JsonOpt = False) -> None:
         console.print(f"{t.n:>4}  {t.at:%Y-%m-%d %H:%M:%S}  {t.actor}  {t.action}  {detail}")
     for e in file.evidence:
         console.print(f"evidence  {e.evidence_id}  {e.kind.value}  {e.size} B  sha256 {e.sha256}")
+    for d in svc.cases.notices.deadline_clock(c.case_id):
+        console.print(f"notice  {d.line()}", markup=False)
 
 
 @cases.command("list")

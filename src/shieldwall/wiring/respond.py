@@ -1,5 +1,5 @@
-"""The respond capability, assembled: incident cases, evidence and bundles; the victims
-register and compensation desk.
+"""The respond capability, assembled: incident cases, evidence, bundles and breach notices;
+the victims register and compensation desk.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from shieldwall.respond.evidence import PURPOSE as EVIDENCE_PURPOSE
 from shieldwall.respond.evidence import EvidenceCipher, EvidenceLocker
 from shieldwall.respond.matching import KEY_PURPOSE as VICTIMS_PURPOSE
 from shieldwall.respond.matching import CustodyLookups
+from shieldwall.respond.notices.content import StoreContact
+from shieldwall.respond.notices.service import NoticeConfig, Notices
+from shieldwall.respond.notices.sources import CustodyNames, ServiceExposures
 from shieldwall.respond.references import ServiceReferences
 from shieldwall.respond.register import VictimRegister
 from shieldwall.storage.alerts_repo import SqlAlertStore
@@ -28,17 +31,19 @@ from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.custody_repo import SqlCustodyStore
 from shieldwall.storage.respond_cases_repo import SqlCaseStore, SqlCheckpointHistory
 from shieldwall.storage.respond_money_repo import SqlMoneyStore
+from shieldwall.storage.respond_notices_repo import SqlNoticeStore
 from shieldwall.trace.releases.service import Releases
 from shieldwall.wiring.custody import Custody
 
 
 @dataclass
 class RespondCases:
-    """Incident cases, their evidence and bundles, assembled (respond)."""
+    """Incident cases, their evidence, bundles and breach notices, assembled (respond)."""
 
     cases: Cases
     evidence: EvidenceLocker
     bundles: BundleWriter
+    notices: Notices
 
 
 @dataclass
@@ -103,4 +108,40 @@ def build_cases(
         audit.signer.verifier.key,
         clock,
     )
-    return RespondCases(cases, locker, bundles)
+    return RespondCases(
+        cases,
+        locker,
+        bundles,
+        build_notices(settings, clock, engine, cases, audit, alerts, custody, releases),
+    )
+
+
+def build_notices(
+    settings: Settings,
+    clock: Clock,
+    engine: Engine,
+    cases: Cases,
+    audit: MerkleAuditLog,
+    alerts: SqlAlertStore,
+    custody: Custody,
+    releases: Releases,
+) -> Notices:
+    n = settings.respond.notices
+    store = StoreContact(
+        name=settings.store_name,
+        email=n.contact_email,
+        phone=n.contact_phone,
+        dpo=n.dpo,
+        authority_zh=n.pipl_authority_zh,
+        authority_en=n.pipl_authority_en,
+        gdpr_authority=n.gdpr_authority,
+    )
+    return Notices(
+        cases,
+        SqlNoticeStore(engine),
+        ServiceExposures(release=releases.get, alert=alerts.get, entry=audit.entry),
+        CustodyNames(SqlCustodyStore(engine), custody.sealer, audit, clock),
+        audit,
+        clock,
+        NoticeConfig(store, n.pipl_target_hours),
+    )

@@ -136,8 +136,10 @@ def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
 def show_case(case_id: Id, svc: Svc, caller: Reader) -> dict[str, Any]:
-    """The case with its links, timeline and evidence records."""
-    return svc.cases.cases.get(case_id).as_dict(customer_ids=caller.role is Role.ADMIN)
+    """The case with its links, timeline and evidence records, and its notice deadlines."""
+    file = svc.cases.cases.get(case_id).as_dict(customer_ids=caller.role is Role.ADMIN)
+    deadlines = svc.cases.notices.deadline_clock(case_id)
+    return {**file, "notice_deadlines": [d.as_dict() for d in deadlines]}
 
 
 @router.post("/cases/{case_id}/transition", response_model=CaseOut)

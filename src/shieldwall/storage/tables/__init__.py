@@ -9,6 +9,7 @@ from shieldwall.storage.tables import (
     intake,
     respond_cases,
     respond_money,
+    respond_notices,
     trace_releases,
     trace_watch,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "metadata",
     "respond_cases",
     "respond_money",
+    "respond_notices",
     "trace_releases",
     "trace_watch",
 ]
