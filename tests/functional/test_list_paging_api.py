@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.functional.conftest import ROLES, Store
 from tests.functional.test_contact_ledger_api import NUMBERS, numbers  # noqa: F401 - a fixture
+from tests.functional.test_contact_scam_api import report
 from tests.functional.test_custody_api import assert_problem
 
 
@@ -66,6 +67,40 @@ def test_numbers_page_newest_first(store: Store, client: TestClient) -> None:
     assert order == sorted(order, reverse=True)
 
 
+def test_campaign_victims_and_case_evidence_page(store: Store, client: TestClient) -> None:
+    """A campaign's victims and a case's evidence in pages of 1: each once, and a cursor of
+    one campaign's victims is refused by another list."""
+    admin = store.auth("sec-admin")
+    ids = [c.customer_id for c in store.customers[:3]]
+    for cid in ids:
+        assert report(client, store, "app", customer_id=cid).status_code == 201
+    (campaign,) = client.get("/v1/scam/campaigns", headers=admin).json()["items"]
+    path = f"/v1/scam/campaigns/{campaign['campaign_id']}/victims"
+    pages = _page_through(client, store, path, 1)
+    assert sorted(v["customer_id"] for p in pages for v in p) == sorted(ids)
+    assert [len(p) for p in pages] == [1, 1, 1]
+
+    case_id = client.post("/v1/cases", json={"source": "manual"}, headers=admin).json()["case_id"]
+    for n in range(3):
+        resp = client.post(
+            f"/v1/cases/{case_id}/evidence",
+            params={"kind": "other"},
+            content=f"item {n}".encode(),
+            headers=admin,
+        )
+        assert resp.status_code == 201, resp.text
+    pages = _page_through(client, store, f"/v1/cases/{case_id}/evidence", 2)
+    assert [len(p) for p in pages] == [2, 1]
+    assert len({e["evidence_id"] for p in pages for e in p}) == 3
+    first = client.get(path, params={"limit": 1}, headers=admin).json()["next_cursor"]
+    assert_problem(
+        client.get(f"/v1/cases/{case_id}/evidence", params={"cursor": first}, headers=admin),
+        422,
+        "invalid_input",
+        "cursor",
+    )
+
+
 @pytest.mark.parametrize("path", ["/v1/principals", "/v1/numbers"])
 def test_a_bad_cursor_or_limit_is_a_422_naming_the_field(
     store: Store, client: TestClient, path: str
@@ -88,3 +123,19 @@ def test_a_bad_cursor_or_limit_is_a_422_naming_the_field(
             client.get(path, params={"limit": limit}, headers=admin), 422, "invalid_input", "limit"
         )
     assert_problem(client.get(path, headers=store.auth("agent-li")), 403, "access_denied")
+
+
+def test_a_bad_cursor_on_campaign_victims_is_a_422(store: Store, client: TestClient) -> None:
+    """The victims list checks its cursor once the campaign exists."""
+    admin = store.auth("sec-admin")
+    assert (
+        report(client, store, "app", customer_id=store.customers[0].customer_id).status_code == 201
+    )
+    (campaign,) = client.get("/v1/scam/campaigns", headers=admin).json()["items"]
+    path = f"/v1/scam/campaigns/{campaign['campaign_id']}/victims"
+    assert_problem(
+        client.get(path, params={"cursor": "garbage"}, headers=admin),
+        422,
+        "invalid_input",
+        "cursor",
+    )
