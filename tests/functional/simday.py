@@ -2,9 +2,9 @@
 single-process run and the multi-process deployment, and the simulator's ground truth.
 
 - **Record reads**: :class:`~shieldwall.sim.access.world.AccessWorld` (1,000 customers, 60
-  principals, four days ending at today's local midnight, an agent sweeping phone numbers and
-  an admin enumerating customer ids planted on the third day): the reads of its agents, analysts and
-  admins, about 10,000 events. The store's systems send the reads it makes (``read``,
+  principals, four days ending at today's local midnight, an agent sweeping phone numbers
+  and an admin enumerating customer ids planted on the third day): the reads of its agents,
+  analysts and admins, about 10,000 events. The store's systems send the reads it makes (``read``,
   ``lookup``, ``reveal``, ``export`` that were allowed) as access events; the tickets,
   assignments and order moves of the world are not events the intake takes, so they are left
   out of both runs alike.
