@@ -66,7 +66,7 @@ def test_numbers_registry_and_check(store: Store, client: TestClient, numbers: N
     assert other["official"] is False and other["entry"] is None
     mail = client.get("/v1/numbers/kefu@mail.shop.example.cn", headers=store.auth("app")).json()
     assert mail["official"] is True and mail["form"] == "email"
-    listed = client.get("/v1/numbers", headers=store.auth("sec-admin")).json()["numbers"]
+    listed = client.get("/v1/numbers", headers=store.auth("sec-admin")).json()["items"]
     assert len(listed) == 4
     assert_problem(
         client.post("/v1/numbers", json=NUMBERS[0], headers=store.auth("agent-li")),

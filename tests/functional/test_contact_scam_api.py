@@ -133,9 +133,9 @@ def test_reports_cluster_and_victims_over_http(store: Store, client: TestClient)
     assert len(listed) == 1 and listed[0]["size"] == 2 and listed[0]["victims"] == 2
     cid = listed[0]["campaign_id"]
     assert client.get(f"/v1/scam/campaigns/{cid}", headers=admin).json()["campaign_id"] == cid
-    victims = client.get(f"/v1/scam/campaigns/{cid}/victims", headers=admin).json()["victims"]
-    assert [v["customer_id"] for v in victims] == [c1, c2]
-    assert "order_number" in victims[1]["knew"]
+    victims = client.get(f"/v1/scam/campaigns/{cid}/victims", headers=admin).json()["items"]
+    assert [v["customer_id"] for v in victims] == [c2, c1]  # latest first contact first
+    assert "order_number" in victims[0]["knew"]
 
 
 def test_scam_role_gates(store: Store, client: TestClient) -> None:

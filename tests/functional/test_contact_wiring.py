@@ -69,7 +69,7 @@ def test_report_is_judged_and_linked(wired: Services) -> None:
     verdicts = {i["value"]: i.get("verdict") for i in result["indicators"] if i["kind"] == "domain"}
     assert verdicts.get("jd-kefu-refund.com") == "lookalike"
     victims = client.get(f"/v1/scam/campaigns/{result['campaign_id']}/victims", headers=h).json()
-    assert [v["customer_id"] for v in victims["victims"]] == [c.customer_id]
+    assert [v["customer_id"] for v in victims["items"]] == [c.customer_id]
     genuine = dict(
         body, sender="95618", text="您的订单已发货", received_at="2026-03-02T08:00:00+00:00"
     )

@@ -491,7 +491,7 @@ def test_suspend_and_reinstate_a_principal(store: Store, client: TestClient) -> 
     assert resp.status_code == 200, resp.text
     assert resp.json() == {"principal_id": "agent-li", "role": "agent", "active": False}
     assert_problem(client.get("/v1/me", headers=agent), 401, "unauthenticated")
-    listed = client.get("/v1/principals", headers=admin).json()["principals"]
+    listed = client.get("/v1/principals", headers=admin).json()["items"]
     assert next(p for p in listed if p["principal_id"] == "agent-li")["active"] is False
     resp = client.post("/v1/principals/agent-li/reinstate", json={}, headers=admin)
     assert resp.status_code == 200 and resp.json()["active"] is True

@@ -117,6 +117,6 @@ def test_roles_and_bad_input_are_problems(client: TestClient, store: Store) -> N
         f"/v1/cases/{case_id}/evidence", params={"kind": "bogus"}, content=b"x", headers=admin
     )
     assert resp.status_code == 422 and resp.json()["field"] == "kind"
-    assert client.get(f"/v1/cases/{case_id}/evidence", headers=admin).json()["evidence"] == []
+    assert client.get(f"/v1/cases/{case_id}/evidence", headers=admin).json()["items"] == []
     assert client.get(f"/v1/cases/{case_id}/evidence", headers=analyst).status_code == 403
     assert client.get("/v1/cases").status_code == 401

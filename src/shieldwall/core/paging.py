@@ -98,3 +98,32 @@ def page_of(
     items = list(rows[:limit])
     more = len(rows) > limit
     return Page(items, encode_cursor(listing, position_of(items[-1])) if more and items else None)
+
+
+# The sort time of a list whose items have no time of their own (principals): the order is
+# then by id alone, still newest-first's descending keyset order.
+NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def page_after(
+    listing: str,
+    rows: Sequence[T],
+    limit: int,
+    cursor: str | None,
+    position_of: Callable[[T], Position],
+) -> Page[T]:
+    """A page of a list held whole in memory (a short list: principals, official numbers):
+    the same keyset contract as a database page. ``rows`` in any order; they are served by
+    ``(at, key)`` descending, the page after ``cursor`` strictly, so a row added between two
+    requests never shifts a page."""
+    check_limit(limit)
+    after = decode_cursor(listing, cursor)
+    ordered = sorted(rows, key=lambda r: _sort_key(position_of(r)), reverse=True)
+    if after is not None:
+        mark = _sort_key(after)
+        ordered = [r for r in ordered if _sort_key(position_of(r)) < mark]
+    return page_of(listing, ordered[: limit + 1], limit, position_of)
+
+
+def _sort_key(p: Position) -> tuple[datetime, str]:
+    return (p.at.astimezone(UTC), p.key)

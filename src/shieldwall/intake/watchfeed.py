@@ -25,7 +25,7 @@ from shieldwall.core.alerts import Alert
 from shieldwall.core.events import AccessEvent, AuditRecord
 from shieldwall.intake.subjects import partition_of
 from shieldwall.trace.watch.model import ACCESS_ACTIONS
-from shieldwall.trace.watch.ports import AlertStore, AuditSource, Listener
+from shieldwall.trace.watch.ports import AlertStore, AuditSource
 
 
 def partitions_for(record: AuditRecord, partitions: int) -> list[int]:
@@ -53,7 +53,10 @@ def decode_record(raw: bytes) -> AuditRecord:
 
 class PartitionSource:
     """The audit log as one partition's watch sees it (for its warm-up and replay from the
-    log after a restart): entries of other partitions' actors are left out."""
+    log after a restart): entries of other partitions' actors are left out.
+
+    An :class:`~shieldwall.trace.watch.ports.AuditSource`, not an ``AuditFeed``: new entries
+    reach the partition from the stream (``p.watch.<i>``), never by subscribing to the log."""
 
     def __init__(self, log: AuditSource, partition: int, partitions: int) -> None:
         self.log = log
@@ -62,9 +65,6 @@ class PartitionSource:
 
     def mine(self, record: AuditRecord) -> bool:
         return self.partition in partitions_for(record, self.partitions)
-
-    def subscribe(self, listener: Listener) -> None:
-        raise NotImplementedError("a partition's watch is fed from the stream")
 
     def read(self, after_seq: int, limit: int = 1000) -> list[AuditRecord]:
         """This partition's entries after ``after_seq``, scanning pages until some are found

@@ -64,3 +64,18 @@ def test_partition_source_skips_pages_of_other_partitions() -> None:
     assert [r.seq for r in got] == [10]
     assert src.read(10, limit=3) == []
     assert src.size() == 12
+
+
+def test_a_partition_source_reads_the_log_but_offers_no_subscription() -> None:
+    """A partition is fed from the stream: it is an AuditSource with no ``subscribe`` at all
+    (no method that only raises), while the audit log itself is an AuditFeed."""
+    from shieldwall.audit.log import MerkleAuditLog
+    from shieldwall.trace.watch.ports import AuditFeed, AuditSource
+
+    src: AuditSource = PartitionSource(Log([record(0, "agent-a")]), 0, 1)
+    assert not hasattr(src, "subscribe")
+    assert [r.seq for r in src.read(-1)] == [0]
+    assert callable(getattr(MerkleAuditLog, "subscribe", None))
+    feed_methods = {"read", "size", "entry", "subscribe"}
+    assert all(callable(getattr(MerkleAuditLog, m, None)) for m in feed_methods)
+    assert AuditFeed.__mro__[1] is AuditSource

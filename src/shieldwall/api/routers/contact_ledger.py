@@ -14,14 +14,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.api.bounds import Id
+from shieldwall.api.bounds import Cursor, Id, PageLimit
 from shieldwall.api.deps import principal, require, services
 from shieldwall.api.problems import documented
-from shieldwall.api.responses import Out
+from shieldwall.api.responses import Out, PageOut
 from shieldwall.contact.ledger.ledger import contact_json, record_id
 from shieldwall.contact.ledger.messages import display_tag
 from shieldwall.contact.ledger.numbers import NumberCheck, OfficialNumber
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import DEFAULT_LIMIT, Position, page_after
 from shieldwall.wiring import Services
 
 router = APIRouter(prefix="/v1", tags=["contact"])
@@ -79,10 +80,6 @@ class NumberOut(Out):
     range: bool
     created_at: str
     created_by: str
-
-
-class NumbersOut(Out):
-    numbers: list[NumberOut]
 
 
 class NumberCheckOut(Out):
@@ -183,10 +180,20 @@ def add_number(body: NumberIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     return _number(entry)
 
 
-@router.get("/numbers", response_model=NumbersOut)
-def list_numbers(svc: Svc, _: Admin) -> dict[str, Any]:
-    """Every registered official number, range, sender id and domain."""
-    return {"numbers": [_number(e) for e in svc.contact_ledger.numbers.list()]}
+@router.get("/numbers", response_model=PageOut[NumberOut])
+def list_numbers(
+    svc: Svc, _: Admin, limit: PageLimit = DEFAULT_LIMIT, cursor: Cursor | None = None
+) -> dict[str, Any]:
+    """Every registered official number, range, sender id and domain, newest first, a page at
+    a time."""
+    page = page_after(
+        "numbers",
+        svc.contact_ledger.numbers.list(),
+        limit,
+        cursor,
+        lambda e: Position(e.created_at, e.value),
+    )
+    return {"items": [_number(e) for e in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get("/numbers/{number}", response_model=NumberCheckOut)

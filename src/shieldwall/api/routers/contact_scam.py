@@ -20,7 +20,7 @@ from shieldwall.contact.scam.errors import ReportRejected
 from shieldwall.contact.scam.reports import ReportInput
 from shieldwall.contact.scam.scoring import OrderFacts
 from shieldwall.core.model import Principal, Role
-from shieldwall.core.paging import DEFAULT_LIMIT
+from shieldwall.core.paging import DEFAULT_LIMIT, Position, page_after
 from shieldwall.wiring import Services
 
 router = APIRouter(prefix="/v1/scam", tags=["contact scam"])
@@ -109,10 +109,6 @@ class VictimOut(Out):
     reports: list[str]
 
 
-class VictimsOut(Out):
-    victims: list[VictimOut]
-
-
 @router.post("/score", response_model=ScoreOut)
 def score(body: ScoreIn, svc: Svc, _: Caller) -> dict[str, Any]:
     """Score a script: ``score`` in [0, 1], ``label``, and every signal with its matched text."""
@@ -169,7 +165,21 @@ def campaign(campaign_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
     return svc.scam.campaign(campaign_id).to_dict()
 
 
-@router.get("/campaigns/{campaign_id}/victims", response_model=VictimsOut)
-def victims(campaign_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
-    """Customers the campaign reached: first contact and what the caller knew."""
-    return {"victims": [v.to_dict() for v in svc.scam.victims(campaign_id)]}
+@router.get("/campaigns/{campaign_id}/victims", response_model=PageOut[VictimOut])
+def victims(
+    campaign_id: Id,
+    svc: Svc,
+    _: Admin,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
+) -> dict[str, Any]:
+    """Customers the campaign reached: first contact and what the caller knew, latest first
+    contact first, a page at a time."""
+    page = page_after(
+        f"campaign-victims:{campaign_id}",
+        svc.scam.victims(campaign_id),
+        limit,
+        cursor,
+        lambda v: Position(v.first_contact_at, v.customer_id),
+    )
+    return {"items": [v.to_dict() for v in page.items], "next_cursor": page.next_cursor}

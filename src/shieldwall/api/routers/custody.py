@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.api.bounds import MAX_LIST, Flag, Id, Int, Text, Timestamp
+from shieldwall.api.bounds import MAX_LIST, Cursor, Flag, Id, Int, PageLimit, Text, Timestamp
 from shieldwall.api.deps import principal, require, services
 from shieldwall.api.problems import documented
-from shieldwall.api.responses import Out
+from shieldwall.api.responses import Out, PageOut
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import DEFAULT_LIMIT, NO_TIME, Position, page_after
 from shieldwall.custody.errors import AccessDenied, ValidationError
 from shieldwall.custody.importer import ImportReport, RowError
 from shieldwall.custody.vault import RecordView
@@ -240,10 +241,6 @@ class PrincipalOut(Out):
     unit: str | None
     active: bool
     display_name: str | None = None
-
-
-class PrincipalsOut(Out):
-    principals: list[PrincipalOut]
 
 
 class MeOut(Out):
@@ -557,11 +554,20 @@ def reinstate_principal(
     )
 
 
-@router.get("/principals", response_model=PrincipalsOut)
-def list_principals(svc: Svc, _: Admin) -> dict[str, Any]:
-    """Every principal (never their keys)."""
+@router.get("/principals", response_model=PageOut[PrincipalOut])
+def list_principals(
+    svc: Svc, _: Admin, limit: PageLimit = DEFAULT_LIMIT, cursor: Cursor | None = None
+) -> dict[str, Any]:
+    """Every principal (never their keys), by id descending, a page at a time."""
+    page = page_after(
+        "principals",
+        svc.custody.principals.list(),
+        limit,
+        cursor,
+        lambda p: Position(NO_TIME, p.principal_id),
+    )
     return {
-        "principals": [
+        "items": [
             {
                 "principal_id": p.principal_id,
                 "role": p.role.value,
@@ -569,8 +575,9 @@ def list_principals(svc: Svc, _: Admin) -> dict[str, Any]:
                 "active": p.active,
                 "display_name": p.display_name,
             }
-            for p in svc.custody.principals.list()
-        ]
+            for p in page.items
+        ],
+        "next_cursor": page.next_cursor,
     }
 
 

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.api.bounds import Flag, Id
+from shieldwall.api.bounds import Cursor, Flag, Id, PageLimit
 from shieldwall.api.deps import require, services
-from shieldwall.api.responses import Out
+from shieldwall.api.responses import Out, PageOut
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import DEFAULT_LIMIT, Position, page_after
 from shieldwall.custody.policy import REASON_MAX
 from shieldwall.respond.errors import EvidenceTooLarge
 from shieldwall.wiring import Services
@@ -98,12 +99,6 @@ class EvidenceOut(Out):
     received_by: str
     received_at: str
     receipt_seq: int | None
-
-
-class EvidenceListOut(Out):
-    """A case's evidence records."""
-
-    evidence: list[EvidenceOut]
 
 
 class OpenedEvidenceOut(Out):
@@ -203,10 +198,23 @@ async def add_evidence(
     return record.as_dict()
 
 
-@router.get(EVIDENCE_PATH, response_model=EvidenceListOut)
-def list_evidence(case_id: Id, svc: Svc, _: Admin) -> dict[str, Any]:
-    """The case's evidence records (not their contents)."""
-    return {"evidence": [e.as_dict() for e in svc.cases.evidence.items(case_id)]}
+@router.get(EVIDENCE_PATH, response_model=PageOut[EvidenceOut])
+def list_evidence(
+    case_id: Id,
+    svc: Svc,
+    _: Admin,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
+) -> dict[str, Any]:
+    """The case's evidence records (not their contents), newest first, a page at a time."""
+    page = page_after(
+        f"evidence:{case_id}",
+        svc.cases.evidence.items(case_id),
+        limit,
+        cursor,
+        lambda e: Position(e.received_at, e.evidence_id),
+    )
+    return {"items": [e.as_dict() for e in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(EVIDENCE_PATH + "/{evidence_id}/read", response_model=OpenedEvidenceOut)

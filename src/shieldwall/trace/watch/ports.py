@@ -70,12 +70,20 @@ Listener = Callable[[Sequence[AuditRecord]], None]
 
 
 class AuditSource(Protocol):
-    """The audit log as the watch reads it (``MerkleAuditLog`` implements this)."""
-
-    def subscribe(self, listener: Listener) -> None: ...
+    """The audit log as the watch reads it (``MerkleAuditLog`` implements this): pages after a
+    sequence number, its size and one entry. Being told of appends is a separate port
+    (:class:`AuditFeed`): a source fed some other way (one insider-watch partition, fed from
+    the stream) has no appends to offer and does not pretend to."""
 
     def read(self, after_seq: int, limit: int = 1000) -> list[AuditRecord]: ...
 
     def size(self) -> int: ...
 
     def entry(self, seq: int) -> AuditRecord: ...
+
+
+class AuditFeed(AuditSource, Protocol):
+    """An :class:`AuditSource` that also calls listeners with each batch of appended records
+    (the in-process watch follows ``MerkleAuditLog`` this way)."""
+
+    def subscribe(self, listener: Listener) -> None: ...
