@@ -40,7 +40,8 @@ def simulate(
         bool,
         typer.Option(
             "--respond",
-            help="the security team suspends a principal on a high or critical alert",
+            help="the security team responds: cases, suspensions, evidence, warnings,"
+            " notification and claims paid through the ledger",
         ),
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the scorecard as JSON")] = False,
@@ -125,9 +126,41 @@ def summary(card: dict[str, Any]) -> str:
             f"response: {len(resp['suspended'])} suspended, {resp['requests_refused']} of their"
             f" requests refused; exposed after suspension: {after or 'none suspended'}"
         )
+        lines.extend(response_lines(resp))
     al = card["alerts"]
     lines.append(
         f"alerts: {al['total']} ({al['on_attackers']} on attackers, {al['false']} false);"
         f" {card['warnings']['customers_queued']} customers queued for a warning"
     )
     return "\n".join(lines)
+
+
+def _hours(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} h"
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def response_lines(resp: dict[str, Any]) -> list[str]:
+    """First harm to case, to containment, to notification per attack; money lost and paid."""
+    if "cases" not in resp:
+        return []
+    lines = [
+        f"{len(resp['cases'])} cases; from first harm:"
+        f" {'attack':<9} {'case':>8} {'contained':>10} {'notified':>9}"
+    ]
+    for name, t in resp["timing"].items():
+        lines.append(
+            f"{'':>30}{name:<9} {_hours(t['to_case_h']):>8}"
+            f" {_hours(t['to_contained_h']):>10} {_hours(t['to_notified_h']):>9}"
+        )
+    m = resp["money"]
+    lines.append(
+        f"money: {m['deceived']} deceived lost {_yuan(m['lost_fen'])} yuan;"
+        f" compensated {_yuan(m['compensated_fen'])} yuan"
+        f" ({_yuan(m['advanced_fen'])} advanced); claims {m['claims_paid']} paid,"
+        f" {m['claims_open']} open"
+    )
+    return lines

@@ -397,6 +397,54 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
     return out
 
 
+def yuan(fen: int) -> str:
+    """Fen as yuan with two decimals (integer arithmetic: no float holds money)."""
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def response_section(resp: dict[str, Any]) -> list[str]:
+    """Cases, the hours from each attack's first harm to case, containment and notification,
+    and money lost against compensated (``simulate --respond``)."""
+    if "cases" not in resp:
+        return []
+    out = ["<h2>After detection: cases, notices, compensation</h2>"]
+    rows = [
+        [
+            esc(name),
+            _fmt(t["first_harm"][:16].replace("T", " ") if t["first_harm"] else None),
+            esc(", ".join(t["cases"]) or "–"),
+            _fmt(t["to_case_h"], " h"),
+            _fmt(t["to_contained_h"], " h"),
+            _fmt(t["to_notified_h"], " h"),
+        ]
+        for name, t in resp["timing"].items()
+    ]
+    out.append(
+        _table(
+            ["attack", "first harm (UTC)", "cases", "→ case", "→ contained", "→ notified"],
+            rows,
+            {3, 4, 5},
+        )
+    )
+    m = resp["money"]
+    out.append(
+        f"<p><b>Money</b>: {_fmt(m['deceived'])} customers deceived lost"
+        f" {esc(yuan(m['lost_fen']))}; {_fmt(m['claims'])} claims, {_fmt(m['claims_paid'])} paid"
+        f" and {_fmt(m['claims_open'])} open; compensated {esc(yuan(m['compensated_fen']))}"
+        f" (of which advanced before liability was settled, 先行赔付:"
+        f" {esc(yuan(m['advanced_fen']))}); ledger trial balance {esc(m['trial_balance_fen'])}"
+        " fen.</p>"
+    )
+    out.append(
+        '<p class="muted">The team works on for '
+        f"{esc(resp['days_after'])} simulated days after the attacks. Notices are recorded, not"
+        " sent (breach notices are their own work); the case moves to <code>notified</code>"
+        " through the case state machine. Losses are the simulation's ground truth; what was"
+        " paid is read back from shieldwall's ledger (<code>GET /v1/claims:report</code>).</p>"
+    )
+    return out
+
+
 def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
     w = card["world"]
     attackers = {p for t in play.truths.values() for p in t.principals}
@@ -483,6 +531,7 @@ def render(card: dict[str, Any], play: Play, seen: Observed) -> str:
             f"{who or 'nobody'}; the API refused {esc(resp['requests_refused'])} of their later"
             f" requests; customers exposed after the suspension: {after or '-'}.</p>"
         )
+        out.extend(response_section(resp))
     out.append("<h2>Timeline</h2>")
     out.append(
         '<p class="muted">Grey bars: API requests per simulated hour (the day-night rhythm;'
