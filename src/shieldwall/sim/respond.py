@@ -202,9 +202,15 @@ class Responder:
             {"case_id": case.case_id, "source": "trace", "trace_ref": str(seq), "rows": rows},
         ).body
         matched = [v["customer_id"] for v in registered["victims"] if v["customer_id"]]
-        named = [s["id"] for s in report.get("sources", [])]
-        principals = [p for p in named if self.play.harness.keys.get(p) and p not in SERVICES]
-        self.contain(case, principals=principals, customers=matched)
+        principals: list[str] = []
+        releases: list[str] = []
+        for source in report.get("sources", []):
+            if source.get("partner"):  # a release: its partner, and the release revoked
+                principals.append(source["partner"])
+                releases.append(source["id"])
+            elif source["id"] in self.play.harness.keys and source["id"] not in SERVICES:
+                principals.append(source["id"])
+        self.contain(case, principals=principals, releases=releases, customers=matched)
         self.play.warn_plan(["--case", case.case_id], f"case-{case.case_id}")
 
     def campaigns(self) -> None:
