@@ -133,6 +133,24 @@ def test_demo_size_world_with_every_attack(tmp_path: Path) -> None:
     assert card["alerts"]["false"] <= 2
 
 
+@pytest.mark.slow
+def test_demo_size_respond_turns_the_victims_list_into_a_case(tmp_path: Path) -> None:
+    """At the demo's size the victims' list is traced; with ``respond`` it becomes a
+    ``victims_trace`` case: every victim on the list matched and linked, the leakers the ground
+    truth planted (the harvesting agent, and the partner behind the release named) suspended
+    and linked, the case notified, and every deceived customer's loss paid."""
+    config = SimConfig(seed=7, customers=2000, days=5, respond=True)
+    card = simulate(config, tmp_path / "demo").scorecard
+    (case,) = [c for c in card["response"]["cases"] if c["source"] == "victims_trace"]
+    victims = card["attacks"]["victims"]
+    assert case["customers_affected"] == victims["resolved"] == victims["victims"] > 0
+    assert set(case["principals"]) == set(victims["principals"])
+    assert case["contained_at"] is not None and case["notified_at"] is not None
+    money = card["response"]["money"]
+    assert money["compensated_fen"] == card["attacks"]["scam"]["lost_fen"] > 0
+    assert money["claims_open"] == 0 and money["trial_balance_fen"] == 0
+
+
 RESPOND_ATTACKS = ("harvest", "outlet", "partner", "scam")
 
 
@@ -151,7 +169,7 @@ def test_respond_opens_cases_contains_notifies_and_pays_the_deceived(
         "--attacks", ",".join(RESPOND_ATTACKS), "--respond", "--out", str(out),
     )  # fmt: skip
     assert code == 0, err
-    assert "response: " in stdout and "money: " in stdout and "from first harm" in stdout
+    assert "response: " in stdout and "money: " in stdout and "from first harm to" in stdout
     card = json.loads((out / "scorecard.json").read_text(encoding="utf-8"))
     resp, attacks = card["response"], card["attacks"]
     harvester = attacks["harvest"]["principals"][0]

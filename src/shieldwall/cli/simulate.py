@@ -147,13 +147,19 @@ def response_lines(resp: dict[str, Any]) -> list[str]:
     """First harm to case, to containment, to notification per attack; money lost and paid."""
     if "cases" not in resp:
         return []
+    cases = resp["cases"]
+    contained = sum(1 for c in cases if c["contained_at"])
+    notified = sum(1 for c in cases if c["notified_at"])
     lines = [
-        f"{len(resp['cases'])} cases; from first harm:"
-        f" {'attack':<9} {'case':>8} {'contained':>10} {'notified':>9}"
+        f"cases: {len(cases)} ({contained} contained, {notified} notified); from first harm to:",
+        f"  {'attack':<9} {'case':>8} {'contained':>10} {'notified':>9}",
     ]
     for name, t in resp["timing"].items():
+        if t["first_harm"] is None:
+            lines.append(f"  {name:<9} no harm done")
+            continue
         lines.append(
-            f"{'':>30}{name:<9} {_hours(t['to_case_h']):>8}"
+            f"  {name:<9} {_hours(t['to_case_h']):>8}"
             f" {_hours(t['to_contained_h']):>10} {_hours(t['to_notified_h']):>9}"
         )
     m = resp["money"]

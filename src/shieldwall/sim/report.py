@@ -411,7 +411,7 @@ def response_section(resp: dict[str, Any]) -> list[str]:
     rows = [
         [
             esc(name),
-            _fmt(t["first_harm"][:16].replace("T", " ") if t["first_harm"] else None),
+            esc(t["first_harm"][:16].replace("T", " ")) if t["first_harm"] else "no harm done",
             esc(", ".join(t["cases"]) or "–"),
             _fmt(t["to_case_h"], " h"),
             _fmt(t["to_contained_h"], " h"),
