@@ -304,7 +304,7 @@ async def _read_form(request: Request) -> tuple[dict[str, str], bytes]:
     "/victims:upload",
     status_code=200,
     response_model=RegisterReportOut,
-    responses=documented(404, 413),
+    responses=documented(404, 413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
