@@ -11,7 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from shieldwall.core.events import Action
-from tests.functional.conftest import Store
+from shieldwall.sim.people import PeopleFactory
+from tests.functional.conftest import Store, customer_row
 
 PROBLEM = "application/problem+json"
 # GB 11643-1999's own example number; its check digit worked by hand: the weighted sum of the
@@ -484,3 +485,31 @@ def test_a_victims_upload_is_bounded_and_for_admins(client: TestClient, store: S
     resp = _upload(client, store, just_over)
     assert resp.status_code == 422 and "larger than" in resp.json()["detail"]
     assert _upload(client, store, "phone\n", who="agent-li").status_code == 403
+
+
+def test_a_customer_import_matches_the_victims_kept_unmatched(
+    client: TestClient, store: Store
+) -> None:
+    """Victims named by a phone and by an ID number nobody held are kept unmatched; once the
+    store imports those customers (``POST /v1/customers:import``), the register links them
+    to the new customer ids, drops the keyed hashes, and logs the re-match."""
+    late = [
+        {**customer_row(c), "customer_id": f"C-LATE-{n}"}
+        for n, c in enumerate(PeopleFactory(4242).customers(2))
+    ]
+    body = {
+        "case_id": "case-late",
+        "source": "police",
+        "rows": [{"phone": late[0]["phone"]}, {"national_id": late[1]["national_id"]}],
+    }
+    admin = store.auth("sec-admin")
+    doc = client.post("/v1/victims:import", json=body, headers=admin).json()
+    assert (doc["registered"], doc["matched"]) == (2, 0)
+    imported = client.post("/v1/customers:import", json={"customers": late}, headers=admin)
+    assert imported.status_code == 200 and imported.json()["imported"] == 2, imported.text
+    listed = client.get("/v1/victims?case_id=case-late", headers=store.auth("agent-li")).json()
+    assert sorted(v["customer_id"] for v in listed["victims"]) == ["C-LATE-0", "C-LATE-1"]
+    assert all(v["matched"] for v in listed["victims"])
+    rematched = [e for e in audit_events(store) if e["reason"] == "victim_rematch"]
+    assert len(rematched) == 1
+    assert sorted(rematched[0]["customer_ids"]) == ["C-LATE-0", "C-LATE-1"]

@@ -81,6 +81,10 @@ def _victim(m: Any, contacts: Sequence[ContactRecord] = ()) -> Victim:
     )
 
 
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
 def _contact(m: Any) -> ContactRecord:
     return ContactRecord(
         contact_id=m["contact_id"],
@@ -176,6 +180,40 @@ class SqlMoneyTx:
                 updated_at=victim.updated_at,
             )
         )
+
+    def unmatched_victims(self, limit: int) -> list[tuple[Victim, Keys]]:
+        v = respond_victims.c
+        rows = self.conn.execute(
+            select(respond_victims)
+            .where(v.customer_id.is_(None))
+            .order_by(v.created_at, v.victim_id)
+            .limit(limit)
+        ).all()
+        keys = [
+            Keys(
+                phone=_bytes(r._mapping["phone_bidx"]),
+                national_id=_bytes(r._mapping["national_id_bidx"]),
+                order=_bytes(r._mapping["order_hash"]),
+            )
+            for r in rows
+        ]
+        return list(zip(self._with_contacts(rows), keys, strict=True))
+
+    def match_victim(self, victim_id: str, customer_id: str, at: datetime) -> bool:
+        v = respond_victims.c
+        done = self.conn.execute(
+            update(respond_victims)
+            .where(v.victim_id == victim_id, v.customer_id.is_(None))
+            .values(
+                customer_id=customer_id,
+                victim_key=f"c:{customer_id}",
+                phone_bidx=None,
+                national_id_bidx=None,
+                order_hash=None,
+                updated_at=at,
+            )
+        )
+        return bool(done.rowcount)
 
     def _children(
         self, parent: Column[Any], ids: Sequence[str], order: Sequence[Column[Any]]
