@@ -12,7 +12,8 @@ as a person would, and for an alert that names customers queues warnings to them
 ``shieldwall warn plan --leak alert-ID --file ids.json`` (and, after a leaked file is traced to
 a partner, to the customers of that partner's release: :meth:`Play.warn`). A customer counts as
 warned from that simulated moment: the simulation has no SMS gateway, so "warned" means "queued
-to be warned".
+to be warned". With ``respond`` each sitting also hands the alerts to the
+:class:`~shieldwall.sim.respond.Responder` (cases, containment, notices, claims).
 """
 
 from __future__ import annotations
