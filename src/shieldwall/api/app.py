@@ -45,6 +45,7 @@ from shieldwall.api.routers import (
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.model import Principal
 from shieldwall.discover.exposure import ExposureAlerts, load_routes
+from shieldwall.respond.victims import MAX_BYTES as VICTIMS_MAX_BYTES
 from shieldwall.storage.rate_limits import rate_limit_storage
 from shieldwall.wiring import Services
 
@@ -56,6 +57,7 @@ IMPORT_PATHS = (
     "/v1/scam/reports:batch",
 )
 LEAK_PATHS = ("/v1/trace/file",)
+VICTIMS_UPLOAD_PATH = "/v1/victims:upload"
 ROUTERS = [
     custody.router,
     audit.router,
@@ -228,6 +230,8 @@ def create_app(services: Services) -> FastAPI:
             return services.settings.trace.releases.max_upload_bytes
         if path.startswith("/v1/cases/") and path.endswith("/evidence"):
             return services.settings.respond.cases.max_evidence_bytes
+        if path == VICTIMS_UPLOAD_PATH:  # a victims CSV and its form fields
+            return VICTIMS_MAX_BYTES + 64 * 1024
         return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)

@@ -147,6 +147,6 @@ def build(
         build_cases(
             settings, clock, engine, keyring, audit, audit_store, alerts, custody, scam, releases
         ),
-        build_money(settings, engine, keyring, store, sealer, audit, clock),
+        build_money(settings, engine, keyring, store, sealer, audit, clock, custody.importer),
         telemetry=telemetry,
     )

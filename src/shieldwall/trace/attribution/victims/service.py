@@ -46,6 +46,7 @@ class VictimReport:
     index_pairs: int
     index_seconds: float
     query_seconds: float
+    audit_seq: int | None = None  # the entry that recorded this query (a case opens from it)
 
     def to_dict(self) -> dict[str, Any]:
         a = self.attribution
@@ -83,6 +84,7 @@ class VictimReport:
                 "refresh_seconds": round(self.index_seconds, 4),
             },
             "query_seconds": round(self.query_seconds, 4),
+            "audit_seq": self.audit_seq,
         }
 
 
@@ -156,8 +158,9 @@ class VictimTracer:
             trimmed,
             result.unexplained,
         )
+        seq = None
         if self.audit is not None and self.clock is not None:
-            self.audit.append(
+            logged = self.audit.append(
                 [
                     access_event(
                         self.clock.now(),
@@ -177,6 +180,7 @@ class VictimTracer:
                     )
                 ]
             )
+            seq = int(logged[0])
         return VictimReport(
             len(rows),
             result,
@@ -186,4 +190,5 @@ class VictimTracer:
             index.pairs,
             t1 - t0,
             t2 - t1,
+            seq,
         )
