@@ -106,7 +106,8 @@ def test_lost_and_saved_totals() -> None:
     """Lost: 4 accounts (2 a wave), 2 deceived (1 of them warned), records 2+0+3 = 5 before
     detection and 2+0+0 = 2 after; money 40,000.00 + 228,000.50 = 268,000.50 yuan. Saved: 2
     accounts defended (the denied and the challenged reused password), 1+5+0+2+1 = 9 attempts
-    blocked, 2 of 4 scam targets warned before the call, 2 told "not us"; no suspension without --respond."""
+    blocked, 2 of 4 scam targets warned before the call, 2 told "not us"; no suspension without
+    --respond."""
     summary = summarize(world(), DETECTED, respond=False)
     lost, saved = summary.lost, summary.saved
     assert lost.accounts_taken_over == 4
