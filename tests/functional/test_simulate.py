@@ -9,6 +9,7 @@ import json
 import re
 import shlex
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +334,17 @@ def test_respond_opens_cases_contains_notifies_and_pays_the_deceived(
     assert sum(c["paid_fen"] for c in claims) == scam["lost_fen"]
     notices = {n["case_id"]: n for n in resp["notices"]}
     assert notices[harvest_case["case_id"]]["people"] == harvest_case["customers_affected"]
+    for shown in (harvest_case, leak_case):
+        # the PIPL notices went through shieldwall's notices service: the authority's moved the
+        # case to notified; one record per affected person; all at the simulated notice time
+        assert notices[shown["case_id"]]["sent"] and notices[shown["case_id"]]["moved_to_notified"]
+        listed = cli_json(capsys, "cases", "notices", "list", shown["case_id"])
+        audiences = sorted(n["audience"] for n in listed)
+        assert audiences == ["authority"] + ["person"] * shown["customers_affected"]
+        assert {n["regime"] for n in listed} == {"pipl"}
+        assert {datetime.fromisoformat(n["notified_at"]) for n in listed} == {
+            datetime.fromisoformat(by_id[shown["case_id"]]["notified_at"])
+        }
 
 
 def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:

@@ -109,7 +109,8 @@ class NoticeHook(Protocol):
 
 @dataclass
 class RecordNotices:
-    """Records who would be notified and when; sends nothing."""
+    """Records who would be notified and when; sends nothing (a build without the notices
+    routes)."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
 
@@ -119,6 +120,45 @@ class RecordNotices:
             "at": play.now.isoformat(),
             "people": len(case.customers),
             "sent": False,
+            "moved_to_notified": False,
+        }
+        self.records.append(record)
+        return record
+
+
+# What the simulated team declares in every notice: the scam calls quote the customer's name
+# and phone, whatever else the case's own records show (shieldwall adds those kinds itself).
+NOTICE_KINDS = ["name", "phone"]
+NOTICE_MEASURES = ["customers_warned", "compensation_offered"]
+
+
+@dataclass
+class PiplNotices(RecordNotices):
+    """Records the PIPL art. 57 notices through shieldwall's notices API at simulated time: the
+    authority's (which moves a contained case to ``notified``) and one to each affected person."""
+
+    def __call__(self, play: Play, case: CaseRun) -> dict[str, Any]:
+        path = f"/v1/cases/{case.case_id}/notices"
+        common = {
+            "regime": "pipl",
+            "language": "zh-CN",
+            "kinds": NOTICE_KINDS,
+            "measures": NOTICE_MEASURES,
+            "notified_at": play.now.isoformat(),
+        }
+        h = play.harness
+        authority = h.post(path, ADMIN, {**common, "audience": "authority", "channel": "portal"})
+        people = 0
+        if case.customers:
+            body = {**common, "audience": "person", "channel": "sms", "all_affected": True}
+            persons = h.post(path, ADMIN, body)
+            people = len(persons.body["records"])
+        record = {
+            "case_id": case.case_id,
+            "at": play.now.isoformat(),
+            "people": people,
+            "sent": True,
+            "moved_to_notified": bool(authority.body["moved_to_notified"]),
         }
         self.records.append(record)
         return record
@@ -221,7 +261,7 @@ class Responder:
                 continue
             case = self.open("scam_campaign", cid)
             self.by_campaign[cid] = case
-            reached = h.get(f"/v1/scam/campaigns/{cid}/victims", ADMIN).body["victims"]
+            reached = h.get_all(f"/v1/scam/campaigns/{cid}/victims", ADMIN)
             self.contain(case, customers=[v["customer_id"] for v in reached])
             self.play.warn_plan(["--campaign", cid], f"campaign-{cid}")
 
@@ -292,10 +332,10 @@ class Responder:
             contained = case.contained_at
             due = contained is not None and contained + NOTICE_AFTER <= self.play.now
             if due and case.notified_at is None:
-                self.notices(self.play, case)
-                self.play.harness.post(
-                    f"/v1/cases/{case.case_id}/transition", ADMIN, {"to": "notified"}
-                )
+                if not self.notices(self.play, case)["moved_to_notified"]:
+                    self.play.harness.post(
+                        f"/v1/cases/{case.case_id}/transition", ADMIN, {"to": "notified"}
+                    )
                 case.notified_at = self.play.now
                 self.play.note("respond", f"case {case.case_id}: {len(case.customers)} notified")
 

@@ -27,7 +27,7 @@ from shieldwall.sim.attacks.base import Observed
 from shieldwall.sim.engine import Play
 from shieldwall.sim.errors import SimulationError
 from shieldwall.sim.harness import Harness
-from shieldwall.sim.respond import Responder, response_card
+from shieldwall.sim.respond import PiplNotices, RecordNotices, Responder, response_card
 from shieldwall.sim.world import ADMIN, SERVICES, SimConfig, make_world
 
 Progress = Callable[[float, str], None]  # (fraction done, what)
@@ -83,7 +83,8 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
     with Harness.open(out / "home", config.t0) as h:
         play = Play(world, h, random.Random(f"benign:{config.seed}"))
         if config.respond:
-            play.responder = Responder(play)
+            notices = PiplNotices() if h.has_route("GET", "/v1/cases/x/notices") else None
+            play.responder = Responder(play, notices or RecordNotices())
         tick(0.0, "importing the store")
         play.setup()
         benign.schedule(play)
@@ -126,7 +127,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
         card = scorecard(config, play, seen, not_run)
         card["names"] = {  # partners by the display name they were registered under
             p["principal_id"]: p["display_name"]
-            for p in h.get("/v1/principals", ADMIN).body["principals"]
+            for p in h.get_all("/v1/principals", ADMIN)
             if p["role"] == "partner" and p.get("display_name")
         }
         audit_entries = h.services.audit.size()
