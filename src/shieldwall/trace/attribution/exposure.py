@@ -342,6 +342,10 @@ class ExposureIndexBuilder:
             mask = exposure_mask(fields, has_order)
             if len(self._masks_seen) < 4096:  # views come from the policy: few combinations
                 self._masks_seen[key] = mask
+        if not mask:
+            # Shown nothing (a lookup, hidden views): not a candidate, so not one of Holm's tests.
+            self.add(seq, ts, (), (), 0)
+            return
         cands: list[int] = []
         release = extra.get("release") or ""
         partner = extra.get("partner")
@@ -356,7 +360,7 @@ class ExposureIndexBuilder:
                 k = self._actors[actor] = self.candidate(Candidate("principal", actor, role, unit))
                 if actor in self.exempt_actors:
                     self._exempt.add(k)
-            if mask and (role == "service" or k in self._exempt):
+            if role == "service" or k in self._exempt:
                 self.declare(k, purpose)
             cands.append(k)
             if release:

@@ -199,3 +199,27 @@ def test_no_lead_when_the_top_explains_no_more_than_chance() -> None:
     res = VictimSetAttribution(alpha=0.05).attribute(log.b.build(), phone_victims([1, 2]), 20)
     assert res.sources == () and res.lead is None
     assert res.ranking[0].explained == 2
+
+
+def test_an_access_that_showed_nothing_makes_no_candidate() -> None:
+    """A lookup (no served view) shows nothing: its actor is not a candidate nor one of Holm's
+    tests, so it cannot dilute the correction."""
+    log = Log()
+    log.b.add_event(
+        log.seq,
+        access_event(
+            T0,
+            AGENT_B,
+            Action.LOOKUP,
+            Decision.ALLOW,
+            "victim_trace_query",
+            channel="api",
+            purpose="investigation",
+            customer_ids=[cid(1), cid(2)],
+        ),
+    )
+    log.read(AGENT_A, range(1, 5), "after_sales")
+    idx = log.b.build()
+    assert [c.candidate_id for c in idx.candidates] == ["agent-a"]
+    res = VictimSetAttribution(alpha=0.05).attribute(idx, phone_victims([1, 2]), 20)
+    assert res.candidates_tested == 1
