@@ -32,16 +32,22 @@ Signals (each a reason code):
 - ``device_accounts``: one device trying many accounts.
 - ``password_reuse``: one password (by keyed HMAC) failing on many accounts (spraying).
 - ``breached_password``: the password is in the breached corpus (guard.passwords).
+- ``personal_password``: the password tried is built from the account holder's own personal
+  data (birth date from the ID number, phone digits, name in pinyin; :mod:`.personal`), checked
+  by the ``personal`` callable the edge provides (it derives the facts from the vault at check
+  time; nothing is stored). The mark of a targeted guesser who holds the customer's record; its
+  points are weighed by unfamiliarity, so the owner at home typing their own birthday is
+  allowed.
 - ``login_wave``: the platform-wide wave detector (:mod:`.wave`) raises every unfamiliar login.
 - ``failure_cap``: NIST SP 800-63B §3.2.2: after ``failure_cap`` (at most 100) consecutive
   failures on an account, deny until a success or a passed step-up.
 
 Scores add up: ``1.5 fam + (0.35 + 0.65 fam) * (source + account + device + password) +
-breached * fam + 3.5 wave * fam^1.5``, where ``fam`` in [0, 1] is the weighted unfamiliarity;
-each volume term is ``log2(count / threshold)`` clipped to [0, 4] (an AS at most 2.5, password
-reuse at most 2). Challenge at ``challenge_score``, deny at ``deny_score``. Delays grow as
-``base * 2^(run - free - 1)`` with the longest current failure run of the address, device or
-account; a success ends the run.
+breached * fam + personal * (0.35 + 0.65 fam) + 3.5 wave * fam^1.5``, where ``fam`` in [0, 1]
+is the weighted unfamiliarity; each volume term is ``log2(count / threshold)`` clipped to
+[0, 4] (an AS at most 2.5, password reuse at most 2). Challenge at ``challenge_score``, deny
+at ``deny_score``. Delays grow as ``base * 2^(run - free - 1)`` with the longest current
+failure run of the address, device or account; a success ends the run.
 """
 
 from __future__ import annotations
@@ -118,6 +124,10 @@ ACCOUNT_FAILURES = (3.0, 10.0)
 ACCOUNT_SOURCES = (10.0, 30.0)
 AS_CAP = 2.5  # an AS holds many customers: its pressure alone never denies
 PASSWORD_CAP = 2.0  # spraying alone challenges an unfamiliar login; it never denies
+# A password made of the holder's personal data, tried from an unfamiliar source: alone it
+# challenges (3.5 + 1.5 fam >= 3 for a fully unfamiliar login); tuned on seeds 1-3 of the
+# targeted_personal simulation (bench/bench_guard_risk_quality.py --personal --tuning).
+PERSONAL_POINTS = 3.0
 DEVICE = ((5.0, 15.0), (3.0, 6.0))
 PASSWORD = ((5.0, 20.0), (3.0, 10.0))
 WAVE_POINTS = 3.5
@@ -185,6 +195,7 @@ class RiskEngine:
         *,
         asn: AsnTable,
         breached: Callable[[bytes], bool] | None = None,
+        personal: Callable[[str, bytes], bool] | None = None,
         telemetry: Telemetry = NULL_TELEMETRY,
     ) -> None:
         if len(key) < 16:
@@ -195,6 +206,7 @@ class RiskEngine:
         self.asn = asn
         self._key = key
         self._breached = breached
+        self._personal = personal
         self.telemetry = telemetry
         self.wave = WaveDetector(
             state.hours,
@@ -250,9 +262,11 @@ class RiskEngine:
             entities.append("d:" + dev_t)
             pairs.append((dev_i, f"da:{dev_t}{acct_t}"))
             runs.append(dev_i)
-        breached = False
+        breached = personal = False
         if attempt.password_sha1 is not None:
             digest = bytes.fromhex(attempt.password_sha1)
+            if self._personal is not None:
+                personal = self._personal(attempt.account, digest)
             pw_t = tag(b"w", digest)
             pw_i = len(entities)
             entities.append("w:" + pw_t)
@@ -401,6 +415,15 @@ class RiskEngine:
         if breached:
             reasons.append(Reason("breached_password", "the password is in a breach corpus"))
             score += fam
+        if personal:
+            reasons.append(
+                Reason(
+                    "personal_password",
+                    "the password is built from the account holder's personal data (birth date,"
+                    " phone or name)",
+                )
+            )
+            score += PERSONAL_POINTS * (0.35 + 0.65 * fam)
         p = recs[0]
         wave = self.wave.read(hour, p[A_S], p[F_S], p[U_S])
         base = wave.baseline
