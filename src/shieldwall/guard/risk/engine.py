@@ -128,6 +128,7 @@ PASSWORD_CAP = 2.0  # spraying alone challenges an unfamiliar login; it never de
 # challenges (3.5 + 1.5 fam >= 3 for a fully unfamiliar login); tuned on seeds 1-3 of the
 # targeted_personal simulation (bench/bench_guard_risk_quality.py --personal --tuning).
 PERSONAL_POINTS = 3.0
+PERSONAL_MIN_FAM = 0.3  # below this the login is familiar enough not to ask
 DEVICE = ((5.0, 15.0), (3.0, 6.0))
 PASSWORD = ((5.0, 20.0), (3.0, 10.0))
 WAVE_POINTS = 3.5
@@ -262,11 +263,10 @@ class RiskEngine:
             entities.append("d:" + dev_t)
             pairs.append((dev_i, f"da:{dev_t}{acct_t}"))
             runs.append(dev_i)
-        breached = personal = False
+        breached = False
+        digest = b""
         if attempt.password_sha1 is not None:
             digest = bytes.fromhex(attempt.password_sha1)
-            if self._personal is not None:
-                personal = self._personal(attempt.account, digest)
             pw_t = tag(b"w", digest)
             pw_i = len(entities)
             entities.append("w:" + pw_t)
@@ -415,6 +415,12 @@ class RiskEngine:
         if breached:
             reasons.append(Reason("breached_password", "the password is in a breach corpus"))
             score += fam
+        # Asked only of unfamiliar logins: the owner's usual device and network never make the
+        # edge derive their personal data from the vault.
+        if digest and self._personal is not None and fam >= PERSONAL_MIN_FAM:
+            personal = self._personal(attempt.account, digest)
+        else:
+            personal = False
         if personal:
             reasons.append(
                 Reason(

@@ -11,8 +11,9 @@ the list of :func:`candidates` (the common structures, their capitalised forms a
 suffix) built at check time from :class:`PersonalFacts`, which the edge derives from the vault
 through custody and never stores.
 
-Pure: no I/O. :func:`birth_from_national_id` reads GB 11643-1999 ID numbers (18 digits, the
-birth date in digits 7-14; the older 15-digit form, YYMMDD in digits 7-12, 19YY).
+Pure: no I/O. :func:`facts_from_context` turns the customer's details (as the password check's
+:class:`~shieldwall.guard.passwords.context.CustomerContext` holds them) into facts: the birth
+date from a GB 11643-1999 ID number, the name in pinyin.
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from pypinyin import lazy_pinyin
+
+from shieldwall.guard.passwords.context import CustomerContext, birthday_from_national_id, fold
+
 _ASCII_WORD = re.compile(r"[a-z]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 SUFFIXES = ("", "!", ".", "@", "123", "520", "1314")  # 520/1314: "I love you (for life)"
 
 
@@ -39,17 +46,28 @@ class PersonalFacts:
     names: tuple[str, ...] = ()
 
 
-def birth_from_national_id(national_id: str) -> date | None:
-    """The birth date in a GB 11643-1999 citizen ID number (None if it holds none)."""
-    s = national_id.strip().upper()
-    try:
-        if len(s) == 18 and s[:17].isdigit():
-            return date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
-        if len(s) == 15 and s.isdigit():
-            return date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]))
-    except ValueError:  # not a calendar date
-        return None
-    return None
+def facts_from_context(ctx: CustomerContext) -> PersonalFacts:
+    """The facts in a customer's decrypted details: the name romanised with pypinyin (surname =
+    the first syllable; a compound surname such as 欧阳 is split after its first), the phone's
+    national digits (a +86 prefix dropped), the birth date (given, or from the ID number)."""
+    names: tuple[str, ...] = ()
+    if ctx.name:
+        folded = fold(ctx.name)
+        if _CJK.search(folded):
+            syllables = [s for s in lazy_pinyin(folded) if s.isascii() and s.isalpha()]
+            if syllables:
+                names = (syllables[0], "".join(syllables[1:]))
+        else:
+            parts = _ASCII_WORD.findall(unicodedata.normalize("NFKC", ctx.name).casefold())
+            # Latin names are written given name first: the family name goes first here.
+            names = (parts[-1], *parts[:-1]) if parts else ()
+    digits = re.sub(r"\D", "", ctx.phone or "")
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    birth = ctx.birthday or (
+        birthday_from_national_id(ctx.national_id) if ctx.national_id else None
+    )
+    return PersonalFacts(digits, birth, tuple(n for n in names if n))
 
 
 def _date_forms(d: date) -> list[str]:

@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import ManualClock
+from shieldwall.guard.passwords.context import CustomerContext
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.model import Decision, LoginAttempt
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.personal import (
     PersonalFacts,
-    birth_from_national_id,
     candidates,
+    facts_from_context,
     is_personal,
 )
 from shieldwall.storage.risk_state_memory import MemoryRiskState
@@ -33,15 +34,18 @@ def digest(password: str) -> bytes:
     return hashlib.sha1(password.encode(), usedforsecurity=False).digest()
 
 
-def test_birth_from_the_standards_example_and_the_15_digit_form() -> None:
-    """11010519491231002X (GB 11643-1999's example) is 1949-12-31; 15-digit 110105491231002 too;
-    a bad date or a malformed number gives None."""
-    assert birth_from_national_id("11010519491231002X") == date(1949, 12, 31)
-    assert birth_from_national_id(" 11010519491231002x ") == date(1949, 12, 31)
-    assert birth_from_national_id("110105491231002") == date(1949, 12, 31)
-    assert birth_from_national_id("11010519491331002X") is None  # month 13
-    assert birth_from_national_id("1101051949") is None
-    assert birth_from_national_id("") is None
+def test_facts_from_the_standards_example_id_and_a_chinese_name() -> None:
+    """张三, +86 138 1234 5678, ID 11010519491231002X (GB 11643-1999's own example, born
+    1949-12-31): zhang + san, the national digits, the birth date."""
+    ctx = CustomerContext(name="张三", phone="+8613812345678", national_id="11010519491231002X")
+    assert facts_from_context(ctx) == ZHANG
+
+
+def test_facts_from_a_latin_name_and_missing_fields() -> None:
+    """A Latin name puts the family name first; a bad ID number gives no birth date."""
+    ctx = CustomerContext(name="Mary Ann Smith", national_id="11010519491331002X")
+    assert facts_from_context(ctx) == PersonalFacts("", None, ("smith", "mary", "ann"))
+    assert facts_from_context(CustomerContext()) == PersonalFacts()
 
 
 @pytest.mark.parametrize(
@@ -127,15 +131,32 @@ def test_personal_password_from_a_new_network_is_challenged(clock: ManualClock) 
     assert a.score - b.score == pytest.approx(3.0 * (0.35 + 0.65 * 1.0), abs=0.35)
 
 
-def test_owner_typing_their_birthday_at_home_is_allowed(clock: ManualClock) -> None:
-    """The owner whose password is their birthday, on their own phone at home: the signal is
-    there but weighed by familiarity, so the login is allowed and not masked."""
-    engine = make(clock, {"13812345678": ZHANG})
+def test_owner_typing_their_birthday_at_home_is_not_even_checked(clock: ManualClock) -> None:
+    """The owner whose password is their birthday, on their own phone at home: a familiar login
+    is never checked (the edge is not asked to derive anything) and is allowed."""
+    asked: list[str] = []
+
+    def personal(account: str, d: bytes) -> bool:
+        asked.append(account)
+        return is_personal(d, ZHANG)
+
+    settings = RiskSettings()
+    engine = RiskEngine(
+        settings,
+        MemoryRiskState.from_settings(settings),
+        KEY,
+        clock,
+        asn=AsnTable.load(None),
+        personal=personal,
+    )
     home = LoginAttempt("13812345678", "1.80.3.4", "StoreApp/5.12.1", "dev-zs", sha1("19491231"))
     for _ in range(5):
         login(engine, home, True)
         clock.advance(86_400)
+    asked.clear()
     a = engine.assess(home)
-    assert a.decision is Decision.ALLOW
-    assert "personal_password" in {r.code for r in a.reasons}
-    assert a.score < 2.5
+    assert a.decision is Decision.ALLOW and a.score < 0.5
+    assert asked == []
+    stranger = engine.assess(replace(home, ip="36.101.7.9", user_agent="x", device_id=None))
+    assert asked == ["13812345678"]
+    assert "personal_password" in {r.code for r in stranger.reasons}
