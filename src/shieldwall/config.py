@@ -300,6 +300,12 @@ class RiskSettings(_Section):
     pending_ttl_seconds: int = Field(
         900, ge=10, le=86_400, description="how long an assessment waits for its outcome"
     )
+    personal_passwords: bool = Field(
+        False,
+        description="on an unfamiliar login, check whether the password tried is built from the"
+        " customer's birth date, phone or name (the account must be the customer's phone;"
+        " each check is two audited custody reads)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RiskSettings:

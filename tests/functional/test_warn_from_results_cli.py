@@ -174,3 +174,12 @@ def test_warnings_sender_is_not_a_suspect(
     named |= {(s["kind"], s["id"]) for s in doc["sources"]}  # type: ignore[attr-defined]
     assert ("principal", WARNINGS_SENDER.principal_id) not in named
     assert ("release", "rel-7") in named
+    # Listed apart: the sender was shown the seven victims' phones for its declared purpose.
+    services = doc["services"]
+    assert [(s["id"], s["purposes"], s["explained"]) for s in services] == [  # type: ignore[attr-defined]
+        (WARNINGS_SENDER.principal_id, ["customer_warning"], 7)
+    ]
+    code, out, err = cli(capsys, "trace", "victims", victims_csv(tmp_path, "phone"))
+    assert code == 0, err
+    assert "service principals with access, not ranked:" in out
+    assert f"principal:{WARNINGS_SENDER.principal_id} (customer_warning) was shown 7" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shieldwall.core.clock import Clock
@@ -78,6 +78,10 @@ class VictimReport:
             "ranking": [{"rank": i + 1, **s.to_dict()} for i, s in enumerate(a.ranking)],
             "sources": sources,
             "unexplained": list(a.unexplained),
+            # Service principals with a declared purpose: shown some victims, not suspects.
+            "services": [s.to_dict() for s in a.services],
+            # The first round's top candidate when it is not significant (else null).
+            "lead": None if a.lead is None else a.lead.to_dict(),
             "index": {
                 "entries": self.index_entries,
                 "pairs": self.index_pairs,
@@ -149,15 +153,7 @@ class VictimTracer:
             Source(s.round, s.score, s.customer_ids, dict(list(s.evidence.items())[:keep]))
             for s in result.sources
         )
-        result = Attribution(
-            result.victims,
-            result.population,
-            result.candidates_tested,
-            result.alpha,
-            result.ranking,
-            trimmed,
-            result.unexplained,
-        )
+        result = replace(result, sources=trimmed)
         seq = None
         if self.audit is not None and self.clock is not None:
             logged = self.audit.append(
