@@ -39,6 +39,7 @@ from shieldwall.api.routers import (
     trace_releases,
     trace_watch,
 )
+from shieldwall.console import pages as console
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.model import Principal
 from shieldwall.storage.rate_limits import rate_limit_storage
@@ -213,6 +214,7 @@ def create_app(services: Services) -> FastAPI:
         """The OpenAPI document (authenticated like every other route)."""
         return document
 
+    console.install(app, services)  # the security team's pages at /console (shieldwall.console)
     api = services.settings.api
     if api.docs_enabled:
         docs.install(app)
