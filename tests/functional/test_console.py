@@ -358,3 +358,28 @@ def test_sign_in_is_rate_limited_per_address(clock: ManualClock, sqlite_settings
             assert codes == [401, 401, 401, 429]
     finally:
         svc.close()
+
+
+def test_uploading_a_leaked_file_traces_it_and_refuses_an_empty_one(
+    client: TestClient, world: World
+) -> None:
+    """The leaked-file form runs the API's file tracer: rows read and matched are counted (no
+    release was made here, so nobody is accused); an empty file names the field."""
+    csrf = sign_in(client, world.keys["sec-admin"])
+    rows = ["name,phone"] + [f"{c.name},{c.phone}" for c in world.customers[:5]]
+    r = client.post(
+        "/console/trace/file",
+        data={"csrf_token": csrf},
+        files={"leak": ("leak.csv", ("\n".join(rows) + "\n").encode(), "text/csv")},
+    )
+    assert r.status_code == 200, r.text
+    assert "5 rows read · 5 matched" in r.text
+    assert world.customers[0].phone not in r.text and world.customers[0].name not in r.text
+    r = client.post(
+        "/console/trace/file",
+        data={"csrf_token": csrf},
+        files={"leak": ("leak.csv", b"", "text/csv")},
+    )
+    assert r.status_code == 400 and "leak" in r.text
+    r = client.post("/console/trace/file", files={"leak": ("leak.csv", b"x\n", "text/csv")})
+    assert r.status_code == 403

@@ -220,7 +220,7 @@ def create_app(services: Services) -> FastAPI:
         docs.install(app)
 
     def limit_for(path: str) -> int:
-        if path in LEAK_PATHS:
+        if path in LEAK_PATHS or path == console.LEAK_UPLOAD_PATH:
             return services.settings.trace.releases.max_upload_bytes
         if path.startswith("/v1/cases/") and path.endswith("/evidence"):
             return services.settings.respond.cases.max_evidence_bytes

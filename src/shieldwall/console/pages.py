@@ -11,9 +11,12 @@ counts, less than ``shieldwall customers show`` would.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import inspect
+import os
 import secrets
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +28,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from shieldwall.api import problems
@@ -60,6 +64,7 @@ from shieldwall.trace.watch.triage import CLOSE_REASONS, AlertTriage
 from shieldwall.wiring import Services
 
 HERE = Path(__file__).parent
+LEAK_UPLOAD_PATH = "/console/trace/file"  # api/app.py lets it be as large as a leaked file
 COOKIE = "sw_console"
 SIGNIN_COOKIE = "sw_signin"  # the sign-in form's double-submit CSRF token
 
@@ -491,7 +496,7 @@ async def principal_status(
 
 @router.get("/trace", response_class=HTMLResponse)
 def trace_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse:
-    return page(request, who, "trace.html", report=None, chart="")
+    return page(request, who, "trace.html", report=None, leak=None, chart="")
 
 
 @router.post("/trace/victims", response_class=HTMLResponse)
@@ -511,7 +516,43 @@ async def trace_victims(request: Request, who: Viewer = Depends(admin)) -> HTMLR
         [(f"{r['kind']}:{r['id']}", -float(r["log10_p"])) for r in ranking[:10]],
         title="-log10 p",
     )
-    return page(request, who, "trace.html", report=report, chart=chart)
+    return page(request, who, "trace.html", report=report, leak=None, chart=chart)
+
+
+@router.post("/trace/file", response_class=HTMLResponse)
+async def trace_file(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse:
+    """A leaked file (CSV, JSON, XLSX or text), copied to a private temporary file, traced
+    by the same service as ``POST /v1/trace/file``, and deleted."""
+    form = await form_of(request, who)
+    upload = form.get("leak")
+    if not isinstance(upload, UploadFile):
+        raise FormRejected("choose a file", field="leak")
+    svc = _console(request).services
+    limit = svc.settings.trace.releases.max_upload_bytes
+    fd, name = tempfile.mkstemp(prefix="shieldwall-leak-", suffix=".upload")
+    path = Path(name)
+    try:
+        total = 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await upload.read(1 << 16):
+                total += len(chunk)
+                if total > limit:
+                    raise FormRejected(f"the file exceeds {limit} bytes", field="leak")
+                out.write(chunk)
+        if total == 0:
+            raise FormRejected("the file is empty", field="leak")
+        report = await run_in_threadpool(
+            svc.leak_trace.trace, path, actor=who.principal, channel="console"
+        )
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    found = report.as_dict()
+    chart = charts.bars(
+        [(r["recipient_id"], -float(r["log10_p"])) for r in found["recipients"][:10]],
+        title="-log10 p",
+    )
+    return page(request, who, "trace.html", report=None, leak=found, chart=chart)
 
 
 # -- releases, contact, cases ----------------------------------------------------------------
