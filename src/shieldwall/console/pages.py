@@ -46,7 +46,6 @@ from shieldwall.console.errors import (
 from shieldwall.console.i18n import text
 from shieldwall.console.sessions import (
     ConsoleSessions,
-    MemorySessionStore,
     Session,
     SessionPolicy,
     csrf_matches,
@@ -62,6 +61,7 @@ from shieldwall.trace.attribution.victims.input import parse_csv
 from shieldwall.trace.watch.evidence import prove_alert
 from shieldwall.trace.watch.triage import CLOSE_REASONS, AlertTriage
 from shieldwall.wiring import Services
+from shieldwall.wiring.state import console_sessions
 
 HERE = Path(__file__).parent
 LEAK_UPLOAD_PATH = "/console/trace/file"  # api/app.py lets it be as large as a leaked file
@@ -117,7 +117,7 @@ def build_console(services: Services) -> Console:
     triage_store = SqlTriageStore(services.engine, services.alerts)
     return Console(
         services,
-        ConsoleSessions(MemorySessionStore(), policy, services.clock),
+        ConsoleSessions(console_sessions(settings), policy, services.clock),
         SignInGate(
             services.custody.principals,
             rate_limit_storage(settings),
