@@ -80,9 +80,14 @@ def timeline(
 
 
 def window(times: Sequence[datetime], now: datetime) -> tuple[datetime, datetime]:
-    """A timeline's span: from the earliest time (or a day before ``now``) to ``now``."""
-    earliest = min(times, default=now - timedelta(days=1))
-    return min(earliest, now - timedelta(hours=1)), now
+    """A timeline's span: the earliest to the latest time, at least an hour wide (an empty
+    timeline: the day before ``now``). Not up to ``now``: a replayed or old incident would
+    shrink to a sliver at the left edge."""
+    if not times:
+        return now - timedelta(days=1), now
+    start, end = min(times), max(times)
+    pad = max((end - start) / 20, timedelta(minutes=30))
+    return start - pad, end + pad
 
 
 def _fmt(value: float) -> str:

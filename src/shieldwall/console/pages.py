@@ -19,7 +19,7 @@ import secrets
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -347,13 +347,16 @@ def overview(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     campaigns = svc.scam.campaigns(limit=100).items
     deceived = sum(c.victims for c in campaigns)
     suspended = sum(1 for p in svc.custody.principals.list() if not p.active)
-    now = svc.clock.now()
-    start, end = charts.window([a.raised_at for a in alerts], now)
-    by_kind: dict[str, list[Any]] = {}
+    by_kind: dict[str, list[datetime]] = {}
     for a in alerts:
         by_kind.setdefault(a.kind, []).append(a.raised_at)
+    series = sorted(by_kind.items())
+    if campaigns:  # when scam reports came in, beside the alerts
+        reports = [t for c in campaigns for t in (c.first_seen, c.last_seen)]
+        series.append((text(who.lang, "scam_reports"), reports))
+    start, end = charts.window([t for _, times in series for t in times], svc.clock.now())
     timeline = charts.timeline(
-        sorted(by_kind.items()), title=text(who.lang, "alerts_timeline"), start=start, end=end
+        series, title=text(who.lang, "alerts_timeline"), start=start, end=end
     )
     per_principal = Counter(a.principal_id for a in alerts).most_common(8)
     ranking = charts.bars([(p, float(n)) for p, n in per_principal], title=text(who.lang, "alerts"))

@@ -46,3 +46,14 @@ def test_timeline_places_ticks_in_time_and_names_the_zone() -> None:
     )
     assert 'x1="400.0"' in svg
     assert "(UTC)" in svg
+
+
+def test_window_spans_the_times_with_padding_not_up_to_now() -> None:
+    """Times 10:00 and 20:00: padded by 30 min each side (10 h / 20 = 30 min)."""
+    t0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert charts.window([t0, t0 + timedelta(hours=10)], now) == (
+        t0 - timedelta(minutes=30),
+        t0 + timedelta(hours=10, minutes=30),
+    )
+    assert charts.window([], now) == (now - timedelta(days=1), now)
