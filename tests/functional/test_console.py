@@ -164,7 +164,8 @@ def test_analysts_see_overview_cases_and_their_own_audit_entries_only(
     sign_in(client, world.keys["analyst-he"])
     for path in ("/console/overview", "/console/cases", "/console/audit"):
         assert client.get(path).status_code == 200, path
-    for path in ("/console/alerts", "/console/trace", "/console/releases", "/console/contact"):
+    admin_pages = ("alerts", "trace", "releases", "contact", "logins")
+    for path in (f"/console/{p}" for p in admin_pages):
         assert client.get(path).status_code == 403, path
     assert client.get("/console/principals/agent-li").status_code == 403
     audit = client.get("/console/audit").text
@@ -316,6 +317,7 @@ def test_no_page_shows_a_customers_clear_values(
             "/console/principals/agent-li",
             "/console/trace",
             "/console/releases",
+            "/console/logins",
             "/console/contact",
             "/console/cases",
             "/console/audit",
@@ -383,3 +385,36 @@ def test_uploading_a_leaked_file_traces_it_and_refuses_an_empty_one(
     assert r.status_code == 400 and "leak" in r.text
     r = client.post("/console/trace/file", files={"leak": ("leak.csv", b"x\n", "text/csv")})
     assert r.status_code == 403
+
+
+def test_the_login_risk_page_counts_attempts_and_failures_per_hour(
+    client: TestClient, world: World, clock: ManualClock
+) -> None:
+    """Three logins through the API (one success, two failures on an unknown account) show
+    in this hour's row: 3 attempts, 2 failures, 2 on unknown accounts, 67%."""
+    headers = auth(world.keys["sec-admin"])
+    for account, ok in [("alice", True), ("nobody-1", False), ("nobody-2", False)]:
+        r = client.post(
+            "/v1/logins/assess",
+            json={"account": account, "ip": "203.0.113.7"},
+            headers=headers,
+        )
+        assert r.status_code == 200, r.text
+        r = client.post(
+            "/v1/logins/outcome",
+            json={
+                "assessment_id": r.json()["assessment_id"],
+                "success": ok,
+                "account_known": ok,
+            },
+            headers=headers,
+        )
+        assert r.status_code in (200, 204), r.text
+    sign_in(client, world.keys["sec-admin"])
+    page = client.get("/console/logins")
+    assert page.status_code == 200
+    body = page.text[page.text.index('id="login-hours"') :]
+    row = body[body.index("<tbody>") :]
+    row = row[: row.index("</tr>")]
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells[1:] == ["3", "2", "2", "67%"]

@@ -40,6 +40,42 @@ def bars(rows: Sequence[tuple[str, float]], *, title: str, unit: str = "") -> st
     return "".join(parts)
 
 
+def columns(
+    series: Sequence[tuple[str, Sequence[float]]], labels: Sequence[str], *, title: str
+) -> str:
+    """Side-by-side columns per label (one colour per named series), scaled to the largest
+    value; for counts over time (login attempts and failures per hour)."""
+    width, height, top_pad, bottom = 640, 220, 28, 30
+    n = max(len(labels), 1)
+    slot = (width - 40) / n
+    bar = max(slot / max(len(series), 1) - 1, 1.0)
+    peak = max((v for _, values in series for v in values), default=0.0)
+    span = height - top_pad - bottom
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        f'<text x="0" y="16" class="chart-title">{escape(title)}</text>',
+    ]
+    for k, (name, values) in enumerate(series):
+        parts.append(
+            f'<text x="{width - 10}" y="{16 + 14 * k}" text-anchor="end" class="series-{k}">'
+            f"{escape(name)} (max {escape(_fmt(max(values, default=0.0)))})</text>"
+        )
+        for i, v in enumerate(values):
+            h = 0.0 if peak <= 0 else span * v / peak
+            x = 40 + i * slot + k * bar
+            y = height - bottom - h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}"'
+                f' class="col series-{k}"/>'
+            )
+    step = max(1, n // 6)
+    for i in range(0, len(labels), step):
+        parts.append(f'<text x="{40 + i * slot:.1f}" y="{height - 10}">{escape(labels[i])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def timeline(
     series: Sequence[tuple[str, Sequence[datetime]]],
     *,

@@ -29,6 +29,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "open_alerts": "open alerts",
         "alerts_timeline": "Alerts raised",
         "scam_reports": "scam reports",
+        "logins": "Login risk",
+        "attempts": "attempts",
+        "failures": "failures",
+        "unknown_accounts": "failures on unknown accounts",
+        "failure_rate": "failure rate",
+        "logins_help": "The risk engine's platform counters per hour, the inputs of its wave"
+        " detector (a credential-stuffing wave raises failures and failures on unknown"
+        " accounts together). Counts are this process's, or every worker's with Redis state.",
         "kind": "kind",
         "principal": "principal",
         "severity": "severity",
@@ -106,6 +114,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "open_alerts": "未处理告警",
         "alerts_timeline": "告警时间线",
         "scam_reports": "诈骗举报",
+        "logins": "登录风险",
+        "attempts": "尝试",
+        "failures": "失败",
+        "unknown_accounts": "不存在账号的失败",
+        "failure_rate": "失败率",
+        "logins_help": "风险引擎每小时的全平台计数，即撞库波次检测的输入"
+        "（撞库波次会同时抬高失败数和不存在账号的失败数）。"
+        "计数来自本进程，使用 Redis 状态时为所有进程。",
         "kind": "类型",
         "principal": "主体",
         "severity": "严重度",

@@ -19,7 +19,7 @@ import secrets
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -556,6 +556,35 @@ async def trace_file(request: Request, who: Viewer = Depends(admin)) -> HTMLResp
         title="-log10 p",
     )
     return page(request, who, "trace.html", report=None, leak=found, chart=chart)
+
+
+# -- login risk ------------------------------------------------------------------------------
+
+LOGIN_HOURS = 72
+
+
+@router.get("/logins", response_class=HTMLResponse)
+def logins_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse:
+    """The login risk engine's platform counters per hour (attempts, failures, failures on
+    unknown accounts): the inputs of its wave detector, over the last three days."""
+    svc = _console(request).services
+    last = int(svc.clock.now().timestamp() // 3600)
+    hours = svc.risk.state.hours(last - LOGIN_HOURS + 1, last)
+    labels = [datetime.fromtimestamp(h * 3600, UTC).strftime("%m-%d %H:00") for h, *_ in hours]
+    chart = charts.columns(
+        [
+            (text(who.lang, "attempts"), [a for _, a, _, _ in hours]),
+            (text(who.lang, "failures"), [f for _, _, f, _ in hours]),
+            (text(who.lang, "unknown_accounts"), [u for _, _, _, u in hours]),
+        ],
+        labels,
+        title=text(who.lang, "logins"),
+    )
+    rows = [
+        {"hour": label, "attempts": a, "failures": f, "unknown": u, "rate": f / a if a else 0.0}
+        for label, (_, a, f, u) in zip(labels, hours, strict=True)
+    ]
+    return page(request, who, "logins.html", chart=chart, rows=list(reversed(rows)))
 
 
 # -- releases, contact, cases ----------------------------------------------------------------
