@@ -170,6 +170,9 @@ def test_analysts_see_overview_cases_and_their_own_audit_entries_only(
     assert client.get("/console/principals/agent-li").status_code == 403
     audit = client.get("/console/audit").text
     assert "agent-li" not in audit  # the agent's entries are not the analyst's own
+    overview = client.get("/console/overview").text
+    assert 'id="records-exposed">8<' in overview  # counts, yes
+    assert "agent-li" not in overview and "alr_" not in overview  # who and which: admins only
 
 
 def test_an_alert_is_worked_from_queue_to_closed_with_its_proofs(

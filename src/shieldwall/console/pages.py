@@ -297,6 +297,7 @@ async def sign_in(request: Request) -> Response:
     key = field(form, "api_key", max_len=200)
     host = request.client.host if request.client else None
     principal = console.gate.sign_in(key, host)
+    console.sessions.close(request.cookies.get(COOKIE))  # no session outlives a new sign-in
     token, _ = console.sessions.open(principal.principal_id, request.cookies.get("sw_lang", "en"))
     response = back("/console/overview")
     _cookie(request, response, COOKIE, token, path="/console")
@@ -358,7 +359,8 @@ def overview(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     timeline = charts.timeline(
         series, title=text(who.lang, "alerts_timeline"), start=start, end=end
     )
-    per_principal = Counter(a.principal_id for a in alerts).most_common(8)
+    # Which principals and which alerts: for admins only, as GET /v1/alerts is.
+    per_principal = Counter(a.principal_id for a in alerts).most_common(8) if who.admin else []
     ranking = charts.bars([(p, float(n)) for p, n in per_principal], title=text(who.lang, "alerts"))
     return page(
         request,
@@ -370,7 +372,7 @@ def overview(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
         open_alerts=sum(1 for a in alerts if a.status == "open"),
         timeline=timeline,
         ranking=ranking,
-        recent=alerts[:10],
+        recent=alerts[:10] if who.admin else [],
     )
 
 
