@@ -86,7 +86,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "nothing": "nothing yet",
         "forbidden": "This page is for admins.",
         "language": "中文",
-        "capped": "p-values below 1e-300 are shown as 1e-300 (floating point cannot go lower)",
+        "capped": "a p-value below about 1e-308 is too small for floating point and shows as 0;"
+        " log10 p is computed in logs and stays exact",
         "time_zone": "Times are UTC.",
         "next_step": "next step",
         "next_open": "assign, read the records, suspend the principal if the reasons hold",
@@ -171,7 +172,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "nothing": "暂无",
         "forbidden": "此页面仅限管理员。",
         "language": "English",
-        "capped": "小于 1e-300 的 p 值显示为 1e-300（浮点数无法更小）",
+        "capped": "小于约 1e-308 的 p 值超出浮点数范围，显示为 0；log10 p 以对数计算，仍然准确",
         "time_zone": "时间为 UTC。",
         "next_step": "下一步",
         "next_open": "分配、查看记录，原因成立则停用该主体",
