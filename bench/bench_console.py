@@ -2,7 +2,7 @@
 
 ``BENCH_CONSOLE_HOME`` names the home of a simulated world (``make demo`` leaves one at
 ``.shieldwall/demo-sim/home``); without it, ``shieldwall simulate`` makes a small one (500
-customers, 2 days) in a temporary folder. An admin principal ``bench-console-<pid>`` is added
+customers, 3 days, the shortest it takes) in a temporary folder. An admin principal ``bench-console-<pid>`` is added
 (and suspended at the end: it stays in that home, as every principal does), signed in through
 the form, and each page is fetched 7 times in process (TestClient): medians and maxima in ms.
 """
@@ -32,7 +32,7 @@ def world_home(tmp: Path) -> Path:
     if given:
         return Path(given)
     out = tmp / "sim"
-    argv = ["simulate", "--seed", "7", "--customers", "500", "--days", "2", "--out", str(out)]
+    argv = ["simulate", "--seed", "7", "--customers", "500", "--days", "3", "--out", str(out)]
     subprocess.run(
         [sys.executable, "-m", "shieldwall", *argv],
         check=True,
