@@ -2,9 +2,10 @@
 
 ``BENCH_CONSOLE_HOME`` names the home of a simulated world (``make demo`` leaves one at
 ``.shieldwall/demo-sim/home``); without it, ``shieldwall simulate`` makes a small one (500
-customers, 3 days, the shortest it takes) in a temporary folder. An admin principal ``bench-console-<pid>`` is added
-(and suspended at the end: it stays in that home, as every principal does), signed in through
-the form, and each page is fetched 7 times in process (TestClient): medians and maxima in ms.
+customers, 3 days, the shortest it takes) in a temporary folder. An admin principal
+``bench-console-<pid>`` is added (and suspended at the end: it stays in that home, as every
+principal does), signed in through the form, and each page is fetched 7 times in process
+(TestClient): medians and maxima in ms.
 """
 
 from __future__ import annotations
