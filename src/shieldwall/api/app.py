@@ -42,6 +42,7 @@ from shieldwall.api.routers import (
     trace_releases,
     trace_watch,
 )
+from shieldwall.console import pages as console
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.model import Principal
 from shieldwall.discover.exposure import ExposureAlerts, load_routes
@@ -221,12 +222,13 @@ def create_app(services: Services) -> FastAPI:
         """The OpenAPI document (authenticated like every other route)."""
         return document
 
+    console.install(app, services)  # the security team's pages at /console (shieldwall.console)
     api = services.settings.api
     if api.docs_enabled:
         docs.install(app)
 
     def limit_for(path: str) -> int:
-        if path in LEAK_PATHS:
+        if path in LEAK_PATHS or path == console.LEAK_UPLOAD_PATH:
             return services.settings.trace.releases.max_upload_bytes
         if path.startswith("/v1/cases/") and path.endswith("/evidence"):
             return services.settings.respond.cases.max_evidence_bytes
