@@ -199,6 +199,8 @@ class _Prepared:
     assessment_id: str
     pending: _Pending
     ops: AssessOps
+    account: str  # asked of the personal-password check, never stored
+    digest: bytes  # the password's SHA-1 (empty when none was sent)
 
 
 class RiskEngine:
@@ -325,7 +327,19 @@ class RiskEngine:
             hour,
             (assessment_id, pending.encode()),
         )
-        return _Prepared(now, hour, asn, dev_i, pw_i, breached, assessment_id, pending, ops)
+        return _Prepared(
+            now,
+            hour,
+            asn,
+            dev_i,
+            pw_i,
+            breached,
+            assessment_id,
+            pending,
+            ops,
+            attempt.account,
+            digest,
+        )
 
     def _decide(self, prep: _Prepared, view: AssessView) -> Assessment:
         s = self.settings
@@ -457,8 +471,8 @@ class RiskEngine:
             score += fam
         # Asked only of unfamiliar logins: the owner's usual device and network never make the
         # edge derive their personal data from the vault.
-        if digest and self._personal is not None and fam >= PERSONAL_MIN_FAM:
-            personal = self._personal(attempt.account, digest)
+        if prep.digest and self._personal is not None and fam >= PERSONAL_MIN_FAM:
+            personal = self._personal(prep.account, prep.digest)
         else:
             personal = False
         if personal:
