@@ -69,7 +69,7 @@ def test_a_police_list_is_matched_deduplicated_and_kept_without_plaintext(
     assert again["registered"] == 0
     assert again["already_registered"] == [1, 2, 4, 5, 6]
     listed = client.get("/v1/victims?case_id=case-7", headers=store.auth("agent-li")).json()
-    victims = listed["victims"]
+    victims = listed["items"]
     assert len(victims) == 5
     assert {v["loss_fen"] for v in victims if v["customer_id"] == c[0].customer_id} == {150_000}
     assert all(v["trace_ref"] == "release:rel-7" and v["source"] == "police" for v in victims)
@@ -91,7 +91,7 @@ def test_a_strict_list_with_a_bad_row_registers_nothing(client: TestClient, stor
         {"row": 1, "field": "rows.0.national_id", "reason": "invalid_national_id"},
         {"row": 2, "field": "customer_id", "reason": "unknown_customer"},
     ]
-    assert client.get("/v1/victims?case_id=case-8", headers=admin).json()["victims"] == []
+    assert client.get("/v1/victims?case_id=case-8", headers=admin).json()["items"] == []
     doc = client.post("/v1/victims:import", json=body | {"strict": False}, headers=admin).json()
     assert doc["committed"] is True and doc["registered"] == 1
 
@@ -225,15 +225,17 @@ def test_claims_with_advance_payment_payment_recovery_and_report(
     assert bal["trial_balance_fen"] == 0
     victim = client.get(f"/v1/victims/{b['victim_id']}", headers=store.auth("agent-li")).json()
     assert victim["status"] == "reported"  # not confirmed yet: the machine did not skip a step
-    postings = client.get("/v1/ledger/postings?case_id=case-7", headers=admin).json()["postings"]
-    assert [p["kind"] for p in postings] == [
-        "approval",
+    postings = client.get("/v1/ledger/postings?case_id=case-7", headers=admin).json()["items"]
+    assert sorted(p["kind"] for p in postings) == [
         "advance",
+        "approval",
         "payment",
         "payment",
         "payment",
         "recovery",
     ]
+    newest_first = [(p["created_at"], p["posting_id"]) for p in postings]
+    assert newest_first == sorted(newest_first, reverse=True)
     audit = audit_events(store)
     claims_audited = [e["reason"] for e in audit if e["action"] == Action.CLAIM]
     assert claims_audited.count("claim_pay") == 3 and claims_audited.count("claim_approve") == 2
@@ -287,7 +289,7 @@ def test_idempotency_keys_replay_or_conflict(client: TestClient, store: Store) -
     missing = client.post(f"/v1/claims/{cid}/pay", json={"amount_fen": 1}, headers=admin)
     assert missing.status_code == 422 and missing.json()["field"] == "Idempotency-Key"
     postings = client.get(f"/v1/ledger/postings?claim_id={cid}", headers=admin).json()
-    assert [p["total_fen"] for p in postings["postings"]] == [50_000, 20_000]
+    assert sorted(p["total_fen"] for p in postings["items"]) == [20_000, 50_000]
 
 
 def test_claim_state_machine_and_separation_of_duties(client: TestClient, store: Store) -> None:
