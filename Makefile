@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export SHIELDWALL_HOME ?= $(CURDIR)/.shieldwall
 
-.PHONY: install demo demo-custody test lint typecheck unit softhsm bench clean
+.PHONY: install demo demo-custody test lint typecheck unit softhsm chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ softhsm:
 	@command -v softhsm2-util >/dev/null || apt-get install -y -qq softhsm2 >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y -qq softhsm2)
 
-unit: $(STAMP) softhsm
+# Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).
+chromium:
+	@test -x /usr/bin/chromium || apt-get install -y -qq chromium >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq chromium)
+
+unit: $(STAMP) softhsm chromium
 	$(BIN)/pytest -q -n 2
 
 test: lint typecheck unit

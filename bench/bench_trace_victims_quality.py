@@ -242,6 +242,11 @@ def judge(
         "false": [k for k in named if k not in truth],
         "unexplained": len(res.unexplained),
         "query_seconds": time.perf_counter() - t,
+        # Nothing named in round 1: the unproven lead, whether it is planted, and how many
+        # more victims at its observed rate would name it.
+        "lead": None if res.lead is None else res.lead.score.candidate.key,
+        "lead_planted": res.lead is not None and res.lead.score.candidate.key in truth,
+        "lead_more_victims": None if res.lead is None else res.lead.more_victims,
     }
 
 
@@ -285,6 +290,11 @@ def main(argv: list[str]) -> int:
                 if name in r and not r[name]["rank1"]
             ],
             "median_query_seconds": sorted(x["query_seconds"] for x in runs)[len(runs) // 2],
+            "leads": sum(x["lead"] is not None for x in runs),
+            "leads_planted": sum(x["lead_planted"] for x in runs),
+            "lead_more_victims": sorted(
+                x["lead_more_victims"] for x in runs if x["lead_more_victims"] is not None
+            ),
         }
     rows = [
         (

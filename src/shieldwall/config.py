@@ -217,6 +217,33 @@ class ApiSettings(_Section):
     )
 
 
+class ConsoleSettings(_Section):
+    """The security team's web console at /console (shieldwall.console, docs/console.md)."""
+
+    idle_timeout_seconds: float = Field(
+        900.0, gt=0, description="a console session unused this long is signed out"
+    )
+    lifetime_seconds: float = Field(
+        8 * 3600.0,
+        gt=0,
+        description="a console session is signed out this long after sign-in, used or not",
+    )
+    secure_cookie: bool = Field(
+        False,
+        description="mark the session cookie Secure (set when the console is served over HTTPS)",
+    )
+    sign_in_rate: str = Field(
+        "10/minute;50/hour",
+        description="sign-in attempts allowed per client address (limits notation)",
+    )
+
+    @field_validator("sign_in_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_many(value)
+        return value
+
+
 class ObserveSettings(_Section):
     """Logs and metrics (see shieldwall.observe and docs/operations.md)."""
 
@@ -299,6 +326,12 @@ class RiskSettings(_Section):
     profile_ttl_days: float = Field(180.0, gt=0, description="login history is kept this long")
     pending_ttl_seconds: int = Field(
         900, ge=10, le=86_400, description="how long an assessment waits for its outcome"
+    )
+    personal_passwords: bool = Field(
+        False,
+        description="on an unfamiliar login, check whether the password tried is built from the"
+        " customer's birth date, phone or name (the account must be the customer's phone;"
+        " each check is two audited custody reads)",
     )
 
     @model_validator(mode="after")
@@ -1077,6 +1110,7 @@ class Settings(_Section):
     respond: RespondSettings = RespondSettings()
     discover: DiscoverSettings = DiscoverSettings()
     observe: ObserveSettings = ObserveSettings()
+    console: ConsoleSettings = ConsoleSettings()
     nats: NatsSettings = NatsSettings()
 
     @property

@@ -123,9 +123,17 @@ def simulation(base: Path) -> int:
     console.print(f"[bold cyan]$ shieldwall {shlex.join(argv)}[/]")
     code = cli(argv)
     if code == 0:
+        home = shlex.quote(str(out / "home"))
         console.print(
             f"open {out / 'report.html'} in a browser; explore shieldwall's state with"
-            f" SHIELDWALL_HOME={out / 'home'} shieldwall alerts list"
+            f" SHIELDWALL_HOME={home} .venv/bin/shieldwall alerts list\n"
+            "open the security team's console on this world (docs/console.md):\n"
+            f"  SHIELDWALL_HOME={home} .venv/bin/shieldwall principals add console-admin"
+            " --role admin --unit security   # prints the API key to sign in with\n"
+            f"  SHIELDWALL_HOME={home} .venv/bin/shieldwall serve"
+            "   # then open http://127.0.0.1:8080/console and paste the key",
+            soft_wrap=True,  # commands stay whole lines, to copy as printed
+            markup=False,
         )
     return code
 

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from shieldwall.core.events import Action
-from tests.functional.conftest import Store
+from shieldwall.sim.people import PeopleFactory
+from tests.functional.conftest import Store, customer_row
 
 PROBLEM = "application/problem+json"
 # GB 11643-1999's own example number; its check digit worked by hand: the weighted sum of the
@@ -386,3 +387,131 @@ def test_roles(client: TestClient, store: Store) -> None:
         headers=store.auth("analyst-he") | _key(1),
     )
     assert r.status_code == 403
+
+
+def _upload(
+    client: TestClient,
+    store: Store,
+    csv_text: str | bytes,
+    who: str = "sec-admin",
+    **fields: str,
+) -> Any:
+    data = {"case_id": "case-up", "source": "customer"} | fields
+    content = csv_text.encode() if isinstance(csv_text, str) else csv_text
+    return client.post(
+        "/v1/victims:upload",
+        data=data,
+        files={"file": ("victims.csv", content, "text/csv")},
+        headers=store.auth(who),
+    )
+
+
+def test_a_victims_csv_uploaded_as_a_form_is_matched(client: TestClient, store: Store) -> None:
+    """A CSV sent as multipart/form-data: a phone in national format and a customer id match,
+    an ID number nobody holds is kept unmatched; the answer echoes no phone or ID number."""
+    c = store.customers
+    text = (
+        "phone,customer_id,national_id,loss_yuan\n"
+        f"{c[0].phone.removeprefix('+86')},,,1500\n"
+        f",{c[2].customer_id},,\n"
+        f",,{UNKNOWN_ID},50.5\n"
+    )
+    resp = _upload(client, store, text)
+    assert resp.status_code == 200, resp.text
+    doc = resp.json()
+    assert (doc["rows"], doc["registered"], doc["matched"], doc["unmatched"]) == (3, 3, 2, 1)
+    by_row = {v["row"]: v["customer_id"] for v in doc["victims"]}
+    assert by_row == {2: c[0].customer_id, 3: c[2].customer_id, 4: None}  # file lines
+    for secret in (c[0].phone.removeprefix("+86"), UNKNOWN_ID):
+        assert secret not in resp.text
+    listed = client.get("/v1/victims?case_id=case-up", headers=store.auth("agent-li")).json()
+    losses = {v["customer_id"]: v["loss_fen"] for v in listed["items"]}
+    assert losses[c[0].customer_id] == 150_000 and losses[None] == 5_050
+
+
+def test_a_bad_victims_csv_is_a_problem_naming_the_line(client: TestClient, store: Store) -> None:
+    """Malformed CSV (an unclosed quote on line 3), a refused row (GB 11643 check digit wrong,
+    line 3) in a strict upload, a missing field, a body that is no form, an unknown form field:
+    422 problem documents naming the field and the line, and nothing registered. ``partial``
+    registers the good row and lists the refused one."""
+    good = store.customers[0].phone
+    cases = [
+        (_upload(client, store, f'phone\n{good}\n"139\n'), "file", "line 3"),
+        (
+            _upload(client, store, f"national_id\n{UNKNOWN_ID}\n110105194912310021\n"),
+            "file",
+            "line 3",
+        ),
+        (
+            client.post(
+                "/v1/victims:upload",
+                data={"source": "customer"},
+                files={"file": ("v.csv", b"phone\n", "text/csv")},
+                headers=store.auth("sec-admin"),
+            ),
+            "case_id",
+            "required",
+        ),
+        (
+            client.post(
+                "/v1/victims:upload",
+                json={"case_id": "case-up"},
+                headers=store.auth("sec-admin"),
+            ),
+            "content-type",
+            "multipart",
+        ),
+        (_upload(client, store, "phone\n", colour="red"), "colour", "unknown"),
+    ]
+    for resp, field, words in cases:
+        assert resp.status_code == 422, resp.text
+        assert resp.headers["content-type"] == PROBLEM
+        assert resp.json()["field"] == field and words in resp.json()["detail"], resp.json()
+    listed = client.get("/v1/victims?case_id=case-up", headers=store.auth("agent-li")).json()
+    assert listed["items"] == []
+    text = f"national_id\n{UNKNOWN_ID}\n110105194912310021\n"
+    doc = _upload(client, store, text, partial="true").json()
+    assert doc["registered"] == 1 and [p["row"] for p in doc["rejected"]] == [3]
+
+
+def test_a_victims_upload_is_bounded_and_for_admins(client: TestClient, store: Store) -> None:
+    """A body well over the register's 8 MiB bound is refused while it streams in (413); a
+    file just over it passes the body bound and the CSV reader refuses it (422); an agent may
+    not upload."""
+    from shieldwall.respond.victims import MAX_BYTES
+
+    big = b"phone\n" + b"13912345678\n" * ((MAX_BYTES + 128 * 1024) // 12)
+    resp = _upload(client, store, big)  # beyond the body bound: refused as it streams in
+    assert resp.status_code == 413 and resp.headers["content-type"] == PROBLEM
+    just_over = b"phone\n" + b"1" * (MAX_BYTES - 6) + b"\n"
+    resp = _upload(client, store, just_over)
+    assert resp.status_code == 422 and "larger than" in resp.json()["detail"]
+    assert _upload(client, store, "phone\n", who="agent-li").status_code == 403
+
+
+def test_a_customer_import_matches_the_victims_kept_unmatched(
+    client: TestClient, store: Store
+) -> None:
+    """Victims named by a phone and by an ID number nobody held are kept unmatched; once the
+    store imports those customers (``POST /v1/customers:import``), the register links them
+    to the new customer ids, drops the keyed hashes, and logs the re-match."""
+    late = [
+        {**customer_row(c), "customer_id": f"C-LATE-{n}"}
+        for n, c in enumerate(PeopleFactory(4242).customers(2))
+    ]
+    body = {
+        "case_id": "case-late",
+        "source": "police",
+        "rows": [{"phone": late[0]["phone"]}, {"national_id": late[1]["national_id"]}],
+    }
+    admin = store.auth("sec-admin")
+    doc = client.post("/v1/victims:import", json=body, headers=admin).json()
+    assert (doc["registered"], doc["matched"]) == (2, 0)
+    imported = client.post("/v1/customers:import", json={"customers": late}, headers=admin)
+    assert imported.status_code == 200 and imported.json()["imported"] == 2, imported.text
+    listed = client.get("/v1/victims?case_id=case-late", headers=store.auth("agent-li")).json()
+    assert sorted(v["customer_id"] for v in listed["items"]) == ["C-LATE-0", "C-LATE-1"]
+    assert all(v["matched"] for v in listed["items"])
+    rematched = [e for e in audit_events(store) if e["reason"] == "victim_rematch"]
+    assert len(rematched) == 1
+    assert sorted(rematched[0]["customer_ids"]) == ["C-LATE-0", "C-LATE-1"]

@@ -9,6 +9,7 @@ import json
 import re
 import shlex
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,8 @@ def check_harm_leads(card: dict[str, Any], stdout: str, report: str) -> None:
         "customers deceived": scam["deceived"],
         "records exposed before detection": before,
     }
-    assert "money lost" in report and "not modelled" in report
+    lost_fen = scam["lost_fen"]
+    assert f"<b>¥{lost_fen // 100:,}.{lost_fen % 100:02d}</b>money lost" in report
     saved_cards = {
         label: int(n) for n, label in re.findall(r'card saved"><b>(\d+)</b>([^<]+)<', report)
     }
@@ -122,7 +124,7 @@ def check_harm_leads(card: dict[str, Any], stdout: str, report: str) -> None:
     assert lines[1] == (
         f"LOST   {taken} accounts taken over; {scam['deceived']} customers deceived"
         f" ({scam['deceived_warned']} had been warned); {before} customer records exposed"
-        f" before detection, {after} after; money: not modelled"
+        f" before detection, {after} after; money lost: {lost_fen // 100}.{lost_fen % 100:02d} yuan"
     )
     assert lines[2].startswith(f"SAVED  {defended} accounts defended;")
     assert (
@@ -234,26 +236,130 @@ def test_demo_size_world_with_every_attack(tmp_path: Path) -> None:
     assert card["alerts"]["false"] <= 2
 
 
-def test_respond_suspends_insiders_and_the_api_stops_them(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.slow
+def test_demo_size_respond_turns_the_victims_list_into_a_case(tmp_path: Path) -> None:
+    """At the demo's size the victims' list is traced; with ``respond`` it becomes a
+    ``victims_trace`` case: every victim on the list matched and linked, the leakers the ground
+    truth planted (the harvesting agent, and the partner behind the release named) suspended
+    and linked, the case notified, and every deceived customer's loss paid."""
+    config = SimConfig(seed=7, customers=2000, days=5, respond=True)
+    card = simulate(config, tmp_path / "demo").scorecard
+    (case,) = [c for c in card["response"]["cases"] if c["source"] == "victims_trace"]
+    victims = card["attacks"]["victims"]
+    assert case["customers_affected"] == victims["resolved"] == victims["victims"] > 0
+    assert set(case["principals"]) == set(victims["principals"])
+    assert case["contained_at"] is not None and case["notified_at"] is not None
+    money = card["response"]["money"]
+    assert money["compensated_fen"] == card["attacks"]["scam"]["lost_fen"] > 0
+    assert money["claims_open"] == 0 and money["trial_balance_fen"] == 0
+
+
+RESPOND_ATTACKS = ("harvest", "outlet", "partner", "scam")
+
+
+def test_respond_opens_cases_contains_notifies_and_pays_the_deceived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With ``--respond`` the security team suspends the principal of a high alert: the
-    harvester is suspended, the API refuses its later requests, and nothing more is exposed."""
+    """With ``--respond`` the team works cases through the respond API: insiders suspended by
+    case links (the API refuses them after, nothing more is exposed), the harvest and the
+    partner's leak each a case that is contained then notified, and every customer the scam
+    deceived (ground truth) paid their loss through the ledger, fen for fen. The scorecard is
+    checked against the ground truth and against what shieldwall's own records say (CLI)."""
     out = tmp_path / "respond"
     code, stdout, err = cli(
         capsys,
         "simulate", "--seed", str(SEED), "--customers", str(CUSTOMERS), "--days", str(DAYS),
-        "--attacks", "harvest,outlet", "--respond", "--out", str(out),
+        "--attacks", ",".join(RESPOND_ATTACKS), "--respond", "--out", str(out),
     )  # fmt: skip
     assert code == 0, err
+    assert "response: " in stdout and "money: " in stdout and "from first harm to" in stdout
     card = json.loads((out / "scorecard.json").read_text(encoding="utf-8"))
-    resp = card["response"]
-    harvester = card["attacks"]["harvest"]["principals"][0]
+    resp, attacks = card["response"], card["attacks"]
+    harvester = attacks["harvest"]["principals"][0]
     assert resp["enabled"] and harvester in resp["suspended"]
     assert resp["requests_refused"] > 0
-    assert resp["exposed_after_suspension"]["harvest"] == 0
     assert all(n == 0 for n in resp["exposed_after_suspension"].values())
-    assert "response: " in stdout
+
+    # Money: the deceived and what they lost are the scam's ground truth.
+    scam, money = attacks["scam"], resp["money"]
+    assert scam["deceived"] > 0 and scam["lost_fen"] > 0
+    assert money["deceived"] == money["claims"] == money["claims_paid"] == scam["deceived"]
+    assert money["lost_fen"] == money["claimed_fen"] == money["compensated_fen"] == scam["lost_fen"]
+    assert money["claims_open"] == 0 and money["trial_balance_fen"] == 0
+    assert 0 < money["advanced_fen"] <= money["compensated_fen"]  # the partner's: advanced
+
+    # Times: a case opens at the sitting that saw the alert, at most when the alert was noticed;
+    # the leaked file surfaces (and is traced) a day after the partner sold it.
+    t = resp["timing"]
+    assert 0 <= t["harvest"]["to_case_h"] <= attacks["harvest"]["time_to_notice_h"]
+    assert t["partner"]["to_case_h"] == pytest.approx(24.0, abs=0.01)
+    for name in ("harvest", "partner"):
+        case, contained, notified = (
+            t[name][k] for k in ("to_case_h", "to_contained_h", "to_notified_h")
+        )
+        assert case <= contained <= notified, name
+        # notices go out 4 h after containment, at the next sitting (sittings 4-12 h apart)
+        assert 4.0 - 0.01 <= notified - contained <= 4.0 + 12.0 + 0.01, name
+    assert t["outlet"]["first_harm"] is None  # every read refused: no harm to time
+    assert t["scam"]["to_case_h"] is not None and t["scam"]["to_contained_h"] is None
+
+    # What shieldwall recorded agrees (its CLI against the simulation's home).
+    monkeypatch.setenv("SHIELDWALL_HOME", str(out / "home"))
+    by_id = {c["case_id"]: c for c in resp["cases"]}
+    harvest_case = cli_json(capsys, "cases", "show", t["harvest"]["cases"][0])
+    leak_case = cli_json(capsys, "cases", "show", t["partner"]["cases"][0])
+    for shown, source, kind in (
+        (harvest_case, "alert", "audit_export"),
+        (leak_case, "leak_trace", "leaked_file"),
+    ):
+        assert shown["state"] == "notified" and shown["source"]["kind"] == source
+        moves = [e["detail"]["to"] for e in shown["timeline"] if e["action"] == "transition"]
+        assert moves == ["investigating", "contained", "notified"]
+        notified_at = [e["at"] for e in shown["timeline"] if e["detail"].get("to") == "notified"]
+        assert notified_at == [by_id[shown["case_id"]]["notified_at"]]
+        assert kind in {e["kind"] for e in shown["evidence"]}
+        assert shown["customers_affected"] == by_id[shown["case_id"]]["customers_affected"] > 0
+    assert {"kind": "principal_suspended", "ref": harvester} in [
+        {"kind": x["kind"], "ref": x["ref"]} for x in harvest_case["links"]
+    ]
+    kinds = {x["kind"] for x in leak_case["links"]}
+    assert {"principal_suspended", "release_revoked", "customer_affected"} <= kinds
+    claims = [
+        c
+        for case in resp["cases"]
+        for c in cli_json(capsys, "claims", "list", "--case", case["case_id"])["claims"]
+    ]
+    assert len(claims) == scam["deceived"]
+    assert all(c["status"] == "paid" and c["evidence_ref"] for c in claims)
+    assert sum(c["paid_fen"] for c in claims) == scam["lost_fen"]
+    notices = {n["case_id"]: n for n in resp["notices"]}
+    assert notices[harvest_case["case_id"]]["people"] == harvest_case["customers_affected"]
+    for shown in (harvest_case, leak_case):
+        # the PIPL notices went through shieldwall's notices service: the authority's moved the
+        # case to notified; one record per affected person; all at the simulated notice time
+        assert notices[shown["case_id"]]["sent"] and notices[shown["case_id"]]["moved_to_notified"]
+        listed = cli_json(capsys, "cases", "notices", "list", shown["case_id"])
+        audiences = sorted(n["audience"] for n in listed)
+        assert audiences == ["authority"] + ["person"] * shown["customers_affected"]
+        assert {n["regime"] for n in listed} == {"pipl"}
+        assert {datetime.fromisoformat(n["notified_at"]) for n in listed} == {
+            datetime.fromisoformat(by_id[shown["case_id"]]["notified_at"])
+        }
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+    """``shieldwall ARGS --json`` against ``SHIELDWALL_HOME``, its services closed after."""
+    common.settings.cache_clear()
+    common.services.cache_clear()
+    try:
+        code, stdout, err = cli(capsys, *args, "--json")
+    finally:
+        if common.services.cache_info().currsize:
+            common.services().close()
+        common.settings.cache_clear()
+        common.services.cache_clear()
+    assert code == 0, err
+    return json.loads(stdout)
 
 
 def test_bad_input_is_one_line_and_non_zero(

@@ -129,3 +129,31 @@ def test_unparseable_phones_are_reported_not_fatal(
         {"row": 3, "reason": "unknown_phone"},
     ]
     assert doc["victims"]["resolved"] == 1
+
+
+def test_unproven_top_is_most_likely_not_proven(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two victims of the release (12 of 60 customers, the only candidate): p = C(12,2)/C(60,2)
+    = 66/1770 = 0.0373 is not below alpha 0.01, so nothing is named; with a third victim at the
+    same rate, C(12,3)/C(60,3) = 220/34220 = 0.0064 would be: one more victim settles it."""
+    text = "customer_id,called_at,knew\n" + "".join(
+        f"{c.customer_id},2099-01-01T00:00:00+08:00,name;phone\n" for c in PEOPLE[:2]
+    )
+    code, out, err = cli(capsys, "trace", "victims", victims_file(tmp_path, text), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["sources"] == [] and doc["candidates_tested"] == 1
+    lead = doc["lead"]
+    assert (lead["verdict"], lead["kind"], lead["id"]) == (
+        "most likely, not proven",
+        "release",
+        "rel-7",
+    )
+    assert lead["p_adjusted"] == pytest.approx(66 / 1770, rel=1e-9)
+    assert (lead["victims_needed"], lead["more_victims"]) == (3, 1)
+    code, out, err = cli(capsys, "trace", "victims", victims_file(tmp_path, text))
+    assert code == 0, err
+    assert "most likely, not proven: release:rel-7 explains 2 of 2 victims" in out
+    assert "to settle it: about 1 more victims" in out
+    assert "fingerprint" in out

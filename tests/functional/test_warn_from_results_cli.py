@@ -1,7 +1,8 @@
 """Warnings from results through the real CLI: ``warn plan --from-trace`` takes the JSON that
-``trace victims --json`` printed, ``--case`` a case's customers affected, ``--campaign`` the
-scam reports; each cause warns a customer once; bad input ends in one line on stderr; and the
-warnings sender's audited reads never make it a victims-trace suspect."""
+``trace victims --json`` or ``trace file --json`` printed, ``--case`` a case's customers
+affected, ``--campaign`` the scam reports; each cause warns a customer once; bad input ends in
+one line on stderr; and the warnings sender's audited reads never make it a victims-trace
+suspect."""
 
 from __future__ import annotations
 
@@ -88,6 +89,35 @@ def test_from_trace_refuses_other_shapes(
     assert len(err.strip().splitlines()) == 1 and "from_trace" in err
 
 
+def test_from_a_leaked_file_trace_warns_the_customers_in_the_file(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``trace file --json`` names no customer; its audit entry records the customers matched
+    in the file, and those (the five whose phones the file holds) are queued under
+    ``leak-<entry>``, once. An entry that is not a leaked-file match is refused."""
+    leak = tmp_path / "leak.csv"
+    in_file = PEOPLE[30:35]
+    rows = ["name,phone"] + [f"x,{c.phone}" for c in in_file] + ["y,13912345678"]
+    leak.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = cli(capsys, "trace", "file", str(leak), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    path = tmp_path / "leak-trace.json"
+    path.write_text(out, encoding="utf-8")
+    code, out, err = cli(capsys, "warn", "plan", "--from-trace", str(path), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert sorted(c["customer_id"] for c in doc["candidates"]) == sorted(
+        c.customer_id for c in in_file
+    )
+    assert doc["queued"] == 5 and doc["trigger"] == f"leak:leak-{report['audit_seq']}"
+    code, out, _ = cli(capsys, "warn", "plan", "--from-trace", str(path), "--json")
+    assert code == 0 and json.loads(out)["queued"] == 0
+    path.write_text(json.dumps({**report, "audit_seq": 0}), encoding="utf-8")  # not a match
+    code, _, err = cli(capsys, "warn", "plan", "--from-trace", str(path))
+    assert code == 1 and "not a leaked-file match" in err and len(err.strip().splitlines()) == 1
+
+
 def test_case_warns_its_customers_affected(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -144,3 +174,12 @@ def test_warnings_sender_is_not_a_suspect(
     named |= {(s["kind"], s["id"]) for s in doc["sources"]}  # type: ignore[attr-defined]
     assert ("principal", WARNINGS_SENDER.principal_id) not in named
     assert ("release", "rel-7") in named
+    # Listed apart: the sender was shown the seven victims' phones for its declared purpose.
+    services = doc["services"]
+    assert [(s["id"], s["purposes"], s["explained"]) for s in services] == [  # type: ignore[attr-defined]
+        (WARNINGS_SENDER.principal_id, ["customer_warning"], 7)
+    ]
+    code, out, err = cli(capsys, "trace", "victims", victims_csv(tmp_path, "phone"))
+    assert code == 0, err
+    assert "service principals with access, not ranked:" in out
+    assert f"principal:{WARNINGS_SENDER.principal_id} (customer_warning) was shown 7" in out

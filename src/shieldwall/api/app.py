@@ -42,9 +42,11 @@ from shieldwall.api.routers import (
     trace_releases,
     trace_watch,
 )
+from shieldwall.console import pages as console
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.model import Principal
 from shieldwall.discover.exposure import ExposureAlerts, load_routes
+from shieldwall.respond.victims import MAX_BYTES as VICTIMS_MAX_BYTES
 from shieldwall.storage.rate_limits import rate_limit_storage
 from shieldwall.wiring import Services
 
@@ -56,6 +58,7 @@ IMPORT_PATHS = (
     "/v1/scam/reports:batch",
 )
 LEAK_PATHS = ("/v1/trace/file",)
+VICTIMS_UPLOAD_PATH = "/v1/victims:upload"
 ROUTERS = [
     custody.router,
     audit.router,
@@ -219,15 +222,18 @@ def create_app(services: Services) -> FastAPI:
         """The OpenAPI document (authenticated like every other route)."""
         return document
 
+    console.install(app, services)  # the security team's pages at /console (shieldwall.console)
     api = services.settings.api
     if api.docs_enabled:
         docs.install(app)
 
     def limit_for(path: str) -> int:
-        if path in LEAK_PATHS:
+        if path in LEAK_PATHS or path == console.LEAK_UPLOAD_PATH:
             return services.settings.trace.releases.max_upload_bytes
         if path.startswith("/v1/cases/") and path.endswith("/evidence"):
             return services.settings.respond.cases.max_evidence_bytes
+        if path == VICTIMS_UPLOAD_PATH:  # a victims CSV and its form fields
+            return VICTIMS_MAX_BYTES + 64 * 1024
         return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from shieldwall.audit.errors import ProofError
 from shieldwall.cli.common import (
     as_principal,
     console,
@@ -23,6 +25,10 @@ from shieldwall.contact.ledger.errors import InvalidInput
 from shieldwall.contact.ledger.ledger import contact_json
 from shieldwall.contact.ledger.messages import display_tag
 from shieldwall.custody.audit_events import OPERATOR
+from shieldwall.trace.attribution.file import LEAK_FILE_MATCH
+
+if TYPE_CHECKING:
+    from shieldwall.wiring import Services
 
 numbers = typer.Typer(
     help="The store's official numbers, sender ids and e-mail domains.", no_args_is_help=True
@@ -356,7 +362,7 @@ def warn_plan(
         with progress_bar("scoring", len(ids)) as tick:
             plan = planner.plan_leak(leak, ids, progress=tick)
     elif from_trace is not None:
-        cause, ids = read_trace_result(from_trace)
+        cause, ids = read_trace_result(from_trace, leak_matches=_leak_matches(svc))
         with progress_bar("scoring", len(ids)) as tick:
             plan = planner.plan_leak(cause, ids, progress=tick)
     elif case is not None:
@@ -429,6 +435,20 @@ def _case_customers(case_id: str) -> list[str]:
     if not ids:
         raise InvalidInput(f"case {case_id} has no customers affected linked", field="case")
     return list(dict.fromkeys(ids))
+
+
+def _leak_matches(svc: Services) -> Callable[[int], Sequence[str] | None]:
+    """The customers a leaked-file trace's audit entry records (None: not such an entry)."""
+
+    def matches(seq: int) -> Sequence[str] | None:
+        try:
+            record = svc.audit.entry(seq)
+        except ProofError:  # no entry with that number
+            return None
+        event = record.event
+        return event.customer_ids if event.reason == LEAK_FILE_MATCH else None
+
+    return matches
 
 
 @warn.command("send")

@@ -44,7 +44,8 @@ def simulate(
         bool,
         typer.Option(
             "--respond",
-            help="the security team suspends a principal on a high or critical alert",
+            help="the security team responds: cases, suspensions, evidence, warnings,"
+            " notification and claims paid through the ledger",
         ),
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the scorecard as JSON")] = False,
@@ -104,7 +105,8 @@ def harm_lines(card: dict[str, Any]) -> list[str]:
         f" {lost['customers_deceived']} customers deceived"
         f" ({lost['deceived_though_warned']} had been warned);"
         f" {lost['records_exposed_before_detection']} customer records exposed before detection,"
-        f" {lost['records_exposed_after_detection']} after; money: not modelled",
+        f" {lost['records_exposed_after_detection']} after; money lost:"
+        f" {'-' if lost['money_lost_fen'] is None else _yuan(lost['money_lost_fen']) + ' yuan'}",
         f"SAVED  {saved['accounts_defended']} accounts defended;"
         f" {saved['attempts_blocked']} attempts blocked;"
         f" {saved['customers_warned_before_scam']} of {saved['customers_reached_by_scam']}"
@@ -174,6 +176,7 @@ def summary(card: dict[str, Any]) -> str:
             f"response: {len(resp['suspended'])} suspended, {resp['requests_refused']} of their"
             f" requests refused; exposed after suspension: {after or 'none suspended'}"
         )
+        lines.extend(response_lines(resp))
     lines.append(
         f"alerts: {al['total']} ({al['on_attackers']} on attackers, {al['false']} false);"
         f" {card['warnings']['customers_queued']} customers queued for a warning"
@@ -196,3 +199,40 @@ def alert_steps(
         for step in next_steps(a, a["principal_id"] in suspended):
             lines.append(f"    {step.why}: {command_line(step.argv, home, program)}")
     return "\n".join(lines)
+
+
+def _hours(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} h"
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def response_lines(resp: dict[str, Any]) -> list[str]:
+    """First harm to case, to containment, to notification per attack; money lost and paid."""
+    if "cases" not in resp:
+        return []
+    cases = resp["cases"]
+    contained = sum(1 for c in cases if c["contained_at"])
+    notified = sum(1 for c in cases if c["notified_at"])
+    lines = [
+        f"cases: {len(cases)} ({contained} contained, {notified} notified); from first harm to:",
+        f"  {'attack':<9} {'case':>8} {'contained':>10} {'notified':>9}",
+    ]
+    for name, t in resp["timing"].items():
+        if t["first_harm"] is None:
+            lines.append(f"  {name:<9} no harm done")
+            continue
+        lines.append(
+            f"  {name:<9} {_hours(t['to_case_h']):>8}"
+            f" {_hours(t['to_contained_h']):>10} {_hours(t['to_notified_h']):>9}"
+        )
+    m = resp["money"]
+    lines.append(
+        f"money: {m['deceived']} deceived lost {_yuan(m['lost_fen'])} yuan;"
+        f" compensated {_yuan(m['compensated_fen'])} yuan"
+        f" ({_yuan(m['advanced_fen'])} advanced); claims {m['claims_paid']} paid,"
+        f" {m['claims_open']} open"
+    )
+    return lines

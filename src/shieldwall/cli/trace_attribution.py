@@ -88,6 +88,16 @@ def _print(doc: dict[str, Any]) -> None:
     console.print(table)
     if not doc["sources"]:
         console.print("no candidate explains the victims significantly", markup=False)
+    lead = doc.get("lead")
+    if lead is not None:
+        console.print(
+            f"most likely, not proven: {lead['kind']}:{lead['id']} explains {lead['explained']}"
+            f" of {doc['victims']['resolved']} victims (expected {lead['expected']:.3g} by chance;"
+            f" p_adj {lead['p_adjusted']:.3g} is not below alpha {doc['alpha']})",
+            markup=False,
+        )
+        for line in lead["settle"]:
+            console.print(f"  to settle it: {line}", markup=False)
     for s in doc["sources"]:
         ev = s["evidence"]
         proven = "no evidence requested"
@@ -102,5 +112,13 @@ def _print(doc: dict[str, Any]) -> None:
         for ex in s["examples"]:
             seqs = ", ".join(map(str, ex["audit_seqs"]))
             console.print(f"  {ex['customer_id']}: audit entries {seqs}", markup=False)
+    if doc["services"]:
+        console.print("service principals with access, not ranked:", markup=False)
+        for sv in doc["services"]:
+            console.print(
+                f"  {sv['kind']}:{sv['id']} ({', '.join(sv['purposes'])}) was shown"
+                f" {sv['explained']} of the victims before their calls",
+                markup=False,
+            )
     if doc["unexplained"]:
         console.print(f"unexplained: {len(doc['unexplained'])} victims", markup=False)

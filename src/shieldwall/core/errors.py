@@ -19,6 +19,7 @@ Each capability defines one root of its own below :class:`ShieldwallError`::
     ├── trace.TraceError
     ├── contact.ContactError
     ├── respond.RespondError
+    ├── console.ConsoleError         sign-in, CSRF, forms of the web console
     └── intake.IntakeError           (BadEvent)
 
 Errors carry a machine-readable ``code``, an optional ``field`` and a ``reason`` a person can read.

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TextIO, TypeVar
 
 from shieldwall.core.clock import Clock, utc
+from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.events import Action, Decision
 from shieldwall.core.model import Customer, Order, OrderItem, OrderStatus, Principal
 from shieldwall.custody import normalize
@@ -40,6 +42,8 @@ from shieldwall.custody.ports import (
     no_progress,
 )
 from shieldwall.custody.sealing import Sealer
+
+log = logging.getLogger(__name__)
 
 CUSTOMER_COLUMNS = ("customer_id", "name", "phone", "email", "address", "national_id")
 CUSTOMER_REQUIRED = ("customer_id", "name", "phone")
@@ -379,6 +383,9 @@ class Importer:
         self.region = region
         self.strict_region = strict_region
         self.batch_size = batch_size
+        # Called with (actor, channel) after an import that wrote customers: e.g. the victims
+        # register matches again the victims it had to keep unmatched (wired in wiring/).
+        self.after_customers: list[Callable[[Principal, str], object]] = []
 
     def customers(
         self,
@@ -417,7 +424,14 @@ class Importer:
                 report.imported += len(fresh)
 
         spec = _Spec("customers", parse, lambda c: c.customer_id, flush, advise)
-        return self._run(spec, rows, all_or_nothing, progress, actor, channel)
+        report = self._run(spec, rows, all_or_nothing, progress, actor, channel)
+        if report.imported:
+            for listener in self.after_customers:
+                try:
+                    listener(actor, channel)
+                except ShieldwallError as exc:  # the import is committed: it stands
+                    log.warning("after customer import: %s failed: %s", listener, exc.code)
+        return report
 
     def orders(
         self,

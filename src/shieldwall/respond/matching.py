@@ -33,6 +33,10 @@ class CustodyLookups:
         with self.store.read() as tx:
             return tx.find_customers("national_id", self.index.digest("national_id", national_id))
 
+    def by_digest(self, field: str, digest: bytes) -> list[str]:
+        with self.store.read() as tx:
+            return tx.find_customers(field, digest)
+
     def order_customer(self, order_id: str) -> str | None:
         with self.store.read() as tx:
             order = tx.get_order(order_id)

@@ -40,6 +40,7 @@ from shieldwall.respond.victims import (
     VictimRow,
     VictimStatus,
     match,
+    rematch_customer,
     transition,
 )
 
@@ -79,6 +80,25 @@ class RegisterReport:
                 {"row": row, "victim_id": v.victim_id, "customer_id": v.customer_id}
                 for row, v in zip(self.rows_of, self.registered, strict=True)
             ],
+        }
+
+
+@dataclass(frozen=True)
+class Rematched:
+    """What matching the unmatched victims again did: checked, newly matched, left as
+    duplicates of a victim already registered under that customer, ambiguous."""
+
+    checked: int
+    matched: int
+    duplicates: int
+    ambiguous: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "checked": self.checked,
+            "matched": self.matched,
+            "duplicates": self.duplicates,
+            "ambiguous": self.ambiguous,
         }
 
 
@@ -186,6 +206,51 @@ class VictimRegister:
             problems,
             result.ambiguous,
         )
+
+    def rematch(self, actor: Principal, channel: str = "api") -> Rematched:
+        """Match again the victims kept unmatched (keyed hashes), e.g. after a customer import:
+        a victim whose ID number and phone digests now name one customer is linked to it
+        (:func:`~shieldwall.respond.victims.rematch_customer`); one already registered in its
+        case under that customer is left as it is (a duplicate). An order-number hash is the
+        register's own HMAC and cannot be looked up: such a victim matches once its customer's
+        phone or ID number is on the list. At most ``max_rows`` victims per call."""
+        with self.store.read() as tx:
+            pending = tx.unmatched_victims(self.max_rows)
+        decided: list[tuple[Victim, str]] = []
+        ambiguous = 0
+        for victim, keys in pending:
+            found = [
+                set(self.lookups.by_digest(name, digest))
+                for name, digest in (("national_id", keys.national_id), ("phone", keys.phone))
+                if digest is not None
+            ]
+            customer = rematch_customer(found)
+            if customer is not None:
+                decided.append((victim, customer))
+            elif any(found):
+                ambiguous += 1
+        if not decided:
+            return Rematched(len(pending), 0, 0, ambiguous)
+        now = self.clock.now()
+        matched: list[str] = []
+        duplicates = 0
+        with self.store.write() as tx:
+            for victim, customer in decided:
+                if tx.victim_keys(victim.case_id, [f"c:{customer}"]):
+                    duplicates += 1
+                elif tx.match_victim(victim.victim_id, customer, now):
+                    matched.append(customer)
+            extra = {
+                "checked": str(len(pending)),
+                "matched": str(len(matched)),
+                "duplicates": str(duplicates),
+                "ambiguous": str(ambiguous),
+            }
+            staged = tx.stage_audit(
+                [self._event(now, actor, "victim_rematch", channel, sorted(set(matched)), extra)]
+            )
+        self.audit.log_staged(staged)
+        return Rematched(len(pending), len(matched), duplicates, ambiguous)
 
     def get(self, victim_id: str) -> Victim:
         with self.store.read() as tx:

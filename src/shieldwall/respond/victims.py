@@ -259,6 +259,17 @@ def parse_csv(data: bytes, *, region: str, max_rows: int, encoding: str = "utf-8
 # matching -------------------------------------------------------------------------------------
 
 
+def rematch_customer(found: Sequence[set[str]]) -> str | None:
+    """The customer an unmatched victim now names: ``found`` holds, per keyed hash it is kept
+    under (ID number, phone), the customers with that digest. One customer named by every hash
+    that names anyone; None when none does or they disagree (ambiguous: left unmatched)."""
+    named = [f for f in found if f]
+    if not named:
+        return None
+    common = set.intersection(*named)
+    return next(iter(common)) if len(common) == 1 and all(len(f) == 1 for f in named) else None
+
+
 class VictimLookups(Protocol):
     """Custody as the register sees it: customers found through blind indexes and orders, and
     keyed hashes for what matches no one. Nothing is decrypted."""
@@ -267,6 +278,9 @@ class VictimLookups(Protocol):
     def by_national_id(self, national_id: str) -> list[str]: ...
     def order_customer(self, order_id: str) -> str | None: ...
     def existing(self, customer_ids: Sequence[str]) -> set[str]: ...
+    def by_digest(self, field: str, digest: bytes) -> list[str]:
+        """Customers whose ``field`` (phone or national_id) has this blind-index digest."""
+        ...
 
     def keys(self, row: VictimRow) -> Keys:
         """The keyed hashes of the row's phone, ID number and order number."""

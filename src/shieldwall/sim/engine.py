@@ -12,7 +12,8 @@ as a person would, and for an alert that names customers queues warnings to them
 ``shieldwall warn plan --leak alert-ID --file ids.json`` (and, after a leaked file is traced to
 a partner, to the customers of that partner's release: :meth:`Play.warn`). A customer counts as
 warned from that simulated moment: the simulation has no SMS gateway, so "warned" means "queued
-to be warned".
+to be warned". With ``respond`` each sitting also hands the alerts to the
+:class:`~shieldwall.sim.respond.Responder` (cases, containment, notices, claims).
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shieldwall.sim.errors import PrincipalSuspended, SimulationError
 from shieldwall.sim.harness import HOTLINE, SMS_SENDER, Harness
 from shieldwall.sim.truth import GroundTruth
 from shieldwall.sim.world import ADMIN, LOCAL, SERVICES, Order, World
+
+if TYPE_CHECKING:
+    from shieldwall.sim.respond import Responder
 
 Action = Callable[[], object]
 Progress = Callable[[datetime], None]
@@ -63,6 +67,7 @@ class Play:
     placed: list[Order] = field(default_factory=list)  # orders shieldwall knows, by creation
     known: set[str] = field(default_factory=set)
     suspended_at: dict[str, datetime] = field(default_factory=dict)  # principal -> when
+    responder: Responder | None = None  # with ``respond``: the team's cases, notices, claims
 
     def orders_of(self, customer_id: str) -> list[Order]:
         """The customer's orders shieldwall knows of, oldest first."""
@@ -237,9 +242,11 @@ class Play:
 
     # -- the security team ---------------------------------------------------------------------
 
-    def schedule_reviews(self) -> None:
+    def schedule_reviews(self, after_days: int = 0) -> None:
+        """The team's sittings every day, and ``after_days`` more days of them after the end
+        (with ``respond``: the work on cases and claims goes on after the attacks)."""
         cfg = self.world.config
-        for day in range(cfg.days):
+        for day in range(cfg.days + after_days):
             for hour in REVIEW_HOURS:
                 self.at(cfg.t0 + timedelta(days=day, hours=hour), self.review)
         self.at(cfg.end - timedelta(seconds=1), self.review)
@@ -257,20 +264,8 @@ class Play:
             else:
                 seen.alert = a
             self.warn_for(a)
-            if self.world.config.respond:
-                self.suspend_for(a)
-
-    def suspend_for(self, alert: dict[str, Any]) -> None:
-        """Suspend the principal of a high or critical alert while it is investigated."""
-        pid = alert["principal_id"]
-        if pid == ADMIN or pid in SERVICES:  # the security team does not lock itself out
-            return
-        if alert["severity"] in ("high", "critical") and pid not in self.harness.suspended:
-            body = {"alert_id": alert["alert_id"]}
-            self.harness.post(f"/v1/principals/{pid}/suspend", ADMIN, body)
-            self.harness.suspended.add(pid)
-            self.suspended_at[pid] = self.now
-            self.note("respond", f"suspended {pid} ({alert['kind']}, {alert['severity']})")
+        if self.responder is not None:  # cases, containment, notices, claims
+            self.responder.sitting(listed)
 
     def warn_for(self, alert: dict[str, Any]) -> None:
         if alert["severity"] != "low":
@@ -284,17 +279,20 @@ class Play:
             return
         path = self.harness.home / "sim-warn.json"
         path.write_text(json.dumps(ids), encoding="utf-8")
-        out = self.harness.cli_json(
-            "warn", "plan", "--leak", leak, "--file", str(path), "--channel", "sms", "--top", "0"
-        )
-        path.unlink()
+        try:
+            self.warn_plan(["--leak", leak, "--file", str(path)], leak, asked=len(ids))
+        finally:
+            path.unlink()
+
+    def warn_plan(self, source: list[str], label: str, asked: int | None = None) -> None:
+        """``shieldwall warn plan SOURCE``: each customer it queues counts as warned from now
+        (the first time)."""
+        out = self.harness.cli_json("warn", "plan", *source, "--channel", "sms", "--top", "0")
         queued = {c["customer_id"] for c in out["candidates"]} if out["queued"] else set()
-        for cid in ids:
-            if cid in queued:
-                self.warned.setdefault(cid, self.now)
-        self.warn_runs.append(
-            {"at": self.now, "leak": leak, "asked": len(ids), "queued": out["queued"]}
-        )
+        for cid in sorted(queued):
+            self.warned.setdefault(cid, self.now)
+        n = len(out["candidates"]) if asked is None else asked
+        self.warn_runs.append({"at": self.now, "leak": label, "asked": n, "queued": out["queued"]})
         self.note("warn", f"{out['queued']} customers queued for a warning")
 
 

@@ -8,8 +8,9 @@ section and the terminal scorecard, so a console reading the scorecard shows the
 **Lost**: accounts taken over (a stuffing try allowed with the customer's reused password),
 customers deceived by the scam wave, and customer records an attack exposed in clear, split at
 the attack's detection (before it: what detection could not have saved; after it: what a
-response could have). Money is not modelled: a deceived customer has no amount in the
-simulation, so ``money_lost_cents`` is ``None`` rather than an invented figure.
+response could have). Money: what the deceived customers transferred (``loss_fen`` on each
+deceived contact, drawn by the simulator; integer fen); ``None`` when the run's contacts carry
+no amount, rather than an invented figure.
 
 **Saved**: accounts whose reused password was tried but challenged or denied; attempts that
 exposed nothing (reads custody refused, stuffing tries challenged or denied, requests the API
@@ -52,7 +53,7 @@ class Lost:
     accounts_taken_over: int
     customers_deceived: int
     deceived_though_warned: int
-    money_lost_cents: int | None  # None: not modelled
+    money_lost_fen: int | None  # None: the contacts carry no amount
     records_exposed_before_detection: int
     records_exposed_after_detection: int
 
@@ -140,7 +141,8 @@ def summarize(
     attacks: list[AttackHarm] = []
     records_before = records_after = defended = 0
     taken_over = deceived = deceived_warned = warned = reached = told = 0
-    stopped = not_exposed = 0
+    stopped = not_exposed = money = 0
+    priced = False
     for name, truth in truths.items():
         if name in RECORD_LEAKS:
             row = _record_leak(name, truth, detected_at.get(name))
@@ -163,6 +165,8 @@ def summarize(
             )
             reached += len(contacts)
             deceived += sum(1 for c in contacts if c["deceived"])
+            money += sum(int(c.get("loss_fen", 0)) for c in contacts if c["deceived"])
+            priced = priced or any("loss_fen" in c for c in contacts)
             deceived_warned += sum(1 for c in contacts if c["deceived"] and c["warned_before"])
             warned += sum(1 for c in contacts if c["warned_before"])
             told += unmasked
@@ -172,7 +176,7 @@ def summarize(
             accounts_taken_over=taken_over,
             customers_deceived=deceived,
             deceived_though_warned=deceived_warned,
-            money_lost_cents=None,
+            money_lost_fen=money if priced else None,
             records_exposed_before_detection=records_before,
             records_exposed_after_detection=records_after,
         ),

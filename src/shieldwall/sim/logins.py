@@ -26,6 +26,12 @@ Attacks (:class:`AttackKind`), each in its own window after a benign warm-up:
 - ``low_and_slow``: a dozen hosting addresses, each one try every 3-15 minutes for ten hours;
 - ``targeted``: hundreds of guesses at one chosen account from rotating proxies;
 - ``spraying``: a handful of common passwords against thousands of accounts, from a botnet.
+- ``targeted_personal`` (opt-in, not in the default ``attacks``): an attacker holding forty
+  customers' records (name, birth date, phone) tries three to eight passwords built from each
+  one's data, every try from a different residential or mobile address, minutes apart. With
+  ``personal_share`` > 0 that share of customers uses such a password. The structures here are
+  the simulator's own (after Wang et al., CCS 2016), written apart from the detector's list in
+  ``guard/risk/personal.py``; some of them the detector does not know.
 
 Combo lists hold leaked pairs: about a third name accounts of this store; a pair works when its
 customer reuses the leaked password here (the ``reused`` customers).
@@ -67,6 +73,40 @@ class AttackKind(StrEnum):
     LOW_AND_SLOW = "low_and_slow"
     TARGETED = "targeted"
     SPRAYING = "spraying"
+    TARGETED_PERSONAL = "targeted_personal"
+
+
+CLASSIC_ATTACKS = (
+    AttackKind.STUFFING,
+    AttackKind.BOTNET,
+    AttackKind.LOW_AND_SLOW,
+    AttackKind.TARGETED,
+    AttackKind.SPRAYING,
+)
+SURNAMES = ("wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu")
+GIVEN = ("wei", "fang", "na", "min", "jing", "lei", "qiang", "yang", "jie", "xiuying", "jun")
+
+
+def personal_guesses(c: Customer) -> list[str]:
+    """The simulator's targeted guesser: passwords from a customer's name, birth date and phone,
+    in the order it tries them."""
+    sur, given, birth = c.extra["surname"], c.extra["given"], c.extra["birth"]
+    y, m, d = birth[:4], birth[5:7], birth[8:10]
+    full = sur + given
+    ini = sur[0] + given[0]
+    phone = c.account[-11:]
+    return [
+        y + m + d,
+        full + y + m + d,
+        sur + y,
+        phone[-6:],
+        ini + y + m + d,
+        full + "123",
+        full.capitalize() + m + d,
+        y + sur,
+        phone,
+        sur + m + d + "!",
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +161,9 @@ class WorldConfig:
     customers: int = 4000
     days: float = 6.0
     warmup_days: float = 3.0  # attacks start after this
-    attacks: tuple[AttackKind, ...] = tuple(AttackKind)
+    attacks: tuple[AttackKind, ...] = CLASSIC_ATTACKS
     reused_share: float = 0.08
+    personal_share: float = 0.0  # customers whose password is built from their personal data
     common_share: float = 0.02
     known_share: float = 0.35  # of combo-list entries naming an account of this store
     start: datetime = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
@@ -139,6 +180,9 @@ class LoginWorld:
         self.seed = seed
         self.config = config or WorldConfig()
         self.rng = random.Random(seed * 7919 + 17)
+        # personal data and personal passwords draw from their own stream, so worlds without
+        # them are the same as before they existed
+        self.prng = random.Random(seed * 104729 + 3)
         people = PeopleFactory(seed)
         cfg = self.config
         names: set[str] = set()
@@ -149,6 +193,8 @@ class LoginWorld:
             self._ip(self.rng.choice(MOBILE_NETS)) for _ in range(max(cfg.customers // 15, 50))
         ]
         self.customers = [self._customer(name) for name in sorted(names)]
+        for c in self.customers:
+            self._personal(c)
         self.by_account = {c.account: c for c in self.customers}
         self.breached = {sha1_hex(c.password) for c in self.customers if c.reused} | {
             sha1_hex(p) for p in COMMON_PASSWORDS
@@ -189,6 +235,16 @@ class LoginWorld:
             r.choice((0.1, 0.3, 0.6, 0.9)),
             travel,
         )
+
+    def _personal(self, c: Customer) -> None:
+        r = self.prng
+        born = datetime(1960, 1, 1, tzinfo=UTC) + timedelta(days=r.randrange(45 * 365))
+        c.extra.update(
+            surname=r.choice(SURNAMES), given=r.choice(GIVEN), birth=born.date().isoformat()
+        )
+        if r.random() < self.config.personal_share:
+            c.password = r.choice(personal_guesses(c))
+            c.extra["personal"] = "1"
 
     # -- benign ---------------------------------------------------------------------------------
 
@@ -322,6 +378,8 @@ class LoginWorld:
                 if i % 10 == 0:  # a fresh proxy every ten guesses
                     ip = self._ip(r.choice(HOSTING_NETS + HOTEL_NETS))
                 yield self._attack_event(t, victim.account, guess, ip, kind, r.choice(UAS))
+        elif kind is AttackKind.TARGETED_PERSONAL:
+            yield from self._targeted_personal(begin)
         elif kind is AttackKind.SPRAYING:
             targets = r.sample(self.customers, min(3000, len(self.customers)))
             t = begin
@@ -330,6 +388,18 @@ class LoginWorld:
                     t += timedelta(seconds=r.expovariate(4.0))
                     ip = self._ip(r.choice(HOME_NETS + MOBILE_NETS))
                     yield self._attack_event(t, c.account, password, ip, kind, r.choice(UAS))
+
+    def _targeted_personal(self, begin: datetime) -> Iterator[LoginEvent]:
+        r = self.prng
+        kind = AttackKind.TARGETED_PERSONAL
+        t = begin
+        for victim in r.sample(self.customers, min(40, len(self.customers))):
+            t += timedelta(seconds=r.uniform(60, 900))
+            at = t
+            for guess in personal_guesses(victim)[: r.randint(3, 8)]:
+                at += timedelta(seconds=r.uniform(120, 1200))
+                ip = self._ip(r.choice(HOME_NETS + MOBILE_NETS))
+                yield self._attack_event(at, victim.account, guess, ip, kind, r.choice(UAS))
 
     def events(self) -> list[LoginEvent]:
         """Every event of the world, in time order."""

@@ -422,6 +422,54 @@ def _other_sections(card: dict[str, Any]) -> list[str]:
     return out
 
 
+def yuan(fen: int) -> str:
+    """Fen as yuan with two decimals (integer arithmetic: no float holds money)."""
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def response_section(resp: dict[str, Any]) -> list[str]:
+    """Cases, the hours from each attack's first harm to case, containment and notification,
+    and money lost against compensated (``simulate --respond``)."""
+    if "cases" not in resp:
+        return []
+    out = ["<h2>After detection: cases, notices, compensation</h2>"]
+    rows = [
+        [
+            esc(name),
+            esc(t["first_harm"][:16].replace("T", " ")) if t["first_harm"] else "no harm done",
+            esc(", ".join(t["cases"]) or "–"),
+            _fmt(t["to_case_h"], " h"),
+            _fmt(t["to_contained_h"], " h"),
+            _fmt(t["to_notified_h"], " h"),
+        ]
+        for name, t in resp["timing"].items()
+    ]
+    out.append(
+        _table(
+            ["attack", "first harm (UTC)", "cases", "→ case", "→ contained", "→ notified"],
+            rows,
+            {3, 4, 5},
+        )
+    )
+    m = resp["money"]
+    out.append(
+        f"<p><b>Money</b>: {_fmt(m['deceived'])} customers deceived lost"
+        f" {esc(yuan(m['lost_fen']))}; {_fmt(m['claims'])} claims, {_fmt(m['claims_paid'])} paid"
+        f" and {_fmt(m['claims_open'])} open; compensated {esc(yuan(m['compensated_fen']))}"
+        f" (of which advanced before liability was settled, 先行赔付:"
+        f" {esc(yuan(m['advanced_fen']))}); ledger trial balance {esc(m['trial_balance_fen'])}"
+        " fen.</p>"
+    )
+    out.append(
+        '<p class="muted">The team works on for '
+        f"{esc(resp['days_after'])} simulated days after the attacks. Notices are recorded, not"
+        " sent (breach notices are their own work); the case moves to <code>notified</code>"
+        " through the case state machine. Losses are the simulation's ground truth; what was"
+        " paid is read back from shieldwall's ledger (<code>GET /v1/claims:report</code>).</p>"
+    )
+    return out
+
+
 def zone_label() -> str:
     """``times in Asia/Shanghai (UTC+08:00)``: the zone every local time in the report is in."""
     offset = datetime(2026, 1, 1, tzinfo=LOCAL).strftime("%z")
@@ -475,7 +523,11 @@ def harm_section(card: dict[str, Any]) -> list[str]:
                     "records exposed before detection",
                     f"{records} in all; {lost['records_exposed_after_detection']} after it",
                 ),
-                ("–", "money lost", "not modelled: a deception has no amount here"),
+                (
+                    "–" if lost["money_lost_fen"] is None else yuan(lost["money_lost_fen"]),
+                    "money lost",
+                    "transferred by the deceived customers",
+                ),
             ],
             "lost",
         )
@@ -537,7 +589,7 @@ def harm_section(card: dict[str, Any]) -> list[str]:
         " (what each attacker actually got, when) against when shieldwall detected it."
         " Stopped: reads custody refused, login tries challenged or denied, attempts refused"
         " after a suspension; for the scam, customers who checked and were told “not us”."
-        " Money is not modelled: the simulation gives a deceived customer no amount.</p>"
+        " Money lost: what each deceived customer transferred, drawn by the simulator.</p>"
     )
     return out
 
@@ -667,6 +719,7 @@ def render(card: dict[str, Any], play: Play, seen: Observed, program: str = "shi
             f"{who or 'nobody'}; the API refused {esc(resp['requests_refused'])} of their later"
             f" requests; customers exposed after the suspension: {after or '-'}.</p>"
         )
+        out.extend(response_section(resp))
     out.extend(alerts_section(card, seen, play.harness.home, program, play.harness.suspended))
     out.append("<h2>Timeline</h2>")
     out.append(

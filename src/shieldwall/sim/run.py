@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,12 @@ from shieldwall.sim.attacks.base import Observed
 from shieldwall.sim.engine import Play
 from shieldwall.sim.errors import SimulationError
 from shieldwall.sim.harness import Harness
+from shieldwall.sim.respond import PiplNotices, RecordNotices, Responder, response_card
 from shieldwall.sim.world import ADMIN, SERVICES, SimConfig, make_world
 
 Progress = Callable[[float, str], None]  # (fraction done, what)
 KEYED_P_VALUES = ("partner", "collusion")  # Tardos scores over keyed codewords
+RESPOND_DAYS = 2  # with ``respond``: days the team works cases and claims after the attacks
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,13 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
     out.mkdir(parents=True, exist_ok=True)
     with Harness.open(out / "home", config.t0) as h:
         play = Play(world, h, random.Random(f"benign:{config.seed}"))
+        if config.respond:
+            notices = PiplNotices() if h.has_route("GET", "/v1/cases/x/notices") else None
+            play.responder = Responder(play, notices or RecordNotices())
         tick(0.0, "importing the store")
         play.setup()
         benign.schedule(play)
-        play.schedule_reviews()
+        play.schedule_reviews(RESPOND_DAYS if config.respond else 0)
         not_run: dict[str, str] = {}
         for name in _order(config.attacks):
             attack = REGISTRY[name]
@@ -98,6 +103,9 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
             tick((t - config.t0).total_seconds() / span, f"day {(t - config.t0).days + 1}")
 
         play.run(config.end, on_action)
+        if play.responder is not None:  # the team works its cases and claims on
+            tick(1.0, "responding")
+            play.run(config.end + timedelta(days=RESPOND_DAYS))
         tick(1.0, "scoring")
         h.settle()
         alerts = h.get_all("/v1/alerts", ADMIN)
@@ -119,7 +127,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
         card = scorecard(config, play, seen, not_run)
         card["names"] = {  # partners by the display name they were registered under
             p["principal_id"]: p["display_name"]
-            for p in h.get("/v1/principals", ADMIN).body["principals"]
+            for p in h.get_all("/v1/principals", ADMIN)
             if p["role"] == "partner" and p.get("display_name")
         }
         audit_entries = h.services.audit.size()
@@ -216,6 +224,8 @@ def _response(config: SimConfig, play: Play) -> dict[str, Any]:
         "suspended": {p: t.isoformat() for p, t in sorted(play.suspended_at.items())},
         "requests_refused": play.harness.refused_suspended,
         "exposed_after_suspension": after,
+        "days_after": RESPOND_DAYS,
+        **(response_card(play.responder) if play.responder is not None else {}),
     }
 
 

@@ -13,7 +13,17 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    RowMapping,
+    Select,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from shieldwall.core.clock import utc
 from shieldwall.core.events import AccessEvent
@@ -81,6 +91,10 @@ def _victim(m: Any, contacts: Sequence[ContactRecord] = ()) -> Victim:
         updated_at=utc(m["updated_at"]),
         contacts=tuple(contacts),
     )
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
 
 
 def _contact(m: Any) -> ContactRecord:
@@ -179,19 +193,63 @@ class SqlMoneyTx:
             )
         )
 
-    def _with_contacts(self, rows: Sequence[Any]) -> list[Victim]:
-        ids = [r._mapping["victim_id"] for r in rows]
-        contacts: dict[str, list[ContactRecord]] = {}
+    def unmatched_victims(self, limit: int) -> list[tuple[Victim, Keys]]:
+        v = respond_victims.c
+        rows = self.conn.execute(
+            select(respond_victims)
+            .where(v.customer_id.is_(None))
+            .order_by(v.created_at, v.victim_id)
+            .limit(limit)
+        ).all()
+        keys = [
+            Keys(
+                phone=_bytes(r._mapping["phone_bidx"]),
+                national_id=_bytes(r._mapping["national_id_bidx"]),
+                order=_bytes(r._mapping["order_hash"]),
+            )
+            for r in rows
+        ]
+        return list(zip(self._with_contacts(rows), keys, strict=True))
+
+    def match_victim(self, victim_id: str, customer_id: str, at: datetime) -> bool:
+        v = respond_victims.c
+        done = self.conn.execute(
+            update(respond_victims)
+            .where(v.victim_id == victim_id, v.customer_id.is_(None))
+            .values(
+                customer_id=customer_id,
+                victim_key=f"c:{customer_id}",
+                phone_bidx=None,
+                national_id_bidx=None,
+                order_hash=None,
+                updated_at=at,
+            )
+        )
+        return bool(done.rowcount)
+
+    def _children(
+        self, parent: Column[Any], ids: Sequence[str], order: Sequence[Column[Any]]
+    ) -> dict[str, list[RowMapping]]:
+        """Rows of ``parent``'s table whose ``parent`` is one of ``ids``, grouped by it (in
+        ``order`` within a group), read in IN-lists of at most ``_IN_CHUNK`` ids."""
+        out: dict[str, list[RowMapping]] = {}
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
             found = self.conn.execute(
-                select(respond_victim_contacts)
-                .where(respond_victim_contacts.c.victim_id.in_(chunk))
-                .order_by(respond_victim_contacts.c.at, respond_victim_contacts.c.contact_id)
+                select(parent.table).where(parent.in_(chunk)).order_by(*order)
             )
-            for c in found:
-                contacts.setdefault(c.victim_id, []).append(_contact(c._mapping))
-        return [_victim(r._mapping, contacts.get(r._mapping["victim_id"], ())) for r in rows]
+            for row in found:
+                out.setdefault(row._mapping[parent.name], []).append(row._mapping)
+        return out
+
+    def _with_contacts(self, rows: Sequence[Any]) -> list[Victim]:
+        c = respond_victim_contacts.c
+        ids = [r._mapping["victim_id"] for r in rows]
+        contacts = self._children(c.victim_id, ids, (c.at, c.contact_id))
+        return [
+            _victim(r._mapping, [_contact(m) for m in contacts.get(r._mapping["victim_id"], [])])
+            for r in rows
+        ]
 
     def get_victim(self, victim_id: str) -> Victim | None:
         row = self.conn.execute(
@@ -329,17 +387,12 @@ class SqlMoneyTx:
         )
 
     def _postings(self, rows: Sequence[Any]) -> list[Posting]:
+        c = respond_ledger_entries.c
         ids = [r._mapping["posting_id"] for r in rows]
-        entries: dict[str, list[Entry]] = {}
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
-            found = self.conn.execute(
-                select(respond_ledger_entries)
-                .where(respond_ledger_entries.c.posting_id.in_(chunk))
-                .order_by(respond_ledger_entries.c.posting_id, respond_ledger_entries.c.line)
-            )
-            for e in found:
-                entries.setdefault(e.posting_id, []).append(Entry(e.account, int(e.amount_fen)))
+        entries = {
+            posting: [Entry(e["account"], int(e["amount_fen"])) for e in found]
+            for posting, found in self._children(c.posting_id, ids, (c.line,)).items()
+        }
         out = []
         for r in rows:
             m = r._mapping

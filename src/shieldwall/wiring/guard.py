@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from shieldwall.core.events import Action, Decision
 from shieldwall.core.model import Principal, Role
 from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.custody.audit_events import access_event
+from shieldwall.custody.directory import PhoneDirectory
 from shieldwall.custody.errors import AccessDenied
 from shieldwall.custody.policy import REASON_MAX, REASON_MIN, reason_ok
 from shieldwall.custody.sealing import Sealer
@@ -22,6 +24,7 @@ from shieldwall.guard.passwords.errors import ContextUnavailable
 from shieldwall.guard.passwords.policy import PasswordChecker
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.network import AsnTable
+from shieldwall.guard.risk.personal import facts_from_context, is_personal
 from shieldwall.guard.risk.ports import RiskState
 from shieldwall.storage.custody_repo import SqlCustodyStore
 from shieldwall.wiring.state import risk_state
@@ -155,6 +158,50 @@ def asn_table(settings: Settings) -> AsnTable:
     return AsnTable.load(path)
 
 
+# The login risk engine reads customers as this system component (the personal-password check).
+RISK_DESK = Principal("guard.risk", Role.SERVICE, "guard", "login risk")
+
+
+class CustodyPersonalCheck:
+    """The engine's ``personal`` callable: is the password tried built from the customer's own
+    birth date, phone or name? The login account is taken as the customer's phone and resolved
+    through the blind index (audited lookup); the details are decrypted in the server only to
+    derive the candidates (audited read, view ``derived``), compared by SHA-1 and dropped. An
+    account that is not one customer's phone is never personal."""
+
+    def __init__(self, phones: PhoneDirectory, customers: CustodyCustomerContext) -> None:
+        self.phones = phones
+        self.customers = customers
+
+    def __call__(self, account: str, password_sha1: bytes) -> bool:
+        ids = self.phones.by_phone(account)
+        if len(ids) != 1:
+            return False
+        try:
+            context = self.customers.context_for(ids[0], RISK_DESK, "system")
+        except ContextUnavailable:
+            return False
+        return is_personal(password_sha1, facts_from_context(context))
+
+
+def personal_check(
+    settings: Settings, store: SqlCustodyStore, sealer: Sealer, audit: MerkleAuditLog, clock: Clock
+) -> CustodyPersonalCheck | None:
+    """The personal-password check when ``guard.risk.personal_passwords`` is on."""
+    if not settings.guard.risk.personal_passwords:
+        return None
+    phones = PhoneDirectory(
+        store,
+        sealer.index,
+        audit,
+        clock,
+        region=settings.custody.default_region,
+        actor=RISK_DESK,
+        reason="login_risk",
+    )
+    return CustodyPersonalCheck(phones, CustodyCustomerContext(store, sealer, audit, clock))
+
+
 def risk_engine(
     settings: Settings,
     clock: Clock,
@@ -162,8 +209,10 @@ def risk_engine(
     corpora: PasswordCorpora | None,
     state: RiskState | None = None,
     telemetry: Telemetry = NULL_TELEMETRY,
+    personal: Callable[[str, bytes], bool] | None = None,
 ) -> RiskEngine:
-    """The login risk engine; ``corpora`` (when given) answers "is this password breached"."""
+    """The login risk engine; ``corpora`` (when given) answers "is this password breached",
+    ``personal`` (when given) "is it built from the customer's own data"."""
     breached = None
     if corpora is not None:
         sha1 = corpora.sha1
@@ -179,5 +228,6 @@ def risk_engine(
         clock,
         asn=asn_table(settings),
         breached=breached,
+        personal=personal,
         telemetry=telemetry,
     )

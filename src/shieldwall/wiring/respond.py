@@ -12,6 +12,7 @@ from shieldwall.audit.log import MerkleAuditLog
 from shieldwall.config import Settings
 from shieldwall.contact.scam.reports import ScamReports
 from shieldwall.core.clock import Clock
+from shieldwall.custody.importer import Importer
 from shieldwall.custody.keys import Keyring
 from shieldwall.custody.sealing import Sealer
 from shieldwall.respond.bundle import BundleWriter
@@ -62,13 +63,14 @@ def build_money(
     sealer: Sealer,
     audit: MerkleAuditLog,
     clock: Clock,
+    importer: Importer | None = None,
 ) -> RespondMoney:
     money = SqlMoneyStore(engine)
     lookups = CustodyLookups(store, sealer.index, keyring.secret(VICTIMS_PURPOSE))
-    return RespondMoney(
-        VictimRegister(money, lookups, audit, clock, region=settings.custody.default_region),
-        ClaimsDesk(money, CustomerCheck(lookups.existing), audit, clock),
-    )
+    register = VictimRegister(money, lookups, audit, clock, region=settings.custody.default_region)
+    if importer is not None:  # a customer import may be the customer a victim named
+        importer.after_customers.append(register.rematch)
+    return RespondMoney(register, ClaimsDesk(money, CustomerCheck(lookups.existing), audit, clock))
 
 
 def build_cases(

@@ -38,6 +38,7 @@ from shieldwall.wiring.guard import (
     CustodyCustomerContext,
     GuardPasswords,
     build_passwords,
+    personal_check,
     risk_engine,
 )
 from shieldwall.wiring.respond import RespondCases, RespondMoney, build_cases, build_money
@@ -138,7 +139,12 @@ def build(
         scam,
         build_watch(settings, engine, audit, raised, clock),
         risk_engine(
-            settings, clock, keyring.secret(RISK_TAG_PURPOSE), corpora, telemetry=telemetry
+            settings,
+            clock,
+            keyring.secret(RISK_TAG_PURPOSE),
+            corpora,
+            telemetry=telemetry,
+            personal=personal_check(settings, store, sealer, audit, clock),
         ),
         releases,
         leak_trace,
@@ -147,6 +153,6 @@ def build(
         build_cases(
             settings, clock, engine, keyring, audit, audit_store, alerts, custody, scam, releases
         ),
-        build_money(settings, engine, keyring, store, sealer, audit, clock),
+        build_money(settings, engine, keyring, store, sealer, audit, clock, custody.importer),
         telemetry=telemetry,
     )

@@ -5,7 +5,10 @@ only when chosen.
 
 from __future__ import annotations
 
+import math
+
 from shieldwall.config import Settings
+from shieldwall.console.sessions import MemorySessionStore, SessionStore
 from shieldwall.core.extras import REDIS_FEATURE, require_extra
 from shieldwall.custody.ports import SlidingLog
 from shieldwall.guard.risk.ports import RiskState
@@ -46,3 +49,20 @@ def watch_state(settings: Settings, *, partition: str | None = None) -> WatchSta
         tenant = settings.tenant if partition is None else f"{settings.tenant}:{partition}"
         return RedisWatchState.from_url(settings.redis_url, tenant=tenant)
     return MemoryWatchState()
+
+
+def console_sessions(settings: Settings) -> SessionStore:
+    """The console's sessions: in this process by default; in Redis when ``state_backend`` is
+    ``redis`` (several workers must all know a session)."""
+    if settings.state_backend == "redis":
+        require_extra("redis", extra="redis", feature=REDIS_FEATURE)
+        from shieldwall.storage.console_sessions_redis import (  # noqa: PLC0415 - extra
+            RedisSessionStore,
+        )
+
+        return RedisSessionStore.from_url(
+            settings.redis_url,
+            tenant=settings.tenant,
+            ttl_seconds=math.ceil(settings.console.lifetime_seconds),
+        )
+    return MemorySessionStore()

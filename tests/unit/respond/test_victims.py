@@ -17,6 +17,7 @@ from shieldwall.respond.victims import (
     check_row,
     match,
     parse_csv,
+    rematch_customer,
     transition,
 )
 
@@ -127,6 +128,10 @@ class Directory:
     def existing(self, customer_ids: Sequence[str]) -> set[str]:
         return set(customer_ids) & {"C1", "C2", "C3", "C4"}
 
+    def by_digest(self, field: str, digest: bytes) -> list[str]:
+        table = self.phones if field == "phone" else self.ids
+        return table.get(digest.decode()[1:], [])
+
     def keys(self, row: VictimRow) -> Keys:
         return Keys(
             phone=None if row.phone is None else f"p{row.phone}".encode(),
@@ -183,3 +188,22 @@ def test_victim_status_machine(start: VictimStatus, target: VictimStatus) -> Non
 def test_check_row_prefixes_fields() -> None:
     got = check_row(1, {"phone": "123"}, region="CN", where="rows.0.")
     assert got == RowProblem(1, "rows.0.phone", "invalid_phone")
+
+
+@pytest.mark.parametrize(
+    ("found", "customer"),
+    [
+        ([], None),  # kept under no hash that names anyone
+        ([set(), set()], None),
+        ([{"C1"}], "C1"),  # one hash, one customer
+        ([{"C1"}, set()], "C1"),  # the ID number names C1, the phone nobody
+        ([{"C1"}, {"C1"}], "C1"),  # both agree
+        ([{"C1"}, {"C2"}], None),  # they disagree: ambiguous
+        ([{"C2", "C3"}], None),  # a phone two customers share
+        ([{"C1"}, {"C1", "C2"}], None),
+    ],
+)
+def test_rematch_names_one_customer_or_none(found: list[set[str]], customer: str | None) -> None:
+    """A victim kept unmatched is linked only when every hash that names anyone names the same
+    single customer."""
+    assert rematch_customer(found) == customer

@@ -18,13 +18,18 @@ def login(kind: str, hours: float, correct: bool, decision: str) -> dict[str, An
     return {"kind": kind, "at": T0 + hours * H, "correct": correct, "decision": decision}
 
 
-def contact(hours: float, warned: bool, checked: bool, deceived: bool) -> dict[str, Any]:
-    return {
+def contact(
+    hours: float, warned: bool, checked: bool, deceived: bool, loss_fen: int | None = None
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "at": T0 + hours * H,
         "warned_before": warned,
         "checked": checked,
         "deceived": deceived,
     }
+    if loss_fen is not None:
+        row["loss_fen"] = loss_fen
+    return row
 
 
 def world() -> dict[str, GroundTruth]:
@@ -55,8 +60,8 @@ def world() -> dict[str, GroundTruth]:
     scam = GroundTruth("scam", "c", (), T0, T0 + 48 * H)
     scam.facts["contacts"] = [
         contact(20, warned=True, checked=True, deceived=False),  # told "not us"
-        contact(21, warned=False, checked=False, deceived=True),
-        contact(23, warned=True, checked=False, deceived=True),  # deceived though warned
+        contact(21, warned=False, checked=False, deceived=True, loss_fen=4_000_000),
+        contact(23, warned=True, checked=False, deceived=True, loss_fen=22_800_050),  # warned
         contact(25, warned=False, checked=True, deceived=False),  # told "not us"
     ]
     victims = GroundTruth("victims", "v", ("agent-1",), T0, T0 + 48 * H)
@@ -99,14 +104,15 @@ def test_each_attack_split_at_its_detection() -> None:
 
 def test_lost_and_saved_totals() -> None:
     """Lost: 4 accounts (2 a wave), 2 deceived (1 of them warned), records 2+0+3 = 5 before
-    detection and 2+0+0 = 2 after, money not modelled. Saved: 2 accounts defended (the denied
-    and the challenged reused password), 1+5+0+2+1 = 9 attempts blocked, 2 of 4 scam targets
-    warned before the call, 2 told "not us"; no suspension without --respond."""
+    detection and 2+0+0 = 2 after; money 40,000.00 + 228,000.50 = 268,000.50 yuan. Saved: 2
+    accounts defended (the denied and the challenged reused password), 1+5+0+2+1 = 9 attempts
+    blocked, 2 of 4 scam targets warned before the call, 2 told "not us"; no suspension without
+    --respond."""
     summary = summarize(world(), DETECTED, respond=False)
     lost, saved = summary.lost, summary.saved
     assert lost.accounts_taken_over == 4
     assert lost.customers_deceived == 2 and lost.deceived_though_warned == 1
-    assert lost.money_lost_cents is None
+    assert lost.money_lost_fen == 26_800_050
     assert lost.records_exposed_before_detection == 5
     assert lost.records_exposed_after_detection == 2
     assert saved.accounts_defended == 2
@@ -160,7 +166,7 @@ def test_as_dict_is_json_with_iso_times_and_detections_read_back() -> None:
     summary = summarize(world(), DETECTED, respond=False)
     data = json.loads(json.dumps(summary.as_dict()))
     assert data["attacks"][0]["detected_at"] == "2026-03-03T03:00:00+00:00"
-    assert data["lost"]["money_lost_cents"] is None
+    assert data["lost"]["money_lost_fen"] == 26_800_050
     scores = {
         "harvest": {"detected_at": "2026-03-03T03:00:00+00:00"},
         "outlet": {"detected_at": None},
@@ -179,3 +185,11 @@ def test_as_dict_is_json_with_iso_times_and_detections_read_back() -> None:
         "stuffing.classic": T0 + 0.3 * H,
         "stuffing.distributed": None,
     }
+
+
+def test_money_is_none_when_no_contact_carries_an_amount() -> None:
+    """A run whose deceived contacts carry no ``loss_fen`` reports no money figure, not 0."""
+    truths = world()
+    for c in truths["scam"].facts["contacts"]:
+        c.pop("loss_fen", None)
+    assert summarize(truths, DETECTED, respond=False).lost.money_lost_fen is None

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 from shieldwall.guard.risk.network import AsnTable
-from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig, sha1_hex
+from shieldwall.sim.logins import (
+    CLASSIC_ATTACKS,
+    AttackKind,
+    LoginWorld,
+    WorldConfig,
+    personal_guesses,
+    sha1_hex,
+)
 
 SMALL = WorldConfig(customers=300, days=4.0, warmup_days=3.0)
 
@@ -25,7 +33,7 @@ def test_events_are_in_time_order_with_every_attack_after_warmup() -> None:
     events = world.events()
     assert all(x.ts <= y.ts for x, y in itertools.pairwise(events))
     kinds = Counter(e.actor for e in events)
-    assert set(kinds) == {"benign", *(k.value for k in AttackKind)}
+    assert set(kinds) == {"benign", *(k.value for k in CLASSIC_ATTACKS)}
     warm_end = SMALL.start.timestamp() + SMALL.warmup_days * 86_400
     assert all(e.ts.timestamp() >= warm_end for e in events if e.is_attack)
     assert any(e.ts.timestamp() < warm_end for e in events if not e.is_attack)
@@ -69,3 +77,20 @@ def test_replay_json_has_the_documented_fields() -> None:
     row = e.as_json()
     assert {"ts", "account", "ip", "password_sha1", "success", "account_known"} <= set(row)
     assert ("device_id" in row) == (e.device_id is not None)
+
+
+def test_targeted_personal_is_opt_in_and_guesses_from_the_victims_data() -> None:
+    """Off by default; when on, forty victims get three to eight guesses each, every guess from
+    its own address, and a guess is right only for customers whose password is personal."""
+    assert AttackKind.TARGETED_PERSONAL not in WorldConfig().attacks
+    cfg = replace(SMALL, attacks=(AttackKind.TARGETED_PERSONAL,), personal_share=0.5)
+    world = LoginWorld(4, cfg)
+    events = [e for e in world.events() if e.actor == "targeted_personal"]
+    per_victim = Counter(e.account for e in events)
+    assert len(per_victim) == min(40, cfg.customers)
+    assert all(3 <= n <= 8 for n in per_victim.values())
+    assert len({e.ip for e in events}) > 0.9 * len(events)
+    right = {e.account for e in events if e.correct}
+    assert right and all(world.by_account[a].extra.get("personal") == "1" for a in right)
+    c = world.customers[0]
+    assert personal_guesses(c)[0] == c.extra["birth"].replace("-", "")  # YYYYMMDD first

@@ -17,8 +17,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from python_multipart import create_form_parser
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import Field as FormField
+from python_multipart.multipart import File
+from starlette.concurrency import run_in_threadpool
 
 from shieldwall.api.bounds import Cursor, Id, PageLimit, Timestamp
 from shieldwall.api.deps import require, services
@@ -28,7 +33,9 @@ from shieldwall.core.model import Principal, Role
 from shieldwall.core.paging import DEFAULT_LIMIT
 from shieldwall.respond.claims import Posted
 from shieldwall.respond.compensation import MAX_FEN, RejectReason, reject_reason
+from shieldwall.respond.errors import RespondInvalid
 from shieldwall.respond.victims import (
+    MAX_BYTES,
     ContactChannel,
     ContactOutcome,
     Source,
@@ -36,6 +43,7 @@ from shieldwall.respond.victims import (
     VictimStatus,
     check_row,
     choice,
+    parse_csv,
 )
 from shieldwall.wiring import Services
 
@@ -225,6 +233,120 @@ def import_victims(body: VictimListIn, svc: Svc, caller: Admin) -> dict[str, Any
         trace_ref=body.trace_ref,
         rejected=rejected,
         strict=body.strict,
+    )
+    return report.to_dict()
+
+
+UPLOAD_FIELDS = frozenset({"case_id", "source", "trace_ref", "encoding", "partial"})
+UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and the form fields around the file
+
+
+async def _read_form(request: Request) -> tuple[dict[str, str], bytes]:
+    """A ``multipart/form-data`` body read as it streams, the file kept in memory (never
+    spooled to disk: a victims list holds phones in clear) and at most ``MAX_BYTES``."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise RespondInvalid("must be multipart/form-data", field="content-type")
+    fields: dict[str, str] = {}
+    files: list[File] = []
+
+    def on_field(f: FormField) -> None:
+        name = (f.field_name or b"").decode("utf-8", "replace")
+        if name not in UPLOAD_FIELDS or name in fields:
+            raise RespondInvalid("unknown or repeated form field", field=name[:64] or "form")
+        fields[name] = (f.value or b"").decode("utf-8", "replace")
+
+    def on_file(f: File) -> None:
+        if f.field_name != b"file" or files:
+            raise RespondInvalid("one file, in the form field 'file'", field="file")
+        files.append(f)
+
+    config = {
+        "MAX_MEMORY_FILE_SIZE": MAX_BYTES + UPLOAD_OVERHEAD,
+        "MAX_FIELD_SIZE": 1024,
+        "MAX_FIELDS": len(UPLOAD_FIELDS) + 1,
+    }
+    try:
+        headers = {"Content-Type": content_type.encode()}
+        parser = create_form_parser(headers, on_field, on_file, config)
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except (FormParserError, ValueError) as exc:
+        raise RespondInvalid("is not a valid multipart/form-data body", field="body") from exc
+    if not files:
+        raise RespondInvalid("the form has no field 'file'", field="file")
+    handle = files[0].file_object
+    handle.seek(0)
+    data = handle.read(MAX_BYTES + 1)
+    files[0].close()
+    return fields, data
+
+
+@router.post(
+    "/victims:upload",
+    status_code=200,
+    response_model=RegisterReportOut,
+    responses=documented(404, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "case_id", "source"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "case_id": {"type": "string"},
+                            "source": {"type": "string"},
+                            "trace_ref": {"type": "string"},
+                            "encoding": {"type": "string", "enum": ["utf-8", "gb18030"]},
+                            "partial": {"type": "string", "enum": ["true", "false"]},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_victims(request: Request, svc: Svc, caller: Admin) -> dict[str, Any]:
+    """Register a victims list uploaded as a CSV file (``multipart/form-data``: ``file`` and
+    the fields ``case_id``, ``source``, optional ``trace_ref``, ``encoding`` (utf-8 or
+    gb18030) and ``partial``), the columns of ``shieldwall victims import``. A file that cannot
+    be read, or (unless ``partial``) a row that is refused, is a 422 problem naming the line;
+    with ``partial=true`` the good rows are registered and the refused ones listed."""
+    fields, data = await _read_form(request)
+    for name in ("case_id", "source"):
+        if not fields.get(name):
+            raise RespondInvalid("is required", field=name)
+    partial = fields.get("partial", "false").lower()
+    if partial not in ("true", "false"):
+        raise RespondInvalid("must be true or false", field="partial")
+    register = svc.money.register
+    parsed = parse_csv(
+        data,
+        region=register.region,
+        max_rows=register.max_rows,
+        encoding=fields.get("encoding", "utf-8"),
+    )
+    if parsed.rejected and partial == "false":
+        first = parsed.rejected[0]
+        raise RespondInvalid(
+            f"line {first.row}: {first.field or 'row'}: {first.reason}"
+            f" ({len(parsed.rejected)} rows refused; nothing registered)",
+            field="file",
+        )
+    report = await run_in_threadpool(
+        register.register,
+        caller,
+        fields["case_id"],
+        parsed.rows,
+        source=choice(Source, fields["source"], "source"),
+        trace_ref=fields.get("trace_ref") or None,
+        rejected=parsed.rejected,
+        strict=partial == "false",
+        channel="api",
     )
     return report.to_dict()
 

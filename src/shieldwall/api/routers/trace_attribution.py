@@ -48,6 +48,14 @@ class VictimsReportOut(Out):
     ranking: list[dict[str, Any]]
     sources: list[dict[str, Any]]
     unexplained: list[str]
+    services: list[dict[str, Any]] = Field(
+        description="service principals with a declared purpose that were shown victims:"
+        " listed apart, not ranked"
+    )
+    lead: dict[str, Any] | None = Field(
+        description="when nothing is named: the top candidate, most likely but not proven,"
+        " and what evidence would settle it"
+    )
     index: dict[str, Any]
     query_seconds: float
 

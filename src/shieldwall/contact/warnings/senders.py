@@ -80,6 +80,7 @@ class Recipients:
                     Decision.ALLOW if has else Decision.DENY,
                     "warning_notification" if has else "no_address",
                     channel="system",
+                    purpose="customer_warning",
                     customer_ids=[message.customer_id],
                     fields={field: "clear"} if has else {},
                     extra=extra,

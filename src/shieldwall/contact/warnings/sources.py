@@ -12,6 +12,9 @@ A victims trace (the JSON ``shieldwall trace victims --json`` prints) is read by
 :func:`trace_result_customers`: its customers at risk are the victims the result names (each
 source's ``customer_ids`` and the ``unexplained``), and its cause (the dedupe key) is
 ``trace-`` and a digest of those ids, so re-planning the same result warns nobody twice.
+A leaked-file trace (``shieldwall trace file --json``) names no customer itself: its customers
+at risk are those its audit entry (``audit_seq``, reason ``leak_file_match``) records as
+matched in the file, and its cause is ``leak-`` and that entry's number.
 
 An active scam campaign's victims come from the scam reports (:class:`ScamCampaignTargets`).
 Campaign targets as a file (for campaigns tracked elsewhere): a JSON array of
@@ -24,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -145,12 +148,37 @@ class FileCampaignTargets:
         return list(out.items())
 
 
-def trace_result_customers(text: str, field: str = "from_trace") -> tuple[str, list[str]]:
-    """The cause id and the customers at risk of a victims trace result (module docstring)."""
+# The customers a leaked-file trace matched, read from the audit entry (by its number) that
+# recorded it (``leak_file_match``); None when that entry is not such an entry.
+LeakMatches = Callable[[int], Sequence[str] | None]
+
+
+def _leak_customers(doc: dict[str, Any], matches: LeakMatches | None, field: str) -> list[str]:
+    seq = doc.get("audit_seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise InvalidInput("is a leaked-file trace that matched no one (no audit_seq)", field=field)
+    if matches is None:
+        raise InvalidInput("a leaked-file trace result needs the audit log to read", field=field)
+    found = matches(seq)
+    if found is None:
+        raise InvalidInput(f"audit entry {seq} is not a leaked-file match", field=field)
+    return _ids(list(found), field)
+
+
+def trace_result_customers(
+    text: str, field: str = "from_trace", leak_matches: LeakMatches | None = None
+) -> tuple[str, list[str]]:
+    """The cause id and the customers at risk of a trace result (module docstring): a victims
+    trace, or a leaked-file trace whose customers ``leak_matches`` reads from its audit entry."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"is not valid JSON (line {exc.lineno})", field=field) from None
+    if isinstance(doc, dict) and isinstance(doc.get("recipients"), list) and "audit_seq" in doc:
+        unique = sorted(set(_leak_customers(doc, leak_matches, field)))
+        if not unique:
+            raise InvalidInput("names no customers", field=field)
+        return f"leak-{doc['audit_seq']}", unique
     if (
         not isinstance(doc, dict)
         or not isinstance(doc.get("victims"), dict)
@@ -173,5 +201,7 @@ def trace_result_customers(text: str, field: str = "from_trace") -> tuple[str, l
     return f"trace-{digest}", unique
 
 
-def read_trace_result(path: Path, field: str = "from_trace") -> tuple[str, list[str]]:
-    return trace_result_customers(_read(path, field), field)
+def read_trace_result(
+    path: Path, field: str = "from_trace", leak_matches: LeakMatches | None = None
+) -> tuple[str, list[str]]:
+    return trace_result_customers(_read(path, field), field, leak_matches)

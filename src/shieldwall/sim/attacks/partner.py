@@ -130,6 +130,9 @@ def make_plant(name: str, collude: bool) -> Any:
             play.note(
                 "trace", f"leaked file traced: accused {', '.join(report['accused']) or 'nobody'}"
             )
+            if play.responder is not None:
+                given = {p: (releases[p], released[p]) for p in released}
+                play.responder.leak_traced(report, leak, given)
 
         play.at(at, release)
         truth.notes.append((at, f"{' and '.join(leakers)} will sell their release"))

@@ -12,7 +12,9 @@ simulation's behaviour model, not shieldwall's doing (stated, so the figures can
   ``POST /v1/messages/verify``. The customer hangs up only when shieldwall answers ``not_us`` /
   ``valid: false`` (shieldwall's part), and then reports it with probability 0.6 through the
   store app (``POST /v1/scam/reports``);
-- a customer who does not check is deceived with probability 0.5 and reports with 0.1.
+- a customer who does not check is deceived with probability 0.5 and reports with 0.1;
+- a deceived customer loses money: whole yuan from 500 to 30 000, drawn per customer
+  (:func:`~shieldwall.sim.respond.loss_fen`), which ``--respond`` compensates through claims.
 
 Detected when the reports have formed one campaign of at least three; the time is the report
 that made it three.
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from shieldwall.sim.attacks.base import Attack, Observed, hours
 from shieldwall.sim.harness import BRAND_DOMAIN
+from shieldwall.sim.respond import loss_fen
 from shieldwall.sim.truth import GroundTruth
 from shieldwall.sim.world import APP, LOCAL
 
@@ -128,6 +131,8 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
         else:
             row["deceived"] = rng.random() < P_DECEIVED
             report = not row["deceived"] and rng.random() < P_REPORT_IGNORED
+        if row["deceived"]:
+            row["loss_fen"] = loss_fen(cfg.seed, cid)
         if report:
             body = {
                 "channel": "call" if call else "sms",
@@ -192,6 +197,7 @@ def score(truth: GroundTruth, seen: Observed) -> dict[str, Any]:
         "deceived": sum(1 for r in rows if r["deceived"]),
         "deceived_warned": sum(1 for r in rows if r["deceived"] and r["warned_before"]),
         "deceived_not_warned": sum(1 for r in rows if r["deceived"] and not r["warned_before"]),
+        "lost_fen": sum(r.get("loss_fen", 0) for r in rows),
         "attribution_rank": None,  # who leaked the list is (f)'s question
         "p_value": None,
         # A genuine call the customer checked must never be called a scam.

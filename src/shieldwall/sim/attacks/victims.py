@@ -61,6 +61,10 @@ def plant(play: Play, rng: random.Random) -> GroundTruth:
         truth.facts["traced_at"] = play.now
         named = [s["id"] for s in report.get("sources", [])]
         play.note("trace", f"victims traced: sources {', '.join(named) or 'none'}")
+        if play.responder is not None:
+            pairs = zip(victims, group, strict=True)
+            losses = [{**v, "loss_fen": r.get("loss_fen", 0)} for v, r in pairs]
+            play.responder.victims_traced(report, losses)
 
     play.at(at, trace)
     return truth

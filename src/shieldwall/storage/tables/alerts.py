@@ -22,3 +22,17 @@ alerts = Table(
     Index("ix_alerts_principal_raised", "principal_id", "raised_at"),
     Index("ix_alerts_raised", "raised_at"),
 )
+
+# Who took an alert and how it was closed (the console's triage). Apart from ``alerts`` because
+# the insider watch rewrites an open alert's body as the alert grows.
+alert_triage = Table(
+    "alert_triage",
+    metadata,
+    Column("alert_id", String(64), primary_key=True),
+    Column("assignee", String(64)),
+    Column("assigned_at", Timestamp()),
+    Column("closed_by", String(64)),
+    Column("closed_at", Timestamp()),
+    Column("close_reason", String(32)),
+    Column("note", Text),  # checked for contact details and ID numbers before it is stored
+)

@@ -23,6 +23,13 @@ What counts as *shown* follows the view custody served (``fields`` of the access
 
 Denied accesses show nothing. An access to an order (``order_ids``) that showed anything also
 shows the order number (:attr:`Knowledge.ORDER`).
+
+*Service principals with a declared purpose* (role ``service``, every access that showed
+something naming its ``purpose``: the warnings sender, a reconciliation job) touch customers in
+bulk on the store's behalf. They stay in the index, so an answer can say what they were shown,
+but :attr:`ExposureIndex.services` marks them and attribution lists them apart instead of ranking
+them among suspects. A service principal that reads even once without a purpose is a suspect
+like anyone else.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import json
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -141,6 +148,12 @@ class ExposureIndex:
     first_ts: npt.NDArray[np.float64]  # (BITS, pairs)
     first_seq: npt.NDArray[np.int64]  # (BITS, pairs)
     last_seq: int  # the last audit entry read
+    # Candidate position -> the purposes it declared: service principals listed apart, not
+    # ranked (see the module docstring).
+    services: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def is_service(self, candidate: int) -> bool:
+        return candidate in self.services
 
     @property
     def pairs(self) -> int:
@@ -175,8 +188,11 @@ class ExposureIndexBuilder:
     ``compact_every`` rows, so memory follows the number of pairs, not of accesses.
 
     ``exempt_actors`` are trusted service principals whose reads are the store acting for the
-    customer (the warnings sender decrypts a victim's phone to warn them): they are never
-    candidates, or every warned customer would "explain" the next victims list.
+    customer (the warnings sender decrypts a victim's phone to warn them), named in the
+    configuration: they are always listed apart as services (with the purposes their accesses
+    declared, or ``configured``), or every warned customer would "explain" the next victims
+    list. Other principals of role ``service`` are listed apart while every access of theirs
+    declares a purpose.
     """
 
     def __init__(
@@ -189,6 +205,9 @@ class ExposureIndexBuilder:
         self._candidate_index: dict[str, int] = {}
         self._candidates: list[Candidate] = []
         self._actors: dict[str, int] = {}  # fast path: actor id -> candidate
+        self._purposes: dict[int, set[str]] = {}  # service candidate -> declared purposes
+        self._undeclared: set[int] = set()  # service candidates seen reading without a purpose
+        self._exempt: set[int] = set()  # candidates of exempt_actors
         self._masks_seen: dict[tuple[object, ...], int] = {}  # served views -> mask
         self._keys = array("q")
         self._masks = array("H")
@@ -217,6 +236,24 @@ class ExposureIndexBuilder:
             i = self._customer_index[customer_id] = len(self._customer_ids)
             self._customer_ids.append(customer_id)
         return i
+
+    def declare(self, candidate: int, purpose: str | None) -> None:
+        """Note that service ``candidate`` read customers for ``purpose`` (None: undeclared,
+        which makes it a suspect like anyone else unless it is an exempt actor)."""
+        if purpose:
+            self._purposes.setdefault(candidate, set()).add(purpose)
+        else:
+            self._undeclared.add(candidate)
+
+    def exempt(self, candidate: int) -> None:
+        """List ``candidate`` apart as a service whatever its accesses declare."""
+        self._exempt.add(candidate)
+
+    def services(self) -> dict[int, tuple[str, ...]]:
+        out = {k: tuple(sorted(p)) for k, p in self._purposes.items() if k not in self._undeclared}
+        for k in self._exempt:
+            out[k] = tuple(sorted(self._purposes.get(k, ()))) or ("configured",)
+        return dict(sorted(out.items()))
 
     def add(
         self,
@@ -256,6 +293,7 @@ class ExposureIndexBuilder:
             bool(event.order_ids),
             event.fields,
             event.extra,
+            event.purpose,
         )
 
     def add_body(self, seq: int, body: bytes) -> None:
@@ -277,6 +315,7 @@ class ExposureIndexBuilder:
             bool(d.get("order_ids")),
             d.get("fields") or {},
             d.get("extra") or {},
+            d.get("purpose"),
         )
 
     def _add(
@@ -292,6 +331,7 @@ class ExposureIndexBuilder:
         has_order: bool,
         fields: Mapping[str, str],
         extra: Mapping[str, str],
+        purpose: str | None = None,
     ) -> None:
         if decision != Decision.ALLOW.value or not customer_ids:
             self.add(seq, ts, (), (), 0)
@@ -302,6 +342,10 @@ class ExposureIndexBuilder:
             mask = exposure_mask(fields, has_order)
             if len(self._masks_seen) < 4096:  # views come from the policy: few combinations
                 self._masks_seen[key] = mask
+        if not mask:
+            # Shown nothing (a lookup, hidden views): not a candidate, so not one of Holm's tests.
+            self.add(seq, ts, (), (), 0)
+            return
         cands: list[int] = []
         release = extra.get("release") or ""
         partner = extra.get("partner")
@@ -310,13 +354,14 @@ class ExposureIndexBuilder:
             # is the source.
             if release:
                 cands.append(self.candidate(Candidate("release", release, partner=partner)))
-        elif actor in self.exempt_actors:
-            if release:
-                cands.append(self.candidate(Candidate("release", release, partner=partner)))
         else:
             k = self._actors.get(actor)
             if k is None:
                 k = self._actors[actor] = self.candidate(Candidate("principal", actor, role, unit))
+                if actor in self.exempt_actors:
+                    self._exempt.add(k)
+            if role == "service" or k in self._exempt:
+                self.declare(k, purpose)
             cands.append(k)
             if release:
                 cands.append(self.candidate(Candidate("release", release, partner=partner)))
@@ -365,6 +410,7 @@ class ExposureIndexBuilder:
             first_ts=first_ts,
             first_seq=first_seq,
             last_seq=self.last_seq,
+            services=self.services(),
         )
 
 

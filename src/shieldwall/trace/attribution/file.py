@@ -53,6 +53,8 @@ BATCH_ROWS = 5000
 # and the insider watch does not score service principals.
 LEAK_DESK = Principal("system:leak-trace", Role.SERVICE, None, "leaked-file attribution")
 
+LEAK_FILE_MATCH = "leak_file_match"  # the reason of the audit entry of a traced file
+
 
 @dataclass(slots=True)
 class _Observed:
@@ -222,7 +224,7 @@ class FileAttribution:
                         LEAK_DESK,
                         Action.LOOKUP,
                         Decision.ALLOW,
-                        "leak_file_match",
+                        LEAK_FILE_MATCH,
                         channel=channel,
                         purpose="investigation",
                         customer_ids=sorted(observed),

@@ -13,6 +13,7 @@ from shieldwall.contact.warnings.sources import (
     FileCampaignTargets,
     parse_customer_ids,
     read_customer_ids,
+    trace_result_customers,
 )
 
 
@@ -69,3 +70,22 @@ def test_files(tmp_path: Path) -> None:
     targets.write_text('[{"customer_id": "C1", "first_seen": "yesterday"}]')
     with pytest.raises(InvalidInput, match="ISO 8601"):
         FileCampaignTargets(targets, "camp-1").customers("camp-1")
+
+
+def test_a_leaked_file_trace_reads_its_customers_from_the_audit_entry() -> None:
+    """A ``trace file --json`` result names its customers through ``audit_seq``: the cause is
+    ``leak-<seq>``; without the log, with no seq, or with an entry that is no leak match it is
+    refused naming the field."""
+    report = {"recipients": [], "accused": [], "audit_seq": 12}
+    entries = {12: ("C2", "C1", "C2")}
+    cause, ids = trace_result_customers(json.dumps(report), leak_matches=entries.get)
+    assert (cause, ids) == ("leak-12", ["C1", "C2"])
+    for doc, matches, why in (
+        (report, None, "needs the audit log"),
+        ({**report, "audit_seq": None}, entries.get, "matched no one"),
+        ({**report, "audit_seq": 13}, entries.get, "not a leaked-file match"),
+        ({**report, "audit_seq": True}, entries.get, "matched no one"),
+    ):
+        with pytest.raises(InvalidInput, match=why) as caught:
+            trace_result_customers(json.dumps(doc), leak_matches=matches)
+        assert caught.value.field == "from_trace"

@@ -28,6 +28,16 @@ victims it explains, score every candidate again on the rest, and stop when none
 significant. Each round is corrected for all candidates again; rounds are not jointly corrected
 (after the first, a round tests a different victim set chosen by the previous one), so a later
 source is reported with the p-value of its own round.
+
+Service principals with a declared purpose (:attr:`ExposureIndex.services`: the warnings sender
+decrypts every victim's phone to warn them) are not tests: they are left out of the ranking, of
+Holm's ``m`` and of the explanation, and listed apart with how many victims they had been shown
+(:class:`ServiceAccess`).
+
+When the first round's top candidate is not significant, the answer says so without naming it
+(:class:`Lead`, "most likely, not proven") and computes what would settle it: the smallest
+victim set, with victims explained at the observed rate, whose Holm-adjusted p-value for that
+candidate would fall below ``alpha`` (:func:`victims_needed`).
 """
 
 from __future__ import annotations
@@ -101,9 +111,79 @@ class Source:
         return self.score.candidate
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceAccess:
+    """A service principal with a declared purpose that had been shown some of the victims
+    before their calls: listed apart, not ranked (no p-value, never a source)."""
+
+    candidate: Candidate
+    purposes: tuple[str, ...]
+    explained: int
+    exposed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.candidate.to_dict(),
+            "purposes": list(self.purposes),
+            "explained": self.explained,
+            "exposed": self.exposed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """The first round's top candidate when it is not significant: most likely, not proven.
+
+    ``victims_needed`` is the smallest victim set (this one included) that would name it at
+    ``alpha`` if further victims were explained at the observed rate, None when no number would
+    (its rate is too close to chance). ``more_victims`` is how many that is beyond this set.
+    """
+
+    score: Score
+    victims_needed: int | None
+    alpha: float
+
+    @property
+    def more_victims(self) -> int | None:
+        return None if self.victims_needed is None else self.victims_needed - self.score.victims
+
+    def settle(self) -> list[str]:
+        """What evidence would settle it, in words."""
+        out: list[str] = []
+        s = self.score
+        if self.victims_needed is not None:
+            out.append(
+                f"about {self.more_victims} more victims explained at the observed rate"
+                f" ({s.explained} of {s.victims}) would name it at alpha {self.alpha:g}"
+            )
+        else:
+            out.append(
+                f"more victims at the observed rate ({s.explained} of {s.victims}) would not"
+                " name it: its exposure is too broad for that rate"
+            )
+        if s.candidate.kind == "release":
+            out.append("the leaked file would settle it by the release's fingerprint (trace file)")
+        else:
+            out.append(
+                "the leaked file would settle it if it came through a release or an export"
+                " (trace file); otherwise the candidate's audit entries are where to look"
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": "most likely, not proven",
+            **self.score.to_dict(),
+            "victims_needed": self.victims_needed,
+            "more_victims": self.more_victims,
+            "settle": self.settle(),
+        }
+
+
 @dataclass(frozen=True)
 class Attribution:
-    """The answer: the first round's ranking, the greedy explanation, what stays unexplained."""
+    """The answer: the first round's ranking, the greedy explanation, what stays unexplained,
+    the service principals listed apart, and the unproven lead when nothing was named first."""
 
     victims: int
     population: int
@@ -113,6 +193,39 @@ class Attribution:
     sources: tuple[Source, ...]
     unexplained: tuple[str, ...]
     correction: str = "holm"
+    services: tuple[ServiceAccess, ...] = ()
+    lead: Lead | None = None
+
+
+def victims_needed(
+    explained: int,
+    victims: int,
+    exposed: int,
+    population: int,
+    tests: int,
+    alpha: float,
+    *,
+    limit: int = 100_000,
+) -> int | None:
+    """The smallest victim count ``n' >= victims`` at which a candidate explaining
+    ``floor(explained * n' / victims)`` of them (the observed rate) would have a Holm-adjusted
+    p-value ``tests * P(X >= k')`` below ``alpha``, with ``X ~ Hypergeometric(population,
+    exposed, n')`` (as the smallest p-value of the family, its Holm factor is ``tests``).
+
+    None when no ``n'`` up to ``min(population, limit)`` does: a rate at or below chance, or an
+    exposure so broad that even the whole store would not separate it.
+    """
+    if victims <= 0 or explained <= 0 or tests <= 0:
+        return None
+    top = min(population, limit)
+    if top < victims:
+        return None
+    n = np.arange(victims, top + 1, dtype=np.int64)
+    k = np.minimum((explained * n) // victims, min(exposed, population))
+    k = np.minimum(k, n)
+    log_p = hypergeom.logsf(k - 1, population, exposed, n)
+    ok = np.flatnonzero((k > 0) & (log_p + math.log(tests) < math.log(alpha)))
+    return int(n[ok[0]]) if ok.size else None
 
 
 class VictimSetAttribution:
@@ -131,16 +244,25 @@ class VictimSetAttribution:
             unique.setdefault(v.customer_id, v)
         remaining = list(unique.values())
         population = max(population, len(index.customer_ids), len(remaining))
-        m = len(index.candidates)
+        m = len(index.candidates) - len(index.services)
         ranking: tuple[Score, ...] = ()
+        services: tuple[ServiceAccess, ...] = ()
+        lead: Lead | None = None
         sources: list[Source] = []
         for rnd in range(1, self.max_rounds + 1):
-            if not remaining or not m:
+            if not remaining or not len(index.candidates):
                 break
-            scores, positions, hits = self._round(index, remaining, population)
+            scores, positions, hits, services_seen = self._round(index, remaining, population)
             if rnd == 1:
                 ranking = tuple(scores[: self.top])
+                services = services_seen
             if not scores or scores[0].p_adjusted >= self.alpha:
+                if rnd == 1 and scores and scores[0].explained > scores[0].expected:
+                    top = scores[0]
+                    needed = victims_needed(
+                        top.explained, top.victims, top.exposed, population, m, self.alpha
+                    )
+                    lead = Lead(top, needed, self.alpha)
                 break
             best = scores[0]
             covered = hits.of(index, positions[0], remaining)
@@ -161,11 +283,13 @@ class VictimSetAttribution:
             ranking=ranking,
             sources=tuple(sources),
             unexplained=tuple(sorted(v.customer_id for v in remaining)),
+            services=services,
+            lead=lead,
         )
 
     def _round(
         self, index: ExposureIndex, victims: Sequence[Victim], population: int
-    ) -> tuple[list[Score], list[int], Explained]:
+    ) -> tuple[list[Score], list[int], Explained, tuple[ServiceAccess, ...]]:
         n = len(victims)
         loosest = SEEN_MASK
         common = ~0
@@ -193,11 +317,25 @@ class VictimSetAttribution:
         explained = np.bincount(
             index.pair_candidate[hits.rows], minlength=len(index.candidates)
         ).astype(np.int64)
-        hit = np.flatnonzero(explained)
+        service = np.zeros(len(index.candidates), dtype=bool)
+        service[list(index.services)] = True
+        services = tuple(
+            ServiceAccess(
+                index.candidates[c],
+                index.services[c],
+                int(explained[c]),
+                int(exposed[c]),
+            )
+            for c in sorted(index.services, key=lambda c: (-explained[c], index.candidates[c].key))
+            if explained[c]
+        )
+        hit = np.flatnonzero((explained > 0) & ~service)
+        tested = np.flatnonzero(~service)
         log_p = np.zeros(len(index.candidates))
         if hit.size:
             log_p[hit] = hypergeom.logsf(explained[hit] - 1, population, exposed[hit], n)
-        adjusted = _holm(log_p, len(index.candidates))
+        adjusted = np.zeros(len(index.candidates))
+        adjusted[tested] = _holm(log_p[tested], int(tested.size))
         order = sorted(
             hit.tolist(),
             key=lambda c: (
@@ -220,7 +358,7 @@ class VictimSetAttribution:
             )
             for c in order
         ]
-        return scores, order, hits
+        return scores, order, hits, services
 
 
 @dataclass(frozen=True, slots=True)

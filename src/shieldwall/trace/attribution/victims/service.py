@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shieldwall.core.clock import Clock
@@ -46,6 +46,7 @@ class VictimReport:
     index_pairs: int
     index_seconds: float
     query_seconds: float
+    audit_seq: int | None = None  # the entry that recorded this query (a case opens from it)
 
     def to_dict(self) -> dict[str, Any]:
         a = self.attribution
@@ -77,12 +78,17 @@ class VictimReport:
             "ranking": [{"rank": i + 1, **s.to_dict()} for i, s in enumerate(a.ranking)],
             "sources": sources,
             "unexplained": list(a.unexplained),
+            # Service principals with a declared purpose: shown some victims, not suspects.
+            "services": [s.to_dict() for s in a.services],
+            # The first round's top candidate when it is not significant (else null).
+            "lead": None if a.lead is None else a.lead.to_dict(),
             "index": {
                 "entries": self.index_entries,
                 "pairs": self.index_pairs,
                 "refresh_seconds": round(self.index_seconds, 4),
             },
             "query_seconds": round(self.query_seconds, 4),
+            "audit_seq": self.audit_seq,
         }
 
 
@@ -147,17 +153,10 @@ class VictimTracer:
             Source(s.round, s.score, s.customer_ids, dict(list(s.evidence.items())[:keep]))
             for s in result.sources
         )
-        result = Attribution(
-            result.victims,
-            result.population,
-            result.candidates_tested,
-            result.alpha,
-            result.ranking,
-            trimmed,
-            result.unexplained,
-        )
+        result = replace(result, sources=trimmed)
+        seq = None
         if self.audit is not None and self.clock is not None:
-            self.audit.append(
+            logged = self.audit.append(
                 [
                     access_event(
                         self.clock.now(),
@@ -177,6 +176,7 @@ class VictimTracer:
                     )
                 ]
             )
+            seq = int(logged[0])
         return VictimReport(
             len(rows),
             result,
@@ -186,4 +186,5 @@ class VictimTracer:
             index.pairs,
             t1 - t0,
             t2 - t1,
+            seq,
         )
