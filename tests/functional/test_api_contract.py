@@ -21,7 +21,17 @@ from tests.functional.conftest import HOUR, Store
 
 PROBLEM = "application/problem+json"
 RANGE = {"/range/{prefix}", "/v1/pwnedpasswords/range/{prefix}"}
-LISTS = {"/v1/alerts", "/v1/releases", "/v1/scam/campaigns", "/v1/principals", "/v1/numbers"}
+LISTS = {
+    "/v1/alerts",
+    "/v1/releases",
+    "/v1/scam/campaigns",
+    "/v1/principals",
+    "/v1/numbers",
+    "/v1/cases",
+    "/v1/victims",
+    "/v1/claims",
+    "/v1/ledger/postings",
+}
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

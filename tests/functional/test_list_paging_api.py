@@ -1,14 +1,17 @@
-"""Cursor pagination on the short lists held whole in memory (principals, official numbers):
-the same ``items``/``next_cursor`` contract as alerts, releases and campaigns."""
+"""Cursor pagination on the short lists held whole in memory (principals, official numbers)
+and on the respond lists paged in the database (cases, victims, claims, ledger postings): the
+same ``items``/``next_cursor`` contract as alerts, releases and campaigns."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from shieldwall.core.clock import ManualClock
 from tests.functional.conftest import ROLES, Store
 from tests.functional.test_contact_ledger_api import NUMBERS, numbers  # noqa: F401 - a fixture
 from tests.functional.test_contact_scam_api import report
@@ -101,9 +104,102 @@ def test_campaign_victims_and_case_evidence_page(store: Store, client: TestClien
     )
 
 
-@pytest.mark.parametrize("path", ["/v1/principals", "/v1/numbers"])
+def _add_case(client: TestClient, store: Store, n: int) -> str:
+    resp = client.post("/v1/cases", json={"source": "manual"}, headers=store.auth("sec-admin"))
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["case_id"])
+
+
+def _add_victim(client: TestClient, store: Store, n: int) -> str:
+    row = {"customer_id": store.customers[n].customer_id}
+    body = {"case_id": "case-paged", "source": "police", "rows": [row]}
+    resp = client.post("/v1/victims:import", json=body, headers=store.auth("sec-admin"))
+    assert resp.status_code == 200 and resp.json()["registered"] == 1, resp.text
+    return str(resp.json()["victims"][0]["victim_id"])
+
+
+def _submit_claim(client: TestClient, store: Store, n: int) -> dict[str, Any]:
+    body = {
+        "case_id": "case-paged",
+        "customer_id": store.customers[n].customer_id,
+        "amount_fen": 1_000 + n,
+    }
+    resp = client.post("/v1/claims", json=body, headers=store.auth("agent-li"))
+    assert resp.status_code == 201, resp.text
+    return resp.json()  # type: ignore[no-any-return]
+
+
+def _add_claim(client: TestClient, store: Store, n: int) -> str:
+    return str(_submit_claim(client, store, n)["claim_id"])
+
+
+def _add_posting(client: TestClient, store: Store, n: int) -> str:
+    """A claim reviewed and approved: one ``approval`` posting."""
+    admin = store.auth("sec-admin")
+    cid = _submit_claim(client, store, n)["claim_id"]
+    assert client.post(f"/v1/claims/{cid}/review", headers=admin).status_code == 200
+    key = {"Idempotency-Key": f"paged-{n:08d}"}
+    resp = client.post(f"/v1/claims/{cid}/approve", json={}, headers=admin | key)
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["posting"]["posting_id"])
+
+
+# path, the id field of an item, how to add one row
+RESPOND_LISTS: list[tuple[str, str, Callable[[TestClient, Store, int], str]]] = [
+    ("/v1/cases", "case_id", _add_case),
+    ("/v1/victims", "victim_id", _add_victim),
+    ("/v1/claims", "claim_id", _add_claim),
+    ("/v1/ledger/postings", "posting_id", _add_posting),
+]
+
+
+@pytest.mark.parametrize(("path", "key", "add"), RESPOND_LISTS)
+def test_respond_lists_page_newest_first_and_a_new_row_does_not_shift_the_pages(
+    store: Store,
+    client: TestClient,
+    clock: ManualClock,
+    path: str,
+    key: str,
+    add: Callable[[TestClient, Store, int], str],
+) -> None:
+    """Five rows added a second apart come back in pages of 2 (2, 2, 1), each once, in the
+    reverse of the order they were added; a row added after the first page was served lands
+    before it, so the second page onwards is exactly what it would have been."""
+    added = []
+    for n in range(5):
+        clock.advance(1)
+        added.append(add(client, store, n))
+    pages = _page_through(client, store, path, 2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    served = [item[key] for page in pages for item in page]
+    assert served == added[::-1]
+
+    admin = store.auth("sec-admin")
+    first = client.get(path, params={"limit": 2}, headers=admin).json()
+    assert [item[key] for item in first["items"]] == served[:2]
+    clock.advance(1)
+    newest = add(client, store, 5)
+    rest = client.get(path, params={"limit": 500, "cursor": first["next_cursor"]}, headers=admin)
+    assert rest.status_code == 200, rest.text
+    assert [item[key] for item in rest.json()["items"]] == served[2:]
+    assert rest.json()["next_cursor"] is None
+    again = client.get(path, params={"limit": 1}, headers=admin).json()
+    assert [item[key] for item in again["items"]] == [newest]
+
+
+@pytest.mark.parametrize(
+    ("path", "outsider"),
+    [
+        ("/v1/principals", "agent-li"),
+        ("/v1/numbers", "agent-li"),
+        ("/v1/cases", "agent-li"),
+        ("/v1/victims", "analyst-he"),
+        ("/v1/claims", "analyst-he"),
+        ("/v1/ledger/postings", "agent-li"),
+    ],
+)
 def test_a_bad_cursor_or_limit_is_a_422_naming_the_field(
-    store: Store, client: TestClient, path: str
+    store: Store, client: TestClient, path: str, outsider: str
 ) -> None:
     """Garbage, a cursor of another list, a limit out of 1..500: 422 problem+json."""
     admin = store.auth("sec-admin")
@@ -122,7 +218,7 @@ def test_a_bad_cursor_or_limit_is_a_422_naming_the_field(
         assert_problem(
             client.get(path, params={"limit": limit}, headers=admin), 422, "invalid_input", "limit"
         )
-    assert_problem(client.get(path, headers=store.auth("agent-li")), 403, "access_denied")
+    assert_problem(client.get(path, headers=store.auth(outsider)), 403, "access_denied")
 
 
 def test_a_bad_cursor_on_campaign_victims_is_a_422(store: Store, client: TestClient) -> None:

@@ -82,7 +82,7 @@ def test_case_lifecycle_through_http(client: TestClient, store: Store) -> None:
     assert seen["customers_affected"] == 3
     assert not any(link["kind"] == "customer_affected" for link in seen["links"])
     listed = client.get("/v1/cases", params={"state": "investigating"}, headers=analyst)
-    assert [c["case_id"] for c in listed.json()["cases"]] == [case_id]
+    assert [c["case_id"] for c in listed.json()["items"]] == [case_id]
 
 
 def test_roles_and_bad_input_are_problems(client: TestClient, store: Store) -> None:

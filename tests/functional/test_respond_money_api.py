@@ -70,7 +70,7 @@ def test_a_police_list_is_matched_deduplicated_and_kept_without_plaintext(
     assert again["registered"] == 0
     assert again["already_registered"] == [1, 2, 4, 5, 6]
     listed = client.get("/v1/victims?case_id=case-7", headers=store.auth("agent-li")).json()
-    victims = listed["victims"]
+    victims = listed["items"]
     assert len(victims) == 5
     assert {v["loss_fen"] for v in victims if v["customer_id"] == c[0].customer_id} == {150_000}
     assert all(v["trace_ref"] == "release:rel-7" and v["source"] == "police" for v in victims)
@@ -92,7 +92,7 @@ def test_a_strict_list_with_a_bad_row_registers_nothing(client: TestClient, stor
         {"row": 1, "field": "rows.0.national_id", "reason": "invalid_national_id"},
         {"row": 2, "field": "customer_id", "reason": "unknown_customer"},
     ]
-    assert client.get("/v1/victims?case_id=case-8", headers=admin).json()["victims"] == []
+    assert client.get("/v1/victims?case_id=case-8", headers=admin).json()["items"] == []
     doc = client.post("/v1/victims:import", json=body | {"strict": False}, headers=admin).json()
     assert doc["committed"] is True and doc["registered"] == 1
 
@@ -226,15 +226,17 @@ def test_claims_with_advance_payment_payment_recovery_and_report(
     assert bal["trial_balance_fen"] == 0
     victim = client.get(f"/v1/victims/{b['victim_id']}", headers=store.auth("agent-li")).json()
     assert victim["status"] == "reported"  # not confirmed yet: the machine did not skip a step
-    postings = client.get("/v1/ledger/postings?case_id=case-7", headers=admin).json()["postings"]
-    assert [p["kind"] for p in postings] == [
-        "approval",
+    postings = client.get("/v1/ledger/postings?case_id=case-7", headers=admin).json()["items"]
+    assert sorted(p["kind"] for p in postings) == [
         "advance",
+        "approval",
         "payment",
         "payment",
         "payment",
         "recovery",
     ]
+    newest_first = [(p["created_at"], p["posting_id"]) for p in postings]
+    assert newest_first == sorted(newest_first, reverse=True)
     audit = audit_events(store)
     claims_audited = [e["reason"] for e in audit if e["action"] == Action.CLAIM]
     assert claims_audited.count("claim_pay") == 3 and claims_audited.count("claim_approve") == 2
@@ -288,7 +290,7 @@ def test_idempotency_keys_replay_or_conflict(client: TestClient, store: Store) -
     missing = client.post(f"/v1/claims/{cid}/pay", json={"amount_fen": 1}, headers=admin)
     assert missing.status_code == 422 and missing.json()["field"] == "Idempotency-Key"
     postings = client.get(f"/v1/ledger/postings?claim_id={cid}", headers=admin).json()
-    assert [p["total_fen"] for p in postings["postings"]] == [50_000, 20_000]
+    assert sorted(p["total_fen"] for p in postings["items"]) == [20_000, 50_000]
 
 
 def test_claim_state_machine_and_separation_of_duties(client: TestClient, store: Store) -> None:
@@ -423,7 +425,7 @@ def test_a_victims_csv_uploaded_as_a_form_is_matched(client: TestClient, store: 
     for secret in (c[0].phone.removeprefix("+86"), UNKNOWN_ID):
         assert secret not in resp.text
     listed = client.get("/v1/victims?case_id=case-up", headers=store.auth("agent-li")).json()
-    losses = {v["customer_id"]: v["loss_fen"] for v in listed["victims"]}
+    losses = {v["customer_id"]: v["loss_fen"] for v in listed["items"]}
     assert losses[c[0].customer_id] == 150_000 and losses[None] == 5_050
 
 
@@ -466,7 +468,7 @@ def test_a_bad_victims_csv_is_a_problem_naming_the_line(client: TestClient, stor
         assert resp.headers["content-type"] == PROBLEM
         assert resp.json()["field"] == field and words in resp.json()["detail"], resp.json()
     listed = client.get("/v1/victims?case_id=case-up", headers=store.auth("agent-li")).json()
-    assert listed["victims"] == []
+    assert listed["items"] == []
     text = f"national_id\n{UNKNOWN_ID}\n110105194912310021\n"
     doc = _upload(client, store, text, partial="true").json()
     assert doc["registered"] == 1 and [p["row"] for p in doc["rejected"]] == [3]
@@ -508,8 +510,8 @@ def test_a_customer_import_matches_the_victims_kept_unmatched(
     imported = client.post("/v1/customers:import", json={"customers": late}, headers=admin)
     assert imported.status_code == 200 and imported.json()["imported"] == 2, imported.text
     listed = client.get("/v1/victims?case_id=case-late", headers=store.auth("agent-li")).json()
-    assert sorted(v["customer_id"] for v in listed["victims"]) == ["C-LATE-0", "C-LATE-1"]
-    assert all(v["matched"] for v in listed["victims"])
+    assert sorted(v["customer_id"] for v in listed["items"]) == ["C-LATE-0", "C-LATE-1"]
+    assert all(v["matched"] for v in listed["items"])
     rematched = [e for e in audit_events(store) if e["reason"] == "victim_rematch"]
     assert len(rematched) == 1
     assert sorted(rematched[0]["customer_ids"]) == ["C-LATE-0", "C-LATE-1"]

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from shieldwall.core.events import AccessEvent
 from shieldwall.core.model import Principal
+from shieldwall.core.paging import Position
 from shieldwall.respond.case_model import (
     Case,
     CaseLink,
@@ -24,7 +25,12 @@ class CaseTx(Protocol):
     """One transaction over cases; a write transaction stages audit events in it."""
 
     def get_case(self, case_id: str, *, for_update: bool = False) -> Case | None: ...
-    def list_cases(self, state: CaseState | None, limit: int) -> list[Case]: ...
+    def list_cases(
+        self, state: CaseState | None, limit: int, after: Position | None = None
+    ) -> list[Case]:
+        """Cases newest first (``opened_at``, then ``case_id``), strictly after ``after``."""
+        ...
+
     def insert_case(self, case: Case) -> None: ...
     def update_case(
         self, case_id: str, *, state: CaseState, owner_id: str | None, updated_at: datetime

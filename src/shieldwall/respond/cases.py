@@ -19,6 +19,14 @@ from shieldwall.core.clock import Clock
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.core.ids import new_id
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import (
+    DEFAULT_LIMIT,
+    Page,
+    Position,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
 from shieldwall.custody.errors import ValidationError
@@ -37,6 +45,7 @@ from shieldwall.respond.states import CaseState, check_transition, parse_state
 OWNER_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
 MAX_LINKS = 10_000  # ids one link request may name
 MAX_SEQ = 2**53  # an audit entry number: what a JSON number carries exactly (api/bounds.py)
+CASES_LISTING = "cases"
 
 
 def case_event(
@@ -129,6 +138,18 @@ class Cases:
         wanted = parse_state(state) if state is not None else None
         with self.store.read() as tx:
             return tx.list_cases(wanted, limit)
+
+    def page(
+        self, state: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Case]:
+        """One page of cases, newest first; ``cursor`` is the previous page's ``next_cursor``
+        (:class:`~shieldwall.core.paging.InvalidCursor` for one this list did not issue)."""
+        after = decode_cursor(CASES_LISTING, cursor)
+        check_limit(limit)
+        wanted = parse_state(state) if state is not None else None
+        with self.store.read() as tx:
+            rows = tx.list_cases(wanted, limit + 1, after)
+        return page_of(CASES_LISTING, rows, limit, lambda c: Position(c.opened_at, c.case_id))
 
     # -- changing ----------------------------------------------------------------------------
 

@@ -23,6 +23,14 @@ from shieldwall.core.errors import StorageError
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.core.ids import new_id
 from shieldwall.core.model import Principal
+from shieldwall.core.paging import (
+    DEFAULT_LIMIT,
+    Page,
+    Position,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
 from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.ports import OutboxAuditSink
 from shieldwall.respond.compensation import (
@@ -53,6 +61,8 @@ from shieldwall.respond.money_ports import MoneyStore, MoneyTx
 from shieldwall.respond.victims import VICTIM_TRANSITIONS, VictimStatus
 
 MAX_LIST = 1000
+CLAIMS_LISTING = "claims"
+POSTINGS_LISTING = "postings"
 
 
 class CustomerCheck:
@@ -185,6 +195,26 @@ class ClaimsDesk:
             ref(case_id, "case_id")
         with self.store.read() as tx:
             return tx.list_claims(case_id, OPEN_CLAIMS if open_only else None, MAX_LIST)
+
+    def page(
+        self,
+        case_id: str | None,
+        *,
+        open_only: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Claim]:
+        """One page of claims, newest first; ``cursor`` is the previous page's
+        ``next_cursor`` (:class:`~shieldwall.core.paging.InvalidCursor` for one this list did
+        not issue)."""
+        if case_id is not None:
+            ref(case_id, "case_id")
+        after = decode_cursor(CLAIMS_LISTING, cursor)
+        check_limit(limit)
+        statuses = OPEN_CLAIMS if open_only else None
+        with self.store.read() as tx:
+            rows = tx.list_claims(case_id, statuses, limit + 1, newest_first=True, after=after)
+        return page_of(CLAIMS_LISTING, rows, limit, lambda c: Position(c.submitted_at, c.claim_id))
 
     def review(self, actor: Principal, claim_id: str, *, channel: str = "api") -> Claim:
         return self._change(actor, claim_id, lambda c, now: c.review(now), "claim_review", channel)
@@ -368,6 +398,22 @@ class ClaimsDesk:
     ) -> list[Posting]:
         with self.store.read() as tx:
             return tx.list_postings(case_id, claim_id, min(max(limit, 1), MAX_LIST))
+
+    def postings_page(
+        self,
+        case_id: str | None = None,
+        claim_id: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Posting]:
+        """One page of ledger postings, newest first, as :meth:`page` pages claims."""
+        after = decode_cursor(POSTINGS_LISTING, cursor)
+        check_limit(limit)
+        with self.store.read() as tx:
+            rows = tx.list_postings(case_id, claim_id, limit + 1, newest_first=True, after=after)
+        return page_of(
+            POSTINGS_LISTING, rows, limit, lambda p: Position(p.created_at, p.posting_id)
+        )
 
     # helpers ----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shieldwall.core.events import AccessEvent
+from shieldwall.core.paging import Position
 from shieldwall.respond.compensation import Claim, ClaimStatus, Posting, PostingKind
 from shieldwall.respond.victims import ContactRecord, Keys, Victim, VictimStatus
 
@@ -43,8 +44,17 @@ class MoneyTx(Protocol):
     def victim_of(self, case_id: str, customer_id: str) -> Victim | None: ...
 
     def list_victims(
-        self, case_id: str | None, status: VictimStatus | None, limit: int
-    ) -> list[Victim]: ...
+        self,
+        case_id: str | None,
+        status: VictimStatus | None,
+        limit: int,
+        *,
+        newest_first: bool = False,
+        after: Position | None = None,
+    ) -> list[Victim]:
+        """By ``(created_at, victim_id)``, oldest first unless ``newest_first``; ``after`` (a
+        page's end, with ``newest_first``) keeps only the rows strictly after it."""
+        ...
 
     def set_victim_status(
         self, victim_id: str, expected: VictimStatus, status: VictimStatus, at: datetime
@@ -63,16 +73,32 @@ class MoneyTx(Protocol):
         ...
 
     def list_claims(
-        self, case_id: str | None, statuses: Collection[ClaimStatus] | None, limit: int
-    ) -> list[Claim]: ...
+        self,
+        case_id: str | None,
+        statuses: Collection[ClaimStatus] | None,
+        limit: int,
+        *,
+        newest_first: bool = False,
+        after: Position | None = None,
+    ) -> list[Claim]:
+        """By ``(submitted_at, claim_id)``, as :meth:`list_victims` orders victims."""
+        ...
 
     # ledger (append-only)
     def posting_by_key(self, key: str) -> Posting | None: ...
     def insert_posting(self, posting: Posting) -> None: ...
 
     def list_postings(
-        self, case_id: str | None, claim_id: str | None, limit: int
-    ) -> list[Posting]: ...
+        self,
+        case_id: str | None,
+        claim_id: str | None,
+        limit: int,
+        *,
+        newest_first: bool = False,
+        after: Position | None = None,
+    ) -> list[Posting]:
+        """By ``(created_at, posting_id)``, as :meth:`list_victims` orders victims."""
+        ...
 
     def balances(self, account: str | None = None) -> dict[str, int]:
         """Each account's balance in fen (debits minus credits), or only ``account``'s."""

@@ -15,6 +15,14 @@ from shieldwall.core.clock import Clock
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.core.ids import new_id
 from shieldwall.core.model import Principal
+from shieldwall.core.paging import (
+    DEFAULT_LIMIT,
+    Page,
+    Position,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
 from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.ports import OutboxAuditSink
 from shieldwall.respond.compensation import ref
@@ -37,6 +45,7 @@ from shieldwall.respond.victims import (
 )
 
 MAX_LIST = 1000
+VICTIMS_LISTING = "victims"
 
 
 @dataclass(frozen=True)
@@ -257,6 +266,24 @@ class VictimRegister:
             ref(case_id, "case_id")
         with self.store.read() as tx:
             return tx.list_victims(case_id, status, min(max(limit, 1), MAX_LIST))
+
+    def page(
+        self,
+        case_id: str | None,
+        status: VictimStatus | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Victim]:
+        """One page of victims, newest first; ``cursor`` is the previous page's
+        ``next_cursor`` (:class:`~shieldwall.core.paging.InvalidCursor` for one this list did
+        not issue)."""
+        if case_id is not None:
+            ref(case_id, "case_id")
+        after = decode_cursor(VICTIMS_LISTING, cursor)
+        check_limit(limit)
+        with self.store.read() as tx:
+            rows = tx.list_victims(case_id, status, limit + 1, newest_first=True, after=after)
+        return page_of(VICTIMS_LISTING, rows, limit, lambda v: Position(v.created_at, v.victim_id))
 
     def set_status(
         self, actor: Principal, victim_id: str, status: VictimStatus, *, channel: str = "api"

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from shieldwall.audit.ports import AuditStore, Checkpoint
 from shieldwall.core.clock import utc
 from shieldwall.core.events import AccessEvent
+from shieldwall.core.paging import Position
 from shieldwall.respond.case_model import (
     Case,
     CaseLink,
@@ -26,6 +27,7 @@ from shieldwall.respond.case_model import (
 from shieldwall.respond.states import CaseState
 from shieldwall.storage.audit_repo import stage_events
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.paging import before
 from shieldwall.storage.tables.respond_cases import (
     respond_case_links,
     respond_case_timeline,
@@ -77,10 +79,14 @@ class SqlCaseTx:
         row = self.conn.execute(q).first()
         return None if row is None else _case(row)
 
-    def list_cases(self, state: CaseState | None, limit: int) -> list[Case]:
+    def list_cases(
+        self, state: CaseState | None, limit: int, after: Position | None = None
+    ) -> list[Case]:
         q = select(respond_cases).order_by(
             respond_cases.c.opened_at.desc(), respond_cases.c.case_id.desc()
         )
+        if after is not None:
+            q = q.where(before(respond_cases.c.opened_at, respond_cases.c.case_id, after))
         if state is not None:
             q = q.where(respond_cases.c.state == state.value)
         return [_case(r) for r in self.conn.execute(q.limit(limit))]

@@ -13,10 +13,21 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, RowMapping, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    RowMapping,
+    Select,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from shieldwall.core.clock import utc
 from shieldwall.core.events import AccessEvent
+from shieldwall.core.paging import Position
 from shieldwall.respond.compensation import (
     Claim,
     ClaimStatus,
@@ -36,6 +47,7 @@ from shieldwall.respond.victims import (
 )
 from shieldwall.storage.audit_repo import stage_events
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.paging import before
 from shieldwall.storage.tables.respond_money import (
     respond_claims,
     respond_ledger_entries,
@@ -255,15 +267,21 @@ class SqlMoneyTx:
         return None if row is None else self._with_contacts([row])[0]
 
     def list_victims(
-        self, case_id: str | None, status: VictimStatus | None, limit: int
+        self,
+        case_id: str | None,
+        status: VictimStatus | None,
+        limit: int,
+        *,
+        newest_first: bool = False,
+        after: Position | None = None,
     ) -> list[Victim]:
-        q = select(respond_victims)
+        t = respond_victims
+        q = _ordered(select(t), t.c.created_at, t.c.victim_id, newest_first, after)
         if case_id is not None:
-            q = q.where(respond_victims.c.case_id == case_id)
+            q = q.where(t.c.case_id == case_id)
         if status is not None:
-            q = q.where(respond_victims.c.status == status.value)
-        q = q.order_by(respond_victims.c.created_at, respond_victims.c.victim_id).limit(limit)
-        return self._with_contacts(list(self.conn.execute(q)))
+            q = q.where(t.c.status == status.value)
+        return self._with_contacts(list(self.conn.execute(q.limit(limit))))
 
     def set_victim_status(
         self, victim_id: str, expected: VictimStatus, status: VictimStatus, at: datetime
@@ -316,15 +334,21 @@ class SqlMoneyTx:
         return done.rowcount == 1
 
     def list_claims(
-        self, case_id: str | None, statuses: Collection[ClaimStatus] | None, limit: int
+        self,
+        case_id: str | None,
+        statuses: Collection[ClaimStatus] | None,
+        limit: int,
+        *,
+        newest_first: bool = False,
+        after: Position | None = None,
     ) -> list[Claim]:
-        q = select(respond_claims)
+        t = respond_claims
+        q = _ordered(select(t), t.c.submitted_at, t.c.claim_id, newest_first, after)
         if case_id is not None:
-            q = q.where(respond_claims.c.case_id == case_id)
+            q = q.where(t.c.case_id == case_id)
         if statuses is not None:
-            q = q.where(respond_claims.c.status.in_([s.value for s in statuses]))
-        q = q.order_by(respond_claims.c.submitted_at, respond_claims.c.claim_id).limit(limit)
-        return [_claim(r._mapping) for r in self.conn.execute(q)]
+            q = q.where(t.c.status.in_([s.value for s in statuses]))
+        return [_claim(r._mapping) for r in self.conn.execute(q.limit(limit))]
 
     # ledger
     def posting_by_key(self, key: str) -> Posting | None:
@@ -387,16 +411,22 @@ class SqlMoneyTx:
             )
         return out
 
-    def list_postings(self, case_id: str | None, claim_id: str | None, limit: int) -> list[Posting]:
-        q = select(respond_ledger_postings)
+    def list_postings(
+        self,
+        case_id: str | None,
+        claim_id: str | None,
+        limit: int,
+        *,
+        newest_first: bool = False,
+        after: Position | None = None,
+    ) -> list[Posting]:
+        t = respond_ledger_postings
+        q = _ordered(select(t), t.c.created_at, t.c.posting_id, newest_first, after)
         if case_id is not None:
-            q = q.where(respond_ledger_postings.c.case_id == case_id)
+            q = q.where(t.c.case_id == case_id)
         if claim_id is not None:
-            q = q.where(respond_ledger_postings.c.claim_id == claim_id)
-        q = q.order_by(
-            respond_ledger_postings.c.created_at, respond_ledger_postings.c.posting_id
-        ).limit(limit)
-        return self._postings(list(self.conn.execute(q)))
+            q = q.where(t.c.claim_id == claim_id)
+        return self._postings(list(self.conn.execute(q.limit(limit))))
 
     def balances(self, account: str | None = None) -> dict[str, int]:
         e = respond_ledger_entries
@@ -414,3 +444,16 @@ class SqlMoneyTx:
             .group_by(p.c.kind)
         )
         return {PostingKind(r.kind): int(r.total) for r in rows}
+
+
+def _ordered(
+    q: Select[Any], at: Any, key: Any, newest_first: bool, after: Position | None
+) -> Select[Any]:
+    """``q`` by ``(at, key)``: oldest first, or newest first from strictly after ``after``
+    (a page's end; only with ``newest_first``)."""
+    if not newest_first:
+        if after is not None:
+            raise ValueError("after pages a newest-first list only")
+        return q.order_by(at, key)
+    q = q.order_by(at.desc(), key.desc())
+    return q if after is None else q.where(before(at, key, after))

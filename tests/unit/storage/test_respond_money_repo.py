@@ -4,12 +4,14 @@ and entries without a posting; the repository has no method that changes a posti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from shieldwall.core.errors import StorageError
+from shieldwall.core.paging import Position
 from shieldwall.respond.compensation import CASH, EXPENSE, Entry, Posting, PostingKind
 from shieldwall.storage.db import write_transaction
 from shieldwall.storage.respond_money_repo import SqlMoneyStore, SqlMoneyTx
@@ -140,3 +142,26 @@ def test_the_repository_has_no_way_to_change_a_posting() -> None:
     }
     assert ledger_writes == {"insert_posting", "list_postings", "posting_by_key", "balances"}
     assert not [n for n in dir(SqlMoneyTx) if n.startswith(("update", "delete", "remove"))]
+
+
+def test_postings_page_newest_first_by_time_then_id(services: Services) -> None:
+    """Three postings at one instant and one a second later: newest first is the later one,
+    then the tied ones by id descending; ``after`` keeps what sorts strictly after it, in that
+    order; without ``newest_first`` the order is oldest first and ``after`` is refused."""
+    store = SqlMoneyStore(services.engine)
+    later = replace(posting("pst-9", "key-00000009"), created_at=T0 + timedelta(seconds=1))
+    with store.write() as tx:
+        for n in (2, 1, 3):
+            tx.insert_posting(posting(f"pst-{n}", f"key-0000000{n}"))
+        tx.insert_posting(later)
+    with store.read() as tx:
+        newest = tx.list_postings("case-7", None, 10, newest_first=True)
+        assert [p.posting_id for p in newest] == ["pst-9", "pst-3", "pst-2", "pst-1"]
+        after = tx.list_postings("case-7", None, 10, newest_first=True, after=Position(T0, "pst-3"))
+        assert [p.posting_id for p in after] == ["pst-2", "pst-1"]
+        first_two = tx.list_postings("case-7", None, 2, newest_first=True)
+        assert [p.posting_id for p in first_two] == ["pst-9", "pst-3"]
+        oldest = tx.list_postings("case-7", None, 10)
+        assert [p.posting_id for p in oldest] == ["pst-1", "pst-2", "pst-3", "pst-9"]
+        with pytest.raises(ValueError, match="newest-first"):
+            tx.list_postings("case-7", None, 10, after=Position(T0, "pst-3"))

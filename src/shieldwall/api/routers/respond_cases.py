@@ -76,12 +76,6 @@ class CaseOut(Out):
     updated_at: str
 
 
-class CasesOut(Out):
-    """Cases, newest first."""
-
-    cases: list[CaseOut]
-
-
 class LinksOut(Out):
     """The links added by this call."""
 
@@ -118,15 +112,17 @@ def open_case(body: CaseIn, svc: Svc, caller: Admin) -> dict[str, Any]:
     return case.as_dict()
 
 
-@router.get("/cases", response_model=CasesOut)
+@router.get("/cases", response_model=PageOut[CaseOut])
 def list_cases(
     svc: Svc,
     _: Reader,
     state: Annotated[str | None, Query(max_length=16)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
 ) -> dict[str, Any]:
-    """Cases, newest first."""
-    return {"cases": [c.as_dict() for c in svc.cases.cases.recent(state, limit)]}
+    """Cases, newest first, a page at a time."""
+    page = svc.cases.cases.page(state, limit, cursor)
+    return {"items": [c.as_dict() for c in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)

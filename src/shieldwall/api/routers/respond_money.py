@@ -25,11 +25,12 @@ from python_multipart.multipart import Field as FormField
 from python_multipart.multipart import File
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.api.bounds import Id, Timestamp
+from shieldwall.api.bounds import Cursor, Id, PageLimit, Timestamp
 from shieldwall.api.deps import require, services
 from shieldwall.api.problems import documented
-from shieldwall.api.responses import Out
+from shieldwall.api.responses import Out, PageOut
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import DEFAULT_LIMIT
 from shieldwall.respond.claims import Posted
 from shieldwall.respond.compensation import MAX_FEN, RejectReason, reject_reason
 from shieldwall.respond.errors import RespondInvalid
@@ -144,12 +145,6 @@ class VictimOut(Out):
     contacts: list[ContactOut]
 
 
-class VictimsOut(Out):
-    """Victims registered."""
-
-    victims: list[VictimOut]
-
-
 class RegisterReportOut(Out):
     """What a victims list did: registered, matched, duplicates, rejected rows."""
 
@@ -170,12 +165,6 @@ class ClaimOut(Out):
     amount_claimed_fen: int
     paid_fen: int
     status: str
-
-
-class ClaimsOut(Out):
-    """Claims, optionally only the open ones."""
-
-    claims: list[ClaimOut]
 
 
 class CaseReportOut(Out):
@@ -210,12 +199,6 @@ class BalancesOut(Out):
 
     balances: dict[str, int]
     trial_balance_fen: int
-
-
-class PostingsOut(Out):
-    """Ledger postings."""
-
-    postings: list[PostingOut]
 
 
 def _posted(result: Posted, response: Response) -> dict[str, Any]:
@@ -368,18 +351,19 @@ async def upload_victims(request: Request, svc: Svc, caller: Admin) -> dict[str,
     return report.to_dict()
 
 
-@router.get("/victims", response_model=VictimsOut)
+@router.get("/victims", response_model=PageOut[VictimOut])
 def list_victims(
     svc: Svc,
     _: Desk,
     case_id: Annotated[Id | None, Query()] = None,
     status: Annotated[Id | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
 ) -> dict[str, Any]:
-    """The victims registered, by case and status."""
+    """The victims registered, by case and status, newest first, a page at a time."""
     wanted = None if status is None else choice(VictimStatus, status, "status")
-    victims = svc.money.register.find(case_id, wanted, limit)
-    return {"victims": [v.to_dict() for v in victims]}
+    page = svc.money.register.page(case_id, wanted, limit, cursor)
+    return {"items": [v.to_dict() for v in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get("/victims/{victim_id}", response_model=VictimOut)
@@ -423,15 +407,18 @@ def submit_claim(body: ClaimIn, svc: Svc, caller: Claimant) -> dict[str, Any]:
     return claim.to_dict()
 
 
-@router.get("/claims", response_model=ClaimsOut)
+@router.get("/claims", response_model=PageOut[ClaimOut])
 def list_claims(
     svc: Svc,
     _: Desk,
     case_id: Annotated[Id | None, Query()] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
 ) -> dict[str, Any]:
-    """Claims in a case, or only the open ones."""
-    return {"claims": [c.to_dict() for c in svc.money.claims.find(case_id, open_only=open_only)]}
+    """Claims in a case, or only the open ones, newest first, a page at a time."""
+    page = svc.money.claims.page(case_id, open_only=open_only, limit=limit, cursor=cursor)
+    return {"items": [c.to_dict() for c in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get("/claims:report", response_model=CaseReportOut)
@@ -517,14 +504,15 @@ def ledger_balances(svc: Svc, _: Reader) -> dict[str, Any]:
     return {"balances": balances, "trial_balance_fen": sum(balances.values())}
 
 
-@router.get("/ledger/postings", response_model=PostingsOut)
+@router.get("/ledger/postings", response_model=PageOut[PostingOut])
 def ledger_postings(
     svc: Svc,
     _: Reader,
     case_id: Annotated[Id | None, Query()] = None,
     claim_id: Annotated[Id | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
 ) -> dict[str, Any]:
-    """Ledger postings of a case or a claim."""
-    postings = svc.money.claims.postings(case_id, claim_id, limit)
-    return {"postings": [p.to_dict() for p in postings]}
+    """Ledger postings of a case or a claim, newest first, a page at a time."""
+    page = svc.money.claims.postings_page(case_id, claim_id, limit, cursor)
+    return {"items": [p.to_dict() for p in page.items], "next_cursor": page.next_cursor}
