@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +25,7 @@ from shieldwall.cli.common import (
     services,
 )
 from shieldwall.core.alerts import Alert
+from shieldwall.core.files import write_atomic
 from shieldwall.wiring import witness_file
 
 audit = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -109,12 +108,10 @@ def _read_text(path: Path, option: str) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, prefix=".sw-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    Path(tmp).replace(path)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise AuditError(f"cannot write {path}: {exc.strerror}", field="out") from None
 
 
 @audit.command("checkpoint")

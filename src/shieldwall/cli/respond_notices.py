@@ -7,8 +7,6 @@ masked name only.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +17,7 @@ from rich.table import Table
 from shieldwall.cli.common import as_principal, console, emit_json
 from shieldwall.cli.common import services as _services
 from shieldwall.cli.respond_cases import cases
+from shieldwall.core.files import write_atomic
 from shieldwall.core.model import Principal
 from shieldwall.custody.audit_events import OPERATOR
 from shieldwall.respond.errors import CaseInvalid
@@ -117,24 +116,14 @@ def render(
 
 
 def _write_new(path: Path, content: bytes) -> None:
-    """Write ``content`` to a temporary sibling, fsync, then link it to ``path``: the file is
-    complete or absent, and an existing file is never replaced."""
+    """Write ``content`` to the new file ``path`` whole or not at all; an existing file is
+    never replaced."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise CaseInvalid(f"cannot write in {path.parent}: {exc.strerror}", field="out") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(tmp, path)
+        write_atomic(path, content, exclusive=True)
     except FileExistsError:
         raise CaseInvalid(f"{path} exists; choose a new file", field="out") from None
     except OSError as exc:
         raise CaseInvalid(f"cannot write {path}: {exc.strerror}", field="out") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 @notices.command("record")

@@ -15,14 +15,12 @@ The others keep the KEK outside the worker (``keys.provider`` chooses; see docs/
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import stat
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shieldwall.core.clock import Clock
+from shieldwall.core.files import write_atomic
 from shieldwall.custody.crypto import unwrap_key, wrap_key
 from shieldwall.custody.errors import (
     CustodyError,
@@ -217,22 +216,11 @@ def _checksum(doc: dict[str, Any]) -> str:
 
 
 def _write_atomically(path: Path, doc: dict[str, Any]) -> None:
-    """Write ``doc`` with its checksum to a 0600 temp file, fsync, then rename over ``path``."""
+    """Write ``doc`` with its checksum whole or not at all (a 0600 file; core.files)."""
     body = dict(doc)
     body["checksum"] = _checksum(doc)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".keys-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(body, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
-        raise
+    write_atomic(path, json.dumps(body, indent=2, sort_keys=True))
 
 
 @dataclass(frozen=True, slots=True)

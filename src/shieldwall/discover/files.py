@@ -18,18 +18,16 @@ the whole input was read. Missing files, text not in ``encoding`` and corrupt XL
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from shieldwall.core.files import atomic_output
 from shieldwall.discover.analyzer import Analyzer
 from shieldwall.discover.errors import UnreadableInput
 from shieldwall.discover.model import Finding
@@ -73,27 +71,6 @@ class _Counting(io.RawIOBase):
         if self.counter:
             self.counter(n)
         return int(n)
-
-
-@contextlib.contextmanager
-def atomic_output(target: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file that becomes ``target`` only if the block finishes (same directory, fsync,
-    ``os.replace``); on any error the temporary file is removed and ``target`` is untouched."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with (
-            os.fdopen(fd, "wb")
-            if binary
-            else os.fdopen(fd, "w", encoding="utf-8", newline="") as handle
-        ):
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _hits_in_value(
@@ -148,7 +125,7 @@ class FileScanner:
                 if redact_to is None:
                     yield from reader(path, handle, None)
                 else:
-                    with atomic_output(redact_to) as out:
+                    with atomic_output(redact_to, parents=True) as out:
                         yield from reader(path, handle, out)
         except UnicodeDecodeError as exc:
             raise UnreadableInput(
@@ -302,7 +279,7 @@ class FileScanner:
         if self.on_bytes:
             self.on_bytes(path.stat().st_size)
         if copy is not None and redact_to is not None:
-            with atomic_output(redact_to, binary=True) as handle:
+            with atomic_output(redact_to, binary=True, parents=True) as handle:
                 copy.save(handle)
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shieldwall.core.files import write_atomic
 from shieldwall.sim import benign, harm, report
 from shieldwall.sim.attacks import REGISTRY
 from shieldwall.sim.attacks.base import Observed
@@ -62,17 +61,6 @@ def _order(names: tuple[str, ...]) -> list[str]:
         out.append(ready[0])
         pending.remove(ready[0])
     return out
-
-
-def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> Outcome:

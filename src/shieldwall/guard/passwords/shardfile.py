@@ -47,6 +47,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from shieldwall.core.files import write_atomic as write_atomic  # noqa: PLC0414 - re-exported
 from shieldwall.guard.passwords.errors import CorpusCorrupt
 from shieldwall.guard.passwords.hashing import HashKind
 
@@ -182,23 +183,6 @@ def encode_shard(kind: HashKind, shard: int, digests: U8, counts: U64, import_id
         hashlib.blake2b(body, digest_size=16).digest(),
     )
     return header + body
-
-
-def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, whole."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        if fsync:
-            fh.flush()
-            os.fsync(fh.fileno())
-    tmp.replace(path)
-    if fsync:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 class Shard:

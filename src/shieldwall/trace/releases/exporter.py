@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 
+from shieldwall.core import files
 from shieldwall.trace.releases.errors import ReleaseInvalid
 from shieldwall.trace.releases.model import FORMATS, ExportFile
 
@@ -55,26 +53,7 @@ def render(
 
 
 def write_atomic(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` so that readers see the old file or the whole new one:
-    a temporary file in the same directory, fsynced, then renamed over ``path``."""
-    directory = path.parent
-    if not directory.is_dir():
-        raise ReleaseInvalid(f"directory {directory} does not exist", field="out")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).chmod(0o600)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Write ``content`` to ``path`` whole or not at all (:mod:`shieldwall.core.files`)."""
+    if not path.parent.is_dir():
+        raise ReleaseInvalid(f"directory {path.parent} does not exist", field="out")
+    files.write_atomic(path, content)
