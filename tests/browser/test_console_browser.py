@@ -16,6 +16,7 @@ from shieldwall.api.app import create_app
 from shieldwall.config import Settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.wiring import Services
+from tests.browser.conftest import WAIT_MS
 from tests.functional.console_world import World, populate, victims_csv
 
 SHOTS = os.environ.get("SHIELDWALL_CONSOLE_SCREENSHOTS")
@@ -35,6 +36,7 @@ def world(services: Services, clock: ManualClock) -> World:
 
 def signed_in(browser: Browser, server: str, key: str, width: int = 1280) -> Page:
     page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(WAIT_MS)
     page.goto(f"{server}/console")
     expect(page).to_have_url(f"{server}/console/sign-in")
     page.fill("#api_key", key)
