@@ -529,7 +529,9 @@ def test_principals_list_names_each_by_its_display_name(store: Store, client: Te
     admin = store.auth("sec-admin")
     body = {"principal_id": "partner-kd", "role": "partner", "display_name": "快达物流 Kuaida"}
     assert client.post("/v1/principals", json=body, headers=admin).status_code == 201
-    listed = client.get("/v1/principals", headers=admin).json()["principals"]
+    page = client.get("/v1/principals", params={"limit": 500}, headers=admin).json()
+    assert page["next_cursor"] is None
+    listed = page["items"]
     by_id = {p["principal_id"]: p for p in listed}
     assert by_id["partner-kd"]["display_name"] == "快达物流 Kuaida"
     assert by_id["agent-li"]["display_name"] is None
