@@ -220,12 +220,18 @@ def victims_needed(
     top = min(population, limit)
     if top < victims:
         return None
-    n = np.arange(victims, top + 1, dtype=np.int64)
-    k = np.minimum((explained * n) // victims, min(exposed, population))
-    k = np.minimum(k, n)
-    log_p = hypergeom.logsf(k - 1, population, exposed, n)
-    ok = np.flatnonzero((k > 0) & (log_p + math.log(tests) < math.log(alpha)))
-    return int(n[ok[0]]) if ok.size else None
+    bound = math.log(alpha) - math.log(tests)
+    start, size = victims, 16
+    while start <= top:  # ascending blocks, first hit wins: the same answer as one pass
+        n = np.arange(start, min(top, start + size - 1) + 1, dtype=np.int64)
+        k = np.minimum((explained * n) // victims, min(exposed, population))
+        k = np.minimum(k, n)
+        log_p = hypergeom.logsf(k - 1, population, exposed, n)
+        ok = np.flatnonzero((k > 0) & (log_p < bound))
+        if ok.size:
+            return int(n[ok[0]])
+        start, size = start + size, size * 2
+    return None
 
 
 class VictimSetAttribution:
