@@ -21,6 +21,7 @@ from shieldwall.contact.ledger.messages import MessageAuthenticator
 from shieldwall.contact.ledger.numbers import NumberBook
 from shieldwall.contact.scam.cipher import TextCipher
 from shieldwall.contact.scam.indicators import IndicatorExtractor
+from shieldwall.contact.scam.ports import NumberJudge
 from shieldwall.contact.scam.reports import ScamReports
 from shieldwall.contact.scam.scoring import ScoringModel, ScriptScorer
 from shieldwall.contact.scam.templates import TemplateSet
@@ -150,12 +151,15 @@ def build_contact_ledger(
     )
 
 
-def scam_scorer(settings: Settings) -> ScriptScorer:
-    """The scam-script scorer alone (no database or keys needed)."""
+def scam_scorer(settings: Settings, numbers: NumberJudge | None = None) -> ScriptScorer:
+    """The scam-script scorer alone (no database or keys needed); with ``numbers``, asking to
+    call one of the store's official numbers is not a ``callback_request``."""
     ss = settings.contact.scam
     return ScriptScorer(
         ScoringModel.load(ss.model_file),
         TemplateSet.load(ss.templates_file),
+        numbers=numbers,
+        region=ss.region,
         max_chars=ss.max_text_chars,
     )
 
@@ -184,7 +188,7 @@ def build_scam(
     return ScamReports(
         SqlScamStore(engine, max_band_candidates=settings.contact.scam.max_band_candidates),
         IndicatorExtractor(Tokenizer.from_secrets(keyring), region=settings.contact.scam.region),
-        scam_scorer(settings),
+        scam_scorer(settings, BookNumberJudge(numbers.book)),
         TextCipher(keyring, settings.tenant),
         clock,
         settings.contact.scam,

@@ -70,6 +70,10 @@ SIGNAL_CASES = [
     ("in_app_instruction", "en", "you can check it in the app"),
     ("store_notice", "zh", "您的订单已发货,送您一张优惠券"),
     ("store_notice", "en", "your order has shipped, here is a coupon"),
+    ("prize_claim", "zh", "恭喜您的号码被抽中,可领取大奖一份"),
+    ("prize_claim", "en", "congratulations, you have won a holiday, claim your prize"),
+    ("callback_request", "zh", "有疑问请回电 0571 8812 3456 核实"),
+    ("callback_request", "en", "your parcel is held, please call 0871 555 0199 to release it"),
     ("link", "zh", "请点击 http://refund-center.top/a 办理"),
     ("link", "en", "visit refund-center.top/claim now"),
 ]
@@ -371,3 +375,66 @@ def test_language_specs_need_their_script() -> None:
                     assert re.search(r"[\u4e00-\u9fff]", bare), (spec.family, alt)
                 elif spec.lang == "en":
                     assert re.search(r"[a-z]", bare), (spec.family, alt)
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("I had a coffee with Sam today", "transfer_request"),  # "fee" inside "coffee"
+        ("see you today, I am busy right now", "urgency"),
+        ("hurry up, the film starts soon", "urgency"),
+        ("a limited number of friends came", "urgency"),
+        ("call me when you are home", "callback_request"),  # no number given
+        ("the meeting is on the 3rd floor, room 4412", "callback_request"),
+        ("our team won the match", "prize_claim"),  # someone else won
+        ("我们在会议室讨论奖金方案", "prize_claim"),
+        ("请致电客服", "callback_request"),
+    ],
+)
+def test_everyday_words_do_not_fire(scorer: ScriptScorer, text: str, family: str) -> None:
+    """Everyday uses that fired on real friends' SMS (or would) are not scam signals."""
+    assert family not in {s.signal for s in scorer.score(text).signals}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the offer ends today, act now",
+        "valid today only",
+        "final notice: pay within 24 hours",
+        "limited time offer",
+    ],
+)
+def test_deadlines_still_count_as_urgency(scorer: ScriptScorer, text: str) -> None:
+    """Narrowing the English urgency phrases kept the deadlines scams use."""
+    assert "urgency" in {s.signal for s in scorer.score(text).signals}
+
+
+def test_hand_set_families_are_not_fitted(scorer: ScriptScorer) -> None:
+    """prize_claim and callback_request carry the hand-set weights, outside the fitted columns."""
+    for family in ("prize_claim", "callback_request"):
+        assert family not in FEATURES
+        assert family in scorer.model.fixed
+        assert scorer.model.weight(family) > 0
+    result = scorer.score("You have won a prize! Call 09061 701461 to claim")
+    assert {"prize_claim", "callback_request"} <= {s.signal for s in result.signals}
+    assert result.label == "likely_scam"
+
+
+class _OfficialNumbers:
+    def __init__(self, *numbers: str) -> None:
+        self.numbers = set(numbers)
+
+    def is_official(self, number: str) -> bool:
+        return number in self.numbers
+
+
+def test_calling_an_official_number_is_no_callback_request(scorer: ScriptScorer) -> None:
+    """With a number judge, the store's own hotline is no signal; any other number still is."""
+    judged = ScriptScorer(scorer.model, numbers=_OfficialNumbers("+864008208820"), region="CN")
+    own = judged.score("如有疑问请致电 400-820-8820")
+    assert "callback_request" not in {s.signal for s in own.signals}
+    assert own.label == "low_risk"
+    other = judged.score("如有疑问请致电 400-820-1234")
+    assert "callback_request" in {s.signal for s in other.signals}
+    assert "callback_request" in {s.signal for s in scorer.score(own.normalized).signals}

@@ -15,7 +15,8 @@ Weights and the bias are fitted on the training split of the labelled dataset (s
 the dataset cannot teach them: ``store_template`` (the text is an instance of one of the store's
 own templates, see :mod:`.templates`) and ``lookalike_link`` (a :class:`~.ports.DomainJudge`
 says a link imitates one of our brands). With a judge, links to official domains do not count
-as ``link``.
+as ``link``; with a :class:`~.ports.NumberJudge`, asking to call one of the store's official
+numbers does not count as ``callback_request``.
 
 Labels: ``likely_scam`` from the model's ``likely_scam`` threshold, ``suspicious`` from its
 ``suspicious`` threshold, else ``low_risk``. Thresholds are chosen on the training split.
@@ -32,12 +33,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import phonenumbers
 from rapidfuzz import fuzz
 
 from shieldwall.contact.scam.errors import ReportRejected, ScamConfigError
 from shieldwall.contact.scam.indicators import Kind, LinkFinder
 from shieldwall.contact.scam.normalize import check_length, normalize
-from shieldwall.contact.scam.ports import DomainJudge
+from shieldwall.contact.scam.ports import DomainJudge, NumberJudge
 from shieldwall.contact.scam.signals import DERIVED_FAMILIES, FAMILIES, SPECS
 from shieldwall.contact.scam.templates import TemplateSet
 
@@ -48,6 +50,7 @@ Lang = Literal["auto", "zh", "en"]
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_CALLBACK_NUMBER = re.compile(r"\+?\d[\d -]*\d")
 _NUMBER = re.compile(r"(?<![\d.])\d{1,9}(?:,\d{3})*(?:\.\d{1,2})?(?![\d])")
 
 
@@ -178,11 +181,15 @@ class ScriptScorer:
         templates: TemplateSet | None = None,
         *,
         judge: DomainJudge | None = None,
+        numbers: NumberJudge | None = None,
+        region: str = "CN",
         max_chars: int = 20_000,
     ) -> None:
         self.model = model
         self.templates = templates
         self.judge = judge
+        self.numbers = numbers
+        self.region = region
         self.max_chars = max_chars
         self._links = LinkFinder()
         self._specs = {
@@ -253,6 +260,7 @@ class ScriptScorer:
                 if m.end() > m.start():
                     found.setdefault(family, []).append((m.group(), m.span()))
         self._link_signals(normalized, found)
+        self._drop_official_callbacks(found)
         if facts:
             quoted = quoted_facts(normalized, facts)
             if quoted:
@@ -279,6 +287,22 @@ class ScriptScorer:
             found.setdefault("link", []).append((text, ind.span))
             if verdict.verdict == "lookalike":
                 found.setdefault("lookalike_link", []).append((text, ind.span))
+
+    def _drop_official_callbacks(self, found: Matches) -> None:
+        """With a number judge, asking to call one of the store's own numbers is no signal
+        (like links to official domains): only calls to other numbers count."""
+        if self.numbers is None or "callback_request" not in found:
+            return
+        kept = []
+        for text, span in found["callback_request"]:
+            digits = _CALLBACK_NUMBER.search(text)
+            e164 = _e164(digits.group(), self.region) if digits else None
+            if e164 is None or not self.numbers.is_official(e164):
+                kept.append((text, span))
+        if kept:
+            found["callback_request"] = kept
+        else:
+            del found["callback_request"]
 
     def _template(self, normalized: str, matches: Matches) -> str | None:
         if self.templates is None:
@@ -340,6 +364,16 @@ def quoted_facts(normalized: str, facts: OrderFacts) -> list[tuple[str, tuple[in
             if cents is not None and cents >= 1000 and cents in wanted:
                 out.append((m.group(), m.span()))
     return out
+
+
+def _e164(text: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _cents(value: str) -> int | None:

@@ -244,7 +244,7 @@ SPECS: tuple[SignalSpec, ...] = (
         (
             r"(?:safe|secure) account",
             r"\btransfer\b|send (?:the|it) back|move (?:all )?(?:your|the) money|gift ?cards?|"
-            r"fee\b|\bdeposit\b",
+            r"\bfees?\b|\bdeposit\b",
         ),
         "transfer money to a 'safe', 'supervision' or 'verification' account, fees, deposits",
     ),
@@ -296,9 +296,12 @@ SPECS: tuple[SignalSpec, ...] = (
         "urgency",
         "en",
         (
-            r"immediately|right now|right away|\btoday\b|"
-            r"within (?:the next )?\d+ ?(?:h\b|hours?|minutes?)|"
-            r"final warning|expires?|or (?:it|the|your)\b[^.!?\n]{0,30}will|act now|hurry|limited",
+            # Bare "today", "right now", "hurry" and "limited" were dropped after the real SMS
+            # corpus (docs/contact.md, "Real data"): friends write them all day.
+            r"immediately|right away|(?:by|before|until|ends?|expires?|only|valid) today|"
+            r"today only|within (?:the next )?\d+ ?(?:h\b|hours?|minutes?)|"
+            r"final (?:warning|notice|attempt)|expires?|or (?:it|the|your)\b[^.!?\n]{0,30}will|"
+            r"act now|limited (?:time|offer|period)",
         ),
         "urgency or a deadline",
     ),
@@ -388,6 +391,44 @@ SPECS: tuple[SignalSpec, ...] = (
 
 SPECS = (
     *SPECS,
+    # -- hand-set families: moves of real reported scams the project-written training set
+    # lacks (found on the dev half of the real SMS corpus, docs/contact.md "Real data"), so
+    # their weights are set by hand (``training.FIXED_WEIGHTS``), not fitted --------------------
+    SignalSpec(
+        "prize_claim",
+        "zh",
+        (
+            r"中奖|中了[^,.!?\n]{0,4}奖|被抽中|幸运(?:用户|客户|观众|号码)",
+            r"(?:领取|兑换|认领)[^,.!?\n]{0,6}(?:奖品|奖金|大奖|奖励|礼品)|大奖",
+        ),
+        "says the reader won a prize, award or draw and must claim it",
+    ),
+    SignalSpec(
+        "prize_claim",
+        "en",
+        (
+            r"\b(?:you|u)(?:'ve| have| are| r)? (?:just )?"
+            r"(?:won|been (?:selected|chosen)|a winner)",
+            r"\bwinners?\b|\bprizes?\b|\bawarded\b|\bjackpot\b|\blottery\b|lucky (?:draw|winner)",
+            r"\b(?:claim|collect)\b[^.!?\n]{0,25}\b(?:prize|reward|award|cash|gift|voucher|bonus)",
+        ),
+        "says the reader won a prize, award or draw and must claim it",
+    ),
+    SignalSpec(
+        "callback_request",
+        "zh",
+        (r"(?:回电|致电|拨打|回拨|来电)[^,.!?\n]{0,8}\+?\d[\d -]{6,}\d",),
+        "asks the reader to call a number given in the message",
+    ),
+    SignalSpec(
+        "callback_request",
+        "en",
+        (
+            r"\b(?:call|ring|dial|phone)\b(?: us| me| now| back| free| this number)?"
+            r"(?: on| at| free on| now on)?[^.!?\n\d]{0,12}\+?\d[\d -]{6,}\d",
+        ),
+        "asks the reader to call a number given in the message",
+    ),
     SignalSpec(
         "store_notice",
         "zh",
@@ -412,6 +453,12 @@ NEGATIVE_FAMILIES: frozenset[str] = frozenset(
     {"code_warning", "no_action_needed", "in_app_instruction", "store_notice"}
 )
 
-FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(s.family for s in SPECS))
+# Families whose weight is set by hand (see ``training.FIXED_WEIGHTS``), not fitted: they are
+# found and reported like the others but are not columns of the fitted model.
+HAND_SET_FAMILIES: frozenset[str] = frozenset({"prize_claim", "callback_request"})
+
+FAMILIES: tuple[str, ...] = tuple(
+    f for f in dict.fromkeys(s.family for s in SPECS) if f not in HAND_SET_FAMILIES
+)
 # Families computed from indicators and order facts, not from phrases.
 DERIVED_FAMILIES: tuple[str, ...] = ("link", "real_order_quoted")
