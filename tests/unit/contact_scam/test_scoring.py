@@ -389,6 +389,7 @@ def test_language_specs_need_their_script() -> None:
         ("our team won the match", "prize_claim"),  # someone else won
         ("我们在会议室讨论奖金方案", "prize_claim"),
         ("请致电客服", "callback_request"),
+        ("Regards, Ann. Phone: +1 510 486 8634", "callback_request"),  # a signature line
     ],
 )
 def test_everyday_words_do_not_fire(scorer: ScriptScorer, text: str, family: str) -> None:

@@ -424,8 +424,10 @@ SPECS = (
         "callback_request",
         "en",
         (
-            r"\b(?:call|ring|dial|phone)\b(?: us| me| now| back| free| this number)?"
-            r"(?: on| at| free on| now on)?[^.!?\n\d]{0,12}\+?\d[\d -]{6,}\d",
+            # A verb, not a "Phone: +1 …" signature line (those fired on real mail).
+            r"(?:\b(?:call|ring|dial)\b|\bphone (?=us|me|now|back))"
+            r"(?: us| me| now| back| free| this number)?"
+            r"(?: on| at| free on| now on)?[^.!?:\n\d]{0,12}\+?\d[\d -]{6,}\d",
         ),
         "asks the reader to call a number given in the message",
     ),
