@@ -11,12 +11,14 @@ text, which is returned too). A family counts once however often it matches, so 
 distinct families' weights plus the bias *is* the logit: nothing is hidden.
 
 Weights and the bias are fitted on the training split of the labelled dataset (see
-:mod:`.training`) and shipped in ``data/scorer_model.json``. Two weights are set by hand because
+:mod:`.training`) and shipped in ``data/scorer_model.json``. Four weights are set by hand because
 the dataset cannot teach them: ``store_template`` (the text is an instance of one of the store's
-own templates, see :mod:`.templates`) and ``lookalike_link`` (a :class:`~.ports.DomainJudge`
-says a link imitates one of our brands). With a judge, links to official domains do not count
-as ``link``; with a :class:`~.ports.NumberJudge`, asking to call one of the store's official
-numbers does not count as ``callback_request``.
+own templates, see :mod:`.templates`), ``lookalike_link`` (a :class:`~.ports.DomainJudge`
+says a link imitates one of our brands), and the families found missing on real reported texts,
+``prize_claim`` and ``callback_request`` (:data:`.signals.HAND_SET_FAMILIES`, weights chosen on
+real data by ``bench/bench_contact_scam_real.py``). With a judge, links to official domains do
+not count as ``link``; with a :class:`~.ports.NumberJudge`, asking to call one of the store's
+official numbers does not count as ``callback_request``.
 
 Labels: ``likely_scam`` from the model's ``likely_scam`` threshold, ``suspicious`` from its
 ``suspicious`` threshold, else ``low_risk``. Thresholds are chosen on the training split.

@@ -10,6 +10,9 @@ The phrase lists follow the scripts described in issue #5 (fake after-sales serv
 compensation pretexts, membership cancellation, channel shift, screen sharing, requests for
 codes/cards/balances, borrow-then-transfer, credit threats, secrecy, urgency) and public
 anti-fraud advice; they are the model's vocabulary, the weights come from the training split.
+Real reported SMS (``bench/bench_contact_scam_real.py``, dev half) added two moves the
+project's scripts lack, ``prize_claim`` and ``callback_request``, whose weights are set by hand
+(:data:`HAND_SET_FAMILIES`), and narrowed English urgency words friends use every day.
 """
 
 from __future__ import annotations
