@@ -1,7 +1,8 @@
 """The scam-script scorer on real texts nobody here wrote, before and after the real-data changes.
 
-    python bench/build_contact_scam_real_data.py     # once: fetch the corpora, fix the split
-    python bench/bench_contact_scam_real.py          # prints tables, writes bench/out/*.json
+    python bench/build_contact_scam_real_data.py     # fetch the corpora, fix the split
+    python bench/bench_contact_scam_real.py          # (builds them if missing) prints tables,
+                                                     # writes bench/out/contact_scam_real.json
 
 Data: ``bench/out/contact_scam_real/real.jsonl`` (UCI SMS Spam Collection and SpamAssassin
 corpus, English only; sources, licences and the hash split in the build script's docstring).
@@ -45,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from build_contact_scam_real_data import build  # noqa: E402 - sibling module
 from shieldwall.contact.scam.scoring import ScoringModel, ScriptScorer  # noqa: E402
 from shieldwall.contact.scam.templates import TemplateSet  # noqa: E402
 from shieldwall.contact.scam.training import load_dataset, prf, roc_auc  # noqa: E402
@@ -77,8 +79,9 @@ def spam_kind(text: str) -> str:
 
 
 def load_rows() -> list[dict[str, Any]]:
+    """The benchmark texts, built (packages fetched) on first use."""
     if not DATA.exists():
-        raise SystemExit(f"{DATA} is missing: run python bench/build_contact_scam_real_data.py")
+        build(DATA.parent)
     return [json.loads(line) for line in DATA.read_text("utf-8").split("\n") if line.strip()]
 
 
