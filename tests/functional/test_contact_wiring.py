@@ -78,3 +78,23 @@ def test_report_is_judged_and_linked(wired: Services) -> None:
     ).json()
     senders = [i for i in second["indicators"] if i["value"] == "95618"]
     assert all(not i["strong"] for i in senders)
+
+
+def test_scorer_asks_the_same_judges(wired: Services) -> None:
+    """The service's scorer ignores the store's own links and hotline, counts a lookalike link
+    and any other number to call."""
+    _, admin = wired.custody.principals.add("sec", "admin")
+    client = TestClient(create_app(wired))
+    h = {"Authorization": f"Bearer {admin}"}
+    added = client.post("/v1/numbers", json={"number": "4006065500", "kind": "hotline"}, headers=h)
+    assert added.status_code == 201, added.text
+
+    def families(text: str) -> set[str]:
+        out = client.post("/v1/scam/score", json={"text": text}, headers=h)
+        assert out.status_code == 200, out.text
+        return {s["signal"] for s in out.json()["signals"]}
+
+    own = families("您的订单已发货，详情见 https://jd.com/o/1 ，有疑问请致电 400-606-5500")
+    assert not own & {"link", "lookalike_link", "callback_request"}
+    fake = families("点击 http://jd-kefu-refund.com 办理，或致电 400-606-1234")
+    assert {"link", "lookalike_link", "callback_request"} <= fake

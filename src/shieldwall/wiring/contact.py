@@ -21,7 +21,7 @@ from shieldwall.contact.ledger.messages import MessageAuthenticator
 from shieldwall.contact.ledger.numbers import NumberBook
 from shieldwall.contact.scam.cipher import TextCipher
 from shieldwall.contact.scam.indicators import IndicatorExtractor
-from shieldwall.contact.scam.ports import NumberJudge
+from shieldwall.contact.scam.ports import DomainJudge, NumberJudge
 from shieldwall.contact.scam.reports import ScamReports
 from shieldwall.contact.scam.scoring import ScoringModel, ScriptScorer
 from shieldwall.contact.scam.templates import TemplateSet
@@ -151,13 +151,17 @@ def build_contact_ledger(
     )
 
 
-def scam_scorer(settings: Settings, numbers: NumberJudge | None = None) -> ScriptScorer:
+def scam_scorer(
+    settings: Settings, numbers: NumberJudge | None = None, domains: DomainJudge | None = None
+) -> ScriptScorer:
     """The scam-script scorer alone (no database or keys needed); with ``numbers``, asking to
-    call one of the store's official numbers is not a ``callback_request``."""
+    call one of the store's official numbers is not a ``callback_request``; with ``domains``,
+    links to official domains are not a ``link`` and lookalikes add ``lookalike_link``."""
     ss = settings.contact.scam
     return ScriptScorer(
         ScoringModel.load(ss.model_file),
         TemplateSet.load(ss.templates_file),
+        judge=domains,
         numbers=numbers,
         region=ss.region,
         max_chars=ss.max_text_chars,
@@ -185,15 +189,17 @@ def build_scam(
 ) -> ScamReports:
     """Scam reports, judging domains with the lookalike scanner, numbers with the contact
     ledger's book and phones with custody's blind index."""
+    domains = ScannerJudge(lambda: domain_scanner(settings))
+    official_numbers = BookNumberJudge(numbers.book)
     return ScamReports(
         SqlScamStore(engine, max_band_candidates=settings.contact.scam.max_band_candidates),
         IndicatorExtractor(Tokenizer.from_secrets(keyring), region=settings.contact.scam.region),
-        scam_scorer(settings, BookNumberJudge(numbers.book)),
+        scam_scorer(settings, official_numbers, domains),
         TextCipher(keyring, settings.tenant),
         clock,
         settings.contact.scam,
-        domains=ScannerJudge(lambda: domain_scanner(settings)),
-        numbers=BookNumberJudge(numbers.book),
+        domains=domains,
+        numbers=official_numbers,
         customers=PhoneDirectory(
             store, sealer.index, audit, clock, region=settings.custody.default_region
         ),
