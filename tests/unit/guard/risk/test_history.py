@@ -5,7 +5,7 @@ Redis on random event sequences, and the engine feeding it tags only."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shieldwall.core.clock import ManualClock
+from shieldwall.core.errors import StorageError
 from shieldwall.guard.risk.history import (
     DecisionEvent,
     DecisionHistory,
@@ -180,3 +181,23 @@ def test_both_conform_to_the_protocol(redis_history: RedisDecisionHistory) -> No
     for h in both:
         h.record([])
         assert h.under_attack(T0) == []
+
+
+class BrokenHistory(MemoryDecisionHistory):
+    def record(self, events: Sequence[DecisionEvent]) -> None:
+        raise StorageError("redis is unavailable: ConnectionError")
+
+
+def test_a_history_that_cannot_be_written_does_not_turn_logins_away(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis down for the history: assess and outcome answer as without one; a warning names
+    the error's type only."""
+    clock = ManualClock(datetime.fromtimestamp(T0, UTC))
+    engine = make_engine(clock)
+    engine.history = BrokenHistory()
+    a = engine.assess(LoginAttempt("victim@example.com", "198.51.100.1"))
+    assert a.decision is Decision.ALLOW
+    assert engine.outcome(a.assessment_id, success=False).success is False
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["login decision history not written: StorageError"] * 2
