@@ -39,6 +39,8 @@ softhsm:
 chromium:
 	@test -x /usr/bin/chromium || apt-get install -y -qq chromium >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -d /usr/share/fonts/truetype/wqy || apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
+		|| echo 'fonts-wqy-microhei not installed: Chinese in screenshots renders as boxes'
 
 unit: $(STAMP) softhsm chromium
 	$(BIN)/pytest -q -n 2

@@ -333,6 +333,22 @@ class RiskSettings(_Section):
         " customer's birth date, phone or name (the account must be the customer's phone;"
         " each check is two audited custody reads)",
     )
+    history_days: int = Field(
+        7, ge=1, le=90, description="days of hourly allow/challenge/deny counts kept (console)"
+    )
+    history_window_hours: int = Field(
+        24,
+        ge=1,
+        le=720,
+        description="an account stays 'under attack' this long after its last challenge,"
+        " denial or failure",
+    )
+    history_accounts: int = Field(
+        1000, ge=1, le=100_000, description="most accounts under attack kept (least recent go)"
+    )
+    history_sources_cap: int = Field(
+        100, ge=1, le=10_000, description="distinct addresses counted per account under attack"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RiskSettings:

@@ -1,7 +1,7 @@
 """The console in a real browser (Debian's Chromium, driven by Playwright): sign in, work an
-alert from the queue to closed, check its audit proofs again in the browser, upload a victims
-list; screenshots at 1280 px and phone width when SHIELDWALL_CONSOLE_SCREENSHOTS names a folder
-(docs/console.md's images are made that way)."""
+alert from the queue to closed (and into a case), check its audit proofs again in the browser,
+upload a victims list; screenshots at 1280 px and phone width when
+SHIELDWALL_CONSOLE_SCREENSHOTS names a folder (docs/console.md's images are made that way)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def shot(page: Page, name: str) -> None:
 def test_sign_in_and_work_an_alert_from_the_queue_to_closed(
     browser: Browser, server: str, world: World
 ) -> None:
-    """The queue links to the alert; its proofs verify in the browser; assign, then close."""
+    """The queue links to the alert; its proofs verify in the browser; assign, then close; open
+    a case from it and move the case to investigating."""
     page = signed_in(browser, server, world.keys["sec-admin"])
     expect(page.locator("#records-exposed")).to_have_text("8")
     shot(page, "overview")
@@ -76,6 +77,12 @@ def test_sign_in_and_work_an_alert_from_the_queue_to_closed(
     page.fill("textarea[name=note]", "agent admitted the look-ups; case opened")
     page.click("#close")
     expect(page.locator("#alert-status")).to_have_text("closed")
+    page.click("#open-case")  # the alert becomes a case, worked on its page
+    expect(page.locator("#case-state")).to_have_text("open")
+    page.select_option("select[name=to]", "investigating")
+    page.click("#transition")
+    expect(page.locator("#case-state")).to_have_text("investigating")
+    shot(page, "case")
     page.close()
 
 

@@ -232,6 +232,8 @@ def create_app(services: Services) -> FastAPI:
             return services.settings.trace.releases.max_upload_bytes
         if path.startswith("/v1/cases/") and path.endswith("/evidence"):
             return services.settings.respond.cases.max_evidence_bytes
+        if path.startswith("/console/cases/") and path.endswith("/evidence"):  # with its form
+            return services.settings.respond.cases.max_evidence_bytes + 64 * 1024
         if path == VICTIMS_UPLOAD_PATH:  # a victims CSV and its form fields
             return VICTIMS_MAX_BYTES + 64 * 1024
         return api.max_import_body_bytes if path in IMPORT_PATHS else api.max_body_bytes

@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldwall.api import problems
 from shieldwall.api.ratelimit import TAG_PURPOSE
@@ -55,6 +56,10 @@ from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.core.model import Principal, Role
 from shieldwall.custody.errors import NotFound
+from shieldwall.respond.case_model import EvidenceKind, LinkKind, SourceKind
+from shieldwall.respond.register import MAX_LIST as VICTIMS_LISTED
+from shieldwall.respond.states import TRANSITIONS, CaseState
+from shieldwall.respond.victims import VictimStatus
 from shieldwall.storage.alert_triage_repo import SqlTriageStore
 from shieldwall.storage.rate_limits import rate_limit_storage
 from shieldwall.trace.attribution.victims.input import parse_csv
@@ -144,6 +149,21 @@ def install(app: FastAPI, services: Services) -> None:
         return _error_page(request, exc)
 
     app.exception_handlers[ShieldwallError] = handler
+    http_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def http_page(request: Request, exc: Exception) -> Response:
+        """Starlette's own errors (no route: 404; wrong method: 405) as a page under
+        ``/console``; problem+json elsewhere."""
+        if not request.url.path.startswith("/console"):
+            answer = http_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
+        detail = {404: "no such page", 405: "this page does not take that method"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return _render_error(request, exc.status_code, None, detail, dict(exc.headers or {}))
+
+    app.exception_handlers[StarletteHTTPException] = http_page
 
 
 def _console(request: Request) -> Console:
@@ -164,12 +184,18 @@ def _error_page(request: Request, exc: Exception) -> Response:
     if exc.code == "not_found":
         status = 404
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, SignInThrottled) else {}
-    lang = request.cookies.get("sw_lang", "en")
     detail = exc.reason if status != 500 else "internal error; see the server log"
+    return _render_error(request, status, exc.field, detail, headers)
+
+
+def _render_error(
+    request: Request, status: int, field_name: str | None, detail: str, headers: dict[str, str]
+) -> Response:
+    lang = request.cookies.get("sw_lang", "en")
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"t": _t(lang), "lang": lang, "status": status, "field": exc.field, "detail": detail},
+        {"t": _t(lang), "lang": lang, "status": status, "field": field_name, "detail": detail},
         status_code=status,
         headers=headers,
     )
@@ -347,6 +373,7 @@ def overview(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     exposed = len({c for a in alerts for c in a.customer_ids})
     campaigns = svc.scam.campaigns(limit=100).items
     deceived = sum(c.victims for c in campaigns)
+    confirmed, loss_fen, more = _confirmed_victims(svc)
     suspended = sum(1 for p in svc.custody.principals.list() if not p.active)
     by_kind: dict[str, list[datetime]] = {}
     for a in alerts:
@@ -368,12 +395,33 @@ def overview(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
         "overview.html",
         exposed=exposed,
         deceived=deceived,
+        confirmed=confirmed,
+        confirmed_more=more,
+        loss_yuan=loss_fen / 100,
         suspended=suspended,
         open_alerts=sum(1 for a in alerts if a.status == "open"),
         timeline=timeline,
         ranking=ranking,
         recent=alerts[:10] if who.admin else [],
     )
+
+
+CONFIRMED_LOSS = (VictimStatus.CONFIRMED, VictimStatus.CONTACTED, VictimStatus.COMPENSATED)
+
+
+def _confirmed_victims(svc: Services) -> tuple[int, int, bool]:
+    """Victims respond's register holds as confirmed (then contacted or compensated): their
+    number, their losses in fen, and whether a status held more than one listing shows
+    (then the figures are lower bounds). Closed victims are left out: closing ends a false
+    report as well as a settled one."""
+    count = loss = 0
+    more = False
+    for status in CONFIRMED_LOSS:
+        found = svc.money.register.find(None, status, limit=VICTIMS_LISTED)
+        more = more or len(found) >= VICTIMS_LISTED
+        count += len(found)
+        loss += sum(v.loss for v in found)
+    return count, loss, more
 
 
 # -- alerts ----------------------------------------------------------------------------------
@@ -563,30 +611,80 @@ async def trace_file(request: Request, who: Viewer = Depends(admin)) -> HTMLResp
 # -- login risk ------------------------------------------------------------------------------
 
 LOGIN_HOURS = 72
+UNDER_ATTACK_SHOWN = 25
 
 
 @router.get("/logins", response_class=HTMLResponse)
 def logins_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse:
-    """The login risk engine's platform counters per hour (attempts, failures, failures on
-    unknown accounts): the inputs of its wave detector, over the last three days."""
+    """Decisions over time (allow, challenge, deny per hour, from the engine's decision
+    history), the accounts under attack (opaque tags: the engine never keeps a login name),
+    and the platform counters per hour (the wave detector's inputs), over three days."""
     svc = _console(request).services
-    last = int(svc.clock.now().timestamp() // 3600)
-    hours = svc.risk.state.hours(last - LOGIN_HOURS + 1, last)
-    labels = [datetime.fromtimestamp(h * 3600, UTC).strftime("%m-%d %H:00") for h, *_ in hours]
+    now = svc.clock.now().timestamp()
+    last = int(now // 3600)
+    first = last - LOGIN_HOURS + 1
+    hours = svc.risk.state.hours(first, last)
+    labels = [_hour(h) for h, *_ in hours]
+    t = _t(who.lang)
     chart = charts.columns(
         [
-            (text(who.lang, "attempts"), [a for _, a, _, _ in hours]),
-            (text(who.lang, "failures"), [f for _, _, f, _ in hours]),
-            (text(who.lang, "unknown_accounts"), [u for _, _, _, u in hours]),
+            (t("attempts"), [a for _, a, _, _ in hours]),
+            (t("failures"), [f for _, _, f, _ in hours]),
+            (t("unknown_accounts"), [u for _, _, _, u in hours]),
         ],
         labels,
-        title=text(who.lang, "logins"),
+        title=t("logins"),
     )
     rows = [
         {"hour": label, "attempts": a, "failures": f, "unknown": u, "rate": f / a if a else 0.0}
         for label, (_, a, f, u) in zip(labels, hours, strict=True)
     ]
-    return page(request, who, "logins.html", chart=chart, rows=list(reversed(rows)))
+    history = svc.risk.history
+    decisions: list[dict[str, Any]] = []
+    decision_chart = ""
+    accounts: list[Any] = []
+    if history is not None:
+        counts = history.hours(first, last)
+        hour_labels = [_hour(c.hour) for c in counts]
+        decision_chart = charts.columns(
+            [
+                (t("allowed"), [float(c.allow) for c in counts]),
+                (t("challenged"), [float(c.challenge) for c in counts]),
+                (t("denied"), [float(c.deny) for c in counts]),
+            ],
+            hour_labels,
+            title=t("decisions_over_time"),
+        )
+        decisions = [
+            {"hour": label, "counts": c}
+            for label, c in zip(hour_labels, counts, strict=True)
+            if c.decided or c.failure
+        ]
+        accounts = history.under_attack(now, limit=UNDER_ATTACK_SHOWN)
+    return page(
+        request,
+        who,
+        "logins.html",
+        chart=chart,
+        rows=list(reversed(rows)),
+        history=history is not None,
+        decision_chart=decision_chart,
+        decisions=list(reversed(decisions)),
+        accounts=accounts,
+        window_hours=history.bounds.window_hours if history is not None else 0,
+        sources_cap=history.bounds.sources_cap if history is not None else 0,
+    )
+
+
+def _hour(hour: int) -> str:
+    return datetime.fromtimestamp(hour * 3600, UTC).strftime("%m-%d %H:00")
+
+
+def _ts(value: float) -> str:
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+templates.env.filters["ts"] = _ts
 
 
 # -- releases, contact, cases ----------------------------------------------------------------
@@ -620,8 +718,129 @@ def contact_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse
 
 @router.get("/cases", response_class=HTMLResponse)
 def cases_page(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
-    cases = _console(request).services.cases.cases.recent(limit=100)
-    return page(request, who, "cases.html", cases=cases)
+    """Cases newest first (admins and analysts, as ``GET /v1/cases``); admins open one here."""
+    state = request.query_params.get("state") or None
+    cases = _console(request).services.cases.cases.recent(state, limit=100)
+    return page(
+        request,
+        who,
+        "cases.html",
+        cases=cases,
+        state=state or "",
+        states=[s.value for s in CaseState],
+        sources=[k.value for k in SourceKind],
+    )
+
+
+@router.post("/cases")
+async def open_case(request: Request, who: Viewer = Depends(admin)) -> Response:
+    """Open a case (from an alert's page, or by hand with a source and its id): the same
+    service as ``POST /v1/cases``, which checks the source exists and audits the opening."""
+    form = await form_of(request, who)
+    case = _console(request).services.cases.cases.open(
+        field(form, "source", max_len=32),
+        field(form, "source_ref", required=False, max_len=128) or None,
+        owner_id=field(form, "owner_id", required=False, max_len=128) or None,
+        actor=who.principal,
+        channel="console",
+    )
+    return back(f"/console/cases/{case.case_id}")
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(case_id: str, request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    """A case file. Analysts see it without the affected customers' ids (as the API shows
+    it to them); an admin's view of those ids is an audit entry like any other read."""
+    svc = _console(request).services
+    file = svc.cases.cases.get(case_id)
+    customers = tuple(link.ref for link in file.links if link.kind is LinkKind.CUSTOMER)
+    links = [link for link in file.links if who.admin or link.kind is not LinkKind.CUSTOMER]
+    if who.admin:
+        audit_view(svc, who, "case", customers)
+    return page(
+        request,
+        who,
+        "case.html",
+        case=file.case,
+        links=links,
+        customers_affected=len(customers),
+        timeline=file.timeline,
+        evidence=file.evidence,
+        next_states=sorted(s.value for s in TRANSITIONS[file.case.state]),
+        evidence_kinds=[k.value for k in EvidenceKind],
+    )
+
+
+@router.post("/cases/{case_id}/transition")
+async def transition_case(case_id: str, request: Request, who: Viewer = Depends(admin)) -> Response:
+    form = await form_of(request, who)
+    _console(request).services.cases.cases.transition(
+        case_id, field(form, "to", max_len=32), actor=who.principal, channel="console"
+    )
+    return back(f"/console/cases/{case_id}")
+
+
+@router.post("/cases/{case_id}/assign")
+async def assign_case(case_id: str, request: Request, who: Viewer = Depends(admin)) -> Response:
+    form = await form_of(request, who)
+    _console(request).services.cases.cases.assign(
+        case_id, field(form, "owner_id", max_len=128), actor=who.principal, channel="console"
+    )
+    return back(f"/console/cases/{case_id}")
+
+
+@router.post("/cases/{case_id}/links")
+async def link_case(case_id: str, request: Request, who: Viewer = Depends(admin)) -> Response:
+    """Link principals (suspending them when asked), releases and customers, each field a
+    list of ids separated by commas, spaces or new lines."""
+    form = await form_of(request, who)
+    _console(request).services.cases.cases.link(
+        case_id,
+        principals=_id_list(form, "principal_ids"),
+        releases=_id_list(form, "release_ids"),
+        customers=_id_list(form, "customer_ids"),
+        suspend=field(form, "suspend", required=False, max_len=8) == "yes",
+        actor=who.principal,
+        channel="console",
+    )
+    return back(f"/console/cases/{case_id}")
+
+
+@router.post("/cases/{case_id}/evidence")
+async def add_evidence(case_id: str, request: Request, who: Viewer = Depends(admin)) -> Response:
+    """Receive an evidence file: hashed and sealed at receipt by the same locker as
+    ``POST /v1/cases/{id}/evidence`` (its original file name is kept only for its suffix)."""
+    form = await form_of(request, who)
+    upload = form.get("evidence")
+    if not isinstance(upload, UploadFile):
+        raise FormRejected("choose a file", field="evidence")
+    svc = _console(request).services
+    limit = svc.settings.respond.cases.max_evidence_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise FormRejected(f"the file exceeds {limit} bytes", field="evidence")
+    await run_in_threadpool(
+        svc.cases.evidence.add,
+        case_id,
+        data,
+        kind=field(form, "kind", max_len=16),
+        media_type=upload.content_type or "application/octet-stream",
+        name=upload.filename,
+        actor=who.principal,
+        channel="console",
+    )
+    return back(f"/console/cases/{case_id}")
+
+
+MAX_FORM_IDS = 1000
+
+
+def _id_list(form: FormData, name: str) -> list[str]:
+    raw = field(form, name, required=False, max_len=64 * MAX_FORM_IDS)
+    ids = [part for part in raw.replace(",", " ").split() if part]
+    if len(ids) > MAX_FORM_IDS:
+        raise FormRejected(f"at most {MAX_FORM_IDS} ids", field=name)
+    return ids
 
 
 # -- audit -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from shieldwall.guard.passwords.corpus import PasswordCorpora
 from shieldwall.guard.passwords.errors import ContextUnavailable
 from shieldwall.guard.passwords.policy import PasswordChecker
 from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.history import DecisionHistory
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.personal import facts_from_context, is_personal
 from shieldwall.guard.risk.ports import RiskState
@@ -210,6 +211,7 @@ def risk_engine(
     state: RiskState | None = None,
     telemetry: Telemetry = NULL_TELEMETRY,
     personal: Callable[[str, bytes], bool] | None = None,
+    history: DecisionHistory | None = None,
 ) -> RiskEngine:
     """The login risk engine; ``corpora`` (when given) answers "is this password breached",
     ``personal`` (when given) "is it built from the customer's own data"."""
@@ -230,4 +232,5 @@ def risk_engine(
         breached=breached,
         personal=personal,
         telemetry=telemetry,
+        history=history,
     )

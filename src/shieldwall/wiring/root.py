@@ -42,6 +42,7 @@ from shieldwall.wiring.guard import (
     risk_engine,
 )
 from shieldwall.wiring.respond import RespondCases, RespondMoney, build_cases, build_money
+from shieldwall.wiring.state import risk_history
 from shieldwall.wiring.trace import build_releases, build_victims, build_watch
 
 
@@ -145,6 +146,7 @@ def build(
             corpora,
             telemetry=telemetry,
             personal=personal_check(settings, store, sealer, audit, clock),
+            history=risk_history(settings),
         ),
         releases,
         leak_trace,

@@ -11,8 +11,10 @@ from shieldwall.config import Settings
 from shieldwall.console.sessions import MemorySessionStore, SessionStore
 from shieldwall.core.extras import REDIS_FEATURE, require_extra
 from shieldwall.custody.ports import SlidingLog
+from shieldwall.guard.risk.history import DecisionHistory, HistoryBounds
 from shieldwall.guard.risk.ports import RiskState
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
+from shieldwall.storage.risk_history_memory import MemoryDecisionHistory
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.trace.watch.ports import WatchState
@@ -27,6 +29,25 @@ def risk_state(settings: Settings) -> RiskState:
 
         return RedisRiskState.from_url(settings.redis_url, tenant=settings.tenant, settings=rs)
     return MemoryRiskState.from_settings(rs)
+
+
+def risk_history(settings: Settings) -> DecisionHistory:
+    """The login decisions' history (console): where the risk state lives, bounded by the
+    ``guard.risk.history_*`` settings."""
+    rs = settings.guard.risk
+    bounds = HistoryBounds(
+        rs.history_days, rs.history_window_hours, rs.history_accounts, rs.history_sources_cap
+    )
+    if settings.state_backend == "redis":
+        require_extra("redis", extra="redis", feature=REDIS_FEATURE)
+        from shieldwall.storage.risk_history_redis import (  # noqa: PLC0415 - extra
+            RedisDecisionHistory,
+        )
+
+        return RedisDecisionHistory.from_url(
+            settings.redis_url, tenant=settings.tenant, bounds=bounds
+        )
+    return MemoryDecisionHistory(bounds)
 
 
 def lookup_log(settings: Settings) -> SlidingLog:

@@ -16,6 +16,7 @@ from shieldwall.guard.risk.model import Assessment, LoginAttempt
 from shieldwall.intake.events import Kind, LoginAttemptEvent
 from shieldwall.intake.ports import Result
 from shieldwall.intake.service import Intake
+from shieldwall.storage.risk_history_memory import MemoryDecisionHistory
 from tests.unit.guard.risk.conftest import make_engine
 
 
@@ -110,3 +111,20 @@ def test_a_resent_batch_changes_nothing_and_assesses_nothing() -> None:
     assert engine.batches == [2, 1]
     assert [r.status for r in again] == ["duplicate", "duplicate", "processed"]
     assert again[0].result == first[1].result and again[1].result == first[0].result
+
+
+def test_the_stream_path_feeds_the_decision_history() -> None:
+    """Attempts taken from the stream are counted in the engine's decision history: one
+    decision per processed attempt (duplicates and refusals not), in one history call."""
+    intake, engine, _ = make()
+    history = MemoryDecisionHistory()
+    engine.inner.history = history
+    recorded: list[int] = []
+    record = history.record
+    history.record = lambda events: (recorded.append(len(events)), record(events))[1]  # type: ignore[method-assign]
+    intake.process(
+        Kind.LOGIN_ATTEMPT, [event("e1"), event("e1"), event("e2", ip="bad"), event("e3")]
+    )
+    hour = int(datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp() // 3600)
+    assert history.hours(hour, hour)[0].decided == 2
+    assert recorded == [2]

@@ -6,6 +6,8 @@
 - :mod:`.wave`       :class:`WaveDetector`: platform failure rates against a median/MAD baseline
 - :mod:`.network`    :class:`AsnTable`: IP ranges to autonomous systems, /24 and /64 subnets
 - :mod:`.ports`      :class:`RiskState`: the decayed counters (memory or Redis, in storage/)
+- :mod:`.history`    :class:`DecisionHistory`: decisions per hour and accounts under attack,
+                     bounded, for the console (memory or Redis, in storage/)
 - :mod:`.replay`     a login log through the engine in time order
 - :mod:`.baselines`  a per-address leaky bucket and a per-account counter, for comparison
 """

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 import socket
@@ -62,8 +63,10 @@ from dataclasses import dataclass, replace
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import Clock
+from shieldwall.core.errors import StorageError
 from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.guard.risk.errors import InvalidAttempt, RiskError, UnknownAssessment
+from shieldwall.guard.risk.history import DecisionEvent, DecisionHistory, Kind
 from shieldwall.guard.risk.model import (
     Assessment,
     Decision,
@@ -89,6 +92,8 @@ from shieldwall.guard.risk.ports import (
     RiskState,
 )
 from shieldwall.guard.risk.wave import WaveDetector
+
+log = logging.getLogger(__name__)
 
 TAG_BYTES = 10
 # Familiarity weights: device and address say most about "the same person", the user agent least
@@ -217,6 +222,7 @@ class RiskEngine:
         breached: Callable[[bytes], bool] | None = None,
         personal: Callable[[str, bytes], bool] | None = None,
         telemetry: Telemetry = NULL_TELEMETRY,
+        history: DecisionHistory | None = None,
     ) -> None:
         if len(key) < 16:
             raise ValueError("the tag key needs at least 128 bits")
@@ -228,6 +234,7 @@ class RiskEngine:
         self._breached = breached
         self._personal = personal
         self.telemetry = telemetry
+        self.history = history
         self.wave = WaveDetector(
             state.hours,
             baseline_hours=settings.wave_baseline_hours,
@@ -246,7 +253,9 @@ class RiskEngine:
 
     def assess(self, attempt: LoginAttempt) -> Assessment:
         prep = self._prepare(attempt)
-        return self._decide(prep, self.state.assess(prep.now, prep.ops))
+        assessment = self._decide(prep, self.state.assess(prep.now, prep.ops))
+        self._remember([_event(prep, assessment)])
+        return assessment
 
     def assess_many(self, attempts: Sequence[LoginAttempt]) -> list[Assessment | RiskError]:
         """:meth:`assess` each attempt, in order, with one state call for the lot (one round
@@ -262,7 +271,9 @@ class RiskEngine:
             except RiskError as exc:
                 refused[i] = exc
         views = self.state.assess_many([(p.now, p.ops) for p in prepared]) if prepared else []
-        decided = iter([self._decide(p, v) for p, v in zip(prepared, views, strict=True)])
+        assessments = [self._decide(p, v) for p, v in zip(prepared, views, strict=True)]
+        self._remember([_event(p, a) for p, a in zip(prepared, assessments, strict=True)])
+        decided = iter(assessments)
         return [refused[i] if i in refused else next(decided) for i in range(len(attempts))]
 
     def _prepare(self, attempt: LoginAttempt) -> _Prepared:
@@ -564,6 +575,9 @@ class RiskEngine:
             ),
         )
         if not success:
+            # entities[1] is the address's tag, profile the account's (see _prepare)
+            failure = DecisionEvent(now, Kind.FAILURE, p.profile, p.entities[1], account_known)
+            self._remember([failure])
             return OutcomeResult(assessment_id, False)
         return OutcomeResult(
             assessment_id,
@@ -572,6 +586,17 @@ class RiskEngine:
             p.breached,
         )
 
+    def _remember(self, events: list[DecisionEvent]) -> None:
+        """Count the decisions in the history, when there is one. A history that cannot be
+        written (Redis down) must not turn logins away: the decision stands, a warning is
+        logged (the error's type only) and the history misses these events."""
+        if self.history is None or not events:
+            return
+        try:
+            self.history.record(events)
+        except StorageError as exc:
+            log.warning("login decision history not written: %s", type(exc).__name__)
+
     def step_up(self, account: str, ip: str | None = None) -> None:
         """A passed step-up (second factor, SMS code, password reset): ends the account's failure
         run (lifting the NIST cap) and, when given, the address's."""
@@ -579,3 +604,9 @@ class RiskEngine:
         if ip is not None:
             keys.append("i:" + self._tag(b"i", str(parse_ip(ip))))
         self.state.reset_runs(keys)
+
+
+def _event(prep: _Prepared, assessment: Assessment) -> DecisionEvent:
+    """The history's record of one decision: tags only (account, address), no names."""
+    entities = prep.pending.entities
+    return DecisionEvent(prep.now, Kind(assessment.decision.value), entities[4], entities[1])
