@@ -349,6 +349,11 @@ class RiskSettings(_Section):
     history_sources_cap: int = Field(
         100, ge=1, le=10_000, description="distinct addresses counted per account under attack"
     )
+    history_backend: Literal["state", "database"] = Field(
+        "state",
+        description="where the decision history lives: 'state' = with the risk state (this"
+        " process, or Redis), 'database' = the database (outlives the process; one host)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RiskSettings:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.api.app import create_app
 from shieldwall.core.clock import ManualClock
+from shieldwall.guard.risk.history import DecisionEvent, Kind
 from shieldwall.respond.victims import Source, VictimRow, VictimStatus
 from shieldwall.wiring import Services
 from tests.functional.console_world import HARVESTED, World, auth, populate, sign_in
@@ -220,6 +222,28 @@ def test_accounts_under_attack_show_by_tag_with_their_addresses(
     hours = hours[hours.index("<tbody>") :]
     hour_row = re.findall(r"<td>(.*?)</td>", hours[: hours.index("</tr>")])
     assert sum(int(x) for x in hour_row[1:4]) == 12 and hour_row[4] == "12"
+
+
+def test_decisions_of_a_world_on_another_clock_are_shown_where_they_are(
+    client: TestClient, world: World, services: Services, clock: ManualClock
+) -> None:
+    """Decisions kept ten days ago and none since (a simulated world served later): the page
+    says so and shows the three days up to them, the account included, not an empty window."""
+    history = services.risk.history
+    assert history is not None
+    at = clock.now().timestamp() - 10 * 86_400
+    history.record(
+        [
+            DecisionEvent(at, Kind.DENY, "a:replayed", "i:1"),
+            DecisionEvent(at + 60, Kind.FAILURE, "a:replayed", "i:2", True),
+        ]
+    )
+    sign_in(client, world.keys["sec-admin"])
+    page = client.get("/console/logins").text
+    hour = datetime.fromtimestamp((int(at // 3600) + 1) * 3600, UTC).strftime("%Y-%m-%d %H:%M")
+    assert 'id="replayed">' in page and f"({hour} UTC)" in page
+    table = page[page.index('id="under-attack"') :]
+    assert "<code>a:replayed</code>" in table[: table.index("</table>")]
 
 
 def test_the_overview_separates_reports_from_confirmed_losses(

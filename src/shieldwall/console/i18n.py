@@ -125,6 +125,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "check": "Check",
         "inclusion": "Inclusion proof",
         "campaigns": "Scam campaigns",
+        "lookalikes": "Domains in scam reports",
+        "lookalikes_note": "each domain of the campaigns above, judged by the lookalike scanner"
+        " against the store's brands (contact.domains.brands_file); lookalikes first",
+        "verdict": "verdict",
+        "replayed_until": "Nothing was decided in the last three days: shown are the three days up"
+        " to the newest decision kept ({until} UTC), e.g. a simulated world.",
+        "techniques": "techniques",
         "warnings": "Warnings",
         "queued": "queued",
         "sent": "sent",
@@ -256,6 +263,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "check": "验证",
         "inclusion": "包含证明",
         "campaigns": "诈骗活动",
+        "lookalikes": "诈骗举报中的域名",
+        "lookalikes_note": "上方诈骗活动中的每个域名，由仿冒域名扫描器按本店品牌"
+        "（contact.domains.brands_file）判断；仿冒域名排在前面",
+        "verdict": "判定",
+        "replayed_until": "最近三天没有登录决策：下面显示截至最新一条决策（{until} UTC）的三天，"
+        "例如模拟的世界。",
+        "techniques": "手法",
         "warnings": "预警",
         "queued": "排队中",
         "sent": "已发送",

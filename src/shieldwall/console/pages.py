@@ -18,6 +18,7 @@ import os
 import secrets
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +53,8 @@ from shieldwall.console.sessions import (
     csrf_matches,
 )
 from shieldwall.console.signin import CONSOLE_ROLES, SignInGate
+from shieldwall.contact.scam.ports import DomainJudge
+from shieldwall.contact.scam.reports import Campaign
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.core.model import Principal, Role
@@ -620,8 +623,14 @@ def logins_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse:
     history), the accounts under attack (opaque tags: the engine never keeps a login name),
     and the platform counters per hour (the wave detector's inputs), over three days."""
     svc = _console(request).services
+    history = svc.risk.history
     now = svc.clock.now().timestamp()
     last = int(now // 3600)
+    # A world replayed on another clock (a simulation) is shown where its decisions are.
+    newest = history.newest_hour() if history is not None else None
+    replayed = newest is not None and newest < last - LOGIN_HOURS + 1
+    if replayed and newest is not None:
+        last, now = newest, (newest + 1) * 3600.0
     first = last - LOGIN_HOURS + 1
     hours = svc.risk.state.hours(first, last)
     labels = [_hour(h) for h, *_ in hours]
@@ -639,7 +648,6 @@ def logins_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse:
         {"hour": label, "attempts": a, "failures": f, "unknown": u, "rate": f / a if a else 0.0}
         for label, (_, a, f, u) in zip(labels, hours, strict=True)
     ]
-    history = svc.risk.history
     decisions: list[dict[str, Any]] = []
     decision_chart = ""
     accounts: list[Any] = []
@@ -673,6 +681,7 @@ def logins_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse:
         accounts=accounts,
         window_hours=history.bounds.window_hours if history is not None else 0,
         sources_cap=history.bounds.sources_cap if history is not None else 0,
+        replayed_until=_ts(now) if replayed else None,
     )
 
 
@@ -713,7 +722,50 @@ def contact_page(request: Request, who: Viewer = Depends(admin)) -> HTMLResponse
         [(c.campaign_id[-12:], float(c.victims)) for c in campaigns[:10]],
         title=text(who.lang, "campaigns"),
     )
-    return page(request, who, "contact.html", campaigns=campaigns, counts=counts, chart=chart)
+    return page(
+        request,
+        who,
+        "contact.html",
+        campaigns=campaigns,
+        counts=counts,
+        chart=chart,
+        domains=reported_domains(campaigns, svc.scam.domains),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedDomain:
+    """A domain seen in scam reports, as the lookalike scanner judges it."""
+
+    domain: str
+    verdict: str
+    brand: str | None
+    score: float
+    techniques: tuple[str, ...]
+    reports: int
+    campaigns: tuple[str, ...]
+
+
+def reported_domains(campaigns: Sequence[Campaign], judge: DomainJudge) -> list[ReportedDomain]:
+    """The domains of the listed campaigns' reports, each judged once: lookalikes of the
+    store's brands first (highest score first), then the rest by reports."""
+    reports: dict[str, int] = {}
+    seen_in: dict[str, list[str]] = {}
+    for c in campaigns:
+        for i in c.indicators:
+            if i.kind == "domain":
+                reports[i.value] = reports.get(i.value, 0) + i.reports
+                seen_in.setdefault(i.value, []).append(c.campaign_id)
+    rows = []
+    for domain, n in reports.items():
+        v = judge.check(domain)
+        rows.append(
+            ReportedDomain(
+                domain, v.verdict, v.brand, v.score, tuple(v.techniques), n, tuple(seen_in[domain])
+            )
+        )
+    rows.sort(key=lambda r: (r.verdict != "lookalike", -r.score, -r.reports, r.domain))
+    return rows
 
 
 @router.get("/cases", response_class=HTMLResponse)

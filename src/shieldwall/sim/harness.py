@@ -72,7 +72,9 @@ def write_config(home: Path) -> None:
         "[api.rate_limits]\nenabled = false\n"
         "[contact.domains]\n"
         f"brands_file = {_toml_str(str(brands))}\n"
-        "[trace.watch]\nenabled = true\ndrain_seconds = 0.02\npoll_seconds = 0.2\n",
+        "[trace.watch]\nenabled = true\ndrain_seconds = 0.02\npoll_seconds = 0.2\n"
+        # the console, served later by another process, shows the world's login decisions
+        '[guard.risk]\nhistory_backend = "database"\n',
         encoding="utf-8",
     )
 

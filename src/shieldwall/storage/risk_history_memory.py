@@ -90,6 +90,10 @@ class MemoryDecisionHistory:
             for h in range(first, last + 1)
         ]
 
+    def newest_hour(self) -> int | None:
+        with self._lock:
+            return self._newest_hour if self._hours else None
+
     def under_attack(self, now: float, limit: int = 20) -> list[AccountPressure]:
         horizon = now - self._bounds.window_seconds
         with self._lock:

@@ -8,6 +8,7 @@ A batch of events is one Lua script (atomic, one round trip) doing what
 - ``z``            sorted set of the accounts under attack, scored by their last event
 - ``a:<account>``  hash ``first``, ``last``, ``challenge``, ``deny``, ``failure``, ``known``
 - ``s:<account>``  set of the addresses (tags) seen, at most ``sources_cap``
+- ``newest``       the newest hour counted
 
 Times inside values are the engine's clock; which accounts leave the list is decided on them.
 Redis TTLs (wall clock, longer than the kept days and the window) only collect garbage.
@@ -41,6 +42,7 @@ local n = tonumber(ARGV[7])
 local Z = P .. 'z'
 local function fmt(x) return string.format('%.17g', x) end
 local latest = nil
+local newest = tonumber(redis.call('GET', P .. 'newest'))
 for i = 0, n - 1 do
   local b = 8 + i * 6
   local at = tonumber(ARGV[b])
@@ -52,6 +54,7 @@ for i = 0, n - 1 do
   local hk = P .. 'h:' .. hour
   redis.call('HINCRBY', hk, kind, 1)
   redis.call('EXPIRE', hk, hour_ttl)
+  if newest == nil or tonumber(hour) > newest then newest = tonumber(hour) end
   if kind ~= 'allow' then
     local ak = P .. 'a:' .. acct
     local sk = P .. 's:' .. acct
@@ -72,6 +75,7 @@ for i = 0, n - 1 do
     if latest == nil or at > latest then latest = at end
   end
 end
+redis.call('SET', P .. 'newest', newest, 'EX', hour_ttl)
 if latest ~= nil then
   local gone = redis.call('ZRANGEBYSCORE', Z, '-inf', '(' .. fmt(latest - window))
   local over = redis.call('ZCARD', Z) - #gone - maxn
@@ -159,6 +163,13 @@ class RedisDecisionHistory:
             HourCounts(h, *(int(v) if v is not None else 0 for v in row))
             for h, row in zip(span, rows, strict=True)
         ]
+
+    def newest_hour(self) -> int | None:
+        try:
+            value = self.client.get(self.prefix + "newest")
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        return None if value is None else int(_s(value))
 
     def under_attack(self, now: float, limit: int = 20) -> list[AccountPressure]:
         horizon = repr(now - self._bounds.window_seconds)

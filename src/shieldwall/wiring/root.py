@@ -146,7 +146,7 @@ def build(
             corpora,
             telemetry=telemetry,
             personal=personal_check(settings, store, sealer, audit, clock),
-            history=risk_history(settings),
+            history=risk_history(settings, engine),
         ),
         releases,
         leak_trace,

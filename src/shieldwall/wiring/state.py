@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from sqlalchemy import Engine
+
 from shieldwall.config import Settings
 from shieldwall.console.sessions import MemorySessionStore, SessionStore
 from shieldwall.core.extras import REDIS_FEATURE, require_extra
@@ -15,6 +17,7 @@ from shieldwall.guard.risk.history import DecisionHistory, HistoryBounds
 from shieldwall.guard.risk.ports import RiskState
 from shieldwall.storage.lookup_log_memory import MemorySlidingLog
 from shieldwall.storage.risk_history_memory import MemoryDecisionHistory
+from shieldwall.storage.risk_history_sql import SqlDecisionHistory
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.watch_state_memory import MemoryWatchState
 from shieldwall.trace.watch.ports import WatchState
@@ -31,13 +34,15 @@ def risk_state(settings: Settings) -> RiskState:
     return MemoryRiskState.from_settings(rs)
 
 
-def risk_history(settings: Settings) -> DecisionHistory:
-    """The login decisions' history (console): where the risk state lives, bounded by the
-    ``guard.risk.history_*`` settings."""
+def risk_history(settings: Settings, engine: Engine) -> DecisionHistory:
+    """The login decisions' history (console): where the risk state lives, or the database
+    (``guard.risk.history_backend``), bounded by the ``guard.risk.history_*`` settings."""
     rs = settings.guard.risk
     bounds = HistoryBounds(
         rs.history_days, rs.history_window_hours, rs.history_accounts, rs.history_sources_cap
     )
+    if rs.history_backend == "database":
+        return SqlDecisionHistory(engine, bounds)
     if settings.state_backend == "redis":
         require_extra("redis", extra="redis", feature=REDIS_FEATURE)
         from shieldwall.storage.risk_history_redis import (  # noqa: PLC0415 - extra

@@ -18,8 +18,9 @@ name, address or password reaches the history, so a page or an export of it show
 data. Times are the engine's clock (seconds since the epoch), so a replay on a manual clock
 keeps the same history; an implementation may use wall-clock TTLs only to collect garbage.
 
-Implementations: in process and Redis (``storage/risk_history_memory.py``,
-``storage/risk_history_redis.py``); both give the same answers on the same events (tested).
+Implementations: in process, Redis and the database (``storage/risk_history_memory.py``,
+``storage/risk_history_redis.py``, ``storage/risk_history_sql.py``); all give the same answers
+on the same events (tested).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def rank(accounts: Sequence[AccountPressure], limit: int) -> list[AccountPressur
 
 
 class DecisionHistory(Protocol):
-    """Where the decisions are kept (in process or Redis)."""
+    """Where the decisions are kept (in process, Redis or the database)."""
 
     @property
     def bounds(self) -> HistoryBounds: ...
@@ -130,6 +131,11 @@ class DecisionHistory(Protocol):
 
     def hours(self, first: int, last: int) -> list[HourCounts]:
         """One :class:`HourCounts` per hour in ``first..last`` (zeros where nothing was kept)."""
+        ...
+
+    def newest_hour(self) -> int | None:
+        """The newest hour with a count (hours since the epoch), or None when nothing is kept:
+        a page showing a world replayed on another clock starts there."""
         ...
 
     def under_attack(self, now: float, limit: int = 20) -> list[AccountPressure]:

@@ -172,6 +172,7 @@ def test_redis_answers_as_memory_does(
         first, last = H0 - 1, int(now // 3600)
         assert redis_history.hours(first, last) == memory.hours(first, last)
         assert redis_history.under_attack(now, 10) == memory.under_attack(now, 10)
+        assert redis_history.newest_hour() == memory.newest_hour()
 
 
 @pytest.mark.redis
