@@ -224,6 +224,7 @@ class AlertDispatcher:
         self._started = False
         self._closed = False
         self._flusher: threading.Thread | None = None
+        self._flush_stop = threading.Event()
 
     @property
     def sinks(self) -> list[str]:
@@ -289,7 +290,7 @@ class AlertDispatcher:
                 self.redeliver()
             except Exception as exc:  # the database is down: try again next round
                 log.warning("alert outbox flush failed: %s", type(exc).__name__)
-            if self._stopping.wait(self._redelivery.interval_seconds):
+            if self._flush_stop.wait(self._redelivery.interval_seconds):
                 return
 
     def stats(self) -> dict[str, dict[str, int]]:
@@ -308,8 +309,7 @@ class AlertDispatcher:
                 return
             self._closed = True
             started = self._started
-        if self._flusher is not None:
-            self._stopping.set()  # no more flushes; retries in hand stop at their next wait
+        self._flush_stop.set()  # no more flushes; the queues drain as before
         if not started:
             for w in self._workers:
                 _close_quietly(w.sink)

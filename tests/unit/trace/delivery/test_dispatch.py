@@ -240,3 +240,20 @@ def test_an_event_in_hand_is_not_queued_twice() -> None:
     stuck.gate.set()
     d.close(timeout=30)
     assert stuck.got == ["alr_1"] and outbox.marked == [("alr_1", "stuck")]
+
+
+def test_start_redelivery_flushes_at_once_on_its_own_thread() -> None:
+    """A serving process starts the flusher: the pending row goes out without a new alert;
+    close stops the flusher; without an outbox there is nothing to start."""
+    sink = FakeSink("hook")
+    outbox = FakeOutbox([PendingDelivery("hook", AlertEvent.raised(ALERT))])
+    d = AlertDispatcher([sink], backoff=NO_WAIT, outbox=outbox, clock=ManualClock(ALERT.raised_at))
+    d.start_redelivery()
+    d.start_redelivery()  # a second start is the same as one
+    assert sink.entered.wait(30)
+    d.close(timeout=30)
+    assert sink.got == ["alr_1"] and outbox.marked == [("alr_1", "hook")]
+    plain = AlertDispatcher([FakeSink("x")])
+    plain.start_redelivery()
+    assert plain.redeliver() == 0
+    plain.close(timeout=30)
