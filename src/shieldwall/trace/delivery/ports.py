@@ -102,12 +102,16 @@ class EscalatingAlertStore(Protocol):
         ...
 
 
+MAX_SINK_ID = 120  # the outbox column holds 128: room for a ``#n``
+
+
 def sink_ids(names: Sequence[str]) -> list[str]:
-    """The outbox's name for each sink: its label, ``#2``, ``#3``... after a repeat (two
-    webhooks to one host), so every sink keeps rows of its own."""
+    """The outbox's name for each sink: its label (cut to ``MAX_SINK_ID`` characters), ``#2``,
+    ``#3``... after a repeat (two webhooks to one host), so every sink keeps rows of its own."""
     seen: dict[str, int] = {}
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+        base = name[:MAX_SINK_ID]
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     return out

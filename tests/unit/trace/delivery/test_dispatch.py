@@ -21,7 +21,7 @@ from shieldwall.trace.delivery.dispatch import (
     Redelivery,
 )
 from shieldwall.trace.delivery.errors import DeliveryFailed
-from shieldwall.trace.delivery.ports import AlertEvent, PendingDelivery
+from shieldwall.trace.delivery.ports import AlertEvent, PendingDelivery, sink_ids
 
 ALERT = Alert(
     alert_id="alr_1",
@@ -257,3 +257,12 @@ def test_start_redelivery_flushes_at_once_on_its_own_thread() -> None:
     plain.start_redelivery()
     assert plain.redeliver() == 0
     plain.close(timeout=30)
+
+
+def test_sink_ids_are_unique_and_fit_the_outbox_column() -> None:
+    """Repeated labels get ``#2``, ``#3``; a label longer than the column is cut, still
+    unique (a 253-character host name would otherwise fail the alert's own transaction)."""
+    long = "webhook:" + "h" * 253
+    ids = sink_ids(["a", "b", "a", long, long, "a"])
+    assert ids[:3] == ["a", "b", "a#2"] and ids[5] == "a#3"
+    assert len(set(ids)) == 6 and all(len(i) <= 128 for i in ids)
