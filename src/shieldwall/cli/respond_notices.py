@@ -199,10 +199,14 @@ def record(
 
 @notices.command("list")
 def list_notices(
-    case_id: CaseArg, limit: LimitOpt = 100, cursor: CursorOpt = None, json_out: JsonOpt = False
+    case_id: CaseArg,
+    limit: LimitOpt = 10_000,
+    cursor: CursorOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Who was notified, when, how and by whom, newest recorded first (read a page at a
-    time; when more remain than ``--limit``, stderr says how to continue)."""
+    """Who was notified, when, how and by whom, newest recorded first (read 500 at a time;
+    by default a whole case, one record per person notified; when more remain than
+    ``--limit``, stderr says how to continue)."""
     notices_ = _services().cases.notices
     found = collect(lambda n, at: notices_.page(case_id, n, at), limit, cursor)
     if json_out:
