@@ -29,7 +29,7 @@ from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import SystemClock
 from shieldwall.trace.delivery.dispatch import AlertDispatcher, Backoff
 from shieldwall.trace.delivery.nats import NatsSink
-from shieldwall.trace.delivery.ports import AlertSink
+from shieldwall.trace.delivery.ports import AlertEvent, AlertSink
 from shieldwall.trace.delivery.syslog import SyslogSink
 from shieldwall.trace.delivery.webhook import WebhookSink
 
@@ -142,7 +142,7 @@ def submit_cost() -> float:
         def __init__(self, name: str) -> None:
             self.name = name
 
-        def deliver(self, alert: Alert) -> None:
+        def deliver(self, event: AlertEvent) -> None:
             pass
 
         def close(self) -> None:

@@ -950,6 +950,16 @@ class AlertDeliverySettings(_Section):
     close_timeout_seconds: float = Field(
         10.0, ge=0, le=600, description="at shutdown, how long queued alerts may take to go out"
     )
+    redeliver_after_seconds: float = Field(
+        300.0,
+        ge=1,
+        le=86_400,
+        description="outbox: an undelivered alert is sent again this long after it was written"
+        " or last tried (longer than a sink's retries take)",
+    )
+    redeliver_interval_seconds: float = Field(
+        60.0, ge=1, le=86_400, description="outbox: how often a serving process looks for them"
+    )
 
     @model_validator(mode="after")
     def _secrets(self) -> AlertDeliverySettings:

@@ -81,13 +81,14 @@ def test_notices_through_http(client: TestClient, store: Store, clock: ManualClo
     assert resp.status_code == 201, resp.text
     assert sorted(r["customer_id"] for r in resp.json()["records"]) == sorted(customers)
     listed = client.get(f"/v1/cases/{case_id}/notices", headers=admin).json()
-    assert len(listed["notices"]) == 4
-    assert {d["status"] for d in listed["deadlines"] if d["regime"] == "gdpr"} == {
+    assert len(listed["items"]) == 4 and listed["next_cursor"] is None
+    clock_now = client.get(f"/v1/cases/{case_id}/notices/clock", headers=admin).json()
+    assert {d["status"] for d in clock_now["deadlines"] if d["regime"] == "gdpr"} == {
         "met",
         "pending",
     }
     seen = client.get(f"/v1/cases/{case_id}/notices", headers=analyst).json()
-    assert {r["customer_id"] for r in seen["notices"]} == {None}
+    assert {r["customer_id"] for r in seen["items"]} == {None}
     assert client.get(f"/v1/cases/{case_id}", headers=admin).json()["state"] == "notified"
 
 
@@ -132,4 +133,52 @@ def test_notice_roles_and_bad_input_are_problems(client: TestClient, store: Stor
     resp = client.post(path, json={**rec, "notified_at": 1772442000}, headers=admin)
     assert resp.status_code == 422  # a number is not a time
     assert client.get("/v1/cases/case_nope/notices/clock", headers=admin).status_code == 404
-    assert client.get(path, headers=admin).json()["notices"] == []
+    assert client.get(path, headers=admin).json() == {"items": [], "next_cursor": None}
+
+
+def _record_persons(client: TestClient, store: Store, case_id: str, customers: list[str]) -> None:
+    body = {**NOTICE, "regime": "pipl", "audience": "person", "channel": "sms"}
+    resp = client.post(
+        f"/v1/cases/{case_id}/notices",
+        json={**body, "customer_ids": customers},
+        headers=store.auth("sec-admin"),
+    )
+    assert resp.status_code == 201, resp.text
+
+
+def test_notices_page_newest_first_and_a_new_record_does_not_shift_the_pages(
+    client: TestClient, store: Store, clock: ManualClock
+) -> None:
+    """Three persons notified an hour apart come back in pages of 2 (2, 1), each once, the
+    latest recorded first; a person notified after the first page was served lands before it,
+    so the second page is what it would have been; a cursor of another case's notices, a
+    garbled cursor and a limit out of 1..500 are 422 problems naming the field."""
+    admin = store.auth("sec-admin")
+    case_id, customers = _case(client, store, 4)
+    for customer in customers[:3]:
+        clock.advance(HOUR)
+        _record_persons(client, store, case_id, [customer])
+    path = f"/v1/cases/{case_id}/notices"
+    first = client.get(path, params={"limit": 2}, headers=admin).json()
+    assert [r["customer_id"] for r in first["items"]] == customers[2:0:-1]
+    clock.advance(HOUR)
+    _record_persons(client, store, case_id, [customers[3]])
+    rest = client.get(path, params={"limit": 2, "cursor": first["next_cursor"]}, headers=admin)
+    assert rest.status_code == 200, rest.text
+    assert [r["customer_id"] for r in rest.json()["items"]] == [customers[0]]
+    assert rest.json()["next_cursor"] is None
+    newest = client.get(path, params={"limit": 1}, headers=admin).json()
+    assert [r["customer_id"] for r in newest["items"]] == [customers[3]]
+
+    other_case, other_customers = _case(client, store, 2)
+    _record_persons(client, store, other_case, other_customers)
+    other = client.get(f"/v1/cases/{other_case}/notices", params={"limit": 1}, headers=admin)
+    for params, field in (
+        ({"cursor": other.json()["next_cursor"]}, "cursor"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"limit": 501}, "limit"),
+        ({"limit": 0}, "limit"),
+    ):
+        resp = client.get(path, params=params, headers=admin)
+        assert resp.status_code == 422 and resp.headers["content-type"] == PROBLEM, resp.text
+        assert resp.json()["field"] == field

@@ -128,7 +128,21 @@ def test_notices_cli_end_to_end(
         assert code == 0, err
         assert "2 notices recorded; 0 already notified; case notified" in out
         code, out, _ = run_cli(capsys, "cases", "notices", "list", case_id, "--json")
-        assert sorted(r["audience"] for r in json.loads(out)) == ["authority", "person", "person"]
+        everything = json.loads(out)
+        assert sorted(r["audience"] for r in everything) == ["authority", "person", "person"]
+        code, out, err = run_cli(
+            capsys, "cases", "notices", "list", case_id, "--json", "--limit", "2"
+        )
+        assert code == 0 and err.startswith("more: continue with --cursor "), err
+        cursor = err.split()[-1]
+        head = json.loads(out)
+        code, out, err = run_cli(
+            capsys, "cases", "notices", "list", case_id, "--json", "--cursor", cursor
+        )
+        assert code == 0 and err == "", err
+        assert head + json.loads(out) == everything  # each once, in the listing's order
+        code, _, err = run_cli(capsys, "cases", "notices", "list", case_id, "--cursor", "junk")
+        assert code != 0 and err.count("\n") == 1 and "cursor" in err, err
         code, out, _ = run_cli(capsys, "cases", "show", case_id)
         assert "notice  pipl person    met" in out and "2/2 persons notified" in out
         assert PEOPLE[0].name not in out

@@ -89,6 +89,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     limiter.total_tokens = app.state.services.settings.api.worker_threads
     services: Services = app.state.services
     services.start_watch()  # the insider watch, when trace.watch.enabled
+    if services.alert_delivery is not None:  # re-send what the outbox holds, now and periodically
+        services.alert_delivery.start_redelivery()
     ticker = asyncio.create_task(_sign_idle_tail(services))
     try:
         yield

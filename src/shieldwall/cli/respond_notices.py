@@ -14,9 +14,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shieldwall.cli.common import as_principal, console, emit_json
+from shieldwall.cli.common import as_principal, collect, console, emit_json
 from shieldwall.cli.common import services as _services
-from shieldwall.cli.respond_cases import cases
+from shieldwall.cli.respond_cases import AsOpt, CaseArg, JsonOpt, cases
 from shieldwall.core.files import write_atomic
 from shieldwall.core.model import Principal
 from shieldwall.custody.audit_events import OPERATOR
@@ -29,11 +29,8 @@ notices = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-AsOpt = Annotated[
-    str | None, typer.Option("--as", help="principal id to act as (default: the operator)")
-]
-CaseArg = Annotated[str, typer.Argument(help="case id")]
+# The options render and record share (a notice's kind and the codes it is drafted with), and
+# those each has alone, declared once here so the two commands read as their differences.
 RegimeOpt = Annotated[str, typer.Option("--regime", help="pipl | gdpr")]
 AudienceOpt = Annotated[str, typer.Option("--audience", help="authority | person")]
 LangOpt = Annotated[str, typer.Option("--lang", help="zh-CN | en")]
@@ -49,6 +46,28 @@ KindOpt = Annotated[
 ]
 DelayOpt = Annotated[
     str | None, typer.Option("--delay-reason", help="GDPR: why later than 72 hours (a code)")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="the file to write (must not exist)")]
+FormatOpt = Annotated[str, typer.Option("--format", help="html | pdf")]
+PersonOpt = Annotated[
+    str | None, typer.Option("--customer", help="the person (a notice to a person)")
+]
+PersonsOpt = Annotated[
+    list[str] | None, typer.Option("--customer", help="a person notified (repeatable)")
+]
+ChannelOpt = Annotated[
+    str, typer.Option("--channel", help="portal | email | post | sms | phone | in_person")
+]
+AllAffectedOpt = Annotated[
+    bool, typer.Option("--all-affected", help="every customer linked to the case")
+]
+AtOpt = Annotated[
+    str | None, typer.Option("--at", help="when it went out, ISO 8601 with offset (default: now)")
+]
+ReferenceOpt = Annotated[str | None, typer.Option("--reference", help="the authority's reference")]
+LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=100_000, help="at most this many")]
+CursorOpt = Annotated[
+    str | None, typer.Option("--cursor", help="continue where a previous listing stopped")
 ]
 
 
@@ -82,14 +101,12 @@ def clock(case_id: CaseArg, json_out: JsonOpt = False) -> None:
 @notices.command("render")
 def render(
     case_id: CaseArg,
-    out: Annotated[Path, typer.Option("--out", help="the file to write (must not exist)")],
+    out: OutOpt,
     regime: RegimeOpt,
     audience: AudienceOpt,
     lang: LangOpt = "zh-CN",
-    fmt: Annotated[str, typer.Option("--format", help="html | pdf")] = "html",
-    customer: Annotated[
-        str | None, typer.Option("--customer", help="the person (a notice to a person)")
-    ] = None,
+    fmt: FormatOpt = "html",
+    customer: PersonOpt = None,
     cause: CauseOpt = None,
     measure: MeasureOpt = None,
     kind: KindOpt = None,
@@ -131,23 +148,12 @@ def record(
     case_id: CaseArg,
     regime: RegimeOpt,
     audience: AudienceOpt,
-    channel: Annotated[
-        str, typer.Option("--channel", help="portal | email | post | sms | phone | in_person")
-    ],
+    channel: ChannelOpt,
     lang: LangOpt = "zh-CN",
-    customer: Annotated[
-        list[str] | None, typer.Option("--customer", help="a person notified (repeatable)")
-    ] = None,
-    all_affected: Annotated[
-        bool, typer.Option("--all-affected", help="every customer linked to the case")
-    ] = False,
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="when it went out, ISO 8601 with offset (default: now)"),
-    ] = None,
-    reference: Annotated[
-        str | None, typer.Option("--reference", help="the authority's reference")
-    ] = None,
+    customer: PersonsOpt = None,
+    all_affected: AllAffectedOpt = False,
+    at: AtOpt = None,
+    reference: ReferenceOpt = None,
     cause: CauseOpt = None,
     measure: MeasureOpt = None,
     kind: KindOpt = None,
@@ -192,9 +198,17 @@ def record(
 
 
 @notices.command("list")
-def list_notices(case_id: CaseArg, json_out: JsonOpt = False) -> None:
-    """Who was notified, when, how and by whom."""
-    found = _services().cases.notices.listed(case_id)
+def list_notices(
+    case_id: CaseArg,
+    limit: LimitOpt = 10_000,
+    cursor: CursorOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Who was notified, when, how and by whom, newest recorded first (read 500 at a time;
+    by default a whole case, one record per person notified; when more remain than
+    ``--limit``, stderr says how to continue)."""
+    notices_ = _services().cases.notices
+    found = collect(lambda n, at: notices_.page(case_id, n, at), limit, cursor)
     if json_out:
         emit_json([r.as_dict() for r in found])
         return

@@ -100,6 +100,23 @@ def page_of(
     return Page(items, encode_cursor(listing, position_of(items[-1])) if more and items else None)
 
 
+def fetch_page(
+    listing: str,
+    limit: int,
+    cursor: str | None,
+    fetch: Callable[[int, Position | None], Sequence[T]],
+    position_of: Callable[[T], Position],
+) -> Page[T]:
+    """One page of a list read from storage: ``cursor`` decoded for ``listing`` (else
+    :class:`InvalidCursor`), ``limit`` checked (1..MAX_LIMIT), then ``fetch(limit + 1, after)``
+    asked for the rows strictly after the cursor, newest first; the extra row only tells that
+    another page follows. The one place every stored list pages, so they all refuse the same
+    input the same way (a bad cursor before a bad limit)."""
+    after = decode_cursor(listing, cursor)
+    rows = fetch(check_limit(limit) + 1, after)
+    return page_of(listing, rows, limit, position_of)
+
+
 # The sort time of a list whose items have no time of their own (principals): the order is
 # then by id alone, still newest-first's descending keyset order.
 NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)

@@ -23,9 +23,7 @@ from shieldwall.core.paging import (
     DEFAULT_LIMIT,
     Page,
     Position,
-    check_limit,
-    decode_cursor,
-    page_of,
+    fetch_page,
 )
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
@@ -144,12 +142,15 @@ class Cases:
     ) -> Page[Case]:
         """One page of cases, newest first; ``cursor`` is the previous page's ``next_cursor``
         (:class:`~shieldwall.core.paging.InvalidCursor` for one this list did not issue)."""
-        after = decode_cursor(CASES_LISTING, cursor)
-        check_limit(limit)
         wanted = parse_state(state) if state is not None else None
         with self.store.read() as tx:
-            rows = tx.list_cases(wanted, limit + 1, after)
-        return page_of(CASES_LISTING, rows, limit, lambda c: Position(c.opened_at, c.case_id))
+            return fetch_page(
+                CASES_LISTING,
+                limit,
+                cursor,
+                lambda n, after: tx.list_cases(wanted, n, after),
+                lambda c: Position(c.opened_at, c.case_id),
+            )
 
     # -- changing ----------------------------------------------------------------------------
 

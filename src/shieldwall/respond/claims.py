@@ -27,9 +27,7 @@ from shieldwall.core.paging import (
     DEFAULT_LIMIT,
     Page,
     Position,
-    check_limit,
-    decode_cursor,
-    page_of,
+    fetch_page,
 )
 from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.ports import OutboxAuditSink
@@ -209,12 +207,17 @@ class ClaimsDesk:
         not issue)."""
         if case_id is not None:
             ref(case_id, "case_id")
-        after = decode_cursor(CLAIMS_LISTING, cursor)
-        check_limit(limit)
         statuses = OPEN_CLAIMS if open_only else None
         with self.store.read() as tx:
-            rows = tx.list_claims(case_id, statuses, limit + 1, newest_first=True, after=after)
-        return page_of(CLAIMS_LISTING, rows, limit, lambda c: Position(c.submitted_at, c.claim_id))
+            return fetch_page(
+                CLAIMS_LISTING,
+                limit,
+                cursor,
+                lambda n, after: tx.list_claims(
+                    case_id, statuses, n, newest_first=True, after=after
+                ),
+                lambda c: Position(c.submitted_at, c.claim_id),
+            )
 
     def review(self, actor: Principal, claim_id: str, *, channel: str = "api") -> Claim:
         return self._change(actor, claim_id, lambda c, now: c.review(now), "claim_review", channel)
@@ -407,13 +410,16 @@ class ClaimsDesk:
         cursor: str | None = None,
     ) -> Page[Posting]:
         """One page of ledger postings, newest first, as :meth:`page` pages claims."""
-        after = decode_cursor(POSTINGS_LISTING, cursor)
-        check_limit(limit)
         with self.store.read() as tx:
-            rows = tx.list_postings(case_id, claim_id, limit + 1, newest_first=True, after=after)
-        return page_of(
-            POSTINGS_LISTING, rows, limit, lambda p: Position(p.created_at, p.posting_id)
-        )
+            return fetch_page(
+                POSTINGS_LISTING,
+                limit,
+                cursor,
+                lambda n, after: tx.list_postings(
+                    case_id, claim_id, n, newest_first=True, after=after
+                ),
+                lambda p: Position(p.created_at, p.posting_id),
+            )
 
     # helpers ----------------------------------------------------------------------------------
 

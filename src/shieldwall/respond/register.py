@@ -19,9 +19,7 @@ from shieldwall.core.paging import (
     DEFAULT_LIMIT,
     Page,
     Position,
-    check_limit,
-    decode_cursor,
-    page_of,
+    fetch_page,
 )
 from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.ports import OutboxAuditSink
@@ -279,11 +277,16 @@ class VictimRegister:
         not issue)."""
         if case_id is not None:
             ref(case_id, "case_id")
-        after = decode_cursor(VICTIMS_LISTING, cursor)
-        check_limit(limit)
         with self.store.read() as tx:
-            rows = tx.list_victims(case_id, status, limit + 1, newest_first=True, after=after)
-        return page_of(VICTIMS_LISTING, rows, limit, lambda v: Position(v.created_at, v.victim_id))
+            return fetch_page(
+                VICTIMS_LISTING,
+                limit,
+                cursor,
+                lambda n, after: tx.list_victims(
+                    case_id, status, n, newest_first=True, after=after
+                ),
+                lambda v: Position(v.created_at, v.victim_id),
+            )
 
     def set_status(
         self, actor: Principal, victim_id: str, status: VictimStatus, *, channel: str = "api"

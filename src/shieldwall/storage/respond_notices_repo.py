@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from shieldwall.core.clock import utc
+from shieldwall.core.paging import Position
 from shieldwall.respond.notices.model import (
     Audience,
     Channel,
@@ -20,6 +21,7 @@ from shieldwall.respond.notices.model import (
     Regime,
 )
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.paging import before
 from shieldwall.storage.respond_cases_repo import SqlCaseStore, SqlCaseTx
 from shieldwall.storage.tables.respond_notices import respond_notices
 
@@ -77,6 +79,19 @@ class SqlNoticeTx(SqlCaseTx):
             .order_by(t.c.recorded_at, t.c.notified_at, t.c.notice_id)
         )
         return [_record(r) for r in self.conn.execute(q)]
+
+    def notices_page(
+        self, case_id: str, limit: int, after: Position | None = None
+    ) -> list[NoticeRecord]:
+        t = respond_notices
+        q = (
+            select(t)
+            .where(t.c.case_id == case_id)
+            .order_by(t.c.recorded_at.desc(), t.c.notice_id.desc())
+        )
+        if after is not None:
+            q = q.where(before(t.c.recorded_at, t.c.notice_id, after))
+        return [_record(r) for r in self.conn.execute(q.limit(limit))]
 
     def notified_customers(self, case_id: str, regime: Regime) -> set[str]:
         t = respond_notices

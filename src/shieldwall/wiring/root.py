@@ -7,6 +7,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -25,8 +26,9 @@ from shieldwall.storage.db import make_engine
 from shieldwall.storage.migrate import check_current
 from shieldwall.trace.attribution.file import FileAttribution
 from shieldwall.trace.attribution.victims.service import VictimTracer
-from shieldwall.trace.delivery.build import build_dispatcher
+from shieldwall.trace.delivery.build import build_dispatcher, build_sinks
 from shieldwall.trace.delivery.dispatch import AlertDispatcher, NotifyingAlertStore
+from shieldwall.trace.delivery.ports import sink_ids
 from shieldwall.trace.releases.service import Releases
 from shieldwall.trace.watch.ports import AlertStore
 from shieldwall.trace.watch.runner import WatchRunner
@@ -111,8 +113,17 @@ def build(
     audit_store = SqlAuditStore(engine)
     audit = build_audit_log(settings, clock, audit_store, keyring.secret("audit.signing"))
     audit.subscribe(DecisionCounter(telemetry))
-    alerts = SqlAlertStore(engine, telemetry)
-    delivery = build_dispatcher(settings.trace.alerts, clock)
+    sinks = build_sinks(settings.trace.alerts, clock)
+    # Each new alert (and escalation) is written with a pending row per sink, in its own
+    # transaction; the dispatcher pushes it, marks it, and re-sends what a crash left pending.
+    alerts = SqlAlertStore(
+        engine,
+        telemetry,
+        deliver_to=sink_ids([s.name for s in sinks]),
+        lease=timedelta(seconds=settings.trace.alerts.redeliver_after_seconds),
+        clock=clock,
+    )
+    delivery = build_dispatcher(settings.trace.alerts, clock, alerts, sinks)
     # New alerts are stored, then pushed; reads (list, get, close) go to the store itself.
     raised: AlertStore = alerts if delivery is None else NotifyingAlertStore(alerts, delivery)
     store = SqlCustodyStore(engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,10 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shieldwall.core.errors import ShieldwallError
-from shieldwall.core.paging import InvalidCursor, Position, encode_cursor, page_after
+from shieldwall.core.paging import (
+    InvalidCursor,
+    Position,
+    encode_cursor,
+    fetch_page,
+    page_after,
+)
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 Row = tuple[int, str]  # (minutes after T0, id)
+FetchRows = Callable[[int, Position | None], list[Row]]
 
 
 def pos(r: Row) -> Position:
@@ -70,3 +78,50 @@ def test_a_cursor_of_another_list_or_garbage_is_refused() -> None:
     with pytest.raises(ShieldwallError) as err:
         page_after("t", [(0, "a")], 0, None, pos)
     assert err.value.field == "limit"
+
+
+def _stored(rows: list[Row], asked: list[tuple[int, Position | None]]) -> FetchRows:
+    """A fake table: rows strictly after the position, (time, id) descending, ``n`` of them;
+    each call is recorded."""
+
+    def fetch(n: int, after: Position | None) -> list[Row]:
+        asked.append((n, after))
+        ordered = sorted(rows, key=lambda r: (r[0], r[1]), reverse=True)
+        if after is not None:
+            ordered = [r for r in ordered if (pos(r).at, r[1]) < (after.at, after.key)]
+        return ordered[:n]
+
+    return fetch
+
+
+@given(rows_st, st.integers(1, 7))
+def test_fetch_page_walks_a_stored_list_like_page_after(rows: list[Row], limit: int) -> None:
+    """A list paged by ``fetch_page`` over storage serves the same pages as the same rows held
+    in memory, asking storage for one row more than the page each time."""
+    asked: list[tuple[int, Position | None]] = []
+    fetch = _stored(rows, asked)
+    pages, cursor = [], None
+    while True:
+        page = fetch_page("t", limit, cursor, fetch, pos)
+        pages.append(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert pages == walk(rows, limit)
+    assert {n for n, _ in asked} == {limit + 1}
+    assert asked[0][1] is None
+
+
+def test_fetch_page_refuses_a_bad_cursor_or_limit_before_reading() -> None:
+    """A cursor of another list or a limit outside 1..500 is refused with its field, and
+    storage is never asked."""
+    asked: list[tuple[int, Position | None]] = []
+    fetch = _stored([(0, "a")], asked)
+    with pytest.raises(InvalidCursor) as exc:
+        fetch_page("t", 1, encode_cursor("alerts", Position(T0, "a")), fetch, pos)
+    assert exc.value.field == "cursor"
+    for limit in (0, 501):
+        with pytest.raises(ShieldwallError) as err:
+            fetch_page("t", limit, None, fetch, pos)
+        assert err.value.field == "limit"
+    assert asked == []

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.api.bounds import Flag, Id, Timestamp
+from shieldwall.api.bounds import Cursor, Flag, Id, PageLimit, Timestamp
 from shieldwall.api.deps import require, services
-from shieldwall.api.responses import Out
+from shieldwall.api.responses import Out, PageOut
 from shieldwall.core.model import Principal, Role
+from shieldwall.core.paging import DEFAULT_LIMIT
 from shieldwall.respond.notices.content import NoticeParams, check_params
 from shieldwall.respond.notices.model import Audience, Channel, Format, Language, Regime, parse
 from shieldwall.wiring import Services
@@ -112,14 +113,6 @@ class RecordedOut(Out):
     note: str
 
 
-class NoticesOut(Out):
-    """The case's notification records (oldest first) and its deadline clock."""
-
-    case_id: str
-    notices: list[NoticeRecordOut]
-    deadlines: list[DeadlineOut]
-
-
 def _kind(body: NoticeIn) -> tuple[Regime, Audience, Language]:
     return (
         parse(Regime, body.regime, "regime"),
@@ -186,16 +179,19 @@ def record_notice(case_id: Id, body: RecordIn, svc: Svc, caller: Admin) -> dict[
     return recorded.as_dict()
 
 
-@router.get(NOTICES, response_model=NoticesOut)
-def list_notices(case_id: Id, svc: Svc, caller: Reader) -> dict[str, Any]:
-    """Who was notified, when, how and by whom; and the deadline clock."""
-    notices = svc.cases.notices
-    records = [r.as_dict() for r in notices.listed(case_id)]
+@router.get(NOTICES, response_model=PageOut[NoticeRecordOut])
+def list_notices(
+    case_id: Id,
+    svc: Svc,
+    caller: Reader,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
+) -> dict[str, Any]:
+    """Who was notified, when, how and by whom, newest recorded first, a page at a time (the
+    deadline clock is ``/clock``)."""
+    page = svc.cases.notices.page(case_id, limit, cursor)
+    records = [r.as_dict() for r in page.items]
     if caller.role is not Role.ADMIN:
         for r in records:
             r["customer_id"] = None
-    return {
-        "case_id": case_id,
-        "notices": records,
-        "deadlines": [d.as_dict() for d in notices.deadline_clock(case_id)],
-    }
+    return {"items": records, "next_cursor": page.next_cursor}

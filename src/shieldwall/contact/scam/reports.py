@@ -72,8 +72,7 @@ from shieldwall.core.paging import (
     MAX_LIMIT,
     Page,
     Position,
-    decode_cursor,
-    page_of,
+    fetch_page,
 )
 
 CHANNELS = ("call", "sms", "chat", "email", "app")
@@ -484,15 +483,14 @@ class ScamReports:
             raise ReportRejected("must be at least 1", field="min_size")
         if since is not None and since.tzinfo is None:
             raise ReportRejected("must include a time zone", field="since")
-        after = decode_cursor(CAMPAIGNS_LISTING, cursor)
         with self.store.read() as tx:
-            records = tx.list_campaigns(
-                min_size=min_size, since=since, limit=limit + 1, after=after
-            )
-            page = page_of(
+            page = fetch_page(
                 CAMPAIGNS_LISTING,
-                records,
                 limit,
+                cursor,
+                lambda n, after: tx.list_campaigns(
+                    min_size=min_size, since=since, limit=n, after=after
+                ),
                 lambda r: Position(utc(r.created_at), r.campaign_id),
             )
             return Page([self._campaign(tx, r) for r in page.items], page.next_cursor)

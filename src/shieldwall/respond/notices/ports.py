@@ -11,6 +11,7 @@ from typing import Protocol
 
 from shieldwall.core.events import AccessEvent
 from shieldwall.core.model import Principal
+from shieldwall.core.paging import Position
 from shieldwall.respond.case_ports import CaseTx
 from shieldwall.respond.notices.model import NoticeRecord, Regime
 
@@ -18,6 +19,13 @@ from shieldwall.respond.notices.model import NoticeRecord, Regime
 class NoticeTx(CaseTx, Protocol):
     def insert_notices(self, records: Sequence[NoticeRecord]) -> None: ...
     def notices(self, case_id: str) -> list[NoticeRecord]: ...
+    def notices_page(
+        self, case_id: str, limit: int, after: Position | None = None
+    ) -> list[NoticeRecord]:
+        """Up to ``limit`` of the case's records newest first by ``(recorded_at, notice_id)``,
+        strictly after ``after``."""
+        ...
+
     def notified_customers(self, case_id: str, regime: Regime) -> set[str]: ...
 
 

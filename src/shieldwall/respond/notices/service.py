@@ -24,6 +24,7 @@ from shieldwall.core.clock import Clock
 from shieldwall.core.events import AccessEvent, Action
 from shieldwall.core.ids import new_id
 from shieldwall.core.model import Principal
+from shieldwall.core.paging import DEFAULT_LIMIT, Page, Position, fetch_page
 from shieldwall.custody.audit_events import OPERATOR
 from shieldwall.custody.ports import OutboxAuditSink
 from shieldwall.respond.case_model import CaseFile, LinkKind, SourceKind
@@ -454,11 +455,34 @@ class Notices:
         )
 
     def listed(self, case_id: str) -> list[NoticeRecord]:
-        """The case's notification records, oldest first."""
+        """The case's notification records, oldest first (all of them: for a short list)."""
         case_id = valid_id(case_id, "case_id")
         self.cases.get(case_id)
         with self.store.read() as tx:
             return tx.notices(case_id)
+
+    def page(
+        self, case_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[NoticeRecord]:
+        """One page of the case's notification records, newest recorded first; ``cursor`` is
+        the previous page's ``next_cursor`` (:class:`~shieldwall.core.paging.InvalidCursor`
+        for one this list, of this case, did not issue)."""
+        case_id = valid_id(case_id, "case_id")
+        self.cases.get(case_id)
+        with self.store.read() as tx:
+            return fetch_page(
+                notices_listing(case_id),
+                limit,
+                cursor,
+                lambda n, after: tx.notices_page(case_id, n, after),
+                lambda r: Position(r.recorded_at, r.notice_id),
+            )
+
+
+def notices_listing(case_id: str) -> str:
+    """The listing name cursors of one case's notices carry: a cursor from another case's
+    notices (or another list) is refused."""
+    return f"notices:{case_id}"
 
 
 def _letter(facts: NoticeFacts, person: str | None) -> str:

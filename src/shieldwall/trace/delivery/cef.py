@@ -67,9 +67,12 @@ def cef_line(
     return f"CEF:{cef_version}|{header}|{ext}"
 
 
-def alert_cef(alert: Alert) -> str:
-    """The CEF line of an alert: its kind as the event class, its first reason as the name."""
+def alert_cef(alert: Alert, escalated_to: Severity | None = None) -> str:
+    """The CEF line of an alert: its kind as the event class, its first reason as the name
+    (an escalation's name starts ``escalated to <severity>:``)."""
     name = alert.reasons[0].detail if alert.reasons else f"{alert.kind} alert"
+    if escalated_to is not None:
+        name = f"escalated to {escalated_to.value}: {name}"
     extensions = [
         ("rt", str(int(alert.raised_at.timestamp() * 1000))),
         ("externalId", alert.alert_id),

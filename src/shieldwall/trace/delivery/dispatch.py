@@ -1,10 +1,18 @@
-"""Hand each new alert to every sink without making the request that raised it wait.
+"""Hand each new alert (and each escalation) to every sink without making the request that
+raised it wait, and never lose one to a crash.
 
 Each sink gets a bounded queue and a worker thread of its own, so a receiver that is down (and
-retried with exponential backoff) delays only itself. The alert is in the database before it is
-queued (:class:`NotifyingAlertStore` stores first), so a failed delivery loses nothing: the alert
-is still listed by ``GET /v1/alerts``. A full queue drops the newest alert for that sink and logs
-it; every failure is logged with the alert id, the sink's name and a short reason, never a
+retried with exponential backoff) delays only itself. With an outbox (the SQL alert store),
+every event is first a row per sink written in the transaction that stored the alert or its
+escalation; a delivery marks its row done. Whatever a process did not deliver (it crashed with
+events queued, its retries ran out, its queue was full) stays pending, and
+:meth:`AlertDispatcher.redeliver` (at start, then every ``redeliver_interval``) claims the rows
+due and queues them again. A row is due ``lease`` after it was written or last claimed, so a
+live process's own tries are not doubled by another's flush. Receivers de-duplicate on the
+event's key (``Idempotency-Key``), so the rare re-send after a lost acknowledgement is harmless:
+delivery is at least once, and once as the receiver sees it.
+
+Every failure is logged with the alert id, the sink's name and a short reason, never a
 payload, a URL path or a secret.
 """
 
@@ -16,10 +24,19 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
 from shieldwall.core.alerts import Alert
+from shieldwall.core.clock import Clock
 from shieldwall.trace.delivery.errors import DeliveryFailed
-from shieldwall.trace.delivery.ports import AlertSink
+from shieldwall.trace.delivery.ports import (
+    RAISED,
+    AlertEvent,
+    AlertSink,
+    DeliveryOutbox,
+    EscalatingAlertStore,
+    sink_ids,
+)
 from shieldwall.trace.watch.ports import AlertStore
 
 log = logging.getLogger(__name__)
@@ -45,34 +62,65 @@ class SinkStats:
     delivered: int = 0
     failed: int = 0  # gave up after the last try, or on a reason not worth retrying
     retried: int = 0
-    dropped: int = 0  # its queue was full
+    dropped: int = 0  # its queue was full (the outbox, if any, re-sends it later)
     queued: int = 0
+    redelivered: int = 0  # pending outbox rows queued again (after a restart, a failure)
+
+
+@dataclass(frozen=True, slots=True)
+class Redelivery:
+    """How the outbox is flushed: rows due ``lease_seconds`` after they were written or last
+    claimed, looked for every ``interval_seconds``, at most ``batch`` at a time."""
+
+    lease_seconds: float = 300.0
+    interval_seconds: float = 60.0
+    batch: int = 500
 
 
 class _SinkWorker:
     def __init__(
-        self, sink: AlertSink, queue_size: int, backoff: Backoff, stopping: threading.Event
+        self,
+        sink: AlertSink,
+        sink_id: str,
+        queue_size: int,
+        backoff: Backoff,
+        stopping: threading.Event,
+        outbox: DeliveryOutbox | None,
+        clock: Clock | None,
     ) -> None:
         self.sink = sink
+        self.sink_id = sink_id
         self.backoff = backoff
         self.stopping = stopping
+        self.outbox = outbox
+        self.clock = clock
         self.stats = SinkStats()
-        self.queue: queue.Queue[Alert | None] = queue.Queue(maxsize=queue_size)
+        self.queue: queue.Queue[AlertEvent | None] = queue.Queue(maxsize=queue_size)
+        self.in_hand: set[str] = set()  # keys queued or being tried: a flush skips them
+        self.lock = threading.Lock()
         self.thread = threading.Thread(
             target=self._run, name=f"alert-sink:{sink.name}", daemon=True
         )
 
-    def offer(self, alert: Alert) -> None:
+    def offer(self, event: AlertEvent) -> bool:
+        with self.lock:
+            if event.key in self.in_hand:
+                return False
+            self.in_hand.add(event.key)
         try:
-            self.queue.put_nowait(alert)
+            self.queue.put_nowait(event)
         except queue.Full:
+            with self.lock:
+                self.in_hand.discard(event.key)
             self.stats.dropped += 1
             log.warning(
                 "alert %s not queued for %s: its queue is full (%d waiting)",
-                alert.alert_id,
+                _label(event),
                 self.sink.name,
                 self.queue.maxsize,
             )
+            return False
+        return True
 
     def finish(self, deadline: float) -> bool:
         """Queue the end marker behind the waiting alerts; False if the queue stayed full."""
@@ -84,22 +132,26 @@ class _SinkWorker:
 
     def _run(self) -> None:
         while True:
-            alert = self.queue.get()
-            if alert is None:
+            event = self.queue.get()
+            if event is None:
                 break
-            self._deliver(alert)
+            try:
+                self._deliver(event)
+            finally:
+                with self.lock:
+                    self.in_hand.discard(event.key)
         try:
             self.sink.close()
         except Exception as exc:  # closing must not raise out of a thread
             log.warning("closing alert sink %s failed: %s", self.sink.name, type(exc).__name__)
 
-    def _deliver(self, alert: Alert) -> None:
+    def _deliver(self, event: AlertEvent) -> None:
         attempt = 0
         reason = ""
         while attempt < self.backoff.max_attempts:
             attempt += 1
             try:
-                self.sink.deliver(alert)
+                self.sink.deliver(event)
             except DeliveryFailed as exc:
                 reason, retryable = exc.reason, exc.retryable
             except Exception as exc:  # a sink's bug must not stop its thread
@@ -107,6 +159,7 @@ class _SinkWorker:
                 reason, retryable = f"unexpected {type(exc).__name__}", False
             else:
                 self.stats.delivered += 1
+                self._mark(event)
                 return
             if not retryable or attempt >= self.backoff.max_attempts:
                 break
@@ -117,49 +170,134 @@ class _SinkWorker:
         self.stats.failed += 1
         log.warning(
             "alert %s not delivered to %s after %d attempt(s): %s",
-            alert.alert_id,
+            _label(event),
             self.sink.name,
             attempt,
             reason,
         )
 
+    def _mark(self, event: AlertEvent) -> None:
+        if self.outbox is None or self.clock is None:
+            return
+        try:
+            self.outbox.mark_delivered(event.key, self.sink_id, self.clock.now())
+        except Exception as exc:  # the row stays pending: re-sent later, de-duplicated there
+            log.warning(
+                "alert %s delivered to %s but not marked so: %s",
+                event.alert.alert_id,
+                self.sink.name,
+                type(exc).__name__,
+            )
+
 
 class AlertDispatcher:
-    """Queues each alert for every sink; worker threads start with the first alert."""
+    """Queues each event for every sink; worker threads start with the first event.
+
+    With an ``outbox`` (and its ``clock``) deliveries are marked there and
+    :meth:`redeliver` re-queues what is pending; without one this is the in-memory queue alone.
+    """
 
     def __init__(
-        self, sinks: Sequence[AlertSink], *, queue_size: int = 1000, backoff: Backoff | None = None
+        self,
+        sinks: Sequence[AlertSink],
+        *,
+        queue_size: int = 1000,
+        backoff: Backoff | None = None,
+        outbox: DeliveryOutbox | None = None,
+        clock: Clock | None = None,
+        redelivery: Redelivery | None = None,
     ) -> None:
+        if outbox is not None and clock is None:
+            raise ValueError("an outbox needs a clock")
         self._stopping = threading.Event()
+        ids = sink_ids([s.name for s in sinks])
         self._workers = [
-            _SinkWorker(s, queue_size, backoff or Backoff(), self._stopping) for s in sinks
+            _SinkWorker(s, i, queue_size, backoff or Backoff(), self._stopping, outbox, clock)
+            for s, i in zip(sinks, ids, strict=True)
         ]
+        self._by_id = {w.sink_id: w for w in self._workers}
+        self._outbox = outbox
+        self._clock = clock
+        self._redelivery = redelivery or Redelivery()
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._started = False
         self._closed = False
+        self._flusher: threading.Thread | None = None
+        self._flush_stop = threading.Event()
 
     @property
     def sinks(self) -> list[str]:
-        return [w.sink.name for w in self._workers]
+        """The sinks' outbox names (their labels, ``#2`` after a repeat)."""
+        return [w.sink_id for w in self._workers]
 
-    def submit(self, alert: Alert) -> None:
-        """Queue ``alert`` for every sink and return at once; never raises."""
+    def submit(self, alert: Alert | AlertEvent) -> None:
+        """Queue the event (an :class:`Alert` alone: its raise) for every sink and return at
+        once; never raises."""
+        event = alert if isinstance(alert, AlertEvent) else AlertEvent.raised(alert)
+        if not self._start_workers(event.alert.alert_id):
+            return
+        for w in self._workers:
+            w.offer(event)
+
+    def _start_workers(self, alert_id: str) -> bool:
         with self._lock:
             if self._closed:
-                log.warning("alert %s raised after alert delivery closed", alert.alert_id)
-                return
+                log.warning("alert %s raised after alert delivery closed", alert_id)
+                return False
             if not self._started:
                 for w in self._workers:
                     w.thread.start()
                 self._started = True
-        for w in self._workers:
-            w.offer(alert)
+        return True
+
+    def redeliver(self) -> int:
+        """Claim the outbox rows due now and queue each for its sink (rows of a sink no longer
+        configured are left as they are); the number queued. Without an outbox, 0."""
+        if self._outbox is None or self._clock is None:
+            return 0
+        lease = timedelta(seconds=self._redelivery.lease_seconds)
+        queued = 0
+        with self._flush_lock:  # one flush at a time in this process
+            while True:
+                claimed = self._outbox.claim_due(self._clock.now(), lease, self._redelivery.batch)
+                for row in claimed:
+                    worker = self._by_id.get(row.sink)
+                    if worker is None or not self._start_workers(row.event.alert.alert_id):
+                        continue
+                    if worker.offer(row.event):
+                        worker.stats.redelivered += 1
+                        queued += 1
+                if len(claimed) < self._redelivery.batch:
+                    return queued
+
+    def start_redelivery(self) -> None:
+        """Flush the outbox now and then every ``interval_seconds`` on a daemon thread, until
+        :meth:`close` (a process that serves alerts calls this once at start)."""
+        if self._outbox is None:
+            return
+        with self._lock:
+            if self._closed or self._flusher is not None:
+                return
+            self._flusher = threading.Thread(
+                target=self._flush_forever, name="alert-outbox", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_forever(self) -> None:
+        while True:
+            try:
+                self.redeliver()
+            except Exception as exc:  # the database is down: try again next round
+                log.warning("alert outbox flush failed: %s", type(exc).__name__)
+            if self._flush_stop.wait(self._redelivery.interval_seconds):
+                return
 
     def stats(self) -> dict[str, dict[str, int]]:
         out = {}
         for w in self._workers:
             w.stats.queued = w.queue.qsize()
-            out[w.sink.name] = asdict(w.stats)
+            out[w.sink_id] = asdict(w.stats)
         return out
 
     def close(self, timeout: float = 10.0) -> None:
@@ -171,6 +309,7 @@ class AlertDispatcher:
                 return
             self._closed = True
             started = self._started
+        self._flush_stop.set()  # no more flushes; the queues drain as before
         if not started:
             for w in self._workers:
                 _close_quietly(w.sink)
@@ -190,6 +329,13 @@ class AlertDispatcher:
                 )
 
 
+def _label(event: AlertEvent) -> str:
+    """How a log line names an event: the alert id, and an escalation's step after it."""
+    if event.type == RAISED:
+        return event.alert.alert_id
+    return f"{event.alert.alert_id} ({event.type} to {event.severity.value})"
+
+
 def _close_quietly(sink: AlertSink) -> None:
     try:
         sink.close()
@@ -198,22 +344,30 @@ def _close_quietly(sink: AlertSink) -> None:
 
 
 class NotifyingAlertStore:
-    """An :class:`AlertStore` that hands each new alert to the dispatcher once it is stored.
+    """An :class:`AlertStore` that hands each new alert to the dispatcher once it is stored,
+    and each escalation once the update that crossed the severity is stored.
 
-    Only new alerts are pushed; an open alert the insider watch grows is updated in place (the
-    receiver reads its current state from the API by id).
+    An open alert the insider watch grows is updated in place; it is pushed again
+    (``alert.escalated``) only when the update raises its severity above every severity it had
+    (so once per severity step), and only by a store that keeps the outbox
+    (:class:`~.ports.EscalatingAlertStore`).
     """
 
-    def __init__(self, store: AlertStore, dispatcher: AlertDispatcher) -> None:
+    def __init__(self, store: AlertStore | EscalatingAlertStore, dispatcher: AlertDispatcher):
         self.store = store
         self.dispatcher = dispatcher
 
     def raise_alert(self, alert: Alert) -> None:
         self.store.raise_alert(alert)  # a storage error propagates: nothing was pushed
-        self.dispatcher.submit(alert)
+        self.dispatcher.submit(AlertEvent.raised(alert))
 
     def update_alert(self, alert: Alert) -> bool:
-        return self.store.update_alert(alert)
+        if not isinstance(self.store, EscalatingAlertStore):
+            return self.store.update_alert(alert)
+        updated, crossed = self.store.update_alert_escalating(alert)
+        if crossed is not None:
+            self.dispatcher.submit(AlertEvent.escalated(alert, crossed))
+        return updated
 
     def open_alert(self, principal_id: str, kind: str) -> Alert | None:
         return self.store.open_alert(principal_id, kind)

@@ -1,8 +1,9 @@
 """Alerts published on a NATS subject (``shieldwall.alerts`` by default).
 
 The message is the webhook's JSON document (:func:`~.webhook.notice_body`) with the header
-``Nats-Msg-Id: <alert id>``: a JetStream stream that captures the subject stores each alert once,
-however often a retry publishes it. A delivery counts once the server answered the flush that
+``Nats-Msg-Id: <event key>`` (the alert id; an escalation's ``<alert id>:escalated:<severity>``):
+a JetStream stream that captures the subject stores each event once, however often a retry or
+the outbox publishes it. A delivery counts once the server answered the flush that
 follows the publish (it has the message; core NATS keeps it only for current subscribers).
 
 nats-py is asyncio; this sink keeps its own event loop and connection, used only from the sink's
@@ -18,8 +19,8 @@ import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
-from shieldwall.core.alerts import Alert
 from shieldwall.trace.delivery.errors import DeliveryFailed
+from shieldwall.trace.delivery.ports import AlertEvent
 from shieldwall.trace.delivery.webhook import notice_body
 
 
@@ -41,12 +42,12 @@ class NatsSink:
     def name(self) -> str:
         return self._name
 
-    def deliver(self, alert: Alert) -> None:
+    def deliver(self, event: AlertEvent) -> None:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
         try:
             self._loop.run_until_complete(
-                asyncio.wait_for(self._publish(alert), timeout=self.timeout)
+                asyncio.wait_for(self._publish(event), timeout=self.timeout)
             )
         except TimeoutError:
             self._drop()
@@ -55,7 +56,7 @@ class NatsSink:
             self._drop()
             raise DeliveryFailed(f"nats ({type(exc).__name__})", retryable=True) from None
 
-    async def _publish(self, alert: Alert) -> None:
+    async def _publish(self, event: AlertEvent) -> None:
         if self._conn is None or not self._conn.is_connected:
             self._conn = await nats.connect(
                 self.url,
@@ -67,7 +68,7 @@ class NatsSink:
                 name="shieldwall-alerts",
             )
         await self._conn.publish(
-            self.subject, notice_body(alert), headers={"Nats-Msg-Id": alert.alert_id}
+            self.subject, notice_body(event), headers={"Nats-Msg-Id": event.key}
         )
         await self._conn.flush(timeout=max(1, round(self.timeout)))
 

@@ -8,6 +8,8 @@ with PRI = facility × 8 + severity (alert severity critical → 2 Critical, hig
 medium → 4 Warning, low → 5 Notice, info → 6 Informational), TIMESTAMP the alert's ``raised_at``
 in UTC with milliseconds, MSGID its kind, and one structured-data element naming the alert id,
 the detector, the severity, the principal, the score, the number of customers and the status.
+An escalation (``alert.escalated``) is the same message with ``event="alert.escalated"`` added
+to the element and MSG ``<kind> escalated to <severity> <alert id> on <principal>: …``.
 In the ``cef`` format the MSG is the alert's CEF line (:mod:`.cef`) instead, with no
 structured data and no BOM, so that a CEF collector sees ``CEF:0|…`` first.
 
@@ -27,6 +29,7 @@ from datetime import UTC, datetime
 from shieldwall.core.alerts import Alert, Severity
 from shieldwall.trace.delivery.cef import alert_cef
 from shieldwall.trace.delivery.errors import DeliveryFailed
+from shieldwall.trace.delivery.ports import ESCALATED, AlertEvent
 
 NIL = "-"
 BOM = b"\xef\xbb\xbf"
@@ -136,9 +139,13 @@ class SyslogFormat:
     app_name: str = "shieldwall"
     sd_id: str = "alert@32473"
 
-    def __call__(self, alert: Alert) -> bytes:
+    def __call__(self, event: AlertEvent) -> bytes:
+        alert = event.alert
         cef = self.kind == "cef"
         reasons = "; ".join(r.detail for r in alert.reasons)
+        escalated = event.type == ESCALATED
+        what = f"escalated to {event.severity.value}" if escalated else "alert"
+        params = alert_params(alert) + ((("event", event.type),) if escalated else ())
         return syslog_message(
             facility=self.facility,
             severity=SYSLOG_SEVERITY[alert.severity],
@@ -146,10 +153,10 @@ class SyslogFormat:
             hostname=self.hostname,
             app_name=self.app_name,
             msgid=alert.kind,
-            structured_data=() if cef else (SdElement(self.sd_id, alert_params(alert)),),
-            msg=alert_cef(alert)
+            structured_data=() if cef else (SdElement(self.sd_id, params),),
+            msg=alert_cef(alert, event.severity if escalated else None)
             if cef
-            else f"{alert.kind} alert {alert.alert_id} on {alert.principal_id}: {reasons}",
+            else f"{alert.kind} {what} {alert.alert_id} on {alert.principal_id}: {reasons}",
             bom=not cef,
         )
 
@@ -173,7 +180,7 @@ class SyslogSink:
         port: int,
         *,
         transport: str = "udp",
-        formatter: Callable[[Alert], bytes] | None = None,
+        formatter: Callable[[AlertEvent], bytes] | None = None,
         max_udp_bytes: int = 2048,
         timeout: float = 5.0,
     ) -> None:
@@ -192,8 +199,8 @@ class SyslogSink:
     def name(self) -> str:
         return self._name
 
-    def deliver(self, alert: Alert) -> None:
-        message = self.formatter(alert)
+    def deliver(self, event: AlertEvent) -> None:
+        message = self.formatter(event)
         try:
             if self.transport == "udp":
                 self._udp(cut_utf8(message, self.max_udp_bytes))

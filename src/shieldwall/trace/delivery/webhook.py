@@ -4,15 +4,17 @@ The request::
 
     POST <url>
     Content-Type: application/json; charset=utf-8
-    Idempotency-Key: <alert id>
+    Idempotency-Key: <alert id>    (an escalation: <alert id>:escalated:<severity>)
     X-Shieldwall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
 
     {"type":"alert.raised","alert":{...Alert.to_notice()...}}
+    {"type":"alert.escalated","escalated_to":"high","alert":{...}}
 
 A receiver checks it with :func:`~shieldwall.core.signatures.verify_signature` (or the same few
 lines in its own language: HMAC-SHA256 over the decimal timestamp, a dot and the raw body,
-compared in constant time, the timestamp within five minutes). A retry of the same alert keeps
-its ``Idempotency-Key`` and is signed again with a fresh timestamp.
+compared in constant time, the timestamp within five minutes). A retry of the same event keeps
+its ``Idempotency-Key`` (also when the outbox re-sends it after a restart) and is signed again
+with a fresh timestamp.
 
 2xx is delivered; 408, 425, 429 and 5xx, timeouts and network errors are retried; any other
 answer (400, 401, 403, 404, ...) is not: the receiver refuses the request as it is.
@@ -26,18 +28,19 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from shieldwall.core.alerts import Alert
 from shieldwall.core.clock import Clock
 from shieldwall.core.signatures import SIGNATURE_HEADER, sign_body
 from shieldwall.trace.delivery.errors import DeliveryFailed
+from shieldwall.trace.delivery.ports import ESCALATED, AlertEvent
 
-EVENT_TYPE = "alert.raised"
 RETRYABLE_HTTP = frozenset({408, 425, 429})
 
 
-def notice_body(alert: Alert) -> bytes:
+def notice_body(event: AlertEvent) -> bytes:
     """The JSON document every push sink sends (webhook and NATS): compact, UTF-8."""
-    doc: dict[str, Any] = {"type": EVENT_TYPE, "alert": alert.to_notice()}
+    doc: dict[str, Any] = {"type": event.type, "alert": event.alert.to_notice()}
+    if event.type == ESCALATED:
+        doc["escalated_to"] = event.severity.value
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -64,11 +67,11 @@ class WebhookSink:
     def __repr__(self) -> str:  # the secret and the URL's path (it may hold a token) stay out
         return f"WebhookSink({self._name})"
 
-    def deliver(self, alert: Alert) -> None:
-        body = notice_body(alert)
+    def deliver(self, event: AlertEvent) -> None:
+        body = notice_body(event)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": alert.alert_id,
+            "Idempotency-Key": event.key,
             SIGNATURE_HEADER: sign_body(self._secret, body, int(self.clock.now().timestamp())),
         }
         try:

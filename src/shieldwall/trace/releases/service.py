@@ -36,9 +36,7 @@ from shieldwall.core.paging import (
     DEFAULT_LIMIT,
     Page,
     Position,
-    check_limit,
-    decode_cursor,
-    page_of,
+    fetch_page,
 )
 from shieldwall.custody import normalize
 from shieldwall.custody.audit_events import OPERATOR, access_event
@@ -411,10 +409,12 @@ class Releases:
     ) -> Page[Release]:
         """One page of releases, newest first; ``cursor`` is the previous page's ``next_cursor``
         (:class:`~shieldwall.core.paging.InvalidCursor` for one this list did not issue)."""
-        after = decode_cursor(RELEASES_LISTING, cursor)
-        rows = self.store.list_releases(recipient_id, check_limit(limit) + 1, after)
-        return page_of(
-            RELEASES_LISTING, rows, limit, lambda r: Position(r.created_at, r.release_id)
+        return fetch_page(
+            RELEASES_LISTING,
+            limit,
+            cursor,
+            lambda n, after: self.store.list_releases(recipient_id, n, after),
+            lambda r: Position(r.created_at, r.release_id),
         )
 
     def canary(self, contact: str) -> CanaryMatch:

@@ -8,13 +8,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shieldwall.core.alerts import Alert, Reason, Severity
-from shieldwall.trace.delivery.dispatch import AlertDispatcher, Backoff, NotifyingAlertStore
+from shieldwall.core.clock import ManualClock
+from shieldwall.trace.delivery.dispatch import (
+    AlertDispatcher,
+    Backoff,
+    NotifyingAlertStore,
+    Redelivery,
+)
 from shieldwall.trace.delivery.errors import DeliveryFailed
+from shieldwall.trace.delivery.ports import AlertEvent, PendingDelivery, sink_ids
 
 ALERT = Alert(
     alert_id="alr_1",
@@ -50,14 +57,14 @@ class FakeSink:
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
 
-    def deliver(self, alert: Alert) -> None:
+    def deliver(self, event: AlertEvent) -> None:
         self.entered.set()
         if self.gate is not None:
             self.gate.wait(30)
         self.tries += 1
         if self.tries <= self.failures:
             raise DeliveryFailed("http_503", retryable=self.retryable)
-        self.got.append(alert.alert_id)
+        self.got.append(event.key)
 
     def close(self) -> None:
         self.closed = True
@@ -77,7 +84,14 @@ def test_retries_until_delivered_and_a_dead_sink_does_not_hold_up_the_others() -
     wait_until(lambda: good.got == ["alr_1"] and flaky.got == ["alr_1"] and dead.tries == 4)
     d.close(timeout=30)
     stats = d.stats()
-    assert stats["flaky"] == {"delivered": 1, "failed": 0, "retried": 2, "dropped": 0, "queued": 0}
+    assert stats["flaky"] == {
+        "delivered": 1,
+        "failed": 0,
+        "retried": 2,
+        "dropped": 0,
+        "queued": 0,
+        "redelivered": 0,
+    }
     assert stats["dead"]["failed"] == 1 and stats["dead"]["retried"] == 3
     assert stats["good"]["delivered"] == 1
     assert flaky.closed and dead.closed and good.closed
@@ -125,8 +139,8 @@ def test_log_lines_name_ids_not_data(caplog: pytest.LogCaptureFixture) -> None:
     """A failure is logged with the alert id, the sink and a reason; no customer id."""
 
     class Leaky(FakeSink):
-        def deliver(self, alert: Alert) -> None:
-            raise RuntimeError(f"boom {alert.customer_ids}")
+        def deliver(self, event: AlertEvent) -> None:
+            raise RuntimeError(f"boom {event.alert.customer_ids}")
 
     d = AlertDispatcher([Leaky("leaky")], backoff=NO_WAIT)
     with caplog.at_level(logging.WARNING):
@@ -164,3 +178,91 @@ def test_notifying_store_stores_first_and_pushes_only_what_was_stored() -> None:
         NotifyingAlertStore(ListStore(fail=True), d).raise_alert(replace(ALERT, alert_id="alr_x"))
     d.close(timeout=30)
     assert good.got == ["alr_1"] and dead.tries == 4
+
+
+class FakeOutbox:
+    """Rows claimed once each (as a lease would), and what was marked delivered."""
+
+    def __init__(self, rows: list[PendingDelivery]) -> None:
+        self.rows = rows
+        self.marked: list[tuple[str, str]] = []
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[PendingDelivery]:
+        taken, self.rows = self.rows[:limit], self.rows[limit:]
+        return taken
+
+    def mark_delivered(self, key: str, sink: str, at: datetime) -> None:
+        self.marked.append((key, sink))
+
+
+def test_redeliver_queues_each_claimed_row_for_its_own_sink_and_marks_it() -> None:
+    """Rows for two sinks (one repeated name: ``#2``) and one for a sink no longer configured,
+    in batches of 2: each configured row goes to its sink once and is marked; the other is
+    left alone."""
+    raised = AlertEvent.raised(ALERT)
+    up = AlertEvent.escalated(replace(ALERT, severity=Severity.CRITICAL))
+    rows = [
+        PendingDelivery("hook", raised),
+        PendingDelivery("hook#2", raised),
+        PendingDelivery("hook", up),
+        PendingDelivery("gone", raised),
+    ]
+    first, second = FakeSink("hook"), FakeSink("hook")
+    outbox = FakeOutbox(rows)
+    d = AlertDispatcher(
+        [first, second],
+        backoff=NO_WAIT,
+        outbox=outbox,
+        clock=ManualClock(ALERT.raised_at),
+        redelivery=Redelivery(batch=2),
+    )
+    assert d.sinks == ["hook", "hook#2"]
+    assert d.redeliver() == 3
+    d.close(timeout=30)
+    assert first.got == ["alr_1", "alr_1:escalated:critical"] and second.got == ["alr_1"]
+    assert sorted(outbox.marked) == [
+        ("alr_1", "hook"),
+        ("alr_1", "hook#2"),
+        ("alr_1:escalated:critical", "hook"),
+    ]
+    assert d.stats()["hook"]["redelivered"] == 2
+
+
+def test_an_event_in_hand_is_not_queued_twice() -> None:
+    """While a sink holds an event, a flush that claims it again does not queue a copy."""
+    stuck = FakeSink("stuck")
+    stuck.gate = threading.Event()
+    outbox = FakeOutbox([PendingDelivery("stuck", AlertEvent.raised(ALERT))])
+    d = AlertDispatcher([stuck], backoff=NO_WAIT, outbox=outbox, clock=ManualClock(ALERT.raised_at))
+    d.submit(ALERT)
+    assert stuck.entered.wait(30)
+    assert d.redeliver() == 0
+    stuck.gate.set()
+    d.close(timeout=30)
+    assert stuck.got == ["alr_1"] and outbox.marked == [("alr_1", "stuck")]
+
+
+def test_start_redelivery_flushes_at_once_on_its_own_thread() -> None:
+    """A serving process starts the flusher: the pending row goes out without a new alert;
+    close stops the flusher; without an outbox there is nothing to start."""
+    sink = FakeSink("hook")
+    outbox = FakeOutbox([PendingDelivery("hook", AlertEvent.raised(ALERT))])
+    d = AlertDispatcher([sink], backoff=NO_WAIT, outbox=outbox, clock=ManualClock(ALERT.raised_at))
+    d.start_redelivery()
+    d.start_redelivery()  # a second start is the same as one
+    assert sink.entered.wait(30)
+    d.close(timeout=30)
+    assert sink.got == ["alr_1"] and outbox.marked == [("alr_1", "hook")]
+    plain = AlertDispatcher([FakeSink("x")])
+    plain.start_redelivery()
+    assert plain.redeliver() == 0
+    plain.close(timeout=30)
+
+
+def test_sink_ids_are_unique_and_fit_the_outbox_column() -> None:
+    """Repeated labels get ``#2``, ``#3``; a label longer than the column is cut, still
+    unique (a 253-character host name would otherwise fail the alert's own transaction)."""
+    long = "webhook:" + "h" * 253
+    ids = sink_ids(["a", "b", "a", long, long, "a"])
+    assert ids[:3] == ["a", "b", "a#2"] and ids[5] == "a#3"
+    assert len(set(ids)) == 6 and all(len(i) <= 128 for i in ids)

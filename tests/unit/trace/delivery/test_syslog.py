@@ -9,6 +9,7 @@ import pytest
 
 from shieldwall import __version__
 from shieldwall.core.alerts import Alert, Reason, Severity
+from shieldwall.trace.delivery.ports import AlertEvent
 from shieldwall.trace.delivery.syslog import (
     BOM,
     SdElement,
@@ -119,20 +120,20 @@ ALERT = Alert(
 def test_an_alert_as_rfc5424_worked_by_hand() -> None:
     """authpriv (10) × 8 + critical (2) = 82; msgid the kind; SD names id, detector, severity."""
     fmt = SyslogFormat("rfc5424", 10, "sw1.example.com", "shieldwall", "alert@32473")
-    assert fmt(ALERT) == (
+    assert fmt(AlertEvent.raised(ALERT)) == (
         b"<82>1 2026-03-02T09:00:00.123Z sw1.example.com shieldwall - harvesting"
         b' [alert@32473 id="alr_42" detector="harvesting" severity="critical"'
         b' principal="agent-li" score="24" customers="3" status="open"] '
         + BOM
         + b'harvesting alert alr_42 on agent-li: left "open"]'
     )
-    assert b"C1" not in fmt(ALERT)
+    assert b"C1" not in fmt(AlertEvent.raised(ALERT))
 
 
 def test_an_alert_as_cef_in_rfc5424() -> None:
     """CEF: no structured data, no BOM, the CEF line as MSG; local4 (20) × 8 + 2 = 162."""
     fmt = SyslogFormat("cef", 20, "sw1", "shieldwall", "alert@32473")
-    assert fmt(ALERT).startswith(
+    assert fmt(AlertEvent.raised(ALERT)).startswith(
         b"<162>1 2026-03-02T09:00:00.123Z sw1 shieldwall - harvesting - CEF:0|shieldwall|"
         + f'shieldwall|{__version__}|harvesting|left "open"]|10|'.encode()
     )

@@ -13,6 +13,7 @@ import pytest
 from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import ManualClock
 from shieldwall.trace.delivery.errors import DeliveryFailed
+from shieldwall.trace.delivery.ports import AlertEvent
 from shieldwall.trace.delivery.webhook import WebhookSink
 
 SECRET = b"0123456789abcdef-secret"
@@ -43,7 +44,7 @@ def test_request_is_signed_json_with_an_idempotency_key() -> None:
         seen.append(request)
         return httpx.Response(204)
 
-    sink(httpx.MockTransport(handler)).deliver(ALERT)
+    sink(httpx.MockTransport(handler)).deliver(AlertEvent.raised(ALERT))
     (req,) = seen
     body = req.content
     assert json.loads(body) == {"type": "alert.raised", "alert": ALERT.to_notice()}
@@ -61,7 +62,7 @@ def test_answers_other_than_2xx_fail_retryable_or_not(status: int, retryable: bo
     """Timeouts, 408, 425, 429 and 5xx are worth retrying; other refusals are not."""
     s = sink(httpx.MockTransport(lambda _: httpx.Response(status)))
     with pytest.raises(DeliveryFailed) as err:
-        s.deliver(ALERT)
+        s.deliver(AlertEvent.raised(ALERT))
     assert err.value.reason == f"http_{status}" and err.value.retryable is retryable
 
 
@@ -77,6 +78,6 @@ def test_network_errors_are_retryable_and_name_no_url() -> None:
     for handler, reason in ((refuse, "network (ConnectError)"), (slow, "timeout")):
         s = sink(httpx.MockTransport(handler))
         with pytest.raises(DeliveryFailed) as err:
-            s.deliver(ALERT)
+            s.deliver(AlertEvent.raised(ALERT))
         assert err.value.reason == reason and err.value.retryable
     assert s.name == "webhook:hooks.example.com" and "t0ken" not in repr(s)
