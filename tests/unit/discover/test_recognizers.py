@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
 from faker.providers.person import zh_CN as faker_zh_cn
 from stdnum import luhn
@@ -19,6 +22,7 @@ from shieldwall.discover.recognizers import (
 )
 from shieldwall.discover.recognizers.bank_cards import bin_table
 from shieldwall.discover.recognizers.names import COMPOUND_SURNAMES, SURNAMES
+from shieldwall.discover.recognizers.phones import classify, e164
 
 GB11643_EXAMPLE = "11010519491231002X"  # the worked example in GB 11643-1999 itself
 
@@ -123,6 +127,38 @@ class TestPhones:
         plan; 14[0] is unallocated) is reported weaker."""
         found = only(list(PhoneRecognizer().find("号码14000000000")))
         assert found.confidence < 0.5
+
+    def test_fast_path_agrees_with_libphonenumber_parse(self) -> None:
+        """The recognizer builds national numbers itself instead of calling
+        ``phonenumbers.parse``; over every mobile prefix 130-199 and every area code 010-0999
+        (seeded random subscriber numbers, in the written forms the patterns accept) its type
+        and E.164 form equal what ``parse`` + ``is_valid_number`` + ``number_type`` give."""
+        rng = random.Random(20261203)
+        candidates = []
+        for prefix in range(130, 200):
+            for _ in range(12):
+                rest = f"{rng.randrange(10**8):08d}"
+                candidates += [f"{prefix}{rest}", f"{prefix}-{rest[:4]}-{rest[4:]}",
+                               f"{prefix} {rest[:4]} {rest[4:]}"]  # fmt: skip
+        for area in [f"0{n}" for n in range(10, 100)] + [f"0{n}" for n in range(100, 1000)]:
+            subscriber = str(rng.randint(2, 9)) + "".join(
+                rng.choice("0123456789") for _ in range(rng.choice((6, 7)))
+            )
+            candidates += [f"{area}{subscriber}", f"{area}-{subscriber}", f"({area}){subscriber}",
+                           f"（{area}）{subscriber}"]  # fmt: skip
+        for candidate in candidates:
+            try:
+                parsed = phonenumbers.parse(candidate.replace("（", "(").replace("）", ")"), "CN")
+            except phonenumbers.NumberParseException:
+                parsed = None
+            valid = parsed is not None and phonenumbers.is_valid_number(parsed)
+            expected = phonenumbers.number_type(parsed) if valid and parsed else None
+            assert classify(candidate) == expected, candidate
+            assert e164(candidate) == (
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                if valid and parsed
+                else None
+            ), candidate
 
     def test_digits_inside_a_longer_number_are_not_phones(self) -> None:
         """A mobile-shaped run inside a longer digit string is not reported."""
