@@ -42,9 +42,10 @@ def _parse(candidate: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
-def classify(candidate: str) -> PhoneNumberType | None:
+def classify(candidate: str) -> int | None:
     """libphonenumber's type of a candidate matched by the patterns above; None when it is not
-    a valid number (``is_valid_number`` is ``number_type`` not being UNKNOWN for one region)."""
+    a valid number (``is_valid_number`` is ``number_type`` not being UNKNOWN for one region);
+    the value is a ``PhoneNumberType`` constant."""
     number = _parse(candidate)
     if number is None:
         return None
