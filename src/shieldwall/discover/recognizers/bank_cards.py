@@ -13,11 +13,12 @@ the issuer prefix counts as much as the check:
   published); a card of a bank missing there is still found through ``62`` or the
   Visa/Mastercard/JCB/American Express ranges of the same Wikipedia table.
 
-A bank's prefix counts only when the number has a length the table lists for that prefix (the
-longest matching prefix wins). Luhn and a bank's prefix of six or more digits: 0.95; of fewer
-(old domestic numbering such as ``9558``): 0.8; Luhn and ``62``: 0.85; Luhn and an international
-scheme: 0.7; Luhn alone: 0.3. Failing Luhn, a bank's prefix gives 0.5 and ``62`` alone 0.35 (both
-say the check failed); any other number failing Luhn is not reported.
+A bank's prefix counts only when the number has a length the table lists for that prefix (of
+the prefixes listed with that length, the longest wins). Luhn and a bank's prefix of six or
+more digits: 0.95; of fewer (old domestic numbering such as ``9558``): 0.8; Luhn and ``62``:
+0.85; Luhn and an international scheme: 0.7; Luhn alone: 0.3. Failing Luhn, a bank's prefix
+gives 0.5 and ``62`` alone 0.35 (both say the check failed); any other number failing Luhn is
+not reported.
 """
 
 from __future__ import annotations
