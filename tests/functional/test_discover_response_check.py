@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.api.app import create_app
-from shieldwall.config import load_settings
+from shieldwall.config import AlertDeliverySettings, load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.discover.errors import RoutesError
 from shieldwall.discover.exposure import KIND
 from shieldwall.wiring import Services, build, initialize
+from tests.functional.test_discover_proxy import Receiver
 
 ID = "11010519491231002X"  # GB 11643-1999's own example
 ROUTES = """
@@ -83,3 +84,40 @@ def test_bad_routes_file_fails_at_start(tmp_path: Path) -> None:
         assert caught.value.field == "routes[0].returns"
     finally:
         services.close()
+
+
+def test_alert_of_the_own_api_is_pushed_to_the_webhook(tmp_path: Path) -> None:
+    """With a webhook sink configured, the response check's new alert reaches a real HTTP
+    receiver (the same delivery path as the watch's alerts), without the value."""
+    receiver = Receiver()
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(ROUTES, encoding="utf-8")
+    plain = load_settings(
+        {
+            "SHIELDWALL_HOME": str(tmp_path / "home"),
+            "SHIELDWALL_DISCOVER_RESPONSE_CHECK_ROUTES": str(routes),
+        }
+    )
+    alerts = AlertDeliverySettings.model_validate(
+        {"sinks": [{"type": "webhook", "url": receiver.url}], "webhook_secret": "whsec_" + "k" * 26}
+    )
+    settings = plain.model_copy(update={"trace": plain.trace.model_copy(update={"alerts": alerts})})
+    clock = ManualClock()
+    initialize(settings, clock)
+    services = build(settings, clock)
+    try:
+        _, key = services.custody.principals.add("analyst-he", "analyst", unit="bi")
+        body = {"text": f"身份证{ID}", "types": ["phone"], "redact": True}
+        with TestClient(create_app(services)) as client:
+            auth = {"Authorization": f"Bearer {key}"}
+            r = client.post("/v1/discover/scan", json=body, headers=auth)
+            assert r.status_code == 200
+            assert receiver.received.wait(120), "the alert never reached the webhook"
+    finally:
+        services.close()
+        receiver.close()
+    (sent,) = receiver.bodies
+    notice = json.loads(sent)["alert"]
+    assert notice["kind"] == KIND and notice["principal_id"] == "api-route:POST /v1/discover/scan"
+    assert notice["details"]["found_national_id"] == "1"
+    assert ID.encode() not in sent

@@ -246,7 +246,7 @@ def create_app(services: Services) -> FastAPI:
         app.add_middleware(
             ResponseExposureCheck,
             routes=load_routes(check.response_check_routes),
-            alerts=ExposureAlerts(services.alerts, services.clock),
+            alerts=ExposureAlerts(services.raising_alerts, services.clock),
             max_bytes=check.response_check_max_bytes,
         )
     # Outermost (added last): every response, a 413 from BodyLimit too, gets its request id.

@@ -144,7 +144,8 @@ def proxy(
     svc = services()
     client = httpx.AsyncClient(base_url=upstream, timeout=30.0)
     checker = ExposureProxy(
-        client, table, ExposureAlerts(svc.alerts, svc.clock), max_body_bytes=max_body_bytes
+        client, table, ExposureAlerts(svc.raising_alerts, svc.clock), max_body_bytes=max_body_bytes
     )
     err_console.print(f"proxying {host}:{port} -> {upstream} ({len(table.routes)} routes)")
+    # entry() closes the services on exit: queued alerts get close_timeout_seconds to go out
     uvicorn.run(proxy_app(checker), host=host, port=port, log_level="warning")

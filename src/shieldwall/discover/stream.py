@@ -83,8 +83,11 @@ class StreamScanner:
             yield segment
 
     def _window(self, buf: str, ctx: int, offset: int, *, final: bool) -> tuple[Segment, str, int]:
-        findings = self.analyzer.analyze(buf)
-        cut = len(buf) if final else min(len(buf) - self.overlap, ctx + self.chunk_chars)
+        # Analyze one window, not all that is buffered: a piece far larger than a chunk would
+        # otherwise be analyzed again for every chunk it holds (quadratic time).
+        window = buf if final else buf[: ctx + self.chunk_chars + self.overlap]
+        findings = self.analyzer.analyze(window)
+        cut = len(buf) if final else min(len(window) - self.overlap, ctx + self.chunk_chars)
         cut = max(cut, ctx + 1)
         taken = [f for f in findings if ctx <= f.start < cut]
         end = max([cut, *(f.end for f in taken)])

@@ -84,6 +84,14 @@ class Services:
         self.watch.start()
         return True
 
+    @property
+    def raising_alerts(self) -> AlertStore:
+        """The alerts store for code that raises alerts itself (discover's exposure checks):
+        new alerts are stored, then pushed to the configured sinks like the watch's."""
+        if self.alert_delivery is None:
+            return self.alerts
+        return NotifyingAlertStore(self.alerts, self.alert_delivery)
+
     def close(self) -> None:
         self.watch.stop()
         if self.alert_delivery is not None:

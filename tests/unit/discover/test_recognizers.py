@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
+from faker.providers.person import zh_CN as faker_zh_cn
+from stdnum import luhn
 
 from shieldwall.discover.analyzer import Analyzer
 from shieldwall.discover.model import DataType, Finding
@@ -15,6 +20,9 @@ from shieldwall.discover.recognizers import (
     PhoneRecognizer,
     TravelDocumentRecognizer,
 )
+from shieldwall.discover.recognizers.bank_cards import bin_table
+from shieldwall.discover.recognizers.names import COMPOUND_SURNAMES, SURNAMES
+from shieldwall.discover.recognizers.phones import classify, e164
 
 GB11643_EXAMPLE = "11010519491231002X"  # the worked example in GB 11643-1999 itself
 
@@ -71,6 +79,30 @@ class TestNationalId:
         """A 19-digit run containing the example is not an ID number."""
         assert list(NationalIdRecognizer().find("1" + GB11643_EXAMPLE)) == []
 
+    def test_first_generation_number_is_a_weaker_finding(self) -> None:
+        """GB 11643-1999's example in its 15-digit first-generation form (GB 11643-1989: area,
+        YYMMDD, sequence; the 1999 standard's upgrade rule adds 19 and the check digit):
+        found, weaker than a checked 18-digit number, saying there is no check digit."""
+        first = GB11643_EXAMPLE[:6] + GB11643_EXAMPLE[8:17]
+        assert first == "110105491231002"
+        bare = only(list(NationalIdRecognizer().find(f"旧证号 {first} 。")))
+        assert 0.5 <= bare.confidence < 0.9 and "no check digit" in bare.reason
+        in_context = only(list(NationalIdRecognizer().find(f"身份证号码：{first}")))
+        assert bare.confidence < in_context.confidence < 0.95
+        assert "first-generation" in in_context.reason
+
+    @pytest.mark.parametrize(
+        "number",
+        [
+            "110105491331002",  # month 13
+            "000000491231002",  # area code in no GB/T 2260 edition
+            "1101054912310021",  # 16 digits
+        ],
+    )
+    def test_first_generation_shape_failing_a_check_is_not_reported(self, number: str) -> None:
+        """A 15-digit run with an impossible date or unknown area, or 16 digits, is not an ID."""
+        assert list(NationalIdRecognizer().find(f"身份证{number}")) == []
+
 
 class TestPhones:
     @pytest.mark.parametrize(
@@ -96,6 +128,38 @@ class TestPhones:
         found = only(list(PhoneRecognizer().find("号码14000000000")))
         assert found.confidence < 0.5
 
+    def test_fast_path_agrees_with_libphonenumber_parse(self) -> None:
+        """The recognizer builds national numbers itself instead of calling
+        ``phonenumbers.parse``; over every mobile prefix 130-199 and every area code 010-0999
+        (seeded random subscriber numbers, in the written forms the patterns accept) its type
+        and E.164 form equal what ``parse`` + ``is_valid_number`` + ``number_type`` give."""
+        rng = random.Random(20261203)
+        candidates = []
+        for prefix in range(130, 200):
+            for _ in range(12):
+                rest = f"{rng.randrange(10**8):08d}"
+                candidates += [f"{prefix}{rest}", f"{prefix}-{rest[:4]}-{rest[4:]}",
+                               f"{prefix} {rest[:4]} {rest[4:]}"]  # fmt: skip
+        for area in [f"0{n}" for n in range(10, 100)] + [f"0{n}" for n in range(100, 1000)]:
+            subscriber = str(rng.randint(2, 9)) + "".join(
+                rng.choice("0123456789") for _ in range(rng.choice((6, 7)))
+            )
+            candidates += [f"{area}{subscriber}", f"{area}-{subscriber}", f"({area}){subscriber}",
+                           f"（{area}）{subscriber}"]  # fmt: skip
+        for candidate in candidates:
+            try:
+                parsed = phonenumbers.parse(candidate.replace("（", "(").replace("）", ")"), "CN")
+            except phonenumbers.NumberParseException:
+                parsed = None
+            valid = parsed is not None and phonenumbers.is_valid_number(parsed)
+            expected = phonenumbers.number_type(parsed) if valid and parsed else None
+            assert classify(candidate) == expected, candidate
+            assert e164(candidate) == (
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                if valid and parsed
+                else None
+            ), candidate
+
     def test_digits_inside_a_longer_number_are_not_phones(self) -> None:
         """A mobile-shaped run inside a longer digit string is not reported."""
         assert list(PhoneRecognizer().find("订单号913800138000123")) == []
@@ -120,13 +184,56 @@ class TestBankCards:
         assert scheme in found.reason and "Luhn valid" in found.reason
 
     def test_mainland_bin_and_luhn(self) -> None:
-        """An ICBC prefix (622202) completed to pass Luhn by hand is the most confident.
+        """An ICBC debit prefix (622202, 19-digit cards) completed to pass Luhn by hand is the
+        most confident.
 
-        622202000000000 + check: of 16 digits every other one from the left is doubled:
-        6->12->3, 2->4, 0...; the others 2+2+2 = 6; sum 3+4+6 = 13 -> check digit 7."""
-        found = only(list(BankCardRecognizer().find("6222020000000007")))
+        6222020000000000000: of 19 digits the 2nd, 4th, ... from the left are doubled:
+        2->4, 2->4, 2->4, zeros; the others 6+2 = 8; sum 12+8 = 20 -> check digit 0."""
+        found = only(list(BankCardRecognizer().find("6222020000000000000")))
         assert found.confidence == pytest.approx(0.95)
-        assert "ICBC" in found.reason
+        assert "ICBC" in found.reason and "debit" in found.reason
+
+    def test_bank_prefix_with_an_unlisted_length_is_only_unionpay(self) -> None:
+        """The same ICBC prefix on a 16-digit number (ICBC's 622202 cards have 19 digits)
+        passing Luhn by hand (6->12->3, 2->4, 0...; 2+2+2; 3+4+6 = 13 -> 7) names no bank."""
+        found = only(list(BankCardRecognizer().find("6222020000000007")))
+        assert found.confidence == pytest.approx(0.85) and "UnionPay" in found.reason
+
+    @pytest.mark.parametrize(
+        ("number", "bank"),
+        [
+            # the expectations of bankcardinfo 2.0.6's own test.js (its author's, not ours)
+            ("624000888888888888", "ICBC"),
+            ("6228278888888888888", "ABC"),
+            ("6222738888888888888", "BOC"),
+            ("5264108888888888", "CCB"),
+            ("6236688888888888888", "CCB"),
+            ("6210910002001951239", "BDCBANK"),
+        ],
+    )
+    def test_packaged_table_names_the_bank_its_authors_expect(self, number: str, bank: str) -> None:
+        """Card numbers from the BIN table's source package tests: the bank is named (these
+        numbers need not pass Luhn: then the finding is weaker and says the check failed)."""
+        found = only(list(BankCardRecognizer().find(f"卡号{number}")))
+        assert f"issuer prefix of {bank} " in found.reason
+        if not luhn.is_valid(number):
+            assert found.confidence == pytest.approx(0.5) and "fails" in found.reason
+
+    def test_the_hand_transcribed_bins_are_in_the_packaged_table(self) -> None:
+        """The 27 prefixes written from memory before the table was packaged (and their banks)
+        all appear in bankcardinfo's table: an independent check of that transcription."""
+        hand = {
+            "622202": "ICBC", "622208": "ICBC", "621226": "ICBC", "621225": "ICBC",
+            "622200": "ICBC", "621700": "CCB", "622700": "CCB", "436742": "CCB", "622280": "CCB",
+            "622848": "ABC", "622845": "ABC", "622846": "ABC", "622849": "ABC", "621661": "BOC",
+            "621663": "BOC", "456351": "BOC", "601382": "BOC", "622260": "COMM",
+            "622262": "COMM", "405512": "COMM", "622588": "CMB", "621483": "CMB",
+            "621286": "CMB", "410062": "CMB", "621799": "PSBC", "622188": "PSBC", "621098": "PSBC",
+        }  # fmt: skip
+        table = bin_table()
+        assert {p: {i.bank for i in table.get(p, ())} for p in hand} == {
+            p: {b} for p, b in hand.items()
+        }
 
     def test_unionpay_failing_luhn_is_weaker(self) -> None:
         """A 62 number failing Luhn is reported weaker (some UnionPay cards lack Luhn)."""
@@ -226,3 +333,23 @@ def test_analyzer_keeps_the_strongest_of_overlapping_findings() -> None:
     text = f"证件号{first17}{check}"
     found = Analyzer().analyze(text)
     assert spans(found, text) == [(first17 + check, DataType.NATIONAL_ID)]
+
+
+class TestSurnameList:
+    """The surname list, written from memory, against Faker's zh_CN surname table with its
+    frequency weights (per cent of the population; Faker's data, not ours)."""
+
+    def test_every_frequent_faker_surname_is_known(self) -> None:
+        """Each surname Faker weights at 0.05 % or more is a single or compound surname here."""
+        weights = faker_zh_cn.Provider.last_names
+        missing = [
+            s for s, w in weights.items()
+            if w >= 0.05 and s not in SURNAMES and s not in COMPOUND_SURNAMES
+        ]  # fmt: skip
+        assert missing == []
+
+    def test_the_list_covers_almost_all_of_the_population_faker_weighs(self) -> None:
+        """The single-character surnames cover at least 98 % of Faker's total weight."""
+        weights = faker_zh_cn.Provider.last_names
+        covered = sum(w for s, w in weights.items() if s in SURNAMES or s in COMPOUND_SURNAMES)
+        assert covered / sum(weights.values()) >= 0.98

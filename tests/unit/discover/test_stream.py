@@ -84,6 +84,25 @@ def test_memory_stays_bounded() -> None:
     assert max(held) <= MAX_CONTEXT + 500 + scanner.overlap + len(piece)
 
 
+def test_one_large_piece_is_analyzed_a_window_at_a_time() -> None:
+    """The whole text as one piece: the same findings as one pass, and no analysis sees more
+    than context + chunk + overlap characters (before, every window analyzed all that was
+    buffered: quadratic in the piece's size)."""
+    text = "".join(f"记录{i}：电话13800138000，身份证{GB11643_EXAMPLE}。" for i in range(400))
+    seen: list[int] = []
+
+    class Spy(Analyzer):
+        def analyze(self, text: str) -> list[Finding]:
+            seen.append(len(text))
+            return super().analyze(text)
+
+    scanner = StreamScanner(Spy(), chunk_chars=300)
+    found = [f.shifted(s.offset) for s in scanner.segments([text]) for f in s.findings]
+    assert found == ANALYZER.analyze(text)
+    assert len(found) == 800
+    assert max(seen) <= MAX_CONTEXT + 300 + scanner.overlap
+
+
 def test_redaction_replaces_values_and_keeps_the_rest() -> None:
     text = f"身份证{GB11643_EXAMPLE}，电话13800138000。"
     assert redact_text(text, ANALYZER) == "身份证[national_id]，电话[phone]。"
