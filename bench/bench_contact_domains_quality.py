@@ -48,6 +48,7 @@ from shieldwall.contact.domains.scanner import LookalikeScanner
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import contact_domains_real as real  # noqa: E402
 from build_contact_domains_data import DEFAULT_OUT, DEV_BRANDS, build  # noqa: E402
 
 OUT = HERE / "out"
@@ -145,6 +146,7 @@ def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, obj
     base = Baselines(book, settings)
     tallies = {"shieldwall": Tally(), "dnstwist": Tally(), "levenshtein<=2": Tally()}
     timings = Counter[str]()
+    scored: list[tuple[float, int]] = []
     for line, label, family in rows:
         try:
             name = parse_observed(line)
@@ -156,8 +158,10 @@ def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, obj
         official = scanner.official_brand(name.host) is not None
         split = base.splitter.split(name.labels)
         start = time.perf_counter()
-        ours = scanner.judge(name, line).verdict == "lookalike"
+        verdict = scanner.judge(name, line)
+        ours = verdict.verdict == "lookalike"
         timings["shieldwall"] += time.perf_counter() - start
+        scored.append((verdict.score if verdict.verdict != "official" else 0.0, label))
         tallies["shieldwall"].add(ours, label, family, line)
         tallies["dnstwist"].add(
             not official and base.dnstwist(name.host, split.registrable), label, family, line
@@ -165,7 +169,30 @@ def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, obj
         tallies["levenshtein<=2"].add(
             not official and base.levenshtein(split.registrable), label, family, line
         )
-    return {name: tally.summary() for name, tally in tallies.items()}
+    results: dict[str, object] = {name: tally.summary() for name, tally in tallies.items()}
+    results["curve"] = curve(scored)
+    return results
+
+
+def curve(scored: list[tuple[float, int]]) -> list[dict[str, float]]:
+    """Precision, recall and false-alarm rate of shieldwall's score at several thresholds."""
+    positives = sum(label for _s, label in scored) or 1
+    negatives = (len(scored) - sum(label for _s, label in scored)) or 1
+    rows = []
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        tp = sum(1 for s, label in scored if label and s >= threshold)
+        fp = sum(1 for s, label in scored if not label and s >= threshold)
+        rows.append(
+            {
+                "threshold": threshold,
+                "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+                "recall": round(tp / positives, 4),
+                "tp": tp,
+                "fp": fp,
+                "fp_rate": round(fp / negatives, 5),
+            }
+        )
+    return rows
 
 
 def load_split(split: str, rebuild: bool) -> tuple[BrandBook, list[tuple[str, int, str]]]:
@@ -209,23 +236,32 @@ def held_out() -> tuple[BrandBook, list[tuple[str, int, str]], str]:
 
 
 def _print(title: str, results: dict[str, object]) -> None:
+    methods = {k: v for k, v in results.items() if k != "curve"}
     print(f"\n{title}")
-    print(f"{'method':16} {'precision':>9} {'recall':>7} {'F1':>6} {'FP/10k legit':>13}")
-    for method, raw in results.items():
+    print(
+        f"{'method':16} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>6} {'FP':>6} {'FP/10k':>9}"
+    )
+    for method, raw in methods.items():
         r = dict(raw)  # type: ignore[call-overload]
         print(
             f"{method:16} {r['precision']:9.3f} {r['recall']:7.3f} {r['f1']:6.3f} "
-            f"{r['false_alarms_per_10k_legit']:13.2f}"
+            f"{r['tp']:6d} {r['fp']:6d} {r['false_alarms_per_10k_legit']:9.2f}"
         )
-    families = sorted(dict(results["shieldwall"])["recall_by_family"])  # type: ignore[call-overload]
+    families = sorted(dict(methods["shieldwall"])["recall_by_family"])  # type: ignore[call-overload]
     if len(families) > 1:
-        print(f"\n{'recall by family':22}" + "".join(f"{m:>16}" for m in results))
+        print(f"\n{'recall by family':22}" + "".join(f"{m:>16}" for m in methods))
         for family in families:
             cells = "".join(
                 f"{dict(r)['recall_by_family'].get(family, 0):16.3f}"  # type: ignore[call-overload]
-                for r in results.values()
+                for r in methods.values()
             )
             print(f"{family:22}{cells}")
+    print(f"\n{'threshold':>9} {'precision':>9} {'recall':>7} {'TP':>6} {'FP':>6} {'FP rate':>8}")
+    for row in results["curve"]:  # type: ignore[attr-defined]
+        print(
+            f"{row['threshold']:9.2f} {row['precision']:9.3f} {row['recall']:7.3f} "
+            f"{row['tp']:6d} {row['fp']:6d} {row['fp_rate']:8.4f}"
+        )
 
 
 def main() -> int:
@@ -233,8 +269,29 @@ def main() -> int:
     parser.add_argument("--split", choices=("dev", "test"), default="test")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--held-out", action="store_true")
+    parser.add_argument("--real", action="store_true", help="uBlock badware vs near-misses")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
+    if args.real:
+        data = real.load(args.split)
+        results = evaluate(data.book, data.rows)
+        positives = sum(1 for r in data.rows if r[1])
+        near = sum(1 for r in data.rows if r[2] == "near")
+        _print(
+            f"REAL split {args.split}: {len(data.book.brands)} brands, {positives} badware hosts "
+            f"({near} near a brand), {len(data.rows) - positives} legitimate near-misses",
+            results,
+        )
+        for key, value in data.sources.items():
+            print(f"  {key}: {value}")
+        (OUT / f"contact_domains_real_{args.split}.json").write_text(
+            json.dumps(
+                {"split": args.split, "sources": data.sources, "results": results},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
     if args.held_out:
         book, rows, version = held_out()
         results = evaluate(book, rows)

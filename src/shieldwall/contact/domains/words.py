@@ -1,0 +1,74 @@
+"""Dictionary awareness: is a label made of common English words, and which part of a brand term
+is its own (``alfa`` in ``alfabank``)?
+
+Word frequencies come from ``wordfreq`` (offline data shipped in the package; Zipf scale:
+``log10`` of occurrences per billion words, 3 = once per million). A legitimate site near a
+brand is very often an ordinary compound (``linkbin``, ``whatsup``, ``pioneer`` near
+``payoneer``), while a typo made to deceive rarely lands on real words; and a brand that ends in
+a common word (``alfabank``, ``unicredit``) is told apart only by its other part, so edits are
+budgeted on that part's length.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from wordfreq import zipf_frequency
+
+#: A word this frequent (Zipf) or more counts as "common" in an observed label.
+COMMON_WORD = 3.5
+#: Two-letter parts must be this frequent (``up``, ``my``, ``go``; not ``ad`` or ``td``).
+COMMON_SHORT_WORD = 5.0
+#: A brand term's generic part (``bank``, ``cloud``, ``credit``) is at least this frequent.
+GENERIC_WORD = 4.0
+#: A brand term this frequent as a whole (``youtube``, ``paypal``) is a name in its own right.
+KNOWN_NAME = 3.5
+
+
+@functools.lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """Zipf frequency of ``word`` in English (0 when unknown)."""
+    return float(zipf_frequency(word, "en"))
+
+
+def _is_word(part: str) -> bool:
+    if len(part) >= 3:
+        return zipf(part) >= COMMON_WORD
+    return len(part) == 2 and zipf(part) >= COMMON_SHORT_WORD
+
+
+@functools.lru_cache(maxsize=65536)
+def is_common_words(label: str) -> bool:
+    """True if ``label`` (letters, hyphens) is one to three common words (``link-bin``)."""
+    parts = [p for p in label.lower().split("-") if p]
+    if not parts or not all(p.isascii() and p.isalpha() for p in parts):
+        return False
+    return all(_splits(p, 3) for p in parts)
+
+
+def _splits(text: str, most: int) -> bool:
+    if _is_word(text):
+        return True
+    if most <= 1:
+        return False
+    return any(
+        _is_word(text[:cut]) and _splits(text[cut:], most - 1) for cut in range(2, len(text) - 1)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def distinctive_length(term: str) -> int:
+    """Letters of ``term`` that are its own: ``alfabank`` → 4 (``alfa``), ``youtube`` → 7.
+
+    A term that is not itself a known name and ends (or else starts) with a common word of 3+
+    letters is measured without that word; everything else by its full length.
+    """
+    if not term.isascii() or not term.isalpha() or zipf(term) >= KNOWN_NAME:
+        return len(term)
+    for cut in range(1, len(term) - 2):  # longest generic suffix first
+        if zipf(term[cut:]) >= GENERIC_WORD:
+            return cut
+    for cut in range(len(term) - 1, 2, -1):  # then the longest generic prefix
+        if zipf(term[:cut]) >= GENERIC_WORD:
+            return len(term) - cut
+    return len(term)
