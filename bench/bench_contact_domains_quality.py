@@ -171,7 +171,56 @@ def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, obj
         )
     results: dict[str, object] = {name: tally.summary() for name, tally in tallies.items()}
     results["curve"] = curve(scored)
+    results["scored"] = scored
     return results
+
+
+def _public(results: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in results.items() if k != "scored"}
+
+
+BINS = (0.0, 0.3, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+
+
+def _bin_counts(scored: list[tuple[float, int]]) -> list[tuple[int, int]]:
+    """(names, phishing) per score bin, over names that touched a brand (score > 0)."""
+    counts = [[0, 0] for _ in BINS[:-1]]
+    for score, label in scored:
+        if score <= 0:
+            continue
+        i = next(i for i in range(len(BINS) - 1) if BINS[i] <= score < BINS[i + 1])
+        counts[i][0] += 1
+        counts[i][1] += label
+    return [(n, k) for n, k in counts]
+
+
+def calibrate(dev: list[tuple[float, int]]) -> list[float]:
+    """Isotonic (non-decreasing) fraction of phishing per score bin, fitted on dev (scipy PAVA)."""
+    from scipy.optimize import isotonic_regression
+
+    counts = _bin_counts(dev)
+    kept = [(i, n, k) for i, (n, k) in enumerate(counts) if n]
+    fit = isotonic_regression([k / n for _i, n, k in kept], weights=[n for _i, n, _k in kept])
+    table = [0.0] * len(counts)
+    for (i, _n, _k), value in zip(kept, fit.x, strict=True):
+        table[i] = float(value)
+    for i in range(1, len(table)):  # empty bins take the value below
+        if not counts[i][0]:
+            table[i] = table[i - 1]
+    return table
+
+
+def reliability(dev: list[tuple[float, int]], test: list[tuple[float, int]]) -> None:
+    table = calibrate(dev)
+    print("\nreliability: raw score bin -> calibrated P(phishing) fitted on dev, observed on test")
+    print(f"{'raw score':>12} {'dev n':>6} {'dev phish':>9} {'calibrated':>10} "
+          f"{'test n':>6} {'test phish':>10} {'observed':>8}")  # fmt: skip
+    for i, ((dn, dk), (tn, tk)) in enumerate(zip(_bin_counts(dev), _bin_counts(test), strict=True)):
+        observed = f"{tk / tn:8.3f}" if tn else f"{'-':>8}"
+        print(
+            f"{BINS[i]:5.2f}-{min(BINS[i + 1], 1.0):<6.2f} {dn:6d} {dk:9d} {table[i]:10.3f} "
+            f"{tn:6d} {tk:10d} {observed}"
+        )
 
 
 def curve(scored: list[tuple[float, int]]) -> list[dict[str, float]]:
@@ -236,7 +285,7 @@ def held_out() -> tuple[BrandBook, list[tuple[str, int, str]], str]:
 
 
 def _print(title: str, results: dict[str, object]) -> None:
-    methods = {k: v for k, v in results.items() if k != "curve"}
+    methods = {k: v for k, v in results.items() if k not in {"curve", "scored"}}
     print(f"\n{title}")
     print(
         f"{'method':16} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>6} {'FP':>6} {'FP/10k':>9}"
@@ -270,8 +319,18 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--held-out", action="store_true")
     parser.add_argument("--real", action="store_true", help="uBlock badware vs near-misses")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="with --real: fit on dev, show test reliability"
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
+    if args.real and args.calibrate:
+        dev_data = real.load("dev")
+        dev = evaluate(dev_data.book, dev_data.rows)["scored"]
+        test_data = real.load("test")
+        test = evaluate(test_data.book, test_data.rows)["scored"]
+        reliability(dev, test)  # type: ignore[arg-type]
+        return 0
     if args.real:
         data = real.load(args.split)
         results = evaluate(data.book, data.rows)
@@ -286,7 +345,7 @@ def main() -> int:
             print(f"  {key}: {value}")
         (OUT / f"contact_domains_real_{args.split}.json").write_text(
             json.dumps(
-                {"split": args.split, "sources": data.sources, "results": results},
+                {"split": args.split, "sources": data.sources, "results": _public(results)},
                 indent=2,
                 ensure_ascii=False,
             )
@@ -303,7 +362,9 @@ def main() -> int:
         )
         _print(title, results)
         (OUT / "contact_domains_heldout.json").write_text(
-            json.dumps({"package": f"eth-phishing-detect@{version}", "results": results}, indent=2)
+            json.dumps(
+                {"package": f"eth-phishing-detect@{version}", "results": _public(results)}, indent=2
+            )
         )
         return 0
     book, rows = load_split(args.split, args.rebuild)
@@ -315,7 +376,7 @@ def main() -> int:
         results,
     )
     (OUT / f"contact_domains_quality_{args.split}.json").write_text(
-        json.dumps({"split": args.split, "results": results}, indent=2, ensure_ascii=False)
+        json.dumps({"split": args.split, "results": _public(results)}, indent=2, ensure_ascii=False)
     )
     return 0
 

@@ -678,9 +678,11 @@ class LookalikeScanner:
 
     def _bounded(self, text: str, start: int, end: int) -> bool:
         """True if ``text[start:end]`` is bounded on both sides by an edge, a non-letter or an
-        after-sales word (``jd`` in ``jdtuikuan``)."""
+        after-sales word (``jd`` in ``jdtuikuan``), a plural ``s`` allowed."""
         words = self._raw_word_list
         left = start == 0 or not text[start - 1].isalpha() or text[:start].endswith(words)
+        if text[end : end + 1] == "s":  # a plural (apples-help) ends the brand term too
+            end += 1
         right = end == len(text) or not text[end].isalpha() or text[end:].startswith(words)
         return left and right
 

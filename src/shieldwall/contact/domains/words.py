@@ -23,12 +23,18 @@ COMMON_SHORT_WORD = 5.0
 GENERIC_WORD = 4.0
 #: A brand term this frequent as a whole (``youtube``, ``paypal``) is a name in its own right.
 KNOWN_NAME = 3.5
+#: Latin-script languages in which a whole label (4+ letters) may be a common word: legitimate
+#: sites are named in their own language (``banka``, ``amazonas``).
+LANGUAGES = (
+    "en", "de", "fr", "es", "pt", "it", "nl", "pl", "cs", "sk", "sl", "tr", "sv", "da", "nb",
+    "fi", "hu", "ro", "lt", "lv", "ca", "id", "ms", "vi", "fil",
+)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
     """Zipf frequency of ``word`` in English (0 when unknown)."""
-    return float(zipf_frequency(word, "en"))
+    return float(zipf_frequency(word, "en", wordlist="small"))
 
 
 def _is_word(part: str) -> bool:
@@ -38,12 +44,21 @@ def _is_word(part: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
+def is_word_in_some_language(word: str) -> bool:
+    """True if ``word`` (4+ letters) is common in one of :data:`LANGUAGES`."""
+    return len(word) >= 4 and any(
+        zipf_frequency(word, lang, wordlist="small") >= COMMON_WORD for lang in LANGUAGES
+    )
+
+
+@functools.lru_cache(maxsize=65536)
 def is_common_words(label: str) -> bool:
-    """True if ``label`` (letters, hyphens) is one to three common words (``link-bin``)."""
+    """True if ``label`` (letters, hyphens) is common words: each hyphen-separated part is one to
+    three English words (``link-bin``, ``whatsup``) or one word of another language (``banka``)."""
     parts = [p for p in label.lower().split("-") if p]
     if not parts or not all(p.isascii() and p.isalpha() for p in parts):
         return False
-    return all(_splits(p, 3) for p in parts)
+    return all(_splits(p, 3) or is_word_in_some_language(p) for p in parts)
 
 
 def _splits(text: str, most: int) -> bool:
@@ -60,15 +75,12 @@ def _splits(text: str, most: int) -> bool:
 def distinctive_length(term: str) -> int:
     """Letters of ``term`` that are its own: ``alfabank`` → 4 (``alfa``), ``youtube`` → 7.
 
-    A term that is not itself a known name and ends (or else starts) with a common word of 3+
-    letters is measured without that word; everything else by its full length.
+    A term that is not itself a known name and ends with a common word of 4+ letters (``bank``,
+    ``cloud``, ``credit``) is measured without that word; everything else by its full length.
     """
     if not term.isascii() or not term.isalpha() or zipf(term) >= KNOWN_NAME:
         return len(term)
-    for cut in range(1, len(term) - 2):  # longest generic suffix first
+    for cut in range(1, len(term) - 3):  # the longest generic suffix
         if zipf(term[cut:]) >= GENERIC_WORD:
             return cut
-    for cut in range(len(term) - 1, 2, -1):  # then the longest generic prefix
-        if zipf(term[:cut]) >= GENERIC_WORD:
-            return len(term) - cut
     return len(term)
