@@ -90,7 +90,8 @@ def edit_weight(label: str, term: str) -> float:
     """Multiplier for an edit-based match of ``label`` to brand ``term`` (ASCII), in [0, 1].
 
     The edit budget follows the term's own letters (``alfabank`` is judged as ``alfa``: a
-    one-letter change of a 4-letter name), and a label made of common words counts half.
+    one-letter change of a 4-letter name), and a label made of common words counts
+    :data:`DICTIONARY_WEIGHT` (0.7).
     """
     if not term.isascii():
         return 1.0
