@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import functools
 
-from wordfreq import zipf_frequency
-
 #: A word this frequent (Zipf) or more counts as "common" in an observed label.
 COMMON_WORD = 3.5
 #: Two-letter parts must be this frequent (``up``, ``my``, ``go``; not ``ad`` or ``td``).
@@ -31,10 +29,17 @@ LANGUAGES = (
 )  # fmt: skip
 
 
+def zipf_frequency(word: str, lang: str) -> float:
+    """wordfreq's Zipf frequency from its "small" list (imported on first use: ~0.3 s)."""
+    from wordfreq import zipf_frequency as lookup  # noqa: PLC0415
+
+    return float(lookup(word, lang, wordlist="small"))
+
+
 @functools.lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
     """Zipf frequency of ``word`` in English (0 when unknown)."""
-    return float(zipf_frequency(word, "en", wordlist="small"))
+    return zipf_frequency(word, "en")
 
 
 def _is_word(part: str) -> bool:
@@ -46,9 +51,7 @@ def _is_word(part: str) -> bool:
 @functools.lru_cache(maxsize=65536)
 def is_word_in_some_language(word: str) -> bool:
     """True if ``word`` (4+ letters) is common in one of :data:`LANGUAGES`."""
-    return len(word) >= 4 and any(
-        zipf_frequency(word, lang, wordlist="small") >= COMMON_WORD for lang in LANGUAGES
-    )
+    return len(word) >= 4 and any(zipf_frequency(word, lang) >= COMMON_WORD for lang in LANGUAGES)
 
 
 @functools.lru_cache(maxsize=65536)
