@@ -48,6 +48,7 @@ from shieldwall.contact.domains.scanner import LookalikeScanner
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import contact_domains_real as real  # noqa: E402
 from build_contact_domains_data import DEFAULT_OUT, DEV_BRANDS, build  # noqa: E402
 
 OUT = HERE / "out"
@@ -145,6 +146,7 @@ def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, obj
     base = Baselines(book, settings)
     tallies = {"shieldwall": Tally(), "dnstwist": Tally(), "levenshtein<=2": Tally()}
     timings = Counter[str]()
+    scored: list[tuple[float, int]] = []
     for line, label, family in rows:
         try:
             name = parse_observed(line)
@@ -156,8 +158,10 @@ def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, obj
         official = scanner.official_brand(name.host) is not None
         split = base.splitter.split(name.labels)
         start = time.perf_counter()
-        ours = scanner.judge(name, line).verdict == "lookalike"
+        verdict = scanner.judge(name, line)
+        ours = verdict.verdict == "lookalike"
         timings["shieldwall"] += time.perf_counter() - start
+        scored.append((verdict.score if verdict.verdict != "official" else 0.0, label))
         tallies["shieldwall"].add(ours, label, family, line)
         tallies["dnstwist"].add(
             not official and base.dnstwist(name.host, split.registrable), label, family, line
@@ -165,7 +169,79 @@ def evaluate(book: BrandBook, rows: list[tuple[str, int, str]]) -> dict[str, obj
         tallies["levenshtein<=2"].add(
             not official and base.levenshtein(split.registrable), label, family, line
         )
-    return {name: tally.summary() for name, tally in tallies.items()}
+    results: dict[str, object] = {name: tally.summary() for name, tally in tallies.items()}
+    results["curve"] = curve(scored)
+    results["scored"] = scored
+    return results
+
+
+def _public(results: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in results.items() if k != "scored"}
+
+
+BINS = (0.0, 0.3, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+
+
+def _bin_counts(scored: list[tuple[float, int]]) -> list[tuple[int, int]]:
+    """(names, phishing) per score bin, over names that touched a brand (score > 0)."""
+    counts = [[0, 0] for _ in BINS[:-1]]
+    for score, label in scored:
+        if score <= 0:
+            continue
+        i = next(i for i in range(len(BINS) - 1) if BINS[i] <= score < BINS[i + 1])
+        counts[i][0] += 1
+        counts[i][1] += label
+    return [(n, k) for n, k in counts]
+
+
+def calibrate(dev: list[tuple[float, int]]) -> list[float]:
+    """Isotonic (non-decreasing) fraction of phishing per score bin, fitted on dev (scipy PAVA)."""
+    from scipy.optimize import isotonic_regression
+
+    counts = _bin_counts(dev)
+    kept = [(i, n, k) for i, (n, k) in enumerate(counts) if n]
+    fit = isotonic_regression([k / n for _i, n, k in kept], weights=[n for _i, n, _k in kept])
+    table = [0.0] * len(counts)
+    for (i, _n, _k), value in zip(kept, fit.x, strict=True):
+        table[i] = float(value)
+    for i in range(1, len(table)):  # empty bins take the value below
+        if not counts[i][0]:
+            table[i] = table[i - 1]
+    return table
+
+
+def reliability(dev: list[tuple[float, int]], test: list[tuple[float, int]]) -> None:
+    table = calibrate(dev)
+    print("\nreliability: raw score bin -> calibrated P(phishing) fitted on dev, observed on test")
+    print(f"{'raw score':>12} {'dev n':>6} {'dev phish':>9} {'calibrated':>10} "
+          f"{'test n':>6} {'test phish':>10} {'observed':>8}")  # fmt: skip
+    for i, ((dn, dk), (tn, tk)) in enumerate(zip(_bin_counts(dev), _bin_counts(test), strict=True)):
+        observed = f"{tk / tn:8.3f}" if tn else f"{'-':>8}"
+        print(
+            f"{BINS[i]:5.2f}-{min(BINS[i + 1], 1.0):<6.2f} {dn:6d} {dk:9d} {table[i]:10.3f} "
+            f"{tn:6d} {tk:10d} {observed}"
+        )
+
+
+def curve(scored: list[tuple[float, int]]) -> list[dict[str, float]]:
+    """Precision, recall and false-alarm rate of shieldwall's score at several thresholds."""
+    positives = sum(label for _s, label in scored) or 1
+    negatives = (len(scored) - sum(label for _s, label in scored)) or 1
+    rows = []
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        tp = sum(1 for s, label in scored if label and s >= threshold)
+        fp = sum(1 for s, label in scored if not label and s >= threshold)
+        rows.append(
+            {
+                "threshold": threshold,
+                "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+                "recall": round(tp / positives, 4),
+                "tp": tp,
+                "fp": fp,
+                "fp_rate": round(fp / negatives, 5),
+            }
+        )
+    return rows
 
 
 def load_split(split: str, rebuild: bool) -> tuple[BrandBook, list[tuple[str, int, str]]]:
@@ -209,23 +285,32 @@ def held_out() -> tuple[BrandBook, list[tuple[str, int, str]], str]:
 
 
 def _print(title: str, results: dict[str, object]) -> None:
+    methods = {k: v for k, v in results.items() if k not in {"curve", "scored"}}
     print(f"\n{title}")
-    print(f"{'method':16} {'precision':>9} {'recall':>7} {'F1':>6} {'FP/10k legit':>13}")
-    for method, raw in results.items():
+    print(
+        f"{'method':16} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>6} {'FP':>6} {'FP/10k':>9}"
+    )
+    for method, raw in methods.items():
         r = dict(raw)  # type: ignore[call-overload]
         print(
             f"{method:16} {r['precision']:9.3f} {r['recall']:7.3f} {r['f1']:6.3f} "
-            f"{r['false_alarms_per_10k_legit']:13.2f}"
+            f"{r['tp']:6d} {r['fp']:6d} {r['false_alarms_per_10k_legit']:9.2f}"
         )
-    families = sorted(dict(results["shieldwall"])["recall_by_family"])  # type: ignore[call-overload]
+    families = sorted(dict(methods["shieldwall"])["recall_by_family"])  # type: ignore[call-overload]
     if len(families) > 1:
-        print(f"\n{'recall by family':22}" + "".join(f"{m:>16}" for m in results))
+        print(f"\n{'recall by family':22}" + "".join(f"{m:>16}" for m in methods))
         for family in families:
             cells = "".join(
                 f"{dict(r)['recall_by_family'].get(family, 0):16.3f}"  # type: ignore[call-overload]
-                for r in results.values()
+                for r in methods.values()
             )
             print(f"{family:22}{cells}")
+    print(f"\n{'threshold':>9} {'precision':>9} {'recall':>7} {'TP':>6} {'FP':>6} {'FP rate':>8}")
+    for row in results["curve"]:  # type: ignore[attr-defined]
+        print(
+            f"{row['threshold']:9.2f} {row['precision']:9.3f} {row['recall']:7.3f} "
+            f"{row['tp']:6d} {row['fp']:6d} {row['fp_rate']:8.4f}"
+        )
 
 
 def main() -> int:
@@ -233,8 +318,39 @@ def main() -> int:
     parser.add_argument("--split", choices=("dev", "test"), default="test")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--held-out", action="store_true")
+    parser.add_argument("--real", action="store_true", help="uBlock badware vs near-misses")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="with --real: fit on dev, show test reliability"
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
+    if args.real and args.calibrate:
+        dev_data = real.load("dev")
+        dev = evaluate(dev_data.book, dev_data.rows)["scored"]
+        test_data = real.load("test")
+        test = evaluate(test_data.book, test_data.rows)["scored"]
+        reliability(dev, test)  # type: ignore[arg-type]
+        return 0
+    if args.real:
+        data = real.load(args.split)
+        results = evaluate(data.book, data.rows)
+        positives = sum(1 for r in data.rows if r[1])
+        near = sum(1 for r in data.rows if r[2] == "near")
+        _print(
+            f"REAL split {args.split}: {len(data.book.brands)} brands, {positives} badware hosts "
+            f"({near} near a brand), {len(data.rows) - positives} legitimate near-misses",
+            results,
+        )
+        for key, value in data.sources.items():
+            print(f"  {key}: {value}")
+        (OUT / f"contact_domains_real_{args.split}.json").write_text(
+            json.dumps(
+                {"split": args.split, "sources": data.sources, "results": _public(results)},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
     if args.held_out:
         book, rows, version = held_out()
         results = evaluate(book, rows)
@@ -246,7 +362,9 @@ def main() -> int:
         )
         _print(title, results)
         (OUT / "contact_domains_heldout.json").write_text(
-            json.dumps({"package": f"eth-phishing-detect@{version}", "results": results}, indent=2)
+            json.dumps(
+                {"package": f"eth-phishing-detect@{version}", "results": _public(results)}, indent=2
+            )
         )
         return 0
     book, rows = load_split(args.split, args.rebuild)
@@ -258,7 +376,7 @@ def main() -> int:
         results,
     )
     (OUT / f"contact_domains_quality_{args.split}.json").write_text(
-        json.dumps({"split": args.split, "results": results}, indent=2, ensure_ascii=False)
+        json.dumps({"split": args.split, "results": _public(results)}, indent=2, ensure_ascii=False)
     )
     return 0
 

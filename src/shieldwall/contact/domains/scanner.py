@@ -15,10 +15,11 @@ How a name is judged (:meth:`LookalikeScanner.scan`):
 Scores are built to keep false alarms low on real domains that sit near a brand (see
 ``docs/contact.md``): edit-based findings are scaled down for short brand terms (a
 two-letter brand like ``jd`` is never matched by edits alone, only by homoglyphs, TLD swaps,
-after-sales combinations or impersonation in a subdomain); a bare brand word inside a longer
-label counts only for long brands; registrable domains on the popular-domain list (or the
-configured ``allow`` list) are not judged on their own label, only on official domains
-impersonated in their subdomains or userinfo.
+after-sales combinations or impersonation in a subdomain), budgeted on the brand's own letters
+and weakened when the label is common words (:mod:`.words`); a brand word joined with ordinary
+words or digits but no lure word stays below the default threshold; registrable domains on
+the popular-domain list (or the configured ``allow`` list) are not judged on their own label,
+only on official domains impersonated in their subdomains or userinfo.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from shieldwall.contact.domains.fuzzers import Variant, ascii_lookalikes, single
 from shieldwall.contact.domains.keyboard import CHEAP, keyboard_distance
 from shieldwall.contact.domains.names import ObservedName, parse_observed
 from shieldwall.contact.domains.psl import RegistrableDomains, Split
+from shieldwall.contact.domains.words import distinctive_length, is_common_words
 
 VerdictKind = Literal["official", "lookalike", "clean"]
 
@@ -53,6 +55,14 @@ MIN_EDIT_TERM = 4
 MIN_DISTANCE2_TERM = 8
 SUBDOMAIN_WEIGHT = 0.85
 SECOND_TECHNIQUE_BONUS = 0.05
+#: An edit-based match whose label is itself common words (``linkbin``, ``pioneer``) is worth this
+#: fraction: real sites near a brand are often ordinary compounds, deceiving typos rarely are.
+DICTIONARY_WEIGHT = 0.7
+#: Brand term + ordinary words or letters, with no lure word, digits or domain word
+#: (``fidelitybank``, ``bestofyoutube``): below the default threshold whatever the brand.
+OTHER_WORDS_SCORE = 0.45
+#: Score lost per unit of keyboard cost for matches two edits away (one edit: 0.25).
+TWO_EDIT_SLOPE = 0.32
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -68,12 +78,31 @@ def length_factor(length: int) -> float:
     """How much an edit-based match to a term of this length is worth (0 for 3 or fewer)."""
     if length <= 3:
         return 0.0
-    return {4: 0.55, 5: 0.7, 6: 0.85}.get(length, 1.0)
+    return {4: 0.55, 5: 0.55, 6: 0.7, 7: 0.85}.get(length, 1.0)
 
 
 def glyph_factor(length: int) -> float:
     """How much an ASCII look-alike swap (``vv`` for ``w``) is worth for a term this long."""
     return 1.0 if length >= 5 else 0.8 if length == 4 else 0.6
+
+
+def edit_weight(label: str, term: str) -> float:
+    """Multiplier for an edit-based match of ``label`` to brand ``term`` (ASCII), in [0, 1].
+
+    The edit budget follows the term's own letters (``alfabank`` is judged as ``alfa``: a
+    one-letter change of a 4-letter name), and a label made of common words counts
+    :data:`DICTIONARY_WEIGHT` (0.7).
+    """
+    if not term.isascii():
+        return 1.0
+    weight = 1.0
+    own = distinctive_length(term)
+    if own < len(term):
+        full = length_factor(len(term))
+        weight = length_factor(own) / full if full else 0.0
+    if label != term and is_common_words(label):
+        weight *= DICTIONARY_WEIGHT
+    return weight
 
 
 def edit_score(cost: float, length: int) -> float:
@@ -231,6 +260,7 @@ class LookalikeScanner:
         self._keywords = Substrings(w for w in words if len(w) >= 3)
         raw_words = {w.lower() for w in settings.keywords + book.keywords}
         self._raw_keywords = Substrings(w for w in raw_words if len(w) >= 3)
+        self._raw_word_list = tuple(sorted(raw_words | words))
         self._short_keywords = frozenset(w for w in words if len(w) < 3)
         official = sorted(self._official, key=len, reverse=True)
         self._official_re = re.compile(
@@ -445,7 +475,7 @@ class LookalikeScanner:
                 if variant.techniques == ("homoglyph",):
                     score = 0.9 * glyph_factor(term.length)
                 else:
-                    score = edit_score(variant.cost, term.length)
+                    score = edit_score(variant.cost, term.length) * edit_weight(label, term.text)
                 found.append(
                     Finding(
                         term.brand,
@@ -472,12 +502,14 @@ class LookalikeScanner:
                 if cost > 2.0:
                     continue
                 plain = OSA.distance(typed, target)
+                # Two edits are weaker evidence than one of the same cost: scored steeper.
+                score = max(0.0, 0.95 - TWO_EDIT_SLOPE * cost) * length_factor(term.length)
                 technique = "keyboard_typo" if cost < plain else "edit_distance"
                 found.append(
                     Finding(
                         term.brand,
                         (technique,),
-                        edit_score(cost, term.length),
+                        score * edit_weight(typed, target),
                         f"{where} {label!r} is {plain} edits (keyboard cost {cost:g}) "
                         f"from brand term {term.text!r}",
                     )
@@ -568,7 +600,8 @@ class LookalikeScanner:
                         Finding(
                             term.brand,
                             ("combosquatting", "hyphenation"),
-                            min(0.92, edit_score(CHEAP, term.length) + 0.1),
+                            min(0.92, edit_score(CHEAP, term.length) + 0.1)
+                            * edit_weight(token.replace("-", ""), term.text),
                             f"{where} splits brand term {term.text!r} with a hyphen "
                             "and joins other words",
                         )
@@ -580,7 +613,8 @@ class LookalikeScanner:
                     Finding(
                         term.brand,
                         ("combosquatting", *variant.techniques),
-                        min(0.92, edit_score(variant.cost, term.length) + bonus),
+                        min(0.92, edit_score(variant.cost, term.length) + bonus)
+                        * edit_weight(token, term.text),
                         f"{where} joins {token!r}, one edit from brand term {term.text!r}, "
                         "with other words",
                     )
@@ -592,7 +626,8 @@ class LookalikeScanner:
                     Finding(
                         term.brand,
                         ("combosquatting", *variant.techniques),
-                        min(0.92, edit_score(variant.cost, term.length) + 0.1),
+                        min(0.92, edit_score(variant.cost, term.length) + 0.1)
+                        * edit_weight(rest, term.text),
                         f"{where} joins after-sales word {keyword!r} with {rest!r}, "
                         f"one edit from brand term {term.text!r}",
                     )
@@ -617,19 +652,23 @@ class LookalikeScanner:
         right_ok = end == len(text) or not text[end].isalpha()
         keyword = self._keyword(match_key(rest))
         short = term.length <= 3
-        if keyword:
+        if keyword and term.length <= 6 and not self._bounded(text, start, end):
+            # A short term glued inside other letters (intel in careerintelligence, ansa in
+            # servicesansar) is not named by the lure word beside it.
+            score, detail = 0.4, f"after-sales word {keyword!r}, brand inside other letters"
+        elif keyword:
             score, detail = (0.8 if short else 0.9), f"after-sales word {keyword!r}"
         elif plain.isdigit():
-            score, detail = (0.45 if short else 0.75), "digits"
+            score, detail = 0.45, "digits"
         elif plain in self._suffix_words.get(term.brand, ()):
             score, detail = (0.7 if short else 0.85), f"domain word {plain!r}"
         elif spoken or not term.text.isascii() or term.kind == "pinyin":
             score, detail = 0.75, "other text"
         elif left_ok and right_ok:
-            score = 0.3 if short else (0.45 if term.length == 4 else 0.6)
+            score = 0.3 if short else (0.4 if term.length == 4 else OTHER_WORDS_SCORE)
             detail = "other words"
         else:
-            score = 0.55 if term.length >= 7 else (0.4 if term.length >= 5 else 0.25)
+            score = OTHER_WORDS_SCORE if term.length >= 7 else (0.4 if term.length >= 5 else 0.25)
             detail = "other letters"
         techniques = ("combosquatting", "homoglyph") if via_key else ("combosquatting",)
         return Finding(
@@ -638,6 +677,16 @@ class LookalikeScanner:
             score,
             f"{where} joins brand term {term.text!r} with {detail}",
         )
+
+    def _bounded(self, text: str, start: int, end: int) -> bool:
+        """True if ``text[start:end]`` is bounded on both sides by an edge, a non-letter or an
+        after-sales word (``jd`` in ``jdtuikuan``), a plural ``s`` allowed."""
+        words = self._raw_word_list
+        left = start == 0 or not text[start - 1].isalpha() or text[:start].endswith(words)
+        if text[end : end + 1] == "s":  # a plural (apples-help) ends the brand term too
+            end += 1
+        right = end == len(text) or not text[end].isalpha() or text[end:].startswith(words)
+        return left and right
 
     def _decide(
         self, shown: str, name: ObservedName, split: Split, findings: Iterable[Finding]
