@@ -8,14 +8,23 @@ with the same bounds; an access event is a record read done in the store's own s
 :func:`parse_event` turns raw bytes into a model or raises :class:`~.errors.BadEvent` naming
 the field and the kind of problem, never the value (an account name or a phone number must not
 reach a log or the dead-letter subject).
+
+The two login kinds, the stream's bulk, are first decoded by msgspec against a wire schema with
+the same bounds (about ten times cheaper than ``json.loads`` and pydantic); what it accepts is
+built into the pydantic model without validating again, and anything it refuses goes through the
+pydantic path, so an accepted event and every error are exactly those of the models
+(``tests/unit/intake/test_events_fast.py`` checks the two paths agree on generated input).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from shieldwall.api.bounds import Flag, Id, IpAddress, Text, Timestamp
@@ -118,6 +127,80 @@ MODELS: dict[Kind, type[_Event]] = {
 }
 
 
+# -- the login kinds' fast path (msgspec) ---------------------------------------------------------
+# Each bound is the model's: the patterns anchored with \A...\Z since msgspec searches (a "$"
+# would let a trailing newline through, which pydantic's full match refuses).
+
+
+_WireId = Annotated[str, msgspec.Meta(pattern=r"\A[A-Za-z0-9_.:\-]{1,128}\Z")]
+_WireAccount = Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+_WireIp = Annotated[str, msgspec.Meta(min_length=2, max_length=64)]  # an address: _is_ip
+_WireAgent = Annotated[str, msgspec.Meta(max_length=1024)]
+_WireDevice = Annotated[str, msgspec.Meta(max_length=200)]
+_WireSha1 = Annotated[str, msgspec.Meta(pattern=r"\A[0-9a-fA-F]{40}\Z")]
+_WireAssessment = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class _LoginAttemptWire(msgspec.Struct, forbid_unknown_fields=True):
+    event_id: _WireId
+    account: _WireAccount
+    ip: _WireIp
+    user_agent: _WireAgent | msgspec.UnsetType | None = msgspec.UNSET
+    device_id: _WireDevice | msgspec.UnsetType | None = msgspec.UNSET
+    password_sha1: _WireSha1 | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class _LoginOutcomeWire(msgspec.Struct, forbid_unknown_fields=True):
+    event_id: _WireId
+    assessment_id: _WireAssessment
+    success: bool
+    account_known: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+_FAST: dict[Kind, tuple[msgspec.json.Decoder[Any], type[_Event]]] = {
+    Kind.LOGIN_ATTEMPT: (msgspec.json.Decoder(_LoginAttemptWire), LoginAttemptEvent),
+    Kind.LOGIN_OUTCOME: (msgspec.json.Decoder(_LoginOutcomeWire), LoginOutcomeEvent),
+}
+
+
+def _is_ip(value: str) -> bool:
+    """What ``api.bounds.IpAddress`` accepts (its length checked by the wire schema)."""
+    try:  # a dotted quad inet_pton takes is one ipaddress takes too, without its Python parser
+        socket.inet_pton(socket.AF_INET, value)
+        return True
+    except (OSError, ValueError):
+        pass
+    if "%" in value:
+        return False
+    try:
+        ipaddress.ip_address(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_fast(kind: Kind, raw: bytes) -> Event | None:
+    """The event in ``raw`` when msgspec accepts it as ``kind``; None: let pydantic decide."""
+    fast = _FAST.get(kind)
+    if fast is None:
+        return None
+    decoder, model = fast
+    try:
+        wire = decoder.decode(raw)
+    except msgspec.DecodeError:  # ValidationError included: pydantic names the problem
+        return None
+    values = {
+        name: value
+        for name in wire.__struct_fields__
+        if (value := getattr(wire, name)) is not msgspec.UNSET
+    }
+    if kind is Kind.LOGIN_ATTEMPT and not _is_ip(values["ip"]):
+        return None
+    event = model.model_construct(**values)
+    assert isinstance(event, Event)  # noqa: S101 - _FAST maps each kind to one of them
+    return event
+
+
 def describe(exc: ValidationError) -> tuple[str, str]:
     """``(field, reason)`` of a validation error's first problem, without the input value."""
     first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
@@ -129,6 +212,9 @@ def parse_event(kind: Kind, raw: bytes) -> Event:
     """The event in ``raw`` (UTF-8 JSON), validated as ``kind``; :class:`BadEvent` otherwise."""
     if len(raw) > MAX_EVENT_BYTES:
         raise BadEvent(f"larger than {MAX_EVENT_BYTES} bytes", field="event", code="too_large")
+    fast = _parse_fast(kind, raw)
+    if fast is not None:
+        return fast
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
