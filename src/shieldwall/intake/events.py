@@ -9,10 +9,11 @@ with the same bounds; an access event is a record read done in the store's own s
 the field and the kind of problem, never the value (an account name or a phone number must not
 reach a log or the dead-letter subject).
 
-The two login kinds, the stream's bulk, are first decoded by msgspec against a wire schema with
-the same bounds (about ten times cheaper than ``json.loads`` and pydantic); what it accepts is
-built into the pydantic model without validating again, and anything it refuses goes through the
-pydantic path, so an accepted event and every error are exactly those of the models
+The two login kinds, the stream's bulk, are first decoded by msgspec into
+:class:`StreamedLoginAttempt` / :class:`StreamedLoginOutcome` (the same fields and bounds as the
+pydantic models, read by the service the same way; building a pydantic model, even unvalidated,
+costs more than msgspec's whole decode). Anything msgspec refuses goes through the pydantic
+path, so what is accepted and every error are exactly those of the models
 (``tests/unit/intake/test_events_fast.py`` checks the two paths agree on generated input).
 """
 
@@ -117,8 +118,6 @@ class ScamReportEvent(_Event):
     caller_knew: list[Text] = Field(default_factory=list, max_length=20)
 
 
-Event = LoginAttemptEvent | LoginOutcomeEvent | AccessReadEvent | ScamReportEvent
-
 MODELS: dict[Kind, type[_Event]] = {
     Kind.LOGIN_ATTEMPT: LoginAttemptEvent,
     Kind.LOGIN_OUTCOME: LoginOutcomeEvent,
@@ -141,25 +140,41 @@ _WireSha1 = Annotated[str, msgspec.Meta(pattern=r"\A[0-9a-fA-F]{40}\Z")]
 _WireAssessment = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
-class _LoginAttemptWire(msgspec.Struct, forbid_unknown_fields=True):
+class StreamedLoginAttempt(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A :class:`LoginAttemptEvent` as msgspec decodes it from the stream (its ``ip`` checked
+    by :func:`_is_ip` after)."""
+
     event_id: _WireId
     account: _WireAccount
     ip: _WireIp
-    user_agent: _WireAgent | msgspec.UnsetType | None = msgspec.UNSET
-    device_id: _WireDevice | msgspec.UnsetType | None = msgspec.UNSET
-    password_sha1: _WireSha1 | msgspec.UnsetType | None = msgspec.UNSET
+    user_agent: _WireAgent | None = None
+    device_id: _WireDevice | None = None
+    password_sha1: _WireSha1 | None = None
 
 
-class _LoginOutcomeWire(msgspec.Struct, forbid_unknown_fields=True):
+class StreamedLoginOutcome(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A :class:`LoginOutcomeEvent` as msgspec decodes it from the stream."""
+
     event_id: _WireId
     assessment_id: _WireAssessment
     success: bool
-    account_known: bool | msgspec.UnsetType = msgspec.UNSET
+    account_known: bool = True
 
 
-_FAST: dict[Kind, tuple[msgspec.json.Decoder[Any], type[_Event]]] = {
-    Kind.LOGIN_ATTEMPT: (msgspec.json.Decoder(_LoginAttemptWire), LoginAttemptEvent),
-    Kind.LOGIN_OUTCOME: (msgspec.json.Decoder(_LoginOutcomeWire), LoginOutcomeEvent),
+LoginAttemptLike = LoginAttemptEvent | StreamedLoginAttempt
+LoginOutcomeLike = LoginOutcomeEvent | StreamedLoginOutcome
+Event = (
+    LoginAttemptEvent
+    | LoginOutcomeEvent
+    | AccessReadEvent
+    | ScamReportEvent
+    | StreamedLoginAttempt
+    | StreamedLoginOutcome
+)
+
+_FAST: dict[Kind, msgspec.json.Decoder[Any]] = {
+    Kind.LOGIN_ATTEMPT: msgspec.json.Decoder(StreamedLoginAttempt),
+    Kind.LOGIN_OUTCOME: msgspec.json.Decoder(StreamedLoginOutcome),
 }
 
 
@@ -181,22 +196,15 @@ def _is_ip(value: str) -> bool:
 
 def _parse_fast(kind: Kind, raw: bytes) -> Event | None:
     """The event in ``raw`` when msgspec accepts it as ``kind``; None: let pydantic decide."""
-    fast = _FAST.get(kind)
-    if fast is None:
+    decoder = _FAST.get(kind)
+    if decoder is None:
         return None
-    decoder, model = fast
     try:
-        wire = decoder.decode(raw)
+        event = decoder.decode(raw)
     except msgspec.DecodeError:  # ValidationError included: pydantic names the problem
         return None
-    values = {
-        name: value
-        for name in wire.__struct_fields__
-        if (value := getattr(wire, name)) is not msgspec.UNSET
-    }
-    if kind is Kind.LOGIN_ATTEMPT and not _is_ip(values["ip"]):
+    if isinstance(event, StreamedLoginAttempt) and not _is_ip(event.ip):
         return None
-    event = model.model_construct(**values)
     assert isinstance(event, Event)  # noqa: S101 - _FAST maps each kind to one of them
     return event
 
