@@ -156,7 +156,7 @@ def bodies(draw: st.DrawFn, kind: Kind) -> bytes:
 
 
 @pytest.mark.parametrize("kind", [Kind.LOGIN_ATTEMPT, Kind.LOGIN_OUTCOME])
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 @example(data=None)  # the fixed cases below, through the same comparison
 def test_the_fast_path_gives_what_pydantic_gives(kind: Kind, data: st.DataObject | None) -> None:
