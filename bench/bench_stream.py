@@ -2,28 +2,41 @@
 
 End to end: ``EVENTS`` login attempts are published to ``<prefix>.logins.attempts`` on the
 NATS server at 127.0.0.1:4222 (a stream of the bench's own, deleted afterwards); then one
-``shieldwall worker --only logins.attempts`` per core consumes them (fetch 500, assess each,
-record the batch's decisions in one SQLite transaction, publish one decision per event,
-acknowledge). The rate is events processed between the first and the last recorded, over the
-time between (worker start-up, about 8 s of imports on this host, is left out). Run on the
-in-process risk state (each worker its own counters) and on Redis (shared by both).
+``shieldwall worker --only logins.attempts`` per core consumes them (fetch 500, assess the
+batch, record its results in one SQLite transaction, publish the decisions, acknowledge). The
+rate is events processed between the first and the last recorded, over the time between
+(worker start-up, several seconds of imports on this host, is left out). Run on the in-process
+risk state (each worker its own counters) and on Redis (shared by both), with
+``nats.decisions`` ``per_event`` (one message per decision) and ``batch`` (one per batch).
 
-The ceiling, in the same run: one process fetching the same number of events and publishing a
-decision and acknowledging each, with no processing (what NATS and the client cost).
+Before and after in the same run: with ``BENCH_BEFORE_SRC`` naming the ``src`` directory of an
+earlier checkout (``git archive <commit> src | tar -x -C /tmp/before``), the same end-to-end
+runs are made with workers importing that code first (``PYTHONPATH``), beside this code's.
 
-Where the time goes, one core, no NATS: parsing and validating the JSON events (pydantic),
-``Intake.process`` (the risk engine's ``assess`` and the batch's database write), and the
-decision JSON, each timed over the same events.
+The ceiling, in the same run: one process fetching the same number of events and
+acknowledging each, with no processing (what NATS and the client cost): publishing one
+decision per event, one message per batch, or none.
+
+Where the time goes, one core, no NATS: parsing the events (this code's and pydantic's alone),
+``Intake.process`` (the risk engine and the batch's database write), and the decisions' JSON,
+each timed over the same events. Then a cProfile of one worker, in this process, draining
+``EVENTS`` attempts from NATS with ``decisions = "batch"`` (``Intake.process`` run inline
+rather than in a thread so that the profiler sees it); the top functions by own time go to
+``bench/out/stream_profile.txt``.
 
     python -m bench stream
     BENCH_QUICK=1 python -m bench stream
+    BENCH_QUICK=1 BENCH_BEFORE_SRC=/tmp/before/src python -m bench stream
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import io
 import json
 import os
+import pstats
 import secrets
 import shutil
 import subprocess
@@ -35,6 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 
@@ -43,10 +57,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._util import median_of, save, table
 from shieldwall.config import NatsSettings, load_settings
 from shieldwall.core.events import AccessEvent
-from shieldwall.intake.events import Kind, parse_event
+from shieldwall.intake.events import Kind, parse_event, validate_event
 from shieldwall.intake.ports import ProcessedEvents, Result
 from shieldwall.intake.subjects import Subjects
-from shieldwall.intake.worker import ensure_stream
+from shieldwall.intake.worker import IntakeWorker, ensure_stream
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.intake_repo import SqlProcessedEvents
 from shieldwall.wiring import build, build_intake, initialize
@@ -59,6 +73,7 @@ RUNS = 1 if QUICK else 3
 WORKERS = os.cpu_count() or 1
 SHIELDWALL = str(Path(sys.executable).parent / "shieldwall")
 BOUND = 600.0
+BEFORE_SRC = os.environ.get("BENCH_BEFORE_SRC")
 
 
 def events(n: int, salt: str) -> list[bytes]:
@@ -101,10 +116,16 @@ async def delete_stream(s: NatsSettings) -> None:
         await nc.close()
 
 
-def end_to_end(home: Path, backend: str) -> tuple[float, float]:
-    """(events/s through the workers, events/s published)."""
+def end_to_end(
+    home: Path, backend: str, decisions: str = "per_event", src: str | None = None
+) -> tuple[float, float]:
+    """(events/s through the workers, events/s published); workers run the code in ``src``
+    when given (an earlier checkout's), this code otherwise. Each run has a fresh home (its
+    own empty SQLite database: the processed-event table does not grow from run to run)."""
     total = REDIS_EVENTS if backend == "redis" else EVENTS
     tag = secrets.token_hex(4)
+    home = home.parent / f"home-{tag}"
+    initialize(load_settings({"SHIELDWALL_HOME": str(home)}))
     env = {
         **os.environ,
         "SHIELDWALL_HOME": str(home),
@@ -113,6 +134,9 @@ def end_to_end(home: Path, backend: str) -> tuple[float, float]:
         "SHIELDWALL_STATE_BACKEND": backend,
     }
     settings = load_settings(env)
+    env["SHIELDWALL_NATS_DECISIONS"] = decisions  # after: the code before may not know it
+    if src is not None:
+        env["PYTHONPATH"] = src
     published = asyncio.run(publish(settings.nats, events(total, tag)))
     engine = make_engine(settings.resolved_database_url)
     processed = SqlProcessedEvents(engine)
@@ -150,11 +174,11 @@ def end_to_end(home: Path, backend: str) -> tuple[float, float]:
     return rate, published
 
 
-async def _drain(s: NatsSettings, total: int, decisions: bool) -> float:
+async def _drain(s: NatsSettings, total: int, decisions: str) -> float:
     """Events/s through one asyncio consumer that does what the worker does around the
-    processing and nothing else: fetch batches of ``nats.batch``, publish one decision per
-    event (``publish_async`` with a ``Nats-Msg-Id``; not when ``decisions`` is false),
-    acknowledge each."""
+    processing and nothing else: fetch batches of ``nats.batch``, publish the decisions
+    (``per_event``: one ``publish_async`` with a ``Nats-Msg-Id`` each; ``batch``: one message
+    per batch; ``none``), acknowledge each."""
     subjects = Subjects(s.prefix)
     nc = await nats.connect(s.address)
     js = nc.jetstream()
@@ -167,11 +191,17 @@ async def _drain(s: NatsSettings, total: int, decisions: bool) -> float:
             msgs = await sub.fetch(s.batch, timeout=s.fetch_seconds)
         except (NatsTimeout, TimeoutError):
             continue
-        for msg in msgs if decisions else ():
+        for msg in msgs if decisions == "per_event" else ():
             await js.publish_async(
                 subjects.decisions(Kind.LOGIN_ATTEMPT),
                 b'{"kind":"login","status":"processed"}',
                 headers={"Nats-Msg-Id": f"ceiling:{msg.metadata.sequence.stream}"},
+            )
+        if decisions == "batch":
+            await js.publish_async(
+                subjects.decisions_batch(Kind.LOGIN_ATTEMPT),
+                b'{"kind":"login","decisions":[' + b",".join(m.data for m in msgs) + b"]}",
+                headers={"Nats-Msg-Id": f"ceiling:{msgs[0].metadata.sequence.stream}"},
             )
         await js.publish_async_completed()
         for msg in msgs:
@@ -182,7 +212,7 @@ async def _drain(s: NatsSettings, total: int, decisions: bool) -> float:
     return done / took
 
 
-def ceiling(home: Path, decisions: bool = True) -> float:
+def ceiling(home: Path, decisions: str) -> float:
     """The NATS path alone (:func:`_drain`, one process): the framework's ceiling."""
     tag = secrets.token_hex(4)
     env = {
@@ -226,7 +256,8 @@ class TimedStore:
 
 
 def breakdown(home: Path) -> dict[str, float]:
-    """Microseconds per event of each step, one core, no NATS."""
+    """Microseconds per event of each step, one core, no NATS: CPU time for parsing and the
+    decisions' JSON, wall time for ``Intake.process`` (it waits on the database)."""
     settings = load_settings({"SHIELDWALL_HOME": str(home)})
     svc = build(settings)
     intake = build_intake(svc)
@@ -234,28 +265,111 @@ def breakdown(home: Path) -> dict[str, float]:
     intake.processed = timed
     bodies = events(20_000, "cpu" + secrets.token_hex(3))
     try:
-        start = time.perf_counter()
+        cpu = time.process_time  # CPU time for the pure steps: the load stretches wall time
+        start = cpu()
+        for b in bodies:
+            validate_event(Kind.LOGIN_ATTEMPT, json.loads(b))
+        t_pydantic = cpu() - start
+        start = cpu()
         parsed = [parse_event(Kind.LOGIN_ATTEMPT, b) for b in bodies]
-        t_parse = time.perf_counter() - start
+        t_parse = cpu() - start
         start = time.perf_counter()
         results = []
         for i in range(0, len(parsed), 500):
             results.extend(intake.process(Kind.LOGIN_ATTEMPT, parsed[i : i + 500]))
         t_process = time.perf_counter() - start
-        start = time.perf_counter()
+        start = cpu()
         for r in results:
             json.dumps({"kind": "login", **r.to_dict()}, separators=(",", ":")).encode()
-        t_json = time.perf_counter() - start
+        t_json = cpu() - start
+        encode = msgspec.json.Encoder().encode
+        start = cpu()
+        for i in range(0, len(results), 500):
+            b",".join(encode(r.to_dict()) for r in results[i : i + 500])
+        t_batch = cpu() - start
     finally:
         svc.close()
     n = len(bodies)
     return {
-        "parse_us": t_parse / n * 1e6,
+        "parse_cpu_pydantic_alone_us": t_pydantic / n * 1e6,
+        "parse_cpu_us": t_parse / n * 1e6,
         "process_us": t_process / n * 1e6,
         "db_known_and_record_us": timed.seconds / n * 1e6,
         "assess_and_rest_us": (t_process - timed.seconds) / n * 1e6,
-        "decision_json_us": t_json / n * 1e6,
+        "decision_cpu_stdlib_json_per_event_us": t_json / n * 1e6,
+        "decision_cpu_msgspec_batch_us": t_batch / n * 1e6,
     }
+
+
+def profile(home: Path) -> tuple[float, list[tuple[str, float]]]:
+    """One worker in this process under cProfile, ``decisions = "batch"``, memory state,
+    draining ``EVENTS`` attempts: (events/s under the profiler, [(group, share of time)]);
+    the top functions by own time are written to ``bench/out/stream_profile.txt``."""
+    tag = secrets.token_hex(4)
+    env = {
+        "SHIELDWALL_HOME": str(home),
+        "SHIELDWALL_NATS_PREFIX": f"bench{tag}",
+        "SHIELDWALL_NATS_STREAM": f"BENCH{tag}",
+        "SHIELDWALL_NATS_DECISIONS": "batch",
+    }
+    settings = load_settings(env)
+    asyncio.run(publish(settings.nats, events(EVENTS, tag)))
+    svc = build(settings)
+    worker = IntakeWorker(build_intake(svc), settings.nats, kinds=[Kind.LOGIN_ATTEMPT])
+
+    async def inline(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    async def drain() -> None:
+        task = asyncio.create_task(worker.run())
+        while worker.stats.processed < EVENTS and not task.done():
+            await asyncio.sleep(0.05)
+        worker.stop()
+        await task
+
+    prof = cProfile.Profile()
+    to_thread = asyncio.to_thread
+    asyncio.to_thread = inline  # type: ignore[assignment] # the profiler sees one thread only
+    try:
+        start = time.perf_counter()
+        prof.enable()
+        asyncio.run(drain())
+        prof.disable()
+        took = time.perf_counter() - start
+    finally:
+        asyncio.to_thread = to_thread
+        svc.close()
+        asyncio.run(delete_stream(settings.nats))
+    stats = pstats.Stats(prof)
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(40)
+    (Path(__file__).resolve().parent / "out").mkdir(exist_ok=True)
+    (Path(__file__).resolve().parent / "out" / "stream_profile.txt").write_text(text.getvalue())
+    groups = {
+        "risk engine and its state (guard/risk, storage/risk_state*)": (
+            "/guard/risk/",
+            "/storage/risk_state",
+        ),
+        "NATS client (nats-py)": ("/nats/",),
+        "asyncio event loop and epoll": ("/asyncio/", "selectors.py", "select.epoll"),
+        "database (SQLAlchemy, sqlite3, storage/)": ("/sqlalchemy/", "sqlite3", "/storage/"),
+        "intake (msgspec decode, service, worker)": ("/intake/", "msgspec"),
+        "HMAC, uuid, json": ("hmac", "_hashlib", "uuid.py", "/json/"),
+        "metrics (prometheus_client, observe/)": ("prometheus_client", "/observe/"),
+    }
+    own: dict[str, float] = dict.fromkeys(groups, 0.0)
+    own["other (builtins, pydantic, ...)"] = 0.0
+    total = 0.0
+    for (filename, _, func), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        total += tottime
+        where = f"{filename}:{func}"
+        for name, needles in groups.items():
+            if any(n in where for n in needles):
+                own[name] += tottime
+                break
+        else:
+            own["other (builtins, pydantic, ...)"] += tottime
+    return worker.stats.processed / took, [(k, v / total) for k, v in own.items()]
 
 
 def main() -> None:
@@ -269,32 +383,57 @@ def main() -> None:
             "workers": WORKERS,
             "runs": RUNS,
         }
-        results["ceiling_per_s"] = top = ceiling(home)
-        results["ceiling_no_decisions_per_s"] = bare = ceiling(home, decisions=False)
+        results["load_average_start"] = os.getloadavg()
+        top = results["ceiling_per_s"] = ceiling(home, "per_event")
+        one = results["ceiling_batch_decision_per_s"] = ceiling(home, "batch")
+        bare = results["ceiling_no_decisions_per_s"] = ceiling(home, "none")
         rows = [
-            ("ceiling: NATS fetch + decision + ack, 1 process, no work", f"{top:,.0f}/s"),
-            ("  same without the decision messages (fetch + ack)", f"{bare:,.0f}/s"),
+            ("ceiling: NATS fetch + decision per event + ack, 1 process", f"{top:,.0f}/s"),
+            ("  same, one decision message per batch", f"{one:,.0f}/s"),
+            ("  same without decision messages (fetch + ack)", f"{bare:,.0f}/s"),
         ]
-        for backend in ("memory", "redis"):
+        configs = [  # the code before between the two of this code, then last on Redis
+            ("memory", "batch", None, "batch"),
+            ("memory", "per_event", BEFORE_SRC, "before"),
+            ("memory", "per_event", None, "per_event"),
+            ("redis", "batch", None, "batch"),
+            ("redis", "per_event", BEFORE_SRC, "before"),
+        ]
+        for backend, decisions, src, label in configs:
+            if label == "before" and src is None:
+                continue
             pubs: list[float] = []
 
-            def one(b: str = backend, p: list[float] = pubs) -> float:
-                rate, published = end_to_end(home, b)
+            def run_one(
+                b: str = backend, d: str = decisions, c: str | None = src, p: list[float] = pubs
+            ) -> float:
+                rate, published = end_to_end(home, b, d, c)
                 p.append(published)
                 return rate
 
-            med, runs = median_of(RUNS, one)
-            results[f"end_to_end_{backend}_per_s"] = med
-            results[f"end_to_end_{backend}_runs"] = runs
-            results[f"publish_{backend}_per_s"] = sorted(pubs)[len(pubs) // 2]
-            rows.append((f"end to end, {WORKERS} workers, {backend} state", f"{med:,.0f}/s"))
+            med, runs = median_of(RUNS, run_one)
+            key = f"end_to_end_{backend}_{label}"
+            results[f"{key}_per_s"] = med
+            results[f"{key}_runs"] = runs
+            results[f"{key}_published_per_s"] = sorted(pubs)[len(pubs) // 2]
+            what = "the code before (BENCH_BEFORE_SRC)" if label == "before" else label
             rows.append(
-                (f"  published ({backend} run)", f"{results[f'publish_{backend}_per_s']:,.0f}/s")
+                (f"end to end, {WORKERS} workers, {backend} state, {what}", f"{med:,.0f}/s")
             )
+            rows.append((f"  published ({backend}, {label})", f"{pubs[len(pubs) // 2]:,.0f}/s"))
         parts = breakdown(home)
         results["breakdown_us_per_event"] = parts
         for k, v in parts.items():
             rows.append((f"one core: {k}", f"{v:.1f} us/event"))
+        rate, shares = profile(home)
+        results["profile_per_s"] = rate
+        results["profile_own_time_shares"] = dict(shares)
+        rows.append(("one worker under cProfile, batch decisions", f"{rate:,.0f}/s"))
+        for k, v in shares:
+            rows.append((f"  own time: {k}", f"{v:.0%}"))
+        results["load_average_end"] = os.getloadavg()
+        rows.append(("load average (1, 5, 15 min) at start", str(results["load_average_start"])))
+        rows.append(("load average at end", str(results["load_average_end"])))
         table(rows)
         save("stream", results)
     finally:

@@ -21,6 +21,7 @@ Environment variables:
   existing, empty-at-start directory every worker of one deployment shares
 - ``SHIELDWALL_NATS_STREAM``   JetStream stream name (default ``SHIELDWALL``)
 - ``SHIELDWALL_NATS_PREFIX``   subject prefix (default ``shieldwall``)
+- ``SHIELDWALL_NATS_DECISIONS`` ``per_event`` (default) or ``batch`` (``nats.decisions``)
 - ``SHIELDWALL_CONFIG``        the TOML file
 - ``SHIELDWALL_ALERT_WEBHOOK_SECRET``  HMAC key of the alert webhooks (``trace.alerts``)
 - ``SHIELDWALL_KEY_PROVIDER``  ``file`` (default), ``pkcs11`` or ``vault`` (``keys.provider``)
@@ -1028,6 +1029,11 @@ class NatsSettings(_Section):
     watch_partitions: int = Field(
         1, ge=1, le=1024, description="insider-watch partitions (hash of the principal mod N)"
     )
+    decisions: Literal["per_event", "batch"] = Field(
+        "per_event",
+        description="per_event: one message per decision on <prefix>.decisions.<kind>; batch: one"
+        " message per fetched batch on <prefix>.decisions.batch.<kind> (docs/operations.md)",
+    )
 
     @property
     def address(self) -> str:
@@ -1180,6 +1186,7 @@ ENVIRONMENT = {
     "SHIELDWALL_ALERT_WEBHOOK_SECRET": "trace.alerts.webhook_secret",
     "SHIELDWALL_NATS_STREAM": "nats.stream",
     "SHIELDWALL_NATS_PREFIX": "nats.prefix",
+    "SHIELDWALL_NATS_DECISIONS": "nats.decisions",
 }
 # Secrets the TOML file may not hold (path in the tree, where to put it instead).
 _NOT_IN_FILE: dict[tuple[str, ...], str] = {

@@ -5,7 +5,8 @@ done in their own systems (to the audit log and the insider watch) and scam repo
 contact) instead of calling shieldwall once per event. Each event carries an ``event_id``;
 processing is idempotent by it (see :mod:`.service` for exactly what that covers).
 
-- :mod:`.events`    the event schemas (pydantic) and :func:`~.events.parse_event`
+- :mod:`.events`    the event schemas (pydantic; msgspec structs for the streamed login kinds)
+                    and :func:`~.events.parse_event`
 - :mod:`.subjects`  subject names and the insider-watch partition of a principal
 - :mod:`.service`   :class:`~.service.Intake`: a batch of events in, one result per event out
 - :mod:`.ports`     what the intake needs from storage (:class:`~.ports.ProcessedEvents`)

@@ -49,7 +49,10 @@ from shieldwall.intake.events import (
     Kind,
     LoginAttemptEvent,
     LoginOutcomeEvent,
+    LoginOutcomeLike,
     ScamReportEvent,
+    StreamedLoginAttempt,
+    StreamedLoginOutcome,
 )
 from shieldwall.intake.ports import ProcessedEvents, Result
 
@@ -148,7 +151,7 @@ class Intake:
         results: list[EventResult] = []
         fresh: dict[str, Result] = {}
         for event in events:
-            assert isinstance(event, LoginOutcomeEvent)  # noqa: S101 - dispatched by kind
+            assert isinstance(event, LoginOutcomeEvent | StreamedLoginOutcome)  # noqa: S101 - by kind
             earlier = known.get(event.event_id, fresh.get(event.event_id))
             if earlier is not None:
                 results.append(EventResult(event.event_id, "duplicate", earlier))
@@ -172,7 +175,7 @@ class Intake:
         attempts: list[LoginAttempt] = []
         refused: dict[str, RiskError] = {}
         for event in events:
-            assert isinstance(event, LoginAttemptEvent)  # noqa: S101 - dispatched by kind
+            assert isinstance(event, LoginAttemptEvent | StreamedLoginAttempt)  # noqa: S101 - by kind
             if event.event_id in known or event.event_id in first or event.event_id in refused:
                 continue
             try:
@@ -208,7 +211,7 @@ class Intake:
         self.processed.record(Kind.LOGIN_ATTEMPT.value, fresh, self.clock.now())
         return results
 
-    def _outcome(self, e: LoginOutcomeEvent) -> Result:
+    def _outcome(self, e: LoginOutcomeLike) -> Result:
         out = self.risk.outcome(e.assessment_id, success=e.success, account_known=e.account_known)
         return out.as_dict()
 

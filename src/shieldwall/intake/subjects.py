@@ -3,7 +3,9 @@
 With prefix ``p`` (``nats.prefix``, default ``shieldwall``):
 
 - in:  ``p.logins.attempts``, ``p.logins.outcomes``, ``p.access``, ``p.scam.reports``
-- out: ``p.decisions.<login|outcome|access|scam>``, ``p.alerts``, ``p.deadletter``
+- out: ``p.decisions.<login|outcome|access|scam>`` (one message per event), or with
+  ``nats.decisions = "batch"`` ``p.decisions.batch.<login|outcome|access|scam>`` (one message per
+  fetched batch); ``p.alerts``, ``p.deadletter``
 - the insider watch's feed: ``p.watch.<partition>`` (0 to N-1)
 
 One stream captures ``p.>``.
@@ -30,6 +32,9 @@ class Subjects:
 
     def decisions(self, kind: Kind) -> str:
         return f"{self.prefix}.decisions.{kind.decision}"
+
+    def decisions_batch(self, kind: Kind) -> str:
+        return f"{self.prefix}.decisions.batch.{kind.decision}"
 
     @property
     def alerts(self) -> str:

@@ -3,10 +3,18 @@
 One durable pull consumer per inbound subject (``<consumer>-logins-attempts`` and so on, explicit
 acks, shared by every worker process: JetStream hands each message to one of them). A worker
 fetches up to ``nats.batch`` messages, validates them, runs the batch through
-:class:`~.service.Intake` in a thread, publishes one decision per event to
-``p.decisions.<kind>`` (``Nats-Msg-Id`` ``<kind>:<event_id>``: a redelivery's decision is
-dropped as a duplicate within the stream's window, and carries the same result outside it),
-and only then acknowledges the batch: at-least-once delivery, idempotent processing.
+:class:`~.service.Intake` in a thread, publishes the decisions, and only then acknowledges the
+batch: at-least-once delivery, idempotent processing. Decisions go out one of two ways
+(``nats.decisions``):
+
+- ``per_event`` (the default): one message per event on ``p.decisions.<kind>``, ``Nats-Msg-Id``
+  ``<kind>:<event_id>``: a redelivery's decision is dropped as a duplicate within the stream's
+  window, and carries the same result outside it.
+- ``batch``: one message per fetched batch on ``p.decisions.batch.<kind>``,
+  ``{"kind", "decisions": [...]}`` with the per-event bodies in the batch's order (split into
+  several messages when one would pass the server's payload limit), ``Nats-Msg-Id``
+  ``batch:<kind>:<digest of the event ids>``. A redelivered event is in a later batch message
+  again, answered ``duplicate`` with its first result; readers key decisions by event id.
 
 - A message that does not validate is acknowledged into ``p.deadletter`` with its kind, its
   stream sequence, its ``event_id`` when it has a well-formed one, and the reason (the field
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import signal
@@ -34,6 +43,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -57,6 +67,9 @@ from shieldwall.trace.watch.runner import WatchRunner
 log = logging.getLogger(__name__)
 
 RELAY_CURSOR = "watch-relay"
+# Room left in a batch message for the envelope and the headers under the server's max_payload.
+_ENVELOPE_BYTES = 4096
+_encode = msgspec.json.Encoder().encode
 
 
 def consumer_name(settings: NatsSettings, kind: Kind) -> str:
@@ -227,14 +240,17 @@ class IntakeWorker:
         self, kind: Kind, msgs: Sequence[Msg], results: Sequence[EventResult]
     ) -> None:
         assert self._js is not None  # noqa: S101 - set by run()
-        subject = self.subjects.decisions(kind)
+        if self.settings.decisions == "batch":
+            await self._publish_batch(kind, results)
+        else:
+            subject = self.subjects.decisions(kind)
+            for r in results:
+                await self._js.publish_async(
+                    subject,
+                    _encode({"kind": kind.decision, **r.to_dict()}),
+                    headers={"Nats-Msg-Id": f"{kind.decision}:{r.event_id}"},
+                )
         for msg, r in zip(msgs, results, strict=True):
-            body = {"kind": kind.decision, **r.to_dict()}
-            await self._js.publish_async(
-                subject,
-                json.dumps(body, separators=(",", ":")).encode(),
-                headers={"Nats-Msg-Id": f"{kind.decision}:{r.event_id}"},
-            )
             if r.status == "rejected":
                 self.stats.rejected += 1
                 await self._deadletter(kind, msg, r.code or "rejected", r.field, r.reason or "")
@@ -245,6 +261,36 @@ class IntakeWorker:
         await self._js.publish_async_completed()
         for msg in msgs:
             await msg.ack()
+
+    async def _publish_batch(self, kind: Kind, results: Sequence[EventResult]) -> None:
+        """The batch's decisions in as few messages as the server's payload limit allows."""
+        assert self._nc is not None  # noqa: S101 - set by run()
+        limit = max(self._nc.max_payload - _ENVELOPE_BYTES, 1024)
+        parts: list[bytes] = []
+        ids: list[str] = []
+        size = 0
+        for r in results:
+            part = _encode(r.to_dict())
+            if parts and size + len(part) + 1 > limit:
+                await self._publish_decisions(kind, parts, ids)
+                parts, ids, size = [], [], 0
+            parts.append(part)
+            ids.append(r.event_id or "")
+            size += len(part) + 1
+        if parts:
+            await self._publish_decisions(kind, parts, ids)
+
+    async def _publish_decisions(self, kind: Kind, parts: list[bytes], ids: list[str]) -> None:
+        assert self._js is not None  # noqa: S101 - set by run()
+        body = b'{"kind":' + _encode(kind.decision) + b',"decisions":[' + b",".join(parts) + b"]}"
+        # The same events in the same order give the same id: JetStream drops a whole repeat
+        # within its duplicate window (a redelivered batch whose first answer was published).
+        digest = hashlib.blake2b("\n".join(ids).encode(), digest_size=16).hexdigest()
+        await self._js.publish_async(
+            self.subjects.decisions_batch(kind),
+            body,
+            headers={"Nats-Msg-Id": f"batch:{kind.decision}:{digest}"},
+        )
 
     async def _retry(self, kind: Kind, msgs: Sequence[Msg], code: str) -> None:
         for msg in msgs:

@@ -54,9 +54,17 @@ class SqlProcessedEvents:
         return sqlite.insert(intake_events).on_conflict_do_nothing()
 
     def record(self, kind: str, results: Mapping[str, Result], now: datetime) -> None:
+        """One transaction for the batch. On PostgreSQL its commit does not wait for the disk
+        (``synchronous_commit`` off for this transaction only, as the audit append does): a
+        database crash may forget the last fraction of a second of recorded ids, whose
+        messages are acknowledged by then; an event the store sends again after that is
+        processed again. Nothing else is recorded this way: record reads (with their audit
+        entries) go through :meth:`record_with_audit`, synchronous."""
         if not results:
             return
         with write_transaction(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             conn.execute(
                 self._insert_ignoring_duplicates(conn),
                 [

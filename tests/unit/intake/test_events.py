@@ -11,7 +11,7 @@ from shieldwall.intake.events import (
     MAX_EVENT_BYTES,
     AccessReadEvent,
     Kind,
-    LoginAttemptEvent,
+    StreamedLoginAttempt,
     event_id_of,
     parse_event,
 )
@@ -24,11 +24,12 @@ def raw(data: object) -> bytes:
 
 
 def test_a_login_attempt_parses() -> None:
-    """The fields of /v1/logins/assess, plus the event id."""
+    """The fields of /v1/logins/assess, plus the event id (decoded by msgspec, the stream's
+    fast path)."""
     e = parse_event(
         Kind.LOGIN_ATTEMPT, raw({"event_id": "a:1", "account": PHONE, "ip": "2001:db8::1"})
     )
-    assert isinstance(e, LoginAttemptEvent) and e.ip == "2001:db8::1" and e.user_agent is None
+    assert isinstance(e, StreamedLoginAttempt) and e.ip == "2001:db8::1" and e.user_agent is None
 
 
 def test_an_access_event_parses_with_defaults() -> None:

@@ -4,6 +4,10 @@ the first result wins, and reads staged in the audit outbox in the same transact
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event
 
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.storage.intake_repo import SqlProcessedEvents
@@ -45,3 +49,34 @@ def test_record_with_audit_stages_each_event_once(services: Services) -> None:
     assert len(seqs) == 3 and services.audit.size() == before + 3
     actors = [r.event.actor for r in services.audit.read(before - 1, 10)]
     assert actors == ["agent-0", "agent-1", "agent-2"]
+
+
+def test_record_commits_without_waiting_on_postgresql_and_only_there(
+    services: Services, backend: str
+) -> None:
+    """On PostgreSQL the batch's insert runs with synchronous_commit off, and the setting ends
+    with its transaction: the next transaction on the same connection (a read's audit entry)
+    commits synchronously again."""
+    if backend != "postgres":
+        pytest.skip("a PostgreSQL setting")
+    p = SqlProcessedEvents(services.engine)
+    seen: list[tuple[str, Any]] = []
+
+    def show(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO intake_events"):
+            raw = conn.connection.dbapi_connection
+            value = raw.execute("SHOW synchronous_commit").fetchone()[0]
+            seen.append((value, id(raw)))
+
+    event.listen(services.engine, "before_cursor_execute", show)
+    try:
+        p.record("logins.attempts", {"a": {"n": 1}}, T)
+    finally:
+        event.remove(services.engine, "before_cursor_execute", show)
+    assert [v for v, _ in seen] == ["off"]
+    with services.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if id(raw) == seen[0][1]:  # the pool handed back the same connection
+            assert raw.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
