@@ -166,6 +166,9 @@ class MemoryRiskState:
                 counts["n"] = counts.get("n", 0) + 1
                 for f in ops.fields:
                     counts[f] = counts.get(f, 0) + 1
+                for i, name in ops.distinct:
+                    if counts[ops.fields[i]] == 1:
+                        counts[name] = counts.get(name, 0) + 1
                 self._profiles[ops.profile] = (now + self.profile_ttl, counts)
                 self._popular["n"] = self._popular.get("n", 0) + 1
                 for f in ops.popular:
