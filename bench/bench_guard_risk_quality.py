@@ -44,6 +44,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
+from scipy.optimize import minimize
+
 from bench._util import save
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import ManualClock
@@ -221,6 +224,26 @@ def reliability(scored: list[tuple[float, float, bool]]) -> list[dict[str, float
     return rows
 
 
+def fit_platt(scored: list[tuple[float, float, bool]]) -> tuple[float, float, float]:
+    """Platt's scaling (Platt 1999): the logistic ``1 / (1 + exp(-(a s + b)))`` of the score
+    ``s`` that maximises the likelihood of the truth, with Platt's smoothed targets
+    ``(N+ + 1) / (N+ + 2)`` and ``1 / (N- + 2)`` so no probability is fitted to exactly 0 or 1.
+    Returns ``(a, b, log loss)``."""
+    x = np.array([sc for sc, _, _ in scored])
+    y = np.array([1.0 if attack else 0.0 for _, _, attack in scored])
+    pos = float(y.sum())
+    neg = len(y) - pos
+    t = np.where(y > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
+
+    def loss(ab: np.ndarray) -> float:
+        z = ab[0] * x + ab[1]
+        # -[t log p + (1 - t) log(1 - p)] with p = sigmoid(z), in a stable form
+        return float(np.mean(np.logaddexp(0.0, z) - t * z))
+
+    got = minimize(loss, np.array([1.0, -3.0]), method="Nelder-Mead", options={"xatol": 1e-6})
+    return float(got.x[0]), float(got.x[1]), float(got.fun)
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
@@ -236,6 +259,9 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument(
         "--network", action="store_true", help="with --personal: + new_network, geoip2fast"
+    )
+    parser.add_argument(
+        "--fit", action="store_true", help="fit the probability calibration (tuning seeds only)"
     )
     parser.add_argument("--weights", type=float, nargs=3, metavar=("SUBNET", "AS", "COUNTRY"))
     args = parser.parse_args(argv)
@@ -320,6 +346,14 @@ def main(argv: list[str]) -> int:
             f"  benign locked out {summary[name]['benign_locked_out']:>3}  "
             + " ".join(f"{k}={pct(v)}" for k, v in per_kind.items())
             + f"\n{'':16}taken over by kind: {summary[name]['taken_over_by_kind']}"
+        )
+    if args.fit:
+        if label != "tuning":
+            parser.error("--fit runs on the tuning seeds only")
+        a, b, logloss = fit_platt(scored)
+        print(
+            f"  Platt fit on {len(scored)} attempts: slope {a:.4f} intercept {b:.4f}"
+            f" (log loss {logloss:.4f})"
         )
     table = reliability(scored) if scored else []
     if table:

@@ -38,16 +38,26 @@ Signals (each a reason code):
   time; nothing is stored). The mark of a targeted guesser who holds the customer's record; its
   points are weighed by unfamiliarity, so the owner at home typing their own birthday is
   allowed.
+- ``new_network``: the account's successful logins came from a stable set of networks and this
+  one is new at some level (/24 or /64, AS name or number, country from the
+  :class:`~.location.NetworkLocator`): each new level adds its points times the history's
+  stability ``1 - (d + 1) / (n + 2)`` (``n`` logins from ``d`` distinct values; the profile
+  keeps one distinct counter per level). Needs three successful logins.
+- ``scam_contact``: an unfamiliar login (``fam`` at least 0.3) on an account whose holder a
+  reported scam contacted within ``scam_contact_window_hours`` (:class:`~.ports.ScamContacts`).
 - ``login_wave``: the platform-wide wave detector (:mod:`.wave`) raises every unfamiliar login.
 - ``failure_cap``: NIST SP 800-63B §3.2.2: after ``failure_cap`` (at most 100) consecutive
   failures on an account, deny until a success or a passed step-up.
 
 Scores add up: ``1.5 fam + (0.35 + 0.65 fam) * (source + account + device + password) +
-breached * fam + personal * (0.35 + 0.65 fam) + 3.5 wave * fam^1.5``, where ``fam`` in [0, 1]
+breached * fam + personal * (0.35 + 0.65 fam) + new_network + scam * (0.35 + 0.65 fam) +
+3.5 wave * fam^1.5``, where ``fam`` in [0, 1]
 is the weighted unfamiliarity; each volume term is ``log2(count / threshold)`` clipped to
 [0, 4] (an AS at most 2.5, password reuse at most 2). Challenge at ``challenge_score``, deny
-at ``deny_score``. Delays grow as ``base * 2^(run - free - 1)`` with the longest current
-failure run of the address, device or account; a success ends the run.
+at ``deny_score``. The assessment's ``probability`` is the score through a logistic fitted
+on the simulator's tuning seeds (Platt scaling; docs/guard.md). Delays grow as
+``base * 2^(run - free - 1)`` with the longest current failure run of the address, device or
+account; a success ends the run.
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from shieldwall.config import RiskSettings
+from shieldwall.config import RiskSettings, Settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.location import UNKNOWN, GeoIP2FastLocator, Location, NoLocation
@@ -16,6 +17,7 @@ from shieldwall.guard.risk.model import Assessment, LoginAttempt
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.ports import AssessOps, OutcomeOps
 from shieldwall.storage.risk_state_memory import MemoryRiskState
+from shieldwall.wiring.guard import network_locator
 from tests.unit.guard.risk.conftest import KEY, login
 
 # Two networks as a locator would place them (the engine sees only these answers)
@@ -231,3 +233,16 @@ def test_probability_is_the_fitted_logistic(clock: ManualClock) -> None:
     assert e.probability(-800.0) == 0.0 and e.probability(800.0) == 1.0
     a = e.assess(HOME)
     assert a.probability == e.probability(a.score) and a.as_dict()["probability"] == a.probability
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+def test_wiring_builds_the_configured_locator(tmp_path: Path) -> None:
+    """``network_locator = "geoip2fast"`` gives the shipped database; the default none."""
+    plain = Settings.model_validate({"home": str(tmp_path)})
+    assert isinstance(network_locator(plain), NoLocation)
+    geo = Settings.model_validate(
+        {"home": str(tmp_path), "guard": {"risk": {"network_locator": "geoip2fast"}}}
+    )
+    assert network_locator(geo).locate("8.8.8.8").country == "US"
