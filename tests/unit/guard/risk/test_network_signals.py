@@ -183,6 +183,20 @@ def test_an_unplaced_address_is_never_a_new_country(clock: ManualClock) -> None:
     assert on.assess(nowhere).score - off.assess(nowhere).score == pytest.approx(0.8, abs=2e-3)
 
 
+def test_new_network_is_off_by_default_and_then_keeps_existence_hidden(clock: ManualClock) -> None:
+    """Off by default, a real account with a stable history and a name that is no account
+    score the same from a fresh source. On, they do not (the documented exception): the real
+    account gets 0.8 * (1 + 2 + 3) more."""
+    for weights, gap in ((OFF, 0.0), (WEIGHTS, 4.8)):
+        e = engine_with(ManualClock(clock.now()), **weights)
+        assert isinstance(e.clock, ManualClock)
+        history(e, e.clock, [HOME] * 8)
+        fresh = LoginAttempt("carol", "104.236.1.1", "curl/8", "dev-x")
+        unknown = replace(fresh, account="nobody")
+        assert e.assess(fresh).score - e.assess(unknown).score == pytest.approx(gap, abs=2e-3)
+    assert RiskSettings().new_subnet_points == RiskSettings().new_network_points == 0.0
+
+
 def test_memory_state_counts_distinct_values_once() -> None:
     """The distinct counter rises when a field's count goes from 0 to 1, not after."""
     state = MemoryRiskState()
