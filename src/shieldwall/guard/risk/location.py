@@ -16,7 +16,6 @@ identity for the ``new_network`` signal.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -88,12 +87,9 @@ class GeoIP2FastLocator:
         self._reader = _geoip2fast(GEOIP2FAST_FILE if ipv6 else GEOIP2FAST_FILE_V4)
 
     def locate(self, ip: str) -> Location:
-        try:
-            if not ipaddress.ip_address(ip).is_global:
-                return UNKNOWN  # private, reserved, documentation: the package names IANA
-        except ValueError:
-            return UNKNOWN
         got = self._reader.lookup(ip)
+        if got.is_private:
+            return UNKNOWN  # private and reserved ranges: the package names them IANA.ORG
         country = got.country_code
         # the package answers "--" (private/reserved), "<not found>" codes and the like in the
         # country field; only a two-letter code is a country
