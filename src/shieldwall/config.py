@@ -284,7 +284,7 @@ class PasswordSettings(_Section):
 
 
 # new_network is off by default: it lets a real account with a stable history answer differently
-# from an unknown name (docs/guard.md, "New network"); the values chosen on the simulator's
+# from an unknown name (docs/guard.md, "What it guarantees"); the values chosen on the simulator's
 # tuning seeds 1-3 are 1.0, 0.5, 0.5 (bench/bench_guard_risk_quality.py TUNED_NEW_NETWORK).
 # The calibration was fitted (Platt) on tuning seeds 1-3 with personal_password and new_network
 # at those values and geoip2fast; the held-out seeds 101-105 were run once after.

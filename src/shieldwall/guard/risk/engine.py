@@ -582,7 +582,7 @@ class RiskEngine:
     def probability(self, score: float) -> float:
         """The calibrated probability that an attempt with this score is an attack: Platt's
         logistic ``1 / (1 + exp(-(slope * score + intercept)))``, fitted on the tuning seeds'
-        traffic (see docs/guard.md, "Calibrated probability")."""
+        traffic (docs/guard.md, "Signals and score" and its reliability table)."""
         s = self.settings
         z = s.probability_slope * score + s.probability_intercept
         if z >= 0:
