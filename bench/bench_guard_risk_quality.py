@@ -19,6 +19,13 @@ of the held-out seeds 101-105, which were not looked at while tuning.
     python bench/bench_guard_risk_quality.py --personal            # + targeted_personal
     python bench/bench_guard_risk_quality.py --personal --tuning
 
+``--network`` (with ``--personal``) runs a third engine, ``engine_network``: the personal
+signal plus ``new_network`` with the country and AS name of each address from the
+``geoip2fast`` package's shipped GeoLite2-derived data (``network_locator = "geoip2fast"``), and
+prints a reliability table of its calibrated probability (``Assessment.probability``) against
+the truth. ``--weights SUBNET AS COUNTRY`` overrides the new_network points (default
+``TUNED_NEW_NETWORK``, chosen on the tuning seeds; ``--fit`` fits the calibration there).
+
 ``--personal`` adds the simulator's ``targeted_personal`` attack (forty customers' records,
 three to eight guesses each built from their data, each from a fresh residential address) with
 10% of customers using a password built from their own data, and runs the engine twice: without
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import sys
 import time
 from collections import Counter
@@ -37,11 +45,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
+from scipy.optimize import minimize
+
 from bench._util import save
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.baselines import AccountFailureCounter, LeakyBucketPerIp
 from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.location import GeoIP2FastLocator, NetworkLocator
 from shieldwall.guard.risk.model import Decision, LoginAttempt
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.personal import PersonalFacts, candidates
@@ -56,6 +68,9 @@ from shieldwall.sim.logins import (
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 
 TUNING_SEEDS = (1, 2, 3)
+# new_network points (subnet, AS, country) chosen on the tuning seeds (docs/guard.md); the
+# setting's default is 0 (off)
+TUNED_NEW_NETWORK = (1.0, 0.5, 0.5)
 HELD_OUT_SEEDS = (101, 102, 103, 104, 105)
 KINDS = [k.value for k in AttackKind]
 
@@ -71,6 +86,7 @@ class Tally:
     taken_over: set[str] = field(default_factory=set)
     taken_by: Counter[str] = field(default_factory=Counter)  # attack kind -> accounts
     reasons: Counter[str] = field(default_factory=Counter)
+    scored: list[tuple[float, float, bool]] = field(default_factory=list)  # score, p, attack
 
     def note(self, e: LoginEvent, decision: Decision) -> bool:
         """Count one decision; return whether the login succeeds."""
@@ -139,7 +155,11 @@ class PersonalCheck:
 
 
 def run_engine(
-    world: LoginWorld, events: list[LoginEvent], settings: RiskSettings, personal: bool = False
+    world: LoginWorld,
+    events: list[LoginEvent],
+    settings: RiskSettings,
+    personal: bool = False,
+    locator: NetworkLocator | None = None,
 ) -> Tally:
     clock = ManualClock(events[0].ts)
     breached = world.breached
@@ -151,6 +171,7 @@ def run_engine(
         asn=AsnTable.load(None),
         breached=lambda d: d.hex() in breached,
         personal=PersonalCheck(world) if personal else None,
+        locator=locator,
     )
     tally = Tally()
     for e in events:
@@ -158,6 +179,7 @@ def run_engine(
         a = engine.assess(LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1))
         if a.decision is not Decision.ALLOW:
             tally.reasons.update(r.code for r in a.reasons)
+        tally.scored.append((a.score, a.probability, e.is_attack))
         ok = tally.note(e, a.decision)
         engine.outcome(a.assessment_id, success=ok, account_known=e.account_known)
     return tally
@@ -186,6 +208,46 @@ def run_counter(events: list[LoginEvent]) -> Tally:
     return tally
 
 
+BINS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001)
+
+
+def reliability(scored: list[tuple[float, float, bool]]) -> list[dict[str, float]]:
+    """Attempts binned by predicted probability: count, mean prediction, share that were attacks."""
+    rows = []
+    for lo, hi in itertools.pairwise(BINS):
+        got = [(p, y) for _, p, y in scored if lo <= p < hi]
+        if got:
+            rows.append(
+                {
+                    "bin": f"[{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}",
+                    "attempts": len(got),
+                    "predicted": sum(p for p, _ in got) / len(got),
+                    "observed": sum(1 for _, y in got if y) / len(got),
+                }
+            )
+    return rows
+
+
+def fit_platt(scored: list[tuple[float, float, bool]]) -> tuple[float, float, float]:
+    """Platt's scaling (Platt 1999): the logistic ``1 / (1 + exp(-(a s + b)))`` of the score
+    ``s`` that maximises the likelihood of the truth, with Platt's smoothed targets
+    ``(N+ + 1) / (N+ + 2)`` and ``1 / (N- + 2)`` so no probability is fitted to exactly 0 or 1.
+    Returns ``(a, b, log loss)``."""
+    x = np.array([sc for sc, _, _ in scored])
+    y = np.array([1.0 if attack else 0.0 for _, _, attack in scored])
+    pos = float(y.sum())
+    neg = len(y) - pos
+    t = np.where(y > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
+
+    def loss(ab: np.ndarray) -> float:
+        z = ab[0] * x + ab[1]
+        # -[t log p + (1 - t) log(1 - p)] with p = sigmoid(z), in a stable form
+        return float(np.mean(np.logaddexp(0.0, z) - t * z))
+
+    got = minimize(loss, np.array([1.0, -3.0]), method="Nelder-Mead", options={"xatol": 1e-6})
+    return float(got.x[0]), float(got.x[1]), float(got.fun)
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
@@ -199,11 +261,29 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--personal", action="store_true", help="add targeted_personal; engine with and without"
     )
+    parser.add_argument(
+        "--network", action="store_true", help="with --personal: + new_network, geoip2fast"
+    )
+    parser.add_argument(
+        "--fit", action="store_true", help="fit the probability calibration (tuning seeds only)"
+    )
+    parser.add_argument("--weights", type=float, nargs=3, metavar=("SUBNET", "AS", "COUNTRY"))
     args = parser.parse_args(argv)
     seeds = tuple(args.seeds) if args.seeds else TUNING_SEEDS if args.tuning else HELD_OUT_SEEDS
     label = "tuning" if args.tuning or set(seeds) <= set(TUNING_SEEDS) else "held-out"
     settings = RiskSettings()
+    # the engines before this change ran without new_network: keep them so in the same run
+    before = settings.model_copy(
+        update={"new_subnet_points": 0.0, "new_network_points": 0.0, "new_country_points": 0.0}
+    )
+    sub, asn, cc = args.weights or TUNED_NEW_NETWORK
+    net_settings = settings.model_copy(
+        update={"new_subnet_points": sub, "new_network_points": asn, "new_country_points": cc}
+    )
+    locator = GeoIP2FastLocator() if args.network else None
     names = ["engine", "leaky_bucket", "counter"] + (["engine_personal"] if args.personal else [])
+    names += ["engine_network"] if args.network else []
+    scored: list[tuple[float, float, bool]] = []
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     started = time.perf_counter()
     for seed in seeds:
@@ -218,12 +298,16 @@ def main(argv: list[str]) -> int:
         world = LoginWorld(seed, config)
         events = world.events()
         runs = [
-            ("engine", run_engine(world, events, settings)),
+            ("engine", run_engine(world, events, before)),
             ("leaky_bucket", run_bucket(events)),
             ("counter", run_counter(events)),
         ]
         if args.personal:
-            runs.append(("engine_personal", run_engine(world, events, settings, personal=True)))
+            runs.append(("engine_personal", run_engine(world, events, before, personal=True)))
+        if args.network:
+            net = run_engine(world, events, net_settings, personal=True, locator=locator)
+            runs.append(("engine_network", net))
+            scored.extend(net.scored)
         for name, tally in runs:
             row = {"seed": seed, **tally.as_dict()}
             results[name].append(row)
@@ -234,7 +318,9 @@ def main(argv: list[str]) -> int:
                 + " ".join(f"{k}={pct(v)}" for k, v in row["per_kind_stopped"].items()),
                 flush=True,
             )
-        for n in ("engine", "engine_personal") if args.personal else ("engine",):
+        for n in names:
+            if not n.startswith("engine"):
+                continue
             print(f"   {n} reasons: {results[n][-1]['reasons']}")
     print(f"\n{label} seeds {list(seeds)}, {args.customers} customers, {args.days} days")
     summary: dict[str, Any] = {}
@@ -263,10 +349,37 @@ def main(argv: list[str]) -> int:
             + " ".join(f"{k}={pct(v)}" for k, v in per_kind.items())
             + f"\n{'':16}taken over by kind: {summary[name]['taken_over_by_kind']}"
         )
+    if args.fit:
+        if label != "tuning":
+            parser.error("--fit runs on the tuning seeds only")
+        a, b, logloss = fit_platt(scored)
+        print(
+            f"  Platt fit on {len(scored)} attempts: slope {a:.4f} intercept {b:.4f}"
+            f" (log loss {logloss:.4f})"
+        )
+    table = reliability(scored) if scored else []
+    if table:
+        n = len(scored)
+        brier = sum((p - y) ** 2 for _, p, y in scored) / n
+        print(f"  engine_network calibration: {n} attempts, Brier score {brier:.4f}")
+        for row in table:
+            print(
+                f"    {row['bin']:<14} attempts {row['attempts']:>7}  predicted"
+                f" {row['predicted']:.3f}  observed {row['observed']:.3f}"
+            )
+        summary["calibration"] = {"brier": brier, "reliability": table}
     print(f"  ({time.perf_counter() - started:.0f} s)")
+    suffix = ("_personal" if args.personal else "") + ("_network" if args.network else "")
     path = save(
-        f"guard_risk_quality_{label.replace('-', '_')}{'_personal' if args.personal else ''}",
-        {"label": label, "seeds": list(seeds), "summary": summary, "runs": results},
+        f"guard_risk_quality_{label.replace('-', '_')}{suffix}",
+        {
+            "label": label,
+            "seeds": list(seeds),
+            "customers": args.customers,
+            "days": args.days,
+            "summary": summary,
+            "runs": {k: [{**r} for r in v] for k, v in results.items()},
+        },
     )
     print(f"  wrote {path}")
     return 0

@@ -284,6 +284,18 @@ class PasswordSettings(_Section):
     )
 
 
+# new_network is off by default: it lets a real account with a stable history answer differently
+# from an unknown name (docs/guard.md, "What it guarantees"); the values chosen on the simulator's
+# tuning seeds 1-3 are 1.0, 0.5, 0.5 (bench/bench_guard_risk_quality.py TUNED_NEW_NETWORK).
+# The calibration was fitted (Platt) on tuning seeds 1-3 with personal_password and new_network
+# at those values and geoip2fast; the held-out seeds 101-105 were run once after.
+NEW_SUBNET_POINTS = 0.0
+NEW_NETWORK_POINTS = 0.0
+NEW_COUNTRY_POINTS = 0.0
+PROBABILITY_SLOPE = 2.0293
+PROBABILITY_INTERCEPT = -6.835
+
+
 class RiskSettings(_Section):
     """Guard: login risk engine (see guard/risk and docs/guard.md).
 
@@ -354,6 +366,49 @@ class RiskSettings(_Section):
         "state",
         description="where the decision history lives: 'state' = with the risk state (this"
         " process, or Redis), 'database' = the database (outlives the process; one host)",
+    )
+    network_locator: Literal["none", "geoip2fast"] = Field(
+        "none",
+        description="country and AS name of each address: 'geoip2fast' reads the GeoLite2-derived"
+        " database that the geoip2fast package ships (extra 'geo'; about 100 MB of memory)",
+    )
+    new_subnet_points: float = Field(
+        NEW_SUBNET_POINTS,
+        ge=0,
+        le=10,
+        description="new_network: a never-seen /24 or /64, times the account's stability (0: off)",
+    )
+    new_network_points: float = Field(
+        NEW_NETWORK_POINTS,
+        ge=0,
+        le=10,
+        description="new_network: a never-seen AS, times the account's stability (0: off)",
+    )
+    new_country_points: float = Field(
+        NEW_COUNTRY_POINTS,
+        ge=0,
+        le=10,
+        description="new_network: a never-seen country, times"
+        " the account's stability (needs a network_locator; 0: off)",
+    )
+    scam_contact_points: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="an unfamiliar login on an account whose holder a reported"
+        " scam contacted within scam_contact_window_hours (0: off)",
+    )
+    scam_contact_window_hours: float = Field(
+        72.0, gt=0, le=24 * 90, description="how recent a scam contact raises the risk"
+    )
+    probability_slope: float = Field(
+        PROBABILITY_SLOPE,
+        gt=0,
+        description="calibration: P(attack) = 1/(1+exp(-(slope*score"
+        " + intercept))), fitted on the simulator's tuning seeds",
+    )
+    probability_intercept: float = Field(
+        PROBABILITY_INTERCEPT, description="calibration intercept (see probability_slope)"
     )
 
     @model_validator(mode="after")

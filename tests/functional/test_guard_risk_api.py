@@ -26,6 +26,8 @@ def test_assess_then_outcome_contract(store: Store, client: TestClient) -> None:
     body = r.json()
     assert set(body) >= {"assessment_id", "decision", "score", "reasons", "delay_ms"}
     assert body["decision"] == "allow" and isinstance(body["score"], float)
+    # a first login scores 1.5; the default calibration 1/(1+exp(-(2.0293*1.5 - 6.835))) = 0.0221
+    assert body["score"] == 1.5 and abs(body["probability"] - 0.0221) < 1e-4
     assert body["reasons"][0].keys() == {"code", "detail"}
     assert body["session_view"] in ("normal", "masked") and body["delay_ms"] == 0
     out = client.post(

@@ -164,8 +164,13 @@ class MemoryRiskState:
                 got = self._profiles.get(ops.profile)
                 counts = got[1] if got is not None and got[0] > now else {}
                 counts["n"] = counts.get("n", 0) + 1
+                seen = []  # each field's count right after its increment, as the script sees it
                 for f in ops.fields:
                     counts[f] = counts.get(f, 0) + 1
+                    seen.append(counts[f])
+                for i, name in ops.distinct:
+                    if seen[i] == 1:
+                        counts[name] = counts.get(name, 0) + 1
                 self._profiles[ops.profile] = (now + self.profile_ttl, counts)
                 self._popular["n"] = self._popular.get("n", 0) + 1
                 for f in ops.popular:

@@ -137,6 +137,7 @@ return {out, prof, pop}
 
 # ARGV: prefix now tau_s tau_l ttl success known profile_ttl n_entities entities...
 #       n_runs runs... profile n_fields fields... n_popular popular... hour
+#       n_distinct (field index, counter)...
 _OUTCOME = (
     _COMMON
     + """
@@ -167,14 +168,21 @@ for i = 1, nf do fields[i] = ARGV[k]; k = k + 1 end
 local npop = tonumber(ARGV[k]); k = k + 1
 local pfields = {}
 for i = 1, npop do pfields[i] = ARGV[k]; k = k + 1 end
-local hour = ARGV[k]
+local hour = ARGV[k]; k = k + 1
+local nd = tonumber(ARGV[k]); k = k + 1
 if failed == 1 then redis.call('HINCRBY', P .. 'h', hour .. ':f', 1) end
 if unknown == 1 then redis.call('HINCRBY', P .. 'h', hour .. ':u', 1) end
 if success then
   local e = redis.call('HGET', profile, '_e')
   if e and tonumber(e) <= now then redis.call('DEL', profile) end
   redis.call('HINCRBY', profile, 'n', 1)
-  for i = 1, nf do redis.call('HINCRBY', profile, fields[i], 1) end
+  local seen = {}
+  for i = 1, nf do seen[i] = redis.call('HINCRBY', profile, fields[i], 1) end
+  for _ = 1, nd do
+    local i = tonumber(ARGV[k]) + 1
+    if seen[i] == 1 then redis.call('HINCRBY', profile, ARGV[k + 1], 1) end
+    k = k + 2
+  end
   redis.call('HSET', profile, '_e', fmt(now + profile_ttl))
   redis.call('EXPIRE', profile, math.ceil(profile_ttl))
   redis.call('HINCRBY', P .. 'pop', 'n', 1)
@@ -310,7 +318,10 @@ class RedisRiskState:
             len(ops.popular),
             *ops.popular,
             ops.hour,
+            len(ops.distinct),
         ]
+        for i, name in ops.distinct:
+            args += [i, name]
         try:
             self._outcome(keys=[], args=args)
         except redis.RedisError as exc:

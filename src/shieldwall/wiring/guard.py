@@ -24,9 +24,10 @@ from shieldwall.guard.passwords.errors import ContextUnavailable
 from shieldwall.guard.passwords.policy import PasswordChecker
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.history import DecisionHistory
+from shieldwall.guard.risk.location import GeoIP2FastLocator, NetworkLocator, NoLocation
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.personal import facts_from_context, is_personal
-from shieldwall.guard.risk.ports import RiskState
+from shieldwall.guard.risk.ports import RiskState, ScamContacts
 from shieldwall.storage.custody_repo import SqlCustodyStore
 from shieldwall.wiring.state import risk_state
 
@@ -159,6 +160,14 @@ def asn_table(settings: Settings) -> AsnTable:
     return AsnTable.load(path)
 
 
+def network_locator(settings: Settings) -> NetworkLocator:
+    """Country and AS name of each address: the shipped GeoLite2-derived database of the
+    ``geoip2fast`` package when ``guard.risk.network_locator`` says so, else none."""
+    if settings.guard.risk.network_locator == "geoip2fast":
+        return GeoIP2FastLocator()
+    return NoLocation()
+
+
 # The login risk engine reads customers as this system component (the personal-password check).
 RISK_DESK = Principal("guard.risk", Role.SERVICE, "guard", "login risk")
 
@@ -212,9 +221,12 @@ def risk_engine(
     telemetry: Telemetry = NULL_TELEMETRY,
     personal: Callable[[str, bytes], bool] | None = None,
     history: DecisionHistory | None = None,
+    scam_contacts: ScamContacts | None = None,
 ) -> RiskEngine:
     """The login risk engine; ``corpora`` (when given) answers "is this password breached",
-    ``personal`` (when given) "is it built from the customer's own data"."""
+    ``personal`` (when given) "is it built from the customer's own data", ``scam_contacts``
+    (when given) "when was this account's holder last contacted by a reported scam" (none by
+    default: no adapter over the contact capability's reports is wired yet)."""
     breached = None
     if corpora is not None:
         sha1 = corpora.sha1
@@ -231,6 +243,8 @@ def risk_engine(
         asn=asn_table(settings),
         breached=breached,
         personal=personal,
+        locator=network_locator(settings),
+        scam_contacts=scam_contacts,
         telemetry=telemetry,
         history=history,
     )

@@ -2,7 +2,8 @@
 reports the outcome after (roles: service, admin).
 
 - ``POST /v1/logins/assess``   ``{account, ip, user_agent?, device_id?, password_sha1?}`` →
-  ``{assessment_id, decision, score, reasons, delay_ms, session_view, force_password_reset}``
+  ``{assessment_id, decision, score, probability, reasons, delay_ms, session_view,
+  force_password_reset}``
 - ``POST /v1/logins/outcome``  ``{assessment_id, success, account_known = true}`` →
   ``{assessment_id, recorded, session_view, force_password_reset}`` (the same fields whether
   the account exists or not); 404 for an unknown, expired or already reported assessment
@@ -70,6 +71,9 @@ class AssessmentOut(Out):
     assessment_id: str
     decision: str
     score: float
+    probability: float = Field(
+        description="calibrated probability that the attempt is an attack (docs/guard.md)"
+    )
     reasons: list[CodeReason]
     delay_ms: int
     session_view: str

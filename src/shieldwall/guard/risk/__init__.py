@@ -5,6 +5,7 @@
                      account, device and password, breached passwords, the NIST failure cap
 - :mod:`.wave`       :class:`WaveDetector`: platform failure rates against a median/MAD baseline
 - :mod:`.network`    :class:`AsnTable`: IP ranges to autonomous systems, /24 and /64 subnets
+- :mod:`.location`   :class:`NetworkLocator`: country and AS name (geoip2fast's shipped data)
 - :mod:`.ports`      :class:`RiskState`: the decayed counters (memory or Redis, in storage/)
 - :mod:`.history`    :class:`DecisionHistory`: decisions per hour and accounts under attack,
                      bounded, for the console (memory or Redis, in storage/)

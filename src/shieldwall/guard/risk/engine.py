@@ -38,16 +38,26 @@ Signals (each a reason code):
   time; nothing is stored). The mark of a targeted guesser who holds the customer's record; its
   points are weighed by unfamiliarity, so the owner at home typing their own birthday is
   allowed.
+- ``new_network``: the account's successful logins came from a stable set of networks and this
+  one is new at some level (/24 or /64, AS name or number, country from the
+  :class:`~.location.NetworkLocator`): each new level adds its points times the history's
+  stability ``1 - (d + 1) / (n + 2)`` (``n`` logins from ``d`` distinct values; the profile
+  keeps one distinct counter per level). Needs three successful logins.
+- ``scam_contact``: an unfamiliar login (``fam`` at least 0.3) on an account whose holder a
+  reported scam contacted within ``scam_contact_window_hours`` (:class:`~.ports.ScamContacts`).
 - ``login_wave``: the platform-wide wave detector (:mod:`.wave`) raises every unfamiliar login.
 - ``failure_cap``: NIST SP 800-63B §3.2.2: after ``failure_cap`` (at most 100) consecutive
   failures on an account, deny until a success or a passed step-up.
 
 Scores add up: ``1.5 fam + (0.35 + 0.65 fam) * (source + account + device + password) +
-breached * fam + personal * (0.35 + 0.65 fam) + 3.5 wave * fam^1.5``, where ``fam`` in [0, 1]
+breached * fam + personal * (0.35 + 0.65 fam) + new_network + scam * (0.35 + 0.65 fam) +
+3.5 wave * fam^1.5``, where ``fam`` in [0, 1]
 is the weighted unfamiliarity; each volume term is ``log2(count / threshold)`` clipped to
 [0, 4] (an AS at most 2.5, password reuse at most 2). Challenge at ``challenge_score``, deny
-at ``deny_score``. Delays grow as ``base * 2^(run - free - 1)`` with the longest current
-failure run of the address, device or account; a success ends the run.
+at ``deny_score``. The assessment's ``probability`` is the score through a logistic fitted
+on the simulator's tuning seeds (Platt scaling; docs/guard.md). Delays grow as
+``base * 2^(run - free - 1)`` with the longest current failure run of the address, device or
+account; a success ends the run.
 """
 
 from __future__ import annotations
@@ -67,6 +77,7 @@ from shieldwall.core.errors import StorageError
 from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.guard.risk.errors import InvalidAttempt, RiskError, UnknownAssessment
 from shieldwall.guard.risk.history import DecisionEvent, DecisionHistory, Kind
+from shieldwall.guard.risk.location import NetworkLocator, NoLocation
 from shieldwall.guard.risk.model import (
     Assessment,
     Decision,
@@ -90,6 +101,7 @@ from shieldwall.guard.risk.ports import (
     AssessView,
     OutcomeOps,
     RiskState,
+    ScamContacts,
 )
 from shieldwall.guard.risk.wave import WaveDetector
 
@@ -140,6 +152,14 @@ DEVICE = ((5.0, 15.0), (3.0, 6.0))
 PASSWORD = ((5.0, 20.0), (3.0, 10.0))
 WAVE_POINTS = 3.5
 UNKNOWN_MIN_ACCOUNTS = 3.0
+# The profile's network levels for ``new_network``: (field index, distinct counter), the field
+# index into the profile fields (subnet, network = AS name or number, country). A level whose
+# value is unknown (an address the locator cannot place) is written with UNKNOWN_VALUE and never
+# counts as new.
+NETWORK_LEVELS = ((1, "#s"), (5, "#o"), (6, "#c"))
+NETWORK_LABELS = ("subnet", "network (AS)", "country")
+UNKNOWN_VALUE = "-"
+NEW_NETWORK_MIN_LOGINS = 3  # fewer successful logins than this: no history to call stable
 
 
 def _log2_over(count: float, threshold: float) -> float:
@@ -204,8 +224,9 @@ class _Prepared:
     assessment_id: str
     pending: _Pending
     ops: AssessOps
-    account: str  # asked of the personal-password check, never stored
+    account: str  # asked of the personal-password and scam-contact checks, never stored
     digest: bytes  # the password's SHA-1 (empty when none was sent)
+    fields: tuple[str, ...]  # the profile fields (to tell an unknown network level)
 
 
 class RiskEngine:
@@ -221,6 +242,8 @@ class RiskEngine:
         asn: AsnTable,
         breached: Callable[[bytes], bool] | None = None,
         personal: Callable[[str, bytes], bool] | None = None,
+        locator: NetworkLocator | None = None,
+        scam_contacts: ScamContacts | None = None,
         telemetry: Telemetry = NULL_TELEMETRY,
         history: DecisionHistory | None = None,
     ) -> None:
@@ -233,6 +256,8 @@ class RiskEngine:
         self._key = key
         self._breached = breached
         self._personal = personal
+        self.locator: NetworkLocator = locator if locator is not None else NoLocation()
+        self._scam = scam_contacts
         self.telemetry = telemetry
         self.history = history
         self.wave = WaveDetector(
@@ -323,7 +348,13 @@ class RiskEngine:
             pairs.append((pw_i, f"wa:{pw_t}{acct_t}"))
             if self._breached is not None:
                 breached = self._breached(digest)
-        fields = ("i:" + ip_t, "s:" + sn_t, f"n:{asn}", "u:" + ua_t, "d:" + dev_t)
+        loc = self.locator.locate(ip)
+        if loc.as_name:
+            net = "o:" + tag(b"o", loc.as_name)
+        else:
+            net = f"o:{asn}" if asn else "o:" + UNKNOWN_VALUE
+        country = "c:" + (tag(b"c", loc.country) if loc.country else UNKNOWN_VALUE)
+        fields = ("i:" + ip_t, "s:" + sn_t, f"n:{asn}", "u:" + ua_t, "d:" + dev_t, net, country)
         popular = (f"n:{asn}", "u:" + ua_t)
         assessment_id = secrets.token_urlsafe(16)
         # the pending assessment is kept in the same call (one round trip on Redis), as if the
@@ -333,7 +364,7 @@ class RiskEngine:
             tuple(entities),
             tuple(pairs),
             acct,
-            fields,
+            fields + tuple(name for _, name in NETWORK_LEVELS),
             popular,
             hour,
             (assessment_id, pending.encode()),
@@ -350,6 +381,7 @@ class RiskEngine:
             ops,
             attempt.account,
             digest,
+            fields,
         )
 
     def _decide(self, prep: _Prepared, view: AssessView) -> Assessment:
@@ -495,6 +527,21 @@ class RiskEngine:
                 )
             )
             score += PERSONAL_POINTS * (0.35 + 0.65 * fam)
+        new_net = self._new_network(prep.fields, prof)
+        if new_net is not None:
+            reasons.append(new_net[1])
+            score += new_net[0]
+        if self._scam is not None and fam >= PERSONAL_MIN_FAM and s.scam_contact_points > 0:
+            last = self._scam.last_scam_contact(prep.account)
+            if last is not None and 0.0 <= prep.now - last <= s.scam_contact_window_hours * 3600:
+                reasons.append(
+                    Reason(
+                        "scam_contact",
+                        "the account holder was contacted by a reported scam within the last"
+                        f" {s.scam_contact_window_hours:g} hours",
+                    )
+                )
+                score += s.scam_contact_points * (0.35 + 0.65 * fam)
         p = recs[0]
         wave = self.wave.read(hour, p[A_S], p[F_S], p[U_S])
         base = wave.baseline
@@ -540,6 +587,54 @@ class RiskEngine:
             delay,
             SessionView.MASKED if masked else SessionView.NORMAL,
             breached,
+            self.probability(score),
+        )
+
+    def probability(self, score: float) -> float:
+        """The calibrated probability that an attempt with this score is an attack: Platt's
+        logistic ``1 / (1 + exp(-(slope * score + intercept)))``, fitted on the tuning seeds'
+        traffic (docs/guard.md, "Signals and score" and its reliability table)."""
+        s = self.settings
+        z = s.probability_slope * score + s.probability_intercept
+        if z >= 0:
+            return round(1.0 / (1.0 + math.exp(-z)), 4)
+        e = math.exp(z)
+        return round(e / (1.0 + e), 4)
+
+    def _new_network(self, fields: tuple[str, ...], prof: list[int]) -> tuple[float, Reason] | None:
+        """``new_network``: points for each network level (/24 or /64, AS, country) whose value
+        this account has never logged in from, times the history's *stability* at that level:
+        ``1 - (d + 1) / (n + 2)`` with ``n`` successful logins from ``d`` distinct values (the
+        add-one estimate of the chance that the next login is from a value not seen before;
+        Laplace's rule of succession over "new" and "seen"). An account that always logs in from
+        one network (d = 1, n = 20) scores 0.86 of the level's points; one whose every login
+        comes from a different carrier address (d = n) scores 1/(n + 2)."""
+        s = self.settings
+        n = prof[0]
+        if n < NEW_NETWORK_MIN_LOGINS:
+            return None
+        weights = (s.new_subnet_points, s.new_network_points, s.new_country_points)
+        base = len(fields) + 1  # profile: n, the fields' counts, then the distinct counters
+        pts = 0.0
+        new: list[str] = []
+        stable = 0.0
+        for level, ((k, _), w) in enumerate(zip(NETWORK_LEVELS, weights, strict=True)):
+            if w <= 0 or k >= len(fields) or fields[k].endswith(":" + UNKNOWN_VALUE):
+                continue
+            if prof[k + 1] > 0:
+                continue
+            # a profile older than its distinct counters has none: it saw at least one value
+            d = max(prof[base + level], 1)
+            stability = 1.0 - (d + 1.0) / (n + 2.0)
+            pts += w * stability
+            stable = max(stable, stability)
+            new.append(NETWORK_LABELS[level])
+        if pts <= 0:
+            return None
+        return pts, Reason(
+            "new_network",
+            f"never seen on this account: {', '.join(new)} ({n} successful logins from a"
+            f" history {stable:.0%} stable)",
         )
 
     # -- outcome --------------------------------------------------------------------------------
@@ -572,6 +667,11 @@ class RiskEngine:
                 p.fields,
                 p.popular,
                 int(now // 3600),
+                tuple(
+                    (k, name)
+                    for k, name in NETWORK_LEVELS
+                    if k < len(p.fields) and not p.fields[k].endswith(":" + UNKNOWN_VALUE)
+                ),
             ),
         )
         if not success:

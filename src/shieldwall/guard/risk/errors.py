@@ -6,7 +6,8 @@
     └── RiskError
         ├── InvalidAttempt          a login attempt or outcome with a bad field (422)
         ├── UnknownAssessment       an outcome for an assessment that is unknown or expired (404)
-        └── AsnTableError           an IP-range/ASN table that cannot be read (file, line, reason)
+        ├── AsnTableError           an IP-range/ASN table that cannot be read (file, line, reason)
+        └── LocatorError            the network-location database cannot be loaded
 
 Messages name fields and line numbers, never accounts, addresses or password hashes.
 """
@@ -30,3 +31,7 @@ class UnknownAssessment(RiskError):
 
 class AsnTableError(RiskError):
     code = "invalid_asn_table"
+
+
+class LocatorError(RiskError):
+    code = "locator_unavailable"

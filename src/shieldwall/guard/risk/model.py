@@ -72,12 +72,14 @@ class Assessment:
     delay_ms: int
     session_view: SessionView
     force_password_reset: bool
+    probability: float = 0.0  # calibrated probability that the attempt is an attack
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "assessment_id": self.assessment_id,
             "decision": self.decision.value,
             "score": self.score,
+            "probability": self.probability,
             "reasons": [r.as_dict() for r in self.reasons],
             "delay_ms": self.delay_ms,
             "session_view": self.session_view.value,

@@ -67,7 +67,10 @@ class OutcomeOps:
 
     A failure adds one failure on every entity (and one unknown-account failure when the
     account does not exist) and lengthens the run of the entities in ``runs``; a success
-    ends those runs and adds one to ``profile``'s ``fields`` and ``popular``'s counts.
+    ends those runs and adds one to ``profile``'s ``fields`` and ``popular``'s counts. For each
+    ``(i, name)`` in ``distinct``, a success that makes ``fields[i]``'s count 1 (a value the
+    profile had not seen) also adds one to the profile's ``name`` count: the number of distinct
+    values of that field (one counter per field, so the profile stays bounded as before).
     """
 
     entities: tuple[str, ...]
@@ -78,6 +81,22 @@ class OutcomeOps:
     fields: tuple[str, ...]
     popular: tuple[str, ...]
     hour: int
+    distinct: tuple[tuple[int, str], ...] = ()
+
+
+class ScamContacts(Protocol):
+    """When the holder of a login account was last contacted by a reported scam (the contact
+    capability's reports, resolved by the composition root; :class:`NoScamContacts` by default)."""
+
+    def last_scam_contact(self, account: str) -> float | None:
+        """Seconds since the epoch of the latest scam contact naming the holder of ``account``,
+        or None when none is known."""
+        ...
+
+
+class NoScamContacts:
+    def last_scam_contact(self, account: str) -> float | None:
+        return None
 
 
 class RiskState(Protocol):

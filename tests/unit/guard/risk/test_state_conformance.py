@@ -44,7 +44,7 @@ def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list
                 tuple(keys),
                 tuple((0, p) for p in pairs),
                 "a:dd",
-                ("i:aa", "u:zz"),
+                ("i:aa", "i:bb", "u:zz", "#i"),
                 ("u:zz",),
                 int(now // 3600),
                 None if pending == "none" else (f"id{n}", f"payload {n}".encode()),
@@ -55,13 +55,23 @@ def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list
         state.record_outcome(
             now,
             OutcomeOps(
-                tuple(keys), (0,), success, known, "a:dd", ("i:aa",), ("u:zz",), int(now // 3600)
+                tuple(keys),
+                (0,),
+                success,
+                known,
+                "a:dd",
+                ("i:aa" if len(others) % 2 else "i:bb",),
+                ("u:zz",),
+                int(now // 3600),
+                ((0, "#i"),),  # the distinct counter of the profile's address field
             ),
         )
         state.reset_runs(resets)
         seen.append((view.entities, view.profile, view.popular))
     seen.append(state.hours(int(t0 // 3600) - 1, int(now // 3600) + 1))
-    final = state.assess(now, AssessOps(tuple(KEYS), (), "a:dd", ("i:aa",), ("u:zz",), 0))
+    final = state.assess(
+        now, AssessOps(tuple(KEYS), (), "a:dd", ("i:aa", "i:bb", "#i"), ("u:zz",), 0)
+    )
     seen.append((final.entities, final.profile, final.popular))
     return seen
 
@@ -102,7 +112,7 @@ def test_memory_counts_match_the_closed_form(ops: list) -> None:  # type: ignore
 def test_redis_returns_exactly_what_memory_returns(ops: list) -> None:  # type: ignore[type-arg]
     """The same random operations on both backends (attempts keeping a pending payload or
     not, outcomes, step-ups) give bit-identical records, profiles, popularity counts, hour
-    buckets and pending payloads."""
+    buckets (and the profiles' distinct counters) and pending payloads."""
     redis_state = RedisRiskState.from_url(
         "redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}"
     )
