@@ -392,11 +392,12 @@ class RiskSettings(_Section):
         " the account's stability (needs a network_locator; 0: off)",
     )
     scam_contact_points: float = Field(
-        2.0,
+        0.0,
         ge=0,
         le=10,
         description="an unfamiliar login on an account whose holder a reported"
-        " scam contacted within scam_contact_window_hours (0: off)",
+        " scam contacted within scam_contact_window_hours (0: off; 2.0 is the documented"
+        " choice; on, each unfamiliar login on a phone account is an audited lookup)",
     )
     scam_contact_window_hours: float = Field(
         72.0, gt=0, le=24 * 90, description="how recent a scam contact raises the risk"

@@ -350,3 +350,19 @@ def _campaign(row: Any) -> CampaignRecord:
         created_at=utc(row.created_at),
         merged_into=row.merged_into,
     )
+
+
+def last_scam_contact(engine: Engine, customer_ids: Sequence[str]) -> datetime | None:
+    """When the latest stored scam report reached any of ``customer_ids`` (a report links its
+    victims by the reporter's id or by the phone it reached), or None."""
+    if not customer_ids:
+        return None
+    v, r = scam_report_victims, scam_reports
+    query = (
+        select(func.max(r.c.received_at))
+        .select_from(v.join(r, r.c.report_id == v.c.report_id))
+        .where(v.c.customer_id.in_(list(customer_ids)))
+    )
+    with read_transaction(engine) as conn:
+        at = conn.execute(query).scalar_one_or_none()
+    return None if at is None else utc(at)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from shieldwall.audit.log import MerkleAuditLog
 from shieldwall.config import Settings
 from shieldwall.core.clock import Clock
@@ -28,6 +30,7 @@ from shieldwall.guard.risk.location import GeoIP2FastLocator, NetworkLocator, No
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.personal import facts_from_context, is_personal
 from shieldwall.guard.risk.ports import RiskState, ScamContacts
+from shieldwall.storage.contact_scam_repo import last_scam_contact
 from shieldwall.storage.custody_repo import SqlCustodyStore
 from shieldwall.wiring.state import risk_state
 
@@ -210,6 +213,45 @@ def personal_check(
         reason="login_risk",
     )
     return CustodyPersonalCheck(phones, CustodyCustomerContext(store, sealer, audit, clock))
+
+
+class CustodyScamContacts:
+    """``ScamContacts`` over custody and the scam reports: the login account, read as a phone,
+    is looked up in custody's blind index (audited as the risk desk, like the personal check;
+    an account that is not a phone is not looked up), then the latest report that reached
+    one of those customers is read."""
+
+    def __init__(self, phones: PhoneDirectory, engine: Engine) -> None:
+        self.phones = phones
+        self.engine = engine
+
+    def last_scam_contact(self, account: str) -> float | None:
+        customers = self.phones.by_phone(account)
+        at = last_scam_contact(self.engine, customers)
+        return None if at is None else at.timestamp()
+
+
+def scam_contacts(
+    settings: Settings,
+    engine: Engine,
+    store: SqlCustodyStore,
+    sealer: Sealer,
+    audit: MerkleAuditLog,
+    clock: Clock,
+) -> CustodyScamContacts | None:
+    """The scam-contact lookup when ``guard.risk.scam_contact_points`` is above 0."""
+    if settings.guard.risk.scam_contact_points <= 0:
+        return None
+    phones = PhoneDirectory(
+        store,
+        sealer.index,
+        audit,
+        clock,
+        region=settings.custody.default_region,
+        actor=RISK_DESK,
+        reason="login_risk",
+    )
+    return CustodyScamContacts(phones, engine)
 
 
 def risk_engine(

@@ -42,6 +42,7 @@ from shieldwall.wiring.guard import (
     build_passwords,
     personal_check,
     risk_engine,
+    scam_contacts,
 )
 from shieldwall.wiring.respond import RespondCases, RespondMoney, build_cases, build_money
 from shieldwall.wiring.state import risk_history
@@ -166,6 +167,7 @@ def build(
             telemetry=telemetry,
             personal=personal_check(settings, store, sealer, audit, clock),
             history=risk_history(settings, engine),
+            scam_contacts=scam_contacts(settings, engine, store, sealer, audit, clock),
         ),
         releases,
         leak_trace,

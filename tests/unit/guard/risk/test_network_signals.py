@@ -213,10 +213,11 @@ def test_memory_state_counts_distinct_values_once() -> None:
 
 def test_recent_scam_contact_raises_an_unfamiliar_login(clock: ManualClock) -> None:
     """A contact 10 hours ago, window 72 hours, a fully unfamiliar login (fam = 1): the
-    points (2.0) are added whole and the reason names the window."""
+    points (2.0, the documented choice; off by default) are added whole and the reason names
+    the window."""
     now = clock.now().timestamp()
     scams = FakeScams({"carol": now - 10 * 3600})
-    e = engine_with(clock, scams=scams, **OFF)
+    e = engine_with(clock, scams=scams, scam_contact_points=2.0, **OFF)
     base = engine_with(ManualClock(clock.now()), **OFF)
     a, b = e.assess(HOME), base.assess(HOME)
     assert a.score - b.score == pytest.approx(2.0)
@@ -227,7 +228,7 @@ def test_old_scam_contact_and_familiar_login_are_not_raised(clock: ManualClock) 
     """A contact older than the window adds nothing; a familiar login never asks."""
     now = clock.now().timestamp()
     scams = FakeScams({"carol": now - 100 * 3600})
-    e = engine_with(clock, scams=scams, **OFF)
+    e = engine_with(clock, scams=scams, scam_contact_points=2.0, **OFF)
     assert reason(e.assess(HOME), "scam_contact") is None
     history(e, clock, [HOME] * 5)
     scams.when["carol"] = clock.now().timestamp() - 60
