@@ -197,13 +197,11 @@ class CustodyPersonalCheck:
         return is_personal(password_sha1, facts_from_context(context))
 
 
-def personal_check(
+def _risk_desk_phones(
     settings: Settings, store: SqlCustodyStore, sealer: Sealer, audit: MerkleAuditLog, clock: Clock
-) -> CustodyPersonalCheck | None:
-    """The personal-password check when ``guard.risk.personal_passwords`` is on."""
-    if not settings.guard.risk.personal_passwords:
-        return None
-    phones = PhoneDirectory(
+) -> PhoneDirectory:
+    """Customers by phone through the blind index, each lookup audited as the risk desk."""
+    return PhoneDirectory(
         store,
         sealer.index,
         audit,
@@ -212,6 +210,15 @@ def personal_check(
         actor=RISK_DESK,
         reason="login_risk",
     )
+
+
+def personal_check(
+    settings: Settings, store: SqlCustodyStore, sealer: Sealer, audit: MerkleAuditLog, clock: Clock
+) -> CustodyPersonalCheck | None:
+    """The personal-password check when ``guard.risk.personal_passwords`` is on."""
+    if not settings.guard.risk.personal_passwords:
+        return None
+    phones = _risk_desk_phones(settings, store, sealer, audit, clock)
     return CustodyPersonalCheck(phones, CustodyCustomerContext(store, sealer, audit, clock))
 
 
@@ -242,15 +249,7 @@ def scam_contacts(
     """The scam-contact lookup when ``guard.risk.scam_contact_points`` is above 0."""
     if settings.guard.risk.scam_contact_points <= 0:
         return None
-    phones = PhoneDirectory(
-        store,
-        sealer.index,
-        audit,
-        clock,
-        region=settings.custody.default_region,
-        actor=RISK_DESK,
-        reason="login_risk",
-    )
+    phones = _risk_desk_phones(settings, store, sealer, audit, clock)
     return CustodyScamContacts(phones, engine)
 
 

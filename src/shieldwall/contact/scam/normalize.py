@@ -23,6 +23,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import phonenumbers
+
 from shieldwall.contact.scam.errors import TextTooLong
 
 REPLACEMENT = "\ufffd"
@@ -175,3 +177,18 @@ def _cn_digits(match: re.Match[str]) -> str:
     if run.isascii():
         return run
     return run.translate(_CN_DIGIT_TABLE)
+
+
+def as_e164(value: str, region: str) -> str | None:
+    """``value`` as an E.164 number if libphonenumber finds it valid for ``region``, else
+    None (blank, longer than 32 characters, unparsable or invalid)."""
+    text = value.strip()
+    if not text or len(text) > 32:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import phonenumbers
-
 from shieldwall.config import ScamSettings
 from shieldwall.contact.scam.cipher import TextCipher
 from shieldwall.contact.scam.errors import CampaignNotFound, ReportNotFound, ReportRejected
@@ -47,7 +45,7 @@ from shieldwall.contact.scam.indicators import (
     Rejected,
 )
 from shieldwall.contact.scam.minhash import MinHasher, Signature, script_form
-from shieldwall.contact.scam.normalize import check_length, normalize, sanitize
+from shieldwall.contact.scam.normalize import as_e164, check_length, normalize, sanitize
 from shieldwall.contact.scam.ports import (
     CampaignRecord,
     CustomerLookup,
@@ -573,7 +571,7 @@ class ScamReports:
             raise ReportRejected("must be 1-64 letters, digits or _ . : -", field="customer_id")
         victim_phone = None
         if report.victim_phone is not None:
-            victim_phone = _e164(report.victim_phone, s.region)
+            victim_phone = as_e164(report.victim_phone, s.region)
             if victim_phone is None:
                 raise ReportRejected("is not a valid phone number", field="victim_phone")
         unknown = [k for k in report.caller_knew if k not in KNEW_KINDS]
@@ -718,22 +716,9 @@ def _resolve(tx: ScamTx, campaign_id: str) -> CampaignRecord:
     return record
 
 
-def _e164(value: str, region: str) -> str | None:
-    text = value.strip()
-    if not text or len(text) > 32:
-        return None
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _sender_indicator(sender: str, channel: str, region: str) -> Indicator:
     span = (0, 0)  # the sender is not part of the text
-    e164 = _e164(sender, region)
+    e164 = as_e164(sender, region)
     if e164 is not None:
         return Indicator(Kind.PHONE, e164, span, detail="sender")
     digits = sender.replace(" ", "").replace("-", "")

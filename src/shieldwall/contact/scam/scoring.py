@@ -35,12 +35,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import phonenumbers
 from rapidfuzz import fuzz
 
 from shieldwall.contact.scam.errors import ReportRejected, ScamConfigError
 from shieldwall.contact.scam.indicators import Kind, LinkFinder
-from shieldwall.contact.scam.normalize import check_length, normalize
+from shieldwall.contact.scam.normalize import as_e164, check_length, normalize
 from shieldwall.contact.scam.ports import DomainJudge, NumberJudge
 from shieldwall.contact.scam.signals import DERIVED_FAMILIES, FAMILIES, SPECS
 from shieldwall.contact.scam.templates import TemplateSet
@@ -298,7 +297,7 @@ class ScriptScorer:
         kept = []
         for text, span in found["callback_request"]:
             digits = _CALLBACK_NUMBER.search(text)
-            e164 = _e164(digits.group(), self.region) if digits else None
+            e164 = as_e164(digits.group(), self.region) if digits else None
             if e164 is None or not self.numbers.is_official(e164):
                 kept.append((text, span))
         if kept:
@@ -366,16 +365,6 @@ def quoted_facts(normalized: str, facts: OrderFacts) -> list[tuple[str, tuple[in
             if cents is not None and cents >= 1000 and cents in wanted:
                 out.append((m.group(), m.span()))
     return out
-
-
-def _e164(text: str, region: str) -> str | None:
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _cents(value: str) -> int | None:
