@@ -66,7 +66,9 @@ def test_an_example_worked_by_hand(services: Services) -> None:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(batches=events)
 def test_the_database_answers_as_memory_does(

@@ -150,7 +150,9 @@ events = st.lists(
 
 @pytest.mark.redis
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(batches=events)
 def test_redis_answers_as_memory_does(
