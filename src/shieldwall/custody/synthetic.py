@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 import phonenumbers
 from faker import Faker
-from pypinyin import lazy_pinyin
 
 from shieldwall.core.model import Customer
 from shieldwall.custody import areas, normalize
@@ -109,6 +108,8 @@ class PeopleFactory:
         name = self.fake.name_male() if male else self.fake.name_female()
         home = self.place()
         birth_place = home if self.rng.random() < 0.7 else self.place()
+        from pypinyin import lazy_pinyin  # noqa: PLC0415 - a slow import, paid only when used
+
         local = "".join(lazy_pinyin(name)) + str(self.rng.randrange(10, 9999))
         return Customer(
             customer_id=customer_id,

@@ -82,6 +82,9 @@ class MemoryDecisionHistory:
         while len(accounts) > self._bounds.max_accounts:
             accounts.popitem(last=False)
 
+    def flush(self) -> None:
+        """Nothing is held back: every ``record`` is written at once."""
+
     def hours(self, first: int, last: int) -> list[HourCounts]:
         with self._lock:
             got = {h: dict(self._hours[h]) for h in range(first, last + 1) if h in self._hours}

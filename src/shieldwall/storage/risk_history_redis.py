@@ -150,6 +150,9 @@ class RedisDecisionHistory:
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
+    def flush(self) -> None:
+        """Nothing is held back: every ``record`` is written at once."""
+
     def hours(self, first: int, last: int) -> list[HourCounts]:
         span = range(first, last + 1)
         try:

@@ -16,7 +16,9 @@ are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,9 +71,31 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 class SqlDecisionHistory:
-    def __init__(self, engine: Engine, bounds: HistoryBounds | None = None) -> None:
+    """``buffer`` (default 1: every call writes) lets a busy process write its events in
+    batches: they are written when ``buffer`` are pending, when the first pending one has
+    waited ``linger_seconds`` (checked at the next call), before this instance answers a read,
+    and at :meth:`flush` (``Services.close``). Until then other processes do not see them, and
+    a crash loses them (a display history: the decisions themselves are not affected)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        bounds: HistoryBounds | None = None,
+        *,
+        buffer: int = 1,
+        linger_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if buffer < 1 or linger_seconds < 0:
+            raise ValueError("buffer must be at least 1 and linger_seconds not negative")
         self.engine = engine
         self._bounds = bounds or HistoryBounds()
+        self._buffer = buffer
+        self._linger = linger_seconds
+        self._monotonic = monotonic
+        self._pending: list[DecisionEvent] = []
+        self._since = 0.0
+        self._lock = threading.Lock()
 
     @property
     def bounds(self) -> HistoryBounds:
@@ -80,6 +104,32 @@ class SqlDecisionHistory:
     def record(self, events: Sequence[DecisionEvent]) -> None:
         if not events:
             return
+        with self._lock:
+            if not self._pending:
+                self._since = self._monotonic()
+            self._pending.extend(events)
+            if (
+                len(self._pending) >= self._buffer
+                or self._monotonic() - self._since >= self._linger
+            ):
+                self._flush_locked()
+
+    def flush(self) -> None:
+        """Write the pending events now."""
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        events, self._pending = self._pending, []
+        if not events:
+            return
+        try:
+            self._write(events)
+        except BaseException:
+            self._pending = events + self._pending  # kept for the next try
+            raise
+
+    def _write(self, events: Sequence[DecisionEvent]) -> None:
         with write_transaction(self.engine) as conn:
             self._add_hours(conn, events)
             pressured = [e for e in events if e.kind is not Kind.ALLOW]
@@ -140,9 +190,9 @@ class SqlDecisionHistory:
             if e.account_known is not None:
                 a.known = e.account_known
         for account, a in state.items():
-            self._write(conn, account, a)
+            self._write_account(conn, account, a)
 
-    def _write(self, conn: Connection, account: str, a: _Account) -> None:
+    def _write_account(self, conn: Connection, account: str, a: _Account) -> None:
         values = {
             "first_at": a.first,
             "last_at": a.last,
@@ -196,6 +246,7 @@ class SqlDecisionHistory:
             conn.execute(delete(accounts_t).where(c.account.in_(chunk)))
 
     def hours(self, first: int, last: int) -> list[HourCounts]:
+        self.flush()
         with read_transaction(self.engine) as conn:
             rows = {
                 r.hour: r
@@ -209,11 +260,13 @@ class SqlDecisionHistory:
         ]
 
     def newest_hour(self) -> int | None:
+        self.flush()
         with read_transaction(self.engine) as conn:
             newest = conn.execute(select(func.max(hours_t.c.hour))).scalar_one()
         return None if newest is None else int(newest)
 
     def under_attack(self, now: float, limit: int = 20) -> list[AccountPressure]:
+        self.flush()
         horizon = now - self._bounds.window_seconds
         c = accounts_t.c
         sources = (

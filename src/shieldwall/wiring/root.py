@@ -6,6 +6,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -47,6 +48,8 @@ from shieldwall.wiring.guard import (
 from shieldwall.wiring.respond import RespondCases, RespondMoney, build_cases, build_money
 from shieldwall.wiring.state import risk_history
 from shieldwall.wiring.trace import build_releases, build_victims, build_watch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -95,6 +98,11 @@ class Services:
 
     def close(self) -> None:
         self.watch.stop()
+        if self.risk.history is not None:
+            try:
+                self.risk.history.flush()
+            except Exception as exc:  # a display history: closing goes on
+                log.warning("login decision history not written at close: %s", type(exc).__name__)
         if self.alert_delivery is not None:
             self.alert_delivery.close(self.settings.trace.alerts.close_timeout_seconds)
         self.passwords.corpora.close()

@@ -34,6 +34,9 @@ def risk_state(settings: Settings) -> RiskState:
     return MemoryRiskState.from_settings(rs)
 
 
+HISTORY_BUFFER = 256  # events a process holds back before writing them to the database
+
+
 def risk_history(settings: Settings, engine: Engine) -> DecisionHistory:
     """The login decisions' history (console): where the risk state lives, or the database
     (``guard.risk.history_backend``), bounded by the ``guard.risk.history_*`` settings."""
@@ -42,7 +45,7 @@ def risk_history(settings: Settings, engine: Engine) -> DecisionHistory:
         rs.history_days, rs.history_window_hours, rs.history_accounts, rs.history_sources_cap
     )
     if rs.history_backend == "database":
-        return SqlDecisionHistory(engine, bounds)
+        return SqlDecisionHistory(engine, bounds, buffer=HISTORY_BUFFER)
     if settings.state_backend == "redis":
         require_extra("redis", extra="redis", feature=REDIS_FEATURE)
         from shieldwall.storage.risk_history_redis import (  # noqa: PLC0415 - extra

@@ -90,3 +90,26 @@ def test_the_database_answers_as_memory_does(
         assert sql.hours(first, last) == memory.hours(first, last)
         assert sql.under_attack(now, 10) == memory.under_attack(now, 10)
         assert sql.newest_hour() == memory.newest_hour()
+
+
+def test_a_buffered_history_writes_in_batches_and_on_reads(services: Services) -> None:
+    """buffer=3, linger 5 s on a hand-moved monotonic clock: two events stay in the process
+    (another instance sees nothing), the third writes all three; a lone event is written once
+    it has waited 5 s (at the next call), or when this instance reads, or at flush."""
+    now = [0.0]
+    h = SqlDecisionHistory(services.engine, buffer=3, linger_seconds=5.0, monotonic=lambda: now[0])
+    other = SqlDecisionHistory(services.engine)
+    h.record([DecisionEvent(T0 + 1, Kind.ALLOW, "a:1", "i:1")])
+    h.record([DecisionEvent(T0 + 2, Kind.DENY, "a:1", "i:1")])
+    assert other.newest_hour() is None
+    h.record([DecisionEvent(T0 + 3, Kind.ALLOW, "a:2", "i:2")])
+    assert other.hours(H0, H0) == [HourCounts(H0, allow=2, deny=1)]
+    h.record([DecisionEvent(T0 + 4, Kind.ALLOW, "a:3", "i:3")])
+    now[0] = 5.0
+    h.record([DecisionEvent(T0 + 5, Kind.ALLOW, "a:3", "i:3")])  # the first waited 5 s
+    assert other.hours(H0, H0) == [HourCounts(H0, allow=4, deny=1)]
+    h.record([DecisionEvent(T0 + 6, Kind.ALLOW, "a:4", "i:4")])
+    assert h.hours(H0, H0) == [HourCounts(H0, allow=5, deny=1)]  # its own read flushed it
+    h.record([DecisionEvent(T0 + 7, Kind.CHALLENGE, "a:4", "i:4")])
+    h.flush()
+    assert other.hours(H0, H0) == [HourCounts(H0, allow=5, challenge=1, deny=1)]

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from pypinyin import lazy_pinyin
-
 _SEPARATORS = re.compile(r"[\s.\-_·•'’,/\\]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -69,6 +67,8 @@ def _name_tokens(name: str) -> set[str]:
     if _CJK.search(folded):
         if len(folded) >= 2:
             out.add(folded)
+        from pypinyin import lazy_pinyin  # noqa: PLC0415 - a slow import, paid only when used
+
         syllables = [s for s in lazy_pinyin(folded) if s.isascii() and s.isalpha()]
         if len(syllables) >= 2:
             out.add("".join(syllables))
@@ -124,6 +124,8 @@ def _store_tokens(store_name: str) -> set[str]:
     words = [fold(w) for w in store_name.split()]
     out.update(w for w in words if len(w) >= 6)
     if _CJK.search(folded):
+        from pypinyin import lazy_pinyin  # noqa: PLC0415 - a slow import, paid only when used
+
         syllables = [s for s in lazy_pinyin(folded) if s.isascii() and s.isalpha()]
         if len("".join(syllables)) >= 4:
             out.add("".join(syllables))

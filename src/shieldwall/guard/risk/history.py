@@ -129,6 +129,10 @@ class DecisionHistory(Protocol):
         """Count ``events`` (one call, one round trip on Redis, for a batch)."""
         ...
 
+    def flush(self) -> None:
+        """Write what this process holds back, if anything (the database history batches)."""
+        ...
+
     def hours(self, first: int, last: int) -> list[HourCounts]:
         """One :class:`HourCounts` per hour in ``first..last`` (zeros where nothing was kept)."""
         ...

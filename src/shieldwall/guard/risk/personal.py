@@ -26,8 +26,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from pypinyin import lazy_pinyin
-
 from shieldwall.guard.passwords.context import CustomerContext, birthday_from_national_id, fold
 
 _ASCII_WORD = re.compile(r"[a-z]+")
@@ -54,6 +52,8 @@ def facts_from_context(ctx: CustomerContext) -> PersonalFacts:
     if ctx.name:
         folded = fold(ctx.name)
         if _CJK.search(folded):
+            from pypinyin import lazy_pinyin  # noqa: PLC0415 - a slow import, paid only when used
+
             syllables = [s for s in lazy_pinyin(folded) if s.isascii() and s.isalpha()]
             if syllables:
                 names = (syllables[0], "".join(syllables[1:]))

@@ -16,8 +16,6 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pypinyin import lazy_pinyin
-
 from shieldwall.core.model import Customer
 from shieldwall.custody import normalize
 from shieldwall.custody.synthetic import PeopleFactory
@@ -67,6 +65,8 @@ class CanaryFactory:
         prefix = rng.choice(list(self.pool.phone_prefixes))
         rest = self.pool.phone_digits - len(prefix)
         phone = normalize.phone(prefix + f"{rng.randrange(10**rest):0{rest}d}", self.pool.region)
+        from pypinyin import lazy_pinyin  # noqa: PLC0415 - a slow import, paid only when used
+
         local = "".join(lazy_pinyin(person.name)) + str(rng.randrange(10, 9999))
         return Customer(
             customer_id=person.customer_id,

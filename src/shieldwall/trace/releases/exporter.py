@@ -9,8 +9,6 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from openpyxl import Workbook
-
 from shieldwall.core import files
 from shieldwall.trace.releases.errors import ReleaseInvalid
 from shieldwall.trace.releases.model import FORMATS, ExportFile
@@ -40,6 +38,8 @@ def render(
             [{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, indent=1
         ).encode("utf-8")
     else:
+        from openpyxl import Workbook  # noqa: PLC0415 - a slow import, paid only when used
+
         book = Workbook(write_only=True)
         sheet = book.create_sheet("release")
         sheet.append(list(columns))

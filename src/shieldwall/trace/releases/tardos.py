@@ -32,7 +32,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 _SCALE = float(1 << 64)
 
@@ -147,6 +146,8 @@ def chernoff_log10(s: float, a: np.ndarray, b: np.ndarray, p: np.ndarray) -> flo
 
     span = float(np.max(np.abs(np.concatenate([a, b]))))
     upper = max(1e-6, 60.0 / span)
+    from scipy.optimize import minimize_scalar  # noqa: PLC0415 - a slow import, paid only when used
+
     best = minimize_scalar(objective, bounds=(0.0, upper), method="bounded")
     value = min(0.0, float(best.fun), objective(upper))
     return value / math.log(10)

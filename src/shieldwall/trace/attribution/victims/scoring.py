@@ -49,7 +49,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import hypergeom
 
 from shieldwall.trace.attribution.exposure import (
     SEEN_MASK,
@@ -226,6 +225,8 @@ def victims_needed(
         n = np.arange(start, min(top, start + size - 1) + 1, dtype=np.int64)
         k = np.minimum((explained * n) // victims, min(exposed, population))
         k = np.minimum(k, n)
+        from scipy.stats import hypergeom  # noqa: PLC0415 - a slow import, paid only when used
+
         log_p = hypergeom.logsf(k - 1, population, exposed, n)
         ok = np.flatnonzero((k > 0) & (log_p < bound))
         if ok.size:
@@ -339,6 +340,8 @@ class VictimSetAttribution:
         tested = np.flatnonzero(~service)
         log_p = np.zeros(len(index.candidates))
         if hit.size:
+            from scipy.stats import hypergeom  # noqa: PLC0415 - a slow import, paid only when used
+
             log_p[hit] = hypergeom.logsf(explained[hit] - 1, population, exposed[hit], n)
         adjusted = np.zeros(len(index.candidates))
         adjusted[tested] = _holm(log_p[tested], int(tested.size))
