@@ -219,14 +219,14 @@ def victims_needed(
     top = min(population, limit)
     if top < victims:
         return None
+    from scipy.stats import hypergeom  # noqa: PLC0415 - a slow import, paid only when used
+
     bound = math.log(alpha) - math.log(tests)
     start, size = victims, 16
     while start <= top:  # ascending blocks, first hit wins: the same answer as one pass
         n = np.arange(start, min(top, start + size - 1) + 1, dtype=np.int64)
         k = np.minimum((explained * n) // victims, min(exposed, population))
         k = np.minimum(k, n)
-        from scipy.stats import hypergeom  # noqa: PLC0415 - a slow import, paid only when used
-
         log_p = hypergeom.logsf(k - 1, population, exposed, n)
         ok = np.flatnonzero((k > 0) & (log_p < bound))
         if ok.size:
