@@ -1017,6 +1017,13 @@ class AlertDeliverySettings(_Section):
     redeliver_interval_seconds: float = Field(
         60.0, ge=1, le=86_400, description="outbox: how often a serving process looks for them"
     )
+    keep_delivered_days: float = Field(
+        7.0,
+        gt=0,
+        le=3650,
+        description="outbox: a delivered row is removed this long after its delivery (by the"
+        " serving process's rounds; the alert itself stays)",
+    )
 
     @model_validator(mode="after")
     def _secrets(self) -> AlertDeliverySettings:

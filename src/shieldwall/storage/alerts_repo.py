@@ -11,7 +11,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import Clock, SystemClock, utc
@@ -188,6 +200,25 @@ class SqlAlertStore:
                 .where(d.c.key == key, d.c.sink == sink, d.c.delivered_at.is_(None))
                 .values(delivered_at=at)
             )
+
+    def prune_delivered(self, before: datetime, limit: int) -> int:
+        d = alert_deliveries
+        still_open = exists().where(alerts.c.alert_id == d.c.alert_id, alerts.c.status == "open")
+        batch = (
+            select(d.c.key, d.c.sink)
+            .where(
+                d.c.delivered_at.is_not(None),
+                d.c.delivered_at < before,
+                # An open alert's escalation rows are the severities it has reached: kept, or
+                # the alert would be pushed again on its way back up (see ``_crossed``).
+                or_(d.c.event != ESCALATED, ~still_open),
+            )
+            .order_by(d.c.delivered_at)
+            .limit(limit)
+        )
+        with write_transaction(self.engine) as conn:
+            removed = conn.execute(delete(d).where(tuple_(d.c.key, d.c.sink).in_(batch)))
+        return int(removed.rowcount)
 
     def pending_deliveries(self) -> int:
         """How many (event, sink) rows are not delivered yet."""

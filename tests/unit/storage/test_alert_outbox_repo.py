@@ -8,11 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.errors import StorageError
 from shieldwall.storage.alerts_repo import SqlAlertStore
+from shieldwall.storage.tables.alerts import alert_deliveries
 from shieldwall.trace.delivery.ports import (
     ESCALATED,
     RAISED,
@@ -143,3 +145,75 @@ def test_without_sinks_nothing_is_written(services: Services, clock: ManualClock
     store.raise_alert(alert())
     assert store.update_alert_escalating(alert(severity=Severity.HIGH)) == (True, None)
     assert store.pending_deliveries() == 0
+
+
+def test_pruning_removes_only_rows_delivered_before_the_cutoff(
+    services: Services, clock: ManualClock
+) -> None:
+    """Three alerts to two sinks: of the six rows, the two delivered at 09:00 go with a 10:00
+    cutoff, the one delivered at 11:00 and the three never delivered stay (still claimable)."""
+    store = outbox(services, clock)
+    for n in (1, 2, 3):
+        store.raise_alert(alert(f"alr_{n}"))
+    store.mark_delivered("alr_1", "hook", T)
+    store.mark_delivered("alr_1", "siem", T)
+    store.mark_delivered("alr_2", "hook", T + timedelta(hours=2))
+    assert store.prune_delivered(T + timedelta(hours=1), 100) == 2
+    assert store.prune_delivered(T + timedelta(hours=1), 100) == 0  # nothing left to take
+    assert _rows(services) == {
+        ("alr_2", "hook"),
+        ("alr_2", "siem"),
+        ("alr_3", "hook"),
+        ("alr_3", "siem"),
+    }
+    assert store.pending_deliveries() == 3
+    clock.advance(LEASE)
+    due = {(c.event.key, c.sink) for c in store.claim_due(clock.now(), LEASE, 10)}
+    assert due == {("alr_2", "siem"), ("alr_3", "hook"), ("alr_3", "siem")}
+
+
+def test_pruning_takes_at_most_the_limit_oldest_first(
+    services: Services, clock: ManualClock
+) -> None:
+    """Four delivered rows, delivered an hour apart, limit 3: the three oldest go, then the
+    last."""
+    store = outbox(services, clock)
+    store.raise_alert(alert("alr_1"))
+    store.raise_alert(alert("alr_2"))
+    order = [("alr_2", "siem"), ("alr_1", "hook"), ("alr_2", "hook"), ("alr_1", "siem")]
+    for hours, (key, sink) in enumerate(order):
+        store.mark_delivered(key, sink, T + timedelta(hours=hours))
+    cutoff = T + timedelta(days=1)
+    assert store.prune_delivered(cutoff, 3) == 3
+    assert _rows(services) == {order[-1]}
+    assert store.prune_delivered(cutoff, 3) == 1
+    assert _rows(services) == set()
+
+
+def test_an_open_alerts_escalation_rows_are_kept_until_it_closes(
+    services: Services, clock: ManualClock
+) -> None:
+    """Delivered long ago, the raise row goes but the escalation to high stays while the alert
+    is open, so falling to medium and climbing back to high is not pushed again; once the
+    alert is closed, the escalation row goes too."""
+    store = outbox(services, clock)
+    store.raise_alert(alert())
+    assert store.update_alert_escalating(alert(severity=Severity.HIGH)) == (True, Severity.HIGH)
+    for key in ("alr_1", "alr_1:escalated:high"):
+        for sink in ("hook", "siem"):
+            store.mark_delivered(key, sink, T)
+    later = T + timedelta(days=30)
+    assert store.prune_delivered(later, 100) == 2
+    assert _rows(services) == {("alr_1:escalated:high", "hook"), ("alr_1:escalated:high", "siem")}
+    assert store.update_alert_escalating(alert(severity=Severity.MEDIUM)) == (True, None)
+    assert store.update_alert_escalating(alert(severity=Severity.HIGH)) == (True, None)
+    assert store.pending_deliveries() == 0
+    assert store.set_status("alr_1", "closed")
+    assert store.prune_delivered(later, 100) == 2
+    assert _rows(services) == set()
+
+
+def _rows(services: Services) -> set[tuple[str, str]]:
+    """Every outbox row's (key, sink), delivered or not."""
+    with services.engine.connect() as conn:
+        return {(r.key, r.sink) for r in conn.execute(select(alert_deliveries))}

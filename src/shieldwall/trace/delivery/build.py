@@ -39,7 +39,9 @@ def build_dispatcher(
         outbox=outbox,
         clock=clock,
         redelivery=Redelivery(
-            settings.redeliver_after_seconds, settings.redeliver_interval_seconds
+            settings.redeliver_after_seconds,
+            settings.redeliver_interval_seconds,
+            keep_delivered_seconds=settings.keep_delivered_days * 86_400.0,
         ),
     )
 

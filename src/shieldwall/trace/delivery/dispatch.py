@@ -8,7 +8,9 @@ escalation; a delivery marks its row done. Whatever a process did not deliver (i
 events queued, its retries ran out, its queue was full) stays pending, and
 :meth:`AlertDispatcher.redeliver` (at start, then every ``redeliver_interval``) claims the rows
 due and queues them again. A row is due ``lease`` after it was written or last claimed, so a
-live process's own tries are not doubled by another's flush. Receivers de-duplicate on the
+live process's own tries are not doubled by another's flush. The same rounds remove rows
+delivered longer ago than the retention (:meth:`AlertDispatcher.prune`), so the outbox does
+not grow without end. Receivers de-duplicate on the
 event's key (``Idempotency-Key``), so the rare re-send after a lost acknowledgement is harmless:
 delivery is at least once, and once as the receiver sees it.
 
@@ -70,11 +72,16 @@ class SinkStats:
 @dataclass(frozen=True, slots=True)
 class Redelivery:
     """How the outbox is flushed: rows due ``lease_seconds`` after they were written or last
-    claimed, looked for every ``interval_seconds``, at most ``batch`` at a time."""
+    claimed, looked for every ``interval_seconds``, at most ``batch`` at a time. Each round
+    also removes rows delivered more than ``keep_delivered_seconds`` ago, ``batch`` rows per
+    transaction and at most ``prune_batches`` transactions a round (a backlog is worked off
+    over the next rounds instead of holding up the re-sends)."""
 
     lease_seconds: float = 300.0
     interval_seconds: float = 60.0
     batch: int = 500
+    keep_delivered_seconds: float = 7 * 86_400.0
+    prune_batches: int = 100
 
 
 class _SinkWorker:
@@ -271,9 +278,26 @@ class AlertDispatcher:
                 if len(claimed) < self._redelivery.batch:
                     return queued
 
+    def prune(self) -> int:
+        """Remove the outbox rows delivered longer ago than ``keep_delivered_seconds``, in
+        batches (see :class:`Redelivery`); the number removed. Without an outbox, 0."""
+        if self._outbox is None or self._clock is None:
+            return 0
+        r = self._redelivery
+        before = self._clock.now() - timedelta(seconds=r.keep_delivered_seconds)
+        removed = 0
+        with self._flush_lock:
+            for _ in range(r.prune_batches):
+                n = self._outbox.prune_delivered(before, r.batch)
+                removed += n
+                if n < r.batch:
+                    break
+        return removed
+
     def start_redelivery(self) -> None:
-        """Flush the outbox now and then every ``interval_seconds`` on a daemon thread, until
-        :meth:`close` (a process that serves alerts calls this once at start)."""
+        """Flush the outbox now and then every ``interval_seconds`` on a daemon thread, and
+        prune its delivered rows after each flush, until :meth:`close` (a process that serves
+        alerts calls this once at start)."""
         if self._outbox is None:
             return
         with self._lock:
@@ -290,6 +314,10 @@ class AlertDispatcher:
                 self.redeliver()
             except Exception as exc:  # the database is down: try again next round
                 log.warning("alert outbox flush failed: %s", type(exc).__name__)
+            try:
+                self.prune()
+            except Exception as exc:  # the same: the rows wait for the next round
+                log.warning("alert outbox pruning failed: %s", type(exc).__name__)
             if self._flush_stop.wait(self._redelivery.interval_seconds):
                 return
 

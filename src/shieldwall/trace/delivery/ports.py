@@ -84,6 +84,12 @@ class DeliveryOutbox(Protocol):
         """The event reached the sink; its row is never sent again."""
         ...
 
+    def prune_delivered(self, before: datetime, limit: int) -> int:
+        """Remove up to ``limit`` rows delivered before ``before``, oldest first, in one
+        transaction; the number removed. Rows an open alert still needs (the severities it has
+        been escalated to, which stop a second push of the same step) are kept."""
+        ...
+
 
 @runtime_checkable
 class EscalatingAlertStore(Protocol):

@@ -181,11 +181,15 @@ def test_notifying_store_stores_first_and_pushes_only_what_was_stored() -> None:
 
 
 class FakeOutbox:
-    """Rows claimed once each (as a lease would), and what was marked delivered."""
+    """Rows claimed once each (as a lease would), what was marked delivered, and each prune
+    asked for (answered from ``pruned``, then 0)."""
 
-    def __init__(self, rows: list[PendingDelivery]) -> None:
+    def __init__(self, rows: list[PendingDelivery], pruned: tuple[int, ...] = ()) -> None:
         self.rows = rows
         self.marked: list[tuple[str, str]] = []
+        self.pruned = list(pruned)
+        self.prunes: list[tuple[datetime, int]] = []
+        self.pruning = threading.Event()
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[PendingDelivery]:
         taken, self.rows = self.rows[:limit], self.rows[limit:]
@@ -193,6 +197,11 @@ class FakeOutbox:
 
     def mark_delivered(self, key: str, sink: str, at: datetime) -> None:
         self.marked.append((key, sink))
+
+    def prune_delivered(self, before: datetime, limit: int) -> int:
+        self.prunes.append((before, limit))
+        self.pruning.set()
+        return self.pruned.pop(0) if self.pruned else 0
 
 
 def test_redeliver_queues_each_claimed_row_for_its_own_sink_and_marks_it() -> None:
@@ -257,6 +266,50 @@ def test_start_redelivery_flushes_at_once_on_its_own_thread() -> None:
     plain.start_redelivery()
     assert plain.redeliver() == 0
     plain.close(timeout=30)
+
+
+def test_prune_removes_in_batches_until_one_comes_back_short() -> None:
+    """Retention one hour, batches of 2: full, full, short (5 rows) is three calls, each
+    asking for rows delivered before 08:00 when the clock reads 09:00."""
+    outbox = FakeOutbox([], pruned=(2, 2, 1, 2))
+    d = AlertDispatcher(
+        [FakeSink("hook")],
+        outbox=outbox,
+        clock=ManualClock(ALERT.raised_at),
+        redelivery=Redelivery(batch=2, keep_delivered_seconds=3600.0),
+    )
+    assert d.prune() == 5
+    assert outbox.prunes == [(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), 2)] * 3
+    d.close(timeout=30)
+
+
+def test_prune_takes_at_most_its_batches_a_round() -> None:
+    """Every batch comes back full: a round stops after ``prune_batches`` of them, and the
+    next round goes on; without an outbox nothing is pruned."""
+    outbox = FakeOutbox([], pruned=(3,) * 5)
+    d = AlertDispatcher(
+        [FakeSink("hook")],
+        outbox=outbox,
+        clock=ManualClock(ALERT.raised_at),
+        redelivery=Redelivery(batch=3, prune_batches=2),
+    )
+    assert d.prune() == 6
+    assert d.prune() == 6
+    assert d.prune() == 3
+    assert len(outbox.prunes) == 6
+    d.close(timeout=30)
+    assert AlertDispatcher([FakeSink("x")]).prune() == 0
+
+
+def test_the_flusher_prunes_after_it_flushes() -> None:
+    """The serving process's rounds prune too: the flusher asks for rows delivered more than
+    seven days (the default) before now."""
+    outbox = FakeOutbox([])
+    d = AlertDispatcher([FakeSink("hook")], outbox=outbox, clock=ManualClock(ALERT.raised_at))
+    d.start_redelivery()
+    assert outbox.pruning.wait(30)
+    d.close(timeout=30)
+    assert outbox.prunes[0] == (datetime(2026, 2, 23, 9, 0, tzinfo=UTC), 500)
 
 
 def test_sink_ids_are_unique_and_fit_the_outbox_column() -> None:
