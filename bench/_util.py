@@ -11,10 +11,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shieldwall.core.model import Customer
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -23,6 +26,22 @@ def median_of(runs: int, fn: Callable[[], float]) -> tuple[float, list[float]]:
     """Run ``fn`` (which returns one measurement) ``runs`` times; return (median, all)."""
     values = [fn() for _ in range(runs)]
     return statistics.median(values), values
+
+
+def customer_rows(people: Iterable[Customer]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``people`` as the custody importer takes them: (row number from 1, the row's columns)."""
+    for n, c in enumerate(people, 1):
+        yield (
+            n,
+            {
+                "customer_id": c.customer_id,
+                "name": c.name,
+                "phone": c.phone,
+                "email": c.email,
+                "address": c.address,
+                "national_id": c.national_id,
+            },
+        )
 
 
 def machine() -> dict[str, Any]:

@@ -27,7 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import save, serve, table, wrk
+
+from bench._util import customer_rows, save, serve, table, wrk
 from shieldwall.config import load_settings
 from shieldwall.custody.audit_events import OPERATOR
 from shieldwall.sim.people import PeopleFactory
@@ -56,28 +57,13 @@ end
 """
 
 
-def rows(people):  # type: ignore[no-untyped-def]
-    for n, c in enumerate(people, 1):
-        yield (
-            n,
-            {
-                "customer_id": c.customer_id,
-                "name": c.name,
-                "phone": c.phone,
-                "email": c.email,
-                "address": c.address,
-                "national_id": c.national_id,
-            },
-        )
-
-
 def setup(home: Path) -> tuple[str, list[float]]:
     """Build the store; return the app's API key and in-process status timings (us)."""
     settings = load_settings({"SHIELDWALL_HOME": str(home)})
     initialize(settings)
     svc = build(settings)
     people = PeopleFactory(3).customers(CUSTOMERS)
-    assert svc.custody.importer.customers(rows(people)).committed
+    assert svc.custody.importer.customers(customer_rows(people)).committed
     _, key = svc.custody.principals.add("app", "service", unit="store-app")
     agents = [
         svc.custody.principals.add(f"agent-{i:02d}", "agent", display_name="客服")[0]

@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import median_of, save, serve, table, wrk
+
+from bench._util import customer_rows, median_of, save, serve, table, wrk
 from shieldwall.config import load_settings
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.core.model import Principal, Purpose, Relationship, Role
@@ -37,28 +38,13 @@ def fresh_home() -> Path:
     return Path(tempfile.mkdtemp(prefix="sw-bench-"))
 
 
-def rows(people):  # type: ignore[no-untyped-def]
-    for n, c in enumerate(people, 1):
-        yield (
-            n,
-            {
-                "customer_id": c.customer_id,
-                "name": c.name,
-                "phone": c.phone,
-                "email": c.email,
-                "address": c.address,
-                "national_id": c.national_id,
-            },
-        )
-
-
 def bench_import(people) -> float:  # type: ignore[no-untyped-def]
     home = fresh_home()
     settings = load_settings({"SHIELDWALL_HOME": str(home)})
     initialize(settings)
     svc = build(settings)
     start = time.perf_counter()
-    report = svc.custody.importer.customers(rows(people))
+    report = svc.custody.importer.customers(customer_rows(people))
     elapsed = time.perf_counter() - start
     assert report.committed and report.imported == len(people)
     svc.close()
@@ -115,7 +101,7 @@ def bench_rotation(people) -> float:  # type: ignore[no-untyped-def]
     settings = load_settings({"SHIELDWALL_HOME": str(home)})
     initialize(settings)
     svc = build(settings)
-    svc.custody.importer.customers(rows(people))
+    svc.custody.importer.customers(customer_rows(people))
     svc.custody.rotation.start()
     start = time.perf_counter()
     report = svc.custody.rotation.run(batch=1000)
@@ -143,7 +129,7 @@ def bench_http_read() -> dict[str, float]:
     initialize(settings)
     svc = build(settings)
     people = PeopleFactory(3).customers(READ_CUSTOMERS)
-    svc.custody.importer.customers(rows(people))
+    svc.custody.importer.customers(customer_rows(people))
     _, key = svc.custody.principals.add("agent-li", "agent", unit="cs-1")
     for c in people:
         svc.custody.relations.open_ticket("agent-li", c.customer_id)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
 
-from bench._util import OUT, free_port, save, table, wait_ready, wrk
+from bench._util import OUT, customer_rows, free_port, save, table, wait_ready, wrk
 from shieldwall.config import load_settings
 from shieldwall.sim.people import PeopleFactory
 from shieldwall.wiring import build, initialize
@@ -77,21 +77,6 @@ end
 """
 
 
-def rows(people: list[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for n, c in enumerate(people, 1):
-        yield (
-            n,
-            {
-                "customer_id": c.customer_id,
-                "name": c.name,
-                "phone": c.phone,
-                "email": c.email,
-                "address": c.address,
-                "national_id": c.national_id,
-            },
-        )
-
-
 @contextmanager
 def pg_schema() -> Iterator[str]:
     """A schema of its own in the bench database, dropped afterwards; yields its URL."""
@@ -114,7 +99,7 @@ def setup(env: dict[str, str]) -> tuple[str, int]:
     initialize(settings)
     svc = build(settings)
     people = PeopleFactory(3).customers(CUSTOMERS)
-    assert svc.custody.importer.customers(rows(people)).committed
+    assert svc.custody.importer.customers(customer_rows(people)).committed
     desk, _ = svc.custody.principals.add("helpdesk", "service")
     _, key = svc.custody.principals.add("agent-bench", "agent", unit="cs-1")
     for c in people:
