@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from limits import parse_many
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -117,6 +116,8 @@ class AuditSettings(_Section):
 
 def _limit_spec(value: str) -> str:
     """A rate in the ``limits`` notation (``"600/minute"``, ``"10/hour;100/day"``); empty: none."""
+    from limits import parse_many  # noqa: PLC0415 - slow to import; the CLI's --help skips it
+
     if value.strip():
         try:
             parse_many(value)
@@ -241,6 +242,8 @@ class ConsoleSettings(_Section):
     @field_validator("sign_in_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
+        from limits import parse_many  # noqa: PLC0415 - as above
+
         parse_many(value)
         return value
 

@@ -10,11 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from shieldwall.audit import proofs
-from shieldwall.audit.checkpoint import CheckpointVerifier
 from shieldwall.audit.errors import AuditError, ProofError
-from shieldwall.audit.log import Finding, verify
-from shieldwall.audit.witness import witnessed_checkpoints
 from shieldwall.cli.common import (
     EXIT_ERROR,
     collect,
@@ -26,7 +22,6 @@ from shieldwall.cli.common import (
 )
 from shieldwall.core.alerts import Alert
 from shieldwall.core.files import write_atomic
-from shieldwall.wiring import witness_file
 
 audit = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 alerts = typer.Typer(help="Alerts (break-glass, insider watch).", no_args_is_help=True)
@@ -55,6 +50,10 @@ def audit_verify(
 ) -> None:
     """Check every entry, column, hash and checkpoint, against the witnessed checkpoints;
     exit 1 naming the first bad entry."""
+    from shieldwall.audit.log import Finding, verify
+    from shieldwall.audit.witness import witnessed_checkpoints
+    from shieldwall.wiring import witness_file
+
     svc = services()
     verifier = svc.audit.signer.verifier
     kept = [verifier.open(_read_text(p, "trusted")) for p in trusted or []]
@@ -154,6 +153,8 @@ def audit_proof(
 ) -> None:
     """Prove entry SEQ (and optionally the log since an older size) against a signed checkpoint,
     as a proof file that ``audit verify-proof`` checks with no database."""
+    from shieldwall.audit import proofs
+
     log = services().audit
     cp = log.latest_checkpoint()
     if cp is None or cp.tree_size <= seq or cp.note is None:
@@ -199,6 +200,9 @@ def audit_verify_proof(
     json_out: JsonOpt = False,
 ) -> None:
     """Check a proof file against a checkpoint and the verifier key; no database needed."""
+    from shieldwall.audit import proofs
+    from shieldwall.audit.checkpoint import CheckpointVerifier
+
     key_path = Path(key)
     vkey = _read_text(key_path, "key") if key_path.is_file() else key
     verifier = CheckpointVerifier.parse(vkey)

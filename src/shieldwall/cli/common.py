@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -22,10 +22,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from shieldwall.config import Settings, load_settings
 from shieldwall.core.model import Principal
 from shieldwall.core.paging import MAX_LIMIT, Page
-from shieldwall.wiring import Services, build
+
+if TYPE_CHECKING:
+    from shieldwall.config import Settings
+    from shieldwall.wiring import Services
 
 T = TypeVar("T")
 console = Console(highlight=False, soft_wrap=True)
@@ -39,11 +41,17 @@ EXIT_NOT_FOUND = 4
 
 @cache
 def settings() -> Settings:
+    from shieldwall.config import load_settings  # pydantic's models: not for ``--help``
+
     return load_settings()
 
 
 @cache
 def services() -> Services:
+    # Imported here, not above: the composition root pulls in every capability (SQLAlchemy,
+    # Alembic, FastAPI...), which ``shieldwall --help`` and most commands' parsing never need.
+    from shieldwall.wiring import build
+
     return build(settings())
 
 

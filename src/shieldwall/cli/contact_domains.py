@@ -15,20 +15,18 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import typer
-from pydantic import ValidationError
 
 from shieldwall.cli import common
-from shieldwall.config import DomainSettings
-from shieldwall.contact.domains.brands import BrandBook, brands_from_domains, load_brands_file
-from shieldwall.contact.domains.errors import DomainError
-from shieldwall.contact.domains.fuzzers import watch_list
-from shieldwall.contact.domains.psl import RegistrableDomains
-from shieldwall.contact.domains.scanner import LookalikeScanner
-from shieldwall.contact.domains.stream import read_lines, scan_lines
 from shieldwall.core.errors import ConfigError
+
+# The scanner's modules (rapidfuzz, the suffix list) load when a command runs, not for --help.
+if TYPE_CHECKING:
+    from shieldwall.config import DomainSettings
+    from shieldwall.contact.domains.brands import BrandBook
+    from shieldwall.contact.domains.scanner import LookalikeScanner
 
 app = typer.Typer(
     name="domains",
@@ -49,6 +47,10 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _settings(threshold: float | None, popular: bool) -> DomainSettings:
+    from pydantic import ValidationError
+
+    from shieldwall.config import DomainSettings
+
     try:
         base = common.settings().contact.domains
         changes: dict[str, object] = {"popular_allowlist": popular and base.popular_allowlist}
@@ -62,6 +64,9 @@ def _settings(threshold: float | None, popular: bool) -> DomainSettings:
 
 
 def _book(brands: list[str], brands_file: Path | None, settings: DomainSettings) -> BrandBook:
+    from shieldwall.contact.domains.brands import BrandBook, brands_from_domains, load_brands_file
+    from shieldwall.contact.domains.errors import DomainError
+
     book = BrandBook(())
     try:
         if brands:
@@ -87,6 +92,8 @@ def scan(
     ),
 ) -> None:
     """Judge each line: official, lookalike (brand, techniques, score) or clean."""
+    from shieldwall.contact.domains.scanner import LookalikeScanner
+
     settings = _settings(threshold, popular_allowlist)
     scanner = LookalikeScanner(_book(brand, brands_file, settings), settings)
     if source == "-":
@@ -101,6 +108,8 @@ def scan(
 
 
 def _run(scanner: LookalikeScanner, stream: BinaryIO, max_line_bytes: int) -> None:
+    from shieldwall.contact.domains.stream import read_lines, scan_lines
+
     out = sys.stdout
     counts: Counter[str] = Counter()
     for n, record in enumerate(scan_lines(scanner, read_lines(stream, max_line_bytes)), 1):
@@ -120,6 +129,9 @@ def permutations(
     output_format: str = typer.Option("json", "--format", help="json (one object a line) or text"),
 ) -> None:
     """Generate a watch list of permutations of each official domain (no network lookups)."""
+    from shieldwall.contact.domains.fuzzers import watch_list
+    from shieldwall.contact.domains.psl import RegistrableDomains
+
     if output_format not in {"json", "text"}:
         raise _fail("--format must be json or text")
     settings = _settings(None, popular=True)

@@ -22,10 +22,8 @@ from shieldwall.cli.common import (
     services,
 )
 from shieldwall.contact.ledger.errors import InvalidInput
-from shieldwall.contact.ledger.ledger import contact_json
 from shieldwall.contact.ledger.messages import display_tag
 from shieldwall.custody.audit_events import OPERATOR
-from shieldwall.trace.attribution.file import LEAK_FILE_MATCH
 
 if TYPE_CHECKING:
     from shieldwall.wiring import Services
@@ -158,6 +156,8 @@ def contacts_register(
     json_out: JsonOpt = False,
 ) -> None:
     """Register a genuine contact starting now; prints the code the agent reads out."""
+    from shieldwall.contact.ledger.ledger import contact_json
+
     svc = services()
     done = svc.contact_ledger.ledger.register(
         as_principal(as_),
@@ -180,6 +180,8 @@ def contacts_end(
     json_out: JsonOpt = False,
 ) -> None:
     """The agent hung up."""
+    from shieldwall.contact.ledger.ledger import contact_json
+
     svc = services()
     contact = svc.contact_ledger.ledger.end(as_principal(as_), contact_id)
     _contact_out(contact_json(contact, svc.clock.now()), json_out)
@@ -191,6 +193,8 @@ def contacts_show(
     as_: AsOpt,
     json_out: JsonOpt = False,
 ) -> None:
+    from shieldwall.contact.ledger.ledger import contact_json
+
     svc = services()
     contact, code = svc.contact_ledger.ledger.get(as_principal(as_), contact_id)
     _contact_out(contact_json(contact, svc.clock.now(), code), json_out)
@@ -439,6 +443,8 @@ def _case_customers(case_id: str) -> list[str]:
 
 def _leak_matches(svc: Services) -> Callable[[int], Sequence[str] | None]:
     """The customers a leaked-file trace's audit entry records (None: not such an entry)."""
+    # Here, not at the top: the leak-file reader loads openpyxl, numpy and Faker.
+    from shieldwall.trace.attribution.file import LEAK_FILE_MATCH
 
     def matches(seq: int) -> Sequence[str] | None:
         try:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from rich.table import Table
@@ -31,12 +31,13 @@ from shieldwall.cli.common import (
 )
 from shieldwall.contact.errors import ContactError
 from shieldwall.contact.scam.errors import ReportRejected
-from shieldwall.contact.scam.normalize import decode
-from shieldwall.contact.scam.reports import Campaign, ReportInput, ReportOutcome
-from shieldwall.contact.scam.scoring import OrderFacts, ScriptScore
 from shieldwall.core.model import Role
 from shieldwall.custody.errors import AccessDenied
-from shieldwall.wiring import scam_scorer
+
+# The scorer and the report pipeline (rapidfuzz, numpy, phonenumbers) load when a command runs.
+if TYPE_CHECKING:
+    from shieldwall.contact.scam.reports import Campaign, ReportInput, ReportOutcome
+    from shieldwall.contact.scam.scoring import OrderFacts, ScriptScore
 
 app = typer.Typer(help="Scam scripts, reports and campaigns.", no_args_is_help=True)
 
@@ -67,6 +68,8 @@ def bounded_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | N
 
 
 def _read_stdin(limit_chars: int) -> tuple[str, int]:
+    from shieldwall.contact.scam.normalize import decode
+
     limit = limit_chars * 4 + 4  # UTF-8 needs at most four bytes a character
     raw = sys.stdin.buffer.read(limit + 1)
     if len(raw) > limit:
@@ -87,6 +90,8 @@ def _read_stdin(limit_chars: int) -> tuple[str, int]:
 def _facts(
     order_ids: list[str] | None, items: list[str] | None, amounts: list[str] | None
 ) -> OrderFacts:
+    from shieldwall.contact.scam.scoring import OrderFacts
+
     return OrderFacts(tuple(order_ids or ()), tuple(items or ()), tuple(amounts or ()))
 
 
@@ -123,6 +128,9 @@ def score(
     json_out: JsonOpt = False,
 ) -> None:
     """Score a scam script read on stdin: score in [0,1], label and the signals that fired."""
+    from shieldwall.contact.scam.normalize import decode
+    from shieldwall.wiring import scam_scorer
+
     scorer = scam_scorer(settings())
     facts = _facts(order_id, item, amount)
     if not lines:
@@ -183,6 +191,8 @@ def _when(value: str, field: str = "received_at") -> datetime:
 
 def report_input(doc: Any, *, replaced: int = 0) -> ReportInput:
     """A :class:`ReportInput` from a JSON object (one line of ``scam report --jsonl``)."""
+    from shieldwall.contact.scam.reports import ReportInput
+
     if not isinstance(doc, dict):
         raise ReportRejected("must be a JSON object", field="line")
     allowed = {
@@ -266,6 +276,8 @@ def report(
     json_out: JsonOpt = False,
 ) -> None:
     """Report a suspicious call or message (text or transcript on stdin), or a JSONL batch."""
+    from shieldwall.contact.scam.reports import ReportInput
+
     kind, reporter_id = _reporter(as_)
     svc = services().scam
     if jsonl is not None:
@@ -296,6 +308,8 @@ def report(
 
 
 def _report_batch(path: Path, kind: str, reporter_id: str, json_out: bool) -> None:
+    from shieldwall.contact.scam.normalize import decode
+
     svc = services().scam
     if not path.is_file():
         raise ReportRejected(f"{path} is not a readable file", field="jsonl")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,14 +20,11 @@ from shieldwall.cli.common import (
     services,
 )
 from shieldwall.custody.errors import ValidationError
-from shieldwall.custody.importer import (
-    CUSTOMER_COLUMNS,
-    ORDER_COLUMNS,
-    ImportReport,
-    RowError,
-    read_rows,
-)
-from shieldwall.custody.vault import RecordView
+
+# The importer and the vault (cryptography, phonenumbers) load when a command runs.
+if TYPE_CHECKING:
+    from shieldwall.custody.importer import ImportReport, RowError
+    from shieldwall.custody.vault import RecordView
 
 customers = typer.Typer(help="Import, find and read customers.", no_args_is_help=True)
 orders = typer.Typer(help="Import and read orders; move them along.", no_args_is_help=True)
@@ -100,6 +97,8 @@ def _import(
     encoding: str = "utf-8",
     strict_area_codes: bool | None = None,
 ) -> None:
+    from shieldwall.custody.importer import CUSTOMER_COLUMNS, ORDER_COLUMNS, read_rows
+
     if not path.is_file():
         raise ValidationError(f"{path} is not a readable file", field="file")
     codec = ENCODINGS.get(encoding.lower().replace("_", "-"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -39,18 +39,15 @@ from shieldwall.cli.common import (
 )
 from shieldwall.custody.audit_events import OPERATOR
 from shieldwall.guard.passwords.context import CustomerContext
-from shieldwall.guard.passwords.corpus import BreachedCorpus
 from shieldwall.guard.passwords.errors import ImportFailed
-from shieldwall.guard.passwords.hashing import HashKind
-from shieldwall.guard.passwords.importer import (
-    CorpusImporter,
-    ImportReport,
-    MergeMode,
-    default_mode,
-)
-from shieldwall.guard.passwords.policy import PasswordVerdict
-from shieldwall.guard.passwords.rangeapi import range_body
-from shieldwall.guard.passwords.sources import SourceFormat
+from shieldwall.guard.passwords.formats import MergeMode, SourceFormat, default_mode
+
+# The corpus, its importer (NumPy), the hashes (PyCryptodome) and the checker (zxcvbn) load when
+# a command runs, not for ``--help``.
+if TYPE_CHECKING:
+    from shieldwall.guard.passwords.hashing import HashKind
+    from shieldwall.guard.passwords.importer import ImportReport
+    from shieldwall.guard.passwords.policy import PasswordVerdict
 
 EXIT_REJECTED = 5
 
@@ -73,6 +70,12 @@ StrictOpt = Annotated[
 RestartOpt = Annotated[
     bool, typer.Option("--restart", help="abandon an unfinished import before starting")
 ]
+
+
+def _kind(ntlm: bool) -> HashKind:
+    from shieldwall.guard.passwords.hashing import HashKind
+
+    return HashKind.NTLM if ntlm else HashKind.SHA1
 
 
 def register(root: typer.Typer) -> None:
@@ -106,8 +109,10 @@ def _run_import(
     require_empty: bool,
     json_out: bool,
 ) -> None:
+    from shieldwall.guard.passwords.importer import CorpusImporter
+
     s = settings()
-    kind = HashKind.NTLM if ntlm else HashKind.SHA1
+    kind = _kind(ntlm)
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -296,7 +301,10 @@ def stats(
     json_out: JsonOpt = False,
 ) -> None:
     """Hashes, shards, bytes on disk and bytes per hash of a corpus."""
-    kind = HashKind.NTLM if ntlm else HashKind.SHA1
+    from shieldwall.guard.passwords.corpus import BreachedCorpus
+    from shieldwall.guard.passwords.importer import CorpusImporter
+
+    kind = _kind(ntlm)
     corpus = BreachedCorpus(settings().resolved_password_dir, kind)
     st = corpus.stats()
     pending = CorpusImporter(settings().resolved_password_dir, kind).pending()
@@ -328,9 +336,10 @@ def range_(
     pad: Annotated[bool, typer.Option("--pad", help="add padding as Add-Padding: true")] = False,
 ) -> None:
     """Print the range API body for PREFIX (CRLF between lines)."""
+    from shieldwall.guard.passwords.rangeapi import range_body
     from shieldwall.wiring import build_passwords
 
     corpora = build_passwords(settings())[0]
-    kind = HashKind.NTLM if ntlm else HashKind.SHA1
+    kind = _kind(ntlm)
     body = range_body(corpora, prefix, kind=kind, pad=pad)
     typer.echo(body, nl=bool(body))

@@ -25,10 +25,6 @@ from shieldwall.cli.common import emit_json, err_console, progress_bar, settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.guard.risk.errors import AsnTableError
-from shieldwall.guard.risk.network import AsnTable
-from shieldwall.guard.risk.replay import ReplaySummary, read_events, replay
-from shieldwall.storage.risk_state_memory import MemoryRiskState
-from shieldwall.wiring import asn_table_path, build_passwords, risk_engine
 
 app = typer.Typer(
     help="Login risk: replay login logs, import IP-range tables.", no_args_is_help=True
@@ -47,6 +43,11 @@ def replay_cmd(
     ] = False,
 ) -> None:
     """Replay EVENTS.jsonl through the engine; decisions on stdout, a summary on stderr."""
+    # The engine, its state and the composition root load when the command runs, not for --help.
+    from shieldwall.guard.risk.replay import ReplaySummary, read_events, replay
+    from shieldwall.storage.risk_state_memory import MemoryRiskState
+    from shieldwall.wiring import build_passwords, risk_engine
+
     s = settings()
     try:
         with events_file.open("rb") as fh:
@@ -101,6 +102,9 @@ def asn_import(
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Check an IP-range to ASN table and install it for the engine (atomically)."""
+    from shieldwall.guard.risk.network import AsnTable
+    from shieldwall.wiring import asn_table_path
+
     table = AsnTable.load(table_file)
     if not len(table):
         raise AsnTableError(f"{table_file.name}: no ranges", field="FILE")

@@ -10,7 +10,6 @@ import typer
 
 from shieldwall.cli.common import EXIT_USAGE, emit_json, err_console, services, settings
 from shieldwall.core.alerts import Alert
-from shieldwall.intake.events import Kind
 
 
 def register(app: typer.Typer) -> None:
@@ -43,6 +42,7 @@ def worker(
     Configured like the API (``SHIELDWALL_*`` and the TOML file; ``SHIELDWALL_NATS_URL``,
     ``SHIELDWALL_NATS_STREAM``, ``SHIELDWALL_NATS_PREFIX``). Prints its counts as JSON on exit.
     """
+    from shieldwall.intake.events import Kind
     from shieldwall.intake.worker import IntakeWorker, Relay, WatchPartition, run_worker
     from shieldwall.storage.trace_watch_repo import SqlCursorStore
     from shieldwall.wiring import build_intake, partition_watch

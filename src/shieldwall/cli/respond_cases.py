@@ -18,7 +18,6 @@ from shieldwall.cli.common import EXIT_ERROR, as_principal, console, emit_json, 
 from shieldwall.cli.common import services as _services
 from shieldwall.core.model import Principal
 from shieldwall.custody.audit_events import OPERATOR
-from shieldwall.respond.bundle import verify_bundle
 from shieldwall.respond.errors import BundleError, CaseInvalid, EvidenceTooLarge
 
 cases = typer.Typer(help="Incident cases, evidence and bundles.", no_args_is_help=True)
@@ -292,6 +291,8 @@ def verify(
     json_out: JsonOpt = False,
 ) -> None:
     """Check a bundle with no database: files, hashes at receipt, proofs, the checkpoint."""
+    from shieldwall.respond.bundle import verify_bundle
+
     vkey = key
     if key is not None and Path(key).is_file():
         try:

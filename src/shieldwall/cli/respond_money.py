@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shieldwall.cli.common import as_principal, console, emit_json, err_console, services
 from shieldwall.core.model import Principal
 from shieldwall.custody.audit_events import OPERATOR
-from shieldwall.respond.claims import Posted
 from shieldwall.respond.compensation import fen, parse_yuan, reject_reason
 from shieldwall.respond.errors import RespondInvalid
-from shieldwall.respond.victims import (
-    ContactChannel,
-    ContactOutcome,
-    Source,
-    VictimStatus,
-    choice,
-    parse_csv,
-)
+
+# The register's model (phonenumbers, python-stdnum) and the claims service load when a command
+# runs, not for ``--help``.
+if TYPE_CHECKING:
+    from shieldwall.respond.claims import Posted
 
 victims = typer.Typer(help="The victims register: lists, statuses, contacts.", no_args_is_help=True)
 claims = typer.Typer(help="Compensation claims: submit, review, decide, pay.", no_args_is_help=True)
@@ -122,6 +118,8 @@ def import_victims(
     Columns (a header with some of): customer_id, phone, national_id, name, order_id,
     loss_fen, loss_yuan. Every row needs one of customer_id, phone, national_id, order_id.
     """
+    from shieldwall.respond.victims import Source, choice, parse_csv
+
     try:
         data = path.read_bytes()
     except OSError:
@@ -166,6 +164,8 @@ def list_victims(
     status: Annotated[str | None, typer.Option(help="only victims with this status")] = None,
     json_out: JsonOpt = False,
 ) -> None:
+    from shieldwall.respond.victims import VictimStatus, choice
+
     wanted = None if status is None else choice(VictimStatus, status, "status")
     found = services().money.register.find(case, wanted)
     if json_out:
@@ -186,6 +186,8 @@ def set_status(
     as_: AsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
+    from shieldwall.respond.victims import VictimStatus, choice
+
     v = services().money.register.set_status(
         _actor(as_), victim_id, choice(VictimStatus, status, "status"), channel="cli"
     )
@@ -205,6 +207,8 @@ def log_contact(
     as_: AsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
+    from shieldwall.respond.victims import ContactChannel, ContactOutcome, choice
+
     v = services().money.register.log_contact(
         _actor(as_),
         victim_id,

@@ -18,7 +18,6 @@ from shieldwall.cli.common import console, emit_json, err_console
 from shieldwall.sim.errors import SimulationError
 from shieldwall.sim.next_steps import command_line, next_steps
 from shieldwall.sim.notation import notes_for, p_text, score_capped
-from shieldwall.sim.report import local_time, zone_label
 
 
 def register(app: typer.Typer) -> None:
@@ -92,6 +91,8 @@ def simulate(
 
 def harm_lines(card: dict[str, Any]) -> list[str]:
     """What was lost, what was saved, and each attack's take split at its detection."""
+    from shieldwall.sim.report import local_time, zone_label  # the world (Faker): not for --help
+
     lost, saved = card["harm"]["lost"], card["harm"]["saved"]
     if saved["records_not_exposed_after_suspension"] is None:
         kept = "suspending: not tried (run with --respond)"
@@ -188,6 +189,8 @@ def alert_steps(
     alerts: Sequence[dict[str, Any]], home: Path, program: str, suspended: frozenset[str]
 ) -> str:
     """Each alert by id, and the commands that follow it, as printed."""
+    from shieldwall.sim.report import local_time, zone_label
+
     if not alerts:
         return "no alerts"
     lines = [f"alerts ({zone_label()}), each with its next step:"]

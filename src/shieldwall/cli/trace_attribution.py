@@ -15,7 +15,6 @@ from rich.table import Table
 from shieldwall.cli.common import console, emit_json, progress_bar, services
 from shieldwall.custody.audit_events import OPERATOR
 from shieldwall.trace.attribution.errors import InvalidVictims
-from shieldwall.trace.attribution.victims.input import parse_csv
 
 trace = typer.Typer(
     help="Who leaked: attribution from victims or leaked files.", no_args_is_help=True
@@ -46,6 +45,8 @@ def victims(
     knew (items separated by ';': name, phone, email, address, national_id, items, amount,
     order_number).
     """
+    from shieldwall.trace.attribution.victims.input import parse_csv  # NumPy: not for --help
+
     try:
         data = path.read_bytes()
     except OSError:

@@ -3,6 +3,7 @@
 - :mod:`.hashing`    :class:`HashKind` (SHA-1, NTLM) and how a password becomes one
 - :mod:`.shardfile`  the exact, memory-mapped shard format (17 bytes of SHA-1 per record)
 - :mod:`.corpus`     :class:`BreachedCorpus` / :class:`PasswordCorpora`: counts and 5-hex ranges
+- :mod:`.formats`    :class:`SourceFormat` and :class:`MergeMode`, the operator's two choices
 - :mod:`.sources`    HIBP downloader output and plain password lists, parsed in chunks
 - :mod:`.importer`   :class:`CorpusImporter`: resumable import and merge, atomic per shard
 - :mod:`.rangeapi`   HIBP-compatible ``/range/{prefix}`` bodies, with ``Add-Padding``

@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -42,6 +41,7 @@ from shieldwall.guard.passwords.corpus import (
     shard_path,
 )
 from shieldwall.guard.passwords.errors import CorpusCorrupt, ImportFailed
+from shieldwall.guard.passwords.formats import MergeMode, SourceFormat
 from shieldwall.guard.passwords.hashing import HashKind
 from shieldwall.guard.passwords.shardfile import (
     HEADER,
@@ -52,15 +52,10 @@ from shieldwall.guard.passwords.shardfile import (
     parse_header,
     shard_name,
 )
-from shieldwall.guard.passwords.sources import LineError, Position, Source, SourceFormat
+from shieldwall.guard.passwords.sources import LineError, Position, Source
 
 JOURNAL = "import.journal"
 GROUPS = 256  # spill files, by first digest byte; 16 shards each
-
-
-class MergeMode(StrEnum):
-    REPLACE = "replace"  # a newer HIBP download: its counts are totals and replace ours
-    ADD = "add"  # password lists: occurrences add up
 
 
 class Progress(Protocol):
@@ -109,10 +104,6 @@ class ImportReport:
             "shards_written": self.shards_written,
             "seconds": round(self.seconds, 3),
         }
-
-
-def default_mode(fmt: SourceFormat) -> MergeMode:
-    return MergeMode.REPLACE if fmt is SourceFormat.HIBP else MergeMode.ADD
 
 
 class CorpusImporter:

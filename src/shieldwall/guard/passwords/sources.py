@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from shieldwall.guard.passwords.errors import ImportFailed
+from shieldwall.guard.passwords.formats import SourceFormat
 from shieldwall.guard.passwords.hashing import PREFIX_HEX, HashKind
 
 MAX_COUNT_DIGITS = 19  # 10**19 - 1 still fits in 64 unsigned bits while parsing
@@ -38,12 +38,6 @@ for _i, _c in enumerate(b"0123456789ABCDEF"):
     _NIBBLE[_c] = _i
 for _i, _c in enumerate(b"abcdef"):
     _NIBBLE[_c] = 10 + _i
-
-
-class SourceFormat(StrEnum):
-    HIBP = "hibp"
-    PLAIN = "plain"
-    PLAIN_COUNTS = "plain-counts"
 
 
 @dataclass(frozen=True, slots=True)
