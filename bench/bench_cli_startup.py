@@ -7,7 +7,7 @@ main branch: ``git archive main src | tar -x -C /tmp/base``), the same commands 
 too, alternating with this tree's in one run, and the table gives the ratio: a before and after
 measured side by side under the same load.
 
-Run: ``python bench/bench_cli_startup.py`` (``BENCH_QUICK=1`` for 3 runs instead of 7).
+Run: ``python bench/bench_cli_startup.py`` (``BENCH_QUICK=1`` for 3 runs instead of 5).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._util import save, table
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-RUNS = 3 if QUICK else 7
+RUNS = 3 if QUICK else 5
 HERE_SRC = Path(__file__).resolve().parent.parent / "src"
 COMMANDS = {
     "--help": ["--help"],

@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._util import customer_rows
 from shieldwall.config import WatchSettings, load_settings
 from shieldwall.core.events import AuditRecord
 from shieldwall.sim.access.world import AccessWorld, WorldConfig
@@ -82,21 +85,7 @@ def latency(reads: int) -> dict[str, Any]:
             custody.principals.add("agent-1", "agent", unit="cs-1")
             custody.principals.add("agent-2", "agent", unit="cs-1")
             people = PeopleFactory(3).customers(200)
-            rows = [
-                (
-                    n,
-                    {
-                        "customer_id": c.customer_id,
-                        "name": c.name,
-                        "phone": c.phone,
-                        "email": c.email,
-                        "address": c.address,
-                        "national_id": c.national_id,
-                    },
-                )
-                for n, c in enumerate(people, 1)
-            ]
-            custody.importer.customers(rows)
+            custody.importer.customers(list(customer_rows(people)))
             agent = custody.principals.get("agent-1")
             tickets = [
                 (c.customer_id, custody.relations.open_ticket("agent-1", c.customer_id).ticket_id)
