@@ -15,25 +15,16 @@ from typing import Any
 import pytest
 
 from shieldwall.cli import common
-from shieldwall.cli.app import main
 from shieldwall.contact.warnings.senders import SIGNATURE_HEADER, verify_signature
+from tests.functional.clihome import cli_home
 from tests.functional.test_custody_cli import PEOPLE, cli, seeded
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh, initialised SQLite home; CLI caches cleared around each test."""
-    h = tmp_path / "home"
-    monkeypatch.setenv("SHIELDWALL_HOME", str(h))
-    monkeypatch.delenv("SHIELDWALL_DATABASE_URL", raising=False)
-    common.settings.cache_clear()
-    common.services.cache_clear()
-    assert main(["init"]) == 0
-    yield h
-    if common.services.cache_info().currsize:
-        common.services().close()
-    common.settings.cache_clear()
-    common.services.cache_clear()
+    with cli_home(tmp_path, monkeypatch) as h:
+        yield h
 
 
 def feed(monkeypatch: pytest.MonkeyPatch, text: str) -> None:

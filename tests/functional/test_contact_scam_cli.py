@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from shieldwall.cli import common
 from shieldwall.cli.app import main
+from tests.functional.clihome import cli_home
 
 SCRIPT = "您好,我是商城售后,您的快递丢失了,三倍赔偿,请加QQ 12345678,把验证码告诉我"
 
@@ -21,20 +21,11 @@ SCRIPT = "您好,我是商城售后,您的快递丢失了,三倍赔偿,请加QQ 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh, initialised SQLite home with an agent and the store app."""
-    h = tmp_path / "home"
-    monkeypatch.setenv("SHIELDWALL_HOME", str(h))
-    monkeypatch.delenv("SHIELDWALL_DATABASE_URL", raising=False)
-    common.settings.cache_clear()
-    common.services.cache_clear()
-    assert main(["init"]) == 0
-    assert main(["principals", "add", "agent-li", "--role", "agent"]) == 0
-    assert main(["principals", "add", "app", "--role", "service"]) == 0
-    assert main(["principals", "add", "bi", "--role", "analyst"]) == 0
-    yield h
-    if common.services.cache_info().currsize:
-        common.services().close()
-    common.settings.cache_clear()
-    common.services.cache_clear()
+    with cli_home(tmp_path, monkeypatch) as h:
+        assert main(["principals", "add", "agent-li", "--role", "agent"]) == 0
+        assert main(["principals", "add", "app", "--role", "service"]) == 0
+        assert main(["principals", "add", "bi", "--role", "analyst"]) == 0
+        yield h
 
 
 def run(

@@ -15,6 +15,7 @@ import pytest
 from shieldwall.cli import common
 from shieldwall.cli.app import main
 from shieldwall.sim.people import PeopleFactory
+from tests.functional.clihome import cli_home
 from tests.functional.conftest import order_row
 
 PEOPLE = PeopleFactory(5).customers(30)
@@ -23,17 +24,8 @@ PEOPLE = PeopleFactory(5).customers(30)
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh, initialised SQLite home; CLI caches cleared around each test."""
-    h = tmp_path / "home"
-    monkeypatch.setenv("SHIELDWALL_HOME", str(h))
-    monkeypatch.delenv("SHIELDWALL_DATABASE_URL", raising=False)
-    common.settings.cache_clear()
-    common.services.cache_clear()
-    assert main(["init"]) == 0
-    yield h
-    if common.services.cache_info().currsize:
-        common.services().close()
-    common.settings.cache_clear()
-    common.services.cache_clear()
+    with cli_home(tmp_path, monkeypatch) as h:
+        yield h
 
 
 def cli(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
