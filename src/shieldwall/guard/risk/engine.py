@@ -41,9 +41,10 @@ Signals (each a reason code):
 - ``breach_tweak``: the password tried is the account's old breached password or one of its
   usual tweaks (:mod:`.breach`; Das et al. NDSS 2014, Pal et al. IEEE S&P 2019), from a combo
   list the store imported (:meth:`RiskEngine.import_breach`, kept as keyed HMAC tags per
-  account). Looked up in the attempt's state call when ``breach_tweaks`` is on; weighed by
-  unfamiliarity like ``personal_password``, asked only from ``fam`` 0.3, so the owner typing
-  their new (tweaked) password at home is allowed.
+  account). Looked up in the attempt's state call when ``breach_tweaks`` is on; its points are
+  weighed by unfamiliarity like ``personal_password`` and count only from ``fam`` 0.3, so the
+  owner typing their new (tweaked) password at home is allowed, but told to change it: a match
+  sets ``force_password_reset`` as a breached password does.
 - ``new_network``: the account's successful logins came from a stable set of networks and this
   one is new at some level (/24 or /64, AS name or number, country from the
   :class:`~.location.NetworkLocator`): each new level adds its points times the history's
@@ -578,7 +579,7 @@ class RiskEngine:
                 )
             )
             score += PERSONAL_POINTS * (0.35 + 0.65 * fam)
-        if view.breach and fam >= PERSONAL_MIN_FAM:
+        if view.breach:
             reasons.append(
                 Reason(
                     "breach_tweak",
@@ -586,7 +587,8 @@ class RiskEngine:
                     " it (imported combo list)",
                 )
             )
-            score += s.breach_tweak_points * (0.35 + 0.65 * fam)
+            if fam >= PERSONAL_MIN_FAM:
+                score += s.breach_tweak_points * (0.35 + 0.65 * fam)
         new_net = self._new_network(prep.fields, prof)
         if new_net is not None:
             reasons.append(new_net[1])
@@ -636,8 +638,14 @@ class RiskEngine:
         excess = int(run) - s.free_failures
         delay = 0 if excess <= 0 else min(s.max_delay_ms, s.base_delay_ms << min(excess - 1, 20))
         masked = decision is Decision.ALLOW and score >= s.mask_score
-        if masked:
-            self.state.put_pending(assessment_id, replace(pending, masked=True).encode())
+        # a password in the account's breach tags is known to whoever holds the leak: if it is
+        # the right one, the customer changes it at once (NIST SP 800-63B 5.1.1.2, "evidence of
+        # compromise"), familiar login or not, as for the breach corpus
+        reset = breached or view.breach
+        if masked or reset != breached:
+            self.state.put_pending(
+                assessment_id, replace(pending, masked=masked, breached=reset).encode()
+            )
         self.telemetry.decision("login", decision.value)
         return Assessment(
             assessment_id,
@@ -646,7 +654,7 @@ class RiskEngine:
             tuple(reasons),
             delay,
             SessionView.MASKED if masked else SessionView.NORMAL,
-            breached,
+            reset,
             self.probability(score),
         )
 

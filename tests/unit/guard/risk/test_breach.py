@@ -167,17 +167,25 @@ def test_stranger_trying_a_tweak_of_the_leak_is_challenged(clock: ManualClock) -
     assert a.score - b.score == pytest.approx(3.0 * (0.35 + 0.65 * 1.0), abs=0.35)
 
 
-def test_owner_typing_the_tweaked_password_at_home_is_allowed(clock: ManualClock) -> None:
+def test_owner_typing_the_tweaked_password_at_home_is_allowed_then_reset(
+    clock: ManualClock,
+) -> None:
     """The owner's current password is itself a tweak of the leak ("Wang1986!"): on their
-    phone at home it is familiar, so the match adds nothing and the login is allowed."""
+    phone at home it is familiar, so the match adds no points and the login is allowed; the
+    reason is given and the successful outcome asks for a password change (the attacker holds
+    the leak). An unrelated password from home asks for nothing."""
     engine = make_engine(clock, breach_tweaks=True)
-    engine.import_breach([Combo(1, "13812345678", "wang1985!")])
     for _ in range(5):
-        login(engine, HOME, True)
+        login(engine, replace(HOME, password_sha1=sha1("pw-own-1")), True)
         clock.advance(86_400)
+    engine.import_breach([Combo(1, "13812345678", "wang1985!")])
     a = engine.assess(HOME)
     assert a.decision is Decision.ALLOW and a.score < 0.5
-    assert "breach_tweak" not in {r.code for r in a.reasons}
+    assert "breach_tweak" in {r.code for r in a.reasons} and a.force_password_reset
+    assert engine.outcome(a.assessment_id, success=True).force_password_reset
+    b = engine.assess(replace(HOME, password_sha1=sha1("pw-own-1")))
+    assert b.score == a.score and not b.force_password_reset
+    assert not engine.outcome(b.assessment_id, success=True).force_password_reset
 
 
 def test_off_by_default_and_other_accounts_unaffected(clock: ManualClock) -> None:
