@@ -26,6 +26,17 @@ prints a reliability table of its calibrated probability (``Assessment.probabili
 the truth. ``--weights SUBNET AS COUNTRY`` overrides the new_network points (default
 ``TUNED_NEW_NETWORK``, chosen on the tuning seeds; ``--fit`` fits the calibration there).
 
+``--breach`` adds the simulator's ``targeted_breach`` attack (forty customers of an old breach,
+their leaked password and three to seven tweaks of it each, every try from a fresh residential
+address hours apart), with 10% of customers in that breach and 30% of those now using a tweak
+of the leaked password, and runs the engine twice: without and with the ``breach_tweak``
+signal (``engine`` and ``engine_breach``), the store having imported the breach's combo list
+before the first login. ``--breach-points X`` overrides ``breach_tweak_points`` (chosen on the
+tuning seeds only).
+
+    python bench/bench_guard_risk_quality.py --breach --tuning --customers 2000
+    python bench/bench_guard_risk_quality.py --breach --customers 2000
+
 ``--personal`` adds the simulator's ``targeted_personal`` attack (forty customers' records,
 three to eight guesses each built from their data, each from a fresh residential address) with
 10% of customers using a password built from their own data, and runs the engine twice: without
@@ -52,6 +63,7 @@ from bench._util import save
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.baselines import AccountFailureCounter, LeakyBucketPerIp
+from shieldwall.guard.risk.breach import Combo
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.location import GeoIP2FastLocator, NetworkLocator
 from shieldwall.guard.risk.model import Decision, LoginAttempt
@@ -160,6 +172,7 @@ def run_engine(
     settings: RiskSettings,
     personal: bool = False,
     locator: NetworkLocator | None = None,
+    combos: list[tuple[str, str]] | None = None,
 ) -> Tally:
     clock = ManualClock(events[0].ts)
     breached = world.breached
@@ -173,6 +186,8 @@ def run_engine(
         personal=PersonalCheck(world) if personal else None,
         locator=locator,
     )
+    if combos:
+        engine.import_breach([Combo(n, login, pw) for n, (login, pw) in enumerate(combos, 1)])
     tally = Tally()
     for e in events:
         clock.set(e.ts)
@@ -262,6 +277,10 @@ def main(argv: list[str]) -> int:
         "--personal", action="store_true", help="add targeted_personal; engine with and without"
     )
     parser.add_argument(
+        "--breach", action="store_true", help="add targeted_breach; engine with and without"
+    )
+    parser.add_argument("--breach-points", type=float, help="breach_tweak_points (tuning)")
+    parser.add_argument(
         "--network", action="store_true", help="with --personal: + new_network, geoip2fast"
     )
     parser.add_argument(
@@ -283,6 +302,12 @@ def main(argv: list[str]) -> int:
     locator = GeoIP2FastLocator() if args.network else None
     names = ["engine", "leaky_bucket", "counter"] + (["engine_personal"] if args.personal else [])
     names += ["engine_network"] if args.network else []
+    names += ["engine_breach"] if args.breach else []
+    breach_settings = before.model_copy(update={"breach_tweaks": True})
+    if args.breach_points is not None:
+        breach_settings = breach_settings.model_copy(
+            update={"breach_tweak_points": args.breach_points}
+        )
     scored: list[tuple[float, float, bool]] = []
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     started = time.perf_counter()
@@ -295,6 +320,16 @@ def main(argv: list[str]) -> int:
                 attacks=(*CLASSIC_ATTACKS, AttackKind.TARGETED_PERSONAL),
                 personal_share=0.10,
             )
+        if args.breach:
+            attacks = (*config.attacks, AttackKind.TARGETED_BREACH)
+            config = WorldConfig(
+                customers=args.customers,
+                days=args.days,
+                attacks=attacks,
+                personal_share=config.personal_share,
+                breach_share=0.10,
+                tweak_share=0.30,
+            )
         world = LoginWorld(seed, config)
         events = world.events()
         runs = [
@@ -304,6 +339,11 @@ def main(argv: list[str]) -> int:
         ]
         if args.personal:
             runs.append(("engine_personal", run_engine(world, events, before, personal=True)))
+        if args.breach:
+            combos = world.combo_list()
+            runs.append(
+                ("engine_breach", run_engine(world, events, breach_settings, combos=combos))
+            )
         if args.network:
             net = run_engine(world, events, net_settings, personal=True, locator=locator)
             runs.append(("engine_network", net))
@@ -370,6 +410,7 @@ def main(argv: list[str]) -> int:
         summary["calibration"] = {"brier": brier, "reliability": table}
     print(f"  ({time.perf_counter() - started:.0f} s)")
     suffix = ("_personal" if args.personal else "") + ("_network" if args.network else "")
+    suffix += "_breach" if args.breach else ""
     path = save(
         f"guard_risk_quality_{label.replace('-', '_')}{suffix}",
         {

@@ -295,6 +295,9 @@ class PasswordSettings(_Section):
 NEW_SUBNET_POINTS = 0.0
 NEW_NETWORK_POINTS = 0.0
 NEW_COUNTRY_POINTS = 0.0
+# breach_tweak's points, chosen on tuning seeds 1-3 of the targeted_breach simulation
+# (bench/bench_guard_risk_quality.py --breach --tuning; docs/guard.md)
+BREACH_TWEAK_POINTS = 3.0
 PROBABILITY_SLOPE = 2.0293
 PROBABILITY_INTERCEPT = -6.835
 
@@ -348,6 +351,22 @@ class RiskSettings(_Section):
         description="on an unfamiliar login, check whether the password tried is built from the"
         " customer's birth date, phone or name (the account must be the customer's phone;"
         " each check is two audited custody reads)",
+    )
+    breach_tweaks: bool = Field(
+        False,
+        description="look the password tried up among the account's old breached password and"
+        " its usual tweaks (imported with 'shieldwall logins breach-import' or"
+        " POST /v1/logins/breach-import; kept as keyed tags)",
+    )
+    breach_tweak_points: float = Field(
+        BREACH_TWEAK_POINTS,
+        ge=0,
+        le=10,
+        description="breach_tweak: points of a match on a fully unfamiliar login (times"
+        " 0.35 + 0.65 unfamiliarity); chosen on the simulator's tuning seeds",
+    )
+    breach_ttl_days: float = Field(
+        365.0, gt=0, le=3650, description="an account's imported breach tags are kept this long"
     )
     history_days: int = Field(
         7, ge=1, le=90, description="days of hourly allow/challenge/deny counts kept (console)"

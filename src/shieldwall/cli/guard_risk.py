@@ -2,6 +2,10 @@
 
 - ``replay EVENTS.jsonl``   run a login log through the engine in time order; one JSON decision
   per line on stdout (``line, decision, score, reasons``), a summary on stderr
+- ``breach-import FILE``    a combo list of the store's customers (``login:password`` lines)
+  from a breach: each account keeps keyed tags of its leaked password's tweaks for the
+  ``breach_tweak`` signal; all lines or none. Needs ``state_backend = "redis"`` (the in-process
+  state lives in the API server: use ``POST /v1/logins/breach-import`` there)
 - ``asn-import FILE``       check an IP-range to ASN table (``start_ip,end_ip,asn,name`` CSV) and
   install it under ``$SHIELDWALL_HOME/risk/asn.csv``, where the engine picks it up
 
@@ -21,13 +25,14 @@ from typing import Annotated
 
 import typer
 
-from shieldwall.cli.common import emit_json, err_console, progress_bar, settings
+from shieldwall.cli.common import emit_json, err_console, progress_bar, services, settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.errors import ShieldwallError
-from shieldwall.guard.risk.errors import AsnTableError
+from shieldwall.guard.risk.errors import AsnTableError, BreachImportUnavailable
 
 app = typer.Typer(
-    help="Login risk: replay login logs, import IP-range tables.", no_args_is_help=True
+    help="Login risk: replay login logs, import IP-range tables and breach combo lists.",
+    no_args_is_help=True,
 )
 
 
@@ -94,6 +99,38 @@ def replay_cmd(
     if corpora is not None:
         corpora.close()
     err_console.print(json.dumps(summary.as_dict(), ensure_ascii=False), markup=False)
+
+
+@app.command("breach-import")
+def breach_import(
+    combo_file: Annotated[Path, typer.Argument(help="login:password lines (UTF-8)")],
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Import a breach's combo list for the breach_tweak signal (never printing a password)."""
+    if settings().state_backend != "redis":
+        raise BreachImportUnavailable(
+            "the risk state is in the API server's process (state_backend = 'memory'): import"
+            " through POST /v1/logins/breach-import, or use state_backend = 'redis'",
+            field="state_backend",
+        )
+    from shieldwall.guard.risk.breach import read_combos
+
+    try:
+        with combo_file.open("rb") as fh:
+            combos = read_combos(fh)
+    except OSError as exc:
+        raise ShieldwallError(
+            f"cannot read {combo_file.name}: {type(exc).__name__}", field="FILE"
+        ) from None
+    result = services().risk.import_breach(combos).as_dict()
+    if json_out:
+        emit_json(result)
+    else:
+        err_console.print(
+            f"imported {result['lines']} lines: {result['tags']} tags on"
+            f" {result['accounts']} accounts",
+            markup=False,
+        )
 
 
 @app.command("asn-import")

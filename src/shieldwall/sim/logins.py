@@ -33,6 +33,15 @@ Attacks (:class:`AttackKind`), each in its own window after a benign warm-up:
   the simulator's own (after Wang et al., CCS 2016), written apart from the detector's list in
   ``guard/risk/personal.py``; some of them the detector does not know.
 
+- ``targeted_breach`` (opt-in): with ``breach_share`` > 0 that share of customers had an
+  account in an old breach elsewhere; ``tweak_share`` of them (Das et al., NDSS 2014: about a
+  fifth to two fifths of reuse is a changed password) now use a tweak of the leaked password
+  here, the rest an unrelated one. An attacker holding the leak picks forty of its customers and
+  tries the leaked password and three to seven tweaks of it on each, each from a fresh
+  residential or mobile address, one to four hours apart. The tweak rules here
+  (:func:`sim_tweaks`) are the simulator's own, written apart from ``guard/risk/breach.py``;
+  some of them the detector does not know.
+
 Combo lists hold leaked pairs: about a third name accounts of this store; a pair works when its
 customer reuses the leaked password here (the ``reused`` customers).
 """
@@ -74,6 +83,7 @@ class AttackKind(StrEnum):
     TARGETED = "targeted"
     SPRAYING = "spraying"
     TARGETED_PERSONAL = "targeted_personal"
+    TARGETED_BREACH = "targeted_breach"
 
 
 CLASSIC_ATTACKS = (
@@ -107,6 +117,41 @@ def personal_guesses(c: Customer) -> list[str]:
         phone,
         sur + m + d + "!",
     ]
+
+
+LEAK_WORDS = ("woaini", "iloveyou", "qwerty", "dragon", "monkey", "sunshine", "tiger", "baobao")
+
+
+def leaked_password(r: random.Random, c: Customer) -> str:
+    """An old leaked password as people choose them: a word or the name, digits, maybe a
+    symbol."""
+    word = r.choice((c.extra["surname"] + c.extra["given"], c.extra["given"], *LEAK_WORDS))
+    digits = r.choice((c.extra["birth"][:4], str(r.randrange(10, 100)), "520", "123", "88"))
+    return word + digits + r.choice(("", "", "", "!", "."))
+
+
+def sim_tweaks(leaked: str) -> list[str]:
+    """The simulator's tweak rules (after Das et al.'s table of transformations; its own
+    order and choices, not the detector's): the changes a person makes to a leaked password and
+    a guesser tries, commonest first."""
+    head = leaked.rstrip("!.")
+    tail = leaked[len(head) :]
+    digits = len(head) - len(head.rstrip("0123456789"))
+    word, num = head[: len(head) - digits], head[len(head) - digits :]
+    out = [
+        leaked[:1].upper() + leaked[1:],
+        leaked + "1",
+        leaked + "!",
+        word + str(int(num) + 1).zfill(len(num)) + tail if num else leaked + "2",
+        word.replace("a", "@").replace("o", "0") + num + tail,
+        leaked + "123",
+        word + num + "@" if not tail else word + num,
+        "1" + leaked,  # a digit in front: the detector does not try it
+        leaked + leaked[-1],  # the last character doubled: nor this
+        word.capitalize() + num + "!",
+        leaked + "2026",
+    ]
+    return [p for p in dict.fromkeys(out) if p != leaked]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +209,8 @@ class WorldConfig:
     attacks: tuple[AttackKind, ...] = CLASSIC_ATTACKS
     reused_share: float = 0.08
     personal_share: float = 0.0  # customers whose password is built from their personal data
+    breach_share: float = 0.0  # customers whose account leaked elsewhere (targeted_breach)
+    tweak_share: float = 0.3  # of those, the share whose password here is a tweak of the leak
     common_share: float = 0.02
     known_share: float = 0.35  # of combo-list entries naming an account of this store
     start: datetime = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
@@ -195,6 +242,11 @@ class LoginWorld:
         self.customers = [self._customer(name) for name in sorted(names)]
         for c in self.customers:
             self._personal(c)
+        # the old breach draws from a stream of its own too
+        self.brng = random.Random(seed * 15485863 + 11)
+        self.leak: dict[str, str] = {}  # account -> its password in the old breach
+        for c in self.customers:
+            self._old_breach(c)
         self.by_account = {c.account: c for c in self.customers}
         self.breached = {sha1_hex(c.password) for c in self.customers if c.reused} | {
             sha1_hex(p) for p in COMMON_PASSWORDS
@@ -245,6 +297,20 @@ class LoginWorld:
         if r.random() < self.config.personal_share:
             c.password = r.choice(personal_guesses(c))
             c.extra["personal"] = "1"
+
+    def _old_breach(self, c: Customer) -> None:
+        r = self.brng
+        if r.random() >= self.config.breach_share:
+            return
+        leaked = leaked_password(r, c)
+        self.leak[c.account] = leaked
+        if r.random() < self.config.tweak_share and not c.extra.get("personal"):
+            c.password = r.choice(sim_tweaks(leaked))
+            c.extra["tweak"] = "1"
+
+    def combo_list(self) -> list[tuple[str, str]]:
+        """The old breach as the store's leak monitoring obtains it: ``(login, password)``."""
+        return sorted(self.leak.items())
 
     # -- benign ---------------------------------------------------------------------------------
 
@@ -380,6 +446,8 @@ class LoginWorld:
                 yield self._attack_event(t, victim.account, guess, ip, kind, r.choice(UAS))
         elif kind is AttackKind.TARGETED_PERSONAL:
             yield from self._targeted_personal(begin)
+        elif kind is AttackKind.TARGETED_BREACH:
+            yield from self._targeted_breach(begin)
         elif kind is AttackKind.SPRAYING:
             targets = r.sample(self.customers, min(3000, len(self.customers)))
             t = begin
@@ -400,6 +468,20 @@ class LoginWorld:
                 at += timedelta(seconds=r.uniform(120, 1200))
                 ip = self._ip(r.choice(HOME_NETS + MOBILE_NETS))
                 yield self._attack_event(at, victim.account, guess, ip, kind, r.choice(UAS))
+
+    def _targeted_breach(self, begin: datetime) -> Iterator[LoginEvent]:
+        r = self.brng
+        kind = AttackKind.TARGETED_BREACH
+        leaked = sorted(self.leak)
+        t = begin
+        for account in r.sample(leaked, min(40, len(leaked))):
+            t += timedelta(seconds=r.uniform(60, 900))
+            at = t
+            guesses = [self.leak[account], *sim_tweaks(self.leak[account])[: r.randint(3, 7)]]
+            for guess in guesses:
+                at += timedelta(seconds=r.uniform(3600, 4 * 3600))
+                ip = self._ip(r.choice(HOME_NETS + MOBILE_NETS))
+                yield self._attack_event(at, account, guess, ip, kind, r.choice(UAS))
 
     def events(self) -> list[LoginEvent]:
         """Every event of the world, in time order."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from shieldwall.config import RiskSettings
 from shieldwall.guard.risk.ports import (
@@ -72,6 +72,7 @@ class MemoryRiskState:
         self._popular: dict[str, int] = {}
         self._hours: dict[int, list[float]] = {}
         self._pending: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._breach: dict[str, tuple[float, set[str]]] = {}  # account -> (expiry, tags)
         self._now = 0.0  # time of the latest attempt: pending entries expire from it
         self._since_sweep = 0
 
@@ -126,10 +127,14 @@ class MemoryRiskState:
             self._now = now
             if ops.pending is not None:
                 self._pending[ops.pending[0]] = (now + self.pending_ttl, ops.pending[1])
+            breach = False
+            if ops.breach is not None:
+                held = self._breach.get(ops.breach[0])
+                breach = held is not None and held[0] > now and ops.breach[1] in held[1]
             self._since_sweep += 1
             if self._since_sweep >= SWEEP:
                 self._sweep(now, ops.hour)
-            return AssessView([list(r) for r in recs], profile, popular)
+            return AssessView([list(r) for r in recs], profile, popular, breach)
 
     def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
         return [self.assess(now, ops) for now, ops in batch]
@@ -191,12 +196,20 @@ class MemoryRiskState:
                 if (b := self._hours.get(h)) is not None
             ]
 
+    def add_breach(self, now: float, tags: Mapping[str, Collection[str]], ttl: float) -> None:
+        with self._lock:
+            for account, new in tags.items():
+                held = self._breach.get(account)
+                kept = held[1] if held is not None and held[0] > now else set()
+                self._breach[account] = (now + ttl, kept | set(new))
+
     def _sweep(self, now: float, hour: int) -> None:
         """Drop what has expired or decayed to nothing (records under 1e-3 of an attempt over
         the long window and with no failure run)."""
         self._since_sweep = 0
         self._pairs = {k: e for k, e in self._pairs.items() if e > now}
         self._profiles = {k: v for k, v in self._profiles.items() if v[0] > now}
+        self._breach = {k: v for k, v in self._breach.items() if v[0] > now}
         while self._pending and next(iter(self._pending.values()))[0] <= now:
             self._pending.popitem(last=False)
         self._hours = {h: b for h, b in self._hours.items() if h > hour - HOURS_KEPT}

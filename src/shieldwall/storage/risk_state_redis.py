@@ -12,6 +12,7 @@ assessment. Keys live under ``shieldwall:<tenant>:risk:``:
 - ``pop``         hash of popularity counts
 - ``h``           hash ``<hour>:a|f|u`` of hourly platform totals
 - ``pd:<id>``     a pending assessment's payload
+- ``b:<account>`` hash of the account's breach tags (each field a tag), ``_e`` its expiry
 
 Records and pairs are binary doubles rather than hash fields of ``%.17g`` text: both round-trip
 exactly, but packing ten doubles is one call where formatting and parsing them was twenty, and a
@@ -27,8 +28,9 @@ only collect garbage.
 
 from __future__ import annotations
 
+import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
 import redis
@@ -86,7 +88,7 @@ end
 
 # ARGV: prefix now tau_s tau_l ttl pair_ttl pending_ttl pending_id pending
 #       n_entities entities... n_pairs (index pair)... profile n_fields fields...
-#       n_popular popular... hour
+#       n_popular popular... hour breach_account breach_tag ('' '' for none)
 _ASSESS = (
     _COMMON
     + """
@@ -123,6 +125,11 @@ local pfields = {'n'}
 for i = 1, npop do pfields[i + 1] = ARGV[k]; k = k + 1 end
 local popv = redis.call('HMGET', P .. 'pop', unpack(pfields))
 local hour = ARGV[k]
+local breach = 0
+if ARGV[k + 1] ~= '' then
+  local bv = redis.call('HMGET', P .. 'b:' .. ARGV[k + 1], '_e', ARGV[k + 2])
+  if bv[1] and tonumber(bv[1]) > now and bv[2] then breach = 1 end
+end
 redis.call('HINCRBY', P .. 'h', hour .. ':a', 1)
 if ARGV[8] ~= '' then
   redis.call('SET', P .. 'pd:' .. ARGV[8], ARGV[9], 'EX', ARGV[7])
@@ -131,7 +138,7 @@ local prof = {}
 for i = 1, nf + 1 do prof[i] = (alive and pv[i + 1]) or '0' end
 local pop = {}
 for i = 1, npop + 1 do pop[i] = popv[i] or '0' end
-return {out, prof, pop}
+return {out, prof, pop, breach}
 """
 )
 
@@ -202,6 +209,22 @@ end
 return 1
 """
 
+# KEYS: the account's breach hash; ARGV: now expiry ttl tags...: an expired hash starts afresh
+_BREACH = """
+local e = redis.call('HGET', KEYS[1], '_e')
+if e and tonumber(e) <= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
+for i = 4, #ARGV, 500 do
+  local args = {}
+  for j = i, math.min(i + 499, #ARGV) do
+    args[#args + 1] = ARGV[j]; args[#args + 1] = '1'
+  end
+  redis.call('HSET', KEYS[1], unpack(args))
+end
+redis.call('HSET', KEYS[1], '_e', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
 _TAKE = """
 local v = redis.call('GET', KEYS[1])
 if v then redis.call('DEL', KEYS[1]) end
@@ -210,10 +233,13 @@ return v
 
 
 def _view(out: list[Any]) -> AssessView:
-    rows, prof, pop = out
+    rows, prof, pop, breach = out
     unpack = _RECORD.unpack
     return AssessView(
-        [list(unpack(row)) for row in rows], [int(x) for x in prof], [int(x) for x in pop]
+        [list(unpack(row)) for row in rows],
+        [int(x) for x in prof],
+        [int(x) for x in pop],
+        int(breach) == 1,
     )
 
 
@@ -235,6 +261,7 @@ class RedisRiskState:
         self._outcome = client.register_script(_OUTCOME)
         self._take = client.register_script(_TAKE)
         self._reset = client.register_script(_RESET)
+        self._breach = client.register_script(_BREACH)
 
     @classmethod
     def from_url(
@@ -287,6 +314,7 @@ class RedisRiskState:
             args += [i, pair]
         args += [ops.profile, len(ops.fields), *ops.fields, len(ops.popular), *ops.popular]
         args.append(ops.hour)
+        args += list(ops.breach) if ops.breach is not None else ["", ""]
         return args
 
     def put_pending(self, assessment_id: str, payload: bytes) -> None:
@@ -345,6 +373,18 @@ class RedisRiskState:
             if a is not None:
                 out.append((h, float(a), float(f or 0), float(u or 0)))
         return out
+
+    def add_breach(self, now: float, tags: Mapping[str, Collection[str]], ttl: float) -> None:
+        """One MULTI/EXEC transaction of one script per account: an assess never sees part of
+        an import, and a connection lost before EXEC leaves none of it."""
+        head: list[str | int] = [repr(now), repr(now + ttl), max(math.ceil(ttl), 1)]
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            for account, new in tags.items():
+                self._breach(keys=[self.prefix + "b:" + account], args=[*head, *new], client=pipe)
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
     def clear(self) -> None:
         """Delete every key of this tenant (tests)."""

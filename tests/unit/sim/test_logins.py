@@ -15,6 +15,7 @@ from shieldwall.sim.logins import (
     WorldConfig,
     personal_guesses,
     sha1_hex,
+    sim_tweaks,
 )
 
 SMALL = WorldConfig(customers=300, days=4.0, warmup_days=3.0)
@@ -94,3 +95,56 @@ def test_targeted_personal_is_opt_in_and_guesses_from_the_victims_data() -> None
     assert right and all(world.by_account[a].extra.get("personal") == "1" for a in right)
     c = world.customers[0]
     assert personal_guesses(c)[0] == c.extra["birth"].replace("-", "")  # YYYYMMDD first
+
+
+def test_sim_tweaks_worked_by_hand() -> None:
+    """The simulator's rules on "wang1985!" (word "wang", number "1985", tail "!"), worked out
+    by hand from its list: capitalised, "1" and "!" appended, the year plus one, a/o leet,
+    "123" appended, the tail dropped, "1" in front, (the last character doubled = "!!", a
+    duplicate), capitalised word with "!" (a duplicate), "2026" appended."""
+    assert sim_tweaks("wang1985!") == [
+        "Wang1985!",
+        "wang1985!1",
+        "wang1985!!",
+        "wang1986!",
+        "w@ng1985!",
+        "wang1985!123",
+        "wang1985",
+        "1wang1985!",
+        "wang1985!2026",
+    ]
+
+
+def test_breach_world_is_opt_in_and_leaves_other_worlds_unchanged() -> None:
+    """Without breach_share the world is the one it was (its own random stream); with it,
+    about that share of customers has a leak, about tweak_share of those a tweaked password."""
+    assert AttackKind.TARGETED_BREACH not in WorldConfig().attacks
+    plain = LoginWorld(4, SMALL)
+    assert plain.leak == {} and plain.combo_list() == []
+    cfg = replace(SMALL, breach_share=0.5, tweak_share=0.5)
+    world = LoginWorld(4, cfg)
+    assert [c.account for c in world.customers] == [c.account for c in plain.customers]
+    assert 0.4 * cfg.customers < len(world.leak) < 0.6 * cfg.customers
+    tweaked = [c for c in world.customers if c.extra.get("tweak")]
+    assert 0.3 * len(world.leak) < len(tweaked) < 0.7 * len(world.leak)
+    assert all(c.password in sim_tweaks(world.leak[c.account]) for c in tweaked)
+
+
+def test_targeted_breach_tries_the_leak_then_tweaks_hours_apart() -> None:
+    """Forty leaked accounts, the leaked password first then three to seven tweaks, each from
+    its own address, an hour or more apart; a guess is right only on a tweaked customer."""
+    cfg = replace(SMALL, attacks=(AttackKind.TARGETED_BREACH,), breach_share=0.5, tweak_share=0.5)
+    world = LoginWorld(4, cfg)
+    events = [e for e in world.events() if e.actor == "targeted_breach"]
+    by_victim: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    for e in events:
+        by_victim[e.account].append(e)
+    assert len(by_victim) == 40 and set(by_victim) <= set(world.leak)
+    for account, tries in by_victim.items():
+        assert 4 <= len(tries) <= 8
+        assert tries[0].password_sha1 == sha1_hex(world.leak[account])
+        gaps = [(b.ts - a.ts).total_seconds() for a, b in itertools.pairwise(tries)]
+        assert all(g >= 3600 for g in gaps)
+    assert len({e.ip for e in events}) > 0.9 * len(events)
+    right = {e.account for e in events if e.correct}
+    assert right and all(world.by_account[a].extra.get("tweak") == "1" for a in right)

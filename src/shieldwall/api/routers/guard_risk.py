@@ -9,6 +9,10 @@ reports the outcome after (roles: service, admin).
   the account exists or not); 404 for an unknown, expired or already reported assessment
 - ``POST /v1/logins/step-up``  ``{account, ip?}`` → 204: the customer passed a step-up (second
   factor, SMS code, reset); ends the account's failure run, lifting the NIST cap
+- ``POST /v1/logins/breach-import`` (admin) a combo list as the ``text/plain`` body, one
+  ``login:password`` a line → ``{lines, accounts, tags}``: each account keeps keyed tags of
+  its leaked password's tweaks (``breach_tweak``); all lines or none; a bad line is a 422
+  naming its number, never its content
 
 Bodies are never logged or echoed; accounts, addresses and password hashes reach the state only
 as keyed HMAC tags. All three count against the ``logins`` rate limits (``api.rate_limits``).
@@ -31,6 +35,8 @@ from shieldwall.api.ratelimit import enforce, limits_of
 from shieldwall.api.responses import CodeReason, Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.guard.passwords.errors import CorpusCorrupt
+from shieldwall.guard.risk.breach import read_combos
+from shieldwall.guard.risk.errors import BreachFileError
 from shieldwall.guard.risk.model import LoginAttempt
 from shieldwall.wiring import Services
 
@@ -38,6 +44,8 @@ router = APIRouter(tags=["guard"])
 
 T = TypeVar("T")
 Caller = Annotated[Principal, Depends(require(Role.SERVICE, Role.ADMIN))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+MAX_COMBO_BYTES = 16 * 1024 * 1024  # about 300,000 lines: larger lists go through the CLI
 
 
 class AssessBody(BaseModel):
@@ -78,6 +86,14 @@ class AssessmentOut(Out):
     delay_ms: int
     session_view: str
     force_password_reset: bool
+
+
+class BreachImportOut(Out):
+    """What the import kept: lines used, accounts, tags (never a login or a password)."""
+
+    lines: int
+    accounts: int
+    tags: int
 
 
 class OutcomeOut(Out):
@@ -138,3 +154,38 @@ async def step_up(body: StepUpBody, caller: Caller, request: Request) -> Respons
     svc: Services = request.app.state.services
     await _run(request, caller, lambda: svc.risk.step_up(body.account, body.ip))
     return Response(status_code=204)
+
+
+@router.post(
+    "/v1/logins/breach-import",
+    response_model=BreachImportOut,
+    responses=documented(413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def breach_import(request: Request, caller: Admin) -> Any:
+    """Import a combo list of the store's customers (``login:password`` lines, UTF-8)."""
+    svc: Services = request.app.state.services
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > MAX_COMBO_BYTES:
+            raise BreachFileError(
+                f"the combo list exceeds {MAX_COMBO_BYTES} bytes: import it with the CLI",
+                field="body",
+                code="payload_too_large",
+            )
+        chunks.append(chunk)
+    lines = b"".join(chunks).splitlines()
+    del chunks
+
+    def run() -> dict[str, int]:
+        enforce(request, "logins", caller)
+        return svc.risk.import_breach(read_combos(lines, field="body")).as_dict()
+
+    return await run_in_threadpool(run)

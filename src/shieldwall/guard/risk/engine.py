@@ -38,6 +38,13 @@ Signals (each a reason code):
   time; nothing is stored). The mark of a targeted guesser who holds the customer's record; its
   points are weighed by unfamiliarity, so the owner at home typing their own birthday is
   allowed.
+- ``breach_tweak``: the password tried is the account's old breached password or one of its
+  usual tweaks (:mod:`.breach`; Das et al. NDSS 2014, Pal et al. IEEE S&P 2019), from a combo
+  list the store imported (:meth:`RiskEngine.import_breach`, kept as keyed HMAC tags per
+  account). Looked up in the attempt's state call when ``breach_tweaks`` is on; its points are
+  weighed by unfamiliarity like ``personal_password`` and count only from ``fam`` 0.3, so the
+  owner typing their new (tweaked) password at home is allowed, but told to change it: a match
+  sets ``force_password_reset`` as a breached password does.
 - ``new_network``: the account's successful logins came from a stable set of networks and this
   one is new at some level (/24 or /64, AS name or number, country from the
   :class:`~.location.NetworkLocator`): each new level adds its points times the history's
@@ -50,7 +57,7 @@ Signals (each a reason code):
   failures on an account, deny until a success or a passed step-up.
 
 Scores add up: ``1.5 fam + (0.35 + 0.65 fam) * (source + account + device + password) +
-breached * fam + personal * (0.35 + 0.65 fam) + new_network + scam * (0.35 + 0.65 fam) +
+breached * fam + (personal + breach) * (0.35 + 0.65 fam) + new_network + scam * (0.35 + 0.65 fam) +
 3.5 wave * fam^1.5``, where ``fam`` in [0, 1]
 is the weighted unfamiliarity; each volume term is ``log2(count / threshold)`` clipped to
 [0, 4] (an AS at most 2.5, password reuse at most 2). Challenge at ``challenge_score``, deny
@@ -68,13 +75,14 @@ import logging
 import math
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import Clock
 from shieldwall.core.errors import StorageError
 from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
+from shieldwall.guard.risk.breach import Combo, tweaks
 from shieldwall.guard.risk.errors import InvalidAttempt, RiskError, UnknownAssessment
 from shieldwall.guard.risk.history import DecisionEvent, DecisionHistory, Kind
 from shieldwall.guard.risk.location import NetworkLocator, NoLocation
@@ -172,6 +180,19 @@ def _gate(failures: float, attempts: float) -> float:
     """0 while a source fails a quarter of its attempts or fewer, 1 from 70%."""
     ratio = (failures + 0.5) / (attempts + 1.0)
     return min(max((ratio - 0.25) / 0.45, 0.0), 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BreachImport:
+    """What an import of a combo list did: lines used, accounts and tags written (no login,
+    no password)."""
+
+    lines: int
+    accounts: int
+    tags: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"lines": self.lines, "accounts": self.accounts, "tags": self.tags}
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +295,33 @@ class RiskEngine:
     def account_key(self, account: str) -> str:
         return "a:" + self._tag(b"a", account.strip().casefold())
 
+    def breach_tag(self, account_key: str, password_sha1: bytes) -> str:
+        """The keyed tag of a password's SHA-1 for one account: bound to the account, so the
+        same leaked password gives unrelated tags on two accounts, and without the key a tag
+        says nothing about the password (HMAC-SHA-256 truncated to 80 bits)."""
+        return self._tag(b"b", bytes.fromhex(account_key[2:]) + password_sha1)
+
+    def breach_tags(self, combos: Iterable[Combo]) -> dict[str, set[str]]:
+        """Per account key, the tags of each leaked password's :func:`~.breach.tweaks`."""
+        out: dict[str, set[str]] = {}
+        for combo in combos:
+            key = self.account_key(combo.login)
+            held = out.setdefault(key, set())
+            for candidate in tweaks(combo.password):
+                digest = hashlib.sha1(candidate.encode("utf-8"), usedforsecurity=False).digest()
+                held.add(self.breach_tag(key, digest))
+        return out
+
+    def import_breach(self, combos: Sequence[Combo]) -> BreachImport:
+        """Keep the tweak tags of each leaked pair for its account (all in one state call:
+        all or nothing), for ``breach_ttl_days`` from now. The logins are keyed as
+        :meth:`account_key` keys the attempts' accounts (trimmed, case-folded): a combo list
+        must name accounts as the login service sends them."""
+        tags = self.breach_tags(combos)
+        ttl = self.settings.breach_ttl_days * 86_400
+        self.state.add_breach(self.clock.now().timestamp(), tags, ttl)
+        return BreachImport(len(combos), len(tags), sum(len(t) for t in tags.values()))
+
     # -- assess ---------------------------------------------------------------------------------
 
     def assess(self, attempt: LoginAttempt) -> Assessment:
@@ -340,6 +388,7 @@ class RiskEngine:
             runs.append(dev_i)
         breached = False
         digest = b""
+        breach_op: tuple[str, str] | None = None
         if attempt.password_sha1 is not None:
             digest = bytes.fromhex(attempt.password_sha1)
             pw_t = tag(b"w", digest)
@@ -348,6 +397,8 @@ class RiskEngine:
             pairs.append((pw_i, f"wa:{pw_t}{acct_t}"))
             if self._breached is not None:
                 breached = self._breached(digest)
+            if self.settings.breach_tweaks:
+                breach_op = (acct, self.breach_tag(acct, digest))
         loc = self.locator.locate(ip)
         if loc.as_name:
             net = "o:" + tag(b"o", loc.as_name)
@@ -368,6 +419,7 @@ class RiskEngine:
             popular,
             hour,
             (assessment_id, pending.encode()),
+            breach_op,
         )
         return _Prepared(
             now,
@@ -527,6 +579,16 @@ class RiskEngine:
                 )
             )
             score += PERSONAL_POINTS * (0.35 + 0.65 * fam)
+        if view.breach:
+            reasons.append(
+                Reason(
+                    "breach_tweak",
+                    "the password is the account's old breached password or a usual change of"
+                    " it (imported combo list)",
+                )
+            )
+            if fam >= PERSONAL_MIN_FAM:
+                score += s.breach_tweak_points * (0.35 + 0.65 * fam)
         new_net = self._new_network(prep.fields, prof)
         if new_net is not None:
             reasons.append(new_net[1])
@@ -576,8 +638,14 @@ class RiskEngine:
         excess = int(run) - s.free_failures
         delay = 0 if excess <= 0 else min(s.max_delay_ms, s.base_delay_ms << min(excess - 1, 20))
         masked = decision is Decision.ALLOW and score >= s.mask_score
-        if masked:
-            self.state.put_pending(assessment_id, replace(pending, masked=True).encode())
+        # a password in the account's breach tags is known to whoever holds the leak: if it is
+        # the right one, the customer changes it at once (NIST SP 800-63B 5.1.1.2, "evidence of
+        # compromise"), familiar login or not, as for the breach corpus
+        reset = breached or view.breach
+        if masked or reset != breached:
+            self.state.put_pending(
+                assessment_id, replace(pending, masked=masked, breached=reset).encode()
+            )
         self.telemetry.decision("login", decision.value)
         return Assessment(
             assessment_id,
@@ -586,7 +654,7 @@ class RiskEngine:
             tuple(reasons),
             delay,
             SessionView.MASKED if masked else SessionView.NORMAL,
-            breached,
+            reset,
             self.probability(score),
         )
 

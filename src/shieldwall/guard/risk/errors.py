@@ -7,7 +7,9 @@
         ├── InvalidAttempt          a login attempt or outcome with a bad field (422)
         ├── UnknownAssessment       an outcome for an assessment that is unknown or expired (404)
         ├── AsnTableError           an IP-range/ASN table that cannot be read (file, line, reason)
-        └── LocatorError            the network-location database cannot be loaded
+        ├── LocatorError            the network-location database cannot be loaded
+        ├── BreachFileError         a combo list that cannot be read (line numbers, reasons; 422)
+        └── BreachImportUnavailable the state cannot take an import here (memory, CLI)
 
 Messages name fields and line numbers, never accounts, addresses or password hashes.
 """
@@ -35,3 +37,11 @@ class AsnTableError(RiskError):
 
 class LocatorError(RiskError):
     code = "locator_unavailable"
+
+
+class BreachFileError(RiskError):
+    code = "invalid_input"
+
+
+class BreachImportUnavailable(RiskError):
+    code = "breach_import_unavailable"

@@ -20,7 +20,7 @@ the last day", and keeping it costs two floats whatever the rate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,7 +42,9 @@ class AssessOps:
     - the hour bucket ``hour`` counts one attempt;
     - ``pending``, when given as ``(assessment_id, payload)``, is kept as
       :meth:`RiskState.put_pending` keeps it (so an attempt costs one call, one round trip on
-      Redis; the engine calls ``put_pending`` again only when the decision changes the payload).
+      Redis; the engine calls ``put_pending`` again only when the decision changes the payload);
+    - ``breach``, when given as ``(account key, tag)``, is looked up among the account's breach
+      tags (:meth:`RiskState.add_breach`): :attr:`AssessView.breach` says whether it is there.
     """
 
     entities: tuple[str, ...]
@@ -52,6 +54,7 @@ class AssessOps:
     popular: tuple[str, ...]
     hour: int
     pending: tuple[str, bytes] | None = None
+    breach: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class AssessView:
     entities: list[list[float]]  # each a record decayed to now, after this attempt
     profile: list[int]  # n, then one count per field
     popular: list[int]  # n, then one count per field
+    breach: bool = False  # the ops' breach tag is among the account's (unexpired) ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,4 +134,10 @@ class RiskState(Protocol):
 
     def hours(self, first: int, last: int) -> list[tuple[int, float, float, float]]:
         """``(hour, attempts, failures, unknown)`` of each hour bucket in ``first..last``."""
+        ...
+
+    def add_breach(self, now: float, tags: Mapping[str, Collection[str]], ttl: float) -> None:
+        """Add each account key's breach ``tags`` to those it holds, all of them or none (one
+        transaction); an account's tags expire ``ttl`` seconds after ``now`` (its latest
+        import)."""
         ...

@@ -120,3 +120,39 @@ def test_redis_returns_exactly_what_memory_returns(ops: list) -> None:  # type: 
         assert apply(redis_state, ops, 5e6) == apply(MemoryRiskState(), ops, 5e6)
     finally:
         redis_state.clear()
+
+
+def _breach_story(state: MemoryRiskState | RedisRiskState) -> list[bool]:
+    def hit(now: float, account: str, tag: str) -> bool:
+        ops = AssessOps(("p",), (), account, (), (), 0, None, (account, tag))
+        return state.assess(now, ops).breach
+
+    state.add_breach(1000.0, {"a:dd": {"t1", "t2"}, "a:ee": {"t3"}}, 500.0)
+    got = [hit(1001, "a:dd", "t1"), hit(1001, "a:dd", "t3"), hit(1001, "a:ee", "t3")]
+    got.append(hit(1001, "a:ff", "t1"))
+    state.add_breach(1200.0, {"a:dd": {"t4"}}, 500.0)  # merged; dd now expires at 1700
+    got += [hit(1600, "a:dd", "t1"), hit(1600, "a:ee", "t3")]  # ee expired at 1500
+    state.add_breach(1800.0, {"a:dd": {"t5"}}, 500.0)  # dd had expired: starts afresh
+    got += [hit(1801, "a:dd", "t1"), hit(1801, "a:dd", "t5")]
+    return got
+
+
+# worked by hand from add_breach's contract (expiry = latest import + ttl; an expired set is
+# replaced, a live one merged)
+BREACH_STORY = [True, False, True, False, True, False, False, True]
+
+
+def test_memory_breach_tags_merge_and_expire() -> None:
+    """Imports merge into a live set, replace an expired one; lookups see only live tags of
+    the account asked about."""
+    assert _breach_story(MemoryRiskState()) == BREACH_STORY
+
+
+@pytest.mark.redis
+def test_redis_breach_tags_merge_and_expire() -> None:
+    """The same story on Redis gives the same answers (hash per account, ``_e`` expiry)."""
+    state = RedisRiskState.from_url("redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}")
+    try:
+        assert _breach_story(state) == BREACH_STORY
+    finally:
+        state.clear()

@@ -16,6 +16,7 @@ import redis
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.clock import ManualClock
+from shieldwall.guard.risk.breach import Combo, tweaks
 from shieldwall.guard.risk.errors import RiskError
 from shieldwall.guard.risk.model import Assessment, Decision, LoginAttempt, SessionView
 from shieldwall.guard.risk.ports import A_S, AssessOps, RiskState
@@ -260,3 +261,28 @@ def test_redis_assess_many_is_one_pipeline_per_hundred_attempts(
     assert views[-1].entities[0][A_S] == pytest.approx(
         sum(math.exp(-(249 - n) / 600.0) for n in range(250))
     )
+
+
+def test_imported_breach_holds_no_password_nor_sha1(redis_state: RedisRiskState) -> None:
+    """After a breach import and a matching attempt, no leaked password, tweak, or their SHA-1
+    (hex or raw) and no account name is anywhere in the keys or values; the match is found."""
+    clock = ManualClock()
+    engine = make_engine(clock, redis_state, breach_tweaks=True)
+    engine.import_breach([Combo(1, HOME.account, "wang1985!")])
+    a = engine.assess(replace(HOME, password_sha1=sha1("Wang1986!")))
+    assert "breach_tweak" in {r.code for r in a.reasons}
+    client = redis.Redis.from_url(URL)
+    keys = list(client.scan_iter(match=redis_state.prefix + "*"))
+    blob = b" ".join(keys)
+    for key in keys:
+        kind = client.type(key)
+        if kind == b"hash":
+            blob += b" ".join(k + b"=" + v for k, v in client.hgetall(key).items())
+        elif kind == b"string":
+            blob += client.get(key) or b""
+    assert HOME.account.encode() not in blob
+    for candidate in tweaks("wang1985!"):
+        digest = sha1(candidate)
+        # (the shortest candidates could occur by chance in a random assessment id)
+        assert len(candidate) < 8 or candidate.encode() not in blob
+        assert digest.encode() not in blob and bytes.fromhex(digest) not in blob
