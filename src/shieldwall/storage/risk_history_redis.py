@@ -16,7 +16,9 @@ Redis TTLs (wall clock, longer than the kept days and the window) only collect g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import redis
@@ -110,20 +112,55 @@ def _s(value: Any) -> str:
 
 
 class RedisDecisionHistory:
+    """``buffer`` (default 1: every call writes) lets a busy process write its events in
+    batches, as the database history does: they are written (one script call) when ``buffer``
+    are pending, when the first pending one has waited ``linger_seconds`` (checked at the next
+    call), before this instance answers a read, and at :meth:`flush` (``Services.close``).
+    Until then other processes do not see them, and a crash loses them (a display history:
+    the decisions themselves are not affected). With a buffer, an ``assess`` costs the state's
+    one round trip and no history write most of the time."""
+
     def __init__(
-        self, client: redis.Redis, *, tenant: str = "default", bounds: HistoryBounds | None = None
+        self,
+        client: redis.Redis,
+        *,
+        tenant: str = "default",
+        bounds: HistoryBounds | None = None,
+        buffer: int = 1,
+        linger_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        if buffer < 1 or linger_seconds < 0:
+            raise ValueError("buffer must be at least 1 and linger_seconds not negative")
         self._bounds = bounds or HistoryBounds()
         self.client = client
         self.prefix = f"shieldwall:{tenant}:riskhist:"
         self._record = client.register_script(_RECORD)
         self._under_attack = client.register_script(_UNDER_ATTACK)
+        self._buffer = buffer
+        self._linger = linger_seconds
+        self._monotonic = monotonic
+        self._pending: list[DecisionEvent] = []
+        self._since = 0.0
+        self._lock = threading.Lock()
 
     @classmethod
     def from_url(
-        cls, url: str, *, tenant: str = "default", bounds: HistoryBounds | None = None
+        cls,
+        url: str,
+        *,
+        tenant: str = "default",
+        bounds: HistoryBounds | None = None,
+        buffer: int = 1,
+        linger_seconds: float = 5.0,
     ) -> RedisDecisionHistory:
-        return cls(redis.Redis.from_url(url), tenant=tenant, bounds=bounds)
+        return cls(
+            redis.Redis.from_url(url),
+            tenant=tenant,
+            bounds=bounds,
+            buffer=buffer,
+            linger_seconds=linger_seconds,
+        )
 
     @property
     def bounds(self) -> HistoryBounds:
@@ -132,6 +169,32 @@ class RedisDecisionHistory:
     def record(self, events: Sequence[DecisionEvent]) -> None:
         if not events:
             return
+        with self._lock:
+            if not self._pending:
+                self._since = self._monotonic()
+            self._pending.extend(events)
+            if (
+                len(self._pending) >= self._buffer
+                or self._monotonic() - self._since >= self._linger
+            ):
+                self._flush_locked()
+
+    def flush(self) -> None:
+        """Write the pending events now (nothing is pending without a buffer)."""
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        events, self._pending = self._pending, []
+        if not events:
+            return
+        try:
+            self._write(events)
+        except BaseException:
+            self._pending = events + self._pending  # kept for the next try
+            raise
+
+    def _write(self, events: Sequence[DecisionEvent]) -> None:
         b = self._bounds
         args: list[Any] = [
             self.prefix,
@@ -150,10 +213,8 @@ class RedisDecisionHistory:
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
-    def flush(self) -> None:
-        """Nothing is held back: every ``record`` is written at once."""
-
     def hours(self, first: int, last: int) -> list[HourCounts]:
+        self.flush()
         span = range(first, last + 1)
         try:
             pipe = self.client.pipeline(transaction=False)
@@ -168,6 +229,7 @@ class RedisDecisionHistory:
         ]
 
     def newest_hour(self) -> int | None:
+        self.flush()
         try:
             value = self.client.get(self.prefix + "newest")
         except redis.RedisError as exc:
@@ -175,6 +237,7 @@ class RedisDecisionHistory:
         return None if value is None else int(_s(value))
 
     def under_attack(self, now: float, limit: int = 20) -> list[AccountPressure]:
+        self.flush()
         horizon = repr(now - self._bounds.window_seconds)
         try:
             rows = cast(list[list[Any]], self._under_attack(keys=[], args=[self.prefix, horizon]))
@@ -201,5 +264,7 @@ class RedisDecisionHistory:
 
     def clear(self) -> None:
         """Delete every key of this tenant's history (tests)."""
+        with self._lock:
+            self._pending = []
         for key in self.client.scan_iter(match=self.prefix + "*", count=1000):
             self.client.delete(key)

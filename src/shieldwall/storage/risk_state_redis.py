@@ -38,6 +38,7 @@ import redis
 from shieldwall.config import RiskSettings
 from shieldwall.core.errors import StorageError
 from shieldwall.guard.risk.ports import RECORD_SIZE, RUN, AssessOps, AssessView, OutcomeOps
+from shieldwall.storage.redis_script import Arg, FastScript
 
 _RECORD = struct.Struct("<" + "d" * RECORD_SIZE)
 # attempts per pipelined round trip of assess_many: Redis runs a pipeline's scripts back to back,
@@ -46,10 +47,10 @@ PIPELINE = 100
 
 _COMMON = """
 local P = ARGV[1]
-local now = tonumber(ARGV[2])
-local tau_s = tonumber(ARGV[3])
-local tau_l = tonumber(ARGV[4])
-local ttl = tonumber(ARGV[5])
+local tau_s = tonumber(ARGV[2])
+local tau_l = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local now = tonumber(ARGV[5])
 local REC = '<dddddddddd'
 local function fmt(x) return string.format('%.17g', x) end
 -- MGET the records of n entity keys from ARGV[k..k+n-1]; each decayed to now (a new one zero)
@@ -86,7 +87,7 @@ local function save(key, r)
 end
 """
 
-# ARGV: prefix now tau_s tau_l ttl pair_ttl pending_ttl pending_id pending
+# ARGV: prefix tau_s tau_l ttl now pair_ttl pending_ttl pending_id pending
 #       n_entities entities... n_pairs (index pair)... profile n_fields fields...
 #       n_popular popular... hour breach_account breach_tag ('' '' for none)
 _ASSESS = (
@@ -142,7 +143,7 @@ return {out, prof, pop, breach}
 """
 )
 
-# ARGV: prefix now tau_s tau_l ttl success known profile_ttl n_entities entities...
+# ARGV: prefix tau_s tau_l ttl now success known profile_ttl n_entities entities...
 #       n_runs runs... profile n_fields fields... n_popular popular... hour
 #       n_distinct (field index, counter)...
 _OUTCOME = (
@@ -257,7 +258,13 @@ class RedisRiskState:
         self.profile_ttl = rs.profile_ttl_days * 86_400
         # entity records are garbage after a few long windows without traffic
         self.record_ttl = int(max(8 * self.long_tau, 3600))
-        self._assess = client.register_script(_ASSESS)
+        # the hot path: packed EVALSHA, the settings packed once (see redis_script.py)
+        self._assess = FastScript(
+            client,
+            _ASSESS,
+            (self.prefix, repr(self.short_tau), repr(self.long_tau), self.record_ttl),
+        )
+        self._assess_settings = (repr(self.pair_ttl), self.pending_ttl)
         self._outcome = client.register_script(_OUTCOME)
         self._take = client.register_script(_TAKE)
         self._reset = client.register_script(_RESET)
@@ -270,40 +277,41 @@ class RedisRiskState:
         return cls(redis.Redis.from_url(url), tenant=tenant, settings=settings)
 
     def _head(self, now: float) -> list[Any]:
-        return [self.prefix, repr(now), repr(self.short_tau), repr(self.long_tau), self.record_ttl]
+        return [self.prefix, repr(self.short_tau), repr(self.long_tau), self.record_ttl, repr(now)]
 
     @property
     def blocking(self) -> bool:
         return True
 
     def assess(self, now: float, ops: AssessOps) -> AssessView:
+        """One ``EVALSHA`` of the assess script: one round trip."""
         try:
-            out = cast(list[Any], self._assess(keys=[], args=self._assess_args(now, ops)))
+            out = self._assess.call(self._assess_args(now, ops))
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         return _view(out)
 
     def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
         """The assess script once per attempt, pipelined: the scripts run one after another on
-        the server, each atomic, in order; the client waits for their replies once per
-        ``PIPELINE`` attempts (plus redis-py's check that the script is loaded)."""
+        the server, each atomic, in order; the client writes ``PIPELINE`` calls at a time and
+        reads their replies: one round trip per ``PIPELINE`` attempts."""
         views: list[AssessView] = []
         try:
             for start in range(0, len(batch), PIPELINE):
-                pipe = self.client.pipeline(transaction=False)
-                for now, ops in batch[start : start + PIPELINE]:
-                    self._assess(keys=[], args=self._assess_args(now, ops), client=pipe)
-                views.extend(_view(out) for out in pipe.execute())
+                calls = [
+                    self._assess_args(now, ops) for now, ops in batch[start : start + PIPELINE]
+                ]
+                views.extend(_view(out) for out in self._assess.call_many(calls))
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         return views
 
-    def _assess_args(self, now: float, ops: AssessOps) -> list[Any]:
+    def _assess_args(self, now: float, ops: AssessOps) -> list[Arg]:
+        """The assess script's ARGV after its packed head (prefix and windows)."""
         pending_id, payload = ops.pending if ops.pending is not None else ("", b"")
-        args = [
-            *self._head(now),
-            repr(self.pair_ttl),
-            self.pending_ttl,
+        args: list[Arg] = [
+            repr(now),
+            *self._assess_settings,
             pending_id,
             payload,
             len(ops.entities),
@@ -311,8 +319,8 @@ class RedisRiskState:
             len(ops.pairs),
         ]
         for i, pair in ops.pairs:
-            args += [i, pair]
-        args += [ops.profile, len(ops.fields), *ops.fields, len(ops.popular), *ops.popular]
+            args += (i, pair)
+        args += (ops.profile, len(ops.fields), *ops.fields, len(ops.popular), *ops.popular)
         args.append(ops.hour)
         args += list(ops.breach) if ops.breach is not None else ["", ""]
         return args

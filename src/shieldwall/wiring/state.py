@@ -34,7 +34,7 @@ def risk_state(settings: Settings) -> RiskState:
     return MemoryRiskState.from_settings(rs)
 
 
-HISTORY_BUFFER = 256  # events a process holds back before writing them to the database
+HISTORY_BUFFER = 256  # events a process holds back before writing them (database or Redis)
 
 
 def risk_history(settings: Settings, engine: Engine) -> DecisionHistory:
@@ -52,8 +52,9 @@ def risk_history(settings: Settings, engine: Engine) -> DecisionHistory:
             RedisDecisionHistory,
         )
 
+        # buffered as the database's: an assess then costs the state's one round trip
         return RedisDecisionHistory.from_url(
-            settings.redis_url, tenant=settings.tenant, bounds=bounds
+            settings.redis_url, tenant=settings.tenant, bounds=bounds, buffer=HISTORY_BUFFER
         )
     return MemoryDecisionHistory(bounds)
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine
 
+from shieldwall.config import load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.errors import StorageError
 from shieldwall.guard.risk.history import (
@@ -24,6 +27,7 @@ from shieldwall.guard.risk.history import (
 from shieldwall.guard.risk.model import Decision, LoginAttempt
 from shieldwall.storage.risk_history_memory import MemoryDecisionHistory
 from shieldwall.storage.risk_history_redis import RedisDecisionHistory
+from shieldwall.wiring.state import risk_history
 from tests.unit.guard.risk.conftest import make_engine
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()  # on the hour
@@ -184,6 +188,59 @@ def test_both_conform_to_the_protocol(redis_history: RedisDecisionHistory) -> No
     for h in both:
         h.record([])
         assert h.under_attack(T0) == []
+
+
+@pytest.mark.redis
+def test_a_buffered_redis_history_writes_in_batches_and_on_reads(
+    redis_history: RedisDecisionHistory,
+) -> None:
+    """buffer=3, linger 5 s on a hand-moved monotonic clock, as the database history's test:
+    two events stay in the process (another instance on the same keys sees nothing), the third
+    writes all three; a lone event is written once it has waited 5 s (at the next call), or
+    when this instance reads, or at flush."""
+    now = [0.0]
+    tenant = redis_history.prefix.split(":")[1]
+    h = RedisDecisionHistory(
+        redis_history.client, tenant=tenant, buffer=3, linger_seconds=5.0, monotonic=lambda: now[0]
+    )
+    other = redis_history
+    h.record([ev(1, Kind.ALLOW, "a:1", "i:1")])
+    h.record([ev(2, Kind.DENY, "a:1", "i:1")])
+    assert other.newest_hour() is None
+    h.record([ev(3, Kind.ALLOW, "a:2", "i:2")])
+    assert other.hours(H0, H0) == [HourCounts(H0, allow=2, deny=1)]
+    h.record([ev(4, Kind.ALLOW, "a:3", "i:3")])
+    now[0] = 5.0
+    h.record([ev(5, Kind.ALLOW, "a:3", "i:3")])  # the first waited 5 s
+    assert other.hours(H0, H0) == [HourCounts(H0, allow=4, deny=1)]
+    h.record([ev(6, Kind.ALLOW, "a:4", "i:4")])
+    assert h.hours(H0, H0) == [HourCounts(H0, allow=5, deny=1)]  # its own read flushed it
+    h.record([ev(7, Kind.CHALLENGE, "a:4", "i:4")])
+    h.flush()
+    assert other.hours(H0, H0) == [HourCounts(H0, allow=5, challenge=1, deny=1)]
+    # one address and one event each: the more recent first (rank)
+    assert [a.account for a in other.under_attack(T0 + 7)] == ["a:4", "a:1"]
+
+
+@pytest.mark.redis
+def test_the_service_holds_back_its_redis_history(tmp_path: Path) -> None:
+    """The composition root's Redis history is buffered: an event recorded by the service is
+    not yet seen by another reader of the same keys, and is once the service flushes (as
+    ``Services.close`` does)."""
+    tenant = f"t{secrets.token_hex(4)}"
+    settings = load_settings(
+        {"SHIELDWALL_HOME": str(tmp_path), "SHIELDWALL_STATE_BACKEND": "redis"},
+        {"tenant": tenant},
+    )
+    service = risk_history(settings, create_engine("sqlite://"))
+    other = RedisDecisionHistory.from_url(URL, tenant=tenant)
+    try:
+        service.record([ev(1, Kind.DENY)])
+        assert other.newest_hour() is None
+        service.flush()
+        assert other.hours(H0, H0) == [HourCounts(H0, deny=1)]
+    finally:
+        other.clear()
 
 
 class BrokenHistory(MemoryDecisionHistory):

@@ -8,7 +8,7 @@ import math
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -228,38 +228,95 @@ def test_assess_many_decides_like_assess_one_at_a_time(
     assert sum(1 for x in one_by_one if isinstance(x, tuple) and x[0] != "allow") > 50
 
 
-def test_redis_assess_many_is_one_pipeline_per_hundred_attempts(
+class Wire:
+    """Counts what redis-py connections write: one entry per socket write (a round trip: the
+    caller then waits for the replies), holding the names of the commands written together
+    (``EVALSHA <digest prefix>`` for scripts). Wraps ``Connection.send_packed_command``, which
+    every command and pipeline of redis-py, and :class:`FastScript`, goes through."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.writes: list[list[str]] = []
+        real = redis.connection.Connection.send_packed_command
+
+        def send_packed_command(conn: Any, command: Any, check_health: bool = True) -> None:
+            parts = [command] if isinstance(command, (bytes, str)) else command
+            data = b"".join(p.encode() if isinstance(p, str) else bytes(p) for p in parts)
+            self.writes.append(_command_names(data))
+            real(conn, command, check_health)
+
+        monkeypatch.setattr(redis.connection.Connection, "send_packed_command", send_packed_command)
+
+
+def _command_names(data: bytes) -> list[str]:
+    """The command names in a buffer of RESP arrays of bulk strings (what a client writes)."""
+    names, i = [], 0
+    while i < len(data):
+        end = data.index(b"\r\n", i)
+        count, i = int(data[i + 1 : end]), end + 2
+        args = []
+        for _ in range(count):
+            end = data.index(b"\r\n", i)
+            size = int(data[i + 1 : end])
+            args.append(data[end + 2 : end + 2 + size])
+            i = end + 2 + size + 2
+        name = args[0].decode().upper()
+        names.append(f"{name} {args[1][:8].decode()}" if name == "EVALSHA" else name)
+    return names
+
+
+def test_command_names_reads_what_a_client_writes() -> None:
+    """The wire parser of the counting tests, on a buffer packed by hand (RESP, two commands)."""
+    two = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$7\r\nEVALSHA\r\n$10\r\n0123456789\r\n$1\r\n0\r\n"
+    assert _command_names(two) == ["GET", "EVALSHA 01234567"]
+
+
+def test_redis_assess_is_one_round_trip(
     redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """250 attempts: three pipelined round trips (of at most 100 scripts), no direct command."""
-    direct: list[object] = []
-    executed: list[int] = []
-    client = redis_state.client
-    real_pipeline = client.pipeline
+    """``RiskEngine.assess`` on Redis state, as the benchmark runs it: one socket write of one
+    command (the assess script) per attempt, for 200 simulated attempts (benign and a stuffing
+    attack) ten seconds apart within one hour. The wave detector reads the hour buckets once
+    per hour: that read happens on the first attempt, before counting; no attempt is a masked
+    allow (which writes its pending entry again)."""
+    world = LoginWorld(
+        5, WorldConfig(customers=150, days=3.2, warmup_days=3.0, attacks=(AttackKind.STUFFING,))
+    )
+    events = world.events()[:201]
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    engine = make_engine(clock, redis_state, mask_score=100.0)
 
-    def pipeline(*args: Any, **kwargs: Any) -> Any:
-        pipe = real_pipeline(*args, **kwargs)
-        real_execute = pipe.execute
+    def attempt(n: int) -> LoginAttempt:
+        e = events[n]
+        clock.advance(10)
+        return LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1)
 
-        def execute(*a: Any, **k: Any) -> Any:
-            executed.append(len(pipe.command_stack))
-            return real_execute(*a, **k)
+    engine.assess(attempt(0))
+    wire = Wire(monkeypatch)
+    decisions = [engine.assess(attempt(n)).decision for n in range(1, 201)]
+    sha = redis_state._assess.sha[:8]
+    assert wire.writes == [[f"EVALSHA {sha}"]] * 200
+    assert len(decisions) == 200
 
-        pipe.execute = execute  # type: ignore[method-assign]
-        return pipe
 
-    monkeypatch.setattr(client, "pipeline", pipeline)
-    monkeypatch.setattr(client, "execute_command", lambda *a, **k: direct.append(a))
+def test_redis_assess_many_is_one_round_trip_per_hundred_attempts(
+    redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """250 attempts: three socket writes of 100, 100 and 50 assess scripts, and nothing else
+    (no ``SCRIPT EXISTS`` check before each, as redis-py's pipeline makes)."""
     ops = [
         (360_000.0 + n, AssessOps(("p", f"i:{n % 7}"), ((1, f"x{n}"),), "a:dd", (), (), 100))
         for n in range(250)
     ]
+    redis_state.assess(359_000.0, ops[0][1])  # the script is loaded
+    wire = Wire(monkeypatch)
     views = redis_state.assess_many(ops)
-    assert executed == [100, 100, 50]
-    assert direct == []
-    # the shared record counted every attempt, in order: the last view saw all 250
+    sha = redis_state._assess.sha[:8]
+    assert [len(w) for w in wire.writes] == [100, 100, 50]
+    assert {name for w in wire.writes for name in w} == {f"EVALSHA {sha}"}
+    # the shared record counted every attempt, in order: the last view saw all 250 (and the
+    # one before them, 1,000 s earlier)
     assert views[-1].entities[0][A_S] == pytest.approx(
-        sum(math.exp(-(249 - n) / 600.0) for n in range(250))
+        sum(math.exp(-(249 - n) / 600.0) for n in range(250)) + math.exp(-1249 / 600.0)
     )
 
 
