@@ -446,13 +446,10 @@ class LookalikeScanner:
                 and (f.techniques != ("homoglyph",) or split.label.isascii())
             )
             if weight < 1.0 and spelled:
-                f = Finding(
-                    f.brand,
-                    f.techniques,
-                    f.score * weight,
-                    f"{f.reason}, under another country's suffix (.{split.suffix})",
-                )
-            weighed.append(f)
+                reason = f"{f.reason}, under another country's suffix (.{split.suffix})"
+                weighed.append(Finding(f.brand, f.techniques, f.score * weight, reason))
+            else:
+                weighed.append(f)
         return weighed
 
     def _label_findings(self, label: str, suffix: str, *, subdomain: bool) -> list[Finding]:
@@ -741,13 +738,25 @@ class LookalikeScanner:
 
     def _bounded(self, text: str, start: int, end: int) -> bool:
         """True if ``text[start:end]`` is bounded on both sides by an edge, a non-letter or an
-        after-sales word (``jd`` in ``jdtuikuan``), a plural ``s`` allowed."""
-        words = self._raw_word_list
-        left = start == 0 or not text[start - 1].isalpha() or text[:start].endswith(words)
-        if text[end : end + 1] == "s":  # a plural (apples-help) ends the brand term too
-            end += 1
-        right = end == len(text) or not text[end].isalpha() or text[end:].startswith(words)
-        return left and right
+        after-sales word (``jd`` in ``jdtuikuan``), a plural ``s`` allowed. A word of under three
+        letters (``sh``, ``kf``) bounds only if it stands alone (``jdkf``, not ``shelf``)."""
+        before, after = text[:start], text[end:]
+        left = not before or not before[-1].isalpha() or self._word_at(before[::-1], reverse=True)
+
+        def ends(rest: str) -> bool:
+            return not rest or not rest[0].isalpha() or self._word_at(rest, reverse=False)
+
+        # A plural (apples-help) ends the brand term too; "support" after it still counts.
+        return left and (ends(after) or (after[:1] == "s" and ends(after[1:])))
+
+    def _word_at(self, text: str, *, reverse: bool) -> bool:
+        """True if an after-sales word starts ``text`` (``reverse``: ``text`` is reversed)."""
+        for word in self._raw_word_list:
+            if text.startswith(word[::-1] if reverse else word):
+                rest = text[len(word) :]
+                if len(word) >= 3 or not rest or not rest[0].isalpha():
+                    return True
+        return False
 
     def _decide(
         self, shown: str, name: ObservedName, split: Split, findings: Iterable[Finding]
