@@ -119,12 +119,22 @@ def test_extra_keywords_from_the_brand_book() -> None:
 
 
 def test_two_far_edits_only_below_default_threshold() -> None:
-    """Two edits on far-apart keys (cost 2) score 0.95 - 2 * 0.32 = 0.31: clean by default,
-    flagged at threshold 0.3."""
+    """Two edits on far-apart keys (cost 2) score 0.95 - 2 * 0.4 = 0.15: clean by default,
+    flagged at threshold 0.1."""
     line = "mizrosofp.com"
     assert LookalikeScanner(BOOK).scan(line).verdict == "clean"
-    loose = LookalikeScanner(BOOK, DomainSettings(threshold=0.3)).scan(line)
+    loose = LookalikeScanner(BOOK, DomainSettings(threshold=0.1)).scan(line)
     assert loose.verdict == "lookalike" and loose.techniques == ("edit_distance",)
+
+
+def test_two_edits_need_two_cheap_slips(scanner: LookalikeScanner) -> None:
+    """Two neighbour-key slips (cost 1) score 0.95 - 0.4 = 0.55; a drop and a slip (0.75 + 0.5)
+    0.45, clean (issue #14: such names were legitimate sites on the real dev lists)."""
+    slips = scanner.scan("jimgdomg.com")
+    assert slips.verdict == "lookalike" and slips.score == pytest.approx(0.55, abs=0.001)
+    drop_and_slip = scanner.scan("micraoft.com")  # 'o' dropped, 's' typed as its neighbour 'a'
+    assert drop_and_slip.verdict == "clean"
+    assert drop_and_slip.score == pytest.approx(0.45, abs=0.001)
 
 
 def test_scores_scale_with_brand_length() -> None:
