@@ -16,8 +16,9 @@ Scores are built to keep false alarms low on real domains that sit near a brand 
 ``docs/contact.md``): edit-based findings are scaled down for short brand terms (a
 two-letter brand like ``jd`` is never matched by edits alone, only by homoglyphs, TLD swaps,
 after-sales combinations or impersonation in a subdomain), budgeted on the brand's own letters
-and weakened when the label is common words (:mod:`.words`); a brand word joined with ordinary
-words or digits but no lure word stays below the default threshold; registrable domains on
+and weakened when the label is common words (:mod:`.words`) or sits under another country's
+code, and not judged under restricted registries (:mod:`.suffixes`); a brand word joined with
+ordinary words or digits but no lure word stays below the default threshold; registrable domains on
 the popular-domain list (or the configured ``allow`` list) are not judged on their own label,
 only on official domains impersonated in their subdomains or userinfo.
 """
