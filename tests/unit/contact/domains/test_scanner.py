@@ -119,12 +119,22 @@ def test_extra_keywords_from_the_brand_book() -> None:
 
 
 def test_two_far_edits_only_below_default_threshold() -> None:
-    """Two edits on far-apart keys (cost 2) score 0.95 - 2 * 0.32 = 0.31: clean by default,
-    flagged at threshold 0.3."""
+    """Two edits on far-apart keys (cost 2) score 0.95 - 2 * 0.4 = 0.15: clean by default,
+    flagged at threshold 0.1."""
     line = "mizrosofp.com"
     assert LookalikeScanner(BOOK).scan(line).verdict == "clean"
-    loose = LookalikeScanner(BOOK, DomainSettings(threshold=0.3)).scan(line)
+    loose = LookalikeScanner(BOOK, DomainSettings(threshold=0.1)).scan(line)
     assert loose.verdict == "lookalike" and loose.techniques == ("edit_distance",)
+
+
+def test_two_edits_need_two_cheap_slips(scanner: LookalikeScanner) -> None:
+    """Two neighbour-key slips (cost 1) score 0.95 - 0.4 = 0.55; a drop and a slip (0.75 + 0.5)
+    0.45, clean (issue #14: such names were legitimate sites on the real dev lists)."""
+    slips = scanner.scan("jimgdomg.com")
+    assert slips.verdict == "lookalike" and slips.score == pytest.approx(0.55, abs=0.001)
+    drop_and_slip = scanner.scan("micraoft.com")  # 'o' dropped, 's' typed as its neighbour 'a'
+    assert drop_and_slip.verdict == "clean"
+    assert drop_and_slip.score == pytest.approx(0.45, abs=0.001)
 
 
 def test_scores_scale_with_brand_length() -> None:
@@ -207,3 +217,101 @@ def test_one_brand_word_only() -> None:
     scanner = LookalikeScanner(BrandBook((Brand("Suning", ("suning.com",), ("苏宁",)),)))
     assert scanner.scan("苏宁客服.com").verdict == "lookalike"
     assert scanner.scan("suning-kefu.com").verdict == "lookalike"
+
+
+# -- issue #14's precision rules, each with a hand-worked example --------------------------------
+#
+# Scores worked by hand from the documented formulas: one edit scores (0.95 - 0.25 x cost) x
+# length factor (0.7 for 6 letters, 0.85 for 7); a cheap slip (swap, doubled letter) costs 0.5, a
+# plain replacement 1; an ASCII look-alike scores 0.9 x glyph factor of the brand's own letters.
+
+EVIDENCE_BOOK = BrandBook(
+    (
+        Brand("Lenovo", ("lenovo.com", "lenovo.com.cn"), ("lenovo",)),
+        Brand("Alipay", ("alipay.com",), ("alipay",)),
+        Brand("iCloud", ("icloud.com",), ("icloud",)),
+        Brand("YouTube", ("youtube.com",), ("youtube",)),
+        Brand("Vanguard", ("vanguard.com",), ("vanguard",)),
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def evidence_scanner() -> LookalikeScanner:
+    return LookalikeScanner(EVIDENCE_BOOK)
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict", "score"),
+    [
+        ("lenvoo.com", "lookalike", 0.5775),  # swap: 0.825 x 0.7
+        ("lenvoo.com.cn", "lookalike", 0.5775),  # the brand's own country code
+        ("lenvoo.ru", "clean", 0.3465),  # another country's code: x 0.6
+        ("boutube.com", "lookalike", 0.595),  # replacement: 0.7 x 0.85
+        ("boutube.edu.bd", "clean", 0.0),  # a restricted registry: a school, not a squatter
+    ],
+)
+def test_suffix_weighs_spelling_matches(
+    evidence_scanner: LookalikeScanner, line: str, verdict: str, score: float
+) -> None:
+    """A typo under another country's code counts 0.6; under edu/gov/ac zones nothing."""
+    result = evidence_scanner.scan(line)
+    assert result.verdict == verdict, result
+    assert result.score == pytest.approx(score, abs=0.001), result
+
+
+def test_suffix_leaves_lure_words_and_official_names_alone(
+    evidence_scanner: LookalikeScanner,
+) -> None:
+    """Brand + lure word under a foreign code, and an official domain inside an edu host, stay."""
+    assert evidence_scanner.scan("lenovo-support.ru").verdict == "lookalike"
+    assert evidence_scanner.scan("youtube.com.login.example.edu").verdict == "lookalike"
+    assert evidence_scanner.scan("youtube-help.edu").verdict == "clean"
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict", "score"),
+    [
+        ("a1ipay.com", "lookalike", 0.9),  # 1 for i, not words
+        ("allpay.site", "clean", 0.45),  # l for i, but reads as all + pay: 0.9 x 0.5
+        ("1cloud.com", "lookalike", 0.54),  # icloud's own letters are 'i': 0.9 x 0.6
+        ("1cloud.ru", "clean", 0.324),  # and under another country: x 0.6
+    ],
+)
+def test_ascii_lookalikes_weighed_by_own_letters_and_words(
+    evidence_scanner: LookalikeScanner, line: str, verdict: str, score: float
+) -> None:
+    """An ASCII look-alike counts less when it spells words or swaps a generic brand's letter."""
+    result = evidence_scanner.scan(line)
+    assert result.verdict == verdict, result
+    assert result.score == pytest.approx(score, abs=0.001), result
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        ("7youtube.com", "clean"),  # brand + one digit in front
+        ("youtubex.com", "clean"),  # brand + one letter at the end
+        ("youtubee.com", "lookalike"),  # a doubled last letter is a typing slip: 0.701
+    ],
+)
+def test_edge_insertion_is_brand_plus_a_character(
+    evidence_scanner: LookalikeScanner, line: str, verdict: str
+) -> None:
+    """One character added at either end is the brand joined with a character, not a typo."""
+    assert evidence_scanner.scan(line).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        ("vanguardshelfsupports.com", "clean"),  # 'shelf' between brand and lure word
+        ("vanguardsupport.com", "lookalike"),
+        ("vanguard-shelf-support.com", "lookalike"),  # hyphens bound the brand term
+    ],
+)
+def test_lure_word_must_touch_the_brand(
+    evidence_scanner: LookalikeScanner, line: str, verdict: str
+) -> None:
+    """A lure word glued on after other words does not name a long brand term either."""
+    assert evidence_scanner.scan(line).verdict == verdict
