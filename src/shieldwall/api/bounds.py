@@ -117,10 +117,11 @@ Cursor = Annotated[
 ]
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:
     """Refuse a query parameter given more than once (``?case_id=a&case_id=b``): no route takes
     a list in its query, and reading only the last value would accept what the document
-    forbids (schemathesis found it)."""
+    forbids (schemathesis found it). ``async`` though it awaits nothing: every route depends on
+    it, and FastAPI would run a plain ``def`` in the thread pool (a thread hand-off each)."""
     seen: set[str] = set()
     for key, _ in request.query_params.multi_items():
         if key in seen:

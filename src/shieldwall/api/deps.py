@@ -37,7 +37,9 @@ ROLE_GATES: set[Callable[..., object]] = set()
 """The dependencies :func:`require` made (a route depending on one can answer 403)."""
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """The assembled services. ``async`` though it awaits nothing: FastAPI runs a plain ``def``
+    dependency in the thread pool, a thread hand-off per request for one attribute read."""
     return request.app.state.services  # type: ignore[no-any-return]
 
 

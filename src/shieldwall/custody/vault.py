@@ -140,7 +140,14 @@ class Vault:
         purpose = parse_purpose(purpose)
         now = self.clock.now()
         with self.store.read() as tx:
-            sealed = tx.get_customer(customer_id)
+            open_tickets: list[Ticket] | None = None
+            if ticket_id is None and self._rule_kind(principal, purpose) == "ticket":
+                # the usual agent read: the customer and the agent's open tickets in one query
+                sealed, open_tickets = tx.customer_and_open_tickets(
+                    customer_id, principal.principal_id
+                )
+            else:
+                sealed = tx.get_customer(customer_id)
             if sealed is None:
                 self._deny(
                     principal,
@@ -152,7 +159,7 @@ class Vault:
                 )
                 raise NotFound(f"no customer {customer_id}", field="customer_id")
             rel, used_ticket, mismatch = self._relationship(
-                tx, principal, purpose, customer_id, None, ticket_id, subject, now
+                tx, principal, purpose, customer_id, None, ticket_id, subject, now, open_tickets
             )
         decision = self._decide(principal, purpose, rel, reason, risky, mismatch)
         ids = [customer_id]
@@ -520,8 +527,11 @@ class Vault:
         ticket_id: str | None,
         subject: str | None,
         now: datetime,
+        open_tickets: list[Ticket] | None = None,
     ) -> tuple[Relationship, str | None, str | None]:
-        """Gather only the facts the rule needs: (facts, ticket used, mismatch reason)."""
+        """Gather only the facts the rule needs: (facts, ticket used, mismatch reason).
+        ``open_tickets``: the principal's open tickets for the customer, when the caller has
+        already read them (:meth:`CustodyTx.customer_and_open_tickets`)."""
         kind = self._rule_kind(principal, purpose)
         pid = principal.principal_id
         if kind == "ticket":
@@ -533,10 +543,10 @@ class Vault:
                     return Relationship(), None, "ticket_mismatch"
                 candidates = [ticket]
             else:
+                if open_tickets is None:
+                    open_tickets = tx.open_tickets(pid, customer_id)
                 candidates = [
-                    t
-                    for t in tx.open_tickets(pid, customer_id)
-                    if order is None or t.order_id in (None, order.order_id)
+                    t for t in open_tickets if order is None or t.order_id in (None, order.order_id)
                 ]
             live = [t for t in candidates if t.status == "open" and utc(t.expires_at) > now]
             if live:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -58,6 +58,25 @@ _OPEN_TICKETS = (
         tickets.c.customer_id == bindparam("cid"),
         tickets.c.status == "open",
     )
+    .order_by(tickets.c.expires_at.desc())
+)
+# A masked read's two facts in one statement: the customer and, beside it, each open ticket of
+# the agent for them (one row with NULL ticket columns when there is none). Ticket columns are
+# labelled ``t_<name>``: both tables have a ``customer_id``.
+_TICKET_COLUMNS = tuple(c.label(f"t_{c.name}") for c in tickets.c)
+_CUSTOMER_AND_OPEN_TICKETS = (
+    select(customers, *_TICKET_COLUMNS)
+    .select_from(
+        customers.outerjoin(
+            tickets,
+            and_(
+                tickets.c.customer_id == customers.c.customer_id,
+                tickets.c.agent_id == bindparam("pid"),
+                tickets.c.status == "open",
+            ),
+        )
+    )
+    .where(customers.c.customer_id == bindparam("cid"))
     .order_by(tickets.c.expires_at.desc())
 )
 _ASSIGNMENTS = select(assignments).where(
@@ -152,6 +171,21 @@ def _ticket(row: Any) -> Ticket:
     )
 
 
+def _labelled_ticket(row: Any) -> Ticket:
+    """The ticket in a row of ``_CUSTOMER_AND_OPEN_TICKETS`` (its columns labelled ``t_``)."""
+    m = row._mapping
+    return Ticket(
+        m["t_ticket_id"],
+        m["t_agent_id"],
+        m["t_customer_id"],
+        m["t_order_id"],
+        m["t_status"],
+        utc(m["t_opened_at"]),
+        utc(m["t_expires_at"]),
+        _opt(m["t_closed_at"]),
+    )
+
+
 def _binding(row: Any) -> RelayBinding:
     m = row._mapping
     return RelayBinding(
@@ -209,10 +243,19 @@ class SqlCustodyTx:
         return found
 
     def get_customer(self, customer_id: str) -> SealedCustomer | None:
-        row = self.conn.execute(
-            select(customers).where(customers.c.customer_id == customer_id)
-        ).first()
+        row = self.conn.execute(_GET_CUSTOMER, {"cid": customer_id}).first()
         return None if row is None else _customer(row)
+
+    def customer_and_open_tickets(
+        self, customer_id: str, agent_id: str
+    ) -> tuple[SealedCustomer | None, list[Ticket]]:
+        rows = self.conn.execute(
+            _CUSTOMER_AND_OPEN_TICKETS, {"cid": customer_id, "pid": agent_id}
+        ).all()
+        if not rows:
+            return None, []
+        found = [_labelled_ticket(r) for r in rows if r._mapping["t_ticket_id"] is not None]
+        return _customer(rows[0]), found
 
     def find_customers(self, field: str, digest: bytes) -> list[str]:
         column = customers.c[f"{field}_bidx"]

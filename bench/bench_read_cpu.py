@@ -1,0 +1,132 @@
+"""CPU time per masked read on PostgreSQL, in one process: a figure the machine's other load
+disturbs less than requests per second over HTTP (``bench_http_read``).
+
+Set-up: a schema of its own in the PostgreSQL database at 127.0.0.1:5432 (``test``; override with
+``SHIELDWALL_BENCH_PG``), 50 generated customers, an agent with one open ticket per customer
+(opened by a ``service`` principal). Then ``N`` reads (default 400) one after another, each timed
+by the process's CPU clock (every thread):
+
+- ``vault``: ``Vault.read_customer`` called directly (policy, ticket lookup, decryption, masking,
+  the audit entry durable on PostgreSQL);
+- ``http``: ``GET /v1/customers/{id}?purpose=after_sales`` through FastAPI's ``TestClient``
+  (the whole app and its middleware; the client's own work is in the figure too).
+
+To compare two versions of the code, alternate them, each run on a fresh schema:
+``for i in 1 2 3; do PYTHONPATH=<git archive of the old commit>/src python bench/bench_read_cpu.py;
+python bench/bench_read_cpu.py; done`` and take the median of the per-pair ratios.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from bench._util import save, table
+from shieldwall.api.app import create_app
+from shieldwall.config import load_settings
+from shieldwall.sim.people import PeopleFactory
+from shieldwall.wiring import build, initialize
+
+N = int(os.environ.get("N", "400"))
+CUSTOMERS = 50
+PG_URL = os.environ.get("SHIELDWALL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A schema of its own in the bench database, dropped afterwards; yields its URL."""
+    schema = f"sw_bench_{secrets.token_hex(6)}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    logging.disable(logging.INFO)  # the access line of every request is not what is measured
+    with pg_schema() as url:
+        settings = load_settings(
+            {
+                "SHIELDWALL_HOME": tempfile.mkdtemp(prefix="sw-bench-cpu-"),
+                "SHIELDWALL_DATABASE_URL": url,
+            }
+        )
+        initialize(settings)
+        svc = build(settings)
+        try:
+            people = PeopleFactory(3).customers(CUSTOMERS)
+            rows = [
+                (
+                    n,
+                    {
+                        f: getattr(c, f)
+                        for f in ("customer_id", "name", "phone", "email", "address", "national_id")
+                    },
+                )
+                for n, c in enumerate(people, 1)
+            ]
+            assert svc.custody.importer.customers(rows).committed
+            desk, _ = svc.custody.principals.add("helpdesk", "service")
+            _, key = svc.custody.principals.add("agent-bench", "agent", unit="cs-1")
+            for c in people:
+                svc.custody.relations.open_ticket(
+                    "agent-bench", c.customer_id, actor=desk, channel="api"
+                )
+            caller = svc.custody.principals.authenticate(key)
+            ids = [c.customer_id for c in people]
+            vault = svc.custody.vault
+            for i in range(CUSTOMERS):  # warm: pool, caches, the audit log's cover
+                vault.read_customer(caller, ids[i], "after_sales")
+            start = time.process_time()
+            for i in range(N):
+                vault.read_customer(caller, ids[i % CUSTOMERS], "after_sales")
+            vault_ms = (time.process_time() - start) * 1000 / N
+            headers = {"Authorization": f"Bearer {key}"}
+            params = {"purpose": "after_sales"}
+            with TestClient(create_app(svc)) as client:
+                for i in range(CUSTOMERS):
+                    assert (
+                        client.get(
+                            f"/v1/customers/{ids[i]}", params=params, headers=headers
+                        ).status_code
+                        == 200
+                    )
+                start = time.process_time()
+                for i in range(N):
+                    resp = client.get(
+                        f"/v1/customers/{ids[i % CUSTOMERS]}", params=params, headers=headers
+                    )
+                    assert resp.status_code == 200, resp.text
+                http_ms = (time.process_time() - start) * 1000 / N
+        finally:
+            svc.close()
+    load = os.getloadavg()[0]
+    print(f"CPU per masked read on PostgreSQL, {N} reads one after another (load {load:.1f})")
+    table(
+        [
+            ("vault.read_customer", f"{vault_ms:.2f} ms"),
+            ("GET over TestClient", f"{http_ms:.2f} ms"),
+        ]
+    )
+    save("read_cpu", {"reads": N, "vault_cpu_ms": vault_ms, "http_cpu_ms": http_ms, "load1": load})
+
+
+if __name__ == "__main__":
+    main()
