@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,9 +83,44 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     return load_settings({"SHIELDWALL_HOME": str(tmp_path / "home")})
 
 
+def _initialize_by_copy(
+    settings: Settings, clock: ManualClock, factory: pytest.TempPathFactory
+) -> None:
+    """``initialize(settings, clock)`` on a fresh SQLite home, by copying a home that
+    ``initialize`` made for the same settings and clock earlier in this process (xdist worker).
+
+    Initialising migrates the schema and creates the keys: seconds per test on a loaded 2-core
+    machine, for hundreds of tests. The copy is byte for byte what ``initialize`` wrote (the key
+    file and the database; nothing else is written). Only the embedded default qualifies: a
+    database elsewhere, a key file outside the home or another key provider keep their state
+    out of the home, and a home that already exists is the test's own; those initialise as
+    before. Tests in one worker then share keys, each with a database of its own."""
+    fresh_file_home = (
+        settings.database_url is None
+        and settings.key_file is None
+        and settings.keys.provider == "file"
+        and not settings.home.exists()
+    )
+    if not fresh_file_home:
+        initialize(settings, clock)
+        return
+    key = (settings.tenant, clock.now())  # all else initialize reads is the home's
+    template = _INITIALIZED_HOMES.get(key)
+    if template is None:
+        template = factory.mktemp("initialized") / "home"
+        initialize(settings.model_copy(update={"home": template}), clock)
+        _INITIALIZED_HOMES[key] = template
+    shutil.copytree(template, settings.home)
+
+
+_INITIALIZED_HOMES: dict[tuple[str, datetime], Path] = {}  # (tenant, now) -> a home initialized
+
+
 @pytest.fixture
-def services(settings: Settings, clock: ManualClock) -> Iterator[Services]:
-    initialize(settings, clock)
+def services(
+    settings: Settings, clock: ManualClock, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
+    _initialize_by_copy(settings, clock, tmp_path_factory)
     svc = build(settings, clock)
     yield svc
     svc.close()
