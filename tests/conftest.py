@@ -43,6 +43,13 @@ BACKENDS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first, the rest in their order: with ``-n 2`` the minute-long
+    simulations then start while the other worker takes the short tests, instead of starting
+    last and leaving one worker idle at the end (``make unit`` uses ``--dist worksteal``)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
