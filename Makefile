@@ -43,7 +43,7 @@ chromium:
 		|| echo 'fonts-wqy-microhei not installed: Chinese in screenshots renders as boxes'
 
 unit: $(STAMP) softhsm chromium
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --dist worksteal --durations=25
 
 test: lint typecheck unit
 

@@ -38,6 +38,7 @@ def _fresh_cli_caches() -> None:
     common.services.cache_clear()
 
 
+@pytest.mark.slow
 def test_small_world_end_to_end_detects_attributes_and_repeats(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,6 +258,7 @@ def test_demo_size_respond_turns_the_victims_list_into_a_case(tmp_path: Path) ->
 RESPOND_ATTACKS = ("harvest", "outlet", "partner", "scam")
 
 
+@pytest.mark.slow
 def test_respond_opens_cases_contains_notifies_and_pays_the_deceived(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

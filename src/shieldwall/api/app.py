@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
 import anyio
@@ -180,11 +181,11 @@ def _dependants(dependant: Dependant) -> Iterable[Dependant]:
         yield from _dependants(sub)
 
 
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document: every operation requires an API key (``SECURITY``) unless it
-    says otherwise (the range API, which anonymous callers may read)."""
+def openapi_document(app: FastAPI, routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """The OpenAPI document of ``routes``: every operation requires an API key (``SECURITY``)
+    unless it says otherwise (the range API, which anonymous callers may read)."""
     doc = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
+        title=app.title, version=app.version, description=app.description, routes=routes
     )
     doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     for item in doc["paths"].values():
@@ -217,12 +218,16 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(observe.router)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(single_valued_query)])
-    document = openapi_document(app)
+    documented = list(app.routes)  # the API's routes; the console's pages come after
+
+    @cache  # built when first asked for: seconds of work that most apps (each test's) never need
+    def document() -> dict[str, Any]:
+        return openapi_document(app, documented)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:
         """The OpenAPI document (authenticated like every other route)."""
-        return document
+        return document()
 
     console.install(app, services)  # the security team's pages at /console (shieldwall.console)
     api = services.settings.api

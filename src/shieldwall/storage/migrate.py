@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 from alembic import command
 from alembic.config import Config
@@ -23,6 +24,14 @@ def _config() -> Config:
     return cfg
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once per process: Alembic executes every revision file each
+    time a ``ScriptDirectory`` is made (most of ``check_current``'s time), and the installed
+    files do not change while the process runs. ``upgrade`` still reads its own."""
+    return ScriptDirectory.from_config(_config())
+
+
 def upgrade(engine: Engine, attributes: Mapping[str, object] | None = None) -> None:
     """Bring the schema to the head of every capability's branch; idempotent.
 
@@ -37,7 +46,7 @@ def upgrade(engine: Engine, attributes: Mapping[str, object] | None = None) -> N
 
 
 def expected_heads() -> set[str]:
-    return set(ScriptDirectory.from_config(_config()).get_heads())
+    return set(_scripts().get_heads())
 
 
 def check_current(engine: Engine) -> None:
@@ -51,7 +60,7 @@ def check_current(engine: Engine) -> None:
         current = set(MigrationContext.configure(conn).get_current_heads())
     if not current:
         raise StorageError("the database is not initialised; run shieldwall init")
-    script = ScriptDirectory.from_config(_config())
+    script = _scripts()
     applied = {r.revision for r in script.iterate_revisions(tuple(current), "base")}
     missing = expected_heads() - applied
     if missing:
