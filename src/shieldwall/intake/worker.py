@@ -47,7 +47,6 @@ import msgspec
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
@@ -58,6 +57,7 @@ from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.events import AuditRecord
 from shieldwall.intake.errors import BadEvent
 from shieldwall.intake.events import Event, Kind, event_id_of, parse_event
+from shieldwall.intake.pull import BatchPuller
 from shieldwall.intake.service import EventResult, Intake
 from shieldwall.intake.subjects import Subjects
 from shieldwall.intake.watchfeed import alert_summary, decode_record, encode_record, split
@@ -200,12 +200,19 @@ class IntakeWorker:
                 max_ack_pending=max(20_000, 4 * s.batch),
             ),
         )
-        while not self._stop.is_set():
-            try:
-                msgs = await sub.fetch(s.batch, timeout=s.fetch_seconds)
-            except (NatsTimeout, TimeoutError):  # nats-py raises either when none came
-                continue
-            await handle(msgs)
+        # The consumer exists now; its batches come through a puller of our own (no task per
+        # message, see pull.py), not through this subscription's fetch.
+        await sub.unsubscribe()
+        assert self._nc is not None  # noqa: S101 - set by run()
+        puller = BatchPuller(self._nc, s.stream, durable)
+        await puller.start()
+        try:
+            while not self._stop.is_set():
+                msgs = await puller.fetch(s.batch, s.fetch_seconds)
+                if msgs:
+                    await handle(msgs)
+        finally:
+            await puller.stop()
 
     async def _consume(self, kind: Kind) -> None:
         async def handle(msgs: list[Msg]) -> None:
