@@ -15,7 +15,8 @@ runs are made with workers importing that code first (``PYTHONPATH``), beside th
 
 The ceiling, in the same run: one process fetching the same number of events and
 acknowledging each, with no processing (what NATS and the client cost): publishing one
-decision per event, one message per batch, or none.
+decision per event, one message per batch, or none; and with none, fetched by the worker's
+``BatchPuller`` instead of nats-py's ``fetch``.
 
 Where the time goes, one core, no NATS: parsing the events (this code's and pydantic's alone),
 ``Intake.process`` (the risk engine and the batch's database write), and the decisions' JSON,
@@ -59,6 +60,7 @@ from shieldwall.config import NatsSettings, load_settings
 from shieldwall.core.events import AccessEvent
 from shieldwall.intake.events import Kind, parse_event, validate_event
 from shieldwall.intake.ports import ProcessedEvents, Result
+from shieldwall.intake.pull import BatchPuller
 from shieldwall.intake.subjects import Subjects
 from shieldwall.intake.worker import IntakeWorker, ensure_stream
 from shieldwall.storage.db import make_engine
@@ -174,22 +176,32 @@ def end_to_end(
     return rate, published
 
 
-async def _drain(s: NatsSettings, total: int, decisions: str) -> float:
+async def _drain(s: NatsSettings, total: int, decisions: str, puller: bool = False) -> float:
     """Events/s through one asyncio consumer that does what the worker does around the
-    processing and nothing else: fetch batches of ``nats.batch``, publish the decisions
-    (``per_event``: one ``publish_async`` with a ``Nats-Msg-Id`` each; ``batch``: one message
-    per batch; ``none``), acknowledge each."""
+    processing and nothing else: fetch batches of ``nats.batch`` (nats-py's ``fetch``, or with
+    ``puller`` the worker's :class:`BatchPuller`), publish the decisions (``per_event``: one
+    ``publish_async`` with a ``Nats-Msg-Id`` each; ``batch``: one message per batch; ``none``),
+    acknowledge each."""
     subjects = Subjects(s.prefix)
     nc = await nats.connect(s.address)
     js = nc.jetstream()
     sub = await js.pull_subscribe(
         subjects.inbound(Kind.LOGIN_ATTEMPT), durable="ceiling", stream=s.stream
     )
+    batches = BatchPuller(nc, s.stream, "ceiling")
+    if puller:
+        await sub.unsubscribe()
+        await batches.start()
     done, start = 0, time.perf_counter()
     while done < total:
         try:
-            msgs = await sub.fetch(s.batch, timeout=s.fetch_seconds)
+            if puller:
+                msgs = await batches.fetch(s.batch, s.fetch_seconds)
+            else:
+                msgs = await sub.fetch(s.batch, timeout=s.fetch_seconds)
         except (NatsTimeout, TimeoutError):
+            continue
+        if not msgs:
             continue
         for msg in msgs if decisions == "per_event" else ():
             await js.publish_async(
@@ -212,7 +224,7 @@ async def _drain(s: NatsSettings, total: int, decisions: str) -> float:
     return done / took
 
 
-def ceiling(home: Path, decisions: str) -> float:
+def ceiling(home: Path, decisions: str, puller: bool = False) -> float:
     """The NATS path alone (:func:`_drain`, one process): the framework's ceiling."""
     tag = secrets.token_hex(4)
     env = {
@@ -223,7 +235,7 @@ def ceiling(home: Path, decisions: str) -> float:
     settings = load_settings(env)
     asyncio.run(publish(settings.nats, events(EVENTS, tag)))
     try:
-        return asyncio.run(_drain(settings.nats, EVENTS, decisions))
+        return asyncio.run(_drain(settings.nats, EVENTS, decisions, puller))
     finally:
         asyncio.run(delete_stream(settings.nats))
 
@@ -387,10 +399,12 @@ def main() -> None:
         top = results["ceiling_per_s"] = ceiling(home, "per_event")
         one = results["ceiling_batch_decision_per_s"] = ceiling(home, "batch")
         bare = results["ceiling_no_decisions_per_s"] = ceiling(home, "none")
+        own = results["ceiling_no_decisions_batch_puller_per_s"] = ceiling(home, "none", True)
         rows = [
             ("ceiling: NATS fetch + decision per event + ack, 1 process", f"{top:,.0f}/s"),
             ("  same, one decision message per batch", f"{one:,.0f}/s"),
             ("  same without decision messages (fetch + ack)", f"{bare:,.0f}/s"),
+            ("  same, fetched by the worker's BatchPuller", f"{own:,.0f}/s"),
         ]
         configs = [  # the code before between the two of this code, then last on Redis
             ("memory", "batch", None, "batch"),

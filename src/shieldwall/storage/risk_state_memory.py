@@ -1,6 +1,8 @@
 """The login risk engine's state in process (the default; one worker).
 
-Records are Python lists under a lock; pairs, pending assessments and hour buckets expire by
+Records are arrays of doubles (``array("d")``, which the garbage collector does not track: a
+worker holding a day of traffic keeps hundreds of thousands of them, and as lists each full
+collection walked them all) under a lock; pairs, pending assessments and hour buckets expire by
 their stored times (pruned as they are met, and in sweeps every ``SWEEP`` attempts so memory
 stays bounded by the traffic of the TTLs, not of all time).
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 
@@ -33,7 +36,10 @@ SWEEP = 50_000
 HOURS_KEPT = 24 * 35
 
 
-def decay(rec: list[float], now: float, tau_s: float, tau_l: float) -> None:
+_ZERO = array("d", [0.0] * RECORD_SIZE)
+
+
+def decay(rec: array[float] | list[float], now: float, tau_s: float, tau_l: float) -> None:
     """Bring ``rec`` to ``now`` in place (the same arithmetic as the Redis script)."""
     dt = now - rec[0]
     if dt > 0:
@@ -66,7 +72,7 @@ class MemoryRiskState:
         self.pending_ttl = pending_ttl
         self.profile_ttl = profile_ttl
         self._lock = threading.Lock()
-        self._records: dict[str, list[float]] = {}
+        self._records: dict[str, array[float]] = {}
         self._pairs: dict[str, float] = {}  # pair -> expiry
         self._profiles: dict[str, tuple[float, dict[str, int]]] = {}  # key -> (expiry, counts)
         self._popular: dict[str, int] = {}
@@ -86,10 +92,10 @@ class MemoryRiskState:
             profile_ttl=rs.profile_ttl_days * 86_400,
         )
 
-    def _record(self, key: str, now: float) -> list[float]:
+    def _record(self, key: str, now: float) -> array[float]:
         rec = self._records.get(key)
         if rec is None:
-            rec = [0.0] * RECORD_SIZE
+            rec = array("d", _ZERO)
             rec[0] = now
             self._records[key] = rec
         else:
@@ -134,7 +140,7 @@ class MemoryRiskState:
             self._since_sweep += 1
             if self._since_sweep >= SWEEP:
                 self._sweep(now, ops.hour)
-            return AssessView([list(r) for r in recs], profile, popular, breach)
+            return AssessView([r.tolist() for r in recs], profile, popular, breach)
 
     def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
         return [self.assess(now, ops) for now, ops in batch]

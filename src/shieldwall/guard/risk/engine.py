@@ -70,7 +70,6 @@ account; a success ends the run.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import math
 import secrets
@@ -111,6 +110,7 @@ from shieldwall.guard.risk.ports import (
     RiskState,
     ScamContacts,
 )
+from shieldwall.guard.risk.tags import KeyedSha256
 from shieldwall.guard.risk.wave import WaveDetector
 
 log = logging.getLogger(__name__)
@@ -274,7 +274,7 @@ class RiskEngine:
         self.state = state
         self.clock = clock
         self.asn = asn
-        self._key = key
+        self._mac = KeyedSha256(key)
         self._breached = breached
         self._personal = personal
         self.locator: NetworkLocator = locator if locator is not None else NoLocation()
@@ -290,7 +290,7 @@ class RiskEngine:
 
     def _tag(self, kind: bytes, value: str | bytes) -> str:
         data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
-        return hmac.digest(self._key, kind + data, hashlib.sha256)[:TAG_BYTES].hex()
+        return self._mac.digest(kind + data)[:TAG_BYTES].hex()
 
     def account_key(self, account: str) -> str:
         return "a:" + self._tag(b"a", account.strip().casefold())
