@@ -16,7 +16,6 @@ Redis TTLs (wall clock, longer than the kept days and the window) only collect g
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -32,6 +31,7 @@ from shieldwall.guard.risk.history import (
     HourCounts,
     rank,
 )
+from shieldwall.storage.risk_history_buffer import BufferedWrites
 
 _RECORD = """
 local P = ARGV[1]
@@ -111,14 +111,10 @@ def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class RedisDecisionHistory:
-    """``buffer`` (default 1: every call writes) lets a busy process write its events in
-    batches, as the database history does: they are written (one script call) when ``buffer``
-    are pending, when the first pending one has waited ``linger_seconds`` (checked at the next
-    call), before this instance answers a read, and at :meth:`flush` (``Services.close``).
-    Until then other processes do not see them, and a crash loses them (a display history:
-    the decisions themselves are not affected). With a buffer, an ``assess`` costs the state's
-    one round trip and no history write most of the time."""
+class RedisDecisionHistory(BufferedWrites):
+    """``buffer`` and ``linger_seconds``: see :class:`~.risk_history_buffer.BufferedWrites`
+    (a batch is one script call). With a buffer, an ``assess`` costs the state's one round
+    trip and no history write most of the time."""
 
     def __init__(
         self,
@@ -130,19 +126,12 @@ class RedisDecisionHistory:
         linger_seconds: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if buffer < 1 or linger_seconds < 0:
-            raise ValueError("buffer must be at least 1 and linger_seconds not negative")
+        super().__init__(buffer=buffer, linger_seconds=linger_seconds, monotonic=monotonic)
         self._bounds = bounds or HistoryBounds()
         self.client = client
         self.prefix = f"shieldwall:{tenant}:riskhist:"
         self._record = client.register_script(_RECORD)
         self._under_attack = client.register_script(_UNDER_ATTACK)
-        self._buffer = buffer
-        self._linger = linger_seconds
-        self._monotonic = monotonic
-        self._pending: list[DecisionEvent] = []
-        self._since = 0.0
-        self._lock = threading.Lock()
 
     @classmethod
     def from_url(
@@ -165,34 +154,6 @@ class RedisDecisionHistory:
     @property
     def bounds(self) -> HistoryBounds:
         return self._bounds
-
-    def record(self, events: Sequence[DecisionEvent]) -> None:
-        if not events:
-            return
-        with self._lock:
-            if not self._pending:
-                self._since = self._monotonic()
-            self._pending.extend(events)
-            if (
-                len(self._pending) >= self._buffer
-                or self._monotonic() - self._since >= self._linger
-            ):
-                self._flush_locked()
-
-    def flush(self) -> None:
-        """Write the pending events now (nothing is pending without a buffer)."""
-        with self._lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        events, self._pending = self._pending, []
-        if not events:
-            return
-        try:
-            self._write(events)
-        except BaseException:
-            self._pending = events + self._pending  # kept for the next try
-            raise
 
     def _write(self, events: Sequence[DecisionEvent]) -> None:
         b = self._bounds
@@ -264,7 +225,6 @@ class RedisDecisionHistory:
 
     def clear(self) -> None:
         """Delete every key of this tenant's history (tests)."""
-        with self._lock:
-            self._pending = []
+        self._drop_pending()
         for key in self.client.scan_iter(match=self.prefix + "*", count=1000):
             self.client.delete(key)

@@ -16,7 +16,6 @@ are dropped.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from shieldwall.guard.risk.history import (
     rank,
 )
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.risk_history_buffer import BufferedWrites
 from shieldwall.storage.tables.guard import (
     risk_history_accounts as accounts_t,
 )
@@ -70,12 +70,8 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
-class SqlDecisionHistory:
-    """``buffer`` (default 1: every call writes) lets a busy process write its events in
-    batches: they are written when ``buffer`` are pending, when the first pending one has
-    waited ``linger_seconds`` (checked at the next call), before this instance answers a read,
-    and at :meth:`flush` (``Services.close``). Until then other processes do not see them, and
-    a crash loses them (a display history: the decisions themselves are not affected)."""
+class SqlDecisionHistory(BufferedWrites):
+    """``buffer`` and ``linger_seconds``: see :class:`~.risk_history_buffer.BufferedWrites`."""
 
     def __init__(
         self,
@@ -86,48 +82,13 @@ class SqlDecisionHistory:
         linger_seconds: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if buffer < 1 or linger_seconds < 0:
-            raise ValueError("buffer must be at least 1 and linger_seconds not negative")
+        super().__init__(buffer=buffer, linger_seconds=linger_seconds, monotonic=monotonic)
         self.engine = engine
         self._bounds = bounds or HistoryBounds()
-        self._buffer = buffer
-        self._linger = linger_seconds
-        self._monotonic = monotonic
-        self._pending: list[DecisionEvent] = []
-        self._since = 0.0
-        self._lock = threading.Lock()
 
     @property
     def bounds(self) -> HistoryBounds:
         return self._bounds
-
-    def record(self, events: Sequence[DecisionEvent]) -> None:
-        if not events:
-            return
-        with self._lock:
-            if not self._pending:
-                self._since = self._monotonic()
-            self._pending.extend(events)
-            if (
-                len(self._pending) >= self._buffer
-                or self._monotonic() - self._since >= self._linger
-            ):
-                self._flush_locked()
-
-    def flush(self) -> None:
-        """Write the pending events now."""
-        with self._lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        events, self._pending = self._pending, []
-        if not events:
-            return
-        try:
-            self._write(events)
-        except BaseException:
-            self._pending = events + self._pending  # kept for the next try
-            raise
 
     def _write(self, events: Sequence[DecisionEvent]) -> None:
         with write_transaction(self.engine) as conn:
