@@ -25,7 +25,7 @@ def sha1(text: str) -> str:
 
 
 @pytest.fixture
-def on(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[TestClient, dict[str, str]]]:
+def on(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[TestClient, dict[str, str], Services]]:
     """A SQLite store with ``breach_tweaks`` on; an admin key and the store app's key."""
     home = tmp_path / "home"
     home.mkdir()
@@ -36,7 +36,7 @@ def on(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[TestClient, dict[st
     _, admin = svc.custody.principals.add("sec-admin", "admin", unit="security")
     _, app = svc.custody.principals.add("app", "service", unit="store-app")
     with TestClient(create_app(svc)) as client:
-        yield client, {"admin": admin, "app": app}
+        yield client, {"admin": admin, "app": app}, svc
     svc.close()
 
 
@@ -45,12 +45,12 @@ def _post(client: TestClient, key: str, path: str, **kw: object) -> object:
 
 
 def test_import_then_a_stranger_trying_a_tweak_is_challenged(
-    on: tuple[TestClient, dict[str, str]], clock: ManualClock
+    on: tuple[TestClient, dict[str, str], Services], clock: ManualClock
 ) -> None:
     """Only an admin imports; the answer counts lines, accounts and tags; after three logins
     from home, a stranger's "Dandan2019!" (the leak "dandan2018!" with the year moved on and
     capitalised) is challenged with breach_tweak; an unrelated password is not flagged."""
-    client, keys = on
+    client, keys, _ = on
     body = f"# monitoring feed 2026-03\n{ACCOUNT}:dandan2018!\nother@example.com:abcd\n"
     refused = _post(client, keys["app"], IMPORT, content=body.encode())
     assert refused.status_code == 403  # type: ignore[attr-defined]
@@ -94,12 +94,12 @@ def test_import_then_a_stranger_trying_a_tweak_is_challenged(
 
 
 def test_bad_lines_are_a_422_naming_lines_not_values(
-    on: tuple[TestClient, dict[str, str]],
+    on: tuple[TestClient, dict[str, str], Services],
 ) -> None:
     """A list with bad lines is refused whole: problem+json on field ``body`` naming each bad
     line's number and reason, and no password; nothing is imported (a later good line of the
     same list does not count)."""
-    client, keys = on
+    client, keys, _ = on
     body = b"13800000001:okay1\nNoColonSecret42\n:EmptyLoginSecret43\n"
     r = _post(client, keys["admin"], IMPORT, content=body)
     assert r.status_code == 422  # type: ignore[attr-defined]
@@ -115,3 +115,27 @@ def test_bad_lines_are_a_422_naming_lines_not_values(
         json={"account": "13800000001", "ip": "36.101.7.9", "password_sha1": sha1("okay1")},
     ).json()  # type: ignore[attr-defined]
     assert "breach_tweak" not in {x["code"] for x in probe["reasons"]}
+
+
+def test_an_import_is_audited_without_its_content(
+    on: tuple[TestClient, dict[str, str], Services],
+) -> None:
+    """Each accepted import lands in the audit log as the admin's ``import`` with reason
+    ``breach_import`` and the number of lines, before anything is stored; the entry holds no
+    login and no password. A refused list (bad lines) is not imported and not logged."""
+    client, keys, svc = on
+    before = svc.audit.size()
+    bad = _post(client, keys["admin"], IMPORT, content=b"NoColonSecret42\n")
+    assert bad.status_code == 422  # type: ignore[attr-defined]
+    assert svc.audit.size() == before
+    body = f"{ACCOUNT}:dandan2018!\n13800000001:Hunter77\n13800000002:Hunter78\n"
+    r = _post(client, keys["admin"], IMPORT, content=body.encode())
+    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    with svc.audit_store.read() as tx:
+        entries = tx.entries(before, svc.audit.size())
+    (entry,) = [e for e in entries if e.action == "import"]
+    assert entry.actor == "sec-admin"
+    text = entry.body.decode()
+    assert '"breach_import"' in text and '"lines":"3"' in text.replace(" ", "")
+    for secret in (ACCOUNT, "dandan", "Hunter7", "13800000001"):
+        assert secret not in text

@@ -113,6 +113,7 @@ def breach_import(
             " through POST /v1/logins/breach-import, or use state_backend = 'redis'",
             field="state_backend",
         )
+    from shieldwall.custody.audit_events import OPERATOR
     from shieldwall.guard.risk.breach import read_combos
 
     try:
@@ -122,7 +123,7 @@ def breach_import(
         raise ShieldwallError(
             f"cannot read {combo_file.name}: {type(exc).__name__}", field="FILE"
         ) from None
-    result = services().risk.import_breach(combos).as_dict()
+    result = services().import_breach(combos, actor=OPERATOR, channel="cli").as_dict()
     if json_out:
         emit_json(result)
     else:

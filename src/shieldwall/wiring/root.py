@@ -7,6 +7,7 @@ Nothing else constructs storage objects; capabilities receive them through their
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,8 +18,12 @@ from shieldwall.audit.telemetry import DecisionCounter
 from shieldwall.config import Settings
 from shieldwall.contact.scam.reports import ScamReports
 from shieldwall.core.clock import Clock, SystemClock
+from shieldwall.core.events import Action, Decision
+from shieldwall.core.model import Principal
 from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
-from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.custody.audit_events import access_event
+from shieldwall.guard.risk.breach import Combo
+from shieldwall.guard.risk.engine import BreachImport, RiskEngine
 from shieldwall.observe.metrics import process_metrics
 from shieldwall.storage.alerts_repo import SqlAlertStore
 from shieldwall.storage.audit_repo import SqlAuditStore
@@ -87,6 +92,27 @@ class Services:
             self._watching = True
         self.watch.start()
         return True
+
+    def import_breach(
+        self, combos: Sequence[Combo], *, actor: Principal, channel: str
+    ) -> BreachImport:
+        """Import a breach's combo list for login risk, audited: the entry (who, how many
+        lines, never a login or password) lands before the tags are stored, so no import
+        happens unrecorded."""
+        self.audit.append(
+            [
+                access_event(
+                    self.clock.now(),
+                    actor,
+                    Action.IMPORT,
+                    Decision.ALLOW,
+                    "breach_import",
+                    channel=channel,
+                    extra={"lines": str(len(combos))},
+                )
+            ]
+        )
+        return self.risk.import_breach(combos)
 
     @property
     def raising_alerts(self) -> AlertStore:

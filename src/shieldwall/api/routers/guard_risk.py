@@ -186,6 +186,7 @@ async def breach_import(request: Request, caller: Admin) -> Any:
 
     def run() -> dict[str, int]:
         enforce(request, "logins", caller)
-        return svc.risk.import_breach(read_combos(lines, field="body")).as_dict()
+        combos = read_combos(lines, field="body")
+        return svc.import_breach(combos, actor=caller, channel="api").as_dict()
 
     return await run_in_threadpool(run)
