@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import socket
 import statistics
 import subprocess
@@ -169,3 +170,24 @@ def pip_download(package: str, into: Path, pattern: str, *, source: bool = False
     if not found:
         raise SystemExit(f"pip download {package}: no file matching {pattern} in {into}")
     return found[-1]
+
+
+PG_URL = os.environ.get("SHIELDWALL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A schema of its own in the bench database, dropped afterwards; yields its URL."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"sw_bench_{secrets.token_hex(6)}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        # the application name finds this run's server backends (to count their CPU time)
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

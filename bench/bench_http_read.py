@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import socket
 import statistics
@@ -44,7 +43,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
 
-from bench._util import OUT, customer_rows, free_port, save, table, wait_ready, wrk
+from bench._util import (
+    OUT,
+    PG_URL,
+    customer_rows,
+    free_port,
+    pg_schema,
+    save,
+    table,
+    wait_ready,
+    wrk,
+)
 from shieldwall.config import load_settings
 from shieldwall.sim.people import PeopleFactory
 from shieldwall.wiring import build, initialize
@@ -58,7 +67,6 @@ WORKERS = int(os.environ.get("WORKERS", "2"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "16"))
 PROFILE = os.environ.get("PROFILE") == "1"
 PYTHONPATH = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-PG_URL = os.environ.get("SHIELDWALL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 READ_LUA = """
 math.randomseed({seed})
@@ -75,22 +83,6 @@ request = function()
   return wrk.format("GET", "/bench/empty")
 end
 """
-
-
-@contextmanager
-def pg_schema() -> Iterator[str]:
-    """A schema of its own in the bench database, dropped afterwards; yields its URL."""
-    schema = f"sw_bench_{secrets.token_hex(6)}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        # the application name finds this run's server backends (to count their CPU time)
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def setup(env: dict[str, str]) -> tuple[str, int]:

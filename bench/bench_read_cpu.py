@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
-from bench._util import save, table
+from bench._util import pg_schema, save, table
 from shieldwall.api.app import create_app
 from shieldwall.config import load_settings
 from shieldwall.sim.people import PeopleFactory
@@ -41,22 +37,6 @@ from shieldwall.wiring import build, initialize
 
 N = int(os.environ.get("N", "400"))
 CUSTOMERS = 50
-PG_URL = os.environ.get("SHIELDWALL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@contextmanager
-def pg_schema() -> Iterator[str]:
-    """A schema of its own in the bench database, dropped afterwards; yields its URL."""
-    schema = f"sw_bench_{secrets.token_hex(6)}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:
