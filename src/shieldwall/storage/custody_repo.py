@@ -157,32 +157,19 @@ def _principal(row: Any) -> PrincipalRecord:
     )
 
 
-def _ticket(row: Any) -> Ticket:
+def _ticket(row: Any, prefix: str = "") -> Ticket:
+    """The ticket in ``row``; ``prefix`` ``"t_"`` for a row of ``_CUSTOMER_AND_OPEN_TICKETS``
+    (its ticket columns labelled so)."""
     m = row._mapping
     return Ticket(
-        m["ticket_id"],
-        m["agent_id"],
-        m["customer_id"],
-        m["order_id"],
-        m["status"],
-        utc(m["opened_at"]),
-        utc(m["expires_at"]),
-        _opt(m["closed_at"]),
-    )
-
-
-def _labelled_ticket(row: Any) -> Ticket:
-    """The ticket in a row of ``_CUSTOMER_AND_OPEN_TICKETS`` (its columns labelled ``t_``)."""
-    m = row._mapping
-    return Ticket(
-        m["t_ticket_id"],
-        m["t_agent_id"],
-        m["t_customer_id"],
-        m["t_order_id"],
-        m["t_status"],
-        utc(m["t_opened_at"]),
-        utc(m["t_expires_at"]),
-        _opt(m["t_closed_at"]),
+        m[f"{prefix}ticket_id"],
+        m[f"{prefix}agent_id"],
+        m[f"{prefix}customer_id"],
+        m[f"{prefix}order_id"],
+        m[f"{prefix}status"],
+        utc(m[f"{prefix}opened_at"]),
+        utc(m[f"{prefix}expires_at"]),
+        _opt(m[f"{prefix}closed_at"]),
     )
 
 
@@ -254,7 +241,7 @@ class SqlCustodyTx:
         ).all()
         if not rows:
             return None, []
-        found = [_labelled_ticket(r) for r in rows if r._mapping["t_ticket_id"] is not None]
+        found = [_ticket(r, "t_") for r in rows if r._mapping["t_ticket_id"] is not None]
         return _customer(rows[0]), found
 
     def find_customers(self, field: str, digest: bytes) -> list[str]:

@@ -97,15 +97,7 @@ def test_keys_are_prefixed_and_hold_no_plaintext(redis_state: RedisRiskState) ->
     a = engine.assess(replace(HOME, password_sha1=pw))
     engine.outcome(a.assessment_id, success=True)
     client = redis.Redis.from_url(URL)
-    keys = list(client.scan_iter(match=redis_state.prefix + "*"))
-    assert keys
-    blob = b" ".join(keys)
-    for key in keys:
-        kind = client.type(key)
-        if kind == b"hash":
-            blob += b" ".join(k + b"=" + v for k, v in client.hgetall(key).items())
-        elif kind == b"string":
-            blob += client.get(key) or b""
+    blob = dump(client, redis_state.prefix)
     for secret in (HOME.account, HOME.ip, "1.80.3", str(HOME.device_id), pw, pw.upper()):
         assert secret.encode() not in blob
     assert bytes.fromhex(pw) not in blob
@@ -329,7 +321,20 @@ def test_imported_breach_holds_no_password_nor_sha1(redis_state: RedisRiskState)
     a = engine.assess(replace(HOME, password_sha1=sha1("Wang1986!")))
     assert "breach_tweak" in {r.code for r in a.reasons}
     client = redis.Redis.from_url(URL)
-    keys = list(client.scan_iter(match=redis_state.prefix + "*"))
+    blob = dump(client, redis_state.prefix)
+    assert HOME.account.encode() not in blob
+    for candidate in tweaks("wang1985!"):
+        digest = sha1(candidate)
+        # (the shortest candidates could occur by chance in a random assessment id)
+        assert len(candidate) < 8 or candidate.encode() not in blob
+        assert digest.encode() not in blob and bytes.fromhex(digest) not in blob
+
+
+def dump(client: redis.Redis, prefix: str) -> bytes:
+    """Every key under ``prefix`` (there must be some) with its hash fields and string values,
+    as one blob to search for plaintext."""
+    keys = list(client.scan_iter(match=prefix + "*"))
+    assert keys
     blob = b" ".join(keys)
     for key in keys:
         kind = client.type(key)
@@ -337,9 +342,4 @@ def test_imported_breach_holds_no_password_nor_sha1(redis_state: RedisRiskState)
             blob += b" ".join(k + b"=" + v for k, v in client.hgetall(key).items())
         elif kind == b"string":
             blob += client.get(key) or b""
-    assert HOME.account.encode() not in blob
-    for candidate in tweaks("wang1985!"):
-        digest = sha1(candidate)
-        # (the shortest candidates could occur by chance in a random assessment id)
-        assert len(candidate) < 8 or candidate.encode() not in blob
-        assert digest.encode() not in blob and bytes.fromhex(digest) not in blob
+    return blob
