@@ -1,12 +1,12 @@
-"""A Lua script called on the hot path with as little client work as the wire allows.
+"""Lua scripts called on the hot path with as little client work as the wire allows.
 
 redis-py's ``Script.__call__`` goes through the client's generic command path: argument
 encoding in Python, the retry wrapper, response callbacks, observability hooks, and for a
 pipeline a ``SCRIPT EXISTS`` round trip before every ``execute``. For the risk engine's
 ``assess`` (one script per login attempt, about 45 arguments) that path cost about as much
 client CPU as the engine's own scoring (cProfile of 2,000 calls; docs/guard.md, "Speed").
-:class:`FastScript` keeps redis-py's connection pool, connections and hiredis reply parser, and
-only replaces the layer above them:
+:class:`FastScript` keeps redis-py's connections and hiredis reply parser, and only replaces
+the layer above them:
 
 - arguments are packed by hiredis' C packer (``hiredis.pack_command``) in one call, with the
   constant leading arguments (``EVALSHA``, the digest, the key count, the settings) kept as one
@@ -15,17 +15,29 @@ only replaces the layer above them:
   script is loaded and the call sent again, which can happen once after a server restart or a
   ``SCRIPT FLUSH``);
 - :meth:`FastScript.call_many` writes many calls in one buffer and reads their replies in
-  order: one round trip for the lot, with no ``SCRIPT EXISTS`` check before it.
+  order: one round trip for the lot, with no ``SCRIPT EXISTS`` check before it;
+- :meth:`Lane.exchange` can leave the replies of the last calls of a write unread (*owed*):
+  the caller gets its answer as soon as the server has run the calls it needs, and the server
+  runs the rest (writes whose reply the caller does not wait for) while the caller goes on.
+  An owed reply is read before anything else on its connection, which the next call on it does
+  without a round trip of its own (the reply is already in the socket's buffer), or
+  :meth:`Lane.settle`.
 
-A pooled connection the server closed while it sat idle is replaced by the pool before it is
-handed out (redis-py checks it for unread data or EOF). A connection error during a call is
-not retried, since the script may have run: it is raised (``redis.RedisError`` subclasses, as
-redis-py's), and callers translate it.
+The scripts of one :class:`Lane` share its connections, taken from the client's pool and kept:
+a connection that owes replies cannot go back to redis-py's pool (the pool would find unread
+data on it). A thread gets back the connection it used last when it is free, so one thread's
+calls run on the server in the order it made them, owed ones included. A connection error
+during a call is not retried, since the script may have run: it is raised (``redis.RedisError``
+subclasses, as redis-py's), the connection dropped, and callers translate it; an error reply
+owed by an earlier call is raised by the call that reads it.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import hiredis
@@ -35,13 +47,186 @@ from redis.exceptions import NoScriptError, ResponseError
 Arg = bytes | str | int
 
 
+# a packed call and its script (None: a plain command, such as the SCRIPT LOAD of a script)
+Call = tuple["FastScript | None", bytes]
+
+
+@dataclass(eq=False)
+class _Slot:
+    conn: Any  # a redis-py Connection (untyped)
+    owed: list[Call] = field(default_factory=list)
+    fresh: bool = True  # connected since the lane's scripts were last loaded on it
+
+
+class Lane:
+    """Connections for :class:`FastScript` calls whose last replies may be read later."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._pool = client.connection_pool
+        self._lock = threading.Lock()
+        self._free: list[_Slot] = []
+        self._last = threading.local()
+        self._pid = os.getpid()
+        self.scripts: list[FastScript] = []  # every script called on this lane
+
+    def _take(self) -> _Slot:
+        """The calling thread's last connection if free, else another free one, else a new one
+        from the pool. One that owes nothing is checked as the pool checks an idle connection:
+        closed by the server (or holding stray data), it is connected afresh."""
+        mine: _Slot | None = getattr(self._last, "slot", None)
+        slot: _Slot | None = None
+        with self._lock:
+            if os.getpid() != self._pid:  # a forked child: the parent's sockets are not ours
+                self._free, self._pid, mine = [], os.getpid(), None
+            if mine is not None and mine in self._free:
+                self._free.remove(mine)
+                slot = mine
+            elif self._free:
+                slot = self._free.pop()
+        if slot is None:
+            slot = _Slot(self._pool.get_connection())
+        elif not slot.owed:
+            try:
+                stale = slot.conn._sock is not None and slot.conn.can_read()
+            except (redis.ConnectionError, OSError):
+                stale = True
+            if stale:
+                slot.conn.disconnect()  # the next send connects again
+                slot.fresh = True
+        self._last.slot = slot
+        return slot
+
+    def _give(self, slot: _Slot) -> None:
+        with self._lock:
+            self._free.append(slot)
+
+    def _drop(self, slot: _Slot) -> None:
+        slot.conn.disconnect()
+        self._pool.release(slot.conn)
+
+    def exchange(self, calls: Sequence[Call], owe: int = 0) -> list[Any]:
+        """Send every packed call in one write; return the replies of all but the last ``owe``
+        (an error reply as its exception, not raised), whose replies are read later. Replies
+        owed by earlier calls on the connection are read first; an error among them is raised
+        (after this call's replies are read, so the connection stays in step)."""
+        slot = self._take()
+        try:
+            earlier, slot.owed = slot.owed, []
+            if slot.fresh or slot.conn._sock is None:
+                # a new (or reconnected) connection loads every script of the lane first, so
+                # that a call is never refused for want of its script while a later call of
+                # the same write runs (the owed half of an assess before its look: the look
+                # sent again would then see the attempt counted twice)
+                calls = [*_loads([(script, b"") for script in self.scripts]), *calls]
+                skip = len(self.scripts)
+                slot.fresh = False
+            else:
+                skip = 0
+            slot.conn.send_packed_command([b"".join(packed for _, packed in calls)], False)
+            failed, redo = _collect(slot.conn, earlier)
+            replies = [_read(slot.conn) for _ in range(len(calls) - owe)]
+            failed = failed or next(
+                (r for r in replies[:skip] if isinstance(r, ResponseError)), None
+            )
+            replies = replies[skip:]
+            slot.owed = list(calls[len(calls) - owe :])
+            # sent after this call's: a reorder, only after the server lost its scripts
+            slot.owed += _resend(slot.conn, redo)
+        except BaseException:
+            self._drop(slot)
+            raise
+        self._give(slot)
+        if failed is not None:
+            raise failed
+        return replies
+
+    def settle(self) -> None:
+        """Read every reply owed on the free connections: each call made before by a thread
+        that is not in a call now has run on the server when this returns. Raises the first
+        error reply among them."""
+        with self._lock:
+            slots, self._free = self._free, []
+        failed: ResponseError | None = None
+        try:
+            while slots:
+                slot = slots.pop()
+                try:
+                    while slot.owed:
+                        earlier, slot.owed = slot.owed, []
+                        error, redo = _collect(slot.conn, earlier)
+                        slot.owed = _resend(slot.conn, redo)
+                        failed = failed or error
+                except BaseException:
+                    self._drop(slot)
+                    raise
+                self._give(slot)
+        finally:
+            for slot in slots:
+                self._give(slot)
+        if failed is not None:
+            raise failed
+
+    def close(self) -> None:
+        """Read what is owed and give the connections back to the client's pool."""
+        try:
+            self.settle()
+        finally:
+            with self._lock:
+                slots, self._free = self._free, []
+            for slot in slots:
+                self._pool.release(slot.conn)
+
+
+def _read(conn: Any) -> Any:
+    try:
+        return conn.read_response()
+    except ResponseError as exc:
+        return exc
+
+
+def _collect(conn: Any, owed: list[Call]) -> tuple[ResponseError | None, list[Call]]:
+    """Read the replies ``owed`` on ``conn``: the first error reply, and the calls the server
+    did not run for want of their script (``NOSCRIPT``), to be sent again."""
+    failed: ResponseError | None = None
+    redo: list[Call] = []
+    for call in owed:
+        reply = _read(conn)
+        if isinstance(reply, NoScriptError) and call[0] is not None:
+            redo.append(call)
+        elif isinstance(reply, ResponseError) and failed is None:
+            failed = reply
+    return failed, redo
+
+
+def _loads(calls: Sequence[Call]) -> list[Call]:
+    """``SCRIPT LOAD`` of each script of ``calls``, once each, as plain calls."""
+    scripts = dict.fromkeys(script for script, _ in calls if script is not None)
+    # hiredis' stub types the argument as a one-element tuple; it takes any length
+    return [(None, hiredis.pack_command(("SCRIPT", "LOAD", s.source))) for s in scripts]  # type: ignore[arg-type]
+
+
+def _resend(conn: Any, calls: list[Call]) -> list[Call]:
+    """Send ``calls`` again after loading their scripts, on ``conn`` (the connection need not
+    be free for another): what is now owed on it, in order."""
+    if not calls:
+        return []
+    again = _loads(calls) + calls
+    conn.send_packed_command([b"".join(packed for _, packed in again)], False)
+    return again
+
+
 class FastScript:
     """One Lua script on one client, called by ``EVALSHA`` with packed arguments."""
 
-    def __init__(self, client: redis.Redis, source: str, head: Sequence[Arg] = ()) -> None:
+    def __init__(
+        self, client: redis.Redis, source: str, head: Sequence[Arg] = (), lane: Lane | None = None
+    ) -> None:
         self.client = client
         self.source = source
         self.sha = client.register_script(source).sha
+        self.lane = lane if lane is not None else Lane(client)
+        self.lane.scripts.append(self)
         # EVALSHA sha 0 (no KEYS: every key is built in the script from the prefix) + head
         self._head: tuple[Arg, ...] = ("EVALSHA", self.sha, 0, *head)
 
@@ -53,7 +238,7 @@ class FastScript:
 
     def call(self, args: Sequence[Arg]) -> Any:
         """Run the script once: one round trip (two after a ``NOSCRIPT``)."""
-        return self._exchange([self.pack(args)])[0]
+        return self.run([(self, self.pack(args))])[0]
 
     def call_many(self, calls: Sequence[Sequence[Arg]]) -> list[Any]:
         """Run the script once per ``calls`` entry, in order, in one round trip; each run is
@@ -61,37 +246,23 @@ class FastScript:
         reply, so the connection stays in step)."""
         if not calls:
             return []
-        return self._exchange([self.pack(args) for args in calls])
+        return self.run([(self, self.pack(args)) for args in calls])
 
-    def _exchange(self, packed: list[bytes]) -> list[Any]:
-        replies = self._round_trip(packed)
+    def run(self, calls: Sequence[Call], owe: int = 0) -> list[Any]:
+        """Send packed ``calls`` (of this script or others on the same lane) in one write and
+        return the replies of all but the last ``owe``; a call the server lacked the script for
+        is loaded and sent again. Raises the first error reply."""
+        replies = self.lane.exchange(calls, owe)
         missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
         if missing:
-            # the server lost its script cache (restart, SCRIPT FLUSH): load it and run the calls
-            # that did not run, in their order
-            self.client.script_load(self.source)
-            again = self._round_trip([packed[i] for i in missing])
+            # the server lost its script cache (restart, SCRIPT FLUSH): load each script and run
+            # the calls that did not run, in their order, on the lane (one round trip)
+            redo = [calls[i] for i in missing]
+            loads = _loads(redo)
+            again = self.lane.exchange(loads + redo)[len(loads) :]
             for i, reply in zip(missing, again, strict=True):
                 replies[i] = reply
         for reply in replies:
             if isinstance(reply, ResponseError):
                 raise reply
         return replies
-
-    def _round_trip(self, packed: list[bytes]) -> list[Any]:
-        """Write every packed call in one ``sendall``, read one reply each (an error reply is
-        returned as its exception, not raised)."""
-        pool = self.client.connection_pool
-        data = packed[0] if len(packed) == 1 else b"".join(packed)
-        conn: Any = pool.get_connection()  # redis-py's Connection methods are untyped
-        try:
-            conn.send_packed_command([data], check_health=False)
-            replies: list[Any] = []
-            for _ in packed:
-                try:
-                    replies.append(conn.read_response())
-                except ResponseError as exc:
-                    replies.append(exc)
-            return replies
-        finally:
-            pool.release(conn)

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
+from array import array
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
@@ -37,10 +39,21 @@ import redis
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.errors import StorageError
-from shieldwall.guard.risk.ports import RECORD_SIZE, RUN, AssessOps, AssessView, OutcomeOps
-from shieldwall.storage.redis_script import Arg, FastScript
+from shieldwall.guard.risk.ports import (
+    A_L,
+    A_S,
+    D_L,
+    D_S,
+    RECORD_SIZE,
+    RUN,
+    AssessOps,
+    AssessView,
+    OutcomeOps,
+)
+from shieldwall.storage.redis_script import Arg, FastScript, Lane
 
 _RECORD = struct.Struct("<" + "d" * RECORD_SIZE)
+_BIG_ENDIAN = sys.byteorder == "big"  # records are little-endian doubles on the wire
 # attempts per pipelined round trip of assess_many: Redis runs a pipeline's scripts back to back,
 # so a bounded chunk keeps other clients' commands from waiting behind a whole fetched batch
 PIPELINE = 100
@@ -87,24 +100,27 @@ local function save(key, r)
 end
 """
 
-# ARGV: prefix tau_s tau_l ttl now pair_ttl pending_ttl pending_id pending
+# The assess script's ARGV: prefix tau_s tau_l ttl now pair_ttl pending_ttl pending_id pending
 #       n_entities entities... n_pairs (index pair)... profile n_fields fields...
 #       n_popular popular... hour breach_account breach_tag ('' '' for none)
-_ASSESS = (
-    _COMMON
-    + """
+# It is made of parts, which also make the two halves ``assess`` sends (_LOOK, _COUNT).
+_ENTITIES = """
 local pair_ttl = tonumber(ARGV[6])
-local pair_ex = math.ceil(pair_ttl)
 local k = 10
 local ne = tonumber(ARGV[k]); k = k + 1
 local keys, recs = load(k, ne)
 k = k + ne
+local np = tonumber(ARGV[k]); k = k + 1
+"""
+
+# count the attempt: every record, and each pair not seen within the TTL (marked seen), saved
+_ADD = """
 for i = 1, ne do
   local rec = recs[i]
   rec[2] = rec[2] + 1; rec[3] = rec[3] + 1
 end
-local np = tonumber(ARGV[k]); k = k + 1
 local until_ = struct.pack('<d', now + pair_ttl)
+local pair_ex = math.ceil(pair_ttl)
 for _ = 1, np do
   local i = tonumber(ARGV[k]) + 1
   local e = redis.call('SET', P .. 'q:' .. ARGV[k + 1], until_, 'EX', pair_ex, 'GET')
@@ -115,6 +131,11 @@ for _ = 1, np do
 end
 local out = {}
 for i = 1, ne do out[i] = save(keys[i], recs[i]) end
+"""
+
+# read the account's profile, the popularity counts and the breach tag; keep the pending
+# assessment
+_READ = """
 local profile = P .. 'a:' .. ARGV[k]; k = k + 1
 local nf = tonumber(ARGV[k]); k = k + 1
 local fields = {'n'}
@@ -131,7 +152,6 @@ if ARGV[k + 1] ~= '' then
   local bv = redis.call('HMGET', P .. 'b:' .. ARGV[k + 1], '_e', ARGV[k + 2])
   if bv[1] and tonumber(bv[1]) > now and bv[2] then breach = 1 end
 end
-redis.call('HINCRBY', P .. 'h', hour .. ':a', 1)
 if ARGV[8] ~= '' then
   redis.call('SET', P .. 'pd:' .. ARGV[8], ARGV[9], 'EX', ARGV[7])
 end
@@ -139,8 +159,62 @@ local prof = {}
 for i = 1, nf + 1 do prof[i] = (alive and pv[i + 1]) or '0' end
 local pop = {}
 for i = 1, npop + 1 do pop[i] = popv[i] or '0' end
-return {out, prof, pop, breach}
 """
+
+_HOUR = """
+redis.call('HINCRBY', P .. 'h', hour .. ':a', 1)
+"""
+
+# the whole attempt, atomic: counted, then read (assess_many, and the state contract)
+_ASSESS = _COMMON + _ENTITIES + _ADD + _READ + _HOUR + "return {out, prof, pop, breach}\n"
+
+# ``assess``'s first half, what the decision needs: the records decayed to now (not yet
+# counting this attempt) and whether each pair is new (the client adds the attempt, as _ADD
+# does), the reads of _READ and the pending assessment kept
+_LOOK = (
+    _COMMON
+    + _ENTITIES
+    + """
+local new = {}
+if np > 0 then
+  local qk = {}
+  for j = 1, np do qk[j] = P .. 'q:' .. ARGV[k + 2 * j - 1] end
+  local qv = redis.call('MGET', unpack(qk))
+  for j = 1, np do
+    local e = qv[j]
+    new[j] = ((not e) or struct.unpack('<d', e) <= now) and 1 or 0
+  end
+  k = k + 2 * np
+end
+local out = {}
+for i = 1, ne do
+  local r = recs[i]
+  out[i] = struct.pack(REC, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+end
+out = table.concat(out)
+"""
+    + _READ
+    + """
+for i = 1, #prof do prof[i] = tonumber(prof[i]) end
+for i = 1, #pop do pop[i] = tonumber(pop[i]) end
+return {out, prof, pop, breach, new}
+"""
+)
+
+# ``assess``'s second half, whose reply the caller does not wait for: the attempt counted (as
+# _ASSESS counts it, each record loaded again) and the hour bucket
+_COUNT = (
+    _COMMON
+    + _ENTITIES
+    + _ADD
+    + """
+k = k + 1
+k = k + tonumber(ARGV[k]) + 1
+k = k + tonumber(ARGV[k]) + 1
+local hour = ARGV[k]
+"""
+    + _HOUR
+    + "return 1\n"
 )
 
 # ARGV: prefix tau_s tau_l ttl now success known profile_ttl n_entities entities...
@@ -244,6 +318,26 @@ def _view(out: list[Any]) -> AssessView:
     )
 
 
+def _looked(out: list[Any], pairs: Sequence[tuple[int, str]]) -> AssessView:
+    """The view of ``_LOOK``'s reply with the attempt counted as ``_ADD`` counts it (the same
+    additions on the same doubles, so the same numbers)."""
+    blob, prof, pop, breach, new = out
+    values = array("d")
+    values.frombytes(blob)
+    if _BIG_ENDIAN:
+        values.byteswap()
+    flat = values.tolist()
+    recs = [flat[i : i + RECORD_SIZE] for i in range(0, len(flat), RECORD_SIZE)]
+    for rec in recs:
+        rec[A_S] += 1
+        rec[A_L] += 1
+    for (i, _), fresh in zip(pairs, new, strict=True):
+        if fresh:
+            recs[i][D_S] += 1
+            recs[i][D_L] += 1
+    return AssessView(recs, prof, pop, breach == 1)
+
+
 class RedisRiskState:
     def __init__(
         self, client: redis.Redis, *, tenant: str = "default", settings: RiskSettings | None = None
@@ -258,14 +352,15 @@ class RedisRiskState:
         self.profile_ttl = rs.profile_ttl_days * 86_400
         # entity records are garbage after a few long windows without traffic
         self.record_ttl = int(max(8 * self.long_tau, 3600))
-        # the hot path: packed EVALSHA, the settings packed once (see redis_script.py)
-        self._assess = FastScript(
-            client,
-            _ASSESS,
-            (self.prefix, repr(self.short_tau), repr(self.long_tau), self.record_ttl),
-        )
+        # the hot path: packed EVALSHA, the settings packed once, on one lane of connections
+        # (see redis_script.py)
+        self._lane = Lane(client)
+        head = (self.prefix, repr(self.short_tau), repr(self.long_tau), self.record_ttl)
+        self._assess = FastScript(client, _ASSESS, head, self._lane)
+        self._look = FastScript(client, _LOOK, head, self._lane)
+        self._count = FastScript(client, _COUNT, head, self._lane)
         self._assess_settings = (repr(self.pair_ttl), self.pending_ttl)
-        self._outcome = client.register_script(_OUTCOME)
+        self._outcome = FastScript(client, _OUTCOME, head, self._lane)
         self._take = client.register_script(_TAKE)
         self._reset = client.register_script(_RESET)
         self._breach = client.register_script(_BREACH)
@@ -276,20 +371,37 @@ class RedisRiskState:
     ) -> RedisRiskState:
         return cls(redis.Redis.from_url(url), tenant=tenant, settings=settings)
 
-    def _head(self, now: float) -> list[Any]:
-        return [self.prefix, repr(self.short_tau), repr(self.long_tau), self.record_ttl, repr(now)]
-
     @property
     def blocking(self) -> bool:
         return True
 
     def assess(self, now: float, ops: AssessOps) -> AssessView:
-        """One ``EVALSHA`` of the assess script: one round trip."""
+        """One round trip: ``_LOOK`` (what the decision needs) and ``_COUNT`` (the attempt
+        counted) written together, and only ``_LOOK``'s reply waited for; the server counts
+        while the engine decides. ``_COUNT``'s reply is read by the next call on the connection
+        (an error in it is raised there)."""
+        look = self._look.pack(self._assess_args(now, ops))
+        count = look.replace(self._look.sha.encode(), self._count.sha.encode(), 1)
         try:
-            out = self._assess.call(self._assess_args(now, ops))
+            out = self._look.run([(self._look, look), (self._count, count)], owe=1)[0]
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
-        return _view(out)
+        return _looked(out, ops.pairs)
+
+    def settle(self) -> None:
+        """Wait until every attempt this process assessed has been counted on the server (the
+        calls other than ``assess`` do so first)."""
+        try:
+            self._lane.settle()
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+
+    def close(self) -> None:
+        """Settle and give the lane's connections back to the client's pool."""
+        try:
+            self._lane.close()
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
     def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
         """The assess script once per attempt, pipelined: the scripts run one after another on
@@ -339,8 +451,8 @@ class RedisRiskState:
         return cast(bytes | None, got)
 
     def record_outcome(self, now: float, ops: OutcomeOps) -> None:
-        args = [
-            *self._head(now),
+        args: list[Arg] = [
+            repr(now),
             "1" if ops.success else "0",
             "1" if ops.account_known else "0",
             repr(self.profile_ttl),
@@ -359,12 +471,14 @@ class RedisRiskState:
         for i, name in ops.distinct:
             args += [i, name]
         try:
-            self._outcome(keys=[], args=args)
+            # on the lane: after the attempts this thread assessed, whose counts may be owed
+            self._outcome.call(args)
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
     def reset_runs(self, keys: Sequence[str]) -> None:
         try:
+            self._lane.settle()
             self._reset(keys=[self.prefix + "r:" + key for key in keys])
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
@@ -372,6 +486,7 @@ class RedisRiskState:
     def hours(self, first: int, last: int) -> list[tuple[int, float, float, float]]:
         fields = [f"{h}:{x}" for h in range(first, last + 1) for x in "afu"]
         try:
+            self._lane.settle()  # the hour buckets of every attempt assessed so far
             values = cast(list[bytes | None], self.client.hmget(self.prefix + "h", fields))
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
@@ -396,5 +511,6 @@ class RedisRiskState:
 
     def clear(self) -> None:
         """Delete every key of this tenant (tests)."""
+        self.settle()
         for key in self.client.scan_iter(match=self.prefix + "*", count=1000):
             self.client.delete(key)

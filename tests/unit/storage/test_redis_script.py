@@ -1,6 +1,7 @@
-"""FastScript: packed EVALSHA calls, one round trip each (or per batch), recovering from a
-server that does not hold the script, and error replies raised without unsettling the
-connection. Needs Redis at 127.0.0.1:6379."""
+"""FastScript and its Lane: packed EVALSHA calls, one round trip each (or per batch),
+recovering from a server that does not hold the script, error replies raised without
+unsettling the connection, and replies left owed: read by the next call, or by a settle.
+Needs Redis at 127.0.0.1:6379."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 import redis
 from redis.exceptions import ResponseError
 
-from shieldwall.storage.redis_script import FastScript
+from shieldwall.storage.redis_script import FastScript, Lane
 
 pytestmark = pytest.mark.redis
 URL = "redis://127.0.0.1:6379/0"
@@ -64,16 +65,135 @@ def test_an_error_reply_is_raised_and_the_connection_stays_in_step() -> None:
 
 
 def test_a_connection_closed_by_the_server_is_replaced_once() -> None:
-    """The server closes the idle pooled connection (CLIENT KILL): the next call still gets its
-    reply (the pool hands out a fresh connection, not the dead one)."""
+    """The server closes the lane's idle connection (CLIENT KILL): the next call still gets its
+    reply (the lane connects it again rather than write into the dead one)."""
     client = redis.Redis.from_url(URL, max_connections=2)
     script = fresh(client)
     assert script.call(["a"]) == [b"const", b"a", 2]
-    conn = client.connection_pool.get_connection()
-    port = conn._sock.getsockname()[1]
-    client.connection_pool.release(conn)
+    (slot,) = script.lane._free
+    port = slot.conn._sock.getsockname()[1]
     killer = redis.Redis.from_url(URL)
     assert killer.client_kill(f"127.0.0.1:{port}") is True
     killer.close()
     assert script.call(["b"]) == [b"const", b"b", 2]
     client.close()
+
+
+# ARGV[2] names a counter: a call adds one to it and returns the new count, or fails on 'bad'
+COUNTER = """
+if ARGV[2] == 'bad' then return redis.error_reply('refused') end
+return redis.call('INCR', ARGV[2])
+"""
+
+
+def counter(client: redis.Redis, lane: Lane | None = None) -> FastScript:
+    return FastScript(client, COUNTER + f"-- {secrets.token_hex(8)}\n", ("const",), lane)
+
+
+def test_an_owed_reply_is_read_by_the_next_call_which_runs_after_it() -> None:
+    """A call whose reply is owed has run before the next call on the lane: the next call
+    sees its count and gets its own reply (not the owed one)."""
+    client = redis.Redis.from_url(URL, max_connections=1)  # the lane's only connection
+    peek = redis.Redis.from_url(URL)
+    script = counter(client)
+    script.call(["warm"])  # loaded
+    key = f"sw-test:{secrets.token_hex(6)}"
+    assert script.run([(script, script.pack([key]))], owe=1) == []
+    assert script.call([key]) == 2
+    # two owed at once, then settled: both ran, in order
+    assert script.run([(script, script.pack([key])), (script, script.pack([key]))], owe=2) == []
+    script.lane.settle()
+    assert int(peek.get(key) or 0) == 4
+    peek.delete(key, "warm")
+    client.close()
+    peek.close()
+
+
+def test_a_settle_waits_for_what_is_owed() -> None:
+    """Only the first of two calls written together is waited for; after a settle the second
+    has run (its key is there), and the lane's connection goes back to the pool on close."""
+    client = redis.Redis.from_url(URL, max_connections=1)  # the lane's only connection
+    peek = redis.Redis.from_url(URL)
+    lane = Lane(client)
+    script = counter(client, lane)
+    script.call(["warm"])
+    first, second = f"sw-test:{secrets.token_hex(6)}", f"sw-test:{secrets.token_hex(6)}"
+    assert script.run([(script, script.pack([first])), (script, script.pack([second]))], owe=1) == [
+        1
+    ]
+    lane.settle()
+    assert peek.get(second) == b"1"
+    lane.close()
+    assert lane._free == []
+    assert client.get(first) == b"1"  # the pool has its one connection for a plain command again
+    peek.delete(first, second, "warm")
+    client.close()
+    peek.close()
+
+
+def test_an_owed_error_is_raised_by_the_next_call_and_the_lane_stays_in_step() -> None:
+    """An error reply left owed is raised by the call that reads it (after that call's own
+    reply is read); the call after that gets its own reply."""
+    client = redis.Redis.from_url(URL, max_connections=1)  # the lane's only connection
+    peek = redis.Redis.from_url(URL)
+    script = counter(client)
+    key = f"sw-test:{secrets.token_hex(6)}"
+    script.call([key])
+    script.run([(script, script.pack(["bad"]))], owe=1)
+    with pytest.raises(ResponseError, match="refused"):
+        script.call([key])
+    assert peek.get(key) == b"2"  # the raising call itself ran
+    assert script.call([key]) == 3
+    script.run([(script, script.pack(["bad"]))], owe=1)
+    with pytest.raises(ResponseError, match="refused"):
+        script.lane.settle()
+    assert script.call([key]) == 4
+    peek.delete(key)
+    client.close()
+    peek.close()
+
+
+def test_an_owed_call_of_an_unknown_script_is_loaded_and_runs_once() -> None:
+    """An owed call the server could not run (NOSCRIPT, as after a restart) is loaded and sent
+    again when its reply is read: it runs exactly once, on a lane with one connection."""
+    client = redis.Redis.from_url(URL, max_connections=1)  # the lane's only connection
+    peek = redis.Redis.from_url(URL)
+    lane = Lane(client)
+    known = counter(client, lane)
+    known.call(["warm"])
+    unknown = counter(client, lane)  # made after the lane connected (and loaded its scripts)
+    assert peek.script_exists(unknown.sha) == [False]
+    key = f"sw-test:{secrets.token_hex(6)}"
+    assert known.run([(unknown, unknown.pack([key]))], owe=1) == []
+    assert known.call(["warm"]) == 2  # reads the NOSCRIPT, sends the call again, owed
+    lane.settle()
+    assert peek.script_exists(unknown.sha) == [True]
+    assert peek.get(key) == b"1"
+    # the same through a settle alone
+    other = counter(client, lane)
+    known.run([(other, other.pack([key]))], owe=1)
+    lane.settle()
+    assert peek.get(key) == b"2"
+    peek.delete(key, "warm")
+    client.close()
+    peek.close()
+
+
+def test_a_new_connection_loads_every_script_of_its_lane_before_its_first_calls() -> None:
+    """The server holds the second script of a write but not the first (as just after a
+    version of the first is deployed): without loading first, the first would be refused and
+    sent again after the second had run. A new lane connection loads both first, so they run in
+    the order written: the first sees 1, and the owed second makes 2."""
+    peek = redis.Redis.from_url(URL)
+    client = redis.Redis.from_url(URL, max_connections=1)
+    lane = Lane(client)
+    first, second = counter(client, lane), counter(client, lane)
+    peek.script_load(second.source)
+    assert peek.script_exists(first.sha, second.sha) == [False, True]
+    key = f"sw-test:{secrets.token_hex(6)}"
+    assert first.run([(first, first.pack([key])), (second, second.pack([key]))], owe=1) == [1]
+    lane.settle()
+    assert peek.get(key) == b"2"
+    peek.delete(key)
+    client.close()
+    peek.close()

@@ -7,9 +7,11 @@ source are counted once); per-account *profiles* of what a successful login look
 hourly platform totals for the wave detector's baseline.
 
 Every key is an opaque tag (a keyed HMAC made by the engine): no account name, address or
-password hash reaches the state. Each call is atomic and costs one round trip: the Redis
-implementation runs it as one Lua script, the in-process one under a lock, and both compute the
-same numbers, so a replay gives the same decisions on either (tested). A batch of attempts
+password hash reaches the state. Each call costs one round trip and both implementations
+compute the same numbers, so a replay gives the same decisions on either (tested). The
+in-process state runs each call under a lock; Redis runs each as Lua scripts, an ``assess`` as
+two written together (what the decision needs, then the attempt counted, whose reply the
+caller does not wait for), so another worker's attempt can fall between the two halves. A batch of attempts
 (:meth:`RiskState.assess_many`, the event intake's) is one script per attempt, pipelined: one
 round trip for the batch.
 

@@ -265,11 +265,12 @@ def test_command_names_reads_what_a_client_writes() -> None:
 def test_redis_assess_is_one_round_trip(
     redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``RiskEngine.assess`` on Redis state, as the benchmark runs it: one socket write of one
-    command (the assess script) per attempt, for 200 simulated attempts (benign and a stuffing
-    attack) ten seconds apart within one hour. The wave detector reads the hour buckets once
-    per hour: that read happens on the first attempt, before counting; no attempt is a masked
-    allow (which writes its pending entry again)."""
+    """``RiskEngine.assess`` on Redis state, as the benchmark runs it: one socket write per
+    attempt, of the two halves of the assess script (the look, whose reply is waited for, and
+    the count, whose reply is read with the next attempt's), for 200 simulated attempts
+    (benign and a stuffing attack) ten seconds apart within one hour. The wave detector reads
+    the hour buckets once per hour: that read happens on the first attempt, before counting; no
+    attempt is a masked allow (which writes its pending entry again)."""
     world = LoginWorld(
         5, WorldConfig(customers=150, days=3.2, warmup_days=3.0, attacks=(AttackKind.STUFFING,))
     )
@@ -285,8 +286,8 @@ def test_redis_assess_is_one_round_trip(
     engine.assess(attempt(0))
     wire = Wire(monkeypatch)
     decisions = [engine.assess(attempt(n)).decision for n in range(1, 201)]
-    sha = redis_state._assess.sha[:8]
-    assert wire.writes == [[f"EVALSHA {sha}"]] * 200
+    look, count = redis_state._look.sha[:8], redis_state._count.sha[:8]
+    assert wire.writes == [[f"EVALSHA {look}", f"EVALSHA {count}"]] * 200
     assert len(decisions) == 200
 
 
