@@ -106,33 +106,44 @@ class Lane:
         self._pool.release(slot.conn)
 
     def exchange(self, calls: Sequence[Call], owe: int = 0) -> list[Any]:
-        """Send every packed call in one write; return the replies of all but the last ``owe``
-        (an error reply as its exception, not raised), whose replies are read later. Replies
-        owed by earlier calls on the connection are read first; an error among them is raised
-        (after this call's replies are read, so the connection stays in step)."""
+        """Send the calls but the last ``owe`` in one write and return their replies (an error
+        reply as its exception, not raised); then write the last ``owe``, whose replies are read
+        later, so that the server runs them while the caller goes on (Redis sends a reply only
+        after running every command it read with it: written together, the first call's reply
+        would wait for the last's). The owed calls are not written when a reply says the server
+        lacks a script (``NOSCRIPT``): they must run after the refused call, once it is sent
+        again, and the caller gets None in their place. Replies owed by earlier calls on the
+        connection are read first; an error among them is raised (after this call's replies are
+        read, so the connection stays in step)."""
+        now, later = list(calls[: len(calls) - owe]), list(calls[len(calls) - owe :])
         slot = self._take()
         try:
             earlier, slot.owed = slot.owed, []
             if slot.fresh or slot.conn._sock is None:
-                # a new (or reconnected) connection loads every script of the lane first, so
-                # that a call is never refused for want of its script while a later call of
-                # the same write runs (the owed half of an assess before its look: the look
-                # sent again would then see the attempt counted twice)
-                calls = [*_loads([(script, b"") for script in self.scripts]), *calls]
+                # a new (or reconnected) connection loads every script of the lane first: the
+                # server may hold one script of an assess and not the other (just after a new
+                # version of one is deployed)
+                now = [*_loads([(script, b"") for script in self.scripts]), *now]
                 skip = len(self.scripts)
                 slot.fresh = False
             else:
                 skip = 0
-            slot.conn.send_packed_command([b"".join(packed for _, packed in calls)], False)
-            failed, redo = _collect(slot.conn, earlier)
-            replies = [_read(slot.conn) for _ in range(len(calls) - owe)]
+            conn = slot.conn
+            if now:
+                conn.send_packed_command([b"".join(packed for _, packed in now)], False)
+            failed, redo = _collect(conn, earlier)
+            replies = [_read(conn) for _ in now]
             failed = failed or next(
                 (r for r in replies[:skip] if isinstance(r, ResponseError)), None
             )
             replies = replies[skip:]
-            slot.owed = list(calls[len(calls) - owe :])
+            if any(isinstance(r, NoScriptError) for r in replies):
+                replies += [None] * len(later)
+            elif later:
+                conn.send_packed_command([b"".join(packed for _, packed in later)], False)
+                slot.owed = later
             # sent after this call's: a reorder, only after the server lost its scripts
-            slot.owed += _resend(slot.conn, redo)
+            slot.owed += _resend(conn, redo)
         except BaseException:
             self._drop(slot)
             raise
@@ -249,19 +260,24 @@ class FastScript:
         return self.run([(self, self.pack(args)) for args in calls])
 
     def run(self, calls: Sequence[Call], owe: int = 0) -> list[Any]:
-        """Send packed ``calls`` (of this script or others on the same lane) in one write and
-        return the replies of all but the last ``owe``; a call the server lacked the script for
-        is loaded and sent again. Raises the first error reply."""
+        """Send packed ``calls`` (of this script or others on the same lane) and return the
+        replies of all but the last ``owe`` (see :meth:`Lane.exchange`); a call the server
+        lacked the script for is loaded and sent again, followed by the owed calls if they
+        were held back. Raises the first error reply."""
         replies = self.lane.exchange(calls, owe)
-        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+        waited = len(calls) - owe
+        missing = [i for i, r in enumerate(replies[:waited]) if isinstance(r, NoScriptError)]
         if missing:
             # the server lost its script cache (restart, SCRIPT FLUSH): load each script and run
-            # the calls that did not run, in their order, on the lane (one round trip)
+            # the calls that did not run, in their order, on the lane (one round trip), then the
+            # owed calls that were held back
             redo = [calls[i] for i in missing]
-            loads = _loads(redo)
-            again = self.lane.exchange(loads + redo)[len(loads) :]
+            later = list(calls[waited:])
+            loads = _loads(redo + later)
+            again = self.lane.exchange(loads + redo + later, len(later))[len(loads) :]
             for i, reply in zip(missing, again, strict=True):
                 replies[i] = reply
+        replies = replies[:waited]
         for reply in replies:
             if isinstance(reply, ResponseError):
                 raise reply

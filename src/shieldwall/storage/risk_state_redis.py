@@ -1,9 +1,17 @@
 """The login risk engine's state in Redis, shared by every worker of the service.
 
-Each call is one Lua script (atomic on the server, one round trip), doing exactly the arithmetic
-of :class:`~shieldwall.storage.risk_state_memory.MemoryRiskState`, so a replay decides the same
-on both (tested). An ``assess`` is one round trip in all: the script also keeps the pending
-assessment. Keys live under ``shieldwall:<tenant>:risk:``:
+Each call is Lua (atomic on the server, one round trip), doing exactly the arithmetic of
+:class:`~shieldwall.storage.risk_state_memory.MemoryRiskState`, so a replay decides the same
+on both (tested). An ``assess`` is two scripts on one connection of a
+:class:`~shieldwall.storage.redis_script.Lane`: ``_LOOK`` reads what the decision needs (the
+records decayed to now, whether each pair is new, the profile, popularity and breach tag) and
+keeps the pending assessment; once its reply is in, ``_COUNT`` is written, and the server counts
+the attempt while the engine decides (its reply is read by the next call on the connection).
+The client adds the attempt to the looked records exactly as ``_COUNT`` adds it, so the view
+is the same numbers as the one-script ``_ASSESS`` gives (which ``assess_many`` pipelines). A
+thread's later calls run after its counts; another worker's attempt can run between the two
+halves (it then counts the same pair new once more, at most). Keys live under
+``shieldwall:<tenant>:risk:``:
 
 - ``r:<entity>``  a record: ten little-endian doubles (``struct`` in the script, :mod:`struct`
   here) in the order of :data:`~shieldwall.guard.risk.ports.RECORD_SIZE`'s slots

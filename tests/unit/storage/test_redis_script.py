@@ -197,3 +197,23 @@ def test_a_new_connection_loads_every_script_of_its_lane_before_its_first_calls(
     peek.delete(key)
     client.close()
     peek.close()
+
+
+def test_owed_calls_wait_for_a_refused_call_sent_again() -> None:
+    """On a connection that has loaded its scripts, the first call of a write is refused
+    (NOSCRIPT: a script made afterwards, as after a SCRIPT FLUSH): the owed second call is held
+    back and written after the first is sent again, so they still run in order."""
+    peek = redis.Redis.from_url(URL)
+    client = redis.Redis.from_url(URL, max_connections=1)
+    lane = Lane(client)
+    second = counter(client, lane)
+    second.call(["warm"])  # connected, scripts loaded
+    first = counter(client, lane)
+    assert peek.script_exists(first.sha, second.sha) == [False, True]
+    key = f"sw-test:{secrets.token_hex(6)}"
+    assert first.run([(first, first.pack([key])), (second, second.pack([key]))], owe=1) == [1]
+    lane.settle()
+    assert peek.get(key) == b"2"
+    peek.delete(key, "warm")
+    client.close()
+    peek.close()
