@@ -96,7 +96,7 @@ class DayProfile:
             "s": {k: sorted(v) for k, v in self.seen.items() if k not in self.first},
         }
         if self.first:
-            doc["t"] = {k: dict(sorted(v.items())) for k, v in self.first.items()}
+            doc["t"] = self.first  # insertion order: the same for the same records
         return doc
 
     @classmethod
