@@ -47,6 +47,9 @@ class DayProfile:
     counts: dict[str, int] = field(default_factory=dict)
     seen: dict[str, set[str]] = field(default_factory=dict)
     first: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The latest of ``first``'s times per metric: a count as of a later time (records logged in
+    # event order, the usual case) is the whole count, without a pass over the times.
+    latest: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def bump(self, metric: str, n: int = 1) -> None:
         self.counts[metric] = self.counts.get(metric, 0) + n
@@ -76,15 +79,18 @@ class DayProfile:
             if t is None or at < t:
                 times[c] = at
                 moved.append(c)
+        if moved and at > self.latest.get(metric, at - 1.0):
+            self.latest[metric] = at
         return moved
 
     def count_until(self, metric: str, at: float) -> int:
-        """The customers of ``metric`` first seen at or before event time ``at`` (the whole
-        count for a metric marked without times)."""
+        """The customers of ``metric`` not first seen after event time ``at`` (a customer
+        marked without a time, by an older version, counts)."""
+        total = self.counts.get(metric, 0)
         times = self.first.get(metric)
-        if times is None:
-            return self.counts.get(metric, 0)
-        return sum(1 for t in times.values() if t <= at)
+        if not times or at >= self.latest.get(metric, at):
+            return total
+        return total - sum(1 for t in times.values() if t > at)
 
     def times(self, metric: str) -> list[float]:
         """The earliest event times of ``metric``'s customers, ascending."""
@@ -108,7 +114,9 @@ class DayProfile:
         assert isinstance(first, dict)  # noqa: S101 - our format
         sets = {k: set(v) for k, v in seen.items()}
         sets.update({k: set(v) for k, v in first.items()})
-        return cls(dict(counts), sets, {k: dict(v) for k, v in first.items()})
+        times = {k: dict(v) for k, v in first.items()}
+        latest = {k: max(v.values()) for k, v in times.items() if v}
+        return cls(dict(counts), sets, times, latest)
 
 
 @dataclass(slots=True)

@@ -95,3 +95,12 @@ def test_count_until_keeps_the_earliest_time_whatever_the_arrival_order() -> Non
     assert p.times("cust") == [10.0, 10.0, 20.0]
     again = DayProfile.from_json(p.to_json())  # type: ignore[arg-type]
     assert again == p
+    assert [again.count_until("cust", t) for t in (5.0, 10.0, 19.0, 20.0)] == [0, 2, 2, 3]
+
+
+def test_a_customer_marked_without_a_time_counts_at_any_time() -> None:
+    """A profile written before times were kept: its customers were all seen before now."""
+    p = DayProfile.from_json({"c": {"cust": 2}, "s": {"cust": ["a", "b"]}})
+    assert p.mark_at("cust", ["c"], 50.0) == ["c"]
+    assert p.mark_at("cust", ["d"], 70.0) == ["d"]
+    assert [p.count_until("cust", t) for t in (10.0, 50.0, 60.0, 70.0)] == [2, 3, 3, 4]
