@@ -149,7 +149,7 @@ class Watch:
         if action in RECORD_ACTIONS:
             new = tuple(prof.mark("try", customers))
             if allowed:
-                prof.mark("cust", customers)
+                prof.mark_at("cust", customers, ts)
         if allowed:
             prof.bump("acc")
             prof.bump(HOURS[local.hour])
@@ -257,8 +257,18 @@ class _Context:
     def today(self) -> DayProfile:
         return self._today
 
+    def time(self) -> float:
+        return self._ts
+
     def window(self, metric: str) -> int:
         return sum(p.counts.get(metric, 0) for p in self._window)
+
+    def window_at(self, metric: str, at: float) -> int:
+        # Earlier days are complete (a late record counts on the current day): only today's
+        # count depends on which records have arrived, so only today's is taken as of ``at``.
+        return self._today.count_until(metric, at) + sum(
+            p.counts.get(metric, 0) for p in self._window[1:]
+        )
 
     def window_sets(self, metric: str) -> list[set[str]]:
         return [s for p in self._window if (s := p.seen.get(metric)) is not None]

@@ -6,6 +6,7 @@ Nine kinds of record, each keyed by identifiers only (never personal data):
 key             value                          why
 ==============  =============================  ==============================================
 p|pid|day       :class:`DayProfile`            a principal's counters and customer sets a day
+                                               (with first event times for some)
 d|pid           (role, unit)                   the directory of principals seen
 t|ticket        :class:`TicketFact`            who opened a ticket and what explains it
 o|order         outlets, last assignment       which outlets an order was assigned to
@@ -35,10 +36,20 @@ DAY_SECONDS = 86_400.0
 
 @dataclass(slots=True)
 class DayProfile:
-    """One principal's counters for one local day, and the customers behind each set metric."""
+    """One principal's counters for one local day, and the customers behind each set metric.
+
+    A set metric marked with event times (:meth:`mark_at`) also keeps each customer's earliest
+    event time, so a count can be taken as of an event time (:meth:`count_until`) whatever
+    order the records arrived in: two intake workers append a principal's reads to the log in
+    the order their batches commit, not in the order they happened.
+    """
 
     counts: dict[str, int] = field(default_factory=dict)
     seen: dict[str, set[str]] = field(default_factory=dict)
+    first: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The latest of ``first``'s times per metric: a count as of a later time (records logged in
+    # event order, the usual case) is the whole count, without a pass over the times.
+    latest: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def bump(self, metric: str, n: int = 1) -> None:
         self.counts[metric] = self.counts.get(metric, 0) + n
@@ -54,15 +65,58 @@ class DayProfile:
             self.counts[metric] = self.counts.get(metric, 0) + len(new)
         return new
 
+    def mark_at(self, metric: str, customers: Iterable[str], at: float) -> list[str]:
+        """:meth:`mark` at event time ``at``; return the customers whose earliest time is now
+        ``at``: the new ones, and those seen so far only later (a record logged late)."""
+        customers = list(customers)
+        self.mark(metric, customers)
+        times = self.first.get(metric)
+        if times is None:
+            times = self.first[metric] = {}
+        moved = []
+        for c in customers:
+            t = times.get(c)
+            if t is None or at < t:
+                times[c] = at
+                moved.append(c)
+        if moved and at > self.latest.get(metric, at - 1.0):
+            self.latest[metric] = at
+        return moved
+
+    def count_until(self, metric: str, at: float) -> int:
+        """The customers of ``metric`` not first seen after event time ``at`` (a customer
+        marked without a time, by an older version, counts)."""
+        total = self.counts.get(metric, 0)
+        times = self.first.get(metric)
+        if not times or at >= self.latest.get(metric, at):
+            return total
+        return total - sum(1 for t in times.values() if t > at)
+
+    def times(self, metric: str) -> list[float]:
+        """The earliest event times of ``metric``'s customers, ascending."""
+        return sorted(self.first.get(metric, {}).values())
+
     def to_json(self) -> object:
-        return {"c": self.counts, "s": {k: sorted(v) for k, v in self.seen.items()}}
+        doc: dict[str, object] = {
+            "c": self.counts,
+            "s": {k: sorted(v) for k, v in self.seen.items() if k not in self.first},
+        }
+        if self.first:
+            doc["t"] = self.first  # insertion order: the same for the same records
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, object]) -> DayProfile:
         counts = doc["c"]
         seen = doc["s"]
+        first = doc.get("t", {})
         assert isinstance(counts, dict) and isinstance(seen, dict)  # noqa: S101 - our format
-        return cls(dict(counts), {k: set(v) for k, v in seen.items()})
+        assert isinstance(first, dict)  # noqa: S101 - our format
+        sets = {k: set(v) for k, v in seen.items()}
+        sets.update({k: set(v) for k, v in first.items()})
+        times = {k: dict(v) for k, v in first.items()}
+        latest = {k: max(v.values()) for k, v in times.items() if v}
+        return cls(dict(counts), sets, times, latest)
 
 
 @dataclass(slots=True)

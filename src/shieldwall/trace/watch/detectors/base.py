@@ -29,8 +29,17 @@ class DetectorContext(Protocol):
 
     def today(self) -> DayProfile: ...
 
+    def time(self) -> float:
+        """The current record's event time (epoch seconds) as the watch counts it."""
+        ...
+
     def window(self, metric: str) -> int:
         """The metric summed over the window (today and the ``window_days - 1`` before)."""
+        ...
+
+    def window_at(self, metric: str, at: float) -> int:
+        """:meth:`window` with today's customers counted only if first seen at or before event
+        time ``at`` (for a metric marked with times; the whole count otherwise)."""
         ...
 
     def window_sets(self, metric: str) -> list[set[str]]:
@@ -94,12 +103,17 @@ def rate_test(
     *,
     own: bool = False,
     extra: tuple[float, ...] = (),
+    at: float | None = None,
 ) -> RateTest | None:
     """Test ``num``/``den`` against peers (and the principal's past if ``own``; ``extra`` adds
     other rates the null must cover), over the window and over today alone, and keep the higher
     score: the window catches the slow, today catches a burst that the principal's own quiet
     days before would dilute. Fewer than ``min_count`` in the numerator never score: three
     denials on a quiet morning are not a pattern.
+
+    With ``at`` (an event time), today's counts are those of customers first seen at or before
+    it (see :meth:`DayProfile.count_until`): the test then gives the same answer whether the
+    principal's later records were logged before or after this one.
 
     None while no baseline exists (the first day of a deployment): peer-based detectors stay
     silent rather than guess.
@@ -113,13 +127,19 @@ def rate_test(
     s = ctx.settings
     base = max(s.rate_floor, *known, *extra)
     null = tolerate_odds(base, s.tolerance)
-    k, n = ctx.window(num), ctx.window(den)
+    if at is None:
+        k, n = ctx.window(num), ctx.window(den)
+    else:
+        k, n = ctx.window_at(num, at), ctx.window_at(den, at)
     span = f"in {s.window_days} days"
     if k < s.min_count:
         return RateTest(0.0, k, n, base, span)
     score = binomial_surprise(k, n, null)
-    counts = ctx.today().counts
-    kt, nt = counts.get(num, 0), counts.get(den, 0)
+    profile = ctx.today()
+    if at is None:
+        kt, nt = profile.counts.get(num, 0), profile.counts.get(den, 0)
+    else:
+        kt, nt = profile.count_until(num, at), profile.count_until(den, at)
     if kt >= s.min_count and nt >= MIN_TODAY and (today := binomial_surprise(kt, nt, null)) > score:
         return RateTest(today, kt, nt, base, "today")
     return RateTest(score, k, n, base, span)

@@ -56,7 +56,15 @@ class UndeliveredPreference:
 
 
 class RevealRate:
-    """Customers whose fields the principal revealed in clear, far above its peers' share."""
+    """Customers whose fields the principal revealed in clear, far above its peers' share.
+
+    Counted in event time, not in the order records reach the log: at a reveal, the customers
+    revealed and accessed at or before it (today; earlier days whole). Two intake workers log a
+    principal's reads in the order their batches commit, so its later reads may be logged
+    before a reveal; counted as they arrive, they would dilute the rate one process, reading
+    them in order, tests it at. A reveal logged after later ones also tests those again: their
+    counts, as of their own times, just grew by it.
+    """
 
     kind: ClassVar[str] = "reveal_rate"
 
@@ -66,10 +74,16 @@ class RevealRate:
     def observe(self, obs: Observation, ctx: DetectorContext) -> Finding | None:
         if obs.action is not Action.REVEAL or not obs.allowed:
             return None
-        if not ctx.today().mark("rev", obs.customers):
+        at = ctx.time()
+        today = ctx.today()
+        if not today.mark_at("rev", obs.customers, at):
             return None
         ctx.evidence(self.kind, obs.customers)
-        test = rate_test(ctx, "rev", "cust")
+        test = None
+        for t in sorted({at, *(t for t in today.times("rev") if t > at)}):
+            found = rate_test(ctx, "rev", "cust", at=t)
+            if found is not None and (test is None or found.score > test.score):
+                test = found
         if test is None or test.score < self.threshold:
             return None
         reasons = [
