@@ -9,11 +9,11 @@ hourly platform totals for the wave detector's baseline.
 Every key is an opaque tag (a keyed HMAC made by the engine): no account name, address or
 password hash reaches the state. Each call costs one round trip and both implementations
 compute the same numbers, so a replay gives the same decisions on either (tested). The
-in-process state runs each call under a lock; Redis runs each as Lua scripts, an ``assess`` as
-two written together (what the decision needs, then the attempt counted, whose reply the
-caller does not wait for), so another worker's attempt can fall between the two halves. A batch of attempts
-(:meth:`RiskState.assess_many`, the event intake's) is one script per attempt, pipelined: one
-round trip for the batch.
+in-process state runs each call under a lock; Redis runs each as Lua, an ``assess`` as two
+scripts (what the decision needs, waited for; then the attempt counted, whose reply the caller
+does not wait for), so another worker's attempt can fall between the two halves. A batch of
+attempts (:meth:`RiskState.assess_many`, the event intake's) is one script per attempt,
+pipelined: one round trip for the batch.
 
 A decayed count ``c`` kept at time ``t0`` reads ``c * exp(-(t - t0) / tau)`` at ``t``; an
 event adds 1. With ``tau`` = 10 minutes it is "about the last ten minutes", with a day "about
