@@ -130,9 +130,9 @@ def test_limits_and_unknown_format(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_large_file_is_streamed_in_bounded_memory(tmp_path: Path, fmt: str) -> None:
-    """~12 MB of rows pass through the parser with a peak of a few MB traced: under the 4 MB
-    bound, a third of the file, where a parser holding the whole file would need at least its
-    12 MB (the file was 24 MB; 12 keeps that margin three-fold at half the time)."""
+    """~12 MB of rows pass through the parser with a peak of 0.3 MB traced (measured; the bound
+    is 4 MB), where a parser holding the whole file would need at least its 12 MB, three times
+    the bound (the file was 24 MB: twice the time for a margin that 12 MB already gives)."""
     path = tmp_path / f"big.{fmt}"
     c = PEOPLE[0]
     with path.open("w", encoding="utf-8") as fh:
