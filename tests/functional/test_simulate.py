@@ -155,6 +155,7 @@ def check_next_steps(
     code, listed, err = cli(capsys, "alerts", "list", "--json")
     assert code == 0, err
     ids = {x["alert_id"] for x in json.loads(listed)}
+    principals = {x["principal_id"] for x in json.loads(listed)}
     assert ids and len(ids) == card["alerts"]["total"]
     commands = [
         shlex.split(line.split(": ", 1)[1])
@@ -166,11 +167,18 @@ def check_next_steps(
         assert f"<code>{alert_id}</code>" in report
         assert f"  {alert_id}  " in stdout
         assert html.escape(f"alerts show {alert_id}") in report
+    shapes: dict[tuple[str, ...], list[str]] = {}
     for words in commands:
         env, program, *argv = words
         assert env == f"SHIELDWALL_HOME={home}"
         assert Path(program).name == "shieldwall"
         assert shutil.which(program) is not None, program
+        # The same command for another alert differs only in the alert's and its principal's
+        # ids, values ``--help`` never reads (it answers before any value is converted, but
+        # after an unknown command or option is refused): each shape is asked once.
+        shape = tuple("ID" if w in ids or w in principals else w for w in argv)
+        shapes.setdefault(shape, argv)
+    for argv in shapes.values():
         code, _, err = cli(capsys, *argv, "--help")
         assert code == 0, (argv, err)
     shows = [argv for _, _, *argv in commands if argv[:2] == ["alerts", "show"]]
@@ -228,22 +236,36 @@ def check_scorecard(card: dict[str, Any], planted: tuple[str, ...]) -> None:
 
 
 @pytest.mark.slow
-def test_demo_size_world_with_every_attack(tmp_path: Path) -> None:
-    """At the demo's size every attack this build serves runs, including the victims' list
-    (which needs a store large enough that one leaker's customers are a small part of it)."""
-    config = SimConfig(seed=7, customers=2000, days=5)
+def test_victims_size_world_with_every_attack(tmp_path: Path) -> None:
+    """In a store large enough for the victims' list (one leaker's customers a small part of
+    it) every attack this build serves runs and passes :func:`check_scorecard`.
+
+    1,000 customers and 4 days rather than the demo's 2,000 and 5: 6,882 API requests instead
+    of 13,875 (half the time). The margins there: no false alert (bound 2), the victims' trace
+    ranks a planted leaker first (adjusted p 5.6e-10) and names nobody else, the harvest loses
+    4 of 156 records before detection (bound a quarter), the largest scam campaign has 26
+    reports (bound 3). Smaller fails: at 1,000 customers and 3 days a benign courier, with a
+    single day of history, draws an alert; at 600 customers and 3 days (seed 3) the victims'
+    trace names no source."""
+    config = SimConfig(seed=7, customers=1000, days=4)
     card = simulate(config, tmp_path / "demo").scorecard
     check_scorecard(card, config.attacks)
     assert card["alerts"]["false"] <= 2
 
 
 @pytest.mark.slow
-def test_demo_size_respond_turns_the_victims_list_into_a_case(tmp_path: Path) -> None:
-    """At the demo's size the victims' list is traced; with ``respond`` it becomes a
+def test_victims_size_respond_turns_the_victims_list_into_a_case(tmp_path: Path) -> None:
+    """In a store large enough for the victims' list to be traced, with ``respond`` it becomes a
     ``victims_trace`` case: every victim on the list matched and linked, the leakers the ground
     truth planted (the harvesting agent, and the partner behind the release named) suspended
-    and linked, the case notified, and every deceived customer's loss paid."""
-    config = SimConfig(seed=7, customers=2000, days=5, respond=True)
+    and linked, the case notified, and every deceived customer's loss paid.
+
+    1,000 customers and 4 days rather than the demo's 2,000 and 5 (6,731 API requests; the
+    demo's world makes 13,875 without ``respond``). There the 41 victims are all resolved, the
+    trace names both planted leakers (the agent, and the partner's release) and nobody else
+    (the first ranked at adjusted p 4.7e-12), 22 customers are deceived, and no alert falls on
+    a benign principal (a 3-day world has one on a courier with a single day of history)."""
+    config = SimConfig(seed=7, customers=1000, days=4, respond=True)
     card = simulate(config, tmp_path / "demo").scorecard
     (case,) = [c for c in card["response"]["cases"] if c["source"] == "victims_trace"]
     victims = card["attacks"]["victims"]
