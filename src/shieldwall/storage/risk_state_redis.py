@@ -44,6 +44,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
 import redis
+from hiredis import pack_command
 
 from shieldwall.config import RiskSettings
 from shieldwall.core.errors import StorageError
@@ -495,7 +496,13 @@ class RedisRiskState:
         fields = [f"{h}:{x}" for h in range(first, last + 1) for x in "afu"]
         try:
             self._lane.settle()  # the hour buckets of every attempt assessed so far
-            values = cast(list[bytes | None], self.client.hmget(self.prefix + "h", fields))
+            # on the lane, whose connections the pool does not have back
+            hmget = ("HMGET", self.prefix + "h", *fields)
+            # hiredis' stub types the argument as a one-element tuple; it takes any length
+            (reply,) = self._lane.exchange([(None, pack_command(hmget))])  # type: ignore[arg-type]
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+            values = cast(list[bytes | None], reply)
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         out = []
