@@ -13,10 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.api.app import create_app
+from shieldwall.api.ratelimit import RateLimited, RateLimits
 from shieldwall.config import load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.errors import StorageError
+from shieldwall.core.model import Principal, Role
 from shieldwall.sim.people import PeopleFactory
+from shieldwall.storage.rate_limits import rate_limit_storage, rate_limit_windows
 from shieldwall.wiring import Services, build, initialize
 from tests.functional.conftest import customer_row
 
@@ -103,6 +106,36 @@ def test_assessments_are_limited_per_key(tmp_path: Path, clock: ManualClock) -> 
         )
         r = c.post("/v1/logins/assess", headers=auth(keys["app2"]), json=body)
         assert r.status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_refused_request_counts_against_no_limit(
+    tmp_path: Path, clock: ManualClock, backend: str
+) -> None:
+    """Per key 1 an hour, per address 2: the second request of ``app`` is refused by its key's
+    limit and is not counted against the address either, so ``app2`` from the same address
+    still gets its one request; the next, from a third key, meets the address's limit."""
+    prefix = f"sw-test-{secrets.token_hex(6)}"
+    limits = {"key_prefix": prefix, "logins": {"per_key": "1/hour", "per_ip": "2/hour"}}
+    overrides = {"state_backend": backend}
+    settings = load_settings(
+        {"SHIELDWALL_HOME": str(tmp_path)}, {"api": {"rate_limits": limits}} | overrides
+    )
+    limiter = RateLimits(settings.api.rate_limits, rate_limit_windows(settings), b"k" * 32)
+
+    def caller(pid: str) -> Principal:
+        return Principal(pid, Role.SERVICE, "u")
+
+    try:
+        limiter.check("logins", "192.0.2.1", caller("app"))
+        with pytest.raises(RateLimited, match="at most 1 per hour"):
+            limiter.check("logins", "192.0.2.1", caller("app"))
+        limiter.check("logins", "192.0.2.1", caller("app2"))
+        with pytest.raises(RateLimited, match="at most 2 per hour"):
+            limiter.check("logins", "192.0.2.1", caller("sec"))
+    finally:
+        if backend == "redis":
+            rate_limit_storage(settings).reset()
 
 
 def test_password_checks_are_limited_per_address(tmp_path: Path, clock: ManualClock) -> None:
@@ -196,8 +229,6 @@ def test_ipv6_clients_count_by_their_64() -> None:
 def test_workers_share_a_count_in_redis(tmp_path: Path) -> None:
     """Two workers' limiters on Redis count together: 2 hits on one and 1 on the other spend a
     limit of 3 per hour, under a key prefix of this test's own."""
-    from shieldwall.api.ratelimit import RateLimited, RateLimits
-    from shieldwall.storage.rate_limits import rate_limit_storage
 
     prefix = f"sw-test-{secrets.token_hex(6)}"
     settings = load_settings(
@@ -205,8 +236,8 @@ def test_workers_share_a_count_in_redis(tmp_path: Path) -> None:
         {"api": {"rate_limits": {"key_prefix": prefix, "range": {"per_ip": "3/hour"}}}},
     )
     key = secrets.token_bytes(32)
-    a = RateLimits(settings.api.rate_limits, rate_limit_storage(settings), key)
-    b = RateLimits(settings.api.rate_limits, rate_limit_storage(settings), key)
+    a = RateLimits(settings.api.rate_limits, rate_limit_windows(settings), key)
+    b = RateLimits(settings.api.rate_limits, rate_limit_windows(settings), key)
     assert a.blocking and b.blocking
     try:
         a.check("range", "192.0.2.1", None)
@@ -217,13 +248,11 @@ def test_workers_share_a_count_in_redis(tmp_path: Path) -> None:
         assert 60 < exc.value.retry_after <= HOUR
         b.check("range", "192.0.2.2", None)  # another address
     finally:
-        a.storage.reset()
+        rate_limit_storage(settings).reset()  # the library's reset: the same keys
 
 
 def test_redis_down_is_a_storage_error(tmp_path: Path) -> None:
     """An unreachable Redis fails closed with StorageError (503), not a raw backend error."""
-    from shieldwall.api.ratelimit import RateLimits
-    from shieldwall.storage.rate_limits import rate_limit_storage
 
     settings = load_settings(
         {
@@ -233,7 +262,7 @@ def test_redis_down_is_a_storage_error(tmp_path: Path) -> None:
         }
     )
     limiter = RateLimits(
-        settings.api.rate_limits, rate_limit_storage(settings), secrets.token_bytes(32)
+        settings.api.rate_limits, rate_limit_windows(settings), secrets.token_bytes(32)
     )
     with pytest.raises(StorageError, match="rate-limit storage is unavailable"):
         limiter.check("range", "192.0.2.1", None)

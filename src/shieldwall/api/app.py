@@ -48,7 +48,7 @@ from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.model import Principal
 from shieldwall.discover.exposure import ExposureAlerts, load_routes
 from shieldwall.respond.victims import MAX_BYTES as VICTIMS_MAX_BYTES
-from shieldwall.storage.rate_limits import rate_limit_storage
+from shieldwall.storage.rate_limits import rate_limit_windows
 from shieldwall.wiring import Services
 
 IMPORT_PATHS = (
@@ -208,7 +208,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.rate_limits = RateLimits(
         services.settings.api.rate_limits,
-        rate_limit_storage(services.settings),
+        rate_limit_windows(services.settings),
         services.custody.keyring.secret(RATE_LIMIT_PURPOSE),
     )
     app.state.observability = observe.observability(services)

@@ -2,8 +2,9 @@
 
 The counting is the ``limits`` library's moving window (exact: "at most N in any window of this
 length", not a fixed window that lets 2N through across its edge), on the storage
-:func:`shieldwall.storage.rate_limits.rate_limit_storage` picks. Groups and their rates are
-:class:`~shieldwall.config.RateLimitSettings`:
+:func:`shieldwall.storage.rate_limits.rate_limit_windows` picks. A request is counted in all of
+its windows at once (one script run on Redis) or, when any is spent, in none. Groups and their
+rates are :class:`~shieldwall.config.RateLimitSettings`:
 
 - ``range``: the HIBP range API, per principal and per address; callers without a key count
   against ``range_anonymous_per_ip`` instead of a principal's limit;
@@ -32,14 +33,13 @@ from collections.abc import Sequence
 
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError as LimitsStorageError
-from limits.storage import MemoryStorage, Storage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from shieldwall.config import RateLimitGroup, RateLimitSettings
 from shieldwall.core.errors import ShieldwallError, StorageError
 from shieldwall.core.model import Principal
+from shieldwall.storage.rate_limits import Window, Windows
 
 TAG_PURPOSE = "api.ratelimit"
 TAG_BYTES = 12
@@ -76,14 +76,13 @@ def _items(spec: str) -> tuple[RateLimitItem, ...]:
 
 
 class RateLimits:
-    """The API's limits over one storage; thread-safe (the storage is)."""
+    """The API's limits over one counter; thread-safe (the counter is)."""
 
-    def __init__(self, settings: RateLimitSettings, storage: Storage, key: bytes) -> None:
+    def __init__(self, settings: RateLimitSettings, windows: Windows, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("the tag key needs at least 128 bits")
         self.enabled = settings.enabled
-        self.storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
+        self.windows = windows
         self._key = key
         groups: dict[str, RateLimitGroup] = {
             "range": settings.range,
@@ -100,7 +99,7 @@ class RateLimits:
     @property
     def blocking(self) -> bool:
         """True when a hit waits on the network (an async caller then uses a thread)."""
-        return not isinstance(self.storage, MemoryStorage)
+        return self.windows.blocking
 
     def _tag(self, value: str) -> str:
         return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), hashlib.sha256)[
@@ -109,35 +108,49 @@ class RateLimits:
 
     def hit(self, rule: str, *identity: str) -> None:
         """Count one request against ``rule`` for ``identity``; raise :class:`RateLimited`
-        (nothing counted beyond this rule) when any of its rates is spent."""
-        items = self._rules[rule]
-        if not self.enabled or not items:
+        (nothing counted) when any of its rates is spent."""
+        self.hit_all([(rule, identity)])
+
+    def hit_all(self, rules: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Count one request against every ``(rule, identity)`` at once (one round trip on
+        Redis); when any rate of any of them is spent, raise :class:`RateLimited` and count
+        nothing anywhere (a refused request spends no allowance)."""
+        if not self.enabled:
             return
-        tag = self._tag("\x00".join((rule, *identity)))
+        items: list[RateLimitItem] = []
+        windows: list[Window] = []
+        for rule, identity in rules:
+            tag = self._tag("\x00".join((rule, *identity)))
+            for item in self._rules[rule]:
+                items.append(item)
+                windows.append((item.key_for(rule, tag), item.amount, item.get_expiry()))
+        if not windows:
+            return
+        now = time.time()
         try:
-            spent = [item for item in items if not self._limiter.hit(item, rule, tag)]
-            if not spent:
-                return
-            now = time.time()
-            wait = max(
-                self._limiter.get_window_stats(item, rule, tag).reset_time - now for item in spent
-            )
+            spent = self.windows.acquire(windows, now)
         except LimitsStorageError as exc:
             raise StorageError(
                 f"rate-limit storage is unavailable: {type(exc.storage_error).__name__}"
             ) from None
+        if not spent:
+            return
+        wait = max(oldest + windows[i][2] - now for i, oldest in spent)
         raise RateLimited(
-            f"too many requests ({_describe(spent)}); retry later", max(1, math.ceil(wait))
+            f"too many requests ({_describe([items[i] for i, _ in spent])}); retry later",
+            max(1, math.ceil(wait)),
         )
 
     def check(self, group: str, host: str | None, caller: Principal | None) -> None:
-        """One request of ``group`` from address ``host`` by ``caller`` (None: no key)."""
+        """One request of ``group`` from address ``host`` by ``caller`` (None: no key), counted
+        against the group's per-address rule and its per-key (or anonymous) rule at once."""
         address = client_address(host)
-        self.hit(f"{group}.ip", address)
+        rules: list[tuple[str, Sequence[str]]] = [(f"{group}.ip", (address,))]
         if caller is not None:
-            self.hit(f"{group}.key", caller.principal_id)
+            rules.append((f"{group}.key", (caller.principal_id,)))
         elif f"{group}.anonymous" in self._rules:
-            self.hit(f"{group}.anonymous", address)
+            rules.append((f"{group}.anonymous", (address,)))
+        self.hit_all(rules)
 
 
 def _describe(items: Sequence[RateLimitItem]) -> str:

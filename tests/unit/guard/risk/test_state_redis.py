@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import redis
@@ -23,6 +22,7 @@ from shieldwall.guard.risk.ports import A_S, AssessOps, RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
+from tests.redis_wire import Wire, command_names
 from tests.unit.guard.risk.conftest import HOME, make_engine, sha1
 
 pytestmark = pytest.mark.redis
@@ -220,46 +220,10 @@ def test_assess_many_decides_like_assess_one_at_a_time(
     assert sum(1 for x in one_by_one if isinstance(x, tuple) and x[0] != "allow") > 50
 
 
-class Wire:
-    """Counts what redis-py connections write: one entry per socket write (a round trip: the
-    caller then waits for the replies), holding the names of the commands written together
-    (``EVALSHA <digest prefix>`` for scripts). Wraps ``Connection.send_packed_command``, which
-    every command and pipeline of redis-py, and :class:`FastScript`, goes through."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.writes: list[list[str]] = []
-        real = redis.connection.Connection.send_packed_command
-
-        def send_packed_command(conn: Any, command: Any, check_health: bool = True) -> None:
-            parts = [command] if isinstance(command, (bytes, str)) else command
-            data = b"".join(p.encode() if isinstance(p, str) else bytes(p) for p in parts)
-            self.writes.append(_command_names(data))
-            real(conn, command, check_health)
-
-        monkeypatch.setattr(redis.connection.Connection, "send_packed_command", send_packed_command)
-
-
-def _command_names(data: bytes) -> list[str]:
-    """The command names in a buffer of RESP arrays of bulk strings (what a client writes)."""
-    names, i = [], 0
-    while i < len(data):
-        end = data.index(b"\r\n", i)
-        count, i = int(data[i + 1 : end]), end + 2
-        args = []
-        for _ in range(count):
-            end = data.index(b"\r\n", i)
-            size = int(data[i + 1 : end])
-            args.append(data[end + 2 : end + 2 + size])
-            i = end + 2 + size + 2
-        name = args[0].decode().upper()
-        names.append(f"{name} {args[1][:8].decode()}" if name == "EVALSHA" else name)
-    return names
-
-
 def test_command_names_reads_what_a_client_writes() -> None:
     """The wire parser of the counting tests, on a buffer packed by hand (RESP, two commands)."""
     two = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$7\r\nEVALSHA\r\n$10\r\n0123456789\r\n$1\r\n0\r\n"
-    assert _command_names(two) == ["GET", "EVALSHA 01234567"]
+    assert command_names(two) == ["GET", "EVALSHA 01234567"]
 
 
 def test_redis_assess_is_one_round_trip(
