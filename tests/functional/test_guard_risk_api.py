@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import secrets
+from pathlib import Path
 
+import httpx
+import pytest
+import redis
 from fastapi.testclient import TestClient
 
-from shieldwall.wiring import Services
+from shieldwall.api.app import create_app
+from shieldwall.config import load_settings
+from shieldwall.wiring import Services, build, initialize
 from tests.functional.conftest import Store
 from tests.functional.test_guard_passwords_api import corpus  # noqa: F401 - fixture
 
@@ -175,3 +183,54 @@ def test_masked_session_reads_its_own_data_masked(
     )
     clear = client.get(url, params=params, headers=auth).json()
     assert clear["fields"]["phone"]["value"] == c.phone
+
+
+@pytest.mark.redis
+def test_concurrent_assessments_on_redis_each_get_their_answer(tmp_path: Path) -> None:
+    """30 assessments sent at once to an app on Redis state, with a limit of 20 an hour for the
+    key: 20 are assessed (200 with an assessment), 10 refused (429 problem+json with
+    Retry-After), however the queue batched them; each assessment id is its own."""
+    tenant = f"t{secrets.token_hex(4)}"
+    prefix = f"sw-test-{secrets.token_hex(6)}"
+    settings = load_settings(
+        {"SHIELDWALL_HOME": str(tmp_path), "SHIELDWALL_STATE_BACKEND": "redis"},
+        {
+            "tenant": tenant,
+            "api": {"rate_limits": {"key_prefix": prefix, "logins": {"per_key": "20/hour"}}},
+        },
+    )
+    initialize(settings)
+    services = build(settings)
+    _, key = services.custody.principals.add("store-login", "service", unit="login")
+    app = create_app(services)
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sw") as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/v1/logins/assess",
+                        json=ATTEMPT | {"account": f"1380013{n:04d}"},
+                        headers={"Authorization": f"Bearer {key}"},
+                    )
+                    for n in range(30)
+                )
+            )
+
+    try:
+        replies = asyncio.run(burst())
+    finally:
+        services.close()
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        for pattern in (f"shieldwall:{tenant}:*", f"{prefix}:*"):
+            for name in client.scan_iter(match=pattern, count=1000):
+                client.delete(name)
+    ok = [r for r in replies if r.status_code == 200]
+    refused = [r for r in replies if r.status_code == 429]
+    assert len(ok) == 20 and len(refused) == 10
+    assert len({r.json()["assessment_id"] for r in ok}) == 20
+    assert all(r.json()["decision"] in ("allow", "challenge", "deny") for r in ok)
+    for r in refused:
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "rate_limited" and int(r.headers["Retry-After"]) > 0

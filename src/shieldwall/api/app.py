@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from shieldwall import __version__
 from shieldwall.api import docs, observe, problems
+from shieldwall.api.assess_queue import AssessQueue
 from shieldwall.api.bounds import single_valued_query
 from shieldwall.api.deps import ROLE_GATES, SECURITY, SECURITY_SCHEMES, principal
 from shieldwall.api.exposure_check import ResponseExposureCheck
@@ -211,6 +212,7 @@ def create_app(services: Services) -> FastAPI:
         rate_limit_windows(services.settings),
         services.custody.keyring.secret(RATE_LIMIT_PURPOSE),
     )
+    app.state.assess_queue = AssessQueue(services.risk, app.state.rate_limits)
     app.state.observability = observe.observability(services)
     routes = [route for router in ROUTERS for route in router.routes]
     problems.install(app, routes=routes)

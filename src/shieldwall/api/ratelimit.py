@@ -109,48 +109,77 @@ class RateLimits:
     def hit(self, rule: str, *identity: str) -> None:
         """Count one request against ``rule`` for ``identity``; raise :class:`RateLimited`
         (nothing counted) when any of its rates is spent."""
-        self.hit_all([(rule, identity)])
-
-    def hit_all(self, rules: Sequence[tuple[str, Sequence[str]]]) -> None:
-        """Count one request against every ``(rule, identity)`` at once (one round trip on
-        Redis); when any rate of any of them is spent, raise :class:`RateLimited` and count
-        nothing anywhere (a refused request spends no allowance)."""
-        if not self.enabled:
-            return
-        items: list[RateLimitItem] = []
-        windows: list[Window] = []
-        for rule, identity in rules:
-            tag = self._tag("\x00".join((rule, *identity)))
-            for item in self._rules[rule]:
-                items.append(item)
-                windows.append((item.key_for(rule, tag), item.amount, item.get_expiry()))
-        if not windows:
-            return
-        now = time.time()
-        try:
-            spent = self.windows.acquire(windows, now)
-        except LimitsStorageError as exc:
-            raise StorageError(
-                f"rate-limit storage is unavailable: {type(exc.storage_error).__name__}"
-            ) from None
-        if not spent:
-            return
-        wait = max(oldest + windows[i][2] - now for i, oldest in spent)
-        raise RateLimited(
-            f"too many requests ({_describe([items[i] for i, _ in spent])}); retry later",
-            max(1, math.ceil(wait)),
-        )
+        self._raise(self._count([[(rule, identity)]])[0])
 
     def check(self, group: str, host: str | None, caller: Principal | None) -> None:
         """One request of ``group`` from address ``host`` by ``caller`` (None: no key), counted
-        against the group's per-address rule and its per-key (or anonymous) rule at once."""
+        against the group's per-address rule and its per-key (or anonymous) rule at once (one
+        round trip on Redis); when any rate is spent, raise :class:`RateLimited` and count it
+        nowhere (a refused request spends no allowance)."""
+        self._raise(self._count([self._rules_of(group, host, caller)])[0])
+
+    def check_many(
+        self, group: str, requests: Sequence[tuple[str | None, Principal | None]]
+    ) -> list[RateLimited | None]:
+        """:meth:`check` for each ``(host, caller)`` in turn, in one round trip on Redis:
+        each request's refusal in its place (None: counted)."""
+        return self._count([self._rules_of(group, host, caller) for host, caller in requests])
+
+    def _rules_of(
+        self, group: str, host: str | None, caller: Principal | None
+    ) -> list[tuple[str, Sequence[str]]]:
         address = client_address(host)
         rules: list[tuple[str, Sequence[str]]] = [(f"{group}.ip", (address,))]
         if caller is not None:
             rules.append((f"{group}.key", (caller.principal_id,)))
         elif f"{group}.anonymous" in self._rules:
             rules.append((f"{group}.anonymous", (address,)))
-        self.hit_all(rules)
+        return rules
+
+    def _count(
+        self, requests: Sequence[Sequence[tuple[str, Sequence[str]]]]
+    ) -> list[RateLimited | None]:
+        """Count each request (a list of ``(rule, identity)``) in all of its rules' windows or,
+        when any is spent, in none; its refusal or None, in order."""
+        if not self.enabled:
+            return [None] * len(requests)
+        plans: list[tuple[list[RateLimitItem], list[Window]]] = []
+        for rules in requests:
+            items: list[RateLimitItem] = []
+            windows: list[Window] = []
+            for rule, identity in rules:
+                tag = self._tag("\x00".join((rule, *identity)))
+                for item in self._rules[rule]:
+                    items.append(item)
+                    windows.append((item.key_for(rule, tag), item.amount, item.get_expiry()))
+            plans.append((items, windows))
+        counted = [windows for _, windows in plans if windows]
+        now = time.time()
+        try:
+            spents = iter(self.windows.acquire_many(counted, now) if counted else [])
+        except LimitsStorageError as exc:
+            raise StorageError(
+                f"rate-limit storage is unavailable: {type(exc.storage_error).__name__}"
+            ) from None
+        verdicts: list[RateLimited | None] = []
+        for items, windows in plans:
+            spent = next(spents) if windows else []
+            if not spent:
+                verdicts.append(None)
+                continue
+            wait = max(oldest + windows[i][2] - now for i, oldest in spent)
+            verdicts.append(
+                RateLimited(
+                    f"too many requests ({_describe([items[i] for i, _ in spent])}); retry later",
+                    max(1, math.ceil(wait)),
+                )
+            )
+        return verdicts
+
+    @staticmethod
+    def _raise(refusal: RateLimited | None) -> None:
+        if refusal is not None:
+            raise refusal
 
 
 def _describe(items: Sequence[RateLimitItem]) -> str:

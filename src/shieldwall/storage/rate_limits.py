@@ -34,6 +34,12 @@ class Windows(Protocol):
         slot when that entry is ``seconds`` old)."""
         ...
 
+    def acquire_many(
+        self, requests: Sequence[Sequence[Window]], now: float
+    ) -> list[list[tuple[int, float]]]:
+        """:meth:`acquire` for each request in turn, each seeing the ones before it."""
+        ...
+
 
 class MemoryWindows:
     """:class:`Windows` on the library's process memory, atomic under one lock (its moving
@@ -56,6 +62,11 @@ class MemoryWindows:
                 for key, limit, seconds in windows:
                     self._storage.acquire_entry(key, limit, seconds)
             return spent
+
+    def acquire_many(
+        self, requests: Sequence[Sequence[Window]], now: float
+    ) -> list[list[tuple[int, float]]]:
+        return [self.acquire(windows, now) for windows in requests]
 
 
 def rate_limit_storage(settings: Settings) -> Storage:

@@ -59,11 +59,24 @@ class RedisWindows:
 
     def acquire(self, windows: Sequence[Window], now: float) -> list[tuple[int, float]]:
         """:meth:`shieldwall.storage.rate_limits.Windows.acquire` in one round trip."""
-        args: list[str | int] = [repr(now)]
-        for key, limit, seconds in windows:
-            args += [f"{self._prefix}:{key}", limit, seconds]
+        return self.acquire_many([windows], now)[0]
+
+    def acquire_many(
+        self, requests: Sequence[Sequence[Window]], now: float
+    ) -> list[list[tuple[int, float]]]:
+        """:meth:`shieldwall.storage.rate_limits.Windows.acquire_many`: one script run per
+        request, all in one round trip."""
+        calls: list[list[str | int]] = []
+        for windows in requests:
+            args: list[str | int] = [repr(now)]
+            for key, limit, seconds in windows:
+                args += [f"{self._prefix}:{key}", limit, seconds]
+            calls.append(args)
         try:
-            reply = self._script.call(args)
+            replies = self._script.call_many(calls)
         except redis.RedisError as exc:
             raise StorageError(f"rate-limit storage is unavailable: {type(exc).__name__}") from None
-        return [(int(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
+        return [
+            [(int(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
+            for reply in replies
+        ]

@@ -28,10 +28,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from shieldwall.api.assess_queue import AssessQueue
 from shieldwall.api.bounds import Flag, IpAddress
 from shieldwall.api.deps import require
 from shieldwall.api.problems import documented, problem
-from shieldwall.api.ratelimit import enforce, limits_of
+from shieldwall.api.ratelimit import enforce, host_of, limits_of
 from shieldwall.api.responses import CodeReason, Out
 from shieldwall.core.model import Principal, Role
 from shieldwall.guard.passwords.errors import CorpusCorrupt
@@ -129,6 +130,10 @@ async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
         body.account, body.ip, body.user_agent, body.device_id, body.password_sha1
     )
     try:
+        if svc.risk.state.blocking or limits_of(request).blocking:
+            # on Redis, with the requests that queued up behind the batch in flight
+            queue: AssessQueue = request.app.state.assess_queue
+            return (await queue.assess(host_of(request), caller, attempt)).as_dict()
         return (await _run(request, caller, lambda: svc.risk.assess(attempt))).as_dict()
     except CorpusCorrupt as exc:
         return problem(503, exc.code, exc.reason, instance=request.url.path)
