@@ -61,11 +61,15 @@ IMPORT_PATHS = (
 )
 LEAK_PATHS = ("/v1/trace/file",)
 VICTIMS_UPLOAD_PATH = "/v1/victims:upload"
+# Starlette tries the routes in this order for every request, a few µs each (FastAPI 0.165's
+# included routers: about 5 µs a route at load 4-6 on this 2-core machine, 0.21 ms for the 33
+# routes that came before the login routes): the routes a store calls per login and per read
+# come first. No two routers have paths that overlap, so the order changes nothing else.
 ROUTERS = [
-    custody.router,
-    audit.router,
-    guard_passwords.router,
     guard_risk.router,
+    custody.router,
+    guard_passwords.router,
+    audit.router,
     contact_domains.router,
     contact_ledger.router,
     contact_scam.router,
@@ -217,9 +221,9 @@ def create_app(services: Services) -> FastAPI:
     routes = [route for router in ROUTERS for route in router.routes]
     problems.install(app, routes=routes)
     document_errors(routes)  # before include_router, which wraps the routes
-    app.include_router(observe.router)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(single_valued_query)])
+    app.include_router(observe.router)  # probes and metrics: a few requests a minute
     documented = list(app.routes)  # the API's routes; the console's pages come after
 
     @cache  # built when first asked for: seconds of work that most apps (each test's) never need
