@@ -88,6 +88,16 @@ _PG_APPEND = (
     " SELECT * FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[]))"
     " UPDATE audit_head SET tree_size = %s, frontier = %s WHERE id = 1"
 )
+# The same for a batch of one entry (the usual batch when requests do not overlap): the entry's
+# columns as plain parameters, which psycopg dumps without working out an array's element type
+# (measured: ~290 us against ~340 us for the lock, this statement and the commit).
+_PG_APPEND_ONE = (
+    "WITH entries AS (INSERT INTO audit_entries (seq, ts, actor, action, body, leaf_hash)"
+    " VALUES (%b, %b, %b, %b, %b, %b)),"
+    " nodes AS (INSERT INTO audit_nodes (level, idx, hash)"
+    " SELECT * FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[]))"
+    " UPDATE audit_head SET tree_size = %s, frontier = %s WHERE id = 1"
+)
 _FLUSH = "SELECT pg_logical_emit_message(true, 'shieldwall.audit.flush', '')"
 
 
@@ -226,22 +236,28 @@ class SqlAuditTx:
             # The head row is locked from here to the commit, and every other appender (another
             # worker) waits for it: one statement, one round trip, whatever the batch's size.
             levels, indexes, hashes = zip(*nodes, strict=True) if nodes else ((), (), ())
-            cur.execute(
-                _PG_APPEND,
-                (
-                    [r.seq for r in rows],
-                    [r.ts for r in rows],
-                    [r.actor for r in rows],
-                    [r.action for r in rows],
-                    [r.body.decode() for r in rows],
-                    [r.leaf_hash for r in rows],
-                    list(levels),
-                    list(indexes),
-                    list(hashes),
-                    size,
-                    frontier,
-                ),
+            tree = (list(levels), list(indexes), list(hashes), size, frontier)
+            if len(rows) == 1:
+                (r,) = rows
+                entry: tuple[Any, ...] = (
+                    r.seq,
+                    r.ts,
+                    r.actor,
+                    r.action,
+                    r.body.decode(),
+                    r.leaf_hash,
+                )
+                cur.execute(_PG_APPEND_ONE, entry + tree)
+                return
+            entries = (
+                [r.seq for r in rows],
+                [r.ts for r in rows],
+                [r.actor for r in rows],
+                [r.action for r in rows],
+                [r.body.decode() for r in rows],
+                [r.leaf_hash for r in rows],
             )
+            cur.execute(_PG_APPEND, entries + tree)
             return
         sql = _RAW["sqlite"]
         cur.executemany(

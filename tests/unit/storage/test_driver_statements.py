@@ -6,15 +6,20 @@ statement."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, text
 
+from shieldwall.audit import merkle
+from shieldwall.audit.log import verify
 from shieldwall.core.errors import StorageError
+from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.storage import audit_repo
 from shieldwall.storage.audit_repo import SqlAuditStore
 from shieldwall.storage.custody_repo import SqlCustodyStore
 from shieldwall.storage.db import make_engine, write_transaction
+from shieldwall.wiring import Services
 from tests.conftest import PG_ADMIN_URL
 
 pytestmark = pytest.mark.postgres
@@ -71,3 +76,35 @@ def test_the_read_select_on_the_driver_fails_as_a_storage_error(one_connection: 
     message = str(failed.value)
     assert message == 'database error: relation "customers" does not exist'
     assert "C-SECRET-ID" not in message and "agent-secret" not in message
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_an_entry_appended_alone_is_stored_as_one_appended_in_a_batch(services: Services) -> None:
+    """A batch of one entry goes through its own statement (plain parameters, no arrays): read
+    back, its event, body and leaf hash are the ones appended, as for a batch of three, and
+    the log (tree nodes and head included) verifies."""
+    log = services.audit
+    alone = [_event(1)]
+    batch = [_event(2), _event(3), _event(4)]
+    seqs = log.append(alone) + log.append(batch) + log.append([_event(5)])
+    assert seqs == list(range(seqs[0], seqs[0] + 5))
+    for seq, appended in zip(seqs, [*alone, *batch, _event(5)], strict=True):
+        record = log.entry(seq)
+        assert record.event == appended
+        assert record.leaf_hash == merkle.leaf_hash(appended.canonical_bytes(seq))
+    log.checkpoint()
+    assert verify(services.audit_store, log.signer.verifier, policy=log.policy).ok
+
+
+def _event(n: int) -> AccessEvent:
+    return AccessEvent(
+        ts=datetime(2026, 3, 2, 9, 0, n, tzinfo=UTC),
+        actor="agent-li",
+        role="agent",
+        action=Action.READ,
+        decision=Decision.ALLOW,
+        reason="via_ticket",
+        customer_ids=(f"C{n:06d}",),
+        fields={"name": "masked", "phone": "masked"},
+        extra={"note": 'a "quoted" value \\ and a backslash'},
+    )
