@@ -12,8 +12,10 @@ by the process's CPU clock (every thread):
   (the whole app and its middleware; the client's own work is in the figure too).
 
 ``PROFILE=1`` runs both loops under cProfile instead (CPU figures then include the profiler's
-own cost: read the top entries, not the times) and writes the top 40 functions of each by
-internal time and by cumulative time to ``bench/out/read_cpu.profile.txt`` (raw stats beside it, ``read_cpu.<loop>.prof``).
+own cost: read the top entries, not the times; the profiler's clock is the process's CPU time,
+so waits on the server count for nothing) and writes the top 40 functions of each by internal
+time and by cumulative time to ``bench/out/read_cpu.profile.txt`` (raw stats beside it,
+``read_cpu.<loop>.prof``, for pstats' callers and callees).
 
 To compare two versions of the code, alternate them, each run on a fresh schema:
 ``for i in 1 2 3; do PYTHONPATH=<git archive of the old commit>/src python bench/bench_read_cpu.py;

@@ -77,9 +77,9 @@ _HEAD_DEFERRED = (
 )
 # A batch's entries, its tree nodes and the new head in one statement (one round trip). The
 # arrays go in PostgreSQL's binary format (``%b``): in the text format psycopg quotes every
-# element and escapes every '"' of the JSON bodies with a regular expression, which cost more
-# CPU than the rest of the statement (measured: ~0.17-0.24 ms against ~0.12-0.14 ms per
-# single-entry append on the 2-core VM, ``bench/bench_read_cpu.py`` for the whole read).
+# element and escapes every '"' of the JSON bodies with a regular expression (measured on raw
+# psycopg, the lock, this statement and the commit: ~490 us of CPU in text, ~340 us in binary;
+# docs/custody.md, "CPU per read, third pass").
 _PG_APPEND = (
     "WITH entries AS (INSERT INTO audit_entries (seq, ts, actor, action, body, leaf_hash)"
     " SELECT * FROM unnest(%b::bigint[], %b::timestamptz[], %b::text[], %b::text[],"
@@ -276,8 +276,9 @@ class SqlAuditTx:
         a connection outside any transaction. Run on the driver's cursor and the driver's own
         autocommit switch, set and put back here: through SQLAlchemy (an isolation-level
         execution option, ``exec_driver_sql``, and the option's reset when the connection goes
-        back to the pool) it cost about three times the CPU (measured: ~280-370 us against
-        ~60 us for a driver round trip)."""
+        back to the pool) a flush cost ~320-400 us of CPU, this way ~180-210 us (the statement
+        alone on a bare psycopg connection ~80 us). Autocommit is switched off again whatever
+        happens, so the pooled connection goes back transactional."""
         driver: Any = self.conn.connection.driver_connection  # psycopg's Connection
         driver.autocommit = True  # psycopg's own switch: no round trip
         try:

@@ -103,8 +103,10 @@ class DriverStatement:
     is the same; rows come back as mappings by the statement's column labels. The values are
     the driver's own: only for columns whose SQLAlchemy types do no result processing on this
     dialect (on PostgreSQL: strings, integers, bytea, timestamptz). SQLAlchemy's
-    ``before_cursor_execute`` listeners still see the statement (tracing, statement counts),
-    and driver errors become SQLAlchemy's, so ``translate_errors`` maps them as before.
+    ``before_cursor_execute`` listeners still see the statement (statement counts, logging),
+    with no execution context (``None``): a listener that needs one (OpenTelemetry's SQLAlchemy
+    instrumentation keeps its span there) would need this path taken out. Driver errors become
+    SQLAlchemy's, so ``translate_errors`` maps them as before (first line, no parameters).
     """
 
     def __init__(self, statement: Select[Any]) -> None:
