@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from shieldwall.core.clock import utc
 from shieldwall.core.errors import StorageError
@@ -79,6 +91,52 @@ _CUSTOMER_AND_OPEN_TICKETS = (
     .where(customers.c.customer_id == bindparam("cid"))
     .order_by(tickets.c.expires_at.desc())
 )
+
+
+class DriverStatement:
+    """A prebuilt SQLAlchemy SELECT run on the driver's cursor (PostgreSQL).
+
+    For the masked read's one SELECT, SQLAlchemy's execution (execution context, result
+    metadata from the cursor's description, row objects) cost about as much CPU as the driver's
+    round trip itself (measured on the 2-core VM: ~300 us against ~160 us a call, connection
+    check-out included). The statement is compiled once per dialect by SQLAlchemy, so the SQL
+    is the same; rows come back as mappings by the statement's column labels. The values are
+    the driver's own: only for columns whose SQLAlchemy types do no result processing on this
+    dialect (on PostgreSQL: strings, integers, bytea, timestamptz). SQLAlchemy's
+    ``before_cursor_execute`` listeners still see the statement (statement counts, logging),
+    with no execution context (``None``): a listener that needs one (OpenTelemetry's SQLAlchemy
+    instrumentation keeps its span there) would need this path taken out. Driver errors become
+    SQLAlchemy's, so ``translate_errors`` maps them as before (first line, no parameters).
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self.keys = tuple(statement.selected_columns.keys())
+        self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        dialect = conn.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            done = self.statement.compile(dialect=dialect)
+            compiled = self._compiled[dialect.name] = (str(done), dict(done.params))
+        sql, literals = compiled
+        bound = {**literals, **params}
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        for listener in conn.dispatch.before_cursor_execute:
+            sql, bound = listener(conn, cursor, sql, bound, None, False)
+        try:
+            cursor.execute(sql, bound)
+            fetched = cursor.fetchall()
+        except dialect.loaded_dbapi.Error as err:
+            raise DBAPIError.instance(sql, None, err, dialect.loaded_dbapi.Error) from None
+        finally:
+            cursor.close()
+        keys = self.keys
+        return [dict(zip(keys, row, strict=True)) for row in fetched]
+
+
+_JOINED_ON_DRIVER = DriverStatement(_CUSTOMER_AND_OPEN_TICKETS)
 _ASSIGNMENTS = select(assignments).where(
     assignments.c.courier_id == bindparam("pid"), assignments.c.order_id == bindparam("oid")
 )
@@ -113,7 +171,10 @@ class SqlCustodyStore:
 
 
 def _customer(row: Any) -> SealedCustomer:
-    m = row._mapping
+    return _customer_of(row._mapping)
+
+
+def _customer_of(m: Mapping[str, Any]) -> SealedCustomer:
     return SealedCustomer(
         customer_id=m["customer_id"],
         ciphertexts={f: m[f"{f}_ct"] for f in _CUSTOMER_CT},
@@ -160,7 +221,10 @@ def _principal(row: Any) -> PrincipalRecord:
 def _ticket(row: Any, prefix: str = "") -> Ticket:
     """The ticket in ``row``; ``prefix`` ``"t_"`` for a row of ``_CUSTOMER_AND_OPEN_TICKETS``
     (its ticket columns labelled so)."""
-    m = row._mapping
+    return _ticket_of(row._mapping, prefix)
+
+
+def _ticket_of(m: Mapping[str, Any], prefix: str = "") -> Ticket:
     return Ticket(
         m[f"{prefix}ticket_id"],
         m[f"{prefix}agent_id"],
@@ -236,13 +300,15 @@ class SqlCustodyTx:
     def customer_and_open_tickets(
         self, customer_id: str, agent_id: str
     ) -> tuple[SealedCustomer | None, list[Ticket]]:
-        rows = self.conn.execute(
-            _CUSTOMER_AND_OPEN_TICKETS, {"cid": customer_id, "pid": agent_id}
-        ).all()
+        params = {"cid": customer_id, "pid": agent_id}
+        if self.conn.dialect.name == "postgresql":
+            rows: Sequence[Mapping[Any, Any]] = _JOINED_ON_DRIVER.rows(self.conn, params)
+        else:
+            rows = [r._mapping for r in self.conn.execute(_CUSTOMER_AND_OPEN_TICKETS, params)]
         if not rows:
             return None, []
-        found = [_ticket(r, "t_") for r in rows if r._mapping["t_ticket_id"] is not None]
-        return _customer(rows[0]), found
+        found = [_ticket_of(m, "t_") for m in rows if m["t_ticket_id"] is not None]
+        return _customer_of(rows[0]), found
 
     def find_customers(self, field: str, digest: bytes) -> list[str]:
         column = customers.c[f"{field}_bidx"]
