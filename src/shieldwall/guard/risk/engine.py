@@ -187,6 +187,7 @@ _ENTITY_CHECKS = (
 )
 _WINDOWS = ((0, A_S, F_S, D_S), (1, A_L, F_L, D_L))
 _DECISION_NAMES = {d: d.value for d in Decision}
+_KIND_OF = {d: Kind(d.value) for d in Decision}  # the history's kind of each decision
 _inet_pton = socket.inet_pton
 _AF_INET = socket.AF_INET
 
@@ -856,4 +857,4 @@ class RiskEngine:
 def _event(prep: _Prepared, assessment: Assessment) -> DecisionEvent:
     """The history's record of one decision: tags only (account, address), no names."""
     entities = prep.ops.entities
-    return DecisionEvent(prep.now, Kind(assessment.decision.value), entities[4], entities[1])
+    return DecisionEvent(prep.now, _KIND_OF[assessment.decision], entities[4], entities[1])
