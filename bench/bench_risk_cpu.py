@@ -83,16 +83,41 @@ def child() -> dict[str, Any]:
         return LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1)
 
     gc.collect()
-    gc.freeze()  # as run_worker does once the services are wired
+    try:  # as run_worker does once the services are wired, in the code being measured
+        from shieldwall.intake.worker import prepare_collector
+    except ImportError:  # older code: run_worker froze the collector only
+        prepare_collector = gc.freeze
+    prepare_collector()
     cpu = dict.fromkeys(FIGURES, 0.0)
+    collector = dict.fromkeys(FIGURES, 0.0)  # of which the garbage collector's passes
+    steps: dict[str, list[float]] = {k: [] for k in FIGURES}  # µs per attempt of each call
+    timing: list[str] = []  # the figure being timed, if any
+    began = [0.0]
+
+    def on_collect(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.process_time()
+        elif timing:
+            collector[timing[0]] += time.process_time() - began[0]
+
+    gc.callbacks.append(on_collect)
+
+    def timed(figure: str, n: int, call: Any, *args: Any) -> Any:
+        timing.append(figure)
+        start = time.process_time()
+        out = call(*args)
+        spent = time.process_time() - start
+        timing.pop()
+        cpu[figure] += spent
+        steps[figure].append(1e6 * spent / n)
+        return out
+
     many = evs[:EVENTS]
     for i in range(0, len(many), BATCH):
         chunk = many[i : i + BATCH]
         batch = [attempt(e) for e in chunk]
         clock.set(chunk[0].ts)
-        start = time.process_time()
-        got = engine.assess_many(batch)
-        cpu["assess_many"] += time.process_time() - start
+        got = timed("assess_many", len(batch), engine.assess_many, batch)
         for e, a in zip(chunk, got, strict=True):
             note(a)
             if not isinstance(a, RiskError):
@@ -100,9 +125,7 @@ def child() -> dict[str, Any]:
     for e in evs[EVENTS : EVENTS + SINGLE]:
         one = attempt(e)
         clock.set(e.ts)
-        start = time.process_time()
-        a = engine.assess(one)
-        cpu["assess"] += time.process_time() - start
+        a = timed("assess", 1, engine.assess, one)
         note(a)
         engine.outcome(a.assessment_id, success=e.correct, account_known=e.account_known)
     streamed = evs[EVENTS + SINGLE :]
@@ -115,9 +138,7 @@ def child() -> dict[str, Any]:
             for j, e in enumerate(chunk)
         ]
         clock.set(chunk[0].ts)
-        start = time.process_time()
-        results = intake.process(Kind.LOGIN_ATTEMPT, events)
-        cpu["intake"] += time.process_time() - start
+        results = timed("intake", len(events), intake.process, Kind.LOGIN_ATTEMPT, events)
         for e, r in zip(chunk, results, strict=True):
             result = dict(r.result)
             result.pop("assessment_id", None)
@@ -126,10 +147,13 @@ def child() -> dict[str, Any]:
                 engine.outcome(
                     r.result["assessment_id"], success=e.correct, account_known=e.account_known
                 )
+    gc.callbacks.remove(on_collect)
     svc.close()
     counts = {"assess_many": len(many), "assess": SINGLE, "intake": len(streamed)}
     return {
         "us": {k: 1e6 * cpu[k] / counts[k] for k in FIGURES},
+        "gc_us": {k: 1e6 * collector[k] / counts[k] for k in FIGURES},
+        "median_us": {k: statistics.median(steps[k]) for k in FIGURES},
         "counts": counts,
         "digest": digest.hexdigest(),
         "load1": os.getloadavg()[0],
@@ -160,13 +184,20 @@ def main() -> None:
             runs[which].append(r)
             print(
                 f"  pair {p + 1} {which}: "
-                + ", ".join(f"{k} {r['us'][k]:.1f} us" for k in FIGURES)
+                + ", ".join(
+                    f"{k} {r['us'][k]:.1f} us (median {r['median_us'][k]:.1f}, gc"
+                    f" {r['gc_us'][k]:.1f})"
+                    for k in FIGURES
+                )
                 + f" (load {r['load1']:.1f})",
                 flush=True,
             )
 
     def med(which: str, k: str) -> float:
         return statistics.median(r["us"][k] for r in runs[which])
+
+    def med_of(which: str, field: str, k: str) -> float:
+        return statistics.median(r[field][k] for r in runs[which])
 
     rows = []
     figures: dict[str, Any] = {}
@@ -183,8 +214,14 @@ def main() -> None:
             line += " " + ", ".join(f"{x:.2f}" for x in ratios) + ")"
             fig |= {"old_us": old, "old_runs": [r["us"][k] for r in runs["old"]]}
             fig |= {"ratios": ratios, "ratio": statistics.median(ratios)}
+        for field, what in (("median_us", "median call"), ("gc_us", "of which collector")):
+            fig[field] = {w: [r[field][k] for r in runs[w]] for w in runs}
+            extra = f"{med_of('new', field, k):.1f} us"
+            if runs["old"]:
+                extra += f" (before {med_of('old', field, k):.1f} us)"
+            rows.append((f"  {what}", extra))
         figures[k] = fig
-        rows.append((f"CPU per attempt, {k}", line))
+        rows.insert(len(rows) - 2, (f"CPU per attempt, {k}", line))
     digests = {r["digest"] for r in runs["new"] + runs["old"]}
     rows.append(("decisions old = new", "yes" if len(digests) == 1 else "NO: they differ"))
     loads = [r["load1"] for r in runs["new"] + runs["old"]]
