@@ -170,6 +170,7 @@ NETWORK_LEVELS = ((1, "#s"), (5, "#o"), (6, "#c"))
 NETWORK_LABELS = ("subnet", "network (AS)", "country")
 UNKNOWN_VALUE = "-"
 NEW_NETWORK_MIN_LOGINS = 3  # fewer successful logins than this: no history to call stable
+AGENT_TAGS_KEPT = 4096  # user agents whose tags an engine keeps (a few MB at most)
 ID_BYTES = 16  # random bytes of an assessment id (``secrets.token_urlsafe(16)``: 22 characters)
 
 # Hot-path constants of _prepare (one attempt costs some 100 µs of Python; each lookup counts)
@@ -333,6 +334,13 @@ class RiskEngine:
         self.clock = clock
         self.asn = asn
         self._mac = KeyedSha256(key)
+        # The tags of an absent user agent and device (most attempts of an attack send one or
+        # neither), and of the user agents seen lately: a few browser versions make most
+        # logins. Only user agents are kept in the clear here; an account, address or device
+        # is tagged anew each time (no names in memory beyond the attempt).
+        self._no_agent_t = self._tag(b"u", "")
+        self._no_device_t = self._tag(b"d", "")
+        self._agent_tags: dict[str, str] = {}
         self._breached = breached
         self._personal = personal
         self.locator: NetworkLocator = locator if locator is not None else NoLocation()
@@ -438,8 +446,21 @@ class RiskEngine:
             :TAG_BYTES
         ].hex()
         acct = "a:" + acct_t  # account_key(attempt.account)
-        ua_t = mac(b"u" + (attempt.user_agent or "").encode(_UTF8, _PASS))[:TAG_BYTES].hex()
-        dev_t = mac(b"d" + (attempt.device_id or "").encode(_UTF8, _PASS))[:TAG_BYTES].hex()
+        agent = attempt.user_agent
+        if agent:
+            ua_t = self._agent_tags.get(agent)
+            if ua_t is None:
+                ua_t = mac(b"u" + agent.encode(_UTF8, _PASS))[:TAG_BYTES].hex()
+                if len(self._agent_tags) >= AGENT_TAGS_KEPT:
+                    self._agent_tags.clear()  # a cache of the current browsers, refilled
+                self._agent_tags[agent] = ua_t
+        else:
+            ua_t = self._no_agent_t
+        device = attempt.device_id
+        if device:
+            dev_t = mac(b"d" + device.encode(_UTF8, _PASS))[:TAG_BYTES].hex()
+        else:
+            dev_t = self._no_device_t
         ip_k = "i:" + ip_t
         sn_k = "s:" + sn_t
         asn_k = f"n:{asn}"
