@@ -399,9 +399,10 @@ class IntakeWorker:
 # keeps its events, attempts and results alive until it is acknowledged: tens of thousands of
 # containers, which a collection every 700 allocations walked again and again and promoted
 # towards the full collections. At 50,000 most of a batch's objects are gone before the first
-# collection that would see them. In process (bench/bench_risk_cpu.py's 45,000 attempts and
-# their outcomes), the collector's CPU fell from 1.2-1.5 s to 0.65-0.73 s, full collections
-# from 16 to 5 (docs/guard.md, "CPU per attempt in process").
+# collection that would see them. In one process of bench/bench_risk_cpu.py (45,000 attempts
+# and their outcomes; the collector timed by gc.callbacks, two runs each way at load 4-6), its
+# CPU fell from 1.2-1.5 s to 0.65-0.73 s and full collections from 16 to 5 (docs/guard.md,
+# "CPU per attempt in process").
 COLLECTOR_THRESHOLDS = (50_000, 20, 100)
 
 
