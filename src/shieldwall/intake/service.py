@@ -57,6 +57,7 @@ from shieldwall.intake.events import (
 from shieldwall.intake.ports import ProcessedEvents, Result
 
 Status = Literal["processed", "duplicate", "rejected"]
+_ATTEMPT_TYPES = (LoginAttemptEvent, StreamedLoginAttempt)  # a tuple: isinstance per event
 READ_REASON = "store_read"
 STORE_CHANNEL = "store"
 
@@ -175,7 +176,7 @@ class Intake:
         attempts: list[LoginAttempt] = []
         refused: dict[str, RiskError] = {}
         for event in events:
-            assert isinstance(event, LoginAttemptEvent | StreamedLoginAttempt)  # noqa: S101 - by kind
+            assert isinstance(event, _ATTEMPT_TYPES)  # noqa: S101 - by kind
             if event.event_id in known or event.event_id in first or event.event_id in refused:
                 continue
             try:

@@ -14,6 +14,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
+from itertools import repeat
 
 from shieldwall.config import RiskSettings
 from shieldwall.guard.risk.ports import (
@@ -37,6 +38,8 @@ HOURS_KEPT = 24 * 35
 
 
 _ZERO = array("d", [0.0] * RECORD_SIZE)
+_ZEROS = repeat(0)  # the default of each count read with map(counts.get, keys, _ZEROS)
+_exp = math.exp
 
 
 def decay(rec: array[float] | list[float], now: float, tau_s: float, tau_l: float) -> None:
@@ -108,42 +111,77 @@ class MemoryRiskState:
 
     def assess(self, now: float, ops: AssessOps) -> AssessView:
         with self._lock:
-            recs = []
-            for key in ops.entities:
-                rec = self._record(key, now)
-                rec[A_S] += 1.0
-                rec[A_L] += 1.0
-                recs.append(rec)
-            pairs = self._pairs
-            for i, pair in ops.pairs:
-                expiry = pairs.get(pair)
-                if expiry is None or expiry <= now:
-                    rec = recs[i]
-                    rec[D_S] += 1.0
-                    rec[D_L] += 1.0
-                pairs[pair] = now + self.pair_ttl
-            got = self._profiles.get(ops.profile)
-            counts = got[1] if got is not None and got[0] > now else {}
-            profile = [counts.get("n", 0)] + [counts.get(f, 0) for f in ops.fields]
-            popular = [self._popular.get("n", 0)] + [self._popular.get(f, 0) for f in ops.popular]
-            bucket = self._hours.get(ops.hour)
-            if bucket is None:
-                bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
-            bucket[0] += 1.0
-            self._now = now
-            if ops.pending is not None:
-                self._pending[ops.pending[0]] = (now + self.pending_ttl, ops.pending[1])
-            breach = False
-            if ops.breach is not None:
-                held = self._breach.get(ops.breach[0])
-                breach = held is not None and held[0] > now and ops.breach[1] in held[1]
-            self._since_sweep += 1
-            if self._since_sweep >= SWEEP:
-                self._sweep(now, ops.hour)
-            return AssessView([r.tolist() for r in recs], profile, popular, breach)
+            return self._assess(now, ops)
 
     def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
-        return [self.assess(now, ops) for now, ops in batch]
+        # the lock taken per attempt, as assess does: a server's threads wait at most one attempt
+        lock, assess = self._lock, self._assess
+        out = []
+        for now, ops in batch:
+            with lock:
+                out.append(assess(now, ops))
+        return out
+
+    def _assess(self, now: float, ops: AssessOps) -> AssessView:
+        """:meth:`assess` under the lock; _record and :func:`decay` written out (the same
+        operations in the same order, so the same doubles): they ran six times an attempt."""
+        records = self._records
+        tau_s, tau_l = self.short_tau, self.long_tau
+        recs = []
+        for key in ops.entities:
+            rec = records.get(key)
+            if rec is None:
+                rec = records[key] = array("d", _ZERO)
+                rec[0] = now
+            else:
+                dt = now - rec[0]
+                if dt > 0:
+                    ks = _exp(-dt / tau_s)
+                    kl = _exp(-dt / tau_l)
+                    rec[A_S] *= ks
+                    rec[F_S] *= ks
+                    rec[U_S] *= ks
+                    rec[D_S] *= ks
+                    rec[A_L] *= kl
+                    rec[F_L] *= kl
+                    rec[U_L] *= kl
+                    rec[D_L] *= kl
+                    rec[0] = now
+            rec[A_S] += 1.0
+            rec[A_L] += 1.0
+            recs.append(rec)
+        pairs = self._pairs
+        until = now + self.pair_ttl
+        for i, pair in ops.pairs:
+            expiry = pairs.get(pair)
+            if expiry is None or expiry <= now:
+                rec = recs[i]
+                rec[D_S] += 1.0
+                rec[D_L] += 1.0
+            pairs[pair] = until
+        got = self._profiles.get(ops.profile)
+        if got is not None and got[0] > now:
+            counts = got[1]
+            profile = [counts.get("n", 0), *map(counts.get, ops.fields, _ZEROS)]
+        else:  # no profile (most attempts of an attack): zeros
+            profile = [0] * (len(ops.fields) + 1)
+        pop = self._popular
+        popular = [pop.get("n", 0), *map(pop.get, ops.popular, _ZEROS)]
+        bucket = self._hours.get(ops.hour)
+        if bucket is None:
+            bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
+        bucket[0] += 1.0
+        self._now = now
+        if ops.pending is not None:
+            self._pending[ops.pending[0]] = (now + self.pending_ttl, ops.pending[1])
+        breach = False
+        if ops.breach is not None:
+            held = self._breach.get(ops.breach[0])
+            breach = held is not None and held[0] > now and ops.breach[1] in held[1]
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP:
+            self._sweep(now, ops.hour)
+        return AssessView([r.tolist() for r in recs], profile, popular, breach)
 
     def put_pending(self, assessment_id: str, payload: bytes) -> None:
         with self._lock:

@@ -51,14 +51,38 @@ def test_decisions_alerts_and_lag_are_counted_by_name() -> None:
     assert value(text, "shieldwall_queue_lag_seconds", queue="shieldwall.logins") == 0
 
 
+def test_repeated_decisions_count_under_their_own_kind_and_outcome() -> None:
+    """The cached counter of each (kind, outcome) is its own: the same outcome of two deciders,
+    and past the cache's size, every call still counts once where it belongs."""
+    m = PrometheusMetrics()
+    for _ in range(3):
+        m.decision("login", "allow")
+        m.decision("access.read", "allow")
+        m.decision("login", "deny")
+        m.alert("harvesting")
+        m.alert("break_glass")
+    for i in range(300):  # more combinations than the cache keeps
+        m.decision("login", f"o{i}")
+        m.decision("login", f"o{i}")
+    text = generate_latest(m.registry)
+    assert value(text, "shieldwall_decisions_total", kind="login", outcome="allow") == 3
+    assert value(text, "shieldwall_decisions_total", kind="access.read", outcome="allow") == 3
+    assert value(text, "shieldwall_decisions_total", kind="login", outcome="deny") == 3
+    assert value(text, "shieldwall_alerts_total", detector="harvesting") == 3
+    assert value(text, "shieldwall_alerts_total", detector="break_glass") == 3
+    assert value(text, "shieldwall_decisions_total", kind="login", outcome="o0") == 2
+    assert value(text, "shieldwall_decisions_total", kind="login", outcome="o299") == 2
+
+
 def test_a_value_that_is_not_a_name_never_becomes_a_label() -> None:
     """A phone number or a name passed by mistake is counted under ``other``."""
     m = PrometheusMetrics()
     m.decision("login", "13812345678 张伟")
+    m.decision("login", "13812345678 张伟")
     m.alert("Zhang Wei")
     text = generate_latest(m.registry)
     assert b"13812345678" not in text and "张伟".encode() not in text
-    assert value(text, "shieldwall_decisions_total", kind="login", outcome="other") == 1
+    assert value(text, "shieldwall_decisions_total", kind="login", outcome="other") == 2
     assert value(text, "shieldwall_alerts_total", detector="other") == 1
 
 

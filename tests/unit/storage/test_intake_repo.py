@@ -3,6 +3,7 @@ the first result wins, and reads staged in the audit outbox in the same transact
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import event
 
 from shieldwall.core.events import AccessEvent, Action, Decision
 from shieldwall.storage.intake_repo import SqlProcessedEvents
+from shieldwall.storage.tables.intake import intake_events
 from shieldwall.wiring import Services
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -33,6 +35,31 @@ def test_known_and_first_result_wins(services: Services) -> None:
     }
     assert p.known("access", ["a"]) == {}  # ids are per kind
     assert p.count("logins.attempts") == 3
+
+
+def test_a_result_reads_back_as_recorded_whichever_encoder_wrote_it(services: Services) -> None:
+    """A decision with floats, nested reasons and non-ASCII text reads back equal, and a row in
+    the earlier text form (``json.dumps``: spaces, non-ASCII escaped) still reads back."""
+    p = SqlProcessedEvents(services.engine)
+    result = {
+        "score": 4.35,
+        "probability": 0.0001,
+        "reasons": [{"detail": "über 3", "code": "account_failures"}],
+        "force_password_reset": False,
+        "none": None,
+    }
+    p.record("logins.attempts", {"new": result}, T)
+    with services.engine.begin() as conn:
+        conn.execute(
+            intake_events.insert(),
+            {
+                "kind": "logins.attempts",
+                "event_id": "old",
+                "result": json.dumps(result, sort_keys=True),
+                "processed_at": T,
+            },
+        )
+    assert p.known("logins.attempts", ["new", "old"]) == {"new": result, "old": result}
 
 
 def test_record_with_audit_stages_each_event_once(services: Services) -> None:

@@ -32,7 +32,10 @@ T, A_S, A_L, F_S, F_L, U_S, U_L, D_S, D_L, RUN = range(10)
 RECORD_SIZE = 10
 
 
-@dataclass(frozen=True, slots=True)
+# AssessOps and AssessView are made once per attempt on the engine's hot path: plain slotted
+# dataclasses, as a frozen one's ``__init__`` costs about four times as much (one
+# ``object.__setattr__`` per field). Neither the engine nor a state changes one once made.
+@dataclass(slots=True)
 class AssessOps:
     """One attempt's writes and reads, applied atomically.
 
@@ -59,7 +62,7 @@ class AssessOps:
     breach: tuple[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AssessView:
     entities: list[list[float]]  # each a record decayed to now, after this attempt
     profile: list[int]  # n, then one count per field

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.model import LoginAttempt
+from shieldwall.guard.risk.ports import AssessOps, AssessView
 from shieldwall.guard.risk.tags import KeyedSha256
 from tests.unit.guard.risk.conftest import KEY
 
@@ -77,3 +80,40 @@ def test_engine_keys_are_the_standard_hmac_tags(engine: RiskEngine) -> None:
     HMAC-SHA-256 of ``b"a"`` and the folded name, in hex."""
     expected = hmac.digest(KEY, b"a" + b"alice@example.com", "sha256")[:10].hex()
     assert engine.account_key(" Alice@Example.com ") == "a:" + expected
+
+
+class _RecordingState:
+    """The engine's state, with each attempt's operations kept for the test to read."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.ops: list[AssessOps] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def assess(self, now: float, ops: AssessOps) -> AssessView:
+        self.ops.append(ops)
+        view: AssessView = self.inner.assess(now, ops)
+        return view
+
+
+def test_agent_and_device_keys_are_the_standard_hmac_tags(engine: RiskEngine) -> None:
+    """A user agent's and a device's profile fields are their standard HMAC tags, the first
+    time, when the engine has kept the agent's tag, and when either is absent (the tag of "")."""
+    state = _RecordingState(engine.state)
+    engine.state = state
+
+    def tag(kind: bytes, value: str) -> str:
+        return hmac.digest(KEY, kind + value.encode(), "sha256")[:10].hex()
+
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Ünïcode"
+    for _ in range(2):  # computed, then kept
+        engine.assess(LoginAttempt("alice", "1.2.3.4", agent, "dev-1"))
+    engine.assess(LoginAttempt("alice", "1.2.3.4", None, None))
+    engine.assess(LoginAttempt("alice", "1.2.3.4", "", ""))
+    agents = [ops.fields[3] for ops in state.ops]
+    devices = [ops.fields[4] for ops in state.ops]
+    assert agents == ["u:" + tag(b"u", agent)] * 2 + ["u:" + tag(b"u", "")] * 2
+    assert devices == ["d:" + tag(b"d", "dev-1")] * 2 + ["d:" + tag(b"d", "")] * 2
+    assert "d:" + tag(b"d", "dev-1") in state.ops[0].entities
