@@ -84,9 +84,12 @@ def child() -> dict[str, Any]:
 
     gc.collect()
     try:  # as run_worker does once the services are wired, in the code being measured
-        from shieldwall.intake.worker import prepare_collector
-    except ImportError:  # older code: run_worker froze the collector only
-        prepare_collector = gc.freeze
+        from shieldwall.core.collector import prepare_collector
+    except ImportError:
+        try:  # the code of b6f55cf's first successors had it in the worker
+            from shieldwall.intake.worker import prepare_collector
+        except ImportError:  # older code: run_worker froze the collector only
+            prepare_collector = gc.freeze
     prepare_collector()
     cpu = dict.fromkeys(FIGURES, 0.0)
     collector = dict.fromkeys(FIGURES, 0.0)  # of which the garbage collector's passes

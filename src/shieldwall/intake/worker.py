@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import hashlib
 import json
 import logging
@@ -54,6 +53,7 @@ from nats.js.errors import NotFoundError
 
 from shieldwall.config import NatsSettings
 from shieldwall.core.alerts import Alert
+from shieldwall.core.collector import prepare_collector
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.events import AuditRecord
 from shieldwall.intake.errors import BadEvent
@@ -395,31 +395,8 @@ class IntakeWorker:
             self.stats.relayed += len(records)
 
 
-# The collector's thresholds while consuming (CPython's default: 700, 10, 10). A fetched batch
-# keeps its events, attempts and results alive until it is acknowledged: tens of thousands of
-# containers, which a collection every 700 allocations walked again and again and promoted
-# towards the full collections. At 50,000 most of a batch's objects are gone before the first
-# collection that would see them. In one process of bench/bench_risk_cpu.py (45,000 attempts
-# and their outcomes; the collector timed by gc.callbacks, two runs each way at load 4-6), its
-# CPU fell from 1.2-1.5 s to 0.65-0.73 s and full collections from 16 to 5 (docs/guard.md,
-# "CPU per attempt in process").
-COLLECTOR_THRESHOLDS = (50_000, 20, 100)
-
-
-def prepare_collector() -> None:
-    """Set up the garbage collector for consuming (``run_worker`` calls it once wired).
-
-    What exists by now (imports, the wired services: some 200,000 objects the collector tracks)
-    is frozen (``gc.freeze``): full collections then walk only what the worker makes while
-    consuming. Unfrozen, in-process profiles of the risk engine spent roughly a third of a
-    batch's time in the collector (docs/operations.md, "Stream intake"). Then the collections
-    are made rarer (:data:`COLLECTOR_THRESHOLDS`)."""
-    gc.freeze()
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)
-
-
 def run_worker(worker: IntakeWorker) -> WorkerStats:
     """Run ``worker`` until SIGTERM or SIGINT; returns its counts (after
-    :func:`prepare_collector`)."""
+    :func:`~shieldwall.core.collector.prepare_collector`)."""
     prepare_collector()
     return asyncio.run(worker.run(install_signals=True))

@@ -1,4 +1,5 @@
-"""The worker's collector set-up: what exists when it starts is frozen, collections made rarer."""
+"""A serving process's collector set-up: what exists when it starts is frozen, collections
+made rarer."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shieldwall.intake.worker import COLLECTOR_THRESHOLDS, prepare_collector
+from shieldwall.core.collector import COLLECTOR_THRESHOLDS, prepare_collector
 
 
 @pytest.fixture
