@@ -12,6 +12,7 @@ that holds (a 516 ms example against the default 200 ms deadline once failed ``m
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import shutil
@@ -50,6 +51,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     simulations then start while the other worker takes the short tests, instead of starting
     last and leaving one worker idle at the end (``make unit`` uses ``--dist worksteal``)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture
+def restored_collector() -> Iterator[None]:
+    """The garbage collector as it was: thresholds set back, nothing left frozen (a test that
+    freezes would otherwise keep every later test's garbage)."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 @pytest.fixture

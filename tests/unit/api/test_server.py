@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ from shieldwall.api.server import app_from_env
 from shieldwall.config import load_settings
 from shieldwall.core.collector import COLLECTOR_THRESHOLDS
 from shieldwall.wiring import initialize
-
-
-@pytest.fixture
-def restored_collector() -> Iterator[None]:
-    thresholds = gc.get_threshold()
-    yield
-    gc.unfreeze()
-    gc.set_threshold(*thresholds)
 
 
 @pytest.mark.usefixtures("restored_collector")
