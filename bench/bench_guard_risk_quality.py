@@ -7,8 +7,11 @@ traffic.
 Each seed builds a store with :mod:`shieldwall.sim.logins` (benign customers with habits, then
 one attack of every kind after a three-day warm-up) and plays it through each defence
 interactively: an attack attempt that is challenged or denied fails (bots do not pass step-up);
-a benign one that is challenged passes step-up and succeeds if its password is right; a denied
-one fails. An account is taken over when an attack attempt with the right password is allowed.
+a benign one that is challenged passes step-up (reported to the engine, ``step_up``) and succeeds
+if its password is right; a denied one fails. Every attempt's outcome is reported, unless
+``--silent-stops``: then a stopped attack attempt reports none (the bot goes away without a
+password check, as the demo's bots do, and as a store that checks no password after a
+challenge would report it). An account is taken over when an attack attempt with the right password is allowed.
 
 The engine's thresholds were tuned on seeds 1-3 (``--tuning``); the reported figures are those
 of the held-out seeds 101-105, which were not looked at while tuning.
@@ -173,6 +176,7 @@ def run_engine(
     personal: bool = False,
     locator: NetworkLocator | None = None,
     combos: list[tuple[str, str]] | None = None,
+    silent: bool = False,
 ) -> Tally:
     clock = ManualClock(events[0].ts)
     breached = world.breached
@@ -196,6 +200,10 @@ def run_engine(
             tally.reasons.update(r.code for r in a.reasons)
         tally.scored.append((a.score, a.probability, e.is_attack))
         ok = tally.note(e, a.decision)
+        if a.decision is Decision.CHALLENGE and not e.is_attack:
+            engine.step_up(e.account, e.ip)  # the customer passes it, as the store reports
+        elif silent and a.decision is not Decision.ALLOW and e.is_attack:
+            continue  # the bot goes away: no password check, no outcome
         engine.outcome(a.assessment_id, success=ok, account_known=e.account_known)
     return tally
 
@@ -287,6 +295,11 @@ def main(argv: list[str]) -> int:
         "--fit", action="store_true", help="fit the probability calibration (tuning seeds only)"
     )
     parser.add_argument("--weights", type=float, nargs=3, metavar=("SUBNET", "AS", "COUNTRY"))
+    parser.add_argument(
+        "--silent-stops",
+        action="store_true",
+        help="a stopped attack attempt reports no outcome (the bot goes away, as in the demo)",
+    )
     args = parser.parse_args(argv)
     seeds = tuple(args.seeds) if args.seeds else TUNING_SEEDS if args.tuning else HELD_OUT_SEEDS
     label = "tuning" if args.tuning or set(seeds) <= set(TUNING_SEEDS) else "held-out"
@@ -333,19 +346,36 @@ def main(argv: list[str]) -> int:
         world = LoginWorld(seed, config)
         events = world.events()
         runs = [
-            ("engine", run_engine(world, events, before)),
+            ("engine", run_engine(world, events, before, silent=args.silent_stops)),
             ("leaky_bucket", run_bucket(events)),
             ("counter", run_counter(events)),
         ]
         if args.personal:
-            runs.append(("engine_personal", run_engine(world, events, before, personal=True)))
+            runs.append(
+                (
+                    "engine_personal",
+                    run_engine(world, events, before, personal=True, silent=args.silent_stops),
+                )
+            )
         if args.breach:
             combos = world.combo_list()
             runs.append(
-                ("engine_breach", run_engine(world, events, breach_settings, combos=combos))
+                (
+                    "engine_breach",
+                    run_engine(
+                        world, events, breach_settings, combos=combos, silent=args.silent_stops
+                    ),
+                )
             )
         if args.network:
-            net = run_engine(world, events, net_settings, personal=True, locator=locator)
+            net = run_engine(
+                world,
+                events,
+                net_settings,
+                personal=True,
+                locator=locator,
+                silent=args.silent_stops,
+            )
             runs.append(("engine_network", net))
             scored.extend(net.scored)
         for name, tally in runs:
@@ -411,6 +441,7 @@ def main(argv: list[str]) -> int:
     print(f"  ({time.perf_counter() - started:.0f} s)")
     suffix = ("_personal" if args.personal else "") + ("_network" if args.network else "")
     suffix += "_breach" if args.breach else ""
+    suffix += "_silent" if args.silent_stops else ""
     path = save(
         f"guard_risk_quality_{label.replace('-', '_')}{suffix}",
         {

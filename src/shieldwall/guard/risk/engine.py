@@ -113,7 +113,7 @@ from shieldwall.guard.risk.ports import (
     ScamContacts,
 )
 from shieldwall.guard.risk.tags import KeyedSha256
-from shieldwall.guard.risk.wave import WaveDetector
+from shieldwall.guard.risk.wave import Unanswered, WaveDetector
 
 log = logging.getLogger(__name__)
 
@@ -353,6 +353,7 @@ class RiskEngine:
             min_hours=settings.wave_min_hours,
             min_attempts=settings.wave_min_attempts,
         )
+        self.unanswered = Unanswered(settings.short_window_seconds, settings.long_window_seconds)
 
     def _tag(self, kind: bytes, value: str | bytes) -> str:
         data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
@@ -702,13 +703,16 @@ class RiskEngine:
                 )
                 score += s.scam_contact_points * (0.35 + 0.65 * fam)
         p = recs[0]
-        wave = self.wave.read(hour, p[A_S], p[F_S], p[U_S])
+        # stopped attempts that no step-up answered count as failures: a wave the engine
+        # blocks has no password checks left to fail (wave.Unanswered)
+        hidden = self.unanswered.excess(prep.now) * p[A_S]
+        wave = self.wave.read(hour, p[A_S], p[F_S] + hidden, p[U_S])
         base = wave.baseline
         if wave.level * fam >= 0.05 and base is not None:  # a level above 0 has a baseline
             reasons.append(
                 Reason(
                     "login_wave",
-                    f"platform-wide: {wave.failure_rate:.0%} of logins failing (usual"
+                    f"platform-wide: {wave.failure_rate:.0%} of logins failing or stopped (usual"
                     f" {base.failure_median:.0%}), {wave.unknown_rate:.0%} on unknown accounts"
                     f" (usual {base.unknown_median:.0%})",
                 )
@@ -748,6 +752,7 @@ class RiskEngine:
                 ),
             )
         self.telemetry.decision("login", _DECISION_NAMES[decision])
+        self.unanswered.decided(prep.now, decision is not Decision.ALLOW)
         return Assessment(
             assessment_id,
             decision,
@@ -873,6 +878,7 @@ class RiskEngine:
         if ip is not None:
             keys.append("i:" + self._tag(b"i", str(parse_ip(ip))))
         self.state.reset_runs(keys)
+        self.unanswered.answered(self.clock.now().timestamp())
 
 
 def _event(prep: _Prepared, assessment: Assessment) -> DecisionEvent:

@@ -5,6 +5,9 @@ produced once by running :func:`decide_all` on main's code (commit ``0e98b86``, 
 stream-intake speed work) with ``python -m tests.unit.guard.risk.test_decision_pin``, and stored.
 They pin behaviour across refactors meant to change speed only (HMAC tags, state bookkeeping,
 batching). A change meant to alter decisions regenerates the file and says why in its commit.
+Regenerated once since, by the wave detector's count of stops nobody answered
+(``wave.Unanswered``): 13 of the single-source stuffing's first attempts (hour 8) went from
+allow to challenge; no other decision changed.
 
 The traffic is the test's own (a seeded ``random.Random``, not the simulator, so the pin does not
 move when the simulator does): ten hours of customers logging in from home with the odd typo, and

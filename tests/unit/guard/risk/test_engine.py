@@ -320,3 +320,55 @@ def test_existence_never_changes_the_answer(attempts: list[tuple[int, str, str, 
         return out
 
     assert run(HOME.account, True) == run("no-such-name", False)
+
+
+def test_a_wave_the_engine_blocks_stays_blocked(clock: ManualClock) -> None:
+    """A bot that is challenged goes away without a password check, so a blocked wave stops
+    adding failures. After a day of 5% failures, 300 one-try-per-address attempts, of which
+    only the allowed ones report an outcome (as the demo's bots): the stops that nobody
+    answered keep the wave up, and the last hundred attempts are all stopped. (Counting
+    failures alone, 8 of them were let through: the wave fell whenever it was blocked.)"""
+    engine = make_engine(clock)
+    regulars = [LoginAttempt(f"reg{i}", f"1.81.{i}.1", "Mozilla", f"d{i}") for i in range(40)]
+    for _hour in range(24):
+        for i, r in enumerate(regulars):
+            login(engine, r, success=i % 20 != 0)
+            clock.advance(3600 / 40)
+    decisions = []
+    for i in range(300):
+        clock.advance(2)
+        a = engine.assess(LoginAttempt(f"x{i}", f"27.{8 + i % 20}.{i // 20}.{i % 250}", "Mozilla"))
+        decisions.append(a.decision)
+        if a.decision is Decision.ALLOW:
+            engine.outcome(a.assessment_id, success=False, account_known=i % 2 == 0)
+    assert decisions[0] is Decision.ALLOW  # before the wave shows
+    assert all(d is not Decision.ALLOW for d in decisions[-100:])
+    familiar = engine.assess(regulars[1])
+    assert familiar.decision is Decision.ALLOW
+
+
+@pytest.mark.parametrize("answered", [True, False])
+def test_challenges_answered_by_step_ups_raise_no_wave(clock: ManualClock, answered: bool) -> None:
+    """An hour in which every customer logs in from a new place and is challenged (challenge
+    score 1), after a day of familiar logins: when they pass the step-up (reported), their stops
+    are answered and a newcomer sees no wave; the same hour unanswered reads as a blocked wave."""
+    engine = make_engine(clock, challenge_score=1.0)
+    regulars = [LoginAttempt(f"reg{i}", f"1.81.{i}.1", "Mozilla", f"d{i}") for i in range(40)]
+    for _hour in range(24):
+        for i, r in enumerate(regulars):
+            login(engine, r, success=i % 20 != 0)
+            clock.advance(3600 / 40)
+    challenged = 0
+    for i, r in enumerate(regulars):
+        moved = LoginAttempt(r.account, f"58.{40 + i}.7.7", "Mozilla/5.0 (new)", f"n{i}")
+        a = engine.assess(moved)
+        if a.decision is Decision.CHALLENGE:
+            challenged += 1
+            if not answered:
+                continue  # abandoned: no step-up, no password check
+            engine.step_up(moved.account, moved.ip)
+        engine.outcome(a.assessment_id, success=True)
+        clock.advance(60)
+    assert challenged >= 30
+    a = engine.assess(LoginAttempt("newcomer", "27.9.9.9", "Mozilla"))
+    assert ("login_wave" in codes(a)) is not answered
