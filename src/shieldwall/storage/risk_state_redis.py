@@ -59,7 +59,7 @@ from shieldwall.guard.risk.ports import (
     AssessView,
     OutcomeOps,
 )
-from shieldwall.storage.redis_script import Arg, FastScript, Lane
+from shieldwall.storage.redis_script import Arg, Call, FastScript, Lane
 
 _RECORD = struct.Struct("<" + "d" * RECORD_SIZE)
 _BIG_ENDIAN = sys.byteorder == "big"  # records are little-endian doubles on the wire
@@ -227,29 +227,34 @@ local hour = ARGV[k]
 )
 
 # ARGV: prefix tau_s tau_l ttl now success known profile_ttl n_entities entities...
+#       (success: 0 failure, 1 success, 2 and 3 the same answering a stop: OutcomeOps)
 #       n_runs runs... profile n_fields fields... n_popular popular... hour
 #       n_distinct (field index, counter)...
 _OUTCOME = (
     _COMMON
     + """
-local success = ARGV[6] == '1'
+local success = ARGV[6] == '1' or ARGV[6] == '3'
+local retract = ARGV[6] == '2' or ARGV[6] == '3'
 local known = ARGV[7] == '1'
 local profile_ttl = tonumber(ARGV[8])
 local k = 9
-local failed = success and 0 or 1
+local failed = (success or retract) and 0 or 1
 local unknown = ((not success) and (not known)) and 1 or 0
 local ne = tonumber(ARGV[k]); k = k + 1
 local keys, recs = load(k, ne)
 k = k + ne
 for i = 1, ne do
   local rec = recs[i]
+  if retract and success then
+    rec[4] = math.max(rec[4] - 1, 0); rec[5] = math.max(rec[5] - 1, 0)
+  end
   rec[4] = rec[4] + failed; rec[5] = rec[5] + failed
   rec[6] = rec[6] + unknown; rec[7] = rec[7] + unknown
 end
 local nr = tonumber(ARGV[k]); k = k + 1
 for _ = 1, nr do
   local i = tonumber(ARGV[k]) + 1; k = k + 1
-  if success then recs[i][10] = 0 else recs[i][10] = recs[i][10] + 1 end
+  if success then recs[i][10] = 0 elseif not retract then recs[i][10] = recs[i][10] + 1 end
 end
 for i = 1, ne do save(keys[i], recs[i]) end
 local profile = P .. 'a:' .. ARGV[k]; k = k + 1
@@ -261,6 +266,9 @@ local pfields = {}
 for i = 1, npop do pfields[i] = ARGV[k]; k = k + 1 end
 local hour = ARGV[k]; k = k + 1
 local nd = tonumber(ARGV[k]); k = k + 1
+if retract and success and redis.call('HINCRBY', P .. 'h', hour .. ':f', -1) < 0 then
+  redis.call('HSET', P .. 'h', hour .. ':f', 0)
+end
 if failed == 1 then redis.call('HINCRBY', P .. 'h', hour .. ':f', 1) end
 if unknown == 1 then redis.call('HINCRBY', P .. 'h', hour .. ':u', 1) end
 if success then
@@ -454,15 +462,42 @@ class RedisRiskState:
 
     def take_pending(self, assessment_id: str) -> bytes | None:
         try:
+            self._lane.settle()  # a stop's pending payload may be owed on the lane
             got = self._take(keys=[self.prefix + "pd:" + assessment_id])
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         return cast(bytes | None, got)
 
     def record_outcome(self, now: float, ops: OutcomeOps) -> None:
+        try:
+            # on the lane: after the attempts this thread assessed, whose counts may be owed
+            self._outcome.call(self._outcome_args(now, ops))
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+
+    def record_stops(self, stops: Sequence[tuple[float, str, bytes, OutcomeOps]]) -> None:
+        """Each stop's pending payload (``SET``) and failure (the outcome script), written
+        together on the lane and left owed: the server applies them while the engine goes on;
+        the next call on the connection, or :meth:`settle`, reads their replies."""
+        calls: list[Call] = []
+        for now, assessment_id, payload, ops in stops:
+            key = self.prefix + "pd:" + assessment_id
+            # hiredis' stub types the argument as a one-element tuple; it takes any length
+            pending = pack_command(("SET", key, payload, "EX", self.pending_ttl))  # type: ignore[arg-type]
+            calls.append((None, pending))
+            calls.append((self._outcome, self._outcome.pack(self._outcome_args(now, ops))))
+        if not calls:
+            return
+        try:
+            self._outcome.run(calls, owe=len(calls))
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+
+    def _outcome_args(self, now: float, ops: OutcomeOps) -> list[Arg]:
+        """The outcome script's ARGV after its packed head."""
         args: list[Arg] = [
             repr(now),
-            "1" if ops.success else "0",
+            "0123"[ops.success + 2 * ops.retract],
             "1" if ops.account_known else "0",
             repr(self.profile_ttl),
             len(ops.entities),
@@ -479,11 +514,7 @@ class RedisRiskState:
         ]
         for i, name in ops.distinct:
             args += [i, name]
-        try:
-            # on the lane: after the attempts this thread assessed, whose counts may be owed
-            self._outcome.call(args)
-        except redis.RedisError as exc:
-            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        return args
 
     def reset_runs(self, keys: Sequence[str]) -> None:
         try:

@@ -113,7 +113,7 @@ from shieldwall.guard.risk.ports import (
     ScamContacts,
 )
 from shieldwall.guard.risk.tags import KeyedSha256
-from shieldwall.guard.risk.wave import Unanswered, WaveDetector
+from shieldwall.guard.risk.wave import WaveDetector
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,7 @@ def _encode_pending(
     popular: Sequence[str],
     masked: bool,
     breached: bool,
+    stopped: bool = False,
 ) -> bytes:
     """The pending assessment's payload (:meth:`_Pending.decode` reads it back)."""
     return "|".join(
@@ -249,6 +250,7 @@ def _encode_pending(
             ",".join(popular),
             "1" if masked else "0",
             "1" if breached else "0",
+            "1" if stopped else "0",
         )
     ).encode()
 
@@ -262,6 +264,7 @@ class _Pending:
     popular: tuple[str, ...]
     masked: bool
     breached: bool
+    stopped: bool = False  # challenged or denied: its failure was counted then (record_stops)
 
     def encode(self) -> bytes:
         return _encode_pending(
@@ -272,11 +275,13 @@ class _Pending:
             self.popular,
             self.masked,
             self.breached,
+            self.stopped,
         )
 
     @classmethod
     def decode(cls, raw: bytes) -> _Pending:
-        e, r, p, f, pop, m, b = raw.decode().split("|")
+        # seven parts: written by a process of the version before stops were counted
+        e, r, p, f, pop, m, b, *stopped = raw.decode().split("|")
         return cls(
             tuple(e.split(",")),
             tuple(int(x) for x in r.split(",") if x),
@@ -285,6 +290,7 @@ class _Pending:
             tuple(pop.split(",")),
             m == "1",
             b == "1",
+            stopped == ["1"],
         )
 
 
@@ -353,7 +359,6 @@ class RiskEngine:
             min_hours=settings.wave_min_hours,
             min_attempts=settings.wave_min_attempts,
         )
-        self.unanswered = Unanswered(settings.short_window_seconds, settings.long_window_seconds)
 
     def _tag(self, kind: bytes, value: str | bytes) -> str:
         data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
@@ -394,6 +399,8 @@ class RiskEngine:
     def assess(self, attempt: LoginAttempt) -> Assessment:
         prep = self._prepare(attempt, secrets.token_urlsafe(ID_BYTES))
         assessment = self._decide(prep, self.state.assess(prep.now, prep.ops))
+        if assessment.decision is not Decision.ALLOW:
+            self.state.record_stops([_stop(prep, assessment)])
         self._remember([_event(prep, assessment)])
         return assessment
 
@@ -418,6 +425,13 @@ class RiskEngine:
         views = self.state.assess_many([(p.now, p.ops) for p in prepared]) if prepared else []
         decide = self._decide
         assessments = [decide(p, v) for p, v in zip(prepared, views, strict=True)]
+        stops = [
+            _stop(p, a)
+            for p, a in zip(prepared, assessments, strict=True)
+            if a.decision is not Decision.ALLOW
+        ]
+        if stops:
+            self.state.record_stops(stops)
         self._remember([_event(p, a) for p, a in zip(prepared, assessments, strict=True)])
         if not refused:
             return list(assessments)
@@ -703,10 +717,7 @@ class RiskEngine:
                 )
                 score += s.scam_contact_points * (0.35 + 0.65 * fam)
         p = recs[0]
-        # stopped attempts that no step-up answered count as failures: a wave the engine
-        # blocks has no password checks left to fail (wave.Unanswered)
-        hidden = self.unanswered.excess(prep.now) * p[A_S]
-        wave = self.wave.read(hour, p[A_S], p[F_S] + hidden, p[U_S])
+        wave = self.wave.read(hour, p[A_S], p[F_S], p[U_S])
         base = wave.baseline
         if wave.level * fam >= 0.05 and base is not None:  # a level above 0 has a baseline
             reasons.append(
@@ -743,7 +754,7 @@ class RiskEngine:
         # the right one, the customer changes it at once (NIST SP 800-63B 5.1.1.2, "evidence of
         # compromise"), familiar login or not, as for the breach corpus
         reset = breached or view.breach
-        if masked or reset != breached:
+        if decision is Decision.ALLOW and (masked or reset != breached):  # a stop's: _stop
             ops = prep.ops
             self.state.put_pending(
                 assessment_id,
@@ -752,7 +763,6 @@ class RiskEngine:
                 ),
             )
         self.telemetry.decision("login", _DECISION_NAMES[decision])
-        self.unanswered.decided(prep.now, decision is not Decision.ALLOW)
         return Assessment(
             assessment_id,
             decision,
@@ -830,6 +840,8 @@ class RiskEngine:
             )
         p = _Pending.decode(raw)
         now = self.clock.now().timestamp()
+        # a stopped attempt's failure was counted when it was stopped: its failed outcome
+        # adds only an unknown account, its success takes that failure back
         self.state.record_outcome(
             now,
             OutcomeOps(
@@ -846,6 +858,7 @@ class RiskEngine:
                     for k, name in NETWORK_LEVELS
                     if k < len(p.fields) and not p.fields[k].endswith(":" + UNKNOWN_VALUE)
                 ),
+                retract=p.stopped,
             ),
         )
         if not success:
@@ -878,7 +891,36 @@ class RiskEngine:
         if ip is not None:
             keys.append("i:" + self._tag(b"i", str(parse_ip(ip))))
         self.state.reset_runs(keys)
-        self.unanswered.answered(self.clock.now().timestamp())
+
+
+def _stop(prep: _Prepared, assessment: Assessment) -> tuple[float, str, bytes, OutcomeOps]:
+    """What a stopped attempt writes (:meth:`RiskState.record_stops`): a failure of its
+    entities now, as if its password check had failed, and its pending payload marked
+    stopped. A bot that is challenged goes away and its store may report no outcome; counted
+    only on the outcome, a blocked attack would stop adding failures and fade from every
+    signal while it goes on (docs/guard.md, "A wave the engine blocks stays blocked")."""
+    ops = prep.ops
+    payload = _encode_pending(
+        ops.entities,
+        prep.runs,
+        ops.profile,
+        prep.fields,
+        ops.popular,
+        False,
+        assessment.force_password_reset,
+        True,
+    )
+    failure = OutcomeOps(
+        ops.entities,
+        prep.runs,
+        False,
+        True,  # unknown until an outcome says: not counted as an unknown account
+        ops.profile,
+        prep.fields,
+        ops.popular,
+        prep.hour,
+    )
+    return prep.now, assessment.assessment_id, payload, failure
 
 
 def _event(prep: _Prepared, assessment: Assessment) -> DecisionEvent:

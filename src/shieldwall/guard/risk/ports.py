@@ -80,6 +80,11 @@ class OutcomeOps:
     ``(i, name)`` in ``distinct``, a success that makes ``fields[i]``'s count 1 (a value the
     profile had not seen) also adds one to the profile's ``name`` count: the number of distinct
     values of that field (one counter per field, so the profile stays bounded as before).
+
+    ``retract``: the outcome answers a stop whose failure (and run step) were counted when it
+    was stopped (:meth:`RiskState.record_stops`). A success takes that failure back from every
+    entity and from this hour's bucket (never below zero) and ends the runs; a failure adds
+    only its unknown-account count, if any.
     """
 
     entities: tuple[str, ...]
@@ -91,6 +96,7 @@ class OutcomeOps:
     popular: tuple[str, ...]
     hour: int
     distinct: tuple[tuple[int, str], ...] = ()
+    retract: bool = False
 
 
 class ScamContacts(Protocol):
@@ -132,6 +138,13 @@ class RiskState(Protocol):
         ...
 
     def record_outcome(self, now: float, ops: OutcomeOps) -> None: ...
+
+    def record_stops(self, stops: Sequence[tuple[float, str, bytes, OutcomeOps]]) -> None:
+        """Attempts the engine stopped (challenged or denied), each ``(now, assessment id,
+        payload, ops)``: keep ``payload`` as the assessment's pending one (replacing what its
+        assess kept) and record ``ops`` (a failure) as :meth:`record_outcome` does, in order,
+        in one call (one write on Redis, whose replies the caller does not wait for)."""
+        ...
 
     def reset_runs(self, keys: Sequence[str]) -> None:
         """End the failure runs of ``keys`` (after a passed step-up)."""

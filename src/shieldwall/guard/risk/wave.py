@@ -14,9 +14,7 @@ previous wave: an hour of attack is an outlier that moves a median little (Hampe
 
 from __future__ import annotations
 
-import math
 import statistics
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -94,71 +92,3 @@ class WaveDetector:
             (urate - base.unknown_threshold) / base.unknown_threshold,
         )
         return WaveReading(min(max(level, 0.0), 1.0), frate, urate, base)
-
-
-class Unanswered:
-    """How far the share of attempts the engine stopped and nobody answered is above its usual
-    level: the failures that a blocked wave hides.
-
-    The platform's failure rate counts password checks, and a stopped attempt often has none: a
-    bot that is challenged goes away. So once the engine challenges a wave, its failures stop,
-    the rate falls back to normal, the challenges end and the wave goes on unchallenged (the
-    demo's distributed wave, seed 7: 5 of its 7 accounts were taken *after* it was first
-    detected). This counts each decision and each stop (challenge or deny), less the stops that a
-    passed step-up answered (a customer, not a bot), decayed over the short and the long window
-    like the platform's counters, and gives the short window's share of unanswered stops minus
-    the long window's: the usual share (customers who abandon a challenge, a store that never
-    reports step-ups) cancels out, a surge of stops shows.
-
-    Counted in process, as rates: each process of a deployment sees its share of the traffic,
-    and the share of a share estimates the share (a step-up answered on another process than
-    its challenge is balanced by the others'). Thread-safe; a time earlier than the last is
-    counted without decay.
-    """
-
-    def __init__(self, short_tau: float, long_tau: float) -> None:
-        self._taus = (short_tau, long_tau)
-        self._lock = threading.Lock()
-        self._t = 0.0
-        # decided and unanswered stops, short window then long window
-        self._counts = [0.0, 0.0, 0.0, 0.0]
-
-    def _decay(self, now: float) -> None:
-        dt = now - self._t
-        if dt > 0:
-            c = self._counts
-            ks, kl = math.exp(-dt / self._taus[0]), math.exp(-dt / self._taus[1])
-            c[0] *= ks
-            c[1] *= ks
-            c[2] *= kl
-            c[3] *= kl
-            self._t = now
-
-    def decided(self, now: float, stopped: bool) -> None:
-        """One decision at ``now``; ``stopped``: challenged or denied."""
-        with self._lock:
-            self._decay(now)
-            c = self._counts
-            c[0] += 1.0
-            c[2] += 1.0
-            if stopped:
-                c[1] += 1.0
-                c[3] += 1.0
-
-    def answered(self, now: float) -> None:
-        """A passed step-up at ``now``: one stop was a customer, not an attack."""
-        with self._lock:
-            self._decay(now)
-            c = self._counts
-            c[1] = max(c[1] - 1.0, 0.0)
-            c[3] = max(c[3] - 1.0, 0.0)
-
-    def excess(self, now: float) -> float:
-        """The short window's share of unanswered stops above the long window's (0 at most
-        times; 0 before any decision)."""
-        with self._lock:
-            self._decay(now)
-            decided_s, stopped_s, decided_l, stopped_l = self._counts
-            if decided_s <= 0 or decided_l <= 0:
-                return 0.0
-            return max(stopped_s / decided_s - stopped_l / decided_l, 0.0)

@@ -5,9 +5,13 @@ produced once by running :func:`decide_all` on main's code (commit ``0e98b86``, 
 stream-intake speed work) with ``python -m tests.unit.guard.risk.test_decision_pin``, and stored.
 They pin behaviour across refactors meant to change speed only (HMAC tags, state bookkeeping,
 batching). A change meant to alter decisions regenerates the file and says why in its commit.
-Regenerated once since, by the wave detector's count of stops nobody answered
-(``wave.Unanswered``): 13 of the single-source stuffing's first attempts (hour 8) went from
-allow to challenge; no other decision changed.
+Regenerated since (2026-12-04) when a stopped attempt's failure came to be counted at the stop
+rather than at its outcome (``RiskState.record_stops``): against main's pin, 16 attack attempts
+challenge → allow, 16 deny → challenge, 2 benign challenge → allow. An artifact of this
+traffic's batches: each batch's attempts are assessed at the batch's first time and its
+outcomes reported at its last (about 7.7 minutes later), so a failure counted at the stop is
+that much older, and weaker in the 10-minute window, than one counted at the outcome. With
+outcomes reported at the attempt's time (``bench_guard_risk_quality.py``) nothing changed.
 
 The traffic is the test's own (a seeded ``random.Random``, not the simulator, so the pin does not
 move when the simulator does): ten hours of customers logging in from home with the odd typo, and

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shieldwall.core.clock import ManualClock
-from shieldwall.guard.risk.engine import RiskEngine
+from shieldwall.guard.risk.engine import RiskEngine, _Pending
 from shieldwall.guard.risk.errors import InvalidAttempt, UnknownAssessment
 from shieldwall.guard.risk.model import Decision, LoginAttempt, SessionView
 from tests.unit.guard.risk.conftest import HOME, login, make_engine, sha1
@@ -372,3 +372,18 @@ def test_challenges_answered_by_step_ups_raise_no_wave(clock: ManualClock, answe
     assert challenged >= 30
     a = engine.assess(LoginAttempt("newcomer", "27.9.9.9", "Mozilla"))
     assert ("login_wave" in codes(a)) is not answered
+
+
+def test_a_pending_payload_of_the_version_before_decodes_as_not_stopped() -> None:
+    """Seven parts, as a process of the version before stops were counted wrote them: read as
+    an attempt that was not stopped (its outcome counts its failure as it always did)."""
+    raw = b"p,i:aa|1|a:dd|s:x,o:y|u:z|0|1"
+    got = _Pending.decode(raw)
+    assert (got.entities, got.runs, got.masked, got.breached, got.stopped) == (
+        ("p", "i:aa"),
+        (1,),
+        False,
+        True,
+        False,
+    )
+    assert _Pending.decode(raw + b"|1").stopped is True

@@ -25,17 +25,20 @@ op = st.tuples(
     st.booleans(),  # account known
 )
 # per operation of the equivalence test: keep a pending payload with the attempt (and take it
-# back, or a wrong id), and end the failure runs of some keys (a step-up)
+# back, or a wrong id), end the failure runs of some keys (a step-up), and report the outcome
+# plainly or as the engine does for a stopped attempt: the stop recorded first, then a failed
+# or a successful outcome answering it, or none
 extra = st.tuples(
     st.sampled_from(["none", "take", "take_other"]),
     st.lists(st.sampled_from(KEYS), max_size=2, unique=True),
+    st.sampled_from(["plain", "stop_failed", "stop_success", "stop_silent"]),
 )
 
 
 def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list:  # type: ignore[type-arg]
     seen: list = []  # type: ignore[type-arg]
     now = t0
-    for n, ((dt, others, pairs, success, known), (pending, resets)) in enumerate(ops):
+    for n, ((dt, others, pairs, success, known), (pending, resets, stop)) in enumerate(ops):
         now += dt
         keys = ["p", *others]
         view = state.assess(
@@ -52,20 +55,28 @@ def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list
         )
         if pending != "none":
             seen.append(state.take_pending(f"id{n}" if pending == "take" else f"id{n + 1}"))
-        state.record_outcome(
-            now,
-            OutcomeOps(
-                tuple(keys),
-                (0,),
-                success,
-                known,
-                "a:dd",
-                ("i:aa" if len(others) % 2 else "i:bb",),
-                ("u:zz",),
-                int(now // 3600),
-                ((0, "#i"),),  # the distinct counter of the profile's address field
-            ),
-        )
+        fields = ("i:aa" if len(others) % 2 else "i:bb",)
+        if stop != "plain":
+            hour = int(now // 3600)
+            failure = OutcomeOps(tuple(keys), (0,), False, True, "a:dd", fields, ("u:zz",), hour)
+            state.record_stops([(now, f"s{n}", f"stop {n}".encode(), failure)])
+            seen.append(state.take_pending(f"s{n}"))
+        if stop != "stop_silent":
+            state.record_outcome(
+                now,
+                OutcomeOps(
+                    tuple(keys),
+                    (0,),
+                    stop == "stop_success" or (stop == "plain" and success),
+                    known,
+                    "a:dd",
+                    fields,
+                    ("u:zz",),
+                    int(now // 3600),
+                    ((0, "#i"),),  # the distinct counter of the profile's address field
+                    retract=stop != "plain",
+                ),
+            )
         state.reset_runs(resets)
         seen.append((view.entities, view.profile, view.popular))
     seen.append(state.hours(int(t0 // 3600) - 1, int(now // 3600) + 1))
@@ -156,3 +167,43 @@ def test_redis_breach_tags_merge_and_expire() -> None:
         assert _breach_story(state) == BREACH_STORY
     finally:
         state.clear()
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_stop_counts_its_failure_once_and_a_success_takes_it_back(backend: str) -> None:
+    """Worked by hand, all at one time (no decay): a stop adds one failure and one run step to
+    its entities and one failure to the hour, and keeps its payload pending; the failed outcome
+    answering it adds only its unknown account (F 1, U 1, run 1, hour f 1); a second stop
+    answered by a success is taken back (F 1, run 0, hour f 1): never below zero."""
+    state = (
+        MemoryRiskState()
+        if backend == "memory"
+        else RedisRiskState.from_url("redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}")
+    )
+    try:
+        now, hour = 7_200.0, 2
+        keys = ("p", "i:aa")
+        state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        failure = OutcomeOps(keys, (1,), False, True, "a:dd", (), (), hour)
+        state.record_stops([(now, "s1", b"stopped 1", failure)])
+        assert state.take_pending("s1") == b"stopped 1"
+        view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        assert [view.entities[1][i] for i in (F_S, U_S, RUN)] == [1.0, 0.0, 1.0]
+        answer = OutcomeOps(keys, (1,), False, False, "a:dd", (), (), hour, retract=True)
+        state.record_outcome(now, answer)
+        view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        assert [view.entities[1][i] for i in (F_S, U_S, RUN)] == [1.0, 1.0, 1.0]
+        state.record_stops([(now, "s2", b"stopped 2", failure)])
+        success = OutcomeOps(keys, (1,), True, True, "a:dd", (), (), hour, retract=True)
+        state.record_outcome(now, success)
+        view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        assert [view.entities[1][i] for i in (F_S, U_S, RUN)] == [1.0, 1.0, 0.0]
+        assert state.hours(hour, hour) == [(hour, 4.0, 1.0, 1.0)]
+        state.record_outcome(now, success)  # nothing left to take back: stays at zero...
+        state.record_outcome(now, success)  # ...for the entity and the hour alike
+        view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        assert view.entities[1][F_S] == 0.0
+        assert state.hours(hour, hour) == [(hour, 5.0, 0.0, 1.0)]
+    finally:
+        if isinstance(state, RedisRiskState):
+            state.clear()

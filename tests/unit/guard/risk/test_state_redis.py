@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis
@@ -18,7 +19,7 @@ from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.breach import Combo, tweaks
 from shieldwall.guard.risk.errors import RiskError
 from shieldwall.guard.risk.model import Assessment, Decision, LoginAttempt, SessionView
-from shieldwall.guard.risk.ports import A_S, AssessOps, RiskState
+from shieldwall.guard.risk.ports import A_S, AssessOps, OutcomeOps, RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
@@ -152,20 +153,41 @@ class StepClock:
         return t
 
 
+class StopsAfterTheBatch:
+    """A state whose stops (``record_stops``) are held until :meth:`flush`: ``assess`` one at
+    a time then counts a batch's stops where ``assess_many`` does, after the batch's decisions."""
+
+    def __init__(self, inner: RiskState) -> None:
+        self.inner = inner
+        self.held: list[tuple[float, str, bytes, OutcomeOps]] = []
+
+    def record_stops(self, stops: Sequence[tuple[float, str, bytes, OutcomeOps]]) -> None:
+        self.held.extend(stops)
+
+    def flush(self) -> None:
+        self.inner.record_stops(self.held)
+        self.held = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 def play_batches(
     state: RiskState, *, batched: bool, size: int = 40
 ) -> list[tuple[str, float, tuple[str, ...], int] | str]:
     """The replay of :func:`play` in batches of ``size`` attempts, each batch's outcomes after
     it; every 17th attempt has an address the engine refuses. ``batched``: one ``assess_many``
-    per batch, else ``assess`` one at a time. The clock gives each assessment and each outcome
-    the time of its event."""
+    per batch, else ``assess`` one at a time, with the batch's stops counted after it (as
+    ``assess_many`` counts them). The clock gives each assessment and each outcome the time of
+    its event."""
+    held = StopsAfterTheBatch(state)
     world = LoginWorld(
         5,
         WorldConfig(customers=150, days=3.2, warmup_days=3.0, attacks=(AttackKind.STUFFING,)),
     )
     events = world.events()[:1200]
     clock = StepClock([])
-    engine = make_engine(clock, state)  # type: ignore[arg-type]
+    engine = make_engine(clock, state if batched else held)  # type: ignore[arg-type]
     out: list[tuple[str, float, tuple[str, ...], int] | str] = []
     for start in range(0, len(events), size):
         chunk = events[start : start + size]
@@ -189,6 +211,7 @@ def play_batches(
                     got.append(engine.assess(attempt))
                 except RiskError as exc:
                     got.append(exc)
+            held.flush()
         for e, a in zip(chunk, got, strict=True):
             if isinstance(a, RiskError):
                 clock.i += 1  # this attempt has no outcome: keep the clock in step
@@ -205,8 +228,9 @@ def test_assess_many_decides_like_assess_one_at_a_time(
     backend: str, redis_state: RedisRiskState
 ) -> None:
     """A replay through ``assess_many`` in batches of 40 gives exactly the decisions, scores,
-    reasons and delays of ``assess`` called on each attempt in turn (and the refusals in the same
-    places); on Redis the batched run is compared with the in-process one-at-a-time run."""
+    reasons and delays of ``assess`` called on each attempt in turn, with each batch's stops
+    counted after it (and the refusals in the same places); on Redis the batched run is
+    compared with the in-process one-at-a-time run."""
     # a batch's outcomes come after it: keep pending assessments for the span of a batch
     rs = RiskSettings(pending_ttl_seconds=86_400)
     one_by_one = play_batches(MemoryRiskState.from_settings(rs), batched=False)

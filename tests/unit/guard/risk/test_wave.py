@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shieldwall.guard.risk.wave import Unanswered, WaveDetector
+from shieldwall.guard.risk.wave import WaveDetector
 
 
 def hours_of(rows: dict[int, tuple[float, float, float]]):  # type: ignore[no-untyped-def]
@@ -46,45 +46,3 @@ def test_no_wave_without_enough_history_or_volume() -> None:
     assert WaveDetector(hours_of(quiet)).read(30, 100.0, 90.0, 0.0).level == 0.0
     busy = dict.fromkeys(range(1, 30), (100.0, 5.0, 1.0))
     assert WaveDetector(hours_of(busy), min_attempts=30).read(30, 10.0, 9.0, 0.0).level == 0.0
-
-
-def test_unanswered_stops_above_their_usual_share() -> None:
-    """Worked by hand (short window 600 s, long 86,400 s): 100 decisions at t = 0, none
-    stopped; at t = 600, 10 more, all stopped. Short: 10 / (100 e^-1 + 10) = 10 / 46.7879 =
-    0.213731; long: 10 / (100 e^(-1/144) + 10) = 10 / 109.3080 = 0.091485; excess 0.122246.
-    Five passed step-ups then leave 5 stops: 0.106866 - 0.045743 = 0.061123."""
-    u = Unanswered(600.0, 86_400.0)
-    assert u.excess(0.0) == 0.0  # nothing decided yet
-    for _ in range(100):
-        u.decided(0.0, stopped=False)
-    for _ in range(10):
-        u.decided(600.0, stopped=True)
-    assert u.excess(600.0) == pytest.approx(0.122246, abs=1e-6)
-    for _ in range(5):
-        u.answered(600.0)
-    assert u.excess(600.0) == pytest.approx(0.061123, abs=1e-6)
-
-
-def test_a_steady_share_of_stops_is_no_excess() -> None:
-    """Customers who abandon a challenge, or a store that never reports step-ups: the same
-    share of stops every minute for ten hours reads 0 (both windows hold the same share)."""
-    u = Unanswered(600.0, 86_400.0)
-    for minute in range(600):
-        for i in range(10):
-            u.decided(minute * 60.0, stopped=i < 2)
-    assert u.excess(600 * 60.0) == pytest.approx(0.0, abs=1e-12)
-
-
-def test_answers_never_take_stops_below_zero_nor_the_excess() -> None:
-    """Step-ups with no stop to answer (a password reset) leave nothing negative; a share
-    below the usual one reads 0, not a negative excess; an earlier time counts undecayed."""
-    u = Unanswered(600.0, 86_400.0)
-    for _ in range(3):
-        u.answered(10.0)
-    for i in range(50):
-        u.decided(20.0, stopped=i < 25)  # half stopped: the usual share from here
-    for _ in range(20):
-        u.decided(3_000.0, stopped=False)  # then none
-    assert u.excess(3_000.0) == 0.0
-    u.decided(2_000.0, stopped=True)  # out of order: counted, the clock stays at 3,000
-    assert u.excess(3_000.0) == 0.0
