@@ -192,38 +192,55 @@ class MemoryRiskState:
             got = self._pending.pop(assessment_id, None)
         return got[1] if got is not None and got[0] > self._now else None
 
+    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+        with self._lock:
+            pop, now = self._pending.pop, self._now
+            got = [pop(assessment_id, None) for assessment_id in assessment_ids]
+        return [g[1] if g is not None and g[0] > now else None for g in got]
+
     def record_outcome(self, now: float, ops: OutcomeOps) -> None:
         with self._lock:
-            failed = 0.0 if ops.success else 1.0
-            unknown = 1.0 if not ops.success and not ops.account_known else 0.0
-            recs = [self._record(key, now) for key in ops.entities]
-            for rec in recs:
-                rec[F_S] += failed
-                rec[F_L] += failed
-                rec[U_S] += unknown
-                rec[U_L] += unknown
-            for i in ops.runs:
-                recs[i][RUN] = 0.0 if ops.success else recs[i][RUN] + 1.0
-            bucket = self._hours.get(ops.hour)
-            if bucket is None:
-                bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
-            bucket[1] += failed
-            bucket[2] += unknown
-            if ops.success:
-                got = self._profiles.get(ops.profile)
-                counts = got[1] if got is not None and got[0] > now else {}
-                counts["n"] = counts.get("n", 0) + 1
-                seen = []  # each field's count right after its increment, as the script sees it
-                for f in ops.fields:
-                    counts[f] = counts.get(f, 0) + 1
-                    seen.append(counts[f])
-                for i, name in ops.distinct:
-                    if seen[i] == 1:
-                        counts[name] = counts.get(name, 0) + 1
-                self._profiles[ops.profile] = (now + self.profile_ttl, counts)
-                self._popular["n"] = self._popular.get("n", 0) + 1
-                for f in ops.popular:
-                    self._popular[f] = self._popular.get(f, 0) + 1
+            self._record_outcome(now, ops)
+
+    def record_outcomes(self, batch: Sequence[tuple[float, OutcomeOps]]) -> None:
+        # the lock taken per outcome, as assess_many does per attempt
+        lock, record = self._lock, self._record_outcome
+        for now, ops in batch:
+            with lock:
+                record(now, ops)
+
+    def _record_outcome(self, now: float, ops: OutcomeOps) -> None:
+        """:meth:`record_outcome` under the lock."""
+        failed = 0.0 if ops.success else 1.0
+        unknown = 1.0 if not ops.success and not ops.account_known else 0.0
+        recs = [self._record(key, now) for key in ops.entities]
+        for rec in recs:
+            rec[F_S] += failed
+            rec[F_L] += failed
+            rec[U_S] += unknown
+            rec[U_L] += unknown
+        for i in ops.runs:
+            recs[i][RUN] = 0.0 if ops.success else recs[i][RUN] + 1.0
+        bucket = self._hours.get(ops.hour)
+        if bucket is None:
+            bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
+        bucket[1] += failed
+        bucket[2] += unknown
+        if ops.success:
+            got = self._profiles.get(ops.profile)
+            counts = got[1] if got is not None and got[0] > now else {}
+            counts["n"] = counts.get("n", 0) + 1
+            seen = []  # each field's count right after its increment, as the script sees it
+            for f in ops.fields:
+                counts[f] = counts.get(f, 0) + 1
+                seen.append(counts[f])
+            for i, name in ops.distinct:
+                if seen[i] == 1:
+                    counts[name] = counts.get(name, 0) + 1
+            self._profiles[ops.profile] = (now + self.profile_ttl, counts)
+            self._popular["n"] = self._popular.get("n", 0) + 1
+            for f in ops.popular:
+                self._popular[f] = self._popular.get(f, 0) + 1
 
     def reset_runs(self, keys: Sequence[str]) -> None:
         with self._lock:
