@@ -15,17 +15,25 @@ measured beside a peer in the same run and quoted as a ratio too:
   server (:mod:`bench.guard_risk_server`): the framework's ceiling. The two alternate run by run.
 - **Batched**: the same pair through ``RiskEngine.assess_many`` over runs of ``BATCH`` (100)
   events, one thread: how the event intake assesses a fetched batch (one round trip on Redis).
+- **Outcomes** (``PARTS=outcomes``): the events assessed ``BATCH`` at a time (``assess_many``,
+  untimed), each batch's outcomes then reported either one at a time (``outcome``: two round
+  trips each on Redis) or together (``outcome_many``: two round trips for the batch), the two
+  alternating run by run (which goes first swaps each pair), on in-process and on Redis state.
+  Timed: the outcome calls only. Outcomes per second of wall time, CPU per outcome of this
+  process and of the Redis server (its ``INFO cpu`` read around each timed call).
 
 Medians of several runs; the ratio is the median of the per-run ratios.
 
     python -m bench bench_guard_risk            # everything
     BENCH_QUICK=1 python -m bench bench_guard_risk
     BACKENDS=redis python -m bench bench_guard_risk   # HTTP on Redis state only
+    PARTS=outcomes python -m bench bench_guard_risk   # outcomes one at a time and batched
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import statistics
 import sys
@@ -44,7 +52,8 @@ from bench._util import free_port, median_of, save, table, wait_ready, wrk
 from shieldwall.config import RiskSettings, load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.engine import RiskEngine
-from shieldwall.guard.risk.model import LoginAttempt
+from shieldwall.guard.risk.errors import RiskError
+from shieldwall.guard.risk.model import Assessment, LoginAttempt, LoginOutcome
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.ports import RiskState
 from shieldwall.sim.logins import LoginEvent, LoginWorld, WorldConfig
@@ -189,6 +198,89 @@ def in_process_pairs(evs: list[LoginEvent], threads: int = 1, batch: int = 1) ->
     }
 
 
+def outcome_run(evs: list[LoginEvent], backend: str, batched: bool) -> dict[str, float]:
+    """Assess ``evs`` ``BATCH`` at a time on fresh state (untimed), reporting each batch's
+    outcomes after it with ``outcome_many`` (``batched``) or ``outcome`` on each (timed):
+    outcomes per second of wall time, and microseconds of CPU per outcome of this process and
+    of the Redis server."""
+    # a batch of the simulated night can span more than the 15 minutes an assessment waits for
+    # its outcome (on the simulated clock, in process): every outcome here is reported
+    settings = RiskSettings(pending_ttl_seconds=86_400)
+    client = redis.Redis.from_url(REDIS_URL, max_connections=4)
+    state: RiskState = (
+        # a tenant of its own: another bench on the same Redis clears "bench" when it ends
+        RedisRiskState(client, tenant=f"bench-{secrets.token_hex(4)}", settings=settings)
+        if backend == "redis"
+        else MemoryRiskState.from_settings(settings)
+    )
+    info = redis.Redis.from_url(REDIS_URL)  # the server's CPU, on a client of its own
+    clock = ManualClock(evs[0].ts)
+    engine = RiskEngine(settings, state, KEY, clock, asn=AsnTable.load(None))
+    wall = cpu = server = 0.0
+    n = 0
+    for start in range(0, len(evs), BATCH):
+        chunk = evs[start : start + BATCH]
+        clock.set(chunk[0].ts)
+        attempts = [
+            LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1) for e in chunk
+        ]
+        items = [
+            LoginOutcome(a.assessment_id, e.correct, e.account_known)
+            for e, a in zip(chunk, engine.assess_many(attempts), strict=True)
+            if isinstance(a, Assessment)
+        ]
+        clock.set(chunk[-1].ts)
+        server0 = _server_cpu(info) if backend == "redis" else 0.0
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        if batched:
+            refused = [r for r in engine.outcome_many(items) if isinstance(r, RiskError)]
+            if refused:  # the runs must do the same work (one at a time, outcome raises)
+                raise refused[0]
+        else:
+            for item in items:
+                engine.outcome(
+                    item.assessment_id, success=item.success, account_known=item.account_known
+                )
+        wall += time.perf_counter() - wall0
+        cpu += time.process_time() - cpu0
+        server += (_server_cpu(info) - server0) if backend == "redis" else 0.0
+        n += len(items)
+    info.close()
+    if isinstance(state, RedisRiskState):
+        state.clear()
+    client.close()
+    return {"rate": n / wall, "cpu_us": 1e6 * cpu / n, "server_cpu_us": 1e6 * server / n}
+
+
+def outcome_pairs(evs: list[LoginEvent], backend: str) -> dict[str, Any]:
+    """:func:`outcome_run` one at a time and batched, alternating, ``RUNS`` pairs."""
+    runs: dict[str, list[dict[str, float]]] = {"one": [], "many": []}
+    for p in range(RUNS):
+        for which in ("one", "many") if p % 2 == 0 else ("many", "one"):
+            runs[which].append(outcome_run(evs, backend, batched=which == "many"))
+
+    def med(which: str, field: str) -> float:
+        return statistics.median(r[field] for r in runs[which])
+
+    pairs = list(zip(runs["one"], runs["many"], strict=True))
+    return {
+        "events": len(evs),
+        "batch": BATCH,
+        "one_per_s": med("one", "rate"),
+        "many_per_s": med("many", "rate"),
+        "rate_ratios": [m["rate"] / o["rate"] for o, m in pairs],
+        "rate_ratio": statistics.median(m["rate"] / o["rate"] for o, m in pairs),
+        "one_cpu_us": med("one", "cpu_us"),
+        "many_cpu_us": med("many", "cpu_us"),
+        "cpu_ratios": [o["cpu_us"] / m["cpu_us"] for o, m in pairs],
+        "cpu_ratio": statistics.median(o["cpu_us"] / m["cpu_us"] for o, m in pairs),
+        "one_server_cpu_us": med("one", "server_cpu_us"),
+        "many_server_cpu_us": med("many", "server_cpu_us"),
+        "runs": runs,
+        "loads": os.getloadavg(),
+    }
+
+
 ASSESS_LUA = """
 math.randomseed(os.time())
 request = function()
@@ -322,6 +414,27 @@ def main() -> None:
                 f" {pairs['redis_server_cpu_us']:.0f} us ({pairs['cpu_ratio']:.2f}x)",
             ),
         ]
+    outcomes: dict[str, Any] = {}
+    if "outcomes" in PARTS:
+        for backend in BACKENDS:
+            o = outcomes[backend] = outcome_pairs(evs[:PAIRED_EVENTS], backend)
+            rows += [
+                (
+                    f"outcomes in process, {backend} state, one at a time",
+                    f"{o['one_per_s']:,.0f}/s, CPU {o['one_cpu_us']:.1f} us"
+                    + (f" + server {o['one_server_cpu_us']:.1f} us" if backend == "redis" else ""),
+                ),
+                (
+                    f"  outcome_many x{BATCH}",
+                    f"{o['many_per_s']:,.0f}/s ({o['rate_ratio']:.2f}x: "
+                    + ", ".join(f"{x:.2f}" for x in o["rate_ratios"])
+                    + f"), CPU {o['many_cpu_us']:.1f} us"
+                    + (f" + server {o['many_server_cpu_us']:.1f} us" if backend == "redis" else "")
+                    + f" (one/many {o['cpu_ratio']:.2f}x: "
+                    + ", ".join(f"{x:.2f}" for x in o["cpu_ratios"])
+                    + ")",
+                ),
+            ]
     memory: dict[str, Any] = {}
     if "memory" in PARTS:
         memory = memory_figures(evs)
@@ -354,6 +467,7 @@ def main() -> None:
         {
             "events": len(evs),
             "paired": paired,
+            "outcomes": outcomes,
             "memory": memory,
             "load_average": os.getloadavg(),
             "http": http,
