@@ -10,8 +10,9 @@ the attempt while the engine decides (its reply is read by the next call on the 
 The client adds the attempt to the looked records exactly as ``_COUNT`` adds it, so the view
 is the same numbers as the one-script ``_ASSESS`` gives (which ``assess_many`` pipelines). A
 thread's later calls run after its counts; another worker's attempt can run between the two
-halves (it then counts the same pair new once more, at most). Keys live under
-``shieldwall:<tenant>:risk:``:
+halves (it then counts the same pair new once more, at most). A batch of outcomes is two round
+trips: ``_TAKE_MANY`` takes every id's pending payload, then ``_OUTCOME`` once per outcome,
+pipelined. Keys live under ``shieldwall:<tenant>:risk:``:
 
 - ``r:<entity>``  a record: ten little-endian doubles (``struct`` in the script, :mod:`struct`
   here) in the order of :data:`~shieldwall.guard.risk.ports.RECORD_SIZE`'s slots

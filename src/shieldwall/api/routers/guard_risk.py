@@ -16,6 +16,8 @@ reports the outcome after (roles: service, admin).
 
 Bodies are never logged or echoed; accounts, addresses and password hashes reach the state only
 as keyed HMAC tags. All three count against the ``logins`` rate limits (``api.rate_limits``).
+On Redis, assessments and outcomes that arrive together go to the engine in batches
+(:mod:`shieldwall.api.login_queue`), each request keeping its own answer.
 """
 
 from __future__ import annotations
