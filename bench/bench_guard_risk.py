@@ -28,11 +28,13 @@ Medians of several runs; the ratio is the median of the per-run ratios.
     BENCH_QUICK=1 python -m bench bench_guard_risk
     BACKENDS=redis python -m bench bench_guard_risk   # HTTP on Redis state only
     PARTS=outcomes python -m bench bench_guard_risk   # outcomes one at a time and batched
+    OLD_SRC=/tmp/old/src PARTS=http_outcomes python -m bench bench_guard_risk  # HTTP outcomes
 """
 
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import statistics
@@ -295,9 +297,10 @@ end
 
 
 @contextmanager
-def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
+def serve_bench_app(env: dict[str, str], src: str | None = None) -> Iterator[str]:
     """uvicorn with ``shieldwall serve``'s settings, on the app of :mod:`bench.guard_risk_server`;
-    yields the base URL once it answers."""
+    yields the base URL once it answers. ``src``: the ``src`` directory of another checkout,
+    whose ``shieldwall`` the server imports instead of this one's."""
     import socket
     import subprocess
 
@@ -308,7 +311,7 @@ def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
         " access_log=False)"
     )
     path = os.pathsep.join(
-        filter(None, [os.environ.get("PYTHONPATH"), str(ROOT), str(ROOT / "src")])
+        filter(None, [src, os.environ.get("PYTHONPATH"), str(ROOT), str(ROOT / "src")])
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code], env=os.environ | env | {"PYTHONPATH": path}
@@ -369,6 +372,96 @@ def bench_http(backend: str) -> dict[str, Any]:
         "ratios": ratios,
         "non_2xx": sum(r.get("non_2xx", 0.0) for r in results["assess"]),
     }
+
+
+OUTCOME_LUA = """
+local ids = {{}}
+local at = 0
+init = function(args)
+  for line in io.lines("{ids}") do ids[#ids + 1] = line end
+end
+request = function()
+  at = at + 1
+  local body = '{{"assessment_id": "' .. (ids[at] or "spent") .. '", "success": true}}'
+  return wrk.format("POST", "/v1/logins/outcome",
+    {{["Authorization"] = "Bearer {key}", ["Content-Type"] = "application/json"}}, body)
+end
+"""
+
+
+def _unlink_all(url: str, prefix: str) -> None:
+    """Drop every key under ``prefix``, 10,000 to a command (a run leaves some 400,000:
+    ``RedisRiskState.clear``'s one ``DEL`` per key took a minute for each run)."""
+    client = redis.Redis.from_url(url)
+    keys: list[bytes] = []
+    for key in client.scan_iter(match=prefix + "*", count=10_000):
+        keys.append(key)
+        if len(keys) >= 10_000:
+            client.unlink(*keys)
+            keys = []
+    if keys:
+        client.unlink(*keys)
+    client.close()
+
+
+def bench_http_outcomes() -> dict[str, Any]:
+    """``POST /v1/logins/outcome`` on Redis state with ``wrk`` (one thread, 32 connections),
+    each request reporting a different pending assessment (made beforehand by the engine in
+    this process: ``assess_many`` over random attempts on the server's tenant), this code's
+    server beside the server of ``OLD_SRC`` (the ``src`` of an older checkout) when given,
+    alternating run by run, a fresh server and fresh assessments each run. A 404 (the ids ran
+    out) counts as non-2xx."""
+    home = Path(tempfile.mkdtemp(prefix="sw-bench-outcome-"))
+    tag = secrets.token_hex(4)
+    (home / "shieldwall.toml").write_text(
+        f'tenant = "bench-{tag}"\n[api.rate_limits]\nkey_prefix = "bench-rl-{tag}"\n'
+        '[api.rate_limits.logins]\nper_key = "600000/minute"\nper_ip = "600000/minute"\n'
+    )
+    env = {"SHIELDWALL_HOME": str(home), "SHIELDWALL_STATE_BACKEND": "redis"}
+    settings = load_settings(env)
+    initialize(settings)
+    svc = build(settings)
+    _, key = svc.custody.principals.add("store-login", "service", unit="login")
+    old = os.environ.get("OLD_SRC")
+    codes = ("old", "new") if old else ("new",)
+    results: dict[str, list[dict[str, float]]] = {c: [] for c in codes}
+    needed = 4000 * WRK_SECONDS  # more than either server reports in a run
+    rng = random.Random(11)
+    for p in range(RUNS):
+        for code in codes if p % 2 == 0 else codes[::-1]:
+            attempts = [
+                LoginAttempt(
+                    f"+86138{rng.randrange(10**8):08d}",
+                    f"1.{rng.randrange(80, 96)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+                    "Mozilla/5.0",
+                )
+                for _ in range(needed)
+            ]
+            ids = [
+                a.assessment_id
+                for i in range(0, needed, 1000)
+                for a in svc.risk.assess_many(attempts[i : i + 1000])
+                if isinstance(a, Assessment)
+            ]
+            (home / "ids.txt").write_text("\n".join(ids) + "\n")
+            script = home / "outcome.lua"
+            script.write_text(OUTCOME_LUA.format(ids=home / "ids.txt", key=key))
+            with serve_bench_app(env, old if code == "old" else None) as base:
+                results[code].append(
+                    wrk(base + "/", script=script, seconds=WRK_SECONDS, connections=32)
+                    | {"load1": os.getloadavg()[0]}
+                )
+            _unlink_all(settings.redis_url, f"shieldwall:{settings.tenant}:")  # fresh state
+    svc.close()
+    _unlink_all(settings.redis_url, f"shieldwall:{settings.tenant}:")  # what closing wrote
+    shutil.rmtree(home)
+    out: dict[str, Any] = {"runs": results}
+    if old:
+        out["ratios"] = [
+            n["rps"] / o["rps"] for o, n in zip(results["old"], results["new"], strict=True)
+        ]
+        out["ratio"] = statistics.median(out["ratios"])
+    return out
 
 
 def memory_figures(evs: list[LoginEvent]) -> dict[str, Any]:
@@ -435,6 +528,28 @@ def main() -> None:
                     + ")",
                 ),
             ]
+    http_outcomes: dict[str, Any] = {}
+    if shutil.which("wrk") and "http_outcomes" in PARTS:
+        http_outcomes = bench_http_outcomes()
+        for code, runs in http_outcomes["runs"].items():
+            rows += [
+                (
+                    f"POST /v1/logins/outcome, Redis, {code} code, run {n + 1}",
+                    f"{r['rps']:,.0f} req/s (p50 {r.get('p50', 0):.1f} ms, p99"
+                    f" {r.get('p99', 0):.1f} ms, load {r['load1']:.1f})"
+                    + (f", non-2xx {r['non_2xx']:.0f}" if r.get("non_2xx") else ""),
+                )
+                for n, r in enumerate(runs)
+            ]
+        if "ratio" in http_outcomes:
+            rows.append(
+                (
+                    "  new : old per pair",
+                    f"{http_outcomes['ratio']:.2f}x ("
+                    + ", ".join(f"{x:.2f}" for x in http_outcomes["ratios"])
+                    + ")",
+                )
+            )
     memory: dict[str, Any] = {}
     if "memory" in PARTS:
         memory = memory_figures(evs)
@@ -468,6 +583,7 @@ def main() -> None:
             "events": len(evs),
             "paired": paired,
             "outcomes": outcomes,
+            "http_outcomes": http_outcomes,
             "memory": memory,
             "load_average": os.getloadavg(),
             "http": http,
