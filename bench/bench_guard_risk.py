@@ -21,6 +21,9 @@ measured beside a peer in the same run and quoted as a ratio too:
   alternating run by run (which goes first swaps each pair), on in-process and on Redis state.
   Timed: the outcome calls only. Outcomes per second of wall time, CPU per outcome of this
   process and of the Redis server (its ``INFO cpu`` read around each timed call).
+- **HTTP outcomes** (``PARTS=http_outcomes``): ``POST /v1/logins/outcome`` on Redis with ``wrk``,
+  each request reporting its own pending assessment, beside the server of ``OLD_SRC`` (another
+  checkout's ``src``) when given, alternating.
 
 Medians of several runs; the ratio is the median of the per-run ratios.
 
