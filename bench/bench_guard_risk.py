@@ -15,17 +15,30 @@ measured beside a peer in the same run and quoted as a ratio too:
   server (:mod:`bench.guard_risk_server`): the framework's ceiling. The two alternate run by run.
 - **Batched**: the same pair through ``RiskEngine.assess_many`` over runs of ``BATCH`` (100)
   events, one thread: how the event intake assesses a fetched batch (one round trip on Redis).
+- **Outcomes** (``PARTS=outcomes``): the events assessed ``BATCH`` at a time (``assess_many``,
+  untimed), each batch's outcomes then reported either one at a time (``outcome``: two round
+  trips each on Redis) or together (``outcome_many``: two round trips for the batch), the two
+  alternating run by run (which goes first swaps each pair), on in-process and on Redis state.
+  Timed: the outcome calls only. Outcomes per second of wall time, CPU per outcome of this
+  process and of the Redis server (its ``INFO cpu`` read around each timed call).
+- **HTTP outcomes** (``PARTS=http_outcomes``): ``POST /v1/logins/outcome`` on Redis with ``wrk``,
+  each request reporting its own pending assessment, beside the server of ``OLD_SRC`` (another
+  checkout's ``src``) when given, alternating.
 
 Medians of several runs; the ratio is the median of the per-run ratios.
 
     python -m bench bench_guard_risk            # everything
     BENCH_QUICK=1 python -m bench bench_guard_risk
     BACKENDS=redis python -m bench bench_guard_risk   # HTTP on Redis state only
+    PARTS=outcomes python -m bench bench_guard_risk   # outcomes one at a time and batched
+    OLD_SRC=/tmp/old/src PARTS=http_outcomes python -m bench bench_guard_risk  # HTTP outcomes
 """
 
 from __future__ import annotations
 
 import os
+import random
+import secrets
 import shutil
 import statistics
 import sys
@@ -44,7 +57,8 @@ from bench._util import free_port, median_of, save, table, wait_ready, wrk
 from shieldwall.config import RiskSettings, load_settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.engine import RiskEngine
-from shieldwall.guard.risk.model import LoginAttempt
+from shieldwall.guard.risk.errors import RiskError
+from shieldwall.guard.risk.model import Assessment, LoginAttempt, LoginOutcome
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.guard.risk.ports import RiskState
 from shieldwall.sim.logins import LoginEvent, LoginWorld, WorldConfig
@@ -189,6 +203,89 @@ def in_process_pairs(evs: list[LoginEvent], threads: int = 1, batch: int = 1) ->
     }
 
 
+def outcome_run(evs: list[LoginEvent], backend: str, batched: bool) -> dict[str, float]:
+    """Assess ``evs`` ``BATCH`` at a time on fresh state (untimed), reporting each batch's
+    outcomes after it with ``outcome_many`` (``batched``) or ``outcome`` on each (timed):
+    outcomes per second of wall time, and microseconds of CPU per outcome of this process and
+    of the Redis server."""
+    # a batch of the simulated night can span more than the 15 minutes an assessment waits for
+    # its outcome (on the simulated clock, in process): every outcome here is reported
+    settings = RiskSettings(pending_ttl_seconds=86_400)
+    client = redis.Redis.from_url(REDIS_URL, max_connections=4)
+    state: RiskState = (
+        # a tenant of its own: another bench on the same Redis clears "bench" when it ends
+        RedisRiskState(client, tenant=f"bench-{secrets.token_hex(4)}", settings=settings)
+        if backend == "redis"
+        else MemoryRiskState.from_settings(settings)
+    )
+    info = redis.Redis.from_url(REDIS_URL)  # the server's CPU, on a client of its own
+    clock = ManualClock(evs[0].ts)
+    engine = RiskEngine(settings, state, KEY, clock, asn=AsnTable.load(None))
+    wall = cpu = server = 0.0
+    n = 0
+    for start in range(0, len(evs), BATCH):
+        chunk = evs[start : start + BATCH]
+        clock.set(chunk[0].ts)
+        attempts = [
+            LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1) for e in chunk
+        ]
+        items = [
+            LoginOutcome(a.assessment_id, e.correct, e.account_known)
+            for e, a in zip(chunk, engine.assess_many(attempts), strict=True)
+            if isinstance(a, Assessment)
+        ]
+        clock.set(chunk[-1].ts)
+        server0 = _server_cpu(info) if backend == "redis" else 0.0
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        if batched:
+            refused = [r for r in engine.outcome_many(items) if isinstance(r, RiskError)]
+            if refused:  # the runs must do the same work (one at a time, outcome raises)
+                raise refused[0]
+        else:
+            for item in items:
+                engine.outcome(
+                    item.assessment_id, success=item.success, account_known=item.account_known
+                )
+        wall += time.perf_counter() - wall0
+        cpu += time.process_time() - cpu0
+        server += (_server_cpu(info) - server0) if backend == "redis" else 0.0
+        n += len(items)
+    info.close()
+    if isinstance(state, RedisRiskState):
+        state.clear()
+    client.close()
+    return {"rate": n / wall, "cpu_us": 1e6 * cpu / n, "server_cpu_us": 1e6 * server / n}
+
+
+def outcome_pairs(evs: list[LoginEvent], backend: str) -> dict[str, Any]:
+    """:func:`outcome_run` one at a time and batched, alternating, ``RUNS`` pairs."""
+    runs: dict[str, list[dict[str, float]]] = {"one": [], "many": []}
+    for p in range(RUNS):
+        for which in ("one", "many") if p % 2 == 0 else ("many", "one"):
+            runs[which].append(outcome_run(evs, backend, batched=which == "many"))
+
+    def med(which: str, field: str) -> float:
+        return statistics.median(r[field] for r in runs[which])
+
+    pairs = list(zip(runs["one"], runs["many"], strict=True))
+    return {
+        "events": len(evs),
+        "batch": BATCH,
+        "one_per_s": med("one", "rate"),
+        "many_per_s": med("many", "rate"),
+        "rate_ratios": [m["rate"] / o["rate"] for o, m in pairs],
+        "rate_ratio": statistics.median(m["rate"] / o["rate"] for o, m in pairs),
+        "one_cpu_us": med("one", "cpu_us"),
+        "many_cpu_us": med("many", "cpu_us"),
+        "cpu_ratios": [o["cpu_us"] / m["cpu_us"] for o, m in pairs],
+        "cpu_ratio": statistics.median(o["cpu_us"] / m["cpu_us"] for o, m in pairs),
+        "one_server_cpu_us": med("one", "server_cpu_us"),
+        "many_server_cpu_us": med("many", "server_cpu_us"),
+        "runs": runs,
+        "loads": os.getloadavg(),
+    }
+
+
 ASSESS_LUA = """
 math.randomseed(os.time())
 request = function()
@@ -203,9 +300,10 @@ end
 
 
 @contextmanager
-def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
+def serve_bench_app(env: dict[str, str], src: str | None = None) -> Iterator[str]:
     """uvicorn with ``shieldwall serve``'s settings, on the app of :mod:`bench.guard_risk_server`;
-    yields the base URL once it answers."""
+    yields the base URL once it answers. ``src``: the ``src`` directory of another checkout,
+    whose ``shieldwall`` the server imports instead of this one's."""
     import socket
     import subprocess
 
@@ -216,7 +314,7 @@ def serve_bench_app(env: dict[str, str]) -> Iterator[str]:
         " access_log=False)"
     )
     path = os.pathsep.join(
-        filter(None, [os.environ.get("PYTHONPATH"), str(ROOT), str(ROOT / "src")])
+        filter(None, [src, os.environ.get("PYTHONPATH"), str(ROOT), str(ROOT / "src")])
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code], env=os.environ | env | {"PYTHONPATH": path}
@@ -279,6 +377,96 @@ def bench_http(backend: str) -> dict[str, Any]:
     }
 
 
+OUTCOME_LUA = """
+local ids = {{}}
+local at = 0
+init = function(args)
+  for line in io.lines("{ids}") do ids[#ids + 1] = line end
+end
+request = function()
+  at = at + 1
+  local body = '{{"assessment_id": "' .. (ids[at] or "spent") .. '", "success": true}}'
+  return wrk.format("POST", "/v1/logins/outcome",
+    {{["Authorization"] = "Bearer {key}", ["Content-Type"] = "application/json"}}, body)
+end
+"""
+
+
+def _unlink_all(url: str, prefix: str) -> None:
+    """Drop every key under ``prefix``, 10,000 to a command (a run leaves some 400,000:
+    ``RedisRiskState.clear``'s one ``DEL`` per key took a minute for each run)."""
+    client = redis.Redis.from_url(url)
+    keys: list[bytes] = []
+    for key in client.scan_iter(match=prefix + "*", count=10_000):
+        keys.append(key)
+        if len(keys) >= 10_000:
+            client.unlink(*keys)
+            keys = []
+    if keys:
+        client.unlink(*keys)
+    client.close()
+
+
+def bench_http_outcomes() -> dict[str, Any]:
+    """``POST /v1/logins/outcome`` on Redis state with ``wrk`` (one thread, 32 connections),
+    each request reporting a different pending assessment (made beforehand by the engine in
+    this process: ``assess_many`` over random attempts on the server's tenant), this code's
+    server beside the server of ``OLD_SRC`` (the ``src`` of an older checkout) when given,
+    alternating run by run, a fresh server and fresh assessments each run. A 404 (the ids ran
+    out) counts as non-2xx."""
+    home = Path(tempfile.mkdtemp(prefix="sw-bench-outcome-"))
+    tag = secrets.token_hex(4)
+    (home / "shieldwall.toml").write_text(
+        f'tenant = "bench-{tag}"\n[api.rate_limits]\nkey_prefix = "bench-rl-{tag}"\n'
+        '[api.rate_limits.logins]\nper_key = "600000/minute"\nper_ip = "600000/minute"\n'
+    )
+    env = {"SHIELDWALL_HOME": str(home), "SHIELDWALL_STATE_BACKEND": "redis"}
+    settings = load_settings(env)
+    initialize(settings)
+    svc = build(settings)
+    _, key = svc.custody.principals.add("store-login", "service", unit="login")
+    old = os.environ.get("OLD_SRC")
+    codes = ("old", "new") if old else ("new",)
+    results: dict[str, list[dict[str, float]]] = {c: [] for c in codes}
+    needed = 4000 * WRK_SECONDS  # more than either server reports in a run
+    rng = random.Random(11)
+    for p in range(RUNS):
+        for code in codes if p % 2 == 0 else codes[::-1]:
+            attempts = [
+                LoginAttempt(
+                    f"+86138{rng.randrange(10**8):08d}",
+                    f"1.{rng.randrange(80, 96)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+                    "Mozilla/5.0",
+                )
+                for _ in range(needed)
+            ]
+            ids = [
+                a.assessment_id
+                for i in range(0, needed, 1000)
+                for a in svc.risk.assess_many(attempts[i : i + 1000])
+                if isinstance(a, Assessment)
+            ]
+            (home / "ids.txt").write_text("\n".join(ids) + "\n")
+            script = home / "outcome.lua"
+            script.write_text(OUTCOME_LUA.format(ids=home / "ids.txt", key=key))
+            with serve_bench_app(env, old if code == "old" else None) as base:
+                results[code].append(
+                    wrk(base + "/", script=script, seconds=WRK_SECONDS, connections=32)
+                    | {"load1": os.getloadavg()[0]}
+                )
+            _unlink_all(settings.redis_url, f"shieldwall:{settings.tenant}:")  # fresh state
+    svc.close()
+    _unlink_all(settings.redis_url, f"shieldwall:{settings.tenant}:")  # what closing wrote
+    shutil.rmtree(home)
+    out: dict[str, Any] = {"runs": results}
+    if old:
+        out["ratios"] = [
+            n["rps"] / o["rps"] for o, n in zip(results["old"], results["new"], strict=True)
+        ]
+        out["ratio"] = statistics.median(out["ratios"])
+    return out
+
+
 def memory_figures(evs: list[LoginEvent]) -> dict[str, Any]:
     """The in-process figures of the first benchmark (memory state, all the events)."""
     assess, assess_runs = median_of(
@@ -322,6 +510,49 @@ def main() -> None:
                 f" {pairs['redis_server_cpu_us']:.0f} us ({pairs['cpu_ratio']:.2f}x)",
             ),
         ]
+    outcomes: dict[str, Any] = {}
+    if "outcomes" in PARTS:
+        for backend in BACKENDS:
+            o = outcomes[backend] = outcome_pairs(evs[:PAIRED_EVENTS], backend)
+            rows += [
+                (
+                    f"outcomes in process, {backend} state, one at a time",
+                    f"{o['one_per_s']:,.0f}/s, CPU {o['one_cpu_us']:.1f} us"
+                    + (f" + server {o['one_server_cpu_us']:.1f} us" if backend == "redis" else ""),
+                ),
+                (
+                    f"  outcome_many x{BATCH}",
+                    f"{o['many_per_s']:,.0f}/s ({o['rate_ratio']:.2f}x: "
+                    + ", ".join(f"{x:.2f}" for x in o["rate_ratios"])
+                    + f"), CPU {o['many_cpu_us']:.1f} us"
+                    + (f" + server {o['many_server_cpu_us']:.1f} us" if backend == "redis" else "")
+                    + f" (one/many {o['cpu_ratio']:.2f}x: "
+                    + ", ".join(f"{x:.2f}" for x in o["cpu_ratios"])
+                    + ")",
+                ),
+            ]
+    http_outcomes: dict[str, Any] = {}
+    if shutil.which("wrk") and "http_outcomes" in PARTS:
+        http_outcomes = bench_http_outcomes()
+        for code, runs in http_outcomes["runs"].items():
+            rows += [
+                (
+                    f"POST /v1/logins/outcome, Redis, {code} code, run {n + 1}",
+                    f"{r['rps']:,.0f} req/s (p50 {r.get('p50', 0):.1f} ms, p99"
+                    f" {r.get('p99', 0):.1f} ms, load {r['load1']:.1f})"
+                    + (f", non-2xx {r['non_2xx']:.0f}" if r.get("non_2xx") else ""),
+                )
+                for n, r in enumerate(runs)
+            ]
+        if "ratio" in http_outcomes:
+            rows.append(
+                (
+                    "  new : old per pair",
+                    f"{http_outcomes['ratio']:.2f}x ("
+                    + ", ".join(f"{x:.2f}" for x in http_outcomes["ratios"])
+                    + ")",
+                )
+            )
     memory: dict[str, Any] = {}
     if "memory" in PARTS:
         memory = memory_figures(evs)
@@ -354,6 +585,8 @@ def main() -> None:
         {
             "events": len(evs),
             "paired": paired,
+            "outcomes": outcomes,
+            "http_outcomes": http_outcomes,
             "memory": memory,
             "load_average": os.getloadavg(),
             "http": http,

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from shieldwall.api.app import create_app
 from shieldwall.config import load_settings
+from shieldwall.guard.risk.errors import UnknownAssessment
+from shieldwall.guard.risk.model import LoginAttempt
 from shieldwall.wiring import Services, build, initialize
 from tests.functional.conftest import Store
 from tests.functional.test_guard_passwords_api import corpus  # noqa: F401 - fixture
@@ -234,3 +236,90 @@ def test_concurrent_assessments_on_redis_each_get_their_answer(tmp_path: Path) -
     for r in refused:
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["code"] == "rate_limited" and int(r.headers["Retry-After"]) > 0
+
+
+@pytest.mark.redis
+def test_concurrent_outcomes_on_redis_each_get_their_answer(tmp_path: Path) -> None:
+    """38 outcome requests sent at once to an app on Redis state (36 pending assessments, one of
+    them reported twice, an id never issued), with a limit of 34 an hour for the key: 4 refused
+    (429), and of the 34 admitted, one 200 per assessment reported and a 404 for the unknown id
+    and for the second report of the same assessment, however the queue batched them. What was
+    reported is spent; what was refused is still pending (never reached the engine)."""
+    tenant = f"t{secrets.token_hex(4)}"
+    prefix = f"sw-test-{secrets.token_hex(6)}"
+    settings = load_settings(
+        {"SHIELDWALL_HOME": str(tmp_path), "SHIELDWALL_STATE_BACKEND": "redis"},
+        {
+            "tenant": tenant,
+            "api": {"rate_limits": {"key_prefix": prefix, "logins": {"per_key": "34/hour"}}},
+        },
+    )
+    initialize(settings)
+    services = build(settings)
+    _, key = services.custody.principals.add("store-login", "service", unit="login")
+    app = create_app(services)
+    # assessed on the engine, not over HTTP: the limit counts the outcome requests alone
+    ids = [
+        services.risk.assess(LoginAttempt(f"1380013{n:04d}", "1.80.3.4")).assessment_id
+        for n in range(36)
+    ]
+    bodies = [{"assessment_id": i, "success": n % 2 == 0} for n, i in enumerate(ids)]
+    bodies.insert(10, {"assessment_id": ids[3], "success": True})
+    bodies.insert(20, {"assessment_id": "never-issued", "success": False})
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sw") as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/v1/logins/outcome",
+                        json=body,
+                        headers={"Authorization": f"Bearer {key}"},
+                    )
+                    for body in bodies
+                )
+            )
+
+    try:
+        replies = asyncio.run(burst())
+        refused = [b for b, r in zip(bodies, replies, strict=True) if r.status_code == 429]
+        reported = {r.json()["assessment_id"] for r in replies if r.status_code == 200}
+        spent, still_pending = [], []
+        for i in ids:
+            try:
+                services.risk.outcome(i, success=True)
+                still_pending.append(i)
+            except UnknownAssessment:
+                spent.append(i)
+    finally:
+        services.close()
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        for pattern in (f"shieldwall:{tenant}:*", f"{prefix}:*"):
+            for name in client.scan_iter(match=pattern, count=1000):
+                client.delete(name)
+    assert app.state.outcome_queue.batches >= 1  # the route went through the queue
+    assert len(replies) == 38 and len(refused) == 4
+    for r in replies:
+        assert r.status_code in (200, 404, 429)
+        if r.status_code == 200:
+            assert r.json()["recorded"] is True
+        else:
+            assert r.headers["content-type"] == "application/problem+json"
+            assert r.json()["code"] == ("rate_limited" if r.status_code == 429 else "not_found")
+    # one 200 per assessment reported, each request answered for its own assessment
+    oks = [(b, r) for b, r in zip(bodies, replies, strict=True) if r.status_code == 200]
+    assert len(oks) == len(reported)
+    assert all(r.json()["assessment_id"] == b["assessment_id"] for b, r in oks)
+    assert set(spent) == reported
+    # 404s: the unknown id if admitted, and the second of the two reports of ids[3] if both
+    # were admitted
+    admitted = [
+        b["assessment_id"] for b, r in zip(bodies, replies, strict=True) if r.status_code != 429
+    ]
+    expected_404 = admitted.count("never-issued") + max(admitted.count(ids[3]) - 1, 0)
+    assert sum(1 for r in replies if r.status_code == 404) == expected_404
+    # refused requests reached nothing: an assessment none of whose requests was admitted is
+    # still pending
+    assert set(still_pending) == set(ids) - set(admitted)
+    assert len(still_pending) >= 2  # 4 refusals, at most 2 of them for the unknown and a repeat

@@ -20,11 +20,11 @@ from starlette.routing import BaseRoute
 
 from shieldwall import __version__
 from shieldwall.api import docs, observe, problems
-from shieldwall.api.assess_queue import AssessQueue
 from shieldwall.api.bounds import single_valued_query
 from shieldwall.api.deps import ROLE_GATES, SECURITY, SECURITY_SCHEMES, principal
 from shieldwall.api.exposure_check import ResponseExposureCheck
 from shieldwall.api.limits import BodyLimit
+from shieldwall.api.login_queue import LoginQueue
 from shieldwall.api.ratelimit import TAG_PURPOSE as RATE_LIMIT_PURPOSE
 from shieldwall.api.ratelimit import RateLimits
 from shieldwall.api.routers import (
@@ -216,7 +216,9 @@ def create_app(services: Services) -> FastAPI:
         rate_limit_windows(services.settings),
         services.custody.keyring.secret(RATE_LIMIT_PURPOSE),
     )
-    app.state.assess_queue = AssessQueue(services.risk, app.state.rate_limits)
+    # on Redis, the login routes' concurrent requests go to the engine in batches
+    app.state.assess_queue = LoginQueue(services.risk.assess_many, app.state.rate_limits)
+    app.state.outcome_queue = LoginQueue(services.risk.outcome_many, app.state.rate_limits)
     app.state.observability = observe.observability(services)
     routes = [route for router in ROUTERS for route in router.routes]
     problems.install(app, routes=routes)

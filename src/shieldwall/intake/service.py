@@ -15,9 +15,10 @@ Used by the NATS worker and by the batch HTTP routes alike. What is idempotent, 
   updated by a worker that died before recording its batch (one batch at most per worker) are
   counted again when redelivered. Counters are decayed rates that score volume, so a repeat
   raises a source's numbers slightly; it never changes an account's profile (only outcomes do).
-- **login outcomes**: an assessment's pending record is taken once (``take_pending``), so an
-  outcome's effect happens at most once even then; a redelivery after a crash before the
-  record answers ``rejected`` (``not_found``) instead of the first result.
+- **login outcomes**: an assessment's pending record is taken once (``take_pending_many``, for
+  the batch's outcomes together), so an outcome's effect happens at most once even then; a
+  redelivery after a crash before the record answers ``rejected`` (``not_found``) instead of
+  the first result.
 
 Rejections (an unknown principal, an unknown assessment, a report the service refuses) are
 per event, carry a code, a field and a reason without values, and are not recorded: the same
@@ -42,14 +43,13 @@ from shieldwall.custody.audit_events import access_event
 from shieldwall.custody.errors import NotFound
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.errors import RiskError
-from shieldwall.guard.risk.model import LoginAttempt
+from shieldwall.guard.risk.model import LoginAttempt, LoginOutcome
 from shieldwall.intake.events import (
     AccessReadEvent,
     Event,
     Kind,
     LoginAttemptEvent,
     LoginOutcomeEvent,
-    LoginOutcomeLike,
     ScamReportEvent,
     StreamedLoginAttempt,
     StreamedLoginOutcome,
@@ -149,22 +149,7 @@ class Intake:
             return self._reports(events, known, caller)
         if kind is Kind.LOGIN_ATTEMPT:
             return self._attempts(events, known)
-        results: list[EventResult] = []
-        fresh: dict[str, Result] = {}
-        for event in events:
-            assert isinstance(event, LoginOutcomeEvent | StreamedLoginOutcome)  # noqa: S101 - by kind
-            earlier = known.get(event.event_id, fresh.get(event.event_id))
-            if earlier is not None:
-                results.append(EventResult(event.event_id, "duplicate", earlier))
-                continue
-            try:
-                fresh[event.event_id] = result = self._outcome(event)
-            except RiskError as exc:
-                results.append(EventResult.rejected(event.event_id, exc))
-                continue
-            results.append(EventResult(event.event_id, "processed", result))
-        self.processed.record(kind.value, fresh, self.clock.now())
-        return results
+        return self._outcomes(events, known)
 
     # -- logins -----------------------------------------------------------------------------
 
@@ -212,9 +197,50 @@ class Intake:
         self.processed.record(Kind.LOGIN_ATTEMPT.value, fresh, self.clock.now())
         return results
 
-    def _outcome(self, e: LoginOutcomeLike) -> Result:
-        out = self.risk.outcome(e.assessment_id, success=e.success, account_known=e.account_known)
-        return out.as_dict()
+    def _outcomes(self, events: Sequence[Event], known: dict[str, Result]) -> list[EventResult]:
+        """The batch's new outcomes reported together (:meth:`RiskEngine.outcome_many`: two
+        state calls, two round trips on Redis), with the results of one call per event: an
+        event id seen earlier in the batch is a duplicate of its first occurrence when that was
+        processed, and is tried again when it was rejected. So the batch is cut before such a
+        repeat (a producer's resend, rare): the events before it are reported first, as one
+        at a time would have, and the repeat is judged on their results."""
+        results: list[EventResult | None] = [None] * len(events)
+        fresh: dict[str, Result] = {}
+        run: list[int] = []  # indexes of the events of the next outcome_many, in order
+        ids: set[str] = set()  # their event ids
+
+        def report() -> None:
+            items = []
+            for i in run:
+                e = events[i]
+                assert isinstance(e, LoginOutcomeEvent | StreamedLoginOutcome)  # noqa: S101 - by kind
+                items.append(LoginOutcome(e.assessment_id, e.success, e.account_known))
+            for i, got in zip(run, self.risk.outcome_many(items), strict=True):
+                event_id = events[i].event_id
+                if isinstance(got, RiskError):
+                    results[i] = EventResult.rejected(event_id, got)
+                else:
+                    fresh[event_id] = result = got.as_dict()
+                    results[i] = EventResult(event_id, "processed", result)
+            run.clear()
+            ids.clear()
+
+        for i, event in enumerate(events):
+            event_id = event.event_id
+            if event_id in ids:  # a repeat: its answer depends on the first one's
+                report()
+            earlier = known.get(event_id, fresh.get(event_id))
+            if earlier is not None:
+                results[i] = EventResult(event_id, "duplicate", earlier)
+                continue
+            run.append(i)
+            ids.add(event_id)
+        if run:
+            report()
+        self.processed.record(Kind.LOGIN_OUTCOME.value, fresh, self.clock.now())
+        done = [r for r in results if r is not None]
+        assert len(done) == len(events)  # noqa: S101 - every event got its result above
+        return done
 
     # -- record reads -----------------------------------------------------------------------
 

@@ -192,9 +192,22 @@ class MemoryRiskState:
             got = self._pending.pop(assessment_id, None)
         return got[1] if got is not None and got[0] > self._now else None
 
+    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+        with self._lock:
+            pop, now = self._pending.pop, self._now
+            got = [pop(assessment_id, None) for assessment_id in assessment_ids]
+        return [g[1] if g is not None and g[0] > now else None for g in got]
+
     def record_outcome(self, now: float, ops: OutcomeOps) -> None:
         with self._lock:
             self._outcome(now, ops)
+
+    def record_outcomes(self, batch: Sequence[tuple[float, OutcomeOps]]) -> None:
+        # the lock taken per outcome, as assess_many does per attempt
+        lock, record = self._lock, self._outcome
+        for now, ops in batch:
+            with lock:
+                record(now, ops)
 
     def record_stops(self, stops: Sequence[tuple[float, str, bytes, OutcomeOps]]) -> None:
         with self._lock:

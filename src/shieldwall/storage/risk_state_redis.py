@@ -10,8 +10,9 @@ the attempt while the engine decides (its reply is read by the next call on the 
 The client adds the attempt to the looked records exactly as ``_COUNT`` adds it, so the view
 is the same numbers as the one-script ``_ASSESS`` gives (which ``assess_many`` pipelines). A
 thread's later calls run after its counts; another worker's attempt can run between the two
-halves (it then counts the same pair new once more, at most). Keys live under
-``shieldwall:<tenant>:risk:``:
+halves (it then counts the same pair new once more, at most). A batch of outcomes is two round
+trips: ``_TAKE_MANY`` takes every id's pending payload, then ``_OUTCOME`` once per outcome,
+pipelined. Keys live under ``shieldwall:<tenant>:risk:``:
 
 - ``r:<entity>``  a record: ten little-endian doubles (``struct`` in the script, :mod:`struct`
   here) in the order of :data:`~shieldwall.guard.risk.ports.RECORD_SIZE`'s slots
@@ -323,6 +324,20 @@ if v then redis.call('DEL', KEYS[1]) end
 return v
 """
 
+# ARGV: prefix ids...: each id's pending payload taken (read, deleted) in order; false (a nil in
+# the reply) when there is none, so an id given twice is taken once
+_TAKE_MANY = """
+local P = ARGV[1]
+local out = {}
+for i = 2, #ARGV do
+  local key = P .. 'pd:' .. ARGV[i]
+  local v = redis.call('GET', key)
+  if v then redis.call('DEL', key) end
+  out[i - 1] = v
+end
+return out
+"""
+
 
 def _view(out: list[Any]) -> AssessView:
     rows, prof, pop, breach = out
@@ -379,6 +394,7 @@ class RedisRiskState:
         self._assess_settings = (repr(self.pair_ttl), self.pending_ttl)
         self._outcome = FastScript(client, _OUTCOME, head, self._lane)
         self._take = client.register_script(_TAKE)
+        self._take_many = FastScript(client, _TAKE_MANY, (self.prefix,), self._lane)
         self._reset = client.register_script(_RESET)
         self._breach = client.register_script(_BREACH)
 
@@ -468,10 +484,37 @@ class RedisRiskState:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         return cast(bytes | None, got)
 
+    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+        """One round trip: one script per ``PIPELINE`` ids, written together, each taking its
+        ids in order on the server (on the lane, after this thread's owed counts)."""
+        if not assessment_ids:
+            return []
+        chunks = [
+            list(assessment_ids[start : start + PIPELINE])
+            for start in range(0, len(assessment_ids), PIPELINE)
+        ]
+        try:
+            replies = self._take_many.call_many(chunks)
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        return [cast(bytes | None, got) for reply in replies for got in reply]
+
     def record_outcome(self, now: float, ops: OutcomeOps) -> None:
         try:
             # on the lane: after the attempts this thread assessed, whose counts may be owed
             self._outcome.call(self._outcome_args(now, ops))
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+
+    def record_outcomes(self, batch: Sequence[tuple[float, OutcomeOps]]) -> None:
+        """The outcome script once per outcome, pipelined as :meth:`assess_many` pipelines its
+        attempts: one round trip per ``PIPELINE`` outcomes, each script atomic, in order."""
+        try:
+            for start in range(0, len(batch), PIPELINE):
+                calls = [
+                    self._outcome_args(now, ops) for now, ops in batch[start : start + PIPELINE]
+                ]
+                self._outcome.call_many(calls)
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
@@ -494,7 +537,7 @@ class RedisRiskState:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
     def _outcome_args(self, now: float, ops: OutcomeOps) -> list[Arg]:
-        """The outcome script's ARGV after its packed head."""
+        """The outcome script's ARGV after its packed head (prefix and windows)."""
         args: list[Arg] = [
             repr(now),
             "0123"[ops.success + 2 * ops.retract],

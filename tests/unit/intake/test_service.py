@@ -1,6 +1,6 @@
-"""The intake's login attempts, a batch at a time: one ``assess_many`` per batch, results in
-order, duplicates within the batch and across batches, refusals in place. No I/O: the
-processed-event store is a dict, the risk state in process."""
+"""The intake's login attempts and outcomes, a batch at a time: one ``assess_many`` (one
+``outcome_many``) per batch, results in order, duplicates within the batch and across batches,
+refusals in place. No I/O: the processed-event store is a dict, the risk state in process."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from shieldwall.core.clock import ManualClock
 from shieldwall.core.events import AccessEvent
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.errors import RiskError
-from shieldwall.guard.risk.model import Assessment, LoginAttempt
-from shieldwall.intake.events import Kind, LoginAttemptEvent
+from shieldwall.guard.risk.model import Assessment, LoginAttempt, LoginOutcome, OutcomeResult
+from shieldwall.intake.events import Kind, LoginAttemptEvent, LoginOutcomeEvent
 from shieldwall.intake.ports import Result
 from shieldwall.intake.service import Intake
 from shieldwall.storage.risk_history_memory import MemoryDecisionHistory
+from shieldwall.storage.risk_state_memory import MemoryRiskState
 from tests.unit.guard.risk.conftest import make_engine
 
 
@@ -38,11 +39,13 @@ class DictEvents:
 
 
 class CountingEngine:
-    """The real engine, counting its ``assess_many`` calls (and refusing ``assess``)."""
+    """The real engine, counting its ``assess_many`` and ``outcome_many`` calls (and refusing
+    ``assess`` and ``outcome``)."""
 
     def __init__(self, inner: RiskEngine) -> None:
         self.inner = inner
         self.batches: list[int] = []
+        self.outcome_batches: list[int] = []
 
     def assess_many(self, attempts: Sequence[LoginAttempt]) -> list[Assessment | RiskError]:
         self.batches.append(len(attempts))
@@ -50,6 +53,13 @@ class CountingEngine:
 
     def assess(self, attempt: LoginAttempt) -> Assessment:
         raise AssertionError("the intake assesses a batch at once")
+
+    def outcome_many(self, items: Sequence[LoginOutcome]) -> list[OutcomeResult | RiskError]:
+        self.outcome_batches.append(len(items))
+        return self.inner.outcome_many(items)
+
+    def outcome(self, assessment_id: str, **kw: bool) -> OutcomeResult:
+        raise AssertionError("the intake reports a batch of outcomes at once")
 
 
 def event(event_id: str, ip: str = "1.80.3.4", account: str = "alice") -> LoginAttemptEvent:
@@ -128,3 +138,105 @@ def test_the_stream_path_feeds_the_decision_history() -> None:
     hour = int(datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp() // 3600)
     assert history.hours(hour, hour)[0].decided == 2
     assert recorded == [2]
+
+
+def outcome(event_id: str, assessment_id: str, success: bool = True) -> LoginOutcomeEvent:
+    """An outcome event as parsed (built without the schema, which would refuse an empty id)."""
+    return LoginOutcomeEvent.model_construct(
+        event_id=event_id, assessment_id=assessment_id, success=success, account_known=True
+    )
+
+
+def pending(intake: Intake, n: int) -> list[str]:
+    """The assessment ids of ``n`` attempts (accounts ``u0``...) the intake assessed."""
+    results = intake.process(
+        Kind.LOGIN_ATTEMPT, [event(f"a{i}", account=f"u{i}") for i in range(n)]
+    )
+    return [r.result["assessment_id"] for r in results]
+
+
+def results_of(results: Sequence[Any]) -> list[tuple[str | None, str, str | None]]:
+    return [(r.event_id, r.status, r.code) for r in results]
+
+
+def test_outcomes_go_in_one_call_with_duplicates_and_refusals_in_place() -> None:
+    """Outcome events: a duplicate event id answers the first result, a second event for an
+    assessment already reported is rejected (not_found), as are an unknown and an empty id;
+    one ``outcome_many`` for the lot; the processed ones recorded with their results."""
+    intake, engine, processed = make()
+    a, b = pending(intake, 2)
+    batch = [
+        outcome("o1", a),
+        outcome("o2", "never-issued"),
+        outcome("o3", a, success=False),  # the same assessment again: already reported
+        outcome("o4", b, success=False),
+        outcome("o5", ""),
+    ]
+    results = intake.process(Kind.LOGIN_OUTCOME, batch)
+    assert engine.outcome_batches == [5]
+    assert results_of(results) == [
+        ("o1", "processed", None),
+        ("o2", "rejected", "not_found"),
+        ("o3", "rejected", "not_found"),
+        ("o4", "processed", None),
+        ("o5", "rejected", "invalid_input"),
+    ]
+    assert results[0].result == {
+        "assessment_id": a,
+        "recorded": True,
+        "session_view": "normal",
+        "force_password_reset": False,
+    }
+    assert {k: v for k, v in processed.rows.items() if k[0] == "logins.outcomes"} == {
+        ("logins.outcomes", "o1"): results[0].result,
+        ("logins.outcomes", "o4"): results[3].result,
+    }
+
+
+def test_a_repeated_event_id_is_judged_on_its_first_occurrence() -> None:
+    """An event id twice in a batch: a duplicate when the first was processed; tried again, in
+    its place, when the first was rejected (here with another assessment id, which is then
+    processed), as one call per event would. The batch is cut before each such repeat."""
+    intake, engine, _ = make()
+    a, b, c = pending(intake, 3)
+    batch = [
+        outcome("o1", a),
+        outcome("o2", "never-issued"),
+        outcome("o1", a),  # a duplicate of the processed o1
+        outcome("o3", b),
+        outcome("o2", c),  # o2 was rejected: this one is reported
+        outcome("o2", c),  # and now a duplicate of it
+    ]
+    results = intake.process(Kind.LOGIN_OUTCOME, batch)
+    assert results_of(results) == [
+        ("o1", "processed", None),
+        ("o2", "rejected", "not_found"),
+        ("o1", "duplicate", None),
+        ("o3", "processed", None),
+        ("o2", "processed", None),
+        ("o2", "duplicate", None),
+    ]
+    assert results[2].result == results[0].result and results[5].result == results[4].result
+    assert results[4].result["assessment_id"] == c
+    assert engine.outcome_batches == [2, 2]  # cut before the repeats of o1 and of o2
+
+
+def test_a_redelivered_batch_of_outcomes_changes_nothing() -> None:
+    """The same outcome events again: the processed ones answer duplicate with their first
+    result, the rejected ones are rejected again; the state is exactly as before."""
+    intake, engine, _ = make()
+    a, b = pending(intake, 2)
+    batch = [outcome("o1", a), outcome("o2", b, success=False), outcome("o3", "never-issued")]
+    first = intake.process(Kind.LOGIN_OUTCOME, batch)
+    state = engine.inner.state
+    assert isinstance(state, MemoryRiskState)
+    before = ({k: r.tolist() for k, r in state._records.items()}, dict(state._profiles))
+    again = intake.process(Kind.LOGIN_OUTCOME, batch)
+    assert results_of(again) == [
+        ("o1", "duplicate", None),
+        ("o2", "duplicate", None),
+        ("o3", "rejected", "not_found"),
+    ]
+    assert [r.result for r in again[:2]] == [r.result for r in first[:2]]
+    assert ({k: r.tolist() for k, r in state._records.items()}, dict(state._profiles)) == before
+    assert engine.outcome_batches == [3, 1]  # the redelivery asks only about o3

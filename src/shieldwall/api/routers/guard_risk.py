@@ -16,6 +16,8 @@ reports the outcome after (roles: service, admin).
 
 Bodies are never logged or echoed; accounts, addresses and password hashes reach the state only
 as keyed HMAC tags. All three count against the ``logins`` rate limits (``api.rate_limits``).
+On Redis, assessments and outcomes that arrive together go to the engine in batches
+(:mod:`shieldwall.api.login_queue`), each request keeping its own answer.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.api.assess_queue import AssessQueue
 from shieldwall.api.bounds import Flag, IpAddress
 from shieldwall.api.deps import require
+from shieldwall.api.login_queue import LoginQueue
 from shieldwall.api.problems import documented, problem
 from shieldwall.api.ratelimit import enforce, host_of, limits_of
 from shieldwall.api.responses import CodeReason, Out
@@ -38,7 +40,7 @@ from shieldwall.core.model import Principal, Role
 from shieldwall.guard.passwords.errors import CorpusCorrupt
 from shieldwall.guard.risk.breach import read_combos
 from shieldwall.guard.risk.errors import BreachFileError
-from shieldwall.guard.risk.model import LoginAttempt
+from shieldwall.guard.risk.model import Assessment, LoginAttempt, LoginOutcome, OutcomeResult
 from shieldwall.wiring import Services
 
 router = APIRouter(tags=["guard"])
@@ -122,6 +124,13 @@ async def _run(request: Request, caller: Principal, fn: Callable[[], T]) -> T:
     return limited()
 
 
+def _batched(request: Request) -> bool:
+    """Whether the state or the limits wait on the network (Redis): then assessments and
+    outcomes go through the app's :class:`LoginQueue` s, in batches of what arrives together."""
+    svc: Services = request.app.state.services
+    return svc.risk.state.blocking or limits_of(request).blocking
+
+
 @router.post("/v1/logins/assess", response_model=AssessmentOut)
 async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
     """Score a login attempt before the password is checked."""
@@ -130,10 +139,10 @@ async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
         body.account, body.ip, body.user_agent, body.device_id, body.password_sha1
     )
     try:
-        if svc.risk.state.blocking or limits_of(request).blocking:
+        if _batched(request):
             # on Redis, with the requests that queued up behind the batch in flight
-            queue: AssessQueue = request.app.state.assess_queue
-            return (await queue.assess(host_of(request), caller, attempt)).as_dict()
+            queue: LoginQueue[LoginAttempt, Assessment] = request.app.state.assess_queue
+            return (await queue.submit(host_of(request), caller, attempt)).as_dict()
         return (await _run(request, caller, lambda: svc.risk.assess(attempt))).as_dict()
     except CorpusCorrupt as exc:
         return problem(503, exc.code, exc.reason, instance=request.url.path)
@@ -143,6 +152,11 @@ async def assess(body: AssessBody, caller: Caller, request: Request) -> Any:
 async def outcome(body: OutcomeBody, caller: Caller, request: Request) -> Any:
     """Record whether the password was right; say how the new session may see its data."""
     svc: Services = request.app.state.services
+    if _batched(request):
+        # on Redis, as assess: with the requests that queued up behind the batch in flight
+        queue: LoginQueue[LoginOutcome, OutcomeResult] = request.app.state.outcome_queue
+        item = LoginOutcome(body.assessment_id, body.success, body.account_known)
+        return (await queue.submit(host_of(request), caller, item)).as_dict()
     result = await _run(
         request,
         caller,

@@ -3,7 +3,9 @@
 :meth:`RiskEngine.assess` turns a :class:`LoginAttempt` into an :class:`Assessment` (allow,
 challenge or deny, a score, reasons, a delay); :meth:`RiskEngine.outcome` records whether the
 password was right and whether the account exists, and says how the new session may see its
-own data. State lives behind :class:`~.ports.RiskState` (memory or Redis).
+own data. :meth:`RiskEngine.assess_many` and :meth:`RiskEngine.outcome_many` do the same for a
+batch with one and two state calls (round trips on Redis), deciding as one at a time would.
+State lives behind :class:`~.ports.RiskState` (memory or Redis).
 
 Signals (each a reason code):
 
@@ -91,6 +93,7 @@ from shieldwall.guard.risk.model import (
     Assessment,
     Decision,
     LoginAttempt,
+    LoginOutcome,
     OutcomeResult,
     Reason,
     SessionView,
@@ -830,48 +833,58 @@ class RiskEngine:
 
         Raises :class:`UnknownAssessment` for an id that is unknown, expired or already used.
         """
-        if not assessment_id or len(assessment_id) > 64:
-            raise InvalidAttempt("must have 1 to 64 characters", field="assessment_id")
+        _check_id(assessment_id)
         raw = self.state.take_pending(assessment_id)
         if raw is None:
-            raise UnknownAssessment(
-                "no pending assessment with this id (unknown, expired or already reported)",
-                field="assessment_id",
-            )
+            raise _unknown()
         p = _Pending.decode(raw)
         now = self.clock.now().timestamp()
-        # a stopped attempt's failure was counted when it was stopped: its failed outcome
-        # adds only an unknown account, its success takes that failure back
-        self.state.record_outcome(
-            now,
-            OutcomeOps(
-                p.entities,
-                p.runs,
-                success,
-                account_known,
-                p.profile,
-                p.fields,
-                p.popular,
-                int(now // 3600),
-                tuple(
-                    (k, name)
-                    for k, name in NETWORK_LEVELS
-                    if k < len(p.fields) and not p.fields[k].endswith(":" + UNKNOWN_VALUE)
-                ),
-                retract=p.stopped,
-            ),
-        )
+        self.state.record_outcome(now, _outcome_ops(p, now, success, account_known))
         if not success:
-            # entities[1] is the address's tag, profile the account's (see _prepare)
-            failure = DecisionEvent(now, Kind.FAILURE, p.profile, p.entities[1], account_known)
-            self._remember([failure])
-            return OutcomeResult(assessment_id, False)
-        return OutcomeResult(
-            assessment_id,
-            True,
-            SessionView.MASKED if p.masked else SessionView.NORMAL,
-            p.breached,
-        )
+            self._remember([_failure(p, now, account_known)])
+        return _outcome_result(p, assessment_id, success)
+
+    def outcome_many(self, items: Sequence[LoginOutcome]) -> list[OutcomeResult | RiskError]:
+        """:meth:`outcome` of each item, in order, with two state calls for the lot (two round
+        trips on Redis, where one at a time costs two per outcome): the pending assessments
+        taken (:meth:`~.ports.RiskState.take_pending_many`), then the outcomes recorded
+        (:meth:`~.ports.RiskState.record_outcomes`). An item :meth:`outcome` would refuse gets
+        its :class:`RiskError` in its place: an invalid id, or one unknown, expired or already
+        reported, an earlier item of the same batch included. Results and the state afterwards
+        are those of calling :meth:`outcome` on each in turn (each recorded at the clock's time
+        when its pending assessment is read back); the failures reach the decision history in
+        one write. Storage errors raise (the taken assessments are then spent, as one call's
+        would be; the outcomes before the error may have been recorded)."""
+        if not items:
+            return []
+        out: list[OutcomeResult | RiskError | None] = []  # None: unknown, unless taken below
+        valid: list[int] = []  # indexes into ``out`` of the items whose id is well formed
+        for item in items:
+            try:
+                _check_id(item.assessment_id)
+            except RiskError as exc:
+                out.append(exc)
+                continue
+            valid.append(len(out))
+            out.append(None)
+        taken = self.state.take_pending_many([items[i].assessment_id for i in valid])
+        batch: list[tuple[float, OutcomeOps]] = []
+        failures: list[DecisionEvent] = []
+        clock = self.clock
+        for i, raw in zip(valid, taken, strict=True):
+            if raw is None:
+                continue
+            item = items[i]
+            p = _Pending.decode(raw)
+            now = clock.now().timestamp()
+            batch.append((now, _outcome_ops(p, now, item.success, item.account_known)))
+            if not item.success:
+                failures.append(_failure(p, now, item.account_known))
+            out[i] = _outcome_result(p, item.assessment_id, item.success)
+        if batch:
+            self.state.record_outcomes(batch)
+        self._remember(failures)
+        return [got if got is not None else _unknown() for got in out]
 
     def _remember(self, events: list[DecisionEvent]) -> None:
         """Count the decisions in the history, when there is one. A history that cannot be
@@ -921,6 +934,57 @@ def _stop(prep: _Prepared, assessment: Assessment) -> tuple[float, str, bytes, O
         prep.hour,
     )
     return prep.now, assessment.assessment_id, payload, failure
+
+
+def _check_id(assessment_id: str) -> None:
+    if not assessment_id or len(assessment_id) > 64:
+        raise InvalidAttempt("must have 1 to 64 characters", field="assessment_id")
+
+
+def _unknown() -> UnknownAssessment:
+    return UnknownAssessment(
+        "no pending assessment with this id (unknown, expired or already reported)",
+        field="assessment_id",
+    )
+
+
+def _outcome_ops(p: _Pending, now: float, success: bool, account_known: bool) -> OutcomeOps:
+    """The state's writes of one outcome of the pending assessment ``p`` at ``now``. A
+    stopped attempt's failure was counted when it was stopped (:func:`_stop`): its failed
+    outcome adds only an unknown account, its success takes that failure back (``retract``)."""
+    return OutcomeOps(
+        p.entities,
+        p.runs,
+        success,
+        account_known,
+        p.profile,
+        p.fields,
+        p.popular,
+        int(now // 3600),
+        tuple(
+            (k, name)
+            for k, name in NETWORK_LEVELS
+            if k < len(p.fields) and not p.fields[k].endswith(_UNKNOWN_SUFFIX)
+        ),
+        retract=p.stopped,
+    )
+
+
+def _failure(p: _Pending, now: float, account_known: bool) -> DecisionEvent:
+    """The history's record of a failed password: tags only. ``entities[1]`` is the address's
+    tag, ``profile`` the account's (see ``RiskEngine._prepare``)."""
+    return DecisionEvent(now, Kind.FAILURE, p.profile, p.entities[1], account_known)
+
+
+def _outcome_result(p: _Pending, assessment_id: str, success: bool) -> OutcomeResult:
+    if not success:
+        return OutcomeResult(assessment_id, False)
+    return OutcomeResult(
+        assessment_id,
+        True,
+        SessionView.MASKED if p.masked else SessionView.NORMAL,
+        p.breached,
+    )
 
 
 def _event(prep: _Prepared, assessment: Assessment) -> DecisionEvent:

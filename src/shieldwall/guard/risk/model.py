@@ -1,5 +1,5 @@
 """What the login risk engine takes and gives: :class:`LoginAttempt`, :class:`Assessment`,
-:class:`Reason`, :class:`OutcomeResult`."""
+:class:`Reason`, :class:`LoginOutcome`, :class:`OutcomeResult`."""
 
 from __future__ import annotations
 
@@ -85,6 +85,16 @@ class Assessment:
             "session_view": self.session_view.value,
             "force_password_reset": self.force_password_reset,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    """The password check's result for one assessment, as the store reports it (an item of
+    ``RiskEngine.outcome_many``; the engine checks ``assessment_id``, item by item)."""
+
+    assessment_id: str
+    success: bool
+    account_known: bool = True
 
 
 @dataclass(frozen=True, slots=True)

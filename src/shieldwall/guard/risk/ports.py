@@ -13,7 +13,10 @@ in-process state runs each call under a lock; Redis runs each as Lua, an ``asses
 scripts (what the decision needs, waited for; then the attempt counted, whose reply the caller
 does not wait for), so another worker's attempt can fall between the two halves. A batch of
 attempts (:meth:`RiskState.assess_many`, the event intake's) is one script per attempt,
-pipelined: one round trip for the batch.
+pipelined: one round trip for the batch. A batch of outcomes (:meth:`RiskEngine.outcome_many
+<shieldwall.guard.risk.engine.RiskEngine.outcome_many>`) is two calls, each one round trip on
+Redis: :meth:`RiskState.take_pending_many` (one script for every id) and
+:meth:`RiskState.record_outcomes` (one script per outcome, pipelined).
 
 A decayed count ``c`` kept at time ``t0`` reads ``c * exp(-(t - t0) / tau)`` at ``t``; an
 event adds 1. With ``tau`` = 10 minutes it is "about the last ten minutes", with a day "about
@@ -137,6 +140,11 @@ class RiskState(Protocol):
         """The payload kept for ``assessment_id``, removed (an outcome is taken once)."""
         ...
 
+    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+        """:meth:`take_pending` of each id in order, in one call (one round trip on Redis): an
+        id given twice gets its payload the first time and None after, as two calls would."""
+        ...
+
     def record_outcome(self, now: float, ops: OutcomeOps) -> None: ...
 
     def record_stops(self, stops: Sequence[tuple[float, str, bytes, OutcomeOps]]) -> None:
@@ -144,6 +152,12 @@ class RiskState(Protocol):
         payload, ops)``: keep ``payload`` as the assessment's pending one (replacing what its
         assess kept) and record ``ops`` (a failure) as :meth:`record_outcome` does, in order,
         in one call (one write on Redis, whose replies the caller does not wait for)."""
+        ...
+
+    def record_outcomes(self, batch: Sequence[tuple[float, OutcomeOps]]) -> None:
+        """:meth:`record_outcome` of each ``(now, ops)`` in order, each atomic and applied after
+        the ones before it, in one call (pipelined on Redis: one round trip per hundred outcomes).
+        A storage error raises; the outcomes before it may have been recorded."""
         ...
 
     def reset_runs(self, keys: Sequence[str]) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import redis
@@ -19,12 +18,12 @@ from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.breach import Combo, tweaks
 from shieldwall.guard.risk.errors import RiskError
 from shieldwall.guard.risk.model import Assessment, Decision, LoginAttempt, SessionView
-from shieldwall.guard.risk.ports import A_S, AssessOps, OutcomeOps, RiskState
+from shieldwall.guard.risk.ports import A_S, AssessOps, RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
 from tests.redis_wire import Wire, command_names
-from tests.unit.guard.risk.conftest import HOME, make_engine, sha1
+from tests.unit.guard.risk.conftest import HOME, StopsAfterTheBatch, make_engine, sha1
 
 pytestmark = pytest.mark.redis
 URL = "redis://127.0.0.1:6379/0"
@@ -151,25 +150,6 @@ class StepClock:
         t = self.times[min(self.i, len(self.times) - 1)]
         self.i += 1
         return t
-
-
-class StopsAfterTheBatch:
-    """A state whose stops (``record_stops``) are held until :meth:`flush`: ``assess`` one at
-    a time then counts a batch's stops where ``assess_many`` does, after the batch's decisions."""
-
-    def __init__(self, inner: RiskState) -> None:
-        self.inner = inner
-        self.held: list[tuple[float, str, bytes, OutcomeOps]] = []
-
-    def record_stops(self, stops: Sequence[tuple[float, str, bytes, OutcomeOps]]) -> None:
-        self.held.extend(stops)
-
-    def flush(self) -> None:
-        self.inner.record_stops(self.held)
-        self.held = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def play_batches(

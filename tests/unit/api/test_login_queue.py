@@ -1,6 +1,6 @@
-"""The API's queue of login assessments: requests that pile up while a batch is in flight go
-together, each keeps its own answer, and the decisions are those of assessing them one after
-another. In-process state and limits (no I/O): the queue's logic, not Redis."""
+"""The API's queue of login requests (assessments, outcomes): requests that pile up while a
+batch is in flight go together, each keeps its own answer, and the results are those of handling
+them one after another. In-process state and limits (no I/O): the queue's logic, not Redis."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from collections.abc import Sequence
 
 import pytest
 
-from shieldwall.api.assess_queue import AssessQueue
+from shieldwall.api.login_queue import LoginQueue
 from shieldwall.api.ratelimit import RateLimited, RateLimits
 from shieldwall.config import RateLimitSettings
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.errors import StorageError
 from shieldwall.core.model import Principal, Role
 from shieldwall.guard.risk.engine import RiskEngine
-from shieldwall.guard.risk.errors import InvalidAttempt
-from shieldwall.guard.risk.model import Assessment, LoginAttempt
+from shieldwall.guard.risk.errors import InvalidAttempt, UnknownAssessment
+from shieldwall.guard.risk.model import Assessment, LoginAttempt, LoginOutcome, OutcomeResult
 from shieldwall.storage.rate_limits import MemoryWindows, Window
-from tests.unit.guard.risk.conftest import login, make_engine
+from tests.unit.guard.risk.conftest import StopsAfterTheBatch, login, make_engine
 
 CALLER = Principal("store-login", Role.SERVICE, "login")
 
@@ -47,10 +47,12 @@ def with_failures(engine: RiskEngine) -> RiskEngine:
     return engine
 
 
-async def all_at_once(queue: AssessQueue, batch: Sequence[LoginAttempt]) -> list[object]:
+async def all_at_once(
+    queue: LoginQueue[LoginAttempt, Assessment], batch: Sequence[LoginAttempt]
+) -> list[object]:
     """Every request enqueued before the loop runs any of the queue's work."""
     return await asyncio.gather(
-        *(queue.assess("192.0.2.1", CALLER, a) for a in batch), return_exceptions=True
+        *(queue.submit("192.0.2.1", CALLER, a) for a in batch), return_exceptions=True
     )
 
 
@@ -63,12 +65,14 @@ def test_requests_waiting_together_go_in_one_batch_with_sequential_decisions(
     clock: ManualClock,
 ) -> None:
     """30 requests enqueued at once make one batch; each decision equals that of an engine
-    (same key, same clock) assessing the same attempts one after another."""
-    queue = AssessQueue(with_failures(make_engine(clock)), limits())
+    (same key, same clock) assessing the same attempts one after another, its stops counted
+    after the batch as ``assess_many`` counts them."""
+    queue = LoginQueue(with_failures(make_engine(clock)).assess_many, limits())
     batch = attempts(30)
     answers = asyncio.run(all_at_once(queue, batch))
     assert queue.batches == 1
     alone = with_failures(make_engine(clock))
+    alone.state = StopsAfterTheBatch(alone.state)  # type: ignore[assignment]
     expected = [view(alone.assess(a)) for a in batch]
     assert [view(a) for a in answers] == expected
     assert len({view(a)[1] for a in answers}) > 1  # accounts are scored apart
@@ -76,7 +80,7 @@ def test_requests_waiting_together_go_in_one_batch_with_sequential_decisions(
 
 def test_a_batch_holds_at_most_its_size(clock: ManualClock) -> None:
     """25 waiting requests with batches of 10: three batches, every request answered."""
-    queue = AssessQueue(make_engine(clock), limits(), batch=10)
+    queue = LoginQueue(make_engine(clock).assess_many, limits(), batch=10)
     answers = asyncio.run(all_at_once(queue, attempts(25)))
     assert queue.batches == 3
     assert all(isinstance(a, Assessment) for a in answers)
@@ -86,7 +90,7 @@ def test_refused_and_invalid_requests_get_their_own_errors(clock: ManualClock) -
     """At 5 per hour per key, the 6th and later requests of a batch are refused (429) and not
     assessed; an invalid address is that request's 422; the others are assessed."""
     engine = make_engine(clock)
-    queue = AssessQueue(engine, limits(per_key="5/hour"))
+    queue = LoginQueue(engine.assess_many, limits(per_key="5/hour"))
     batch = attempts(8)
     batch[2] = LoginAttempt("bob@example.com", "not-an-address")
     answers = asyncio.run(all_at_once(queue, batch))
@@ -117,7 +121,7 @@ def test_a_batch_error_is_every_requests_error_and_the_queue_goes_on(clock: Manu
 
     down = limits(per_key="100/hour")
     down.windows = DownWindows(MemoryStorage())
-    queue = AssessQueue(make_engine(clock), down)
+    queue = LoginQueue(make_engine(clock).assess_many, down)
 
     async def scenario() -> tuple[list[object], list[object]]:
         first = await all_at_once(queue, attempts(4))
@@ -132,10 +136,10 @@ def test_a_batch_error_is_every_requests_error_and_the_queue_goes_on(clock: Manu
 def test_a_request_that_goes_away_does_not_stop_the_others(clock: ManualClock) -> None:
     """A client that disconnects (its request cancelled while queued) gets nothing; the rest
     of its batch is answered."""
-    queue = AssessQueue(make_engine(clock), limits())
+    queue = LoginQueue(make_engine(clock).assess_many, limits())
 
     async def scenario() -> list[object]:
-        tasks = [asyncio.ensure_future(queue.assess("192.0.2.1", CALLER, a)) for a in attempts(5)]
+        tasks = [asyncio.ensure_future(queue.submit("192.0.2.1", CALLER, a)) for a in attempts(5)]
         await asyncio.sleep(0)  # every request is queued
         tasks[1].cancel()
         return await asyncio.gather(*tasks, return_exceptions=True)
@@ -143,6 +147,44 @@ def test_a_request_that_goes_away_does_not_stop_the_others(clock: ManualClock) -
     answers = asyncio.run(scenario())
     assert isinstance(answers[1], asyncio.CancelledError)
     assert all(isinstance(a, Assessment) for i, a in enumerate(answers) if i != 1)
+
+
+def test_outcomes_in_one_batch_each_with_its_own_answer(clock: ManualClock) -> None:
+    """12 outcome requests at once with a limit of 8 an hour: one batch; the first 8 admitted
+    (a repeated id and an unknown one among them get UnknownAssessment, the others their
+    result), the last 4 refused (429) and not recorded: their assessments are still pending."""
+    engine = make_engine(clock)
+    ids = [engine.assess(a).assessment_id for a in attempts(10)]
+    queue: LoginQueue[LoginOutcome, OutcomeResult] = LoginQueue(
+        engine.outcome_many, limits(per_key="8/hour")
+    )
+    items = [LoginOutcome(i, n % 2 == 0) for n, i in enumerate(ids)]
+    items.insert(3, LoginOutcome(ids[0], False))  # reported already, two places up
+    items.insert(5, LoginOutcome("never-issued", True))
+
+    async def scenario() -> list[object]:
+        return await asyncio.gather(
+            *(queue.submit("192.0.2.1", CALLER, item) for item in items), return_exceptions=True
+        )
+
+    answers = asyncio.run(scenario())
+    assert queue.batches == 1
+    assert [type(a) for a in answers] == [OutcomeResult] * 3 + [UnknownAssessment] + [
+        OutcomeResult,
+        UnknownAssessment,
+        OutcomeResult,
+        OutcomeResult,
+    ] + [RateLimited] * 4
+    admitted = [0, 1, 2, 4, 6, 7]
+    for n in admitted:
+        got = answers[n]
+        assert isinstance(got, OutcomeResult)
+        assert (got.assessment_id, got.success) == (items[n].assessment_id, items[n].success)
+    for item in items[-4:]:  # never reached the engine: reported now, once
+        assert engine.outcome(item.assessment_id, success=True).success
+    for n in admitted:  # reported by the batch: gone
+        with pytest.raises(UnknownAssessment):
+            engine.outcome(items[n].assessment_id, success=True)
 
 
 @pytest.fixture
