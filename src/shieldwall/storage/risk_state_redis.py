@@ -40,8 +40,9 @@ import math
 import struct
 import sys
 from array import array
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any, TypeVar, cast
 
 import redis
 from hiredis import pack_command
@@ -61,11 +62,24 @@ from shieldwall.guard.risk.ports import (
 )
 from shieldwall.storage.redis_script import Arg, FastScript, Lane
 
+T = TypeVar("T")
 _RECORD = struct.Struct("<" + "d" * RECORD_SIZE)
 _BIG_ENDIAN = sys.byteorder == "big"  # records are little-endian doubles on the wire
-# attempts per pipelined round trip of assess_many: Redis runs a pipeline's scripts back to back,
-# so a bounded chunk keeps other clients' commands from waiting behind a whole fetched batch
-PIPELINE = 100
+# attempts per write of assess_many, one chunk written ahead of the replies read: the server
+# runs a chunk while the client decides on the last one and makes the next. Small enough that
+# the first chunk (made before the server has anything to run) and the last (decided after it
+# has nothing left) are short; large enough that a write and a read (some 20 us of system calls
+# each side) are a small part of a chunk. Redis runs a write's scripts back to back, so a
+# bounded chunk also keeps other clients' commands from waiting behind a whole fetched batch.
+STREAM = 20
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last shorter), each taken when it is asked for."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
 
 _COMMON = """
 local P = ARGV[1]
@@ -412,20 +426,23 @@ class RedisRiskState:
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
-    def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
+    def assess_many(self, batch: Iterable[tuple[float, AssessOps]]) -> Iterator[AssessView]:
         """The assess script once per attempt, pipelined: the scripts run one after another on
-        the server, each atomic, in order; the client writes ``PIPELINE`` calls at a time and
-        reads their replies: one round trip per ``PIPELINE`` attempts."""
-        views: list[AssessView] = []
+        the server, each atomic, in order. The attempts go in chunks of ``STREAM`` calls, one
+        chunk written ahead of the replies read (:meth:`FastScript.stream`): the server runs
+        chunk k+1 while the caller decides on chunk k's views and the next chunk is taken from
+        ``batch`` (made by the caller). Each chunk's views are given once its replies are in."""
+        args = self._assess_args
+        chunks = ([args(now, ops) for now, ops in chunk] for chunk in _chunks(batch, STREAM))
+        replies = self._assess.stream(chunks)
         try:
-            for start in range(0, len(batch), PIPELINE):
-                calls = [
-                    self._assess_args(now, ops) for now, ops in batch[start : start + PIPELINE]
-                ]
-                views.extend(_view(out) for out in self._assess.call_many(calls))
+            for outs in replies:
+                for out in outs:
+                    yield _view(out)
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
-        return views
+        finally:
+            replies.close()
 
     def _assess_args(self, now: float, ops: AssessOps) -> list[Arg]:
         """The assess script's ARGV after its packed head (prefix and windows)."""

@@ -257,20 +257,34 @@ def test_redis_assess_is_one_round_trip(
     assert len(decisions) == 200
 
 
-def test_redis_assess_many_is_one_round_trip_per_hundred_attempts(
+def test_redis_assess_many_writes_one_chunk_ahead_of_its_replies(
     redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """250 attempts: three socket writes of 100, 100 and 50 assess scripts, and nothing else
-    (no ``SCRIPT EXISTS`` check before each, as redis-py's pipeline makes)."""
+    """250 attempts: socket writes of 20 assess scripts (the last 10), and nothing else (no
+    ``SCRIPT EXISTS`` check before each, as redis-py's pipeline makes). The first view is given
+    once the second chunk is written (and taken from the batch, no more), so the server runs it
+    while the caller decides on the first."""
     ops = [
         (360_000.0 + n, AssessOps(("p", f"i:{n % 7}"), ((1, f"x{n}"),), "a:dd", (), (), 100))
         for n in range(250)
     ]
     redis_state.assess(359_000.0, ops[0][1])  # the script is loaded
+    taken: list[int] = []
+
+    def batch() -> Iterator[tuple[float, AssessOps]]:
+        for n, op in enumerate(ops):
+            taken.append(n)
+            yield op
+
     wire = Wire(monkeypatch)
-    views = redis_state.assess_many(ops)
+    stream = redis_state.assess_many(batch())
+    assert wire.writes == [] and taken == []  # nothing before the first view is asked for
+    first = next(stream)
+    assert [len(w) for w in wire.writes] == [20, 20]
+    assert len(taken) == 40
+    views = [first, *stream]
     sha = redis_state._assess.sha[:8]
-    assert [len(w) for w in wire.writes] == [100, 100, 50]
+    assert [len(w) for w in wire.writes] == [20] * 12 + [10]
     assert {name for w in wire.writes for name in w} == {f"EVALSHA {sha}"}
     # the shared record counted every attempt, in order: the last view saw all 250 (and the
     # one before them, 1,000 s earlier)
