@@ -15,7 +15,8 @@ halves (it then counts the same pair new once more, at most). Keys live under
 
 - ``r:<entity>``  a record: ten little-endian doubles (``struct`` in the script, :mod:`struct`
   here) in the order of :data:`~shieldwall.guard.risk.ports.RECORD_SIZE`'s slots
-- ``q:<pair>``    one double: the (simulated) time a pair stops counting as seen
+- ``ps:<account>`` hash of the account's seen pairs, each one double: the (simulated) time the
+  pair stops counting as seen; ``#`` the additions since it was last pruned (see ``_ADD``)
 - ``a:<account>`` hash of profile counts, ``_e`` its expiry
 - ``pop``         hash of popularity counts
 - ``h``           hash ``<hour>:a|f|u`` of hourly platform totals
@@ -27,7 +28,11 @@ exactly, but packing ten doubles is one call where formatting and parsing them w
 record is one ``GET``/``SET`` where it was ``HMGET``/``HSET``/``EXPIRE`` (the script went from
 about 35 commands and 70 number formats per attempt to about 17 and none; see docs/guard.md,
 "Speed"). The prefixes changed with the layout (``e:``/``pr:`` held the old one), so a worker of
-the new layout never reads a record of the old: it starts those counts afresh.
+the new layout never reads a record of the old: it starts those counts afresh. Likewise the seen
+pairs were one ``q:<pair>`` key each (a ``SET ... GET`` per pair, five or six an attempt) before
+they became one hash per account: after that upgrade every pair counts as new once more (one
+more distinct account or address on each source and account, once), and the ``q:`` keys expire
+by their TTL; while old and new workers run side by side, each layout counts a pair new once.
 
 Times inside values are the engine's clock (a replay runs on a :class:`ManualClock`), so
 expiry decisions never depend on the wall clock; Redis TTLs (on the wall clock, at least as long)
@@ -136,21 +141,59 @@ k = k + ne
 local np = tonumber(ARGV[k]); k = k + 1
 """
 
-# count the attempt: every record, and each pair not seen within the TTL (marked seen), saved
+# count the attempt: every record, and each pair not seen within the TTL (marked seen), saved.
+# The account's pairs are one hash (the profile, its account's key, follows the pairs in ARGV):
+# one HMGET and one HSET where each pair was a SET ... GET of its own. A pair named twice in one
+# attempt counts once, as two SETs in a row did. The hash lives the pair TTL after the account's
+# last attempt; so that an account tried from ever new sources does not keep every pair as long,
+# ``#`` (read and written with the pairs: no call of its own; no pair is named so) counts the
+# pairs added since the hash was last pruned less the pairs then kept, and above 64 the pairs
+# expired by now are dropped (an expired pair and an absent one both count as new): a cost in
+# proportion to the hash, paid once per as many additions as it then held.
 _ADD = """
 for i = 1, ne do
   local rec = recs[i]
   rec[2] = rec[2] + 1; rec[3] = rec[3] + 1
 end
-local until_ = struct.pack('<d', now + pair_ttl)
-local pair_ex = math.ceil(pair_ttl)
-for _ = 1, np do
-  local i = tonumber(ARGV[k]) + 1
-  local e = redis.call('SET', P .. 'q:' .. ARGV[k + 1], until_, 'EX', pair_ex, 'GET')
-  k = k + 2
-  if (not e) or struct.unpack('<d', e) <= now then
-    recs[i][8] = recs[i][8] + 1; recs[i][9] = recs[i][9] + 1
+if np > 0 then
+  local until_ = struct.pack('<d', now + pair_ttl)
+  local seen = P .. 'ps:' .. ARGV[k + 2 * np]
+  local names, set, met = {}, {}, {}
+  for j = 1, np do names[j] = ARGV[k + 2 * j - 1] end
+  names[np + 1] = '#'
+  local held = redis.call('HMGET', seen, unpack(names))
+  local added = 0
+  for j = 1, np do
+    local name, e = names[j], held[j]
+    if not met[name] then
+      if not e then added = added + 1 end
+      if (not e) or struct.unpack('<d', e) <= now then
+        local i = tonumber(ARGV[k + 2 * j - 2]) + 1
+        recs[i][8] = recs[i][8] + 1; recs[i][9] = recs[i][9] + 1
+      end
+    end
+    met[name] = true
+    set[2 * j - 1] = name; set[2 * j] = until_
   end
+  local count = tonumber(held[np + 1] or '0') + added
+  if added > 0 then set[2 * np + 1] = '#'; set[2 * np + 2] = count end
+  redis.call('HSET', seen, unpack(set))
+  redis.call('EXPIRE', seen, math.ceil(pair_ttl))
+  if count > 64 then
+    local all = redis.call('HGETALL', seen)
+    local dead, kept = {}, 0
+    for j = 1, #all, 2 do
+      if all[j] ~= '#' then
+        if struct.unpack('<d', all[j + 1]) <= now then dead[#dead + 1] = all[j]
+        else kept = kept + 1 end
+      end
+    end
+    for j = 1, #dead, 1000 do
+      redis.call('HDEL', seen, unpack(dead, j, math.min(j + 999, #dead)))
+    end
+    redis.call('HSET', seen, '#', -kept)
+  end
+  k = k + 2 * np
 end
 local out = {}
 for i = 1, ne do out[i] = save(keys[i], recs[i]) end
@@ -200,12 +243,13 @@ _LOOK = (
     + """
 local new = {}
 if np > 0 then
-  local qk = {}
-  for j = 1, np do qk[j] = P .. 'q:' .. ARGV[k + 2 * j - 1] end
-  local qv = redis.call('MGET', unpack(qk))
+  local names, met = {}, {}
+  for j = 1, np do names[j] = ARGV[k + 2 * j - 1] end
+  local held = redis.call('HMGET', P .. 'ps:' .. ARGV[k + 2 * np], unpack(names))
   for j = 1, np do
-    local e = qv[j]
-    new[j] = ((not e) or struct.unpack('<d', e) <= now) and 1 or 0
+    local name, e = names[j], held[j]
+    new[j] = (not met[name] and ((not e) or struct.unpack('<d', e) <= now)) and 1 or 0
+    met[name] = true
   end
   k = k + 2 * np
 end
