@@ -42,7 +42,9 @@ class AssessOps:
 
     - every entity in ``entities`` counts one attempt;
     - each ``(i, pair)`` in ``pairs`` counts one distinct account on entity ``i`` if ``pair``
-      was not seen within the pair TTL (and marks it seen);
+      was not seen within the pair TTL (and marks it seen); a pair names the account whose key
+      is ``profile`` (the engine's all do), so a state may keep an account's pairs together
+      (Redis: one hash per account), and it is never ``#``;
     - ``profile``'s counts of ``fields`` are read (``n`` first: successful logins);
     - the popularity counts of ``popular`` are read (``n`` first);
     - the hour bucket ``hour`` counts one attempt;
