@@ -171,9 +171,10 @@ class Lane:
         call of the lane uses it, and :meth:`settle` does not wait for it (a call the caller
         makes between two chunks takes another connection). Replies owed by earlier calls on
         it are read first, and an error among them is raised before anything is written.
-        Closed early (the caller stopped reading), it reads the replies of what it wrote, so
-        every chunk written has run when ``close`` returns (an error reply among them is
-        dropped: the caller has stopped for a reason of its own)."""
+        Closed early (the caller stopped reading), or when ``chunks`` raises, it reads the
+        replies of what it wrote, so every chunk written has run when ``close`` returns or the
+        error is raised (an error reply among them is dropped: the caller has stopped for a
+        reason of its own)."""
         slot = self._take()
         failed: ResponseError | None = None
         try:
@@ -193,8 +194,17 @@ class Lane:
         sent: deque[tuple[int, list[Call]]] = deque()
         ready: deque[list[Any]] = deque()
         broken = False
+        source_failed = False  # the caller's iterator raised: the connection is sound
         try:
-            for chunk in chunks:
+            source = iter(chunks)
+            while True:
+                try:
+                    chunk = next(source, None)
+                except BaseException:
+                    source_failed = True
+                    raise
+                if chunk is None:
+                    break
                 loads: list[Call] = []
                 if slot.fresh or conn._sock is None:
                     # a new (or reconnected) connection loads every script of the lane first
@@ -211,7 +221,10 @@ class Lane:
                 if not ready:
                     failed = self._read_oldest(conn, sent, ready) or failed
                 yield ready.popleft()
-        except GeneratorExit:
+        except BaseException as exc:
+            if not (source_failed or isinstance(exc, GeneratorExit)):
+                broken = True  # an error of the connection (or the server's replies)
+                raise
             try:
                 while sent:  # written: read, so that every chunk written has run
                     skip, calls = sent.popleft()
@@ -219,9 +232,6 @@ class Lane:
                         _read(conn)
             except BaseException:
                 broken = True
-            raise
-        except BaseException:
-            broken = True
             raise
         finally:
             if broken:

@@ -308,3 +308,30 @@ def test_a_stream_closed_early_has_run_what_it_wrote() -> None:
     peek.delete(key)
     client.close()
     peek.close()
+
+
+def test_a_stream_whose_chunks_fail_has_run_what_it_wrote() -> None:
+    """The caller's chunks raise after two chunks were taken (one written ahead): the error
+    comes out of the stream, both chunks written have run, and the lane keeps its one
+    connection, in step for the next call."""
+    client = redis.Redis.from_url(URL, max_connections=1)
+    peek = redis.Redis.from_url(URL)
+    script = counter(client)
+    key = f"sw-test:{secrets.token_hex(6)}"
+
+    def chunks() -> Iterator[list[list[str]]]:
+        yield [[key]] * 2
+        yield [[key]] * 3
+        raise LookupError("the caller's own error")
+
+    stream = script.stream(chunks())
+    assert next(stream) == [1, 2]
+    with pytest.raises(LookupError):
+        next(stream)
+    # the connection was kept, not dropped: its replies were read, nothing is left on it
+    assert [slot.conn._sock is not None for slot in script.lane._free] == [True]
+    assert peek.get(key) == b"5"
+    assert script.call([key]) == 6
+    peek.delete(key)
+    client.close()
+    peek.close()
