@@ -150,7 +150,11 @@ def paired_run(
 ) -> dict[str, float]:
     """``assess`` over ``evs`` on fresh state: events/s of wall time, and microseconds of CPU
     per event (this process, plus the Redis server's for Redis state)."""
-    client = redis.Redis.from_url(REDIS_URL, max_connections=threads + 2)
+    # a thread keeps up to two lane connections (one for its calls or its assess_many's stream,
+    # one for a wave read made while it decides) and borrows a pool one for a masked allow's
+    # pending entry; the cap of threads + 2 ran out at 4 threads (MaxConnectionsError, old code
+    # and new, 2026-12-04 09:55)
+    client = redis.Redis.from_url(REDIS_URL, max_connections=3 * threads + 2)
     state: RiskState = (
         RedisRiskState(client, tenant="bench") if backend == "redis" else MemoryRiskState()
     )

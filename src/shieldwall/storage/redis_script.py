@@ -16,6 +16,10 @@ the layer above them:
   ``SCRIPT FLUSH``);
 - :meth:`FastScript.call_many` writes many calls in one buffer and reads their replies in
   order: one round trip for the lot, with no ``SCRIPT EXISTS`` check before it;
+- :meth:`FastScript.stream` (:meth:`Lane.stream`) writes chunks of calls one chunk ahead of
+  the replies it reads: the server runs chunk k+1 while the caller works on chunk k's replies
+  (and makes the next chunk's arguments), so on a machine with a core for each the client's
+  work and the server's overlap instead of taking turns;
 - :meth:`Lane.exchange` can leave the replies of the last calls of a write unread (*owed*):
   the caller gets its answer as soon as the server has run the calls it needs, and the server
   runs the rest (writes whose reply the caller does not wait for) while the caller goes on.
@@ -36,7 +40,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +157,127 @@ class Lane:
             raise failed
         return replies
 
+    def stream(self, chunks: Iterable[Sequence[Call]]) -> Generator[list[Any], None, None]:
+        """Send each chunk of calls in one write and yield its replies (an error reply as its
+        exception, not raised), chunk by chunk in order, one chunk ahead: chunk k+1 is written
+        (taken from ``chunks``, so made, while the server runs chunk k) before chunk k's
+        replies are read, and the server runs it while the caller uses them. Calls the server
+        refused for want of their script (``NOSCRIPT``, after a ``SCRIPT FLUSH``) are loaded
+        and sent again once the chunk written behind them is read, before their replies are
+        yielded: the order of the runs then differs from the order of the calls (a refused
+        call runs after the next chunk's), as only after the server lost its scripts.
+
+        The stream holds one connection from its start until it ends or is closed: no other
+        call of the lane uses it, and :meth:`settle` does not wait for it (a call the caller
+        makes between two chunks takes another connection). Replies owed by earlier calls on
+        it are read first, and an error among them is raised before anything is written.
+        Closed early (the caller stopped reading), or when ``chunks`` raises, it reads the
+        replies of what it wrote, so every chunk written has run when ``close`` returns or the
+        error is raised (an error reply among them is dropped: the caller has stopped for a
+        reason of its own)."""
+        slot = self._take()
+        failed: ResponseError | None = None
+        try:
+            while slot.owed:  # what earlier calls owe on it, as settle reads it
+                earlier, slot.owed = slot.owed, []
+                error, redo = _collect(slot.conn, earlier)
+                slot.owed = _resend(slot.conn, redo)
+                failed = failed or error
+        except BaseException:
+            self._drop(slot)
+            raise
+        if failed is not None:
+            self._give(slot)
+            raise failed
+        conn = slot.conn
+        # written, replies unread: (leading SCRIPT LOADs, calls); read, not yet yielded
+        sent: deque[tuple[int, list[Call]]] = deque()
+        ready: deque[list[Any]] = deque()
+        broken = False
+        source_failed = False  # the caller's iterator raised: the connection is sound
+        try:
+            source = iter(chunks)
+            while True:
+                try:
+                    chunk = next(source, None)
+                except BaseException:
+                    source_failed = True
+                    raise
+                if chunk is None:
+                    break
+                loads: list[Call] = []
+                if slot.fresh or conn._sock is None:
+                    # a new (or reconnected) connection loads every script of the lane first
+                    loads = _loads([(script, b"") for script in self.scripts])
+                    slot.fresh = False
+                calls = [*loads, *chunk]
+                conn.send_packed_command([b"".join(packed for _, packed in calls)], False)
+                sent.append((len(loads), list(chunk)))
+                if not ready and len(sent) > 1:
+                    failed = self._read_oldest(conn, sent, ready) or failed
+                if ready:
+                    yield ready.popleft()
+            while sent or ready:
+                if not ready:
+                    failed = self._read_oldest(conn, sent, ready) or failed
+                yield ready.popleft()
+        except BaseException as exc:
+            if not (source_failed or isinstance(exc, GeneratorExit)):
+                broken = True  # an error of the connection (or the server's replies)
+                raise
+            try:
+                while sent:  # written: read, so that every chunk written has run
+                    skip, calls = sent.popleft()
+                    for _ in range(skip + len(calls)):
+                        _read(conn)
+            except BaseException:
+                broken = True
+            raise
+        finally:
+            if broken:
+                self._drop(slot)
+            else:
+                self._give(slot)
+        if failed is not None:  # a SCRIPT LOAD refused (its calls were refused too)
+            raise failed
+
+    @staticmethod
+    def _read_oldest(
+        conn: Any, sent: deque[tuple[int, list[Call]]], ready: deque[list[Any]]
+    ) -> ResponseError | None:
+        """Read the replies of the oldest chunk of ``sent`` into ``ready``. If the server
+        refused some for want of their script, read every chunk written behind it too, then
+        load the scripts and send the refused calls again, in order, and put their replies in
+        place. Returns the first error reply of a ``SCRIPT LOAD``."""
+        failed: ResponseError | None = None
+        batch: list[tuple[list[Call], list[Any]]] = []
+        while sent:
+            skip, calls = sent.popleft()
+            replies = [_read(conn) for _ in range(skip + len(calls))]
+            failed = failed or next(
+                (r for r in replies[:skip] if isinstance(r, ResponseError)), None
+            )
+            batch.append((calls, replies[skip:]))
+            if not any(isinstance(r, NoScriptError) for r in batch[0][1]):
+                break
+        refused = [
+            (b, i)
+            for b, (calls, replies) in enumerate(batch)
+            for i, reply in enumerate(replies)
+            if isinstance(reply, NoScriptError) and calls[i][0] is not None
+        ]
+        if refused:
+            redo = [batch[b][0][i] for b, i in refused]
+            again = _loads(redo) + redo
+            conn.send_packed_command([b"".join(packed for _, packed in again)], False)
+            got = [_read(conn) for _ in again]
+            skip = len(again) - len(redo)
+            failed = failed or next((r for r in got[:skip] if isinstance(r, ResponseError)), None)
+            for (b, i), reply in zip(refused, got[skip:], strict=True):
+                batch[b][1][i] = reply
+        ready.extend(replies for _, replies in batch)
+        return failed
+
     def settle(self) -> None:
         """Read every reply owed on the free connections: each call made before by a thread
         that is not in a call now has run on the server when this returns. Raises the first
@@ -258,6 +384,24 @@ class FastScript:
         if not calls:
             return []
         return self.run([(self, self.pack(args)) for args in calls])
+
+    def stream(self, chunks: Iterable[Sequence[Sequence[Arg]]]) -> Generator[list[Any], None, None]:
+        """Run the script once per entry of each chunk, in order, and yield each chunk's
+        replies, written one chunk ahead of the replies read (:meth:`Lane.stream`: the server
+        runs a chunk while the caller uses the last one's replies; each chunk is packed only
+        when it is written). Each run is atomic and sees the runs before it. Raises the first
+        error reply of a chunk when that chunk is reached (the chunk written behind it has run
+        too, its replies read)."""
+        pack = self.pack
+        replies_of = self.lane.stream([(self, pack(args)) for args in chunk] for chunk in chunks)
+        try:
+            for replies in replies_of:
+                for reply in replies:
+                    if isinstance(reply, ResponseError):
+                        raise reply
+                yield replies
+        finally:
+            replies_of.close()
 
     def run(self, calls: Sequence[Call], owe: int = 0) -> list[Any]:
         """Send packed ``calls`` (of this script or others on the same lane) and return the

@@ -13,7 +13,7 @@ import math
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 
 from shieldwall.config import RiskSettings
@@ -113,14 +113,13 @@ class MemoryRiskState:
         with self._lock:
             return self._assess(now, ops)
 
-    def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
+    def assess_many(self, batch: Iterable[tuple[float, AssessOps]]) -> Iterator[AssessView]:
         # the lock taken per attempt, as assess does: a server's threads wait at most one attempt
         lock, assess = self._lock, self._assess
-        out = []
         for now, ops in batch:
             with lock:
-                out.append(assess(now, ops))
-        return out
+                view = assess(now, ops)
+            yield view
 
     def _assess(self, now: float, ops: AssessOps) -> AssessView:
         """:meth:`assess` under the lock; _record and :func:`decay` written out (the same

@@ -16,7 +16,8 @@ pipelined. Keys live under ``shieldwall:<tenant>:risk:``:
 
 - ``r:<entity>``  a record: ten little-endian doubles (``struct`` in the script, :mod:`struct`
   here) in the order of :data:`~shieldwall.guard.risk.ports.RECORD_SIZE`'s slots
-- ``q:<pair>``    one double: the (simulated) time a pair stops counting as seen
+- ``ps:<account>`` hash of the account's seen pairs, each one double: the (simulated) time the
+  pair stops counting as seen; ``#`` the additions since it was last pruned (see ``_ADD``)
 - ``a:<account>`` hash of profile counts, ``_e`` its expiry
 - ``pop``         hash of popularity counts
 - ``h``           hash ``<hour>:a|f|u`` of hourly platform totals
@@ -28,7 +29,11 @@ exactly, but packing ten doubles is one call where formatting and parsing them w
 record is one ``GET``/``SET`` where it was ``HMGET``/``HSET``/``EXPIRE`` (the script went from
 about 35 commands and 70 number formats per attempt to about 17 and none; see docs/guard.md,
 "Speed"). The prefixes changed with the layout (``e:``/``pr:`` held the old one), so a worker of
-the new layout never reads a record of the old: it starts those counts afresh.
+the new layout never reads a record of the old: it starts those counts afresh. Likewise the seen
+pairs were one ``q:<pair>`` key each (a ``SET ... GET`` per pair, five or six an attempt) before
+they became one hash per account: after that upgrade every pair counts as new once more (one
+more distinct account or address on each source and account, once), and the ``q:`` keys expire
+by their TTL; while old and new workers run side by side, each layout counts a pair new once.
 
 Times inside values are the engine's clock (a replay runs on a :class:`ManualClock`), so
 expiry decisions never depend on the wall clock; Redis TTLs (on the wall clock, at least as long)
@@ -41,8 +46,9 @@ import math
 import struct
 import sys
 from array import array
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any, TypeVar, cast
 
 import redis
 from hiredis import pack_command
@@ -62,11 +68,26 @@ from shieldwall.guard.risk.ports import (
 )
 from shieldwall.storage.redis_script import Arg, Call, FastScript, Lane
 
+T = TypeVar("T")
 _RECORD = struct.Struct("<" + "d" * RECORD_SIZE)
 _BIG_ENDIAN = sys.byteorder == "big"  # records are little-endian doubles on the wire
-# attempts per pipelined round trip of assess_many: Redis runs a pipeline's scripts back to back,
-# so a bounded chunk keeps other clients' commands from waiting behind a whole fetched batch
+# attempts per write of assess_many, one chunk written ahead of the replies read: the server
+# runs a chunk while the client decides on the last one and makes the next. Small enough that
+# the first chunk (made before the server has anything to run) and the last (decided after it
+# has nothing left) are short; large enough that a write and a read (some 20 us of system calls
+# each side) are a small part of a chunk. Redis runs a write's scripts back to back, so a
+# bounded chunk also keeps other clients' commands from waiting behind a whole fetched batch.
+STREAM = 20
+# ids taken, or outcomes recorded, per pipelined script of a batch of outcomes
 PIPELINE = 100
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last shorter), each taken when it is asked for."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
 
 _COMMON = """
 local P = ARGV[1]
@@ -123,21 +144,59 @@ k = k + ne
 local np = tonumber(ARGV[k]); k = k + 1
 """
 
-# count the attempt: every record, and each pair not seen within the TTL (marked seen), saved
+# count the attempt: every record, and each pair not seen within the TTL (marked seen), saved.
+# The account's pairs are one hash (the profile, its account's key, follows the pairs in ARGV):
+# one HMGET and one HSET where each pair was a SET ... GET of its own. A pair named twice in one
+# attempt counts once, as two SETs in a row did. The hash lives the pair TTL after the account's
+# last attempt; so that an account tried from ever new sources does not keep every pair as long,
+# ``#`` (read and written with the pairs: no call of its own; no pair is named so) counts the
+# pairs added since the hash was last pruned less the pairs then kept, and above 64 the pairs
+# expired by now are dropped (an expired pair and an absent one both count as new): a cost in
+# proportion to the hash, paid once per as many additions as it then held.
 _ADD = """
 for i = 1, ne do
   local rec = recs[i]
   rec[2] = rec[2] + 1; rec[3] = rec[3] + 1
 end
-local until_ = struct.pack('<d', now + pair_ttl)
-local pair_ex = math.ceil(pair_ttl)
-for _ = 1, np do
-  local i = tonumber(ARGV[k]) + 1
-  local e = redis.call('SET', P .. 'q:' .. ARGV[k + 1], until_, 'EX', pair_ex, 'GET')
-  k = k + 2
-  if (not e) or struct.unpack('<d', e) <= now then
-    recs[i][8] = recs[i][8] + 1; recs[i][9] = recs[i][9] + 1
+if np > 0 then
+  local until_ = struct.pack('<d', now + pair_ttl)
+  local seen = P .. 'ps:' .. ARGV[k + 2 * np]
+  local names, set, met = {}, {}, {}
+  for j = 1, np do names[j] = ARGV[k + 2 * j - 1] end
+  names[np + 1] = '#'
+  local held = redis.call('HMGET', seen, unpack(names))
+  local added = 0
+  for j = 1, np do
+    local name, e = names[j], held[j]
+    if not met[name] then
+      if not e then added = added + 1 end
+      if (not e) or struct.unpack('<d', e) <= now then
+        local i = tonumber(ARGV[k + 2 * j - 2]) + 1
+        recs[i][8] = recs[i][8] + 1; recs[i][9] = recs[i][9] + 1
+      end
+    end
+    met[name] = true
+    set[2 * j - 1] = name; set[2 * j] = until_
   end
+  local count = tonumber(held[np + 1] or '0') + added
+  if added > 0 then set[2 * np + 1] = '#'; set[2 * np + 2] = count end
+  redis.call('HSET', seen, unpack(set))
+  redis.call('EXPIRE', seen, math.ceil(pair_ttl))
+  if count > 64 then
+    local all = redis.call('HGETALL', seen)
+    local dead, kept = {}, 0
+    for j = 1, #all, 2 do
+      if all[j] ~= '#' then
+        if struct.unpack('<d', all[j + 1]) <= now then dead[#dead + 1] = all[j]
+        else kept = kept + 1 end
+      end
+    end
+    for j = 1, #dead, 1000 do
+      redis.call('HDEL', seen, unpack(dead, j, math.min(j + 999, #dead)))
+    end
+    redis.call('HSET', seen, '#', -kept)
+  end
+  k = k + 2 * np
 end
 local out = {}
 for i = 1, ne do out[i] = save(keys[i], recs[i]) end
@@ -187,12 +246,13 @@ _LOOK = (
     + """
 local new = {}
 if np > 0 then
-  local qk = {}
-  for j = 1, np do qk[j] = P .. 'q:' .. ARGV[k + 2 * j - 1] end
-  local qv = redis.call('MGET', unpack(qk))
+  local names, met = {}, {}
+  for j = 1, np do names[j] = ARGV[k + 2 * j - 1] end
+  local held = redis.call('HMGET', P .. 'ps:' .. ARGV[k + 2 * np], unpack(names))
   for j = 1, np do
-    local e = qv[j]
-    new[j] = ((not e) or struct.unpack('<d', e) <= now) and 1 or 0
+    local name, e = names[j], held[j]
+    new[j] = (not met[name] and ((not e) or struct.unpack('<d', e) <= now)) and 1 or 0
+    met[name] = true
   end
   k = k + 2 * np
 end
@@ -436,20 +496,23 @@ class RedisRiskState:
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
 
-    def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
+    def assess_many(self, batch: Iterable[tuple[float, AssessOps]]) -> Iterator[AssessView]:
         """The assess script once per attempt, pipelined: the scripts run one after another on
-        the server, each atomic, in order; the client writes ``PIPELINE`` calls at a time and
-        reads their replies: one round trip per ``PIPELINE`` attempts."""
-        views: list[AssessView] = []
+        the server, each atomic, in order. The attempts go in chunks of ``STREAM`` calls, one
+        chunk written ahead of the replies read (:meth:`FastScript.stream`): the server runs
+        chunk k+1 while the caller decides on chunk k's views and the next chunk is taken from
+        ``batch`` (made by the caller). Each chunk's views are given once its replies are in."""
+        args = self._assess_args
+        chunks = ([args(now, ops) for now, ops in chunk] for chunk in _chunks(batch, STREAM))
+        replies = self._assess.stream(chunks)
         try:
-            for start in range(0, len(batch), PIPELINE):
-                calls = [
-                    self._assess_args(now, ops) for now, ops in batch[start : start + PIPELINE]
-                ]
-                views.extend(_view(out) for out in self._assess.call_many(calls))
+            for outs in replies:
+                for out in outs:
+                    yield _view(out)
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
-        return views
+        finally:
+            replies.close()
 
     def _assess_args(self, now: float, ops: AssessOps) -> list[Arg]:
         """The assess script's ARGV after its packed head (prefix and windows)."""

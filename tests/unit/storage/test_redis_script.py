@@ -6,6 +6,7 @@ Needs Redis at 127.0.0.1:6379."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -215,5 +216,122 @@ def test_owed_calls_wait_for_a_refused_call_sent_again() -> None:
     lane.settle()
     assert peek.get(key) == b"2"
     peek.delete(key, "warm")
+    client.close()
+    peek.close()
+
+
+def test_a_stream_runs_every_call_in_order_one_chunk_ahead() -> None:
+    """A stream of four chunks of three calls on one key: every call runs once, in order (the
+    counts 1 to 12, chunk by chunk), and the first chunk's replies are given once the second
+    chunk has been taken (and written), not before, nor more."""
+    client = redis.Redis.from_url(URL, max_connections=1)  # the lane's only connection
+    peek = redis.Redis.from_url(URL)
+    script = counter(client)
+    key = f"sw-test:{secrets.token_hex(6)}"
+    taken: list[int] = []
+
+    def chunks() -> Iterator[list[list[str]]]:
+        for n in range(4):
+            taken.append(n)
+            yield [[key]] * 3
+
+    stream = script.stream(chunks())
+    assert next(stream) == [1, 2, 3]
+    assert taken == [0, 1]
+    assert list(stream) == [[4, 5, 6], [7, 8, 9], [10, 11, 12]]
+    assert script.call([key]) == 13  # the connection is back, in step
+    peek.delete(key)
+    client.close()
+    peek.close()
+
+
+def test_a_stream_sends_calls_refused_for_want_of_their_script_again_in_order() -> None:
+    """A stream of a script the server does not hold, on a connection that loaded its lane's
+    scripts before the script was made (as after a SCRIPT FLUSH): both chunks written are
+    refused, then loaded and sent again in order, once each, on the lane's one connection."""
+    client = redis.Redis.from_url(URL, max_connections=1)
+    peek = redis.Redis.from_url(URL)
+    lane = Lane(client)
+    known = counter(client, lane)
+    known.call(["warm"])  # connected, scripts loaded
+    unknown = counter(client, lane)
+    assert peek.script_exists(unknown.sha) == [False]
+    key = f"sw-test:{secrets.token_hex(6)}"
+    assert list(unknown.stream([[[key]] * 2, [[key]] * 3, [[key]]])) == [[1, 2], [3, 4, 5], [6]]
+    assert peek.get(key) == b"6"
+    assert known.call([key]) == 7
+    peek.delete(key, "warm")
+    client.close()
+    peek.close()
+
+
+def test_a_stream_raises_an_error_reply_and_the_lane_stays_in_step() -> None:
+    """An error reply in the second of three one-call chunks is raised when that chunk is
+    reached; the third chunk, written ahead, has run and its reply was read: the next call on
+    the one connection gets its own reply."""
+    client = redis.Redis.from_url(URL, max_connections=1)
+    peek = redis.Redis.from_url(URL)
+    script = counter(client)
+    key = f"sw-test:{secrets.token_hex(6)}"
+    stream = script.stream([[[key]], [["bad"]], [[key]]])
+    assert next(stream) == [1]
+    with pytest.raises(ResponseError, match="refused"):
+        next(stream)
+    assert peek.get(key) == b"2"
+    assert script.call([key]) == 3
+    peek.delete(key)
+    client.close()
+    peek.close()
+
+
+def test_a_stream_closed_early_has_run_what_it_wrote() -> None:
+    """A stream closed after its first chunk's replies (its caller stopped) reads the replies of
+    the chunk written ahead: that chunk has run, the one after it was never taken, and the lane
+    (one connection) is in step for the next call."""
+    client = redis.Redis.from_url(URL, max_connections=1)
+    peek = redis.Redis.from_url(URL)
+    script = counter(client)
+    key = f"sw-test:{secrets.token_hex(6)}"
+    taken: list[int] = []
+
+    def chunks() -> Iterator[list[list[str]]]:
+        for n in range(3):
+            taken.append(n)
+            yield [[key]] * 2
+
+    stream = script.stream(chunks())
+    assert next(stream) == [1, 2]
+    stream.close()
+    assert taken == [0, 1]
+    assert peek.get(key) == b"4"
+    assert script.call([key]) == 5
+    peek.delete(key)
+    client.close()
+    peek.close()
+
+
+def test_a_stream_whose_chunks_fail_has_run_what_it_wrote() -> None:
+    """The caller's chunks raise after two chunks were taken (one written ahead): the error
+    comes out of the stream, both chunks written have run, and the lane keeps its one
+    connection, in step for the next call."""
+    client = redis.Redis.from_url(URL, max_connections=1)
+    peek = redis.Redis.from_url(URL)
+    script = counter(client)
+    key = f"sw-test:{secrets.token_hex(6)}"
+
+    def chunks() -> Iterator[list[list[str]]]:
+        yield [[key]] * 2
+        yield [[key]] * 3
+        raise LookupError("the caller's own error")
+
+    stream = script.stream(chunks())
+    assert next(stream) == [1, 2]
+    with pytest.raises(LookupError):
+        next(stream)
+    # the connection was kept, not dropped: its replies were read, nothing is left on it
+    assert [slot.conn._sock is not None for slot in script.lane._free] == [True]
+    assert peek.get(key) == b"5"
+    assert script.call([key]) == 6
+    peek.delete(key)
     client.close()
     peek.close()

@@ -78,7 +78,7 @@ import math
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from shieldwall.config import RiskSettings
@@ -408,26 +408,41 @@ class RiskEngine:
         return assessment
 
     def assess_many(self, attempts: Sequence[LoginAttempt]) -> list[Assessment | RiskError]:
-        """:meth:`assess` each attempt, in order, with one state call for the lot (one round
-        trip on Redis instead of one per attempt); an attempt :meth:`assess` would refuse gets
-        its :class:`RiskError` in its place. Decisions are those of calling :meth:`assess` on
-        each in turn (each at the clock's time when it is prepared): the state applies the
-        attempts one after another, each seeing the ones before it. Storage errors raise (the
-        state may have counted some of the attempts)."""
+        """:meth:`assess` each attempt, in order, with one state call for the lot (on Redis a
+        few pipelined writes instead of a round trip per attempt); an attempt :meth:`assess`
+        would refuse gets its :class:`RiskError` in its place. Decisions are those of calling
+        :meth:`assess` on each in turn (each at the clock's time when it is prepared): the state
+        applies the attempts one after another, each seeing the ones before it. Attempts are
+        prepared as the state takes them and decided as their views come, so that on Redis
+        the server counts one chunk while this process decides on the one before and prepares
+        the next. Storage errors raise (the state may have counted some of the attempts)."""
         if not attempts:
             return []
         ids = _assessment_ids(len(attempts))
         refused: dict[int, RiskError] = {}
         prepared: list[_Prepared] = []
         prepare = self._prepare
-        for i, attempt in enumerate(attempts):
-            try:
-                prepared.append(prepare(attempt, ids[i]))
-            except RiskError as exc:
-                refused[i] = exc
-        views = self.state.assess_many([(p.now, p.ops) for p in prepared]) if prepared else []
+
+        def batch() -> Iterator[tuple[float, AssessOps]]:
+            for i, attempt in enumerate(attempts):
+                try:
+                    p = prepare(attempt, ids[i])
+                except RiskError as exc:
+                    refused[i] = exc
+                    continue
+                prepared.append(p)
+                yield p.now, p.ops
+
         decide = self._decide
-        assessments = [decide(p, v) for p, v in zip(prepared, views, strict=True)]
+        # a view comes only after its attempt was taken (prepared): prepared[k] is its own
+        assessments = [
+            decide(prepared[k], v) for k, v in enumerate(self.state.assess_many(batch()))
+        ]
+        if len(assessments) != len(prepared):
+            raise StorageError(
+                f"the state gave {len(assessments)} views for {len(prepared)} attempts"
+            )
+        # the batch's stops, counted once its decisions are made (one state call)
         stops = [
             _stop(p, a)
             for p, a in zip(prepared, assessments, strict=True)

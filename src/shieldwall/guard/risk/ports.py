@@ -13,10 +13,12 @@ in-process state runs each call under a lock; Redis runs each as Lua, an ``asses
 scripts (what the decision needs, waited for; then the attempt counted, whose reply the caller
 does not wait for), so another worker's attempt can fall between the two halves. A batch of
 attempts (:meth:`RiskState.assess_many`, the event intake's) is one script per attempt,
-pipelined: one round trip for the batch. A batch of outcomes (:meth:`RiskEngine.outcome_many
+pipelined in chunks written one ahead of the replies read: the server counts a chunk while the
+engine decides on the one before. A batch of outcomes (:meth:`RiskEngine.outcome_many
 <shieldwall.guard.risk.engine.RiskEngine.outcome_many>`) is two calls, each one round trip on
 Redis: :meth:`RiskState.take_pending_many` (one script for every id) and
-:meth:`RiskState.record_outcomes` (one script per outcome, pipelined).
+:meth:`RiskState.record_outcomes` (one script per outcome, pipelined). The stops of an assess
+or a batch (:meth:`RiskState.record_stops`) are written after its decisions and not waited for.
 
 A decayed count ``c`` kept at time ``t0`` reads ``c * exp(-(t - t0) / tau)`` at ``t``; an
 event adds 1. With ``tau`` = 10 minutes it is "about the last ten minutes", with a day "about
@@ -25,7 +27,7 @@ the last day", and keeping it costs two floats whatever the rate.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,7 +46,9 @@ class AssessOps:
 
     - every entity in ``entities`` counts one attempt;
     - each ``(i, pair)`` in ``pairs`` counts one distinct account on entity ``i`` if ``pair``
-      was not seen within the pair TTL (and marks it seen);
+      was not seen within the pair TTL (and marks it seen); a pair names the account whose key
+      is ``profile`` (the engine's all do), so a state may keep an account's pairs together
+      (Redis: one hash per account), and it is never ``#``;
     - ``profile``'s counts of ``fields`` are read (``n`` first: successful logins);
     - the popularity counts of ``popular`` are read (``n`` first);
     - the hour bucket ``hour`` counts one attempt;
@@ -127,9 +131,13 @@ class RiskState(Protocol):
 
     def assess(self, now: float, ops: AssessOps) -> AssessView: ...
 
-    def assess_many(self, batch: Sequence[tuple[float, AssessOps]]) -> list[AssessView]:
+    def assess_many(self, batch: Iterable[tuple[float, AssessOps]]) -> Iterator[AssessView]:
         """:meth:`assess` of each ``(now, ops)`` in order, each atomic and seeing the ones before
-        it, in one call (one round trip on Redis for the batch); one view per attempt."""
+        it; one view per attempt, in order, each given as soon as it is ready. The state may
+        take attempts from ``batch`` ahead of the views it has given (Redis takes one chunk
+        ahead, so that its server counts them while the caller decides), never more than one
+        chunk; every attempt taken has been applied when the iterator ends or is closed. The
+        caller reads every view or closes the iterator."""
         ...
 
     def put_pending(self, assessment_id: str, payload: bytes) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import struct
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from shieldwall.core.clock import ManualClock
 from shieldwall.guard.risk.breach import Combo, tweaks
 from shieldwall.guard.risk.errors import RiskError
 from shieldwall.guard.risk.model import Assessment, Decision, LoginAttempt, SessionView
-from shieldwall.guard.risk.ports import A_S, AssessOps, RiskState
+from shieldwall.guard.risk.ports import A_S, D_S, AssessOps, RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
@@ -261,20 +262,34 @@ def test_redis_assess_is_one_round_trip(
     assert len(decisions) == 200
 
 
-def test_redis_assess_many_is_one_round_trip_per_hundred_attempts(
+def test_redis_assess_many_writes_one_chunk_ahead_of_its_replies(
     redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """250 attempts: three socket writes of 100, 100 and 50 assess scripts, and nothing else
-    (no ``SCRIPT EXISTS`` check before each, as redis-py's pipeline makes)."""
+    """250 attempts: socket writes of 20 assess scripts (the last 10), and nothing else (no
+    ``SCRIPT EXISTS`` check before each, as redis-py's pipeline makes). The first view is given
+    once the second chunk is written (and taken from the batch, no more), so the server runs it
+    while the caller decides on the first."""
     ops = [
         (360_000.0 + n, AssessOps(("p", f"i:{n % 7}"), ((1, f"x{n}"),), "a:dd", (), (), 100))
         for n in range(250)
     ]
     redis_state.assess(359_000.0, ops[0][1])  # the script is loaded
+    taken: list[int] = []
+
+    def batch() -> Iterator[tuple[float, AssessOps]]:
+        for n, op in enumerate(ops):
+            taken.append(n)
+            yield op
+
     wire = Wire(monkeypatch)
-    views = redis_state.assess_many(ops)
+    stream = redis_state.assess_many(batch())
+    assert wire.writes == [] and taken == []  # nothing before the first view is asked for
+    first = next(stream)
+    assert [len(w) for w in wire.writes] == [20, 20]
+    assert len(taken) == 40
+    views = [first, *stream]
     sha = redis_state._assess.sha[:8]
-    assert [len(w) for w in wire.writes] == [100, 100, 50]
+    assert [len(w) for w in wire.writes] == [20] * 12 + [10]
     assert {name for w in wire.writes for name in w} == {f"EVALSHA {sha}"}
     # the shared record counted every attempt, in order: the last view saw all 250 (and the
     # one before them, 1,000 s earlier)
@@ -314,3 +329,71 @@ def dump(client: redis.Redis, prefix: str) -> bytes:
         elif kind == b"string":
             blob += client.get(key) or b""
     return blob
+
+
+def _layout_state(client: redis.Redis, tenant: str) -> RedisRiskState:
+    return RedisRiskState(client, tenant=tenant, settings=RiskSettings(pair_ttl_seconds=3600))
+
+
+@pytest.mark.parametrize("how", ["assess", "assess_many"])
+def test_seen_pairs_are_one_hash_per_account_with_the_pair_ttl(how: str) -> None:
+    """An attempt's pairs are fields of the hash ``ps:<account>``, each the little-endian double
+    of the time it stops counting as seen (attempt time + pair TTL), with ``#`` the pairs added;
+    the hash expires the pair TTL from now; no per-pair key. A pair named twice counts once; a
+    pair seen again within the TTL does not count; after it, it counts again. The same through
+    ``assess`` (its two scripts) and ``assess_many`` (one)."""
+    client = redis.Redis.from_url(URL)
+    state = _layout_state(client, f"t{secrets.token_hex(4)}")
+
+    def attempt(now: float) -> list[float]:
+        ops = AssessOps(
+            ("p", "i:aa", "a:dd"), ((1, "ia:x"), (2, "ai:y"), (1, "ia:x")), "a:dd", (), (), 0
+        )
+        view = state.assess(now, ops) if how == "assess" else next(state.assess_many([(now, ops)]))
+        state.settle()
+        return [view.entities[1][D_S], view.entities[2][D_S]]
+
+    assert attempt(1000.0) == [1.0, 1.0]
+    seen = state.prefix + "ps:a:dd"
+    assert client.type(seen) == b"hash"
+    until = struct.pack("<d", 4600.0)
+    assert client.hgetall(seen) == {b"ia:x": until, b"ai:y": until, b"#": b"2"}
+    assert 3600 - 60 <= client.ttl(seen) <= 3600
+    assert list(client.scan_iter(match=state.prefix + "q:*")) == []
+    # within the TTL: not new (the count only decays); the TTL runs from this attempt
+    assert attempt(2000.0) == [math.exp(-1000 / 600)] * 2
+    assert client.hget(seen, "ia:x") == struct.pack("<d", 5600.0)
+    assert client.hget(seen, "#") == b"2"  # nothing added
+    # past it (5600 <= 5600): new again
+    assert attempt(5600.0) == [math.exp(-3600 / 600) * math.exp(-1000 / 600) + 1.0] * 2
+    state.clear()
+    client.close()
+
+
+def test_an_accounts_seen_pairs_drop_the_expired_past_64_additions() -> None:
+    """40 pairs at t = 0..39, then 30 more from t = 10,000 (the first 40 expired at t + 3600):
+    the 65th addition prunes the hash to the 25 live pairs (``#`` -25, then -20 after five
+    more); a pruned pair counts as new again, as an expired one does, and every view equals
+    in-process state's."""
+    client = redis.Redis.from_url(URL)
+    state = _layout_state(client, f"t{secrets.token_hex(4)}")
+    memory = MemoryRiskState(pair_ttl=3600.0)
+
+    def ops(n: int) -> AssessOps:
+        return AssessOps(("p", "i:aa"), ((1, f"ia:{n}"),), "a:dd", (), (), 0)
+
+    batch = [(float(n), ops(n)) for n in range(40)]
+    batch += [(10_000.0 + m, ops(40 + m)) for m in range(30)]
+    batch += [(10_100.0, ops(0)), (10_101.0, ops(45))]  # pruned (new), live (seen)
+    views = list(state.assess_many(batch))
+    assert views == list(memory.assess_many(batch))
+    seen = state.prefix + "ps:a:dd"
+    fields = client.hgetall(seen)
+    assert fields.pop(b"#") == b"-19"  # -25 + 5, then ia:0 added again
+    assert sorted(fields) == sorted([b"ia:0"] + [f"ia:{n}".encode() for n in range(40, 70)])
+    # ia:0 counted as new on its return (71 s after the last attempt), ia:45 not (1 s later)
+    last, back, live = (v.entities[1][D_S] for v in views[-3:])
+    assert back == pytest.approx(last * math.exp(-71 / 600) + 1.0)
+    assert live == pytest.approx(back * math.exp(-1 / 600))
+    state.clear()
+    client.close()
