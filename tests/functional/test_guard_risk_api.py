@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -187,26 +190,39 @@ def test_masked_session_reads_its_own_data_masked(
     assert clear["fields"]["phone"]["value"] == c.phone
 
 
-@pytest.mark.redis
-def test_concurrent_assessments_on_redis_each_get_their_answer(tmp_path: Path) -> None:
-    """30 assessments sent at once to an app on Redis state, with a limit of 20 an hour for the
-    key: 20 are assessed (200 with an assessment), 10 refused (429 problem+json with
-    Retry-After), however the queue batched them; each assessment id is its own."""
+@contextmanager
+def redis_app(tmp_path: Path, per_key: str) -> Iterator[tuple[Services, Any, str]]:
+    """An app on Redis state (a tenant and rate-limit keys of its own, ``per_key`` logins
+    requests for the key), its services and a service key; the Redis keys dropped after."""
     tenant = f"t{secrets.token_hex(4)}"
     prefix = f"sw-test-{secrets.token_hex(6)}"
     settings = load_settings(
         {"SHIELDWALL_HOME": str(tmp_path), "SHIELDWALL_STATE_BACKEND": "redis"},
         {
             "tenant": tenant,
-            "api": {"rate_limits": {"key_prefix": prefix, "logins": {"per_key": "20/hour"}}},
+            "api": {"rate_limits": {"key_prefix": prefix, "logins": {"per_key": per_key}}},
         },
     )
     initialize(settings)
     services = build(settings)
     _, key = services.custody.principals.add("store-login", "service", unit="login")
-    app = create_app(services)
+    try:
+        yield services, create_app(services), key
+    finally:
+        services.close()
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        for pattern in (f"shieldwall:{tenant}:*", f"{prefix}:*"):
+            for name in client.scan_iter(match=pattern, count=1000):
+                client.delete(name)
 
-    async def burst() -> list[httpx.Response]:
+
+@pytest.mark.redis
+def test_concurrent_assessments_on_redis_each_get_their_answer(tmp_path: Path) -> None:
+    """30 assessments sent at once to an app on Redis state, with a limit of 20 an hour for the
+    key: 20 are assessed (200 with an assessment), 10 refused (429 problem+json with
+    Retry-After), however the queue batched them; each assessment id is its own."""
+
+    async def burst(app: Any, key: str) -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://sw") as client:
             return await asyncio.gather(
@@ -220,14 +236,8 @@ def test_concurrent_assessments_on_redis_each_get_their_answer(tmp_path: Path) -
                 )
             )
 
-    try:
-        replies = asyncio.run(burst())
-    finally:
-        services.close()
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-        for pattern in (f"shieldwall:{tenant}:*", f"{prefix}:*"):
-            for name in client.scan_iter(match=pattern, count=1000):
-                client.delete(name)
+    with redis_app(tmp_path, "20/hour") as (_, app, key):
+        replies = asyncio.run(burst(app, key))
     ok = [r for r in replies if r.status_code == 200]
     refused = [r for r in replies if r.status_code == 429]
     assert len(ok) == 20 and len(refused) == 10
@@ -245,43 +255,30 @@ def test_concurrent_outcomes_on_redis_each_get_their_answer(tmp_path: Path) -> N
     (429), and of the 34 admitted, one 200 per assessment reported and a 404 for the unknown id
     and for the second report of the same assessment, however the queue batched them. What was
     reported is spent; what was refused is still pending (never reached the engine)."""
-    tenant = f"t{secrets.token_hex(4)}"
-    prefix = f"sw-test-{secrets.token_hex(6)}"
-    settings = load_settings(
-        {"SHIELDWALL_HOME": str(tmp_path), "SHIELDWALL_STATE_BACKEND": "redis"},
-        {
-            "tenant": tenant,
-            "api": {"rate_limits": {"key_prefix": prefix, "logins": {"per_key": "34/hour"}}},
-        },
-    )
-    initialize(settings)
-    services = build(settings)
-    _, key = services.custody.principals.add("store-login", "service", unit="login")
-    app = create_app(services)
-    # assessed on the engine, not over HTTP: the limit counts the outcome requests alone
-    ids = [
-        services.risk.assess(LoginAttempt(f"1380013{n:04d}", "1.80.3.4")).assessment_id
-        for n in range(36)
-    ]
-    bodies = [{"assessment_id": i, "success": n % 2 == 0} for n, i in enumerate(ids)]
-    bodies.insert(10, {"assessment_id": ids[3], "success": True})
-    bodies.insert(20, {"assessment_id": "never-issued", "success": False})
+    with redis_app(tmp_path, "34/hour") as (services, app, key):
+        # assessed on the engine, not over HTTP: the limit counts the outcome requests alone
+        ids = [
+            services.risk.assess(LoginAttempt(f"1380013{n:04d}", "1.80.3.4")).assessment_id
+            for n in range(36)
+        ]
+        bodies = [{"assessment_id": i, "success": n % 2 == 0} for n, i in enumerate(ids)]
+        bodies.insert(10, {"assessment_id": ids[3], "success": True})
+        bodies.insert(20, {"assessment_id": "never-issued", "success": False})
 
-    async def burst() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sw") as client:
-            return await asyncio.gather(
-                *(
-                    client.post(
-                        "/v1/logins/outcome",
-                        json=body,
-                        headers={"Authorization": f"Bearer {key}"},
+        async def burst() -> list[httpx.Response]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://sw") as client:
+                return await asyncio.gather(
+                    *(
+                        client.post(
+                            "/v1/logins/outcome",
+                            json=body,
+                            headers={"Authorization": f"Bearer {key}"},
+                        )
+                        for body in bodies
                     )
-                    for body in bodies
                 )
-            )
 
-    try:
         replies = asyncio.run(burst())
         refused = [b for b, r in zip(bodies, replies, strict=True) if r.status_code == 429]
         reported = {r.json()["assessment_id"] for r in replies if r.status_code == 200}
@@ -292,12 +289,6 @@ def test_concurrent_outcomes_on_redis_each_get_their_answer(tmp_path: Path) -> N
                 still_pending.append(i)
             except UnknownAssessment:
                 spent.append(i)
-    finally:
-        services.close()
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-        for pattern in (f"shieldwall:{tenant}:*", f"{prefix}:*"):
-            for name in client.scan_iter(match=pattern, count=1000):
-                client.delete(name)
     assert app.state.outcome_queue.batches >= 1  # the route went through the queue
     assert len(replies) == 38 and len(refused) == 4
     for r in replies:

@@ -178,11 +178,7 @@ class Lane:
         slot = self._take()
         failed: ResponseError | None = None
         try:
-            while slot.owed:  # what earlier calls owe on it, as settle reads it
-                earlier, slot.owed = slot.owed, []
-                error, redo = _collect(slot.conn, earlier)
-                slot.owed = _resend(slot.conn, redo)
-                failed = failed or error
+            failed = _read_owed(slot)  # what earlier calls owe on it, as settle reads it
         except BaseException:
             self._drop(slot)
             raise
@@ -289,11 +285,8 @@ class Lane:
             while slots:
                 slot = slots.pop()
                 try:
-                    while slot.owed:
-                        earlier, slot.owed = slot.owed, []
-                        error, redo = _collect(slot.conn, earlier)
-                        slot.owed = _resend(slot.conn, redo)
-                        failed = failed or error
+                    error = _read_owed(slot)  # read whatever came before
+                    failed = failed or error
                 except BaseException:
                     self._drop(slot)
                     raise
@@ -320,6 +313,18 @@ def _read(conn: Any) -> Any:
         return conn.read_response()
     except ResponseError as exc:
         return exc
+
+
+def _read_owed(slot: _Slot) -> ResponseError | None:
+    """Read every reply owed on ``slot`` (sending again, after loading their scripts, the calls
+    the server lacked a script for, until none is owed); the first error reply among them."""
+    failed: ResponseError | None = None
+    while slot.owed:
+        earlier, slot.owed = slot.owed, []
+        error, redo = _collect(slot.conn, earlier)
+        slot.owed = _resend(slot.conn, redo)
+        failed = failed or error
+    return failed
 
 
 def _collect(conn: Any, owed: list[Call]) -> tuple[ResponseError | None, list[Call]]:

@@ -172,15 +172,22 @@ def test_targeted_account_attack_from_many_addresses(
     assert a.decision is not Decision.ALLOW
 
 
-def test_wave_raises_unfamiliar_logins(clock: ManualClock) -> None:
-    """After a day of 5% failures, a distributed wave (1 try per address) pushes the platform
-    failure rate up: unfamiliar logins get login_wave and are challenged; familiar ones not."""
-    engine = make_engine(clock)
+def a_day_of_regulars(engine: RiskEngine, clock: ManualClock) -> list[LoginAttempt]:
+    """40 customers, each from their own address and device, log in once an hour for a day,
+    one in twenty failing: a platform baseline of 5% failures. Returns their attempts."""
     regulars = [LoginAttempt(f"reg{i}", f"1.81.{i}.1", "Mozilla", f"d{i}") for i in range(40)]
     for _hour in range(24):
         for i, r in enumerate(regulars):
             login(engine, r, success=i % 20 != 0)
             clock.advance(3600 / 40)
+    return regulars
+
+
+def test_wave_raises_unfamiliar_logins(clock: ManualClock) -> None:
+    """After a day of 5% failures, a distributed wave (1 try per address) pushes the platform
+    failure rate up: unfamiliar logins get login_wave and are challenged; familiar ones not."""
+    engine = make_engine(clock)
+    regulars = a_day_of_regulars(engine, clock)
     for i in range(300):
         clock.advance(1)
         a = engine.assess(LoginAttempt(f"x{i}", f"27.{8 + i % 20}.{i // 20}.{i % 250}", "Mozilla"))
@@ -329,11 +336,7 @@ def test_a_wave_the_engine_blocks_stays_blocked(clock: ManualClock) -> None:
     answered keep the wave up, and the last hundred attempts are all stopped. (Counting
     failures alone, 8 of them were let through: the wave fell whenever it was blocked.)"""
     engine = make_engine(clock)
-    regulars = [LoginAttempt(f"reg{i}", f"1.81.{i}.1", "Mozilla", f"d{i}") for i in range(40)]
-    for _hour in range(24):
-        for i, r in enumerate(regulars):
-            login(engine, r, success=i % 20 != 0)
-            clock.advance(3600 / 40)
+    regulars = a_day_of_regulars(engine, clock)
     decisions = []
     for i in range(300):
         clock.advance(2)
@@ -353,11 +356,7 @@ def test_challenges_answered_by_step_ups_raise_no_wave(clock: ManualClock, answe
     score 1), after a day of familiar logins: when they pass the step-up (reported), their stops
     are answered and a newcomer sees no wave; the same hour unanswered reads as a blocked wave."""
     engine = make_engine(clock, challenge_score=1.0)
-    regulars = [LoginAttempt(f"reg{i}", f"1.81.{i}.1", "Mozilla", f"d{i}") for i in range(40)]
-    for _hour in range(24):
-        for i, r in enumerate(regulars):
-            login(engine, r, success=i % 20 != 0)
-            clock.advance(3600 / 40)
+    regulars = a_day_of_regulars(engine, clock)
     challenged = 0
     for i, r in enumerate(regulars):
         moved = LoginAttempt(r.account, f"58.{40 + i}.7.7", "Mozilla/5.0 (new)", f"n{i}")
