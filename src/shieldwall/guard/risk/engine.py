@@ -4,7 +4,8 @@
 challenge or deny, a score, reasons, a delay); :meth:`RiskEngine.outcome` records whether the
 password was right and whether the account exists, and says how the new session may see its
 own data. :meth:`RiskEngine.assess_many` and :meth:`RiskEngine.outcome_many` do the same for a
-batch with one and two state calls (round trips on Redis), deciding as one at a time would.
+batch with one and two state calls (round trips on Redis), deciding as one at a time would
+(but for the batch's stops, counted after it).
 State lives behind :class:`~.ports.RiskState` (memory or Redis).
 
 Signals (each a reason code):
@@ -412,10 +413,13 @@ class RiskEngine:
         few pipelined writes instead of a round trip per attempt); an attempt :meth:`assess`
         would refuse gets its :class:`RiskError` in its place. Decisions are those of calling
         :meth:`assess` on each in turn (each at the clock's time when it is prepared): the state
-        applies the attempts one after another, each seeing the ones before it. Attempts are
-        prepared as the state takes them and decided as their views come, so that on Redis
-        the server counts one chunk while this process decides on the one before and prepares
-        the next. Storage errors raise (the state may have counted some of the attempts)."""
+        applies the attempts one after another, each seeing the ones before it, except that the
+        batch's stops (challenges and denials, counted as failures: :func:`_stop`) are counted
+        once the whole batch is decided, where one at a time counts each before the next
+        attempt. Attempts are prepared as the state takes them and decided as their views
+        come, so that on Redis the server counts one chunk while this process decides on the
+        one before and prepares the next. Storage errors raise (the state may have counted some
+        of the attempts)."""
         if not attempts:
             return []
         ids = _assessment_ids(len(attempts))
