@@ -237,6 +237,19 @@ def test_old_scam_contact_and_familiar_login_are_not_raised(clock: ManualClock) 
     assert scams.asked == []
 
 
+def test_contact_reported_after_the_login_is_not_raised(clock: ManualClock) -> None:
+    """A source that answers with a contact later than the login's time (a report the store
+    could not yet have had) adds nothing, though the login is fully unfamiliar: 0 <= now - last
+    fails."""
+    scams = FakeScams({"carol": clock.now().timestamp() + 60})
+    e = engine_with(clock, scams=scams, scam_contact_points=2.0, **OFF)
+    base = engine_with(ManualClock(clock.now()), **OFF)
+    a = e.assess(HOME)
+    assert scams.asked == ["carol"]
+    assert reason(a, "scam_contact") is None
+    assert a.score == base.assess(HOME).score
+
+
 # -- calibrated probability ---------------------------------------------------------------------
 
 
