@@ -42,17 +42,18 @@ tuning seeds only).
 
 ``--scam`` adds the simulator's ``scam_takeover`` attack (forty customers called by a scammer
 who then logs in with their password or code from its own address and device, ten minutes to
-four hours after the call; ``--scam-reported-share`` of them, 0.5 by default, report the call five
-to sixty minutes after it) and 2% of the other customers called, reporting it and then logging
-in themselves within two days in their usual ways. It runs the engine without the
-``scam_contact`` signal (``engine``) and with it at each of ``--scam-points`` (``engine_scam_X``;
-default 2.0), the signal reading the world's reports through :class:`ReportedScams`: only a
-report received at or before the login's time counts. Besides the usual figures it prints, per
-engine, the scam victims taken over and the benign attempts within the signal's window after a
-report on their account (``reported_benign``) and how many of those were challenged or denied.
+four hours after the call; ``--scam-reported-share`` of them, 0.5 by default, report the call
+five to sixty minutes after it) and 2% of the other customers called, reporting it and then
+logging in themselves within two days in their usual ways. It runs the engine without the
+``scam_contact`` signal (``engine``) and with it at each of ``--scam-points``
+(``engine_scam_X``; default 1.5, chosen on the tuning seeds), the signal reading the world's
+reports through :class:`ReportedScams`: only a report received at or before the login's time
+counts. Besides the usual figures it prints, per engine, the benign attempts within the
+signal's window after a report on their account and how many of those were challenged or
+denied, and the victims who reported before the scammer's first try that were taken over.
 
-    python bench/bench_guard_risk_quality.py --scam --tuning --customers 2000 --scam-points 0 1 2
-    python bench/bench_guard_risk_quality.py --scam --customers 2000 --scam-points 2.0
+    python bench/bench_guard_risk_quality.py --scam --tuning --scam-points 0 1 1.5 2 2.5 3
+    python bench/bench_guard_risk_quality.py --scam --scam-reported-share 0.25
 
 ``--personal`` adds the simulator's ``targeted_personal`` attack (forty customers' records,
 three to eight guesses each built from their data, each from a fresh residential address) with
@@ -103,8 +104,10 @@ TUNING_SEEDS = (1, 2, 3)
 TUNED_NEW_NETWORK = (1.0, 0.5, 0.5)
 HELD_OUT_SEEDS = (101, 102, 103, 104, 105)
 KINDS = [k.value for k in AttackKind]
-# scam_contact_points of engine_scam unless --scam-points says otherwise (docs/guard.md)
-DEFAULT_SCAM_POINTS = 2.0
+# scam_contact_points of engine_scam unless --scam-points says otherwise: chosen on the tuning
+# seeds from 0, 1, 1.5, 2, 2.5, 3 (docs/guard.md, "Scam contact before a login"); the setting's
+# default is 0 (off)
+DEFAULT_SCAM_POINTS = 1.5
 SCAM_CALLED_SHARE = 0.02  # other customers called by a scam, who report it and log in themselves
 
 
