@@ -213,7 +213,7 @@ def test_memory_state_counts_distinct_values_once() -> None:
 
 def test_recent_scam_contact_raises_an_unfamiliar_login(clock: ManualClock) -> None:
     """A contact 10 hours ago, window 72 hours, a fully unfamiliar login (fam = 1): the
-    points (2.0, the documented choice; off by default) are added whole and the reason names
+    points (2.0 here; off by default) are added whole and the reason names
     the window."""
     now = clock.now().timestamp()
     scams = FakeScams({"carol": now - 10 * 3600})
