@@ -46,3 +46,24 @@ def test_engine_sees_a_report_only_after_it_is_received(clock: ManualClock) -> N
     assert "scam_contact" not in codes
     clock.advance(timedelta(minutes=31).total_seconds())
     assert "scam_contact" in {r.code for r in engine.assess(STRANGER).reasons}
+
+
+def test_an_earlier_report_counts_while_a_later_one_is_not_yet_received(
+    clock: ManualClock,
+) -> None:
+    """Reports an hour before and 30 minutes after a stranger's login: the source answers the
+    earlier one (not the latest stored, which the engine would refuse as later than the login),
+    so the login carries ``scam_contact``."""
+    t0 = clock.now().timestamp()
+    scams = ReportedScams({STRANGER.account: [t0 - 3600, t0 + 1800]}, clock)
+    assert scams.last_scam_contact(STRANGER.account) == t0 - 3600
+    settings = RiskSettings(scam_contact_points=2.0)
+    engine = RiskEngine(
+        settings,
+        MemoryRiskState.from_settings(settings),
+        KEY,
+        clock,
+        asn=AsnTable.load(None),
+        scam_contacts=scams,
+    )
+    assert "scam_contact" in {r.code for r in engine.assess(STRANGER).reasons}
