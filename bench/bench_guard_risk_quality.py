@@ -40,6 +40,21 @@ tuning seeds only).
     python bench/bench_guard_risk_quality.py --breach --tuning --customers 2000
     python bench/bench_guard_risk_quality.py --breach --customers 2000
 
+``--scam`` adds the simulator's ``scam_takeover`` attack (forty customers called by a scammer
+who then logs in with their password or code from its own address and device, ten minutes to
+four hours after the call; ``--scam-reported-share`` of them, 0.5 by default, report the call
+five to sixty minutes after it) and 2% of the other customers called, reporting it and then
+logging in themselves within two days in their usual ways. It runs the engine without the
+``scam_contact`` signal (``engine``) and with it at each of ``--scam-points``
+(``engine_scam_X``; default 1.5, chosen on the tuning seeds), the signal reading the world's
+reports through :class:`ReportedScams`: only a report received at or before the login's time
+counts. Besides the usual figures it prints, per engine, the benign attempts within the
+signal's window after a report on their account and how many of those were challenged or
+denied, and the victims who reported before the scammer's first try that were taken over.
+
+    python bench/bench_guard_risk_quality.py --scam --tuning --scam-points 0 1 1.5 2 2.5 3
+    python bench/bench_guard_risk_quality.py --scam --scam-reported-share 0.25
+
 ``--personal`` adds the simulator's ``targeted_personal`` attack (forty customers' records,
 three to eight guesses each built from their data, each from a fresh residential address) with
 10% of customers using a password built from their own data, and runs the engine twice: without
@@ -50,12 +65,13 @@ was set on the tuning seeds only.
 from __future__ import annotations
 
 import argparse
+import bisect
 import hashlib
 import itertools
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -64,7 +80,7 @@ from scipy.optimize import minimize
 
 from bench._util import save
 from shieldwall.config import RiskSettings
-from shieldwall.core.clock import ManualClock
+from shieldwall.core.clock import Clock, ManualClock
 from shieldwall.guard.risk.baselines import AccountFailureCounter, LeakyBucketPerIp
 from shieldwall.guard.risk.breach import Combo
 from shieldwall.guard.risk.engine import RiskEngine
@@ -88,6 +104,11 @@ TUNING_SEEDS = (1, 2, 3)
 TUNED_NEW_NETWORK = (1.0, 0.5, 0.5)
 HELD_OUT_SEEDS = (101, 102, 103, 104, 105)
 KINDS = [k.value for k in AttackKind]
+# scam_contact_points of engine_scam unless --scam-points says otherwise: chosen on the tuning
+# seeds from 0, 1, 1.5, 2, 2.5, 3 (docs/guard.md, "Scam contact before a login"); the setting's
+# default is 0 (off)
+DEFAULT_SCAM_POINTS = 1.5
+SCAM_CALLED_SHARE = 0.02  # other customers called by a scam, who report it and log in themselves
 
 
 @dataclass
@@ -100,8 +121,11 @@ class Tally:
     benign_locked_out: int = 0  # right password, still denied
     taken_over: set[str] = field(default_factory=set)
     taken_by: Counter[str] = field(default_factory=Counter)  # attack kind -> accounts
+    taken_as: dict[str, str] = field(default_factory=dict)  # account -> the kind that took it
     reasons: Counter[str] = field(default_factory=Counter)
     scored: list[tuple[float, float, bool]] = field(default_factory=list)  # score, p, attack
+    reported_benign: int = 0  # benign attempts within the window after a report on the account
+    reported_benign_stopped: int = 0  # of those, challenged or denied
 
     def note(self, e: LoginEvent, decision: Decision) -> bool:
         """Count one decision; return whether the login succeeds."""
@@ -113,6 +137,7 @@ class Tally:
             if e.correct and e.account not in self.taken_over:
                 self.taken_over.add(e.account)
                 self.taken_by[e.actor] += 1
+                self.taken_as[e.account] = e.actor
             return e.correct
         self.benign += 1
         if decision is Decision.CHALLENGE:
@@ -140,6 +165,9 @@ class Tally:
             "accounts_taken_over": len(self.taken_over),
             "taken_over_by_kind": dict(self.taken_by),
             "reasons": dict(self.reasons.most_common(12)),
+            "reported_benign": self.reported_benign,
+            "reported_benign_stopped": self.reported_benign_stopped,
+            "scam_taken_reported_before": 0,  # set by main for the reachable scam victims
         }
 
 
@@ -169,6 +197,30 @@ class PersonalCheck:
         return digest in got
 
 
+def last_report_before(reports: dict[str, list[float]], account: str, now: float) -> float | None:
+    """The latest scam report on ``account`` (``reports``: received times, ascending) received at
+    or before ``now``; a report received after the login is not yet known to the store."""
+    times = reports.get(account, [])
+    i = bisect.bisect_right(times, now)
+    return times[i - 1] if i else None
+
+
+class ReportedScams:
+    """``ScamContacts`` over the simulated store's scam reports, as of the bench's clock (what
+    ``CustodyScamContacts`` reads: the latest stored report's received time)."""
+
+    def __init__(self, reports: dict[str, list[float]], clock: Clock) -> None:
+        self.reports = reports
+        self.clock = clock
+
+    def last_scam_contact(self, account: str) -> float | None:
+        return last_report_before(self.reports, account, self.clock.now().timestamp())
+
+
+def scam_reports(world: LoginWorld) -> dict[str, list[float]]:
+    return {a: [t.timestamp() for t in ts] for a, ts in world.scam_reports().items()}
+
+
 def run_engine(
     world: LoginWorld,
     events: list[LoginEvent],
@@ -177,8 +229,11 @@ def run_engine(
     locator: NetworkLocator | None = None,
     combos: list[tuple[str, str]] | None = None,
     silent: bool = False,
+    scam_signal: bool = False,
 ) -> Tally:
     clock = ManualClock(events[0].ts)
+    reports = scam_reports(world)
+    window = settings.scam_contact_window_hours * 3600
     breached = world.breached
     engine = RiskEngine(
         settings,
@@ -189,6 +244,7 @@ def run_engine(
         breached=lambda d: d.hex() in breached,
         personal=PersonalCheck(world) if personal else None,
         locator=locator,
+        scam_contacts=ReportedScams(reports, clock) if scam_signal else None,
     )
     if combos:
         engine.import_breach([Combo(n, login, pw) for n, (login, pw) in enumerate(combos, 1)])
@@ -200,6 +256,11 @@ def run_engine(
             tally.reasons.update(r.code for r in a.reasons)
         tally.scored.append((a.score, a.probability, e.is_attack))
         ok = tally.note(e, a.decision)
+        if reports and not e.is_attack:
+            last = last_report_before(reports, e.account, e.ts.timestamp())
+            if last is not None and e.ts.timestamp() - last <= window:
+                tally.reported_benign += 1
+                tally.reported_benign_stopped += a.decision is not Decision.ALLOW
         if a.decision is Decision.CHALLENGE and not e.is_attack:
             engine.step_up(e.account, e.ip)  # the customer passes it, as the store reports
         elif silent and a.decision is not Decision.ALLOW and e.is_attack:
@@ -271,6 +332,32 @@ def fit_platt(scored: list[tuple[float, float, bool]]) -> tuple[float, float, fl
     return float(got.x[0]), float(got.x[1]), float(got.fun)
 
 
+def reported_in_time(world: LoginWorld, events: list[LoginEvent]) -> set[str]:
+    """The scam victims whose report reached the store before the scammer's first try: the
+    only ones the signal can save."""
+    first: dict[str, float] = {}
+    for e in events:
+        if e.actor == AttackKind.SCAM_TAKEOVER.value:
+            first.setdefault(e.account, e.ts.timestamp())
+    return {
+        c.account
+        for c in world.scam_calls
+        if c.victim and c.reported is not None and c.reported.timestamp() <= first[c.account]
+    }
+
+
+def scam_world_line(world: LoginWorld, early: set[str]) -> str:
+    """The scam calls of a world: victims, reports, reports before the scammer's first try,
+    benign customers called."""
+    victims = [c for c in world.scam_calls if c.victim]
+    reported = [c for c in victims if c.reported is not None]
+    benign = len(world.scam_calls) - len(victims)
+    return (
+        f"scam victims {len(victims)}, reported {len(reported)}, reported before the"
+        f" scammer's first try {len(early)}; benign customers called and reporting {benign}"
+    )
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
@@ -288,6 +375,22 @@ def main(argv: list[str]) -> int:
         "--breach", action="store_true", help="add targeted_breach; engine with and without"
     )
     parser.add_argument("--breach-points", type=float, help="breach_tweak_points (tuning)")
+    parser.add_argument(
+        "--scam", action="store_true", help="add scam_takeover; engine with and without"
+    )
+    parser.add_argument(
+        "--scam-points",
+        type=float,
+        nargs="+",
+        default=[DEFAULT_SCAM_POINTS],
+        help="scam_contact_points of the engine(s) with the signal (tuning: several)",
+    )
+    parser.add_argument(
+        "--scam-reported-share",
+        type=float,
+        default=WorldConfig.scam_reported_share,
+        help="share of scam_takeover victims who report the call",
+    )
     parser.add_argument(
         "--network", action="store_true", help="with --personal: + new_network, geoip2fast"
     )
@@ -316,6 +419,8 @@ def main(argv: list[str]) -> int:
     names = ["engine", "leaky_bucket", "counter"] + (["engine_personal"] if args.personal else [])
     names += ["engine_network"] if args.network else []
     names += ["engine_breach"] if args.breach else []
+    scam_engines = [f"engine_scam_{x:g}" for x in args.scam_points] if args.scam else []
+    names += scam_engines
     breach_settings = before.model_copy(update={"breach_tweaks": True})
     if args.breach_points is not None:
         breach_settings = breach_settings.model_copy(
@@ -343,8 +448,18 @@ def main(argv: list[str]) -> int:
                 breach_share=0.10,
                 tweak_share=0.30,
             )
+        if args.scam:
+            config = replace(
+                config,
+                attacks=(*config.attacks, AttackKind.SCAM_TAKEOVER),
+                scam_reported_share=args.scam_reported_share,
+                scam_called_share=SCAM_CALLED_SHARE,
+            )
         world = LoginWorld(seed, config)
         events = world.events()
+        early = reported_in_time(world, events) if args.scam else set()
+        if args.scam:
+            print(f"seed {seed:>3} {scam_world_line(world, early)}", flush=True)
         runs = [
             ("engine", run_engine(world, events, before, silent=args.silent_stops)),
             ("leaky_bucket", run_bucket(events)),
@@ -367,6 +482,20 @@ def main(argv: list[str]) -> int:
                     ),
                 )
             )
+        for name, points in zip(scam_engines, args.scam_points, strict=True):
+            scam_settings = before.model_copy(update={"scam_contact_points": points})
+            runs.append(
+                (
+                    name,
+                    run_engine(
+                        world,
+                        events,
+                        scam_settings,
+                        silent=args.silent_stops,
+                        scam_signal=points > 0,
+                    ),
+                )
+            )
         if args.network:
             net = run_engine(
                 world,
@@ -380,12 +509,23 @@ def main(argv: list[str]) -> int:
             scored.extend(net.scored)
         for name, tally in runs:
             row = {"seed": seed, **tally.as_dict()}
+            row["scam_reported_in_time"] = len(early)
+            row["scam_taken_reported_before"] = sum(
+                tally.taken_as.get(a) == AttackKind.SCAM_TAKEOVER.value for a in early
+            )
             results[name].append(row)
             print(
                 f"seed {seed:>3} {name:<12} stopped {pct(row['attack_stopped']):>7}"
                 f"  benign challenged {pct(row['benign_challenged_or_denied']):>6}"
                 f"  taken over {row['accounts_taken_over']:>3}  "
-                + " ".join(f"{k}={pct(v)}" for k, v in row["per_kind_stopped"].items()),
+                + " ".join(f"{k}={pct(v)}" for k, v in row["per_kind_stopped"].items())
+                + (
+                    f"  reported benign {row['reported_benign_stopped']}/{row['reported_benign']}"
+                    f"  scam reported in time, taken {row['scam_taken_reported_before']}"
+                    f"/{len(early)}"
+                    if args.scam and name.startswith("engine")
+                    else ""
+                ),
                 flush=True,
             )
         for n in names:
@@ -411,6 +551,10 @@ def main(argv: list[str]) -> int:
                 sum((Counter(r["taken_over_by_kind"]) for r in rows), Counter())
             ),
             "per_kind_stopped_mean": per_kind,
+            "reported_benign": sum(r["reported_benign"] for r in rows),
+            "reported_benign_stopped": sum(r["reported_benign_stopped"] for r in rows),
+            "scam_reported_in_time": sum(r["scam_reported_in_time"] for r in rows),
+            "scam_taken_reported_before": sum(r["scam_taken_reported_before"] for r in rows),
         }
         print(
             f"  {name:<12} attacks stopped {pct(stopped):>7}  benign challenged/denied"
@@ -419,6 +563,14 @@ def main(argv: list[str]) -> int:
             + " ".join(f"{k}={pct(v)}" for k, v in per_kind.items())
             + f"\n{'':16}taken over by kind: {summary[name]['taken_over_by_kind']}"
         )
+        if args.scam and name.startswith("engine"):
+            rb, rs = summary[name]["reported_benign"], summary[name]["reported_benign_stopped"]
+            print(
+                f"{'':16}benign attempts within the window after a report: {rs} of {rb}"
+                f" challenged or denied ({pct(rs / max(rb, 1))}); victims who reported before the"
+                f" scammer's first try taken over: {summary[name]['scam_taken_reported_before']}"
+                f" of {summary[name]['scam_reported_in_time']}"
+            )
     if args.fit:
         if label != "tuning":
             parser.error("--fit runs on the tuning seeds only")
@@ -441,6 +593,7 @@ def main(argv: list[str]) -> int:
     print(f"  ({time.perf_counter() - started:.0f} s)")
     suffix = ("_personal" if args.personal else "") + ("_network" if args.network else "")
     suffix += "_breach" if args.breach else ""
+    suffix += f"_scam{args.scam_reported_share:g}" if args.scam else ""
     suffix += "_silent" if args.silent_stops else ""
     path = save(
         f"guard_risk_quality_{label.replace('-', '_')}{suffix}",

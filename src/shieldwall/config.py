@@ -418,8 +418,9 @@ class RiskSettings(_Section):
         ge=0,
         le=10,
         description="an unfamiliar login on an account whose holder a reported"
-        " scam contacted within scam_contact_window_hours (0: off; 2.0 is the documented"
-        " choice; on, each unfamiliar login on a phone account is an audited lookup)",
+        " scam contacted within scam_contact_window_hours (0: off; 1.5 chosen on the"
+        " simulator's tuning seeds, docs/guard.md; on, each unfamiliar login on a phone"
+        " account is an audited lookup)",
     )
     scam_contact_window_hours: float = Field(
         72.0, gt=0, le=24 * 90, description="how recent a scam contact raises the risk"

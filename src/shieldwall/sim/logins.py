@@ -42,6 +42,26 @@ Attacks (:class:`AttackKind`), each in its own window after a benign warm-up:
   (:func:`sim_tweaks`) are the simulator's own, written apart from ``guard/risk/breach.py``;
   some of them the detector does not know.
 
+- ``scam_takeover`` (opt-in): ``scam_victims`` customers (forty) are called by a scammer posing
+  as after-sales service, at times spread evenly at random over the attack days (from the end
+  of the warm-up to four hours before the end). The scammer gets the password or the SMS code
+  "to process the refund" (modelled as the right password) and logs in from a fresh address
+  (residential, mobile or hosting, one per victim) on a device of its own (a new app device id
+  three times in five, else a desktop browser), the first try ten minutes to four hours after
+  the call (log-uniform), then one or two more tries one to ten minutes apart (one to three in
+  all), each with the right password. ``scam_reported_share`` of the victims (half by default)
+  report the call to the store five to sixty minutes after it (uniform): some before the
+  scammer's login, some after.
+
+Benign scam-called customers (``scam_called_share`` of the other customers, 0 by default):
+called the same way, every one of them reports the call five to sixty minutes after it, then
+logs in themselves to check their orders one to three times, fifteen minutes to two days after
+the report (log-uniform), in their usual ways (their devices, home, office, mobile share, travel
+and new phone as on any other day). Both draw from a random stream of their own and the attack
+takes no slot of the others', so a world without them is event for event the one before they
+existed. :attr:`LoginWorld.scam_calls` lists every call with its report time (the store's side
+table: a report counts for a login only if it was received before it).
+
 Combo lists hold leaked pairs: about a third name accounts of this store; a pair works when its
 customer reuses the leaked password here (the ``reused`` customers).
 """
@@ -49,6 +69,7 @@ customer reuses the leaked password here (the ``reused`` customers).
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,6 +105,7 @@ class AttackKind(StrEnum):
     SPRAYING = "spraying"
     TARGETED_PERSONAL = "targeted_personal"
     TARGETED_BREACH = "targeted_breach"
+    SCAM_TAKEOVER = "scam_takeover"
 
 
 CLASSIC_ATTACKS = (
@@ -211,9 +233,24 @@ class WorldConfig:
     personal_share: float = 0.0  # customers whose password is built from their personal data
     breach_share: float = 0.0  # customers whose account leaked elsewhere (targeted_breach)
     tweak_share: float = 0.3  # of those, the share whose password here is a tweak of the leak
+    scam_victims: int = 40  # scam_takeover: customers the scammer calls and then logs in as
+    scam_reported_share: float = 0.5  # of those, the share who report the call
+    scam_called_share: float = 0.0  # other customers called who report it and log in themselves
     common_share: float = 0.02
     known_share: float = 0.35  # of combo-list entries naming an account of this store
     start: datetime = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ScamCall:
+    """A scammer's call to a customer: ``victim`` when the scammer then logs in as them
+    (``scam_takeover``), else a benign customer who reports it and checks their orders;
+    ``reported`` is when the store received the report (None: never reported)."""
+
+    account: str
+    called: datetime
+    reported: datetime | None
+    victim: bool
 
 
 def sha1_hex(password: str) -> str:
@@ -251,11 +288,24 @@ class LoginWorld:
         self.breached = {sha1_hex(c.password) for c in self.customers if c.reused} | {
             sha1_hex(p) for p in COMMON_PASSWORDS
         }
+        # scam calls draw from a stream of their own as well
+        self.srng = random.Random(seed * 32452843 + 5)
+        self.scam_calls: list[ScamCall] = self._scam_calls()
+        self._new_phone: dict[str, float | None] = {}  # account -> day of a new phone
+
+    def scam_reports(self) -> dict[str, list[datetime]]:
+        """Account -> the times its scam reports were received, in order (the store's side
+        table)."""
+        out: dict[str, list[datetime]] = {}
+        for call in self.scam_calls:
+            if call.reported is not None:
+                out.setdefault(call.account, []).append(call.reported)
+        return {a: sorted(ts) for a, ts in out.items()}
 
     # -- building blocks ------------------------------------------------------------------------
 
-    def _ip(self, net: tuple[int, int]) -> str:
-        r = self.rng
+    def _ip(self, net: tuple[int, int], r: random.Random | None = None) -> str:
+        r = r or self.rng
         return f"{net[0]}.{net[1] + r.randrange(4)}.{r.randrange(256)}.{r.randrange(1, 255)}"
 
     def _customer(self, account: str) -> Customer:
@@ -319,6 +369,7 @@ class LoginWorld:
         cfg = self.config
         day = 0.0
         new_phone_day = r.uniform(0, cfg.days) if r.random() < 0.02 else None
+        self._new_phone[c.account] = new_phone_day
         home = c.home
         while True:
             day += r.expovariate(c.logins_per_day)
@@ -328,40 +379,122 @@ class LoginWorld:
             ts = cfg.start + timedelta(days=int(day), hours=hour_of_day, seconds=r.randrange(3600))
             if r.random() < 0.05:  # the ISP renumbered the line
                 home = (home[0], home[1], r.randrange(256), r.randrange(1, 255))
-            device, ua = r.choice(c.devices)
-            if new_phone_day is not None and day >= new_phone_day and device is not None:
-                device, ua = f"dev-new-{c.account[-6:]}", r.choice(UAS)
-            traveling = c.travel is not None and c.travel[0] <= day < c.travel[1]
-            where = r.random()
-            if traveling:
-                ip = self._ip(r.choice(HOTEL_NETS)) if where < 0.5 else r.choice(self.mobile_pool)
-            elif where < c.mobile_share:
-                ip = r.choice(self.mobile_pool)
-            elif c.work_ip is not None and 9 <= hour_of_day <= 18 and r.random() < 0.6:
-                ip = c.work_ip
+            yield from self._session(r, c, ts, day, hour_of_day, home, new_phone_day)
+
+    def _session(
+        self,
+        r: random.Random,
+        c: Customer,
+        ts: datetime,
+        day: float,
+        hour_of_day: int,
+        home: tuple[int, int, int, int],
+        new_phone_day: float | None,
+    ) -> Iterator[LoginEvent]:
+        """One login session of a customer in their usual ways, starting at ``ts``."""
+        device, ua = r.choice(c.devices)
+        if new_phone_day is not None and day >= new_phone_day and device is not None:
+            device, ua = f"dev-new-{c.account[-6:]}", r.choice(UAS)
+        traveling = c.travel is not None and c.travel[0] <= day < c.travel[1]
+        where = r.random()
+        if traveling:
+            ip = self._ip(r.choice(HOTEL_NETS), r) if where < 0.5 else r.choice(self.mobile_pool)
+        elif where < c.mobile_share:
+            ip = r.choice(self.mobile_pool)
+        elif c.work_ip is not None and 9 <= hour_of_day <= 18 and r.random() < 0.6:
+            ip = c.work_ip
+        else:
+            ip = ".".join(map(str, home))
+        tries = []
+        if r.random() < 0.03:  # a mistyped account name first
+            typo = c.account[:-1] + str((int(c.account[-1]) + 1) % 10)
+            tries.append((typo, c.password, False))
+        if r.random() < 0.06:  # a forgotten or mistyped password, once to four times
+            for k in range(r.choice((1, 1, 2, 2, 3, 4))):
+                tries.append((c.account, f"{c.password}-{c.account[-4:]}-old{k}", True))
+        tries.append((c.account, c.password, True))
+        for n, (account, password, _) in enumerate(tries):
+            known = account in self.by_account
+            yield LoginEvent(
+                ts + timedelta(seconds=12 * n + r.random()),
+                account,
+                ip,
+                ua,
+                device,
+                sha1_hex(password),
+                known and password == self.by_account[account].password,
+                known,
+                "benign",
+            )
+
+    # -- scam calls -----------------------------------------------------------------------------
+
+    def _scam_calls(self) -> list[ScamCall]:
+        """Who is called when, and when (if ever) the store receives the report."""
+        cfg = self.config
+        r = self.srng
+        called = cfg.scam_called_share > 0
+        if AttackKind.SCAM_TAKEOVER not in cfg.attacks and not called:
+            return []
+        first = cfg.warmup_days * 86_400
+        last = max(cfg.days * 86_400 - 4 * 3600, first + 1)
+
+        def call(account: str, victim: bool, reports: bool) -> ScamCall:
+            at = cfg.start + timedelta(seconds=r.uniform(first, last))
+            delay = timedelta(seconds=r.uniform(5 * 60, 60 * 60))
+            return ScamCall(account, at, at + delay if reports else None, victim)
+
+        out: list[ScamCall] = []
+        victims: set[str] = set()
+        if AttackKind.SCAM_TAKEOVER in cfg.attacks:
+            for c in r.sample(self.customers, min(cfg.scam_victims, len(self.customers))):
+                victims.add(c.account)
+                out.append(call(c.account, True, r.random() < cfg.scam_reported_share))
+        if called:
+            for c in self.customers:
+                if c.account not in victims and r.random() < cfg.scam_called_share:
+                    out.append(call(c.account, False, True))
+        return out
+
+    def _scam_checks(self) -> Iterator[LoginEvent]:
+        """The benign scam-called customers' own logins after their report."""
+        cfg = self.config
+        r = self.srng
+        end = cfg.start + timedelta(days=cfg.days)
+        for call in self.scam_calls:
+            if call.victim or call.reported is None:
+                continue
+            c = self.by_account[call.account]
+            for _ in range(r.randint(1, 3)):
+                after = math.exp(r.uniform(math.log(15 * 60), math.log(2 * 86_400)))
+                ts = call.reported + timedelta(seconds=after)
+                if ts >= end:
+                    continue
+                day = (ts - cfg.start).total_seconds() / 86_400
+                new_phone = self._new_phone.get(c.account)
+                yield from self._session(r, c, ts, day, ts.hour, c.home, new_phone)
+
+    def _scam_takeover(self) -> Iterator[LoginEvent]:
+        """The scammer logs in as each victim with the password or code it was given."""
+        r = self.srng
+        kind = AttackKind.SCAM_TAKEOVER
+        for call in self.scam_calls:
+            if not call.victim:
+                continue
+            c = self.by_account[call.account]
+            ip = self._ip(r.choice(HOME_NETS + MOBILE_NETS + HOSTING_NETS), r)
+            if r.random() < 0.6:
+                device: str | None = f"dev-{r.getrandbits(64):016x}"
+                ua = r.choice(UAS[:3] + UAS[6:])
             else:
-                ip = ".".join(map(str, home))
-            tries = []
-            if r.random() < 0.03:  # a mistyped account name first
-                typo = c.account[:-1] + str((int(c.account[-1]) + 1) % 10)
-                tries.append((typo, c.password, False))
-            if r.random() < 0.06:  # a forgotten or mistyped password, once to four times
-                for k in range(r.choice((1, 1, 2, 2, 3, 4))):
-                    tries.append((c.account, f"{c.password}-{c.account[-4:]}-old{k}", True))
-            tries.append((c.account, c.password, True))
-            for n, (account, password, _) in enumerate(tries):
-                known = account in self.by_account
-                yield LoginEvent(
-                    ts + timedelta(seconds=12 * n + r.random()),
-                    account,
-                    ip,
-                    ua,
-                    device,
-                    sha1_hex(password),
-                    known and password == self.by_account[account].password,
-                    known,
-                    "benign",
-                )
+                device, ua = None, r.choice(UAS[3:6])
+            at = call.called + timedelta(
+                seconds=math.exp(r.uniform(math.log(10 * 60), math.log(4 * 3600)))
+            )
+            for n in range(r.randint(1, 3)):
+                if n:
+                    at += timedelta(seconds=r.uniform(60, 600))
+                yield self._attack_event(at, c.account, c.password, ip, kind, ua, device)
 
     # -- attacks --------------------------------------------------------------------------------
 
@@ -490,9 +623,14 @@ class LoginWorld:
         for c in self.customers:
             out.extend(self._benign(c))
         attack_days = cfg.days - cfg.warmup_days
-        for n, kind in enumerate(cfg.attacks):
-            slot = attack_days / max(len(cfg.attacks), 1)
+        # scam_takeover follows its calls (spread over the attack days): it takes no slot
+        slotted = [k for k in cfg.attacks if k is not AttackKind.SCAM_TAKEOVER]
+        for n, kind in enumerate(slotted):
+            slot = attack_days / max(len(slotted), 1)
             offset = cfg.warmup_days + n * slot + self.rng.uniform(0, max(slot - 0.5, 0.01))
             out.extend(self._attack(kind, cfg.start + timedelta(days=offset)))
+        if AttackKind.SCAM_TAKEOVER in cfg.attacks:
+            out.extend(self._scam_takeover())
+        out.extend(self._scam_checks())
         out.sort(key=lambda e: e.ts)
         return out

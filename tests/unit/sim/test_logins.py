@@ -3,14 +3,17 @@ benign habits and attacks."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import replace
+from datetime import timedelta
 
 from shieldwall.guard.risk.network import AsnTable
 from shieldwall.sim.logins import (
     CLASSIC_ATTACKS,
     AttackKind,
+    LoginEvent,
     LoginWorld,
     WorldConfig,
     personal_guesses,
@@ -148,3 +151,115 @@ def test_targeted_breach_tries_the_leak_then_tweaks_hours_apart() -> None:
     assert len({e.ip for e in events}) > 0.9 * len(events)
     right = {e.account for e in events if e.correct}
     assert right and all(world.by_account[a].extra.get("tweak") == "1" for a in right)
+
+
+# -- scam calls ---------------------------------------------------------------------------------
+
+# sha256 over repr() of every event of LoginWorld(4, SMALL), computed on the simulator before
+# scam calls existed (commit 7e7db60): the option off must leave the stream as it was
+SMALL_DIGEST = "40740741f44d6f5e2e7c07785ecbef3a9b5733b8fdd21a938b9fac4cbd94917d"
+SCAM = replace(
+    SMALL,
+    attacks=(*CLASSIC_ATTACKS, AttackKind.SCAM_TAKEOVER),
+    scam_reported_share=0.5,
+    scam_called_share=0.05,
+)
+
+
+def digest(events: list[LoginEvent]) -> str:
+    h = hashlib.sha256()
+    for e in events:
+        h.update(repr(e).encode())
+    return h.hexdigest()
+
+
+def test_scam_calls_are_opt_in_and_leave_other_worlds_unchanged() -> None:
+    """Off by default, and a world without them is event for event the one before they existed
+    (digest pinned from the older simulator); with them, every event of the plain world is still
+    there and the only new ones are the scammer's tries and the called customers' own logins."""
+    assert AttackKind.SCAM_TAKEOVER not in WorldConfig().attacks
+    assert WorldConfig().scam_called_share == 0.0
+    plain = LoginWorld(4, SMALL)
+    assert plain.scam_calls == [] and plain.scam_reports() == {}
+    before = plain.events()
+    assert digest(before) == SMALL_DIGEST
+    world = LoginWorld(4, SCAM)
+    extra = Counter(world.events())
+    extra.subtract(Counter(before))
+    assert all(n >= 0 for n in extra.values())  # nothing of the plain world is gone
+    called = {c.account for c in world.scam_calls if not c.victim}
+    added = [e for e, n in extra.items() for _ in range(n)]
+    assert added and all(
+        e.actor == "scam_takeover" or (e.actor == "benign" and e.account in called) for e in added
+    )
+
+
+def test_scam_takeover_logs_in_with_the_right_password_after_the_call() -> None:
+    """Forty victims (``scam_victims``), each called in the attack days; the scammer tries one
+    to three times with the right password from one address that is not the customer's home or
+    office, on a device that is not theirs (a new app id, or a browser, which sends none), the
+    first try ten minutes to four hours after the call and the next ones one to ten minutes
+    apart; a report, if any, comes five to sixty minutes after the call."""
+    world = LoginWorld(4, SCAM)
+    victims = {c.account: c for c in world.scam_calls if c.victim}
+    assert len(victims) == 40
+    tries: dict[str, list[LoginEvent]] = defaultdict(list)
+    for e in world.events():
+        if e.actor == "scam_takeover":
+            tries[e.account].append(e)
+    assert set(tries) == set(victims)
+    warm_end = SCAM.start + timedelta(days=SCAM.warmup_days)
+    last_call = SCAM.start + timedelta(days=SCAM.days, hours=-4)
+    for account, got in tries.items():
+        call = victims[account]
+        c = world.by_account[account]
+        assert warm_end <= call.called <= last_call
+        assert 1 <= len(got) <= 3
+        assert all(e.correct and e.password_sha1 == sha1_hex(c.password) for e in got)
+        assert len({e.ip for e in got}) == 1
+        assert got[0].ip not in {".".join(map(str, c.home)), c.work_ip}
+        own = {d for d, _ in c.devices if d is not None}
+        assert all(e.device_id is None or e.device_id not in own for e in got)  # app or browser
+        first = (got[0].ts - call.called).total_seconds()
+        assert 600 <= first <= 4 * 3600
+        gaps = [(b.ts - a.ts).total_seconds() for a, b in itertools.pairwise(got)]
+        assert all(60 <= g <= 600 for g in gaps)
+        if call.reported is not None:
+            assert 300 <= (call.reported - call.called).total_seconds() <= 3600
+    reported = [c for c in victims.values() if c.reported is not None]
+    assert 10 <= len(reported) <= 30  # half of forty, give or take
+    before = [c for c in reported if c.reported and c.reported <= tries[c.account][0].ts]
+    assert 0 < len(before) < len(reported)  # some reports come before the login, some after
+
+
+def test_scam_called_customers_report_then_check_in_their_usual_ways() -> None:
+    """Other customers called (``scam_called_share`` 5% of 300, about 15) all report five to
+    sixty minutes after the call, then log in themselves one to three times, fifteen minutes to
+    two days after the report, on their own devices (or their new phone) and with their own
+    password; the report side table lists exactly the reported calls, in time order."""
+    world = LoginWorld(4, SCAM)
+    called = {c.account: c for c in world.scam_calls if not c.victim}
+    assert 5 <= len(called) <= 30
+    assert all(c.reported is not None for c in called.values())
+    for c in called.values():
+        assert c.reported is not None
+        assert 300 <= (c.reported - c.called).total_seconds() <= 3600
+    plain = Counter(LoginWorld(4, SMALL).events())
+    own: dict[str, list[LoginEvent]] = defaultdict(list)
+    for e in world.events():
+        if e.account in called and plain[e] == 0:
+            own[e.account].append(e)
+        plain[e] -= 1
+    assert own
+    for account, events in own.items():
+        cust, call = world.by_account[account], called[account]
+        assert call.reported is not None
+        assert 1 <= len({(e.ip, e.device_id) for e in events}) <= 3  # one to three sessions
+        for e in events:
+            after = (e.ts - call.reported).total_seconds()
+            assert 15 * 60 <= after <= 2 * 86_400 + 60  # + a retry's seconds
+            assert e.device_id in {d for d, _ in cust.devices} | {f"dev-new-{account[-6:]}"}
+        assert events[-1].correct
+    reports = world.scam_reports()
+    assert sorted(reports) == sorted({c.account for c in world.scam_calls if c.reported})
+    assert all(ts == sorted(ts) for ts in reports.values())

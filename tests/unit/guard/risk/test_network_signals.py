@@ -213,7 +213,7 @@ def test_memory_state_counts_distinct_values_once() -> None:
 
 def test_recent_scam_contact_raises_an_unfamiliar_login(clock: ManualClock) -> None:
     """A contact 10 hours ago, window 72 hours, a fully unfamiliar login (fam = 1): the
-    points (2.0, the documented choice; off by default) are added whole and the reason names
+    points (2.0 here; off by default) are added whole and the reason names
     the window."""
     now = clock.now().timestamp()
     scams = FakeScams({"carol": now - 10 * 3600})
@@ -235,6 +235,19 @@ def test_old_scam_contact_and_familiar_login_are_not_raised(clock: ManualClock) 
     scams.asked.clear()
     assert reason(e.assess(HOME), "scam_contact") is None
     assert scams.asked == []
+
+
+def test_contact_reported_after_the_login_is_not_raised(clock: ManualClock) -> None:
+    """A source that answers with a contact later than the login's time (a report the store
+    could not yet have had) adds nothing, though the login is fully unfamiliar: 0 <= now - last
+    fails."""
+    scams = FakeScams({"carol": clock.now().timestamp() + 60})
+    e = engine_with(clock, scams=scams, scam_contact_points=2.0, **OFF)
+    base = engine_with(ManualClock(clock.now()), **OFF)
+    a = e.assess(HOME)
+    assert scams.asked == ["carol"]
+    assert reason(a, "scam_contact") is None
+    assert a.score == base.assess(HOME).score
 
 
 # -- calibrated probability ---------------------------------------------------------------------
