@@ -32,8 +32,9 @@ prefix: ``logins.attempts``, ``access``, ``watch.0``) the batch's lag, the age o
 message by the intake's clock against the time the stream stored it (the stream sequence and
 time JetStream puts in each message's ack subject; a pull request is answered with the
 consumer's redeliveries first, then new messages in stream order, so the first is the oldest
-one but when redeliveries come out of order), and the consumer's pending count as of the last
-message; both 0 when a fetch found nothing. Two ack-subject parses a batch, not one an event.
+but for redeliveries queued out of order or falling due mid-batch), and the consumer's pending
+count as of the last message; both 0 when a fetch found nothing. Two ack-subject parses a
+batch, not one an event (docs/operations.md, "Metrics").
 
 With ``--watch`` the worker also runs insider-watch partition ``I`` of ``N`` over
 ``p.watch.I`` and publishes the alerts it raises to ``p.alerts``; the worker of partition 0
