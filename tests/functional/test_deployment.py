@@ -9,7 +9,8 @@ store's record reads with two planted insiders, a credential-stuffing wave and a
 wave. Checked: the same alerts (detector and principal), login decisions and campaigns as the
 single-process run; both runs find what the simulator planted; one worker killed mid-stream
 (SIGKILL) and replaced, yet every read audited exactly once (a resent third changes nothing);
-``shieldwall audit verify`` clean."""
+every alert pushed once to ``<prefix>.alerts`` by the NATS alert sink of ``deploy/``'s
+example; ``shieldwall audit verify`` clean."""
 
 from __future__ import annotations
 
@@ -44,7 +45,13 @@ from shieldwall.storage.intake_repo import SqlProcessedEvents
 from shieldwall.wiring import build, initialize
 from tests.conftest import _pg_schema_url
 from tests.functional.simday import SimDay, simulated_day
-from tests.functional.test_intake_worker import _consumer, _delete_stream, _publish, run
+from tests.functional.test_intake_worker import (
+    _consumer,
+    _delete_stream,
+    _publish,
+    _read_all,
+    run,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 SHIELDWALL = str(Path(sys.executable).parent / "shieldwall")
@@ -201,7 +208,10 @@ def deployment_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     config.write_text(
         f'tenant = "t{tag}"\n'
         f'[api.rate_limits]\nkey_prefix = "rl-{tag}"\n'
-        "[nats]\nbatch = 100\nack_wait_seconds = 5\nretry_seconds = 0.2\n",
+        "[nats]\nbatch = 100\nack_wait_seconds = 5\nretry_seconds = 0.2\n"
+        # as deploy/shieldwall.toml: alerts pushed to <prefix>.alerts, inside the stream
+        f'[[trace.alerts.sinks]]\ntype = "nats"\nurl = "nats://127.0.0.1:4222"\n'
+        f'subject = "d{tag}.alerts"\n',
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHIELDWALL_", "PROMETHEUS_"))}
@@ -248,6 +258,18 @@ def counted(processed: SqlProcessedEvents, kind: Kind, n: int, *, exact: bool = 
 def acked(s: NatsSettings, kind: Kind) -> bool:
     """Nothing pending nor awaiting an ack on the kind's durable consumer."""
     return bool(run(_consumer(s, kind))[:2] == (0, 0))
+
+
+def pushed(s: NatsSettings) -> dict[str, tuple[str, str]]:
+    """The alerts raised on ``<prefix>.alerts`` so far: id -> (detector, principal)."""
+    notices = run(_read_all(s, Subjects(s.prefix).alerts))
+    out: dict[str, tuple[str, str]] = {}
+    for n in notices:
+        assert "customer_ids" not in n["alert"]
+        if n["type"] == "alert.raised":
+            assert n["alert"]["alert_id"] not in out, n["alert"]["alert_id"]
+            out[n["alert"]["alert_id"]] = (n["alert"]["kind"], n["alert"]["principal_id"])
+    return out
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -328,6 +350,11 @@ def test_two_apis_and_two_workers_detect_as_one_process_and_lose_nothing(
         poll(partial(acked, s, Kind.SCAM_REPORT), "scam reports acked")
         poll(caught_up, "the watch caught up")
         alerts, campaigns = detections(clients[1].get, keys)
+        raised = {
+            a["alert_id"]: (a["kind"], a["principal_id"])
+            for a in every(clients[1].get, "/v1/alerts", keys)
+        }
+        poll(lambda: set(raised) <= set(pushed(s)), "every alert pushed to <prefix>.alerts")
         for c in clients:
             c.close()
     finally:
@@ -345,6 +372,9 @@ def test_two_apis_and_two_workers_detect_as_one_process_and_lose_nothing(
         assert p.returncode == 0, (tmp_path / f"worker{n}.log").read_text()
 
     multi = Outcome(logins, alerts, campaigns)
+    # every alert reached NATS once (JetStream keeps one message per Nats-Msg-Id, the alert id),
+    # as the notice sinks send: kind and principal, no customer ids
+    assert pushed(s) == raised
 
     # (b) the same detections as the single process, and what the simulator planted
     assert_ground_truth(multi, day)

@@ -377,3 +377,86 @@ def test_batch_decisions_across_a_sigkill_and_a_resend(env: Env) -> None:
     # the same ids in the same order give the same Nats-Msg-Id)
     for m in messages:
         assert "13800000001" not in json.dumps(m)
+
+
+def test_queue_lag_reaches_a_multiprocess_scrape_and_leaves_with_the_worker(
+    env: Env, tmp_path: Path
+) -> None:
+    """A worker sharing ``PROMETHEUS_MULTIPROC_DIR`` (as beside the API): once it has processed
+    the attempts, a scrape of the directory has its queue lag for ``logins.attempts`` (between
+    0 and the age of the first message published) and its pending count (0: drained), and
+    nothing for the subjects it does not consume; after SIGTERM its live gauges are gone."""
+    from shieldwall.observe.metrics import Exposition, PrometheusMetrics
+    from tests.unit.observe.test_metrics import value
+
+    prom = tmp_path / "prom"
+    prom.mkdir()
+    environ = env.env | {"PROMETHEUS_MULTIPROC_DIR": str(prom)}
+    s = env.nats
+    attempts = [
+        json.dumps({"event_id": f"l-{i}", "account": f"acct-{i % 9}", "ip": "1.80.3.4"}).encode()
+        for i in range(120)
+    ]
+    first_published = time.time()
+    run(_publish(s, Subjects(s.prefix).inbound(Kind.LOGIN_ATTEMPT), attempts))
+    worker = subprocess.Popen(
+        [SHIELDWALL, "worker", "--only", "logins.attempts"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    scrape = Exposition(PrometheusMetrics(), multiprocess_dir=prom)
+    try:
+        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == 120, "the attempts processed")
+        text = scrape.render()
+        oldest = time.time() - first_published
+        stop(worker)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    lag = value(text, "shieldwall_queue_lag_seconds", queue="logins.attempts")
+    assert lag is not None and 0.0 <= lag <= oldest, (lag, oldest)
+    assert value(text, "shieldwall_queue_pending_messages", queue="logins.attempts") == 0
+    assert value(text, "shieldwall_queue_lag_seconds", queue="access") is None
+    after = scrape.render()
+    assert value(after, "shieldwall_queue_lag_seconds", queue="logins.attempts") is None
+
+
+def test_worker_logs_are_json_lines_without_customer_values(env: Env) -> None:
+    """``shieldwall worker`` logs as ``serve`` does: every stderr line one JSON object with
+    ``timestamp``, ``level``, ``logger`` and ``event`` (its start and its stop among them), and
+    neither the phone number nor the e-mail address its events carried (good and bad ones)."""
+    phone, email = "13800138000", "li.wei@example.com"
+    s = env.nats
+    attempts = [
+        json.dumps({"event_id": f"j-{i}", "account": account, "ip": "1.80.3.4"}).encode()
+        for i, account in enumerate([phone, email] * 5)
+    ]
+    bad = [json.dumps({"event_id": "bad-j", "account": phone, "ip": f"x{email}"}).encode()]
+    run(_publish(s, Subjects(s.prefix).inbound(Kind.LOGIN_ATTEMPT), attempts + bad))
+    worker = subprocess.Popen(
+        [SHIELDWALL, "worker", "--only", "logins.attempts"],
+        env=env.env | {"SHIELDWALL_LOG_LEVEL": "info", "SHIELDWALL_LOG_FORMAT": "json"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == 10, "the attempts processed")
+        poll(lambda: run(_consumer(s, Kind.LOGIN_ATTEMPT))[:2] == (0, 0), "every message acked")
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=BOUND)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["deadlettered"] == 1
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert all(isinstance(line, dict) for line in lines)
+    assert all({"timestamp", "level", "logger", "event"} <= line.keys() for line in lines), lines
+    ours = [line["event"] for line in lines if line["logger"] == "shieldwall.intake.worker"]
+    assert any(e.startswith("worker consuming stream") for e in ours), ours
+    assert any(e.startswith("worker stopped: 10 processed") for e in ours), ours
+    for value in (phone, phone[3:], email, "li.wei"):
+        assert value not in err

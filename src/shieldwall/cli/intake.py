@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
+import os
 from typing import Annotated
 
 import typer
@@ -44,6 +44,8 @@ def worker(
     """
     from shieldwall.intake.events import Kind
     from shieldwall.intake.worker import IntakeWorker, Relay, WatchPartition, run_worker
+    from shieldwall.observe.logs import configure_logging
+    from shieldwall.observe.metrics import process_exited
     from shieldwall.storage.trace_watch_repo import SqlCursorStore
     from shieldwall.wiring import build_intake, partition_watch
 
@@ -63,7 +65,7 @@ def worker(
             )
             raise typer.Exit(EXIT_USAGE)
         kinds = [known[s] for s in only]
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(cfg.observe.log_level, cfg.observe.log_format)
     svc = services()
     wp: WatchPartition | None = None
     if watch:
@@ -72,11 +74,15 @@ def worker(
     feed = None
     if relay or (relay is None and watch and partition == 0):
         feed = Relay(svc.audit, SqlCursorStore(svc.engine, svc.clock), n)
-    runner = IntakeWorker(build_intake(svc), cfg.nats, kinds=kinds, watch=wp, relay=feed)
+    runner = IntakeWorker(
+        build_intake(svc), cfg.nats, kinds=kinds, watch=wp, relay=feed, telemetry=svc.telemetry
+    )
     try:
         stats = run_worker(runner)
     finally:
         if wp is not None:
             wp.runner.stop()
         svc.close()
+        if cfg.observe.metrics_dir is not None:  # its queue lag must not outlive it in a scrape
+            process_exited(os.getpid(), cfg.observe.metrics_dir)
     emit_json(dataclasses.asdict(stats))

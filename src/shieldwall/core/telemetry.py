@@ -22,7 +22,13 @@ class Telemetry(Protocol):
         ...
 
     def queue_lag(self, queue: str, seconds: float) -> None:
-        """How far behind its newest message the consumer of ``queue`` is, in seconds."""
+        """How long the oldest message of the batch the consumer of ``queue`` just fetched
+        waited in the queue, in seconds (0 when a fetch found the queue empty)."""
+        ...
+
+    def queue_pending(self, queue: str, messages: int) -> None:
+        """How many messages of ``queue`` its consumer had not been handed yet, as of the
+        batch it just fetched (0 when a fetch found the queue empty)."""
         ...
 
 
@@ -36,6 +42,9 @@ class NullTelemetry:
         return None
 
     def queue_lag(self, queue: str, seconds: float) -> None:
+        return None
+
+    def queue_pending(self, queue: str, messages: int) -> None:
         return None
 
 

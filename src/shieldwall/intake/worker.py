@@ -26,6 +26,16 @@ batch: at-least-once delivery, idempotent processing. Decisions go out one of tw
 - SIGTERM or SIGINT: the worker stops fetching, finishes and acknowledges the batch in hand,
   and exits 0.
 
+Per fetch, whatever the queue, the worker reports to its
+:class:`~shieldwall.core.telemetry.Telemetry` (the queue named as its subject without the
+prefix: ``logins.attempts``, ``access``, ``watch.0``) the batch's lag, the age of its first
+message by the intake's clock against the time the stream stored it (the stream sequence and
+time JetStream puts in each message's ack subject; a pull request is answered with the
+consumer's redeliveries first, then new messages in stream order, so the first is the oldest
+but for redeliveries queued out of order or falling due mid-batch), and the consumer's pending
+count as of the last message; both 0 when a fetch found nothing. Two ack-subject parses a
+batch, not one an event (docs/operations.md, "Metrics").
+
 With ``--watch`` the worker also runs insider-watch partition ``I`` of ``N`` over
 ``p.watch.I`` and publishes the alerts it raises to ``p.alerts``; the worker of partition 0
 also runs the relay from the audit log (:mod:`.watchfeed`).
@@ -56,6 +66,7 @@ from shieldwall.core.alerts import Alert
 from shieldwall.core.collector import prepare_collector
 from shieldwall.core.errors import ShieldwallError
 from shieldwall.core.events import AuditRecord
+from shieldwall.core.telemetry import NULL_TELEMETRY, Telemetry
 from shieldwall.intake.errors import BadEvent
 from shieldwall.intake.events import Event, Kind, event_id_of, parse_event
 from shieldwall.intake.pull import BatchPuller
@@ -141,8 +152,10 @@ class IntakeWorker:
         watch: WatchPartition | None = None,
         relay: Relay | None = None,
         poll_seconds: float = 0.5,
+        telemetry: Telemetry = NULL_TELEMETRY,
     ) -> None:
         self.intake = intake
+        self.telemetry = telemetry
         self.settings = settings
         self.subjects = Subjects(settings.prefix)
         self.kinds = tuple(kinds)
@@ -169,6 +182,13 @@ class IntakeWorker:
         self._nc, self._js = nc, nc.jetstream()
         try:
             await ensure_stream(self._js, self.settings)
+            log.info(
+                "worker consuming stream %s, subjects %s%s%s",
+                self.settings.stream,
+                ", ".join(self.subjects.inbound(k) for k in self.kinds) or "none",
+                "" if self.watch is None else f", watch partition {self.watch.partition}",
+                "" if self.relay is None else ", relaying the audit log",
+            )
             loops: list[Awaitable[None]] = [self._consume(kind) for kind in self.kinds]
             if self.watch is not None:
                 loops.append(self._consume_watch(self.watch))
@@ -181,12 +201,26 @@ class IntakeWorker:
             with contextlib.suppress(Exception):
                 await nc.flush(timeout=5)
             await nc.close()
+        st = self.stats
+        log.info(
+            "worker stopped: %d processed, %d duplicates, %d rejected, %d dead-lettered,"
+            " %d retried",
+            st.processed,
+            st.duplicates,
+            st.rejected,
+            st.deadlettered,
+            st.retried,
+        )
         return self.stats
 
     # -- inbound events -----------------------------------------------------------------------
 
     async def _pull(
-        self, subject: str, durable: str, handle: Callable[[list[Msg]], Awaitable[None]]
+        self,
+        subject: str,
+        durable: str,
+        queue: str,
+        handle: Callable[[list[Msg]], Awaitable[None]],
     ) -> None:
         assert self._js is not None  # noqa: S101 - set by run()
         s = self.settings
@@ -210,16 +244,30 @@ class IntakeWorker:
         try:
             while not self._stop.is_set():
                 msgs = await puller.fetch(s.batch, s.fetch_seconds)
+                self.report_fetch(queue, msgs)
                 if msgs:
                     await handle(msgs)
         finally:
             await puller.stop()
 
+    def report_fetch(self, queue: str, msgs: Sequence[Msg]) -> None:
+        """The fetched batch's lag and the consumer's pending count (see the module docstring;
+        once a batch, whatever its size)."""
+        if not msgs:
+            self.telemetry.queue_lag(queue, 0.0)
+            self.telemetry.queue_pending(queue, 0)
+            return
+        stored = msgs[0].metadata.timestamp
+        self.telemetry.queue_lag(queue, (self.intake.clock.now() - stored).total_seconds())
+        self.telemetry.queue_pending(queue, msgs[-1].metadata.num_pending)
+
     async def _consume(self, kind: Kind) -> None:
         async def handle(msgs: list[Msg]) -> None:
             await self.handle(kind, msgs)
 
-        await self._pull(self.subjects.inbound(kind), consumer_name(self.settings, kind), handle)
+        await self._pull(
+            self.subjects.inbound(kind), consumer_name(self.settings, kind), kind.value, handle
+        )
 
     async def handle(self, kind: Kind, msgs: Sequence[Msg]) -> None:
         """Validate, process, publish decisions, acknowledge (one fetched batch)."""
@@ -336,7 +384,7 @@ class IntakeWorker:
             await self.handle_watch(wp, msgs)
 
         name = watch_consumer_name(self.settings, wp.partition, wp.partitions)
-        await self._pull(self.subjects.watch(wp.partition), name, handle)
+        await self._pull(self.subjects.watch(wp.partition), name, f"watch.{wp.partition}", handle)
 
     async def handle_watch(self, wp: WatchPartition, msgs: Sequence[Msg]) -> None:
         assert self._js is not None  # noqa: S101 - set by run()

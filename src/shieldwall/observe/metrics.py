@@ -79,7 +79,15 @@ class PrometheusMetrics:
         )
         self.lag = Gauge(
             "shieldwall_queue_lag_seconds",
-            "How far a consumer is behind the newest message of its queue",
+            "Age of the oldest message of the last batch a consumer fetched from its queue"
+            " (0 when its last fetch found the queue empty)",
+            ["queue"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.pending = Gauge(
+            "shieldwall_queue_pending_messages",
+            "Messages of its queue a consumer had not been handed yet, as of its last fetch",
             ["queue"],
             registry=r,
             multiprocess_mode="livemax",
@@ -114,6 +122,9 @@ class PrometheusMetrics:
 
     def queue_lag(self, queue: str, seconds: float) -> None:
         self.lag.labels(_name(queue)).set(max(0.0, seconds))
+
+    def queue_pending(self, queue: str, messages: int) -> None:
+        self.pending.labels(_name(queue)).set(max(0, messages))
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -214,4 +225,10 @@ class Exposition:
     def process_exited(self, pid: int) -> None:
         """Forget a worker's live gauges (the queue lag) when it stops."""
         if self.multiprocess_dir is not None:
-            mark_process_dead(pid, str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+            process_exited(pid, self.multiprocess_dir)
+
+
+def process_exited(pid: int, multiprocess_dir: Path) -> None:
+    """Remove process ``pid``'s live gauges (``livemax``: the queue lag and pending count) from
+    the multi-process directory, so a scrape stops reporting a stopped process's last value."""
+    mark_process_dead(pid, str(multiprocess_dir))  # type: ignore[no-untyped-call]

@@ -33,10 +33,12 @@ def test_both_telemetries_satisfy_the_protocol() -> None:
         t.decision("login", "allow")
         t.alert("break_glass")
         t.queue_lag("logins", 1.5)
+        t.queue_pending("logins", 3)
 
 
 def test_decisions_alerts_and_lag_are_counted_by_name() -> None:
-    """Two challenges, one deny, one alert, a lag: each under its own labels."""
+    """Two challenges, one deny, one alert, a lag, a pending count: each under its own
+    labels."""
     m = PrometheusMetrics()
     m.decision("login", "challenge")
     m.decision("login", "challenge")
@@ -44,11 +46,15 @@ def test_decisions_alerts_and_lag_are_counted_by_name() -> None:
     m.alert("harvesting")
     m.queue_lag("shieldwall.logins", 2.5)
     m.queue_lag("shieldwall.logins", -1.0)  # a clock skewed producer: never negative
+    m.queue_lag("access", 7.25)
+    m.queue_pending("access", 1200)
     text = generate_latest(m.registry)
     assert value(text, "shieldwall_decisions_total", kind="login", outcome="challenge") == 2
     assert value(text, "shieldwall_decisions_total", kind="login", outcome="deny") == 1
     assert value(text, "shieldwall_alerts_total", detector="harvesting") == 1
     assert value(text, "shieldwall_queue_lag_seconds", queue="shieldwall.logins") == 0
+    assert value(text, "shieldwall_queue_lag_seconds", queue="access") == 7.25
+    assert value(text, "shieldwall_queue_pending_messages", queue="access") == 1200
 
 
 def test_repeated_decisions_count_under_their_own_kind_and_outcome() -> None:
