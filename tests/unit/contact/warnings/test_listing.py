@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import inspect
 
 from shieldwall.contact.warnings.listing import outbox_page
 from shieldwall.contact.warnings.model import Notification, NotificationStatus, Trigger
@@ -86,3 +87,10 @@ def test_a_limit_out_of_range_is_refused(world: World) -> None:
     with pytest.raises(ShieldwallError) as err:
         outbox_page(world.services.contact_ledger.outbox, limit=501)
     assert err.value.field == "limit"
+
+
+def test_the_migrated_outbox_has_the_listing_index(world: World) -> None:
+    """Migration cl0002 indexes the outbox in the listing's order, on both databases."""
+    indexes = inspect(world.services.engine).get_indexes("contact_outbox")
+    listing = [i for i in indexes if i["name"] == "ix_contact_outbox_listing"]
+    assert [i["column_names"] for i in listing] == [["created_at", "notification_id"]]
