@@ -221,3 +221,34 @@ def test_warn_plan_and_send(
     assert code == 1 and "exactly one of --leak, --campaign" in err
     code, _, err = cli("warn", "plan", "--leak", "bad id", "--customers", "C000001", capsys=capsys)
     assert code == 1 and err.startswith("error: leak:")
+
+
+def test_warn_outbox_pages_with_a_cursor(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Five warnings queued, read two at a time: each listing says on stderr how to continue,
+    ``--cursor`` continues there, every warning is shown once, the last says nothing more;
+    a cursor the list did not issue exits 1 with one line naming it."""
+    seeded(home, tmp_path, capsys)
+    ids = ",".join(p.customer_id for p in PEOPLE[:5])
+    code, out, err = cli("warn", "plan", "--leak", "leak-p", "--customers", ids, capsys=capsys)
+    assert code == 0 and "queued 5" in out, err
+    seen: list[str] = []
+    cursor: list[str] = []
+    for expected in (2, 2, 1):
+        code, out, err = cli("warn", "outbox", "--limit", "2", "--json", *cursor, capsys=capsys)
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["counts"]["pending"] == 5
+        assert len(doc["notifications"]) == expected
+        seen += [n["notification_id"] for n in doc["notifications"]]
+        if expected == 1:
+            assert err == ""
+        else:
+            assert err.startswith("more: continue with --cursor "), err
+            cursor = ["--cursor", err.split()[-1]]
+    assert len(seen) == len(set(seen)) == 5
+    code, out, _ = cli("warn", "outbox", "--limit", "2", capsys=capsys)
+    assert code == 0 and seen[0] in out and seen[1] in out and seen[2] not in out
+    code, out, err = cli("warn", "outbox", "--cursor", "junk", capsys=capsys)
+    assert code == 1 and out == "" and err.count("\n") == 1 and err.startswith("error: cursor"), err

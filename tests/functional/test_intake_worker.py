@@ -16,20 +16,25 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
+from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
 from shieldwall.config import NatsSettings, Settings, load_settings
+from shieldwall.core.alerts import Alert
 from shieldwall.intake.events import Kind
 from shieldwall.intake.subjects import Subjects
 from shieldwall.intake.worker import consumer_name, ensure_stream
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.intake_repo import SqlProcessedEvents
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
+from shieldwall.trace.delivery.nats import NatsSink
+from shieldwall.trace.delivery.ports import AlertEvent
 from shieldwall.wiring import build
 from tests.functional.clihome import cli_home
 
@@ -327,6 +332,126 @@ def test_watch_partitions_each_process_their_principals_reads(env: Env) -> None:
     assert stats[0]["watched"] + stats[1]["watched"] == len(reads) + 2 * (len(entries) - len(reads))
 
 
+# An alert pushed anywhere (webhook, NATS sink, the worker's ``<prefix>.alerts``) is this
+# document, written out here rather than taken from the serializer: Alert.to_notice() wrapped in
+# {"type", "alert"}, customer ids counted, never listed.
+NOTICE_KEYS = {"type", "alert"}
+NOTICE_ALERT_KEYS = {
+    "alert_id",
+    "kind",
+    "principal_id",
+    "severity",
+    "score",
+    "status",
+    "raised_at",
+    "first_at",
+    "last_at",
+    "reasons",
+    "audit_seqs",
+    "details",
+    "customers",
+}
+
+
+async def _stored(s: NatsSettings, subject: str) -> list[tuple[dict[str, str], bytes]]:
+    """(headers, data) of every message stored on ``subject`` so far."""
+    nc = await nats.connect(s.address)
+    js = nc.jetstream()
+    out: list[tuple[dict[str, str], bytes]] = []
+    try:
+        info = await js.stream_info(s.stream, subjects_filter=subject)
+        n = sum((info.state.subjects or {}).values())
+        if n:
+            sub = await js.subscribe(subject, ordered_consumer=True)
+            for _ in range(n):
+                msg = await sub.next_msg(timeout=BOUND)
+                out.append((dict(msg.headers or {}), msg.data))
+            await sub.unsubscribe()
+    finally:
+        await nc.close()
+    return out
+
+
+async def _through_the_sink(s: NatsSettings, subject: str, alert: Alert) -> Msg:
+    """``alert`` raised through the NATS alert sink onto ``subject``, as a subscriber gets it."""
+    nc = await nats.connect(s.address)
+    try:
+        sub = await nc.subscribe(subject)
+        await nc.flush()
+        sink = NatsSink(s.address, subject)
+        try:
+            await asyncio.to_thread(sink.deliver, AlertEvent.raised(alert))
+        finally:
+            await asyncio.to_thread(sink.close)
+        return await sub.next_msg(timeout=BOUND)
+    finally:
+        await nc.close()
+
+
+def _bulk_export_to_one_partition(env: Env) -> list[str]:
+    """A 250-customer export by agent-li published to the access subject, consumed by one
+    watch partition (a ``shieldwall worker`` stopped once it published its alert); the ids."""
+    s = env.nats
+    customers = [f"C{i:06d}" for i in range(250)]  # bulk_export_rows is 200
+    export = {
+        "event_id": "x-1",
+        "ts": "2026-03-02T08:00:00+00:00",
+        "principal_id": "agent-li",
+        "action": "export",
+        "customer_ids": customers,
+        "fields": {"phone": "masked"},
+    }
+    subjects = Subjects(s.prefix)
+    run(_publish(s, subjects.inbound(Kind.ACCESS), [json.dumps(export).encode()]))
+    worker = subprocess.Popen(
+        [SHIELDWALL, "worker", "--watch", "--partitions", "1", "--partition", "0"],
+        env=env.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        poll(lambda: len(run(_stored(s, subjects.alerts))) >= 1, "an alert published")
+        _, stats = stop(worker)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert stats["alerts"] == 1
+    return customers
+
+
+def test_a_watch_partition_publishes_its_alerts_as_the_nats_sink_does(env: Env) -> None:
+    """A bulk export read from the stream raises an alert in a watch partition; what the worker
+    publishes on ``<prefix>.alerts`` is the NATS sink's document with the sink's
+    ``Nats-Msg-Id`` (so JetStream stores the sink's push of the same alert once), and names
+    none of the 250 customers."""
+    s = env.nats
+    subjects = Subjects(s.prefix)
+    customers = _bulk_export_to_one_partition(env)
+    ((headers, raw),) = run(_stored(s, subjects.alerts))
+    doc = json.loads(raw)
+    assert set(doc) == NOTICE_KEYS and set(doc["alert"]) == NOTICE_ALERT_KEYS
+    alert_id = doc["alert"]["alert_id"]
+    assert doc["type"] == "alert.raised" and headers == {"Nats-Msg-Id": alert_id}
+    assert doc["alert"]["kind"] == "bulk_export" and doc["alert"]["principal_id"] == "agent-li"
+    assert doc["alert"]["customers"] == 250
+    assert not [c for c in customers if c in raw.decode()]
+
+    svc = build(env.settings)
+    try:
+        alert = svc.alerts.get(alert_id)
+    finally:
+        svc.close()
+    assert alert is not None
+    pushed = run(_through_the_sink(s, subjects.alerts, alert))
+    assert pushed.headers == headers
+    sink_doc = json.loads(pushed.data)
+    assert set(sink_doc) == NOTICE_KEYS and set(sink_doc["alert"]) == NOTICE_ALERT_KEYS
+    assert sink_doc["type"] == doc["type"] and sink_doc["alert"]["alert_id"] == alert_id
+    # the same Nats-Msg-Id within the duplicate window: the stream kept the worker's message only
+    assert run(_stored(s, subjects.alerts)) == [(headers, raw)]
+
+
 def test_batch_decisions_across_a_sigkill_and_a_resend(env: Env) -> None:
     """``nats.decisions = batch``: attempts, a worker SIGKILLed mid-stream, another started,
     then the store sends a part again. Each attempt is recorded once, every event is decided
@@ -460,3 +585,31 @@ def test_worker_logs_are_json_lines_without_customer_values(env: Env) -> None:
     assert any(e.startswith("worker stopped: 10 processed") for e in ours), ours
     for value in (phone, phone[3:], email, "li.wei"):
         assert value not in err
+
+
+def test_a_partition_with_a_nats_sink_on_the_alerts_subject_publishes_each_alert_once(
+    env: Env, tmp_path: Path
+) -> None:
+    """The deployment's example configures a NATS alert sink on ``<prefix>.alerts``. A watch
+    partition then pushes its alert through the sink when it raises it and marks the outbox row
+    delivered, so the stream holds one message for the alert (the sink's and the worker's share
+    a ``Nats-Msg-Id``) and no serving process re-sends it from the outbox later."""
+    s = env.nats
+    subjects = Subjects(s.prefix)
+    config = tmp_path / "shieldwall.toml"
+    config.write_text(
+        f'[[trace.alerts.sinks]]\ntype = "nats"\nurl = "{s.address}"\n'
+        f'subject = "{subjects.alerts}"\n'
+    )
+    env.env["SHIELDWALL_CONFIG"] = str(config)
+    _bulk_export_to_one_partition(env)
+    ((headers, raw),) = run(_stored(s, subjects.alerts))
+    alert_id = json.loads(raw)["alert"]["alert_id"]
+    assert headers == {"Nats-Msg-Id": alert_id}
+    svc = build(load_settings(env.env))
+    try:
+        later = svc.clock.now() + timedelta(days=1)
+        due = svc.alerts.claim_due(later, timedelta(seconds=1), 10)
+    finally:
+        svc.close()
+    assert due == []  # before: the row stayed pending, for an API's outbox flush to re-send

@@ -1,6 +1,6 @@
 """Cursor pagination on the short lists held whole in memory (principals, official numbers)
-and on the respond lists paged in the database (cases, victims, claims, ledger postings): the
-same ``items``/``next_cursor`` contract as alerts, releases and campaigns."""
+and on the lists paged in the database (cases, victims, claims, ledger postings, the warnings
+outbox): the same ``items``/``next_cursor`` contract as alerts, releases and campaigns."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.core.clock import ManualClock
+from shieldwall.core.model import Customer
 from tests.functional.conftest import ROLES, Store
 from tests.functional.test_contact_ledger_api import NUMBERS, numbers  # noqa: F401 - a fixture
 from tests.functional.test_contact_scam_api import report
 from tests.functional.test_custody_api import assert_problem
 
 
-def _page_through(client: TestClient, store: Store, path: str, limit: int) -> list[list[Any]]:
+def _page_through(
+    client: TestClient, store: Store, path: str, limit: int, **filters: str
+) -> list[list[Any]]:
     pages: list[list[Any]] = []
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, **filters}
     while True:
         resp = client.get(path, params=params, headers=store.auth("sec-admin"))
         assert resp.status_code == 200, resp.text
@@ -196,6 +199,7 @@ def test_respond_lists_page_newest_first_and_a_new_row_does_not_shift_the_pages(
         ("/v1/victims", "analyst-he"),
         ("/v1/claims", "analyst-he"),
         ("/v1/ledger/postings", "agent-li"),
+        ("/v1/warnings", "agent-li"),
     ],
 )
 def test_a_bad_cursor_or_limit_is_a_422_naming_the_field(
@@ -235,3 +239,90 @@ def test_a_bad_cursor_on_campaign_victims_is_a_422(store: Store, client: TestCli
         "invalid_input",
         "cursor",
     )
+
+
+def _queue(store: Store, leak: str, customers: list[Customer]) -> None:
+    """Plan and queue warnings for ``customers`` as in a leak (``shieldwall warn plan``)."""
+    planner = store.services.contact_ledger.planner
+    report = planner.enqueue(planner.plan_leak(leak, [c.customer_id for c in customers]))
+    assert report.queued == len(customers)
+
+
+# What a warning in the list carries, written out: ids, trigger, channel, state and times.
+WARNING_KEYS = {
+    "notification_id",
+    "customer_id",
+    "trigger",
+    "channel",
+    "status",
+    "score",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "sent_at",
+    "last_error",
+}
+
+
+def test_warnings_page_newest_queued_first_and_a_new_warning_does_not_shift_the_pages(
+    store: Store, client: TestClient, clock: ManualClock
+) -> None:
+    """Three warnings for leak-a, then two for leak-b a second later: pages of 2 hold the five
+    once each (2, 2, 1), leak-b's first, ties in time by id descending; a warning queued after
+    the first page lands before it; the filters hold on every page; no page shows a phone,
+    e-mail, name or address."""
+    first_leak, second_leak = store.customers[:3], store.customers[3:5]
+    clock.advance(1)
+    _queue(store, "leak-a", first_leak)
+    clock.advance(1)
+    _queue(store, "leak-b", second_leak)
+
+    pages = _page_through(client, store, "/v1/warnings", 2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    served = [w for page in pages for w in page]
+    assert all(set(w) == WARNING_KEYS for w in served)
+    assert len({w["notification_id"] for w in served}) == 5
+    assert [w["trigger"] for w in served] == ["leak:leak-b"] * 2 + ["leak:leak-a"] * 3
+    assert {w["customer_id"] for w in served[:2]} == {c.customer_id for c in second_leak}
+    assert {w["customer_id"] for w in served[2:]} == {c.customer_id for c in first_leak}
+    for group in (served[:2], served[2:]):
+        ids = [w["notification_id"] for w in group]
+        assert ids == sorted(ids, reverse=True)
+        assert len({w["created_at"] for w in group}) == 1
+    assert {w["status"] for w in served} == {"pending"}
+    text = str(pages)
+    for c in store.customers[:5]:
+        assert not [v for v in (c.name, c.phone, c.email, c.address) if v and v in text]
+
+    admin = store.auth("sec-admin")
+    first = client.get("/v1/warnings", params={"limit": 2}, headers=admin).json()
+    clock.advance(1)
+    _queue(store, "leak-c", store.customers[5:6])
+    rest = client.get(
+        "/v1/warnings", params={"limit": 500, "cursor": first["next_cursor"]}, headers=admin
+    )
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["items"] == served[2:] and rest.json()["next_cursor"] is None
+    newest = client.get("/v1/warnings", params={"limit": 1}, headers=admin).json()["items"]
+    assert [w["customer_id"] for w in newest] == [store.customers[5].customer_id]
+
+    only_a = _page_through(client, store, "/v1/warnings", 2, leak="leak-a")
+    assert [[w["notification_id"] for w in p] for p in only_a] == [
+        [w["notification_id"] for w in served[2:4]],
+        [served[4]["notification_id"]],
+    ]
+    sent = client.get("/v1/warnings", params={"status": "sent"}, headers=admin)
+    assert sent.json() == {"items": [], "next_cursor": None}
+
+
+def test_warnings_filters_refuse_what_they_cannot_read(store: Store, client: TestClient) -> None:
+    """Both triggers, a trigger id the planner would refuse, an unknown status: 422 naming it."""
+    admin = store.auth("sec-admin")
+    for params, where in (
+        ({"leak": "a", "campaign": "b"}, "campaign"),
+        ({"leak": "bad id"}, "leak"),
+        ({"status": "lost"}, "status"),
+    ):
+        assert_problem(
+            client.get("/v1/warnings", params=params, headers=admin), 422, "invalid_input", where
+        )

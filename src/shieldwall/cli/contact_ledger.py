@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from shieldwall.audit.errors import ProofError
 from shieldwall.cli.common import (
     as_principal,
+    collect,
     console,
     emit_json,
     err_console,
@@ -507,9 +508,14 @@ def warn_outbox(
         str | None, typer.Option("--status", help="pending, sending, sent, dead")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    cursor: Annotated[
+        str | None, typer.Option("--cursor", help="continue where a previous listing stopped")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Counts by status, and the notifications themselves (ids, scores, errors; no addresses)."""
+    """Counts by status, and the notifications themselves, newest queued first (ids, scores,
+    errors; no addresses), read a page at a time."""
+    from shieldwall.contact.warnings.listing import outbox_page
     from shieldwall.contact.warnings.model import NotificationStatus
     from shieldwall.contact.warnings.planner import make_trigger
 
@@ -522,30 +528,27 @@ def warn_outbox(
             wanted = NotificationStatus(status)
         except ValueError:
             raise InvalidInput("must be pending, sending, sent or dead", field="status") from None
-    with services().contact_ledger.outbox.read() as tx:
+    outbox = services().contact_ledger.outbox
+    with outbox.read() as tx:
         counts = tx.counts(trigger)
-        rows = tx.list(trigger=trigger, status=wanted, limit=limit)
+    rows = collect(
+        lambda n, at: outbox_page(outbox, trigger=trigger, status=wanted, limit=n, cursor=at),
+        limit,
+        cursor,
+    )
     if json_out:
-        emit_json(
-            {
-                "counts": counts,
-                "notifications": [
-                    {
-                        "notification_id": n.notification_id,
-                        "customer_id": n.customer_id,
-                        "trigger": str(n.trigger),
-                        "status": n.status.value,
-                        "score": n.score,
-                        "attempts": n.attempts,
-                        "last_error": n.last_error,
-                    }
-                    for n in rows
-                ],
-            }
-        )
+        emit_json({"counts": counts, "notifications": [n.to_dict() for n in rows]})
         return
     console.print(", ".join(f"{k} {v}" for k, v in counts.items()))
-    table = Table("notification", "customer", "trigger", "status", "score", "attempts", "error")
+    table = Table(
+        Column("notification", no_wrap=True),  # whole, to copy (as alert ids are)
+        "customer",
+        "trigger",
+        "status",
+        "score",
+        "attempts",
+        "error",
+    )
     for n in rows:
         table.add_row(
             n.notification_id,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from shieldwall.core.alerts import Alert
 from shieldwall.core.events import AccessEvent, AuditRecord
@@ -83,20 +82,6 @@ class PartitionSource:
 
     def entry(self, seq: int) -> AuditRecord:
         return self.log.entry(seq)
-
-
-def alert_summary(alert: Alert) -> dict[str, Any]:
-    """What ``p.alerts`` carries: enough to route the alert; the evidence is behind
-    ``GET /v1/alerts/{alert_id}`` (admins only)."""
-    return {
-        "alert_id": alert.alert_id,
-        "kind": alert.kind,
-        "principal_id": alert.principal_id,
-        "severity": alert.severity.value,
-        "score": alert.score,
-        "raised_at": alert.raised_at.isoformat(),
-        "reasons": [{"code": r.code, "detail": r.detail} for r in alert.reasons],
-    }
 
 
 class AlertTap:

@@ -37,8 +37,9 @@ count as of the last message; both 0 when a fetch found nothing. Two ack-subject
 batch, not one an event (docs/operations.md, "Metrics").
 
 With ``--watch`` the worker also runs insider-watch partition ``I`` of ``N`` over
-``p.watch.I`` and publishes the alerts it raises to ``p.alerts``; the worker of partition 0
-also runs the relay from the audit log (:mod:`.watchfeed`).
+``p.watch.I`` and publishes the alerts it raises to ``p.alerts``, as the NATS alert sink does
+(:func:`~shieldwall.trace.delivery.ports.notice_body`, ``Nats-Msg-Id`` the alert id); the
+worker of partition 0 also runs the relay from the audit log (:mod:`.watchfeed`).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ from shieldwall.intake.events import Event, Kind, event_id_of, parse_event
 from shieldwall.intake.pull import BatchPuller
 from shieldwall.intake.service import EventResult, Intake
 from shieldwall.intake.subjects import Subjects
-from shieldwall.intake.watchfeed import alert_summary, decode_record, encode_record, split
+from shieldwall.intake.watchfeed import decode_record, encode_record, split
+from shieldwall.trace.delivery.ports import AlertEvent, notice_body
 from shieldwall.trace.watch.ports import AuditSource, CursorStore
 from shieldwall.trace.watch.runner import WatchRunner
 
@@ -110,7 +112,10 @@ async def ensure_stream(js: JetStreamContext, settings: NatsSettings) -> None:
 
 @dataclass
 class WatchPartition:
-    """Insider-watch partition ``partition`` of ``partitions``, run by this worker."""
+    """Insider-watch partition ``partition`` of ``partitions``, run by this worker.
+
+    ``alerts`` is the list the runner's ``on_raise`` appends to (the same object), published
+    and emptied after each batch."""
 
     runner: WatchRunner
     partition: int
@@ -400,12 +405,14 @@ class IntakeWorker:
             for msg in msgs:
                 await msg.nak(delay=self.settings.retry_seconds)
             return
-        raised, wp.alerts = wp.alerts, []
+        # Emptied in place: the watch's ``on_raise`` appends to this very list (rebinding
+        # ``wp.alerts`` left every later batch's alerts in the old one, never published).
+        raised = list(wp.alerts)
+        wp.alerts.clear()
         for alert in raised:
+            event = AlertEvent.raised(alert)
             await self._js.publish_async(
-                self.subjects.alerts,
-                json.dumps(alert_summary(alert), separators=(",", ":")).encode(),
-                headers={"Nats-Msg-Id": f"alert:{alert.alert_id}"},
+                self.subjects.alerts, notice_body(event), headers={"Nats-Msg-Id": event.key}
             )
         self.stats.alerts += len(raised)
         await self._js.publish_async_completed()

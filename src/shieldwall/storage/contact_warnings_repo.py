@@ -18,7 +18,9 @@ from shieldwall.contact.warnings.model import (
     TriggerKind,
 )
 from shieldwall.core.clock import utc
+from shieldwall.core.paging import Position
 from shieldwall.storage.db import read_transaction, write_transaction
+from shieldwall.storage.paging import before
 from shieldwall.storage.tables.contact_ledger import contact_outbox as ob
 
 _IN_CHUNK = 500
@@ -231,6 +233,25 @@ class SqlOutboxTx:
         limit: int = 100,
     ) -> list[Notification]:
         q = select(ob).order_by(ob.c.score.desc(), ob.c.rank, ob.c.created_at).limit(limit)
+        if trigger is not None:
+            q = q.where(
+                ob.c.trigger_kind == trigger.kind.value, ob.c.trigger_id == trigger.trigger_id
+            )
+        if status is not None:
+            q = q.where(ob.c.status == status.value)
+        return [_row(r) for r in self.conn.execute(q)]
+
+    def newest(
+        self,
+        *,
+        trigger: Trigger | None = None,
+        status: NotificationStatus | None = None,
+        limit: int,
+        after: Position | None = None,
+    ) -> Sequence[Notification]:
+        q = select(ob).order_by(ob.c.created_at.desc(), ob.c.notification_id.desc()).limit(limit)
+        if after is not None:
+            q = q.where(before(ob.c.created_at, ob.c.notification_id, after))
         if trigger is not None:
             q = q.where(
                 ob.c.trigger_kind == trigger.kind.value, ob.c.trigger_id == trigger.trigger_id

@@ -38,7 +38,7 @@ def partition_watch(
     settings = svc.settings
     name = f"p{partition}of{partitions}"
     state = watch_state(settings, partition=name)
-    alerts = AlertTap(svc.alerts, on_raise)
+    alerts = AlertTap(svc.raising_alerts, on_raise)  # pushed to the sinks, as the API does
     watch = Watch(settings.trace.watch, state, alerts, clock=svc.clock)
     return WatchRunner(
         watch,

@@ -1,15 +1,16 @@
 """Contact-ledger routes: official numbers, the ledger of genuine contacts, the app's status
-question, one-time codes, message tags.
+question, one-time codes, message tags, and the warnings queued to customers at risk.
 
 The store app (role ``service``) asks ``/v1/me/contact-status`` on behalf of its logged-in
-customer and names them as ``subject``, the way custody's ``account_self`` reads do. No route
-takes or returns a customer's phone number or address.
+customer and names them as ``subject``, the way custody's ``account_self`` reads do. The
+warnings outbox (``/v1/warnings``) is for ``admin``, like the scam campaigns and victims whose
+customers it warns. No route takes or returns a customer's phone number or address.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,9 +19,13 @@ from shieldwall.api.bounds import Cursor, Id, PageLimit
 from shieldwall.api.deps import principal, require, services
 from shieldwall.api.problems import documented
 from shieldwall.api.responses import Out, PageOut
+from shieldwall.contact.ledger.errors import InvalidInput
 from shieldwall.contact.ledger.ledger import contact_json, record_id
 from shieldwall.contact.ledger.messages import display_tag
 from shieldwall.contact.ledger.numbers import NumberCheck, OfficialNumber
+from shieldwall.contact.warnings.listing import outbox_page
+from shieldwall.contact.warnings.model import NotificationStatus
+from shieldwall.contact.warnings.planner import make_trigger
 from shieldwall.core.model import Principal, Role
 from shieldwall.core.paging import DEFAULT_LIMIT, Position, page_after
 from shieldwall.wiring import Services
@@ -142,6 +147,23 @@ class MessageCheckOut(Out):
     reason: str | None
     signed_window_start: str | None
     valid_until: str | None
+
+
+class WarningOut(Out):
+    """A warning queued for a customer at risk (``Notification.to_dict``): ids, trigger,
+    channel, priority score, delivery state and times; never an address or the text."""
+
+    notification_id: str
+    customer_id: str
+    trigger: str = Field(description="``leak:<id>`` or ``campaign:<id>``")
+    channel: str = Field(description="sms or email")
+    status: str = Field(description="pending, sending, sent or dead")
+    score: float
+    attempts: int
+    created_at: str
+    next_attempt_at: str
+    sent_at: str | None
+    last_error: str | None = Field(description="a short code (http_503, no_address), no address")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -286,3 +308,36 @@ def verify_message(body: VerifyIn, svc: Svc, _: Caller) -> dict[str, Any]:
         "signed_window_start": _iso(check.signed_window_start),
         "valid_until": _iso(check.valid_until),
     }
+
+
+@router.get("/warnings", response_model=PageOut[WarningOut])
+def list_warnings(
+    svc: Svc,
+    _: Admin,
+    leak: Annotated[str | None, Query(max_length=128, description="only this leak's")] = None,
+    campaign: Annotated[
+        str | None, Query(max_length=128, description="only this campaign's")
+    ] = None,
+    status: Annotated[
+        Literal["pending", "sending", "sent", "dead"] | None, Query(description="only these")
+    ] = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
+) -> dict[str, Any]:
+    """The warnings queued to customers at risk (``shieldwall warn plan``), newest queued
+    first, a page at a time; at most one of ``leak`` and ``campaign``."""
+    if leak is not None and campaign is not None:
+        raise InvalidInput("give leak or campaign, not both", field="campaign")
+    trigger = None
+    if leak is not None:
+        trigger = make_trigger("leak", leak)
+    elif campaign is not None:
+        trigger = make_trigger("campaign", campaign)
+    page = outbox_page(
+        svc.contact_ledger.outbox,
+        trigger=trigger,
+        status=None if status is None else NotificationStatus(status),
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"items": [w.to_dict() for w in page.items], "next_cursor": page.next_cursor}

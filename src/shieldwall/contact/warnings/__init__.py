@@ -13,4 +13,5 @@ scammers will reach first, once, through a pluggable sender.
                       audited
 - :mod:`.templates`   Chinese and English texts that never ask the customer for anything
 - :mod:`.sources`     trace results and campaign targets as input
+- :mod:`.listing`     :func:`outbox_page`: the outbox a page at a time, newest queued first
 """

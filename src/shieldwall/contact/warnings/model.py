@@ -66,3 +66,22 @@ class Notification:
     sent_at: datetime | None = None
     last_error: str | None = None
     rank: int = 0  # position in its plan (0 first): breaks ties in score
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON form of a queued warning (``GET /v1/warnings``, ``shieldwall warn
+        outbox --json``): ids, trigger, channel, score, state and times. No address and no
+        text: the sender resolves the address at send time; ``last_error`` is a short code
+        (``http_503``, ``no_address``) that never holds one."""
+        return {
+            "notification_id": self.notification_id,
+            "customer_id": self.customer_id,
+            "trigger": str(self.trigger),
+            "channel": self.channel,
+            "status": self.status.value,
+            "score": self.score,
+            "attempts": self.attempts,
+            "created_at": self.created_at.isoformat(),
+            "next_attempt_at": self.next_attempt_at.isoformat(),
+            "sent_at": None if self.sent_at is None else self.sent_at.isoformat(),
+            "last_error": self.last_error,
+        }

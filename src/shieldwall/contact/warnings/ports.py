@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shieldwall.contact.warnings.model import Notification, NotificationStatus, Trigger
+from shieldwall.core.paging import Position
 from shieldwall.custody.ports import SealedOrder
 
 
@@ -72,6 +73,18 @@ class OutboxTx(Protocol):
         status: NotificationStatus | None = None,
         limit: int = 100,
     ) -> list[Notification]: ...
+
+    def newest(
+        self,
+        *,
+        trigger: Trigger | None = None,
+        status: NotificationStatus | None = None,
+        limit: int,
+        after: Position | None = None,
+    ) -> Sequence[Notification]:
+        """Up to ``limit`` notifications newest first (``created_at``, then
+        ``notification_id``, both descending), strictly after ``after`` in that order."""
+        ...
 
     def due_pending(self, now: datetime) -> int: ...
 

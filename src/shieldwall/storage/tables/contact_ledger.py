@@ -82,4 +82,5 @@ contact_outbox = Table(
     Index("ix_contact_outbox_status_due", "status", "next_attempt_at"),
     Index("ix_contact_outbox_customer_created", "customer_id", "created_at"),
     Index("ix_contact_outbox_attempted", "attempted_at"),
+    Index("ix_contact_outbox_listing", "created_at", "notification_id"),  # GET /v1/warnings
 )

@@ -3,6 +3,8 @@ to (``alert.escalated``) to the receivers an operator configured, off the reques
 once: an outbox row per event and sink is written with the alert, so a crash loses nothing.
 
 - :mod:`.ports`     :class:`AlertEvent` (what is pushed, and its idempotency key),
+                    :func:`notice_body` (the one JSON document of a push, also what
+                    ``shieldwall worker`` publishes to ``<prefix>.alerts``),
                     :class:`AlertSink` (what a receiver implements: ``deliver``, ``close``),
                     :class:`DeliveryOutbox` and :class:`EscalatingAlertStore` (what storage keeps)
 - :mod:`.dispatch`  :class:`AlertDispatcher` (a bounded queue and a thread per sink, retries with

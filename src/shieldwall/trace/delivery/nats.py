@@ -1,6 +1,6 @@
 """Alerts published on a NATS subject (``shieldwall.alerts`` by default).
 
-The message is the webhook's JSON document (:func:`~.webhook.notice_body`) with the header
+The message is the webhook's JSON document (:func:`~.ports.notice_body`) with the header
 ``Nats-Msg-Id: <event key>`` (the alert id; an escalation's ``<alert id>:escalated:<severity>``):
 a JetStream stream that captures the subject stores each event once, however often a retry or
 the outbox publishes it. A delivery counts once the server answered the flush that
@@ -20,8 +20,7 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
 from shieldwall.trace.delivery.errors import DeliveryFailed
-from shieldwall.trace.delivery.ports import AlertEvent
-from shieldwall.trace.delivery.webhook import notice_body
+from shieldwall.trace.delivery.ports import AlertEvent, notice_body
 
 
 async def _quiet(*_: object) -> None:

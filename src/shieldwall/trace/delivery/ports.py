@@ -1,13 +1,14 @@
-"""What a receiver of alerts implements, what is pushed to it, and the outbox the pushes are
-recorded in. Sinks are called from their own worker thread, one event at a time, so a sink needs
-no locking of its own."""
+"""What a receiver of alerts implements, what is pushed to it (:func:`notice_body`, the one
+document every push carries), and the outbox the pushes are recorded in. Sinks are called from
+their own worker thread, one event at a time, so a sink needs no locking of its own."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from shieldwall.core.alerts import Alert, Severity
 
@@ -45,6 +46,17 @@ class AlertEvent:
 def delivery_key(event: str, alert_id: str, severity: Severity) -> str:
     """The idempotency key of an event (see :class:`AlertEvent`)."""
     return alert_id if event == RAISED else f"{alert_id}:escalated:{severity.value}"
+
+
+def notice_body(event: AlertEvent) -> bytes:
+    """The JSON document every push of an alert carries (the webhook, the NATS sink, and
+    ``shieldwall worker``'s ``<prefix>.alerts``): ``{"type", "alert": Alert.to_notice()}``, and
+    ``escalated_to`` for an escalation; compact, UTF-8, keys sorted. No customer ids: the
+    notice counts them (``customers``)."""
+    doc: dict[str, Any] = {"type": event.type, "alert": event.alert.to_notice()}
+    if event.type == ESCALATED:
+        doc["escalated_to"] = event.severity.value
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
 class AlertSink(Protocol):

@@ -22,8 +22,6 @@ answer (400, 401, 403, 404, ...) is not: the receiver refuses the request as it 
 
 from __future__ import annotations
 
-import json
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,17 +29,9 @@ import httpx
 from shieldwall.core.clock import Clock
 from shieldwall.core.signatures import SIGNATURE_HEADER, sign_body
 from shieldwall.trace.delivery.errors import DeliveryFailed
-from shieldwall.trace.delivery.ports import ESCALATED, AlertEvent
+from shieldwall.trace.delivery.ports import AlertEvent, notice_body
 
 RETRYABLE_HTTP = frozenset({408, 425, 429})
-
-
-def notice_body(event: AlertEvent) -> bytes:
-    """The JSON document every push sink sends (webhook and NATS): compact, UTF-8."""
-    doc: dict[str, Any] = {"type": event.type, "alert": event.alert.to_notice()}
-    if event.type == ESCALATED:
-        doc["escalated_to"] = event.severity.value
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
 class WebhookSink:
