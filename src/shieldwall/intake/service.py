@@ -59,6 +59,9 @@ from shieldwall.intake.ports import ProcessedEvents, Result
 Status = Literal["processed", "duplicate", "rejected"]
 _ATTEMPT_TYPES = (LoginAttemptEvent, StreamedLoginAttempt)  # a tuple: isinstance per event
 READ_REASON = "store_read"
+# an attempt's idempotency key (LoginAttempt.once): the event's kind and id, as the processed
+# events are keyed
+_ONCE_PREFIX = Kind.LOGIN_ATTEMPT.value + ":"
 STORE_CHANNEL = "store"
 
 
@@ -166,7 +169,12 @@ class Intake:
                 continue
             try:
                 attempt = LoginAttempt(
-                    event.account, event.ip, event.user_agent, event.device_id, event.password_sha1
+                    event.account,
+                    event.ip,
+                    event.user_agent,
+                    event.device_id,
+                    event.password_sha1,
+                    once=_ONCE_PREFIX + event.event_id,
                 )
             except RiskError as exc:
                 refused[event.event_id] = exc

@@ -553,6 +553,10 @@ class RiskEngine:
                 _encode_pending(ents, runs, acct, fields, popular, False, breached),
             ),
             breach_op,
+            # the idempotency key's tag (the kind byte "e": no other tag's), never the key
+            None
+            if attempt.once is None
+            else mac(b"e" + attempt.once.encode(_UTF8, _PASS))[:TAG_BYTES].hex(),
         )
         return _Prepared(
             now,
@@ -951,6 +955,9 @@ def _stop(prep: _Prepared, assessment: Assessment) -> tuple[float, str, bytes, O
         prep.fields,
         ops.popular,
         prep.hour,
+        # a redelivered attempt stopped again counts its failure once (its own key: the
+        # attempt's marks the attempt counted, which a stop of the first delivery may not be)
+        once=None if ops.once is None else ops.once + ":s",
     )
     return prep.now, assessment.assessment_id, payload, failure
 

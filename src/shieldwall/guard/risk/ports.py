@@ -56,7 +56,14 @@ class AssessOps:
       :meth:`RiskState.put_pending` keeps it (so an attempt costs one call, one round trip on
       Redis; the engine calls ``put_pending`` again only when the decision changes the payload);
     - ``breach``, when given as ``(account key, tag)``, is looked up among the account's breach
-      tags (:meth:`RiskState.add_breach`): :attr:`AssessView.breach` says whether it is there.
+      tags (:meth:`RiskState.add_breach`): :attr:`AssessView.breach` says whether it is there;
+    - ``once``, when given, is the attempt's idempotency key (an opaque tag; the event intake's
+      is made from the event's kind and id): the state counts the attempt (entities, pairs,
+      hour bucket) at most once per key within its once TTL (``once_ttl_seconds``, on the
+      ``now`` of the attempts). An attempt whose key was already counted, and has not expired,
+      writes none of those counts; it still keeps ``pending`` and reads as any attempt, and
+      its view says :attr:`AssessView.repeat`. The key is marked in the same atomic step as the
+      counts, so two deliveries of one event, even at once on two workers, count it once.
     """
 
     entities: tuple[str, ...]
@@ -67,6 +74,7 @@ class AssessOps:
     hour: int
     pending: tuple[str, bytes] | None = None
     breach: tuple[str, str] | None = None
+    once: str | None = None
 
 
 @dataclass(slots=True)
@@ -75,6 +83,9 @@ class AssessView:
     profile: list[int]  # n, then one count per field
     popular: list[int]  # n, then one count per field
     breach: bool = False  # the ops' breach tag is among the account's (unexpired) ones
+    # the ops' ``once`` key had been counted: nothing was counted now (the records are read as
+    # they are, holding the attempt's first count)
+    repeat: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,11 @@ class OutcomeOps:
     was stopped (:meth:`RiskState.record_stops`). A success takes that failure back from every
     entity and from this hour's bucket (never below zero) and ends the runs; a failure adds
     only its unknown-account count, if any.
+
+    ``once``: as :attr:`AssessOps.once`, an idempotency key: an outcome whose key was already
+    recorded (and has not expired) writes nothing. The engine gives one to the stop of an
+    attempt that has one (:meth:`RiskState.record_stops`), so that a redelivered attempt
+    stopped again counts its failure once.
     """
 
     entities: tuple[str, ...]
@@ -104,6 +120,7 @@ class OutcomeOps:
     hour: int
     distinct: tuple[tuple[int, str], ...] = ()
     retract: bool = False
+    once: str | None = None
 
 
 class ScamContacts(Protocol):
@@ -159,7 +176,8 @@ class RiskState(Protocol):
         """Attempts the engine stopped (challenged or denied), each ``(now, assessment id,
         payload, ops)``: keep ``payload`` as the assessment's pending one (replacing what its
         assess kept) and record ``ops`` (a failure) as :meth:`record_outcome` does, in order,
-        in one call (one write on Redis, whose replies the caller does not wait for)."""
+        in one call (one write on Redis, whose replies the caller does not wait for). The
+        payload is kept even when ``ops.once`` was recorded before (the failure is not)."""
         ...
 
     def record_outcomes(self, batch: Sequence[tuple[float, OutcomeOps]]) -> None:
