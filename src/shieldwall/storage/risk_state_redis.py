@@ -23,6 +23,9 @@ pipelined. Keys live under ``shieldwall:<tenant>:risk:``:
 - ``h``           hash ``<hour>:a|f|u`` of hourly platform totals
 - ``pd:<id>``     a pending assessment's payload
 - ``b:<account>`` hash of the account's breach tags (each field a tag), ``_e`` its expiry
+- ``o:<once>``    an idempotency key counted (``AssessOps.once``; a stop's ``<once>:s``): the
+  engine-clock time it expires. An attempt with a key is the one script ``_ASSESS``, which
+  decides whether it is a repeat and counts it (or not) atomically
 
 Records and pairs are binary doubles rather than hash fields of ``%.17g`` text: both round-trip
 exactly, but packing ten doubles is one call where formatting and parsing them was twenty, and a

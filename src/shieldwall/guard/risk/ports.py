@@ -11,7 +11,8 @@ password hash reaches the state. Each call costs one round trip and both impleme
 compute the same numbers, so a replay gives the same decisions on either (tested). The
 in-process state runs each call under a lock; Redis runs each as Lua, an ``assess`` as two
 scripts (what the decision needs, waited for; then the attempt counted, whose reply the caller
-does not wait for), so another worker's attempt can fall between the two halves. A batch of
+does not wait for), so another worker's attempt can fall between the two halves (an attempt
+with an idempotency key, :attr:`AssessOps.once`, is one script, waited for). A batch of
 attempts (:meth:`RiskState.assess_many`, the event intake's) is one script per attempt,
 pipelined in chunks written one ahead of the replies read: the server counts a chunk while the
 engine decides on the one before. A batch of outcomes (:meth:`RiskEngine.outcome_many
