@@ -27,6 +27,7 @@ from shieldwall.guard.risk.ports import (
     F_S,
     RECORD_SIZE,
     RUN,
+    STOP_SUFFIX,
     U_L,
     U_S,
     AssessOps,
@@ -227,7 +228,8 @@ class MemoryRiskState:
         if ops.breach is not None:
             held_tags = self._breach.get(ops.breach[0])
             breach = held_tags is not None and held_tags[0] > now and ops.breach[1] in held_tags[1]
-        return AssessView(recs, profile, popular, breach, repeat=True)
+        stop = self._once.get(ops.once + STOP_SUFFIX) if ops.once is not None else None
+        return AssessView(recs, profile, popular, breach, True, stop is not None and stop > now)
 
     def put_pending(self, assessment_id: str, payload: bytes) -> None:
         with self._lock:

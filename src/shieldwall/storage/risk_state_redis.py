@@ -65,6 +65,7 @@ from shieldwall.guard.risk.ports import (
     D_S,
     RECORD_SIZE,
     RUN,
+    STOP_SUFFIX,
     AssessOps,
     AssessView,
     OutcomeOps,
@@ -150,15 +151,17 @@ local out = {}
 """
 
 # the attempt's idempotency key (``o:<once>``, its value the engine-clock time it expires): a
-# live one makes the attempt a repeat, counted nowhere; otherwise it is set, in the same script
-# as the counts
-_ONCE = """
-local repeat_ = 0
+# live one makes the attempt a repeat, counted nowhere (and ``stopped`` when its stop's key is
+# live too); otherwise it is set, in the same script as the counts
+_ONCE = f"""
+local repeat_, stopped = 0, 0
 if ARGV[11] ~= '' then
   local okey = P .. 'o:' .. ARGV[11]
   local e = redis.call('GET', okey)
   if e and tonumber(e) > now then
     repeat_ = 1
+    local s = redis.call('GET', okey .. '{STOP_SUFFIX}')
+    if s and tonumber(s) > now then stopped = 1 end
   else
     local once_ttl = tonumber(ARGV[8])
     redis.call('SET', okey, fmt(now + once_ttl), 'EX', math.ceil(once_ttl))
@@ -279,7 +282,7 @@ _ASSESS = (
     + "if repeat_ == 0 then\n"
     + _HOUR
     + "end\n"
-    + "return {out, prof, pop, breach, repeat_}\n"
+    + "return {out, prof, pop, breach, repeat_, stopped}\n"
 )
 
 # ``assess``'s first half, what the decision needs: the records decayed to now (not yet
@@ -452,7 +455,7 @@ return out
 
 
 def _view(out: list[Any]) -> AssessView:
-    rows, prof, pop, breach, repeat = out
+    rows, prof, pop, breach, repeat, stopped = out
     unpack = _RECORD.unpack
     return AssessView(
         [list(unpack(row)) for row in rows],
@@ -460,6 +463,7 @@ def _view(out: list[Any]) -> AssessView:
         [int(x) for x in pop],
         int(breach) == 1,
         repeat == 1,
+        stopped == 1,
     )
 
 

@@ -89,3 +89,29 @@ def test_a_batch_assessed_but_not_recorded_counts_each_attempt_once(state: RiskS
             assert raw is not None
             record = struct.unpack("<10d", raw)
             assert (record[A_S], record[A_L], record[F_S]) == (want, want, want)
+
+
+@pytest.mark.parametrize("success", [False, True])
+def test_an_allowed_redelivery_answers_the_first_deliverys_stop(
+    state: RiskState, success: bool
+) -> None:
+    """The first delivery stopped (its failure counted), its record failing; the redelivery
+    decided by an engine that allows it (thresholds raised: the decision flips). Its pending
+    assessment answers the first stop, as a stop's does: worked by hand, a failed outcome adds
+    no second failure (hour: 1 attempt, 1 failure), a success takes the stop's back (0)."""
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    none = cast(Any, None)  # audit, principals and scam reports: not used by login attempts
+    processed = RecordFailsOnce()
+    stopping = make_engine(clock, state, challenge_score=1e-9)
+    with pytest.raises(StorageError):
+        Intake(stopping, none, none, none, processed, clock).process(
+            Kind.LOGIN_ATTEMPT, [event("e1")]
+        )
+    allowing = make_engine(clock, state, challenge_score=50.0, deny_score=60.0)
+    (result,) = Intake(allowing, none, none, none, processed, clock).process(
+        Kind.LOGIN_ATTEMPT, [event("e1")]
+    )
+    assert (result.status, result.result["decision"]) == ("processed", "allow")
+    allowing.outcome(result.result["assessment_id"], success=success)
+    hour = int(clock.now().timestamp() // 3600)
+    assert state.hours(hour, hour) == [(hour, 1.0, 0.0 if success else 1.0, 0.0)]

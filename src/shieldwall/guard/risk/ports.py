@@ -36,6 +36,9 @@ from typing import Protocol
 # failures, distinct accounts; then the failure run.
 T, A_S, A_L, F_S, F_L, U_S, U_L, D_S, D_L, RUN = range(10)
 RECORD_SIZE = 10
+# the idempotency key of the stop of an attempt keyed ``k`` is ``k + STOP_SUFFIX``
+# (OutcomeOps.once; AssessView.stopped)
+STOP_SUFFIX = ":s"
 
 
 # AssessOps and AssessView are made once per attempt on the engine's hot path: plain slotted
@@ -63,8 +66,10 @@ class AssessOps:
       hour bucket) at most once per key within its once TTL (``once_ttl_seconds``, on the
       ``now`` of the attempts). An attempt whose key was already counted, and has not expired,
       writes none of those counts; it still keeps ``pending`` and reads as any attempt, and
-      its view says :attr:`AssessView.repeat`. The key is marked in the same atomic step as the
-      counts, so two deliveries of one event, even at once on two workers, count it once.
+      its view says :attr:`AssessView.repeat`, and :attr:`AssessView.stopped` when the stop of
+      the key (``once + STOP_SUFFIX``) was recorded. The key is marked in the same atomic step
+      as the counts, so two deliveries of one event, even at once on two workers, count it
+      once.
     """
 
     entities: tuple[str, ...]
@@ -87,6 +92,8 @@ class AssessView:
     # the ops' ``once`` key had been counted: nothing was counted now (the records are read as
     # they are, holding the attempt's first count)
     repeat: bool = False
+    # a repeat whose key's stop (once + STOP_SUFFIX) was recorded: its failure is counted
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +113,9 @@ class OutcomeOps:
     only its unknown-account count, if any.
 
     ``once``: as :attr:`AssessOps.once`, an idempotency key: an outcome whose key was already
-    recorded (and has not expired) writes nothing. The engine gives one to the stop of an
-    attempt that has one (:meth:`RiskState.record_stops`), so that a redelivered attempt
-    stopped again counts its failure once.
+    recorded (and has not expired) writes nothing. The engine gives the stop of an attempt keyed
+    ``k`` the key ``k + STOP_SUFFIX`` (:meth:`RiskState.record_stops`), so that a redelivered
+    attempt stopped again counts its failure once.
     """
 
     entities: tuple[str, ...]

@@ -17,6 +17,7 @@ from shieldwall.guard.risk.ports import (
     D_S,
     F_S,
     RUN,
+    STOP_SUFFIX,
     U_S,
     AssessOps,
     AssessView,
@@ -105,7 +106,7 @@ def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list
                 ),
             )
         state.reset_runs(resets)
-        seen.append((view.entities, view.profile, view.popular, view.repeat))
+        seen.append((view.entities, view.profile, view.popular, view.repeat, view.stopped))
     seen.append(state.hours(int(t0 // 3600) - 1, int(now // 3600) + 1))
     final = state.assess(
         now, AssessOps(tuple(KEYS), (), "a:dd", ("i:aa", "i:bb", "#i"), ("u:zz",), 0)
@@ -313,6 +314,32 @@ def test_a_stop_with_an_idempotency_key_counts_its_failure_once(backend: str) ->
         view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
         assert [view.entities[1][i] for i in (F_S, U_S, RUN)] == [1.0, 1.0, 1.0]
         assert state.hours(hour, hour) == [(hour, 3.0, 1.0, 1.0)]
+    finally:
+        if isinstance(state, RedisRiskState):
+            state.clear()
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_repeat_says_whether_the_stop_of_its_key_was_recorded(backend: str) -> None:
+    """A keyed attempt, its repeat (not stopped: no stop recorded), the stop of its key
+    recorded, another repeat (stopped); a day later the key and its stop have expired: counted
+    afresh, neither a repeat nor stopped."""
+    state = _state(backend)
+    try:
+        now, hour = 7_200.0, 2
+        keys = ("p", "i:aa")
+        ops = AssessOps(keys, (), "a:dd", (), (), hour, None, None, "e1")
+        got = [state.assess(now, ops), state.assess(now, ops)]
+        failure = OutcomeOps(keys, (1,), False, True, "a:dd", (), (), hour, once="e1" + STOP_SUFFIX)
+        state.record_stops([(now, "s1", b"stopped 1", failure)])
+        got.append(state.assess(now, ops))
+        got.append(state.assess(now + 86_400.0, replace(ops, hour=hour + 24)))
+        assert [(v.repeat, v.stopped) for v in got] == [
+            (False, False),
+            (True, False),
+            (True, True),
+            (False, False),
+        ]
     finally:
         if isinstance(state, RedisRiskState):
             state.clear()
