@@ -14,7 +14,8 @@ measured beside a peer in the same run and quoted as a ratio too:
   under uvicorn with the same settings (2 workers), beside ``POST /bench/empty`` on the same
   server (:mod:`bench.guard_risk_server`): the framework's ceiling. The two alternate run by run.
 - **Batched**: the same pair through ``RiskEngine.assess_many`` over runs of ``BATCH`` (100)
-  events, one thread: how the event intake assesses a fetched batch (one round trip on Redis).
+  events, one thread: how the event intake assesses a fetched batch (one round trip on Redis),
+  each attempt keyed by its event as the intake keys it (counted once: one more key on Redis).
 - **Outcomes** (``PARTS=outcomes``): the events assessed ``BATCH`` at a time (``assess_many``,
   untimed), each batch's outcomes then reported either one at a time (``outcome``: two round
   trips each on Redis) or together (``outcome_many``: two round trips for the batch), the two
@@ -118,10 +119,12 @@ def _assess_all(evs: list[LoginEvent], state: RiskState, threads: int, batch: in
     by account over ``threads`` threads, each with its own engine and clock on the one state
     (as a server's thread pool, or its workers, share one state). ``batch`` > 1: ``assess_many``
     over runs of ``batch`` events, as the event intake does (the clock at each run's first
-    event's time)."""
+    event's time), each attempt with an idempotency key as the intake gives it (its event's
+    kind and id: one more key written per attempt on Redis)."""
     shards: list[list[tuple[float, LoginAttempt]]] = [[] for _ in range(threads)]
-    for e in evs:
-        attempt = LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1)
+    for n, e in enumerate(evs):
+        once = f"logins.attempts:ev-{n}" if batch > 1 else None
+        attempt = LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1, once)
         shards[zlib.crc32(e.account.encode()) % threads].append((e.ts, attempt))
 
     def work(shard: list[tuple[float, LoginAttempt]]) -> None:

@@ -346,6 +346,14 @@ class RiskSettings(_Section):
     pending_ttl_seconds: int = Field(
         900, ge=10, le=86_400, description="how long an assessment waits for its outcome"
     )
+    once_ttl_seconds: int = Field(
+        86_400,
+        ge=60,
+        le=30 * 86_400,
+        description="an intake event's login attempt is counted once within this long of its"
+        " first delivery: at least the longest a batch may wait for redelivery after a worker"
+        " dies (docs/operations.md)",
+    )
     personal_passwords: bool = Field(
         False,
         description="on an unfamiliar login, check whether the password tried is built from the"

@@ -613,3 +613,54 @@ def test_a_partition_with_a_nats_sink_on_the_alerts_subject_publishes_each_alert
     finally:
         svc.close()
     assert due == []  # before: the row stayed pending, for an API's outbox flush to re-send
+
+
+@pytest.mark.redis
+def test_attempts_on_redis_state_are_counted_once_across_a_sigkill(env: Env) -> None:
+    """Login attempts on Redis state (shared by the workers, so it outlives a killed one): a
+    worker SIGKILLed mid-stream, another started, then the store sends a part again. The
+    platform's hour buckets, read from Redis by the key layout, count each attempt once: the
+    batch the killed worker had assessed and not recorded is redelivered, and counted once."""
+    import redis
+
+    n = 2000
+    s = env.nats
+    subjects = Subjects(s.prefix)
+    tenant = "o" + secrets.token_hex(4)
+    config = env.home / "shieldwall.toml"
+    config.write_text(f'tenant = "{tenant}"\n' + config.read_text(encoding="utf-8"), "utf-8")
+    env.env["SHIELDWALL_STATE_BACKEND"] = "redis"
+    client = redis.Redis.from_url(env.settings.redis_url)
+    attempts = [
+        json.dumps(
+            {"event_id": f"o-{i}", "account": f"1390{i % 97:07d}", "ip": f"1.81.{i % 50}.4"}
+        ).encode()
+        for i in range(n)
+    ]
+    try:
+        run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts))
+        first = env.start()
+        try:
+            poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) >= 100, "the first worker processing")
+        finally:
+            first.kill()
+            first.wait(timeout=BOUND)
+        assert env.processed(Kind.LOGIN_ATTEMPT) < n  # killed mid-stream, not after the end
+
+        second = env.start()
+        try:
+            poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == n, "every attempt processed")
+            run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts[:300]))
+            poll(lambda: run(_consumer(s, Kind.LOGIN_ATTEMPT))[:2] == (0, 0), "every message acked")
+            _, stats = stop(second)
+        finally:
+            if second.poll() is None:
+                second.kill()
+        assert stats["duplicates"] >= 300 and stats["rejected"] == 0
+        # the hour buckets: hash ``h`` of the tenant's risk keys, field ``<hour>:a`` the attempts
+        buckets = client.hgetall(f"shieldwall:{tenant}:risk:h")
+        assert buckets and sum(int(v) for f, v in buckets.items() if f.endswith(b":a")) == n
+    finally:
+        for key in client.scan_iter(match=f"shieldwall:{tenant}:*", count=1000):
+            client.delete(key)
+        client.close()

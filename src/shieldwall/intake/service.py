@@ -11,10 +11,11 @@ Used by the NATS worker and by the batch HTTP routes alike. What is idempotent, 
   recorded after; a redelivery between the two answers ``duplicate`` with the report id only.
 - **login attempts**: the risk engine's counters live in memory or Redis, not in the
   database, so they cannot commit with the processed-event row. An attempt already recorded
-  changes nothing and its recorded decision is returned again; but attempts whose counters were
-  updated by a worker that died before recording its batch (one batch at most per worker) are
-  counted again when redelivered. Counters are decayed rates that score volume, so a repeat
-  raises a source's numbers slightly; it never changes an account's profile (only outcomes do).
+  changes nothing and its recorded decision is returned again. An attempt assessed by a
+  delivery that was not recorded (a worker that died, a record that failed) is assessed again
+  when redelivered (a new assessment id: the first was never published), but counted once:
+  each attempt carries its event's kind and id as its idempotency key (``LoginAttempt.once``),
+  which the state counts once within ``guard.risk.once_ttl_seconds`` (its stop's failure too).
 - **login outcomes**: an assessment's pending record is taken once (``take_pending_many``, for
   the batch's outcomes together), so an outcome's effect happens at most once even then; a
   redelivery after a crash before the record answers ``rejected`` (``not_found``) instead of
@@ -59,6 +60,9 @@ from shieldwall.intake.ports import ProcessedEvents, Result
 Status = Literal["processed", "duplicate", "rejected"]
 _ATTEMPT_TYPES = (LoginAttemptEvent, StreamedLoginAttempt)  # a tuple: isinstance per event
 READ_REASON = "store_read"
+# an attempt's idempotency key (LoginAttempt.once): the event's kind and id, as the processed
+# events are keyed
+_ONCE_PREFIX = Kind.LOGIN_ATTEMPT.value + ":"
 STORE_CHANNEL = "store"
 
 
@@ -166,7 +170,12 @@ class Intake:
                 continue
             try:
                 attempt = LoginAttempt(
-                    event.account, event.ip, event.user_agent, event.device_id, event.password_sha1
+                    event.account,
+                    event.ip,
+                    event.user_agent,
+                    event.device_id,
+                    event.password_sha1,
+                    once=_ONCE_PREFIX + event.event_id,
                 )
             except RiskError as exc:
                 refused[event.event_id] = exc

@@ -2,9 +2,10 @@
 
 Records are arrays of doubles (``array("d")``, which the garbage collector does not track: a
 worker holding a day of traffic keeps hundreds of thousands of them, and as lists each full
-collection walked them all) under a lock; pairs, pending assessments and hour buckets expire by
-their stored times (pruned as they are met, and in sweeps every ``SWEEP`` attempts so memory
-stays bounded by the traffic of the TTLs, not of all time).
+collection walked them all) under a lock; pairs, pending assessments, hour buckets and the
+idempotency keys of attempts and stops (``once``) expire by their stored times (pruned as they
+are met, and in sweeps every ``SWEEP`` attempts so memory stays bounded by the traffic of the
+TTLs, not of all time).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from shieldwall.guard.risk.ports import (
     F_S,
     RECORD_SIZE,
     RUN,
+    STOP_SUFFIX,
     U_L,
     U_S,
     AssessOps,
@@ -68,12 +70,14 @@ class MemoryRiskState:
         pair_ttl: float = 7 * 86_400.0,
         pending_ttl: float = 900.0,
         profile_ttl: float = 180 * 86_400.0,
+        once_ttl: float = 86_400.0,
     ) -> None:
         self.short_tau = short_tau
         self.long_tau = long_tau
         self.pair_ttl = pair_ttl
         self.pending_ttl = pending_ttl
         self.profile_ttl = profile_ttl
+        self.once_ttl = once_ttl
         self._lock = threading.Lock()
         self._records: dict[str, array[float]] = {}
         self._pairs: dict[str, float] = {}  # pair -> expiry
@@ -82,6 +86,7 @@ class MemoryRiskState:
         self._hours: dict[int, list[float]] = {}
         self._pending: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._breach: dict[str, tuple[float, set[str]]] = {}  # account -> (expiry, tags)
+        self._once: dict[str, float] = {}  # an attempt's or a stop's idempotency key -> expiry
         self._now = 0.0  # time of the latest attempt: pending entries expire from it
         self._since_sweep = 0
 
@@ -93,6 +98,7 @@ class MemoryRiskState:
             pair_ttl=rs.pair_ttl_seconds,
             pending_ttl=rs.pending_ttl_seconds,
             profile_ttl=rs.profile_ttl_days * 86_400,
+            once_ttl=rs.once_ttl_seconds,
         )
 
     def _record(self, key: str, now: float) -> array[float]:
@@ -124,6 +130,8 @@ class MemoryRiskState:
     def _assess(self, now: float, ops: AssessOps) -> AssessView:
         """:meth:`assess` under the lock; _record and :func:`decay` written out (the same
         operations in the same order, so the same doubles): they ran six times an attempt."""
+        if ops.once is not None and not self._first(ops.once, now):
+            return self._repeat(now, ops)
         records = self._records
         tau_s, tau_l = self.short_tau, self.long_tau
         recs = []
@@ -182,6 +190,47 @@ class MemoryRiskState:
             self._sweep(now, ops.hour)
         return AssessView([r.tolist() for r in recs], profile, popular, breach)
 
+    def _first(self, once: str, now: float) -> bool:
+        """Mark ``once`` seen until ``now`` plus the once TTL; False when it was already, and
+        has not expired (then it is left as it was)."""
+        expiry = self._once.get(once)
+        if expiry is not None and expiry > now:
+            return False
+        self._once[once] = now + self.once_ttl
+        return True
+
+    def _repeat(self, now: float, ops: AssessOps) -> AssessView:
+        """The view of an attempt whose ``once`` key was counted: the records decayed to now
+        on copies (the stored ones stay as they are, as Redis does not write them back: a
+        record must decay in the same steps on both), nothing counted; the pending kept and the
+        reads made as :meth:`_assess` makes them."""
+        recs = []
+        for key in ops.entities:
+            held = self._records.get(key)
+            if held is None:
+                rec = [now, *_ZERO[1:]]
+            else:
+                rec = held.tolist()
+                decay(rec, now, self.short_tau, self.long_tau)
+            recs.append(rec)
+        got = self._profiles.get(ops.profile)
+        if got is not None and got[0] > now:
+            counts = got[1]
+            profile = [counts.get("n", 0), *map(counts.get, ops.fields, _ZEROS)]
+        else:
+            profile = [0] * (len(ops.fields) + 1)
+        pop = self._popular
+        popular = [pop.get("n", 0), *map(pop.get, ops.popular, _ZEROS)]
+        self._now = now
+        if ops.pending is not None:
+            self._pending[ops.pending[0]] = (now + self.pending_ttl, ops.pending[1])
+        breach = False
+        if ops.breach is not None:
+            held_tags = self._breach.get(ops.breach[0])
+            breach = held_tags is not None and held_tags[0] > now and ops.breach[1] in held_tags[1]
+        stop = self._once.get(ops.once + STOP_SUFFIX) if ops.once is not None else None
+        return AssessView(recs, profile, popular, breach, True, stop is not None and stop > now)
+
     def put_pending(self, assessment_id: str, payload: bytes) -> None:
         with self._lock:
             self._pending[assessment_id] = (self._now + self.pending_ttl, payload)
@@ -216,6 +265,8 @@ class MemoryRiskState:
 
     def _outcome(self, now: float, ops: OutcomeOps) -> None:
         """:meth:`record_outcome` under the lock."""
+        if ops.once is not None and not self._first(ops.once, now):
+            return
         failed = 0.0 if ops.success or ops.retract else 1.0
         unknown = 1.0 if not ops.success and not ops.account_known else 0.0
         take_back = ops.retract and ops.success
@@ -233,13 +284,14 @@ class MemoryRiskState:
                 recs[i][RUN] = 0.0
             elif not ops.retract:
                 recs[i][RUN] += 1.0
-        bucket = self._hours.get(ops.hour)
-        if bucket is None:
-            bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
-        if take_back:
-            bucket[1] = max(bucket[1] - 1.0, 0.0)
-        bucket[1] += failed
-        bucket[2] += unknown
+        if take_back or failed or unknown:  # a bucket only where Redis writes a field
+            bucket = self._hours.get(ops.hour)
+            if bucket is None:
+                bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
+            if take_back:
+                bucket[1] = max(bucket[1] - 1.0, 0.0)
+            bucket[1] += failed
+            bucket[2] += unknown
         if ops.success:
             got = self._profiles.get(ops.profile)
             counts = got[1] if got is not None and got[0] > now else {}
@@ -285,6 +337,7 @@ class MemoryRiskState:
         self._pairs = {k: e for k, e in self._pairs.items() if e > now}
         self._profiles = {k: v for k, v in self._profiles.items() if v[0] > now}
         self._breach = {k: v for k, v in self._breach.items() if v[0] > now}
+        self._once = {k: e for k, e in self._once.items() if e > now}
         while self._pending and next(iter(self._pending.values()))[0] <= now:
             self._pending.popitem(last=False)
         self._hours = {h: b for h, b in self._hours.items() if h > hour - HOURS_KEPT}

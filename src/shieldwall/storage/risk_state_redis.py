@@ -23,6 +23,9 @@ pipelined. Keys live under ``shieldwall:<tenant>:risk:``:
 - ``h``           hash ``<hour>:a|f|u`` of hourly platform totals
 - ``pd:<id>``     a pending assessment's payload
 - ``b:<account>`` hash of the account's breach tags (each field a tag), ``_e`` its expiry
+- ``o:<once>``    an idempotency key counted (``AssessOps.once``; a stop's ``<once>:s``): the
+  engine-clock time it expires. An attempt with a key is the one script ``_ASSESS``, which
+  decides whether it is a repeat and counts it (or not) atomically
 
 Records and pairs are binary doubles rather than hash fields of ``%.17g`` text: both round-trip
 exactly, but packing ten doubles is one call where formatting and parsing them was twenty, and a
@@ -62,6 +65,7 @@ from shieldwall.guard.risk.ports import (
     D_S,
     RECORD_SIZE,
     RUN,
+    STOP_SUFFIX,
     AssessOps,
     AssessView,
     OutcomeOps,
@@ -131,17 +135,47 @@ local function save(key, r)
 end
 """
 
-# The assess script's ARGV: prefix tau_s tau_l ttl now pair_ttl pending_ttl pending_id pending
-#       n_entities entities... n_pairs (index pair)... profile n_fields fields...
-#       n_popular popular... hour breach_account breach_tag ('' '' for none)
-# It is made of parts, which also make the two halves ``assess`` sends (_LOOK, _COUNT).
+# The assess script's ARGV: prefix tau_s tau_l ttl now pair_ttl pending_ttl once_ttl pending_id
+#       pending once ('' for none) n_entities entities... n_pairs (index pair)... profile
+#       n_fields fields... n_popular popular... hour breach_account breach_tag ('' '' for none)
+# It is made of parts, which also make the two halves ``assess`` sends (_LOOK, _COUNT; these
+# two ignore ``once``: ``assess`` sends an attempt that has one as the one script _ASSESS).
 _ENTITIES = """
 local pair_ttl = tonumber(ARGV[6])
-local k = 10
+local k = 12
 local ne = tonumber(ARGV[k]); k = k + 1
 local keys, recs = load(k, ne)
 k = k + ne
 local np = tonumber(ARGV[k]); k = k + 1
+local out = {}
+"""
+
+# the attempt's idempotency key (``o:<once>``, its value the engine-clock time it expires): a
+# live one makes the attempt a repeat, counted nowhere (and ``stopped`` when its stop's key is
+# live too); otherwise it is set, in the same script as the counts
+_ONCE = f"""
+local repeat_, stopped = 0, 0
+if ARGV[11] ~= '' then
+  local okey = P .. 'o:' .. ARGV[11]
+  local e = redis.call('GET', okey)
+  if e and tonumber(e) > now then
+    repeat_ = 1
+    local s = redis.call('GET', okey .. '{STOP_SUFFIX}')
+    if s and tonumber(s) > now then stopped = 1 end
+  else
+    local once_ttl = tonumber(ARGV[8])
+    redis.call('SET', okey, fmt(now + once_ttl), 'EX', math.ceil(once_ttl))
+  end
+end
+"""
+
+# a repeat's records: decayed to now, not written back (nor counted)
+_SKIP = """
+k = k + 2 * np
+for i = 1, ne do
+  local r = recs[i]
+  out[i] = struct.pack(REC, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+end
 """
 
 # count the attempt: every record, and each pair not seen within the TTL (marked seen), saved.
@@ -198,7 +232,6 @@ if np > 0 then
   end
   k = k + 2 * np
 end
-local out = {}
 for i = 1, ne do out[i] = save(keys[i], recs[i]) end
 """
 
@@ -221,8 +254,8 @@ if ARGV[k + 1] ~= '' then
   local bv = redis.call('HMGET', P .. 'b:' .. ARGV[k + 1], '_e', ARGV[k + 2])
   if bv[1] and tonumber(bv[1]) > now and bv[2] then breach = 1 end
 end
-if ARGV[8] ~= '' then
-  redis.call('SET', P .. 'pd:' .. ARGV[8], ARGV[9], 'EX', ARGV[7])
+if ARGV[9] ~= '' then
+  redis.call('SET', P .. 'pd:' .. ARGV[9], ARGV[10], 'EX', ARGV[7])
 end
 local prof = {}
 for i = 1, nf + 1 do prof[i] = (alive and pv[i + 1]) or '0' end
@@ -234,8 +267,23 @@ _HOUR = """
 redis.call('HINCRBY', P .. 'h', hour .. ':a', 1)
 """
 
-# the whole attempt, atomic: counted, then read (assess_many, and the state contract)
-_ASSESS = _COMMON + _ENTITIES + _ADD + _READ + _HOUR + "return {out, prof, pop, breach}\n"
+# the whole attempt, atomic: counted (unless a repeat), then read (assess_many, an assess with
+# an idempotency key, and the state contract)
+_ASSESS = (
+    _COMMON
+    + _ENTITIES
+    + _ONCE
+    + "if repeat_ == 0 then\n"
+    + _ADD
+    + "else\n"
+    + _SKIP
+    + "end\n"
+    + _READ
+    + "if repeat_ == 0 then\n"
+    + _HOUR
+    + "end\n"
+    + "return {out, prof, pop, breach, repeat_, stopped}\n"
+)
 
 # ``assess``'s first half, what the decision needs: the records decayed to now (not yet
 # counting this attempt) and whether each pair is new (the client adds the attempt, as _ADD
@@ -256,7 +304,6 @@ if np > 0 then
   end
   k = k + 2 * np
 end
-local out = {}
 for i = 1, ne do
   local r = recs[i]
   out[i] = struct.pack(REC, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
@@ -287,7 +334,8 @@ local hour = ARGV[k]
     + "return 1\n"
 )
 
-# ARGV: prefix tau_s tau_l ttl now success known profile_ttl n_entities entities...
+# ARGV: prefix tau_s tau_l ttl now success known profile_ttl once_ttl once ('' for none)
+#       n_entities entities...
 #       (success: 0 failure, 1 success, 2 and 3 the same answering a stop: OutcomeOps)
 #       n_runs runs... profile n_fields fields... n_popular popular... hour
 #       n_distinct (field index, counter)...
@@ -298,7 +346,14 @@ local success = ARGV[6] == '1' or ARGV[6] == '3'
 local retract = ARGV[6] == '2' or ARGV[6] == '3'
 local known = ARGV[7] == '1'
 local profile_ttl = tonumber(ARGV[8])
-local k = 9
+if ARGV[10] ~= '' then
+  local okey = P .. 'o:' .. ARGV[10]
+  local e = redis.call('GET', okey)
+  if e and tonumber(e) > now then return 0 end
+  local once_ttl = tonumber(ARGV[9])
+  redis.call('SET', okey, fmt(now + once_ttl), 'EX', math.ceil(once_ttl))
+end
+local k = 11
 local failed = (success or retract) and 0 or 1
 local unknown = ((not success) and (not known)) and 1 or 0
 local ne = tonumber(ARGV[k]); k = k + 1
@@ -400,13 +455,15 @@ return out
 
 
 def _view(out: list[Any]) -> AssessView:
-    rows, prof, pop, breach = out
+    rows, prof, pop, breach, repeat, stopped = out
     unpack = _RECORD.unpack
     return AssessView(
         [list(unpack(row)) for row in rows],
         [int(x) for x in prof],
         [int(x) for x in pop],
         int(breach) == 1,
+        repeat == 1,
+        stopped == 1,
     )
 
 
@@ -442,6 +499,8 @@ class RedisRiskState:
         self.pair_ttl = float(rs.pair_ttl_seconds)
         self.pending_ttl = rs.pending_ttl_seconds
         self.profile_ttl = rs.profile_ttl_days * 86_400
+        self.once_ttl = float(rs.once_ttl_seconds)
+        self._once_ttl = repr(self.once_ttl)
         # entity records are garbage after a few long windows without traffic
         self.record_ttl = int(max(8 * self.long_tau, 3600))
         # the hot path: packed EVALSHA, the settings packed once, on one lane of connections
@@ -451,7 +510,7 @@ class RedisRiskState:
         self._assess = FastScript(client, _ASSESS, head, self._lane)
         self._look = FastScript(client, _LOOK, head, self._lane)
         self._count = FastScript(client, _COUNT, head, self._lane)
-        self._assess_settings = (repr(self.pair_ttl), self.pending_ttl)
+        self._assess_settings = (repr(self.pair_ttl), self.pending_ttl, self._once_ttl)
         self._outcome = FastScript(client, _OUTCOME, head, self._lane)
         self._take = client.register_script(_TAKE)
         self._take_many = FastScript(client, _TAKE_MANY, (self.prefix,), self._lane)
@@ -472,7 +531,14 @@ class RedisRiskState:
         """One round trip: ``_LOOK`` (what the decision needs) and ``_COUNT`` (the attempt
         counted) written together, and only ``_LOOK``'s reply waited for; the server counts
         while the engine decides. ``_COUNT``'s reply is read by the next call on the connection
-        (an error in it is raised there)."""
+        (an error in it is raised there). An attempt with an idempotency key (``ops.once``) is
+        the one script ``_ASSESS``, waited for: whether it is a repeat is decided with its
+        counts, atomically."""
+        if ops.once is not None:
+            try:
+                return _view(self._assess.call(self._assess_args(now, ops)))
+            except redis.RedisError as exc:
+                raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         look = self._look.pack(self._assess_args(now, ops))
         count = look.replace(self._look.sha.encode(), self._count.sha.encode(), 1)
         try:
@@ -522,6 +588,7 @@ class RedisRiskState:
             *self._assess_settings,
             pending_id,
             payload,
+            ops.once or "",
             len(ops.entities),
             *ops.entities,
             len(ops.pairs),
@@ -606,6 +673,8 @@ class RedisRiskState:
             "0123"[ops.success + 2 * ops.retract],
             "1" if ops.account_known else "0",
             repr(self.profile_ttl),
+            self._once_ttl,
+            ops.once or "",
             len(ops.entities),
             *ops.entities,
             len(ops.runs),
@@ -645,8 +714,10 @@ class RedisRiskState:
         out = []
         for n, h in enumerate(range(first, last + 1)):
             a, f, u = values[3 * n : 3 * n + 3]
-            if a is not None:
-                out.append((h, float(a), float(f or 0), float(u or 0)))
+            # a bucket as memory keeps one: made by an attempt or an outcome (an hour may hold
+            # only outcomes: of attempts of the hour before, or repeats, which count nothing)
+            if a is not None or f is not None or u is not None:
+                out.append((h, float(a or 0), float(f or 0), float(u or 0)))
         return out
 
     def add_breach(self, now: float, tags: Mapping[str, Collection[str]], ttl: float) -> None:

@@ -108,6 +108,7 @@ from shieldwall.guard.risk.ports import (
     F_L,
     F_S,
     RUN,
+    STOP_SUFFIX,
     U_L,
     U_S,
     AssessOps,
@@ -553,6 +554,10 @@ class RiskEngine:
                 _encode_pending(ents, runs, acct, fields, popular, False, breached),
             ),
             breach_op,
+            # the idempotency key's tag (the kind byte "e": no other tag's), never the key
+            None
+            if attempt.once is None
+            else mac(b"e" + attempt.once.encode(_UTF8, _PASS))[:TAG_BYTES].hex(),
         )
         return _Prepared(
             now,
@@ -776,12 +781,21 @@ class RiskEngine:
         # the right one, the customer changes it at once (NIST SP 800-63B 5.1.1.2, "evidence of
         # compromise"), familiar login or not, as for the breach corpus
         reset = breached or view.breach
-        if decision is Decision.ALLOW and (masked or reset != breached):  # a stop's: _stop
+        # a stop's pending is written by _stop; an allowed repeat of an attempt whose first
+        # delivery was stopped answers that stop (its failure is counted): marked stopped
+        if decision is Decision.ALLOW and (masked or reset != breached or view.stopped):
             ops = prep.ops
             self.state.put_pending(
                 assessment_id,
                 _encode_pending(
-                    ops.entities, prep.runs, ops.profile, prep.fields, ops.popular, masked, reset
+                    ops.entities,
+                    prep.runs,
+                    ops.profile,
+                    prep.fields,
+                    ops.popular,
+                    masked,
+                    reset,
+                    view.stopped,
                 ),
             )
         self.telemetry.decision("login", _DECISION_NAMES[decision])
@@ -951,6 +965,9 @@ def _stop(prep: _Prepared, assessment: Assessment) -> tuple[float, str, bytes, O
         prep.fields,
         ops.popular,
         prep.hour,
+        # a redelivered attempt stopped again counts its failure once (its own key: the
+        # attempt's marks the attempt counted, which a stop of the first delivery may not be)
+        once=None if ops.once is None else ops.once + STOP_SUFFIX,
     )
     return prep.now, assessment.assessment_id, payload, failure
 

@@ -14,6 +14,7 @@ _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 MAX_ACCOUNT = 320
 MAX_USER_AGENT = 1024
 MAX_DEVICE_ID = 200
+MAX_ONCE = 300
 
 
 class Decision(StrEnum):
@@ -44,6 +45,11 @@ class LoginAttempt:
 
     ``password_sha1`` is the SHA-1 of the submitted password in hex (what the store would send
     to a range API anyway); the engine keeps only a keyed HMAC of it.
+
+    ``once`` is an idempotency key: attempts given the same one are counted once by the risk
+    state (within ``guard.risk.once_ttl_seconds``), however often they are assessed. The event
+    intake sets it from the event's kind and id, so a redelivered event is not counted twice;
+    the engine keeps only a keyed HMAC of it. None (the single assess route): always counted.
     """
 
     account: str
@@ -51,6 +57,7 @@ class LoginAttempt:
     user_agent: str | None = None
     device_id: str | None = None
     password_sha1: str | None = None
+    once: str | None = None
 
     def __post_init__(self) -> None:
         if not self.account or len(self.account) > MAX_ACCOUNT:
@@ -61,6 +68,8 @@ class LoginAttempt:
             raise InvalidAttempt(f"longer than {MAX_DEVICE_ID} characters", field="device_id")
         if self.password_sha1 is not None and not _SHA1.match(self.password_sha1):
             raise InvalidAttempt("must be 40 hexadecimal digits", field="password_sha1")
+        if self.once is not None and not 0 < len(self.once) <= MAX_ONCE:
+            raise InvalidAttempt(f"must have 1 to {MAX_ONCE} characters", field="once")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ password hash reaches the state. Each call costs one round trip and both impleme
 compute the same numbers, so a replay gives the same decisions on either (tested). The
 in-process state runs each call under a lock; Redis runs each as Lua, an ``assess`` as two
 scripts (what the decision needs, waited for; then the attempt counted, whose reply the caller
-does not wait for), so another worker's attempt can fall between the two halves. A batch of
+does not wait for), so another worker's attempt can fall between the two halves (an attempt
+with an idempotency key, :attr:`AssessOps.once`, is one script, waited for). A batch of
 attempts (:meth:`RiskState.assess_many`, the event intake's) is one script per attempt,
 pipelined in chunks written one ahead of the replies read: the server counts a chunk while the
 engine decides on the one before. A batch of outcomes (:meth:`RiskEngine.outcome_many
@@ -35,6 +36,9 @@ from typing import Protocol
 # failures, distinct accounts; then the failure run.
 T, A_S, A_L, F_S, F_L, U_S, U_L, D_S, D_L, RUN = range(10)
 RECORD_SIZE = 10
+# the idempotency key of the stop of an attempt keyed ``k`` is ``k + STOP_SUFFIX``
+# (OutcomeOps.once; AssessView.stopped)
+STOP_SUFFIX = ":s"
 
 
 # AssessOps and AssessView are made once per attempt on the engine's hot path: plain slotted
@@ -56,7 +60,16 @@ class AssessOps:
       :meth:`RiskState.put_pending` keeps it (so an attempt costs one call, one round trip on
       Redis; the engine calls ``put_pending`` again only when the decision changes the payload);
     - ``breach``, when given as ``(account key, tag)``, is looked up among the account's breach
-      tags (:meth:`RiskState.add_breach`): :attr:`AssessView.breach` says whether it is there.
+      tags (:meth:`RiskState.add_breach`): :attr:`AssessView.breach` says whether it is there;
+    - ``once``, when given, is the attempt's idempotency key (an opaque tag; the event intake's
+      is made from the event's kind and id): the state counts the attempt (entities, pairs,
+      hour bucket) at most once per key within its once TTL (``once_ttl_seconds``, on the
+      ``now`` of the attempts). An attempt whose key was already counted, and has not expired,
+      writes none of those counts; it still keeps ``pending`` and reads as any attempt, and
+      its view says :attr:`AssessView.repeat`, and :attr:`AssessView.stopped` when the stop of
+      the key (``once + STOP_SUFFIX``) was recorded. The key is marked in the same atomic step
+      as the counts, so two deliveries of one event, even at once on two workers, count it
+      once.
     """
 
     entities: tuple[str, ...]
@@ -67,6 +80,7 @@ class AssessOps:
     hour: int
     pending: tuple[str, bytes] | None = None
     breach: tuple[str, str] | None = None
+    once: str | None = None
 
 
 @dataclass(slots=True)
@@ -75,6 +89,11 @@ class AssessView:
     profile: list[int]  # n, then one count per field
     popular: list[int]  # n, then one count per field
     breach: bool = False  # the ops' breach tag is among the account's (unexpired) ones
+    # the ops' ``once`` key had been counted: nothing was counted now (the records are read as
+    # they are, holding the attempt's first count)
+    repeat: bool = False
+    # a repeat whose key's stop (once + STOP_SUFFIX) was recorded: its failure is counted
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +111,11 @@ class OutcomeOps:
     was stopped (:meth:`RiskState.record_stops`). A success takes that failure back from every
     entity and from this hour's bucket (never below zero) and ends the runs; a failure adds
     only its unknown-account count, if any.
+
+    ``once``: as :attr:`AssessOps.once`, an idempotency key: an outcome whose key was already
+    recorded (and has not expired) writes nothing. The engine gives the stop of an attempt keyed
+    ``k`` the key ``k + STOP_SUFFIX`` (:meth:`RiskState.record_stops`), so that a redelivered
+    attempt stopped again counts its failure once.
     """
 
     entities: tuple[str, ...]
@@ -104,6 +128,7 @@ class OutcomeOps:
     hour: int
     distinct: tuple[tuple[int, str], ...] = ()
     retract: bool = False
+    once: str | None = None
 
 
 class ScamContacts(Protocol):
@@ -159,7 +184,8 @@ class RiskState(Protocol):
         """Attempts the engine stopped (challenged or denied), each ``(now, assessment id,
         payload, ops)``: keep ``payload`` as the assessment's pending one (replacing what its
         assess kept) and record ``ops`` (a failure) as :meth:`record_outcome` does, in order,
-        in one call (one write on Redis, whose replies the caller does not wait for)."""
+        in one call (one write on Redis, whose replies the caller does not wait for). The
+        payload is kept even when ``ops.once`` was recorded before (the failure is not)."""
         ...
 
     def record_outcomes(self, batch: Sequence[tuple[float, OutcomeOps]]) -> None:

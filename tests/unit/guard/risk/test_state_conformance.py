@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import math
 import secrets
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shieldwall.guard.risk.ports import A_L, A_S, D_S, F_S, RUN, U_S, AssessOps, OutcomeOps
+from shieldwall.guard.risk.ports import (
+    A_L,
+    A_S,
+    D_S,
+    F_S,
+    RUN,
+    STOP_SUFFIX,
+    U_S,
+    AssessOps,
+    AssessView,
+    OutcomeOps,
+)
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
 
@@ -27,38 +39,54 @@ op = st.tuples(
 # per operation of the equivalence test: keep a pending payload with the attempt (and take it
 # back, or a wrong id), end the failure runs of some keys (a step-up), and report the outcome
 # plainly or as the engine does for a stopped attempt: the stop recorded first, then a failed
-# or a successful outcome answering it, or none
+# or a successful outcome answering it, or none; give the attempt an idempotency key or none
+# (three keys: repeats are frequent), its stop the key's stop key, as the engine does; and
+# apply the attempt alone or as a batch of one (Redis: the two-script assess, or the one script
+# that an attempt with a key and a batch take)
 extra = st.tuples(
     st.sampled_from(["none", "take", "take_other"]),
     st.lists(st.sampled_from(KEYS), max_size=2, unique=True),
     st.sampled_from(["plain", "stop_failed", "stop_success", "stop_silent"]),
+    st.sampled_from([None, "e1", "e2", "e3"]),
+    st.booleans(),
 )
 
 
 def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list:  # type: ignore[type-arg]
     seen: list = []  # type: ignore[type-arg]
     now = t0
-    for n, ((dt, others, pairs, success, known), (pending, resets, stop)) in enumerate(ops):
+    for n, ((dt, others, pairs, success, known), extras) in enumerate(ops):
+        pending, resets, stop, once, alone = extras
         now += dt
         keys = ["p", *others]
-        view = state.assess(
-            now,
-            AssessOps(
-                tuple(keys),
-                tuple((0, p) for p in pairs),
-                "a:dd",
-                ("i:aa", "i:bb", "u:zz", "#i"),
-                ("u:zz",),
-                int(now // 3600),
-                None if pending == "none" else (f"id{n}", f"payload {n}".encode()),
-            ),
+        attempt = AssessOps(
+            tuple(keys),
+            tuple((0, p) for p in pairs),
+            "a:dd",
+            ("i:aa", "i:bb", "u:zz", "#i"),
+            ("u:zz",),
+            int(now // 3600),
+            None if pending == "none" else (f"id{n}", f"payload {n}".encode()),
+            None,
+            once,
         )
+        view = state.assess(now, attempt) if alone else next(state.assess_many([(now, attempt)]))
         if pending != "none":
             seen.append(state.take_pending(f"id{n}" if pending == "take" else f"id{n + 1}"))
         fields = ("i:aa" if len(others) % 2 else "i:bb",)
         if stop != "plain":
             hour = int(now // 3600)
-            failure = OutcomeOps(tuple(keys), (0,), False, True, "a:dd", fields, ("u:zz",), hour)
+            failure = OutcomeOps(
+                tuple(keys),
+                (0,),
+                False,
+                True,
+                "a:dd",
+                fields,
+                ("u:zz",),
+                hour,
+                once=None if once is None else once + ":s",
+            )
             state.record_stops([(now, f"s{n}", f"stop {n}".encode(), failure)])
             seen.append(state.take_pending(f"s{n}"))
         if stop != "stop_silent":
@@ -78,7 +106,7 @@ def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list
                 ),
             )
         state.reset_runs(resets)
-        seen.append((view.entities, view.profile, view.popular))
+        seen.append((view.entities, view.profile, view.popular, view.repeat, view.stopped))
     seen.append(state.hours(int(t0 // 3600) - 1, int(now // 3600) + 1))
     final = state.assess(
         now, AssessOps(tuple(KEYS), (), "a:dd", ("i:aa", "i:bb", "#i"), ("u:zz",), 0)
@@ -122,8 +150,9 @@ def test_memory_counts_match_the_closed_form(ops: list) -> None:  # type: ignore
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_redis_returns_exactly_what_memory_returns(ops: list) -> None:  # type: ignore[type-arg]
     """The same random operations on both backends (attempts keeping a pending payload or
-    not, outcomes, step-ups) give bit-identical records, profiles, popularity counts, hour
-    buckets (and the profiles' distinct counters) and pending payloads."""
+    not, with an idempotency key or not, alone or as a batch; outcomes, stops, step-ups) give
+    bit-identical records, profiles, popularity counts, hour buckets (and the profiles'
+    distinct counters), pending payloads and repeats."""
     redis_state = RedisRiskState.from_url(
         "redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}"
     )
@@ -204,6 +233,113 @@ def test_a_stop_counts_its_failure_once_and_a_success_takes_it_back(backend: str
         view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
         assert view.entities[1][F_S] == 0.0
         assert state.hours(hour, hour) == [(hour, 5.0, 0.0, 1.0)]
+    finally:
+        if isinstance(state, RedisRiskState):
+            state.clear()
+
+
+def _state(backend: str) -> MemoryRiskState | RedisRiskState:
+    if backend == "memory":
+        return MemoryRiskState()  # a day's once TTL, as RiskSettings' default
+    return RedisRiskState.from_url("redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}")
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.mark.parametrize("how", ["assess", "assess_many"])
+def test_an_attempt_with_an_idempotency_key_counts_once(backend: str, how: str) -> None:
+    """Worked by hand, all at one time (no decay): the same attempt with the same ``once``
+    applied twice counts one attempt on each entity, one distinct account on the pair's, one in
+    the hour (not two), and its second view says ``repeat`` and reads the first's counts; its
+    pending payload is kept all the same. Without a key, twice is two. A day later (the once
+    TTL) the key has expired: the same key counts again."""
+    state = _state(backend)
+
+    def assess(now: float, ops: AssessOps) -> AssessView:
+        if how == "assess":
+            return state.assess(now, ops)
+        (view,) = state.assess_many([(now, ops)])
+        return view
+
+    try:
+        now, hour = 7_200.0, 2
+        keys = ("p", "i:aa")
+        first = AssessOps(keys, ((1, "x1"),), "a:dd", (), (), hour, ("id1", b"one"), None, "e1")
+        again = AssessOps(keys, ((1, "x1"),), "a:dd", (), (), hour, ("id2", b"two"), None, "e1")
+        views = [assess(now, first), assess(now, again)]
+        assert [v.repeat for v in views] == [False, True]
+        assert [[v.entities[i][j] for i in (0, 1) for j in (A_S, A_L, D_S)] for v in views] == [
+            [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]
+        ] * 2
+        assert state.hours(hour, hour) == [(hour, 1.0, 0.0, 0.0)]
+        assert state.take_pending("id2") == b"two"  # the repeat's own assessment is pending
+        plain = AssessOps(("p", "i:bb"), (), "a:dd", (), (), hour)
+        views = [assess(now, plain), assess(now, plain)]
+        assert [v.repeat for v in views] == [False, False]
+        assert [v.entities[1][A_S] for v in views] == [1.0, 2.0]
+        assert state.hours(hour, hour) == [(hour, 3.0, 0.0, 0.0)]
+        later, later_hour = now + 86_400.0, hour + 24
+        view = assess(later, replace(first, hour=later_hour))
+        assert view.repeat is False
+        assert view.entities[1][A_S] == pytest.approx(1.0 + math.exp(-86_400.0 / 600.0))
+        assert state.hours(later_hour, later_hour) == [(later_hour, 1.0, 0.0, 0.0)]
+    finally:
+        if isinstance(state, RedisRiskState):
+            state.clear()
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_stop_with_an_idempotency_key_counts_its_failure_once(backend: str) -> None:
+    """Worked by hand, at one time: a stop recorded twice with the same ``once`` adds one
+    failure and one run step (not two) and one failure to the hour; the second stop's pending
+    payload is kept (its assessment is the one published). An outcome with a key is likewise
+    recorded once."""
+    state = _state(backend)
+    try:
+        now, hour = 7_200.0, 2
+        keys = ("p", "i:aa")
+        state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        failure = OutcomeOps(keys, (1,), False, True, "a:dd", (), (), hour, once="e1:s")
+        state.record_stops([(now, "s1", b"stopped 1", failure)])
+        state.record_stops([(now, "s2", b"stopped 2", failure)])
+        assert state.take_pending("s2") == b"stopped 2"
+        view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        assert [view.entities[1][i] for i in (F_S, U_S, RUN)] == [1.0, 0.0, 1.0]
+        assert state.hours(hour, hour) == [(hour, 2.0, 1.0, 0.0)]
+        success = OutcomeOps(keys, (1,), True, True, "a:dd", (), (), hour, retract=True, once="o")
+        state.record_outcome(now, success)
+        state.record_outcome(now, success)  # a second take-back would not show (floor at 0)...
+        unknown = OutcomeOps(keys, (1,), False, False, "a:dd", (), (), hour, once="u")
+        state.record_outcome(now, unknown)
+        state.record_outcome(now, unknown)  # ...a second unknown-account failure would
+        view = state.assess(now, AssessOps(keys, (), "a:dd", (), (), hour))
+        assert [view.entities[1][i] for i in (F_S, U_S, RUN)] == [1.0, 1.0, 1.0]
+        assert state.hours(hour, hour) == [(hour, 3.0, 1.0, 1.0)]
+    finally:
+        if isinstance(state, RedisRiskState):
+            state.clear()
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_repeat_says_whether_the_stop_of_its_key_was_recorded(backend: str) -> None:
+    """A keyed attempt, its repeat (not stopped: no stop recorded), the stop of its key
+    recorded, another repeat (stopped); a day later the key and its stop have expired: counted
+    afresh, neither a repeat nor stopped."""
+    state = _state(backend)
+    try:
+        now, hour = 7_200.0, 2
+        keys = ("p", "i:aa")
+        ops = AssessOps(keys, (), "a:dd", (), (), hour, None, None, "e1")
+        got = [state.assess(now, ops), state.assess(now, ops)]
+        failure = OutcomeOps(keys, (1,), False, True, "a:dd", (), (), hour, once="e1" + STOP_SUFFIX)
+        state.record_stops([(now, "s1", b"stopped 1", failure)])
+        got.append(state.assess(now, ops))
+        got.append(state.assess(now + 86_400.0, replace(ops, hour=hour + 24)))
+        assert [(v.repeat, v.stopped) for v in got] == [
+            (False, False),
+            (True, False),
+            (True, True),
+            (False, False),
+        ]
     finally:
         if isinstance(state, RedisRiskState):
             state.clear()

@@ -90,17 +90,20 @@ def test_two_engines_share_one_redis_state(redis_state: RedisRiskState) -> None:
 
 
 def test_keys_are_prefixed_and_hold_no_plaintext(redis_state: RedisRiskState) -> None:
-    """Every key sits under the tenant prefix; no account, address, device or password hash in
-    keys or values."""
+    """Every key sits under the tenant prefix; no account, address, device, password hash or
+    idempotency key (an event id) in keys or values."""
     clock = ManualClock()
-    engine = make_engine(clock, redis_state)
+    engine = make_engine(clock, redis_state, challenge_score=1e-9)  # stopped: its key kept too
     pw = sha1("hunter2")
-    a = engine.assess(replace(HOME, password_sha1=pw))
+    a = engine.assess(replace(HOME, password_sha1=pw, once="logins.attempts:evt-7731"))
+    assert a.decision is not Decision.ALLOW
     engine.outcome(a.assessment_id, success=True)
     client = redis.Redis.from_url(URL)
     blob = dump(client, redis_state.prefix)
+    assert redis_state.prefix.encode() + b"o:" in blob  # the key is there, as a tag
     for secret in (HOME.account, HOME.ip, "1.80.3", str(HOME.device_id), pw, pw.upper()):
         assert secret.encode() not in blob
+    assert b"evt-7731" not in blob
     assert bytes.fromhex(pw) not in blob
 
 

@@ -1,0 +1,117 @@
+"""A batch of login attempts whose assessment ran but whose record did not (a worker that died,
+or a database that failed, in between) is counted once when it comes again: the intake keys
+each attempt by its event, and the risk state counts a key once. On memory and Redis state
+(on Redis read back by its key layout)."""
+
+from __future__ import annotations
+
+import secrets
+import struct
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+import redis
+
+from shieldwall.config import RiskSettings
+from shieldwall.core.clock import ManualClock
+from shieldwall.core.errors import StorageError
+from shieldwall.guard.risk.ports import A_L, A_S, F_S, RiskState
+from shieldwall.intake.events import Kind
+from shieldwall.intake.ports import Result
+from shieldwall.intake.service import Intake
+from shieldwall.storage.risk_state_memory import MemoryRiskState
+from shieldwall.storage.risk_state_redis import RedisRiskState
+from tests.unit.guard.risk.conftest import make_engine
+from tests.unit.intake.test_service import DictEvents, event
+
+URL = "redis://127.0.0.1:6379/0"
+
+
+class RecordFailsOnce(DictEvents):
+    """The processed-event store (the port), whose first ``record`` raises as a database that
+    went away would: the batch was assessed, and is not recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def record(self, kind: str, results: Mapping[str, Result], now: datetime) -> None:
+        if not self.failed:
+            self.failed = True
+            raise StorageError("the database is unavailable")
+        super().record(kind, results, now)
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def state(request: pytest.FixtureRequest) -> Iterator[RiskState]:
+    if request.param == "memory":
+        yield MemoryRiskState()
+        return
+    s = RedisRiskState.from_url(URL, tenant=f"t{secrets.token_hex(4)}", settings=RiskSettings())
+    yield s
+    s.clear()
+
+
+def test_a_batch_assessed_but_not_recorded_counts_each_attempt_once(state: RiskState) -> None:
+    """Three attempts (two on one address), every one stopped (a challenge score so low that
+    any unfamiliar login is challenged), assessed, the record failing; the batch again:
+    processed. Worked by hand, all at one time (no decay): the platform counted 3 attempts and
+    3 failures (the stops'), not 6 and 6; the hour bucket likewise; the address of two
+    attempts 2 and 2."""
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    engine = make_engine(clock, state, challenge_score=1e-9)
+    processed = RecordFailsOnce()
+    none = cast(Any, None)  # audit, principals and scam reports: not used by login attempts
+    intake = Intake(engine, none, none, none, processed, clock)
+    batch = [
+        event("e1", account="alice"),
+        event("e2", ip="1.80.3.5", account="bob"),
+        event("e3", account="carol"),
+    ]
+    with pytest.raises(StorageError):
+        intake.process(Kind.LOGIN_ATTEMPT, batch)
+    results = intake.process(Kind.LOGIN_ATTEMPT, batch)
+    assert [r.status for r in results] == ["processed"] * 3
+    assert all(r.result["decision"] != "allow" for r in results)
+    assert processed.known(Kind.LOGIN_ATTEMPT.value, ["e1", "e2", "e3"]) == {
+        r.event_id: r.result for r in results
+    }
+    hour = int(clock.now().timestamp() // 3600)
+    assert state.hours(hour, hour) == [(hour, 3.0, 3.0, 0.0)]
+    if isinstance(state, RedisRiskState):  # the records, read by the key layout
+        state.settle()
+        client = redis.Redis.from_url(URL)
+        address = "i:" + engine._tag(b"i", "1.80.3.4")  # as the engine tags an address
+        for key, want in (("p", 3.0), (address, 2.0)):
+            raw = client.get(state.prefix + "r:" + key)
+            assert raw is not None
+            record = struct.unpack("<10d", raw)
+            assert (record[A_S], record[A_L], record[F_S]) == (want, want, want)
+
+
+@pytest.mark.parametrize("success", [False, True])
+def test_an_allowed_redelivery_answers_the_first_deliverys_stop(
+    state: RiskState, success: bool
+) -> None:
+    """The first delivery stopped (its failure counted), its record failing; the redelivery
+    decided by an engine that allows it (thresholds raised: the decision flips). Its pending
+    assessment answers the first stop, as a stop's does: worked by hand, a failed outcome adds
+    no second failure (hour: 1 attempt, 1 failure), a success takes the stop's back (0)."""
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    none = cast(Any, None)  # audit, principals and scam reports: not used by login attempts
+    processed = RecordFailsOnce()
+    stopping = make_engine(clock, state, challenge_score=1e-9)
+    with pytest.raises(StorageError):
+        Intake(stopping, none, none, none, processed, clock).process(
+            Kind.LOGIN_ATTEMPT, [event("e1")]
+        )
+    allowing = make_engine(clock, state, challenge_score=50.0, deny_score=60.0)
+    (result,) = Intake(allowing, none, none, none, processed, clock).process(
+        Kind.LOGIN_ATTEMPT, [event("e1")]
+    )
+    assert (result.status, result.result["decision"]) == ("processed", "allow")
+    allowing.outcome(result.result["assessment_id"], success=success)
+    hour = int(clock.now().timestamp() // 3600)
+    assert state.hours(hour, hour) == [(hour, 1.0, 0.0 if success else 1.0, 0.0)]
