@@ -99,12 +99,25 @@ async def ensure_stream(js: JetStreamContext, settings: NatsSettings) -> None:
 
 @dataclass
 class WatchPartition:
-    """Insider-watch partition ``partition`` of ``partitions``, run by this worker."""
+    """Insider-watch partition ``partition`` of ``partitions``, run by this worker.
+
+    ``alerts`` is the list the runner's alert store appends each newly raised alert to (the
+    :class:`~.watchfeed.AlertTap` of :func:`~shieldwall.wiring.partition_watch` holds that very
+    list); :meth:`take_alerts` empties it in place after each batch.
+    """
 
     runner: WatchRunner
     partition: int
     partitions: int
     alerts: list[Alert] = field(default_factory=list)
+
+    def take_alerts(self) -> list[Alert]:
+        """The alerts raised since the last call. The list is emptied, never replaced: the tap
+        keeps appending to the object it was given, so a new list would never see another
+        alert (the watch raised them in the database and none reached ``p.alerts``)."""
+        taken = self.alerts[:]
+        self.alerts.clear()
+        return taken
 
 
 @dataclass
@@ -352,7 +365,7 @@ class IntakeWorker:
             for msg in msgs:
                 await msg.nak(delay=self.settings.retry_seconds)
             return
-        raised, wp.alerts = wp.alerts, []
+        raised = wp.take_alerts()
         for alert in raised:
             await self._js.publish_async(
                 self.subjects.alerts,
