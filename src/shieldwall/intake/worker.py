@@ -61,7 +61,14 @@ from shieldwall.intake.events import Event, Kind, event_id_of, parse_event
 from shieldwall.intake.pull import BatchPuller
 from shieldwall.intake.service import EventResult, Intake
 from shieldwall.intake.subjects import Subjects
-from shieldwall.intake.watchfeed import alert_summary, decode_record, encode_record, split
+from shieldwall.intake.watchfeed import (
+    FeedEntry,
+    alert_summary,
+    decode_entry,
+    encode_record,
+    entries_between,
+    split,
+)
 from shieldwall.trace.watch.ports import AuditSource, CursorStore
 from shieldwall.trace.watch.runner import WatchRunner
 
@@ -122,12 +129,14 @@ class WatchPartition:
 
 @dataclass
 class Relay:
-    """The audit log's relay to the watch partitions (run by one worker)."""
+    """The audit log's relay to the watch partitions (run by one worker). ``last_sent`` holds
+    the sequence number of the last entry sent to each partition (each message's ``prev``)."""
 
     log: AuditSource
     cursors: CursorStore
     partitions: int
     page: int = 1000
+    last_sent: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +147,7 @@ class WorkerStats:
     deadlettered: int = 0
     retried: int = 0
     watched: int = 0
+    watched_from_log: int = 0  # of those, read from the log: their messages were not yet in
     relayed: int = 0
     alerts: int = 0
 
@@ -353,9 +363,9 @@ class IntakeWorker:
 
     async def handle_watch(self, wp: WatchPartition, msgs: Sequence[Msg]) -> None:
         assert self._js is not None  # noqa: S101 - set by run()
-        records = [decode_record(m.data) for m in msgs]
+        entries = [decode_entry(m.data) for m in msgs]
         try:
-            done = await asyncio.to_thread(self._watch_batch, wp, records)
+            done = await asyncio.to_thread(self._watch_batch, wp, entries)
         except ShieldwallError as exc:
             log.warning("insider watch partition %d: %s; retrying", wp.partition, exc)
             for msg in msgs:
@@ -377,12 +387,32 @@ class IntakeWorker:
         for msg in msgs:
             await msg.ack()
 
-    def _watch_batch(self, wp: WatchPartition, records: list[AuditRecord]) -> bool:
+    def _watch_batch(self, wp: WatchPartition, entries: list[FeedEntry]) -> bool:
+        """Apply a batch in sequence order; False if another worker holds the lease.
+
+        An entry whose ``prev`` the watch has not applied (or does not know) has entries of
+        this partition before it still to come: a worker died holding their messages, or they
+        were put back with a delay, and JetStream hands newer messages out before it
+        redelivers those. They are read from the log and applied first; skipping them when
+        they came would lose them for good.
+        """
         runner = wp.runner
         if not runner.prepare():
             return False
+        todo: list[AuditRecord] = []
+        last = runner.watch.last_seq
+        for entry in sorted(entries, key=lambda e: e.record.seq):
+            seq = entry.record.seq
+            if seq <= last:
+                continue  # applied already: a redelivery
+            if entry.prev is None or entry.prev > last:
+                missing = entries_between(runner.source, last, seq, runner.page)
+                todo.extend(missing)
+                self.stats.watched_from_log += len(missing)
+            todo.append(entry.record)
+            last = seq
         before = runner.watch.processed
-        runner.watch.process(sorted(records, key=lambda r: r.seq))
+        runner.watch.process(todo)
         runner.cursors.save(runner.name, runner.watch.last_seq)
         self.stats.watched += runner.watch.processed - before
         return True
@@ -397,9 +427,11 @@ class IntakeWorker:
                     await asyncio.wait_for(self._stop.wait(), self.poll_seconds)
                 continue
             for partition, record in split(records, relay.partitions):
+                prev = relay.last_sent.get(partition)
+                relay.last_sent[partition] = record.seq
                 await self._js.publish_async(
                     self.subjects.watch(partition),
-                    encode_record(record),
+                    encode_record(record, prev),
                     headers={"Nats-Msg-Id": f"audit:{record.seq}:{partition}"},
                 )
             await self._js.publish_async_completed()
