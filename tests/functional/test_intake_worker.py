@@ -1,7 +1,8 @@
 """``shieldwall worker`` against the real NATS JetStream server on 127.0.0.1:4222, as a
 subprocess: exactly-once effect across a SIGKILL, redelivery, re-published duplicates, the
-dead-letter subject, decisions, and a graceful SIGTERM. Each test has its own stream and
-subject prefix (deleted afterwards) and its own SQLite home."""
+dead-letter subject, decisions, a graceful SIGTERM, and the partitioned insider watch (its
+alerts on ``p.alerts`` against one watch in one process, across a SIGKILL). Each test has its
+own stream and subject prefix (deleted afterwards) and its own SQLite home."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -494,8 +496,9 @@ def test_watch_partitions_alert_once_like_one_process_across_a_sigkill(store_env
     # mod N): `printf %s agent-harvest | b2sum -l 64` is fc7b5dfe399a398e, even, so partition 0;
     # `printf %s agent-3 | b2sum -l 64` is 2ee9d97bb902bc39, odd, so partition 1.
     assert partition_of(HARVESTER, 2) == 0 and partition_of("agent-3", 2) == 1
-    owners = {p: partition_of(p, 2) for p in READERS}
-    assert sorted(owners.values()).count(1) >= 3 and sorted(owners.values()).count(0) >= 3
+    # Both partitions hold enough agents for peer baselines (7 and 4 with these names).
+    spread = Counter(partition_of(p, 2) for p in (HARVESTER, *READERS))
+    assert min(spread[0], spread[1]) >= 4
 
     reads = watch_store_reads()
     bodies = [
@@ -584,6 +587,7 @@ def test_watch_partitions_alert_once_like_one_process_across_a_sigkill(store_env
     finally:
         svc.close()
     single = one.list()
+    # (no reader flagged, in either run: the harvester's volume alert is the only one)
     assert {(a.kind, a.principal_id) for a in single} == {("volume", HARVESTER)}
     # Nothing missed across the kill: the partitioned alert names what the one-process one does.
     assert set(listed[0].customer_ids) == set(single[0].customer_ids)

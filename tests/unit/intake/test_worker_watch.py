@@ -71,11 +71,15 @@ def deliver(
 
 
 def alerts_published(js: FakeJetStream) -> list[tuple[str, str]]:
-    return [
-        (json.loads(body)["kind"], json.loads(body)["principal_id"])
-        for subject, body, _ in js.published
-        if subject == "p.alerts"
-    ]
+    """(detector, principal) of each message on ``p.alerts``, whether the alert's fields are at
+    the top or nested as a sink's event (``{"alert": {...}}``)."""
+    out = []
+    for subject, body, _ in js.published:
+        if subject == "p.alerts":
+            message = json.loads(body)
+            alert = message.get("alert", message)
+            out.append((alert["kind"], alert["principal_id"]))
+    return out
 
 
 def test_an_alert_raised_in_a_later_batch_is_published() -> None:
