@@ -1,7 +1,8 @@
 """``shieldwall worker`` against the real NATS JetStream server on 127.0.0.1:4222, as a
 subprocess: exactly-once effect across a SIGKILL, redelivery, re-published duplicates, the
-dead-letter subject, decisions, and a graceful SIGTERM. Each test has its own stream and
-subject prefix (deleted afterwards) and its own SQLite home."""
+dead-letter subject, decisions, a graceful SIGTERM, and the partitioned insider watch (its
+alerts on ``p.alerts`` against one watch in one process, across a SIGKILL). Each test has its
+own stream and subject prefix (deleted afterwards) and its own SQLite home."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ import asyncio
 import contextlib
 import json
 import os
+import queue
+import random
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +32,20 @@ from nats.js.errors import NotFoundError
 
 from shieldwall.config import NatsSettings, Settings, load_settings
 from shieldwall.core.alerts import Alert
+from shieldwall.core.clock import ManualClock
+from shieldwall.core.model import Role
 from shieldwall.intake.events import Kind
-from shieldwall.intake.subjects import Subjects
+from shieldwall.intake.subjects import Subjects, partition_of
+from shieldwall.intake.watchfeed import partitions_for
 from shieldwall.intake.worker import consumer_name, ensure_stream
 from shieldwall.storage.db import make_engine
 from shieldwall.storage.intake_repo import SqlProcessedEvents
 from shieldwall.storage.trace_watch_repo import SqlCursorStore
+from shieldwall.storage.watch_state_memory import MemoryAlertStore
 from shieldwall.trace.delivery.nats import NatsSink
 from shieldwall.trace.delivery.ports import AlertEvent
-from shieldwall.wiring import build
+from shieldwall.wiring import build, initialize
+from shieldwall.wiring.trace import build_watch
 from tests.functional.clihome import cli_home
 
 pytestmark = pytest.mark.slow
@@ -269,7 +279,6 @@ def test_watch_partitions_each_process_their_principals_reads(env: Env) -> None:
     each partition's watch applies exactly the reads of its principals, and its cursor
     reaches the last of them."""
     from shieldwall.cli.app import main
-    from shieldwall.intake.subjects import partition_of
 
     agents = [f"agent-{i}" for i in range(6)]
     for a in agents:
@@ -450,6 +459,273 @@ def test_a_watch_partition_publishes_its_alerts_as_the_nats_sink_does(env: Env) 
     assert sink_doc["type"] == doc["type"] and sink_doc["alert"]["alert_id"] == alert_id
     # the same Nats-Msg-Id within the duplicate window: the stream kept the worker's message only
     assert run(_stored(s, subjects.alerts)) == [(headers, raw)]
+
+
+# -- the partitioned watch end to end: alerts ------------------------------------------------------
+
+# Local midnight of 2026-03-02 in Asia/Shanghai, the watch's default zone: day 0 of the store.
+DAY0 = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
+HARVESTER = "agent-harvest"
+READERS = tuple(f"agent-{i}" for i in range(10))
+HARVEST_DAY = 4  # days 0-3 are the baseline; on day 4 the harvester reads 300 customers
+# Phase one ends at 14:00 of the harvest day; the rest of the day is published after the alert.
+CUT = DAY0 + timedelta(days=HARVEST_DAY, hours=14)
+
+
+def watch_store_reads(seed: int = 7) -> list[tuple[datetime, str, str]]:
+    """``(ts, principal, customer)`` of five working days (09:00-17:00 local), in time order.
+
+    Ten agents read 16-20 customers a day; the harvester reads 24 a day (its own busy day is
+    above its peers', so its volume baseline is its own, the same whichever peers a partition
+    holds), then 300 on day 4. Customers are drawn at random from a million (no id walk).
+    """
+    rng = random.Random(seed)
+    reads: list[tuple[datetime, str, str]] = []
+    for day in range(HARVEST_DAY + 1):
+        quota = {p: rng.randint(16, 20) for p in READERS}
+        quota[HARVESTER] = 300 if day == HARVEST_DAY else 24
+        for principal, n in quota.items():
+            for _ in range(n):
+                ts = DAY0 + timedelta(days=day, seconds=9 * 3600 + rng.randrange(8 * 3600))
+                reads.append((ts, principal, f"C{rng.randrange(1, 1_000_000):07d}"))
+    reads.sort()
+    return reads
+
+
+def alert_key(message: dict[str, Any]) -> tuple[str, str, str]:
+    """(alert id, detector, principal) of a ``p.alerts`` message, whichever shape it has: the
+    fields at the top (the worker's summary) or nested as a sink's event (``{"alert": {...}}``)."""
+    alert = message.get("alert", message)
+    return alert["alert_id"], alert["kind"], alert["principal_id"]
+
+
+class AlertListener:
+    """A core-NATS subscription to ``p.alerts`` on its own thread and event loop, made before
+    any worker starts: it sees every message published there, in order."""
+
+    def __init__(self, s: NatsSettings) -> None:
+        self.settings = s
+        self.got: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._done: asyncio.Event | None = None
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._main(),))
+
+    async def _main(self) -> None:
+        try:
+            nc = await nats.connect(self.settings.address)
+
+            async def on_msg(msg: Any) -> None:
+                self.got.put(json.loads(msg.data))
+
+            await nc.subscribe(Subjects(self.settings.prefix).alerts, cb=on_msg)
+            await nc.flush()  # the server has the subscription before anyone publishes
+            self._done = asyncio.Event()
+        except BaseException as exc:
+            self._failed = exc
+            raise
+        finally:
+            self._ready.set()
+        await self._done.wait()
+        await nc.close()
+
+    def __enter__(self) -> AlertListener:
+        self._thread.start()
+        assert self._ready.wait(BOUND) and self._failed is None, self._failed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._done is not None:
+            self._loop.call_soon_threadsafe(self._done.set)
+        self._thread.join(BOUND)
+        self._loop.close()
+
+    def next(self) -> dict[str, Any]:
+        """The next message; fails after ``BOUND`` seconds without one."""
+        try:
+            return self.got.get(timeout=BOUND)
+        except queue.Empty:
+            raise AssertionError(f"no alert on p.alerts within {BOUND} s") from None
+
+    def received(self) -> list[dict[str, Any]]:
+        """The messages received so far and not taken by :meth:`next`."""
+        out = []
+        while not self.got.empty():
+            out.append(self.got.get_nowait())
+        return out
+
+
+async def _subject_counts(s: NatsSettings, pattern: str) -> dict[str, int]:
+    """Messages stored in the stream per subject matching ``pattern``."""
+    nc = await nats.connect(s.address)
+    try:
+        info = await nc.jetstream().stream_info(s.stream, subjects_filter=pattern)
+    finally:
+        await nc.close()
+    return dict(info.state.subjects or {})
+
+
+@pytest.fixture
+def store_env(tmp_path: Path) -> Iterator[Env]:
+    """A SQLite home whose principals (the harvester and ten readers, agents of ``cs-2``) were
+    added at the store's day 0, not now: an audit entry dated now ahead of five days of reads
+    would move the watch's day to today for good (a late record counts on the current day)."""
+    tag = secrets.token_hex(4)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "shieldwall.toml").write_text(
+        "[nats]\nbatch = 50\nack_wait_seconds = 5\nretry_seconds = 0.2\n", encoding="utf-8"
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SHIELDWALL_")}
+    environ |= {
+        "SHIELDWALL_HOME": str(home),
+        "SHIELDWALL_NATS_PREFIX": f"t{tag}",
+        "SHIELDWALL_NATS_STREAM": f"T{tag}",
+    }
+    settings = load_settings(environ)
+    clock = ManualClock(DAY0 - timedelta(hours=1))
+    initialize(settings, clock)
+    svc = build(settings, clock)
+    try:
+        for principal in (HARVESTER, *READERS):
+            svc.custody.principals.add(principal, Role.AGENT.value, unit="cs-2")
+    finally:
+        svc.close()
+    try:
+        yield Env(home, environ, settings)
+    finally:
+        run(_delete_stream(settings.nats))
+
+
+def start_partition(env: Env, partition: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [SHIELDWALL, "worker", "--watch", "--partitions", "2", "--partition", str(partition)],
+        env=env.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_watch_partitions_alert_once_like_one_process_across_a_sigkill(store_env: Env) -> None:
+    """Eleven agents' reads through two watch partitions: the harvester's volume alert is raised
+    once, by its partition, and reaches ``p.alerts``; no reader is flagged; one watch over the
+    whole log in one process finds the same. The harvester's partition worker (also the
+    relay) is SIGKILLed mid-stream and started again: the alert is not raised or published
+    again, it holds the same customers and entries as the one-process alert, and each entry
+    is relayed to each of its partitions once."""
+    env = store_env
+    # By hand, as docs/operations.md defines the partition (BLAKE2b, 8-byte digest, big-endian,
+    # mod N): `printf %s agent-harvest | b2sum -l 64` is fc7b5dfe399a398e, even, so partition 0;
+    # `printf %s agent-3 | b2sum -l 64` is 2ee9d97bb902bc39, odd, so partition 1.
+    assert partition_of(HARVESTER, 2) == 0 and partition_of("agent-3", 2) == 1
+    # Both partitions hold enough agents for peer baselines (7 and 4 with these names).
+    spread = Counter(partition_of(p, 2) for p in (HARVESTER, *READERS))
+    assert min(spread[0], spread[1]) >= 4
+
+    reads = watch_store_reads()
+    bodies = [
+        (
+            ts,
+            json.dumps(
+                {
+                    "event_id": f"v-{i}",
+                    "ts": ts.isoformat(),
+                    "principal_id": principal,
+                    "customer_ids": [customer],
+                    "fields": {"phone": "masked"},
+                    "system": "crm",
+                }
+            ).encode(),
+        )
+        for i, (ts, principal, customer) in enumerate(reads)
+    ]
+    before = [b for ts, b in bodies if ts < CUT]
+    after = [b for ts, b in bodies if ts >= CUT]
+    day_start = DAY0 + timedelta(days=HARVEST_DAY)
+    harvested_before = sum(p == HARVESTER and day_start <= ts < CUT for ts, p, _ in reads)
+    # Volume's null is 3 x the busy day (24): 72; 122 customers are the first past a score of 6.
+    assert harvested_before >= 150
+    s = env.nats
+    subjects = Subjects(s.prefix)
+    p0 = "insider-watch.p0of2"
+    engine = make_engine(env.settings.resolved_database_url)
+    cursors = SqlCursorStore(engine)
+    with AlertListener(s) as listener:
+        run(_publish(s, subjects.inbound(Kind.ACCESS), before))
+        workers = {i: start_partition(env, i) for i in (0, 1)}
+        try:
+            first = listener.next()
+            assert alert_key(first)[1:] == ("volume", HARVESTER)
+            run(_publish(s, subjects.inbound(Kind.ACCESS), after))
+            workers[0].kill()
+            workers[0].wait(timeout=BOUND)
+            at_kill = cursors.load(p0)
+            workers[0] = start_partition(env, 0)
+            poll(lambda: env.processed(Kind.ACCESS) == len(reads), "every read processed")
+            svc = build(env.settings)
+            try:
+                entries = svc.audit.read(-1, 1_000_000)
+            finally:
+                svc.close()
+            last = {p: max(r.seq for r in entries if p in partitions_for(r, 2)) for p in (0, 1)}
+            for p in (0, 1):
+                poll(
+                    lambda p=p: cursors.load(f"insider-watch.p{p}of2") == last[p],
+                    f"partition {p} caught up",
+                )
+            stats = {i: stop(w)[1] for i, w in workers.items()}
+        finally:
+            engine.dispose()
+            for w in workers.values():
+                if w.poll() is None:
+                    w.kill()
+        seen = [first, *listener.received()]
+
+    assert at_kill < last[0]  # killed with entries of its partition still to watch
+    # Raised once, by the first worker of partition 0: neither the restarted one nor
+    # partition 1's worker published an alert.
+    assert stats[0]["alerts"] == 0 and stats[1]["alerts"] == 0
+    alert_id = alert_key(first)[0]
+    assert {alert_key(m) for m in seen} == {(alert_id, "volume", HARVESTER)}
+    stored = run(_read_all(s, subjects.alerts))
+    assert [alert_key(m) for m in stored] == [(alert_id, "volume", HARVESTER)]
+    svc = build(env.settings)
+    try:
+        listed = svc.alerts.list()
+    finally:
+        svc.close()
+    assert [(a.alert_id, a.kind, a.principal_id) for a in listed] == [
+        (alert_id, "volume", HARVESTER)
+    ]
+
+    # The same events through one watch in one process (the API's in-process watch, built
+    # by the same wiring, here catching up over the whole log): the same detections.
+    one = MemoryAlertStore()
+    svc = build(env.settings)
+    try:
+        runner = build_watch(env.settings, svc.engine, svc.audit, one, svc.clock)
+        runner.catch_up()
+        assert runner.watch.last_seq == entries[-1].seq
+    finally:
+        svc.close()
+    single = one.list()
+    # (no reader flagged, in either run: the harvester's volume alert is the only one)
+    assert {(a.kind, a.principal_id) for a in single} == {("volume", HARVESTER)}
+    # Nothing missed across the kill: the partitioned alert names what the one-process one does.
+    assert set(listed[0].customer_ids) == set(single[0].customer_ids)
+    assert listed[0].audit_seqs == single[0].audit_seqs
+    assert len(single[0].customer_ids) > 150
+
+    # The relay (killed with partition 0's worker, then resumed from its cursor) stored each
+    # entry once on each partition it goes to: re-published ones were dropped by Nats-Msg-Id.
+    relayed = run(_subject_counts(s, f"{s.prefix}.watch.*"))
+    assert relayed == {
+        subjects.watch(p): sum(p in partitions_for(r, 2) for r in entries) for p in (0, 1)
+    }
+    ids = env.store_reads()
+    assert len(ids) == len(reads) and len(set(ids)) == len(reads)
 
 
 def test_batch_decisions_across_a_sigkill_and_a_resend(env: Env) -> None:

@@ -9,16 +9,23 @@ reads. Each message carries ``Nats-Msg-Id`` ``audit:<seq>:<i>``, so a relay rest
 saving its cursor re-publishes into JetStream's duplicate window and nothing is stored twice.
 
 A partition's consumer runs its own :class:`~shieldwall.trace.watch.engine.Watch` (its own
-state, cursor and lease) over its messages. Entries arrive in sequence order from the one
-relay, and the watch skips an entry at or below the last one it applied, so a redelivery counts
-nothing twice. Peer baselines are computed within a partition (a random sample of each role's
-principals); with few principals per role, keep the partition count small.
+state, cursor and lease) over its messages. The watch skips an entry at or below the last one it
+applied, so a redelivery counts nothing twice. Messages do not always arrive in sequence order:
+JetStream redelivers the messages a killed worker held (or a batch put back with a delay) only
+after their wait, and hands newer ones out meanwhile. So each message also carries ``prev``,
+the sequence number of the entry the relay sent to the same partition just before (None for a
+relay's first message to a partition since it started); when ``prev`` is above the last entry
+the watch applied, or unknown, the entries in between are read from the log
+(:func:`entries_between`) and applied first, and their messages, when they come, are skipped.
+Peer baselines are computed within a partition (a random sample of each role's principals);
+with few principals per role, keep the partition count small.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from shieldwall.core.alerts import Alert
 from shieldwall.core.events import AccessEvent, AuditRecord
@@ -34,20 +41,56 @@ def partitions_for(record: AuditRecord, partitions: int) -> list[int]:
     return list(range(partitions))
 
 
-def encode_record(record: AuditRecord) -> bytes:
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One message of ``p.watch.<i>``: an audit entry, and ``prev``, the sequence number of
+    the entry the relay sent to the same partition just before it (None when the relay had
+    sent it none since it started)."""
+
+    record: AuditRecord
+    prev: int | None = None
+
+
+def encode_record(record: AuditRecord, prev: int | None = None) -> bytes:
     """An entry as the relay publishes it (identifiers and field names only, like the log)."""
     return json.dumps(
-        {"seq": record.seq, "leaf": record.leaf_hash.hex(), "event": record.event.to_dict()},
+        {
+            "seq": record.seq,
+            "prev": prev,
+            "leaf": record.leaf_hash.hex(),
+            "event": record.event.to_dict(),
+        },
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()
 
 
-def decode_record(raw: bytes) -> AuditRecord:
+def decode_entry(raw: bytes) -> FeedEntry:
     data = json.loads(raw)
-    return AuditRecord(
+    record = AuditRecord(
         int(data["seq"]), AccessEvent.from_dict(data["event"]), bytes.fromhex(data["leaf"])
     )
+    prev = data.get("prev")
+    return FeedEntry(record, None if prev is None else int(prev))
+
+
+def decode_record(raw: bytes) -> AuditRecord:
+    return decode_entry(raw).record
+
+
+def entries_between(
+    source: AuditSource, after: int, before: int, page: int = 1000
+) -> list[AuditRecord]:
+    """The entries of ``source`` with ``after < seq < before``, in order, a page at a time
+    (of a :class:`PartitionSource`, the partition's: its ``read`` may look past ``before``)."""
+    out: list[AuditRecord] = []
+    while after < before - 1:
+        got = [r for r in source.read(after, min(page, before - 1 - after)) if r.seq < before]
+        if not got:
+            break
+        out.extend(got)
+        after = got[-1].seq
+    return out
 
 
 class PartitionSource:

@@ -73,7 +73,13 @@ from shieldwall.intake.events import Event, Kind, event_id_of, parse_event
 from shieldwall.intake.pull import BatchPuller
 from shieldwall.intake.service import EventResult, Intake
 from shieldwall.intake.subjects import Subjects
-from shieldwall.intake.watchfeed import decode_record, encode_record, split
+from shieldwall.intake.watchfeed import (
+    FeedEntry,
+    decode_entry,
+    encode_record,
+    entries_between,
+    split,
+)
 from shieldwall.trace.delivery.ports import AlertEvent, notice_body
 from shieldwall.trace.watch.ports import AuditSource, CursorStore
 from shieldwall.trace.watch.runner import WatchRunner
@@ -114,23 +120,35 @@ async def ensure_stream(js: JetStreamContext, settings: NatsSettings) -> None:
 class WatchPartition:
     """Insider-watch partition ``partition`` of ``partitions``, run by this worker.
 
-    ``alerts`` is the list the runner's ``on_raise`` appends to (the same object), published
-    and emptied after each batch."""
+    ``alerts`` is the list the runner's alert store appends each newly raised alert to (the
+    :class:`~.watchfeed.AlertTap` of :func:`~shieldwall.wiring.partition_watch` holds that very
+    list); :meth:`take_alerts` empties it in place after each batch.
+    """
 
     runner: WatchRunner
     partition: int
     partitions: int
     alerts: list[Alert] = field(default_factory=list)
 
+    def take_alerts(self) -> list[Alert]:
+        """The alerts raised since the last call. The list is emptied, never replaced: the tap
+        keeps appending to the object it was given, so a new list would never see another
+        alert (the watch raised them in the database and none reached ``p.alerts``)."""
+        taken = self.alerts[:]
+        self.alerts.clear()
+        return taken
+
 
 @dataclass
 class Relay:
-    """The audit log's relay to the watch partitions (run by one worker)."""
+    """The audit log's relay to the watch partitions (run by one worker). ``last_sent`` holds
+    the sequence number of the last entry sent to each partition (each message's ``prev``)."""
 
     log: AuditSource
     cursors: CursorStore
     partitions: int
     page: int = 1000
+    last_sent: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,6 +159,7 @@ class WorkerStats:
     deadlettered: int = 0
     retried: int = 0
     watched: int = 0
+    watched_from_log: int = 0  # of those, read from the log: their messages were not yet in
     relayed: int = 0
     alerts: int = 0
 
@@ -393,9 +412,9 @@ class IntakeWorker:
 
     async def handle_watch(self, wp: WatchPartition, msgs: Sequence[Msg]) -> None:
         assert self._js is not None  # noqa: S101 - set by run()
-        records = [decode_record(m.data) for m in msgs]
+        entries = [decode_entry(m.data) for m in msgs]
         try:
-            done = await asyncio.to_thread(self._watch_batch, wp, records)
+            done = await asyncio.to_thread(self._watch_batch, wp, entries)
         except ShieldwallError as exc:
             log.warning("insider watch partition %d: %s; retrying", wp.partition, exc)
             for msg in msgs:
@@ -405,10 +424,7 @@ class IntakeWorker:
             for msg in msgs:
                 await msg.nak(delay=self.settings.retry_seconds)
             return
-        # Emptied in place: the watch's ``on_raise`` appends to this very list (rebinding
-        # ``wp.alerts`` left every later batch's alerts in the old one, never published).
-        raised = list(wp.alerts)
-        wp.alerts.clear()
+        raised = wp.take_alerts()
         for alert in raised:
             event = AlertEvent.raised(alert)
             await self._js.publish_async(
@@ -419,12 +435,32 @@ class IntakeWorker:
         for msg in msgs:
             await msg.ack()
 
-    def _watch_batch(self, wp: WatchPartition, records: list[AuditRecord]) -> bool:
+    def _watch_batch(self, wp: WatchPartition, entries: list[FeedEntry]) -> bool:
+        """Apply a batch in sequence order; False if another worker holds the lease.
+
+        An entry whose ``prev`` the watch has not applied (or does not know) has entries of
+        this partition before it still to come: a worker died holding their messages, or they
+        were put back with a delay, and JetStream hands newer messages out before it
+        redelivers those. They are read from the log and applied first; skipping them when
+        they came would lose them for good.
+        """
         runner = wp.runner
         if not runner.prepare():
             return False
+        todo: list[AuditRecord] = []
+        last = runner.watch.last_seq
+        for entry in sorted(entries, key=lambda e: e.record.seq):
+            seq = entry.record.seq
+            if seq <= last:
+                continue  # applied already: a redelivery
+            if entry.prev is None or entry.prev > last:
+                missing = entries_between(runner.source, last, seq, runner.page)
+                todo.extend(missing)
+                self.stats.watched_from_log += len(missing)
+            todo.append(entry.record)
+            last = seq
         before = runner.watch.processed
-        runner.watch.process(sorted(records, key=lambda r: r.seq))
+        runner.watch.process(todo)
         runner.cursors.save(runner.name, runner.watch.last_seq)
         self.stats.watched += runner.watch.processed - before
         return True
@@ -439,9 +475,11 @@ class IntakeWorker:
                     await asyncio.wait_for(self._stop.wait(), self.poll_seconds)
                 continue
             for partition, record in split(records, relay.partitions):
+                prev = relay.last_sent.get(partition)
+                relay.last_sent[partition] = record.seq
                 await self._js.publish_async(
                     self.subjects.watch(partition),
-                    encode_record(record),
+                    encode_record(record, prev),
                     headers={"Nats-Msg-Id": f"audit:{record.seq}:{partition}"},
                 )
             await self._js.publish_async_completed()

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from shieldwall.core.events import AccessEvent, Action, AuditRecord, Decision
 from shieldwall.intake.subjects import partition_of
 from shieldwall.intake.watchfeed import (
+    FeedEntry,
     PartitionSource,
+    decode_entry,
     decode_record,
     encode_record,
+    entries_between,
     partitions_for,
     split,
 )
@@ -34,10 +37,12 @@ def test_reads_go_to_the_actor_and_relationships_everywhere() -> None:
 
 
 def test_record_round_trip() -> None:
-    """What the relay publishes decodes to the same record."""
+    """What the relay publishes decodes to the same record, with the ``prev`` it was sent with."""
     r = record(42, "agent-1")
     back = decode_record(encode_record(r))
     assert back == r
+    assert decode_entry(encode_record(r, 17)) == FeedEntry(r, 17)
+    assert decode_entry(encode_record(r)) == FeedEntry(r, None)
 
 
 class Log:
@@ -79,3 +84,14 @@ def test_a_partition_source_reads_the_log_but_offers_no_subscription() -> None:
     feed_methods = {"read", "size", "entry", "subscribe"}
     assert all(callable(getattr(MerkleAuditLog, m, None)) for m in feed_methods)
     assert AuditFeed.__mro__[1] is AuditSource
+
+
+def test_entries_between_reads_only_the_gap() -> None:
+    """A partition's entries strictly between two sequence numbers, across pages of other
+    partitions' entries, and none at or past the upper bound."""
+    mine, other = "agent-a", "agent-b"
+    records = [record(i, mine if i in (3, 7, 8, 12) else other) for i in range(15)]
+    src = PartitionSource(Log(records), partition_of(mine, 2), 2)
+    assert [r.seq for r in entries_between(src, 3, 12, page=2)] == [7, 8]
+    assert [r.seq for r in entries_between(src, -1, 12)] == [3, 7, 8]
+    assert entries_between(src, 8, 12) == [] and entries_between(src, 7, 8) == []
