@@ -12,8 +12,10 @@ import json
 import os
 import queue
 import random
+import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import nats
 import pytest
 from nats.aio.msg import Msg
@@ -940,3 +943,81 @@ def test_attempts_on_redis_state_are_counted_once_across_a_sigkill(env: Env) -> 
         for key in client.scan_iter(match=f"shieldwall:{tenant}:*", count=1000):
             client.delete(key)
         client.close()
+
+
+def _new_key(env: Env, name: str, role: str) -> str:
+    """A new principal's API key, as ``principals add`` prints it once."""
+    done = subprocess.run(
+        [SHIELDWALL, "principals", "add", name, "--role", role, "--unit", "ops"],
+        env=env.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (key,) = re.findall(r"API key \(shown once\): (\S+)", done.stdout)
+    return key
+
+
+def test_a_worker_serves_its_probes_and_metrics_on_its_port(env: Env) -> None:
+    """``shieldwall worker --port``: its first line says where; ``/livez`` answers; ``/readyz``
+    checks the database, NATS and the keys; ``/metrics`` asks for an API key (401 problem+json
+    without one, 403 for an agent) and, for a monitor, shows this worker's decisions and queue
+    lag; a second worker on the same port stops at once with a one-line usage error; SIGTERM
+    stops the worker and its listener."""
+    from tests.unit.observe.test_metrics import value
+
+    monitor = _new_key(env, "mon", "monitor")
+    agent = _new_key(env, "agent-zhao", "agent")
+    s = env.nats
+    attempts = [
+        json.dumps({"event_id": f"p-{i}", "account": f"acct-{i % 5}", "ip": "1.80.3.4"}).encode()
+        for i in range(20)
+    ]
+    run(_publish(s, Subjects(s.prefix).inbound(Kind.LOGIN_ATTEMPT), attempts))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    base = f"http://127.0.0.1:{port}"
+    command = [SHIELDWALL, "worker", "--only", "logins.attempts", "--port", str(port)]
+    worker = subprocess.Popen(
+        command, env=env.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stdout is not None
+        first = worker.stdout.readline()
+        assert first.startswith(f"shieldwall worker: probes on {base}/livez {base}/readyz;")
+        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == 20, "the attempts processed")
+        assert httpx.get(f"{base}/livez", timeout=BOUND).status_code == 200
+        ready = httpx.get(f"{base}/readyz", timeout=BOUND)
+        assert ready.status_code == 200, ready.text
+        checks = ready.json()["checks"]
+        assert {"database", "nats", "keys"} <= checks.keys()
+        assert all(c["ok"] for c in checks.values()), checks
+        anonymous = httpx.get(f"{base}/metrics", timeout=BOUND)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+        as_agent = httpx.get(f"{base}/metrics", headers={"X-API-Key": agent}, timeout=BOUND)
+        assert as_agent.status_code == 403
+        scrape = httpx.get(f"{base}/metrics", headers={"X-API-Key": monitor}, timeout=BOUND)
+        assert scrape.status_code == 200
+        second = subprocess.run(
+            command, check=False, env=env.env, capture_output=True, text=True, timeout=BOUND
+        )
+        _, stats = stop(worker)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert stats["processed"] == 20
+    decided = sum(
+        value(scrape.content, "shieldwall_decisions_total", kind="login", outcome=o) or 0.0
+        for o in ("allow", "challenge", "deny")
+    )
+    assert decided == 20
+    lag = value(scrape.content, "shieldwall_queue_lag_seconds", queue="logins.attempts")
+    assert lag is not None and lag >= 0.0
+    assert second.returncode == 2
+    assert second.stderr.strip().splitlines() == [
+        f"error: --port: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base}/livez", timeout=5)

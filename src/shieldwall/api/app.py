@@ -265,3 +265,22 @@ def create_app(services: Services) -> FastAPI:
     # Outermost (added last): every response, a 413 from BodyLimit too, gets its request id.
     app.add_middleware(observe.RequestObserver, metrics=app.state.observability.metrics)
     return app
+
+
+def create_probe_app(services: Services) -> FastAPI:
+    """``/livez``, ``/readyz`` and ``/metrics`` alone, authenticated and answered as the API's
+    are (problem+json, request ids, the access line): what ``shieldwall worker --port`` serves
+    beside its consumers, so a host that runs only workers can be probed and scraped."""
+    app = FastAPI(
+        title="shieldwall worker",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.services = services
+    app.state.observability = observe.observability(services, worker=True)
+    problems.install(app, routes=observe.router.routes)
+    app.include_router(observe.router)
+    app.add_middleware(observe.RequestObserver, metrics=app.state.observability.metrics)
+    return app

@@ -72,15 +72,17 @@ class Observability:
     metrics_public: bool
 
 
-def observability(services: Services) -> Observability:
-    """The checks the settings call for and the metrics of this process."""
+def observability(services: Services, *, worker: bool = False) -> Observability:
+    """The checks the settings call for and the metrics of this process. A ``worker``'s
+    readiness always includes the NATS server it consumes from (its default address when
+    ``nats.url`` is unset); an API process checks NATS only when ``nats.url`` is set."""
     settings = services.settings
     timeout = settings.api.readiness_timeout_seconds
     checks: list[ReadinessCheck] = [DatabaseCheck(services.engine)]
     if settings.state_backend == "redis":
         checks.append(RedisCheck(settings.redis_url, timeout))
-    if settings.nats.url:
-        checks.append(NatsCheck(settings.nats.url, timeout))
+    if settings.nats.url or worker:
+        checks.append(NatsCheck(settings.nats.address, timeout))
     checks.append(KeysCheck(services.custody.keyring))
     audit = services.audit
 
