@@ -731,6 +731,33 @@ def test_watch_partitions_alert_once_like_one_process_across_a_sigkill(store_env
     assert len(ids) == len(reads) and len(set(ids)) == len(reads)
 
 
+def _kill_mid_stream_then_resend(env: Env, attempts: list[bytes]) -> dict[str, int]:
+    """Publish ``attempts``; a worker SIGKILLed after it processed 100 (before the end);
+    another started, which processes them all; the first 300 sent again and acknowledged;
+    the second worker stopped: its counts."""
+    s, n = env.nats, len(attempts)
+    subject = Subjects(s.prefix).inbound(Kind.LOGIN_ATTEMPT)
+    run(_publish(s, subject, attempts))
+    first = env.start()
+    try:
+        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) >= 100, "the first worker processing")
+    finally:
+        first.kill()
+        first.wait(timeout=BOUND)
+    assert env.processed(Kind.LOGIN_ATTEMPT) < n  # killed mid-stream, not after the end
+
+    second = env.start()
+    try:
+        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == n, "every attempt processed")
+        run(_publish(s, subject, attempts[:300]))
+        poll(lambda: run(_consumer(s, Kind.LOGIN_ATTEMPT))[:2] == (0, 0), "every message acked")
+        _, stats = stop(second)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    return stats
+
+
 def test_batch_decisions_across_a_sigkill_and_a_resend(env: Env) -> None:
     """``nats.decisions = batch``: attempts, a worker SIGKILLed mid-stream, another started,
     then the store sends a part again. Each attempt is recorded once, every event is decided
@@ -746,24 +773,7 @@ def test_batch_decisions_across_a_sigkill_and_a_resend(env: Env) -> None:
         ).encode()
         for i in range(n)
     ]
-    run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts))
-    first = env.start()
-    try:
-        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) >= 100, "the first worker processing")
-    finally:
-        first.kill()
-        first.wait(timeout=BOUND)
-    assert env.processed(Kind.LOGIN_ATTEMPT) < n  # killed mid-stream, not after the end
-
-    second = env.start()
-    try:
-        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == n, "every attempt processed")
-        run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts[:300]))
-        poll(lambda: run(_consumer(s, Kind.LOGIN_ATTEMPT))[:2] == (0, 0), "every message acked")
-        _, stats = stop(second)
-    finally:
-        if second.poll() is None:
-            second.kill()
+    stats = _kill_mid_stream_then_resend(env, attempts)
     assert env.processed(Kind.LOGIN_ATTEMPT) == n
     assert stats["duplicates"] >= 300 and stats["rejected"] == 0
 
@@ -903,8 +913,6 @@ def test_attempts_on_redis_state_are_counted_once_across_a_sigkill(env: Env) -> 
     import redis
 
     n = 2000
-    s = env.nats
-    subjects = Subjects(s.prefix)
     tenant = "o" + secrets.token_hex(4)
     config = env.home / "shieldwall.toml"
     config.write_text(f'tenant = "{tenant}"\n' + config.read_text(encoding="utf-8"), "utf-8")
@@ -917,24 +925,7 @@ def test_attempts_on_redis_state_are_counted_once_across_a_sigkill(env: Env) -> 
         for i in range(n)
     ]
     try:
-        run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts))
-        first = env.start()
-        try:
-            poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) >= 100, "the first worker processing")
-        finally:
-            first.kill()
-            first.wait(timeout=BOUND)
-        assert env.processed(Kind.LOGIN_ATTEMPT) < n  # killed mid-stream, not after the end
-
-        second = env.start()
-        try:
-            poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == n, "every attempt processed")
-            run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts[:300]))
-            poll(lambda: run(_consumer(s, Kind.LOGIN_ATTEMPT))[:2] == (0, 0), "every message acked")
-            _, stats = stop(second)
-        finally:
-            if second.poll() is None:
-                second.kill()
+        stats = _kill_mid_stream_then_resend(env, attempts)
         assert stats["duplicates"] >= 300 and stats["rejected"] == 0
         # the hour buckets: hash ``h`` of the tenant's risk keys, field ``<hour>:a`` the attempts
         buckets = client.hgetall(f"shieldwall:{tenant}:risk:h")

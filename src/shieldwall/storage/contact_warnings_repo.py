@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, Select, func, insert, or_, select, text, update
 
 from shieldwall.contact.warnings.model import (
     Notification,
@@ -233,13 +233,7 @@ class SqlOutboxTx:
         limit: int = 100,
     ) -> list[Notification]:
         q = select(ob).order_by(ob.c.score.desc(), ob.c.rank, ob.c.created_at).limit(limit)
-        if trigger is not None:
-            q = q.where(
-                ob.c.trigger_kind == trigger.kind.value, ob.c.trigger_id == trigger.trigger_id
-            )
-        if status is not None:
-            q = q.where(ob.c.status == status.value)
-        return [_row(r) for r in self.conn.execute(q)]
+        return [_row(r) for r in self.conn.execute(_filtered(q, trigger, status))]
 
     def newest(
         self,
@@ -252,13 +246,7 @@ class SqlOutboxTx:
         q = select(ob).order_by(ob.c.created_at.desc(), ob.c.notification_id.desc()).limit(limit)
         if after is not None:
             q = q.where(before(ob.c.created_at, ob.c.notification_id, after))
-        if trigger is not None:
-            q = q.where(
-                ob.c.trigger_kind == trigger.kind.value, ob.c.trigger_id == trigger.trigger_id
-            )
-        if status is not None:
-            q = q.where(ob.c.status == status.value)
-        return [_row(r) for r in self.conn.execute(q)]
+        return [_row(r) for r in self.conn.execute(_filtered(q, trigger, status))]
 
     def due_pending(self, now: datetime) -> int:
         q = (
@@ -274,3 +262,14 @@ class SqlOutboxTx:
         )
         value = self.conn.scalar(q)
         return None if value is None else utc(value)
+
+
+def _filtered(
+    q: Select[Any], trigger: Trigger | None, status: NotificationStatus | None
+) -> Select[Any]:
+    """``q`` narrowed to one trigger's and one status's notifications, when given."""
+    if trigger is not None:
+        q = q.where(ob.c.trigger_kind == trigger.kind.value, ob.c.trigger_id == trigger.trigger_id)
+    if status is not None:
+        q = q.where(ob.c.status == status.value)
+    return q

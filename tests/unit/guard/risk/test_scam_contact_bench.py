@@ -19,6 +19,19 @@ REPORTS = {"+8613800000001": [1000.0, 5000.0]}
 STRANGER = LoginAttempt("+8613800000001", "104.236.1.1", "python-requests/2.31.0", None)
 
 
+def _engine(scams: ReportedScams, clock: ManualClock) -> RiskEngine:
+    """An engine on memory state with ``scam_contact_points`` 2.0 and ``scams`` its source."""
+    settings = RiskSettings(scam_contact_points=2.0)
+    return RiskEngine(
+        settings,
+        MemoryRiskState.from_settings(settings),
+        KEY,
+        clock,
+        asn=AsnTable.load(None),
+        scam_contacts=scams,
+    )
+
+
 def test_last_report_before_reads_only_reports_already_received() -> None:
     """Reports at 1000 and 5000: before 1000 none; from 1000 (inclusive) to just under 5000 the
     first; from 5000 the second; another account none."""
@@ -33,15 +46,7 @@ def test_engine_sees_a_report_only_after_it_is_received(clock: ManualClock) -> N
     """A report received 30 minutes after a stranger's login does not raise it; the same login
     31 minutes later does (scam_contact_points 2.0, fully unfamiliar: the reason appears)."""
     t0 = clock.now().timestamp()
-    settings = RiskSettings(scam_contact_points=2.0)
-    engine = RiskEngine(
-        settings,
-        MemoryRiskState.from_settings(settings),
-        KEY,
-        clock,
-        asn=AsnTable.load(None),
-        scam_contacts=ReportedScams({STRANGER.account: [t0 + 1800]}, clock),
-    )
+    engine = _engine(ReportedScams({STRANGER.account: [t0 + 1800]}, clock), clock)
     codes = {r.code for r in engine.assess(STRANGER).reasons}
     assert "scam_contact" not in codes
     clock.advance(timedelta(minutes=31).total_seconds())
@@ -57,13 +62,5 @@ def test_an_earlier_report_counts_while_a_later_one_is_not_yet_received(
     t0 = clock.now().timestamp()
     scams = ReportedScams({STRANGER.account: [t0 - 3600, t0 + 1800]}, clock)
     assert scams.last_scam_contact(STRANGER.account) == t0 - 3600
-    settings = RiskSettings(scam_contact_points=2.0)
-    engine = RiskEngine(
-        settings,
-        MemoryRiskState.from_settings(settings),
-        KEY,
-        clock,
-        asn=AsnTable.load(None),
-        scam_contacts=scams,
-    )
+    engine = _engine(scams, clock)
     assert "scam_contact" in {r.code for r in engine.assess(STRANGER).reasons}
