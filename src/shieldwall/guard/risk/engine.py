@@ -91,6 +91,7 @@ from shieldwall.guard.risk.errors import InvalidAttempt, RiskError, UnknownAsses
 from shieldwall.guard.risk.history import DecisionEvent, DecisionHistory, Kind
 from shieldwall.guard.risk.location import NetworkLocator, NoLocation
 from shieldwall.guard.risk.model import (
+    MAX_ONCE,
     Assessment,
     Decision,
     LoginAttempt,
@@ -114,8 +115,10 @@ from shieldwall.guard.risk.ports import (
     AssessOps,
     AssessView,
     OutcomeOps,
+    Repeat,
     RiskState,
     ScamContacts,
+    TakeOnce,
 )
 from shieldwall.guard.risk.tags import KeyedSha256
 from shieldwall.guard.risk.wave import WaveDetector
@@ -887,27 +890,45 @@ class RiskEngine:
         are those of calling :meth:`outcome` on each in turn (each recorded at the clock's time
         when its pending assessment is read back); the failures reach the decision history in
         one write. Storage errors raise (the taken assessments are then spent, as one call's
-        would be; the outcomes before the error may have been recorded)."""
+        would be; the outcomes before the error may have been recorded).
+
+        An item with an idempotency key (:attr:`LoginOutcome.once`) whose assessment was
+        already taken under the same key, within the once TTL, is a repeat (a redelivered
+        event): it answers that first report's result again and records nothing, neither in
+        the state nor in the history. The state keeps the key's tag, never the key."""
         if not items:
             return []
         out: list[OutcomeResult | RiskError | None] = []  # None: unknown, unless taken below
         valid: list[int] = []  # indexes into ``out`` of the items whose id is well formed
+        keyed = False
         for item in items:
             try:
                 _check_id(item.assessment_id)
+                if item.once is not None:
+                    _check_once(item.once)
+                    keyed = True
             except RiskError as exc:
                 out.append(exc)
                 continue
             valid.append(len(out))
             out.append(None)
-        taken = self.state.take_pending_many([items[i].assessment_id for i in valid])
+        ids = [items[i].assessment_id for i in valid]
+        clock = self.clock
+        if keyed:
+            once = [self._take_once(items[i]) for i in valid]
+            taken = self.state.take_pending_many(ids, now=clock.now().timestamp(), once=once)
+        else:
+            taken = self.state.take_pending_many(ids)
         batch: list[tuple[float, OutcomeOps]] = []
         failures: list[DecisionEvent] = []
-        clock = self.clock
         for i, raw in zip(valid, taken, strict=True):
             if raw is None:
                 continue
             item = items[i]
+            if isinstance(raw, Repeat):  # answered as the first time; nothing recorded
+                p = _Pending.decode(raw.payload)
+                out[i] = _outcome_result(p, item.assessment_id, raw.success)
+                continue
             p = _Pending.decode(raw)
             now = clock.now().timestamp()
             batch.append((now, _outcome_ops(p, now, item.success, item.account_known)))
@@ -918,6 +939,13 @@ class RiskEngine:
             self.state.record_outcomes(batch)
         self._remember(failures)
         return [got if got is not None else _unknown() for got in out]
+
+    def _take_once(self, item: LoginOutcome) -> TakeOnce | None:
+        """The state's key of an outcome's take: the tag of its idempotency key (the kind byte
+        "e", as an attempt's: the keys differ by the event's kind), never the key."""
+        if item.once is None:
+            return None
+        return TakeOnce(self._tag(b"e", item.once), item.success, item.account_known)
 
     def _remember(self, events: list[DecisionEvent]) -> None:
         """Count the decisions in the history, when there is one. A history that cannot be
@@ -975,6 +1003,11 @@ def _stop(prep: _Prepared, assessment: Assessment) -> tuple[float, str, bytes, O
 def _check_id(assessment_id: str) -> None:
     if not assessment_id or len(assessment_id) > 64:
         raise InvalidAttempt("must have 1 to 64 characters", field="assessment_id")
+
+
+def _check_once(once: str) -> None:
+    if not 0 < len(once) <= MAX_ONCE:
+        raise InvalidAttempt(f"must have 1 to {MAX_ONCE} characters", field="once")
 
 
 def _unknown() -> UnknownAssessment:

@@ -131,6 +131,29 @@ class OutcomeOps:
     once: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TakeOnce:
+    """The idempotency key of an outcome taking its pending assessment
+    (:meth:`RiskState.take_pending_many`): ``once``, an opaque tag (the engine's keyed tag of
+    :attr:`~shieldwall.guard.risk.model.LoginOutcome.once`), and what the outcome reports."""
+
+    once: str
+    success: bool
+    account_known: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """What a take answers when its assessment was already taken under the same key, within
+    the once TTL: the payload taken then and what that outcome reported (a redelivery of one
+    event reports the same). The caller answers it as it answered the first, recording
+    nothing."""
+
+    payload: bytes
+    success: bool
+    account_known: bool
+
+
 class ScamContacts(Protocol):
     """When the holder of a login account was last contacted by a reported scam (the contact
     capability's reports, resolved by the composition root; :class:`NoScamContacts` by default)."""
@@ -173,9 +196,23 @@ class RiskState(Protocol):
         """The payload kept for ``assessment_id``, removed (an outcome is taken once)."""
         ...
 
-    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+    def take_pending_many(
+        self,
+        assessment_ids: Sequence[str],
+        *,
+        now: float = 0.0,
+        once: Sequence[TakeOnce | None] = (),
+    ) -> list[bytes | Repeat | None]:
         """:meth:`take_pending` of each id in order, in one call (one round trip on Redis): an
-        id given twice gets its payload the first time and None after, as two calls would."""
+        id given twice gets its payload the first time and None after, as two calls would.
+
+        ``once``, when given, holds one key or None per id: an id taken with a key is kept,
+        with its payload and the key's report, under the key until ``now`` (the engine's
+        clock) plus the once TTL, as an attempt's key is; an id whose payload is gone (taken)
+        and whose key holds it, unexpired, is answered :class:`Repeat` (a different key, or
+        none: None). Taking and keeping are one atomic step, so two deliveries of one outcome,
+        even at once on two workers, take it once and both answer the same. Never with a
+        key: only bytes or None."""
         ...
 
     def record_outcome(self, now: float, ops: OutcomeOps) -> None: ...

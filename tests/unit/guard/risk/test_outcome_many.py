@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import struct
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from shieldwall.storage.risk_history_memory import MemoryDecisionHistory
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
 from tests.redis_wire import Wire
-from tests.unit.guard.risk.conftest import HOME, make_engine
+from tests.unit.guard.risk.conftest import HOME, make_engine, sha1
 
 URL = "redis://127.0.0.1:6379/0"
 # pending assessments kept for a day: a batch's outcomes come after the whole batch is assessed
@@ -337,3 +338,99 @@ def test_redis_batches_of_over_a_hundred(
     assert {name for w in wire.writes[:3] for name in w} == {
         f"EVALSHA {redis_state._outcome.sha[:8]}"
     }
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_keyed_outcome_again_answers_its_first_result_and_records_nothing(
+    backend: str, redis_state: RedisRiskState
+) -> None:
+    """Three assessments (the first on a breached password: its points pass the mask score and
+    its success forces a reset: masked, reset), their
+    outcomes in one batch, two with idempotency keys. The batch again (a redelivery), with a
+    third item of a key the state never kept and a fourth of the first key reporting a failure:
+    the keyed ones answer exactly their first results (the fourth too: what was kept, not what
+    it says), the others are unknown; the state and the decision history are as the first
+    batch left them."""
+    clock = TickClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    state = state_of(backend, redis_state)
+    engine = make_engine(clock, state, breached=frozenset({"hunter2"}), pending_ttl_seconds=86_400)
+    history = MemoryDecisionHistory()
+    writes: list[int] = []
+    record = history.record
+    history.record = lambda events: (writes.append(len(events)), record(events))[1]  # type: ignore[method-assign]
+    engine.history = history
+    a = engine.assess(replace(HOME, password_sha1=sha1("hunter2")))
+    b, c = engine.assess(HOME), engine.assess(HOME)
+    assert a.decision.value == "allow"
+    writes.clear()
+    first = engine.outcome_many(
+        [
+            LoginOutcome(a.assessment_id, True, once="logins.outcomes:o1"),
+            LoginOutcome(b.assessment_id, False, False, once="logins.outcomes:o2"),
+            LoginOutcome(c.assessment_id, False),
+        ]
+    )
+    assert first == [
+        OutcomeResult(a.assessment_id, True, SessionView.MASKED, True),
+        OutcomeResult(b.assessment_id, False),
+        OutcomeResult(c.assessment_id, False),
+    ]
+    before, written = snapshot(state), list(writes)
+    again = engine.outcome_many(
+        [
+            LoginOutcome(a.assessment_id, True, once="logins.outcomes:o1"),
+            LoginOutcome(b.assessment_id, False, False, once="logins.outcomes:o2"),
+            LoginOutcome(b.assessment_id, False, False, once="logins.outcomes:o9"),
+            LoginOutcome(c.assessment_id, False),
+            LoginOutcome(a.assessment_id, False, once="logins.outcomes:o1"),
+        ]
+    )
+    assert again[:2] == first[:2] and again[4] == first[0]
+    assert isinstance(again[2], UnknownAssessment) and isinstance(again[3], UnknownAssessment)
+    assert snapshot(state) == before
+    assert written == [2] and writes == [2]  # the first batch's two failures, once
+    assert snapshot(state)["pending"] == []
+
+
+def test_an_outcome_key_too_long_is_refused_in_place() -> None:
+    """A key of 301 characters is refused (field ``once``) and takes nothing: its assessment
+    is still pending for the next item; 300 are accepted."""
+    clock = TickClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    engine = make_engine(clock)
+    a = engine.assess(HOME)
+    got = engine.outcome_many(
+        [
+            LoginOutcome(a.assessment_id, True, once="k" * 301),
+            LoginOutcome(a.assessment_id, True, once="k" * 300),
+        ]
+    )
+    assert isinstance(got[0], InvalidAttempt) and got[0].field == "once"
+    assert got[1] == OutcomeResult(a.assessment_id, True)
+
+
+@pytest.mark.redis
+def test_redis_keyed_outcomes_are_two_round_trips(
+    redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """250 keyed outcomes: one write of three keyed take scripts (100, 100 and 50 ids), then the
+    outcome scripts (100, 100, 50); the batch again: one write of the three take scripts, every
+    item a repeat answering its first result, and nothing else written."""
+    clock = TickClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    engine = make_engine(clock, redis_state, pending_ttl_seconds=86_400)
+    assessed = engine.assess_many([LoginAttempt(f"user{n}", f"1.80.{n}.4") for n in range(251)])
+    ids = [a.assessment_id for a in assessed if isinstance(a, Assessment)]
+    engine.outcome_many([LoginOutcome(ids[250], True, once="warm-up")])  # scripts loaded
+    items = [LoginOutcome(i, n % 3 == 0, once=f"o{n}") for n, i in enumerate(ids[:250])]
+    wire = Wire(monkeypatch)
+    first = engine.outcome_many(items)
+    take, outcome = redis_state._take_once.sha[:8], redis_state._outcome.sha[:8]
+    assert wire.writes == [
+        [f"EVALSHA {take}"] * 3,
+        [f"EVALSHA {outcome}"] * 100,
+        [f"EVALSHA {outcome}"] * 100,
+        [f"EVALSHA {outcome}"] * 50,
+    ]
+    assert sum(isinstance(g, OutcomeResult) for g in first) == 250
+    wire.writes.clear()
+    assert engine.outcome_many(items) == first
+    assert wire.writes == [[f"EVALSHA {take}"] * 3]
