@@ -20,9 +20,10 @@ Used by the NATS worker and by the batch HTTP routes alike. What is idempotent, 
   the batch's outcomes together), so an outcome's effect happens at most once even then. Each
   outcome carries its event's kind and id as its idempotency key (``LoginOutcome.once``): the
   state keeps what the take took under the key (within ``guard.risk.once_ttl_seconds``), so a
-  redelivery after a crash before the record answers the first result again and records
-  nothing. (A worker that died between the take and the state's record of the outcome, one
-  round trip apart, leaves that outcome unrecorded: it is answered ``processed`` all the same.)
+  redelivery after a crash before the record answers the first result again and changes
+  nothing; the outcome is recorded in the state once under the same key, so one whose record
+  was lost (a worker that died between the take and the state's record, one round trip apart)
+  is recorded by the redelivery.
 
 Rejections (an unknown principal, an unknown assessment, a report the service refuses) are
 per event, carry a code, a field and a reason without values, and are not recorded: the same

@@ -894,8 +894,13 @@ class RiskEngine:
 
         An item with an idempotency key (:attr:`LoginOutcome.once`) whose assessment was
         already taken under the same key, within the once TTL, is a repeat (a redelivered
-        event): it answers that first report's result again and records nothing, neither in
-        the state nor in the history. The state keeps the key's tag, never the key."""
+        event): it answers that first report's result again and changes nothing. Its outcome
+        is sent to the state again, as the first report made it, under the same key
+        (:attr:`~.ports.OutcomeOps.once`): recorded already, the state skips it; taken but
+        never recorded (the first delivery's worker died between the two calls, or the record
+        failed), it is recorded now, once. The history is written for first reports only (a
+        repeat's failure is not: the history may miss the failure of an outcome whose record
+        was lost). The state keeps the key's tag, never the key."""
         if not items:
             return []
         out: list[OutcomeResult | RiskError | None] = []  # None: unknown, unless taken below
@@ -914,6 +919,7 @@ class RiskEngine:
             out.append(None)
         ids = [items[i].assessment_id for i in valid]
         clock = self.clock
+        once: list[TakeOnce | None] = []
         if keyed:
             once = [self._take_once(items[i]) for i in valid]
             taken = self.state.take_pending_many(ids, now=clock.now().timestamp(), once=once)
@@ -921,17 +927,23 @@ class RiskEngine:
             taken = self.state.take_pending_many(ids)
         batch: list[tuple[float, OutcomeOps]] = []
         failures: list[DecisionEvent] = []
-        for i, raw in zip(valid, taken, strict=True):
+        for n, (i, raw) in enumerate(zip(valid, taken, strict=True)):
             if raw is None:
                 continue
             item = items[i]
-            if isinstance(raw, Repeat):  # answered as the first time; nothing recorded
+            key = once[n] if keyed else None
+            if isinstance(raw, Repeat):  # the first report's answer; recorded once (see above)
+                assert key is not None  # noqa: S101 - a repeat is a keyed take's
                 p = _Pending.decode(raw.payload)
+                now = clock.now().timestamp()
+                ops = _outcome_ops(p, now, raw.success, raw.account_known, key.once)
+                batch.append((now, ops))
                 out[i] = _outcome_result(p, item.assessment_id, raw.success)
                 continue
             p = _Pending.decode(raw)
             now = clock.now().timestamp()
-            batch.append((now, _outcome_ops(p, now, item.success, item.account_known)))
+            tag = None if key is None else key.once
+            batch.append((now, _outcome_ops(p, now, item.success, item.account_known, tag)))
             if not item.success:
                 failures.append(_failure(p, now, item.account_known))
             out[i] = _outcome_result(p, item.assessment_id, item.success)
@@ -1017,10 +1029,13 @@ def _unknown() -> UnknownAssessment:
     )
 
 
-def _outcome_ops(p: _Pending, now: float, success: bool, account_known: bool) -> OutcomeOps:
+def _outcome_ops(
+    p: _Pending, now: float, success: bool, account_known: bool, once: str | None = None
+) -> OutcomeOps:
     """The state's writes of one outcome of the pending assessment ``p`` at ``now``. A
     stopped attempt's failure was counted when it was stopped (:func:`_stop`): its failed
-    outcome adds only an unknown account, its success takes that failure back (``retract``)."""
+    outcome adds only an unknown account, its success takes that failure back (``retract``).
+    ``once``: the outcome's idempotency key's tag, recorded once by the state."""
     return OutcomeOps(
         p.entities,
         p.runs,
@@ -1036,6 +1051,7 @@ def _outcome_ops(p: _Pending, now: float, success: bool, account_known: bool) ->
             if k < len(p.fields) and not p.fields[k].endswith(_UNKNOWN_SUFFIX)
         ),
         retract=p.stopped,
+        once=once,
     )
 
 

@@ -104,8 +104,9 @@ class LoginOutcome:
 
     ``once`` is an idempotency key, as :attr:`LoginAttempt.once`: an outcome given the key
     under which its assessment was already reported (within ``guard.risk.once_ttl_seconds``)
-    answers that first report's result again and records nothing, where one without a key
-    (or with another) is refused as already reported. The event intake sets it from the
+    answers that first report's result again and changes nothing (the first report is
+    recorded once), where one without a key (or with another) is refused as already
+    reported. The event intake sets it from the
     event's kind and id; the engine keeps only a keyed HMAC of it."""
 
     assessment_id: str

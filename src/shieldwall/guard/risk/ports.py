@@ -115,7 +115,9 @@ class OutcomeOps:
     ``once``: as :attr:`AssessOps.once`, an idempotency key: an outcome whose key was already
     recorded (and has not expired) writes nothing. The engine gives the stop of an attempt keyed
     ``k`` the key ``k + STOP_SUFFIX`` (:meth:`RiskState.record_stops`), so that a redelivered
-    attempt stopped again counts its failure once.
+    attempt stopped again counts its failure once; it gives an outcome with a key the tag of
+    its take (:attr:`TakeOnce.once`), so that a repeat's outcome, sent again, is recorded only
+    when the first's record was lost.
     """
 
     entities: tuple[str, ...]
@@ -146,8 +148,9 @@ class TakeOnce:
 class Repeat:
     """What a take answers when its assessment was already taken under the same key, within
     the once TTL: the payload taken then and what that outcome reported (a redelivery of one
-    event reports the same). The caller answers it as it answered the first, recording
-    nothing."""
+    event reports the same). The caller answers it as it answered the first, and records its
+    outcome again under the key (:attr:`OutcomeOps.once`), which the state skips unless the
+    first record was lost."""
 
     payload: bytes
     success: bool
