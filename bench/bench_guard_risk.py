@@ -20,7 +20,9 @@ measured beside a peer in the same run and quoted as a ratio too:
   untimed), each batch's outcomes then reported either one at a time (``outcome``: two round
   trips each on Redis) or together (``outcome_many``: two round trips for the batch), the two
   alternating run by run (which goes first swaps each pair), on in-process and on Redis state.
-  Timed: the outcome calls only. Outcomes per second of wall time, CPU per outcome of this
+  The batched outcomes carry idempotency keys as the intake's do (each take kept under its key,
+  each outcome recorded once under it: one more key each on Redis; ``outcome`` has none, as
+  the HTTP route's). Timed: the outcome calls only. Outcomes per second of wall time, CPU per outcome of this
   process and of the Redis server (its ``INFO cpu`` read around each timed call).
 - **HTTP outcomes** (``PARTS=http_outcomes``): ``POST /v1/logins/outcome`` on Redis with ``wrk``,
   each request reporting its own pending assessment, beside the server of ``OLD_SRC`` (another
@@ -237,8 +239,14 @@ def outcome_run(evs: list[LoginEvent], backend: str, batched: bool) -> dict[str,
             LoginAttempt(e.account, e.ip, e.user_agent, e.device_id, e.password_sha1) for e in chunk
         ]
         items = [
-            LoginOutcome(a.assessment_id, e.correct, e.account_known)
-            for e, a in zip(chunk, engine.assess_many(attempts), strict=True)
+            # keyed by the event, as the intake's (outcome_many only: outcome takes no key)
+            LoginOutcome(
+                a.assessment_id,
+                e.correct,
+                e.account_known,
+                f"logins.outcomes:ev-{start + k}" if batched else None,
+            )
+            for k, (e, a) in enumerate(zip(chunk, engine.assess_many(attempts), strict=True))
             if isinstance(a, Assessment)
         ]
         clock.set(chunk[-1].ts)

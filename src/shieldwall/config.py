@@ -350,9 +350,9 @@ class RiskSettings(_Section):
         86_400,
         ge=60,
         le=30 * 86_400,
-        description="an intake event's login attempt is counted once within this long of its"
-        " first delivery: at least the longest a batch may wait for redelivery after a worker"
-        " dies (docs/operations.md)",
+        description="an intake event's login attempt is counted once, and its login outcome"
+        " answers its first result, within this long of its first delivery: at least the"
+        " longest a batch may wait for redelivery after a worker dies (docs/operations.md)",
     )
     personal_passwords: bool = Field(
         False,

@@ -1012,3 +1012,97 @@ def test_a_worker_serves_its_probes_and_metrics_on_its_port(env: Env) -> None:
     ]
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{base}/livez", timeout=5)
+
+
+def test_outcomes_on_redis_state_answer_once_across_a_sigkill(env: Env) -> None:
+    """Login attempts on Redis state, processed; then their outcomes: a worker SIGKILLed
+    mid-stream, another started, then the store sends a part again. No outcome is rejected
+    (none dead-lettered, none decided ``rejected``): the batch the killed worker had reported
+    and not recorded is redelivered and answers its first results. The hour buckets,
+    read from Redis by the key layout, hold one failure per failed outcome and one unknown
+    account per failed outcome of an unknown account (a stopped attempt's failure is counted
+    by its stop, and its failed outcome adds none; no success answers a stop, so nothing is
+    taken back)."""
+    import redis
+
+    n = 1000
+    s = env.nats
+    subjects = Subjects(s.prefix)
+    tenant = "u" + secrets.token_hex(4)
+    config = env.home / "shieldwall.toml"
+    config.write_text(f'tenant = "{tenant}"\n' + config.read_text(encoding="utf-8"), "utf-8")
+    env.env["SHIELDWALL_STATE_BACKEND"] = "redis"
+    client = redis.Redis.from_url(env.settings.redis_url)
+    attempts = [
+        json.dumps(
+            {"event_id": f"a-{i}", "account": f"1391{i % 97:07d}", "ip": f"1.82.{i % 50}.4"}
+        ).encode()
+        for i in range(n)
+    ]
+    try:
+        run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts))
+        worker = env.start()
+        try:
+            poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == n, "every attempt processed")
+            poll(lambda: run(_consumer(s, Kind.LOGIN_ATTEMPT))[:2] == (0, 0), "attempts acked")
+        finally:
+            worker.kill()
+            worker.wait(timeout=BOUND)
+        decided = {
+            d["event_id"]: d["result"]
+            for d in run(_read_all(s, subjects.decisions(Kind.LOGIN_ATTEMPT)))
+        }
+        assert len(decided) == n
+        outcomes, failed, unknown = [], 0, 0
+        for i in range(n):
+            result = decided[f"a-{i}"]
+            success = i % 2 == 0 and result["decision"] == "allow"
+            known = i % 3 != 0
+            failed += not success
+            unknown += not success and not known
+            outcomes.append(
+                json.dumps(
+                    {
+                        "event_id": f"o-{i}",
+                        "assessment_id": result["assessment_id"],
+                        "success": success,
+                        "account_known": known,
+                    }
+                ).encode()
+            )
+        run(_publish(s, subjects.inbound(Kind.LOGIN_OUTCOME), outcomes))
+        first = env.start()
+        try:
+            poll(lambda: env.processed(Kind.LOGIN_OUTCOME) >= 100, "the first worker processing")
+        finally:
+            first.kill()
+            first.wait(timeout=BOUND)
+        assert env.processed(Kind.LOGIN_OUTCOME) < n  # killed mid-stream, not after the end
+
+        second = env.start()
+        try:
+            # acknowledged, recorded or not: a rejected outcome is not recorded as processed
+            poll(lambda: run(_consumer(s, Kind.LOGIN_OUTCOME))[:2] == (0, 0), "outcomes acked")
+            assert env.processed(Kind.LOGIN_OUTCOME) == n
+            run(_publish(s, subjects.inbound(Kind.LOGIN_OUTCOME), outcomes[:300]))
+            poll(lambda: run(_consumer(s, Kind.LOGIN_OUTCOME))[:2] == (0, 0), "outcomes acked")
+            _, stats = stop(second)
+        finally:
+            if second.poll() is None:
+                second.kill()
+        assert stats["duplicates"] >= 300 and stats["rejected"] == 0
+        assert run(_read_all(s, subjects.deadletter)) == []
+        answers = run(_read_all(s, subjects.decisions(Kind.LOGIN_OUTCOME)))
+        assert {d["event_id"] for d in answers} == {f"o-{i}" for i in range(n)}
+        # each event's first decision message (JetStream drops a repeat of its message id): a
+        # redelivery after the record, before the publish, answers ``duplicate``
+        assert {d["status"] for d in answers} <= {"processed", "duplicate"}
+        # the hour buckets: hash ``h`` of the tenant's risk keys, fields ``<hour>:f`` the
+        # failures and ``<hour>:u`` the unknown accounts' failures
+        buckets = client.hgetall(f"shieldwall:{tenant}:risk:h")
+        assert sum(int(v) for f, v in buckets.items() if f.endswith(b":f")) == failed
+        assert sum(int(v) for f, v in buckets.items() if f.endswith(b":u")) == unknown
+    finally:
+        for key in client.scan_iter(match=f"shieldwall:{tenant}:*", count=1000):
+            client.delete(key)
+        client.close()

@@ -17,9 +17,13 @@ Used by the NATS worker and by the batch HTTP routes alike. What is idempotent, 
   each attempt carries its event's kind and id as its idempotency key (``LoginAttempt.once``),
   which the state counts once within ``guard.risk.once_ttl_seconds`` (its stop's failure too).
 - **login outcomes**: an assessment's pending record is taken once (``take_pending_many``, for
-  the batch's outcomes together), so an outcome's effect happens at most once even then; a
-  redelivery after a crash before the record answers ``rejected`` (``not_found``) instead of
-  the first result.
+  the batch's outcomes together), so an outcome's effect happens at most once even then. Each
+  outcome carries its event's kind and id as its idempotency key (``LoginOutcome.once``): the
+  state keeps what the take took under the key (within ``guard.risk.once_ttl_seconds``), so a
+  redelivery after a crash before the record answers the first result again and changes
+  nothing; the outcome is recorded in the state once under the same key, so one whose record
+  was lost (a worker that died between the take and the state's record, one round trip apart)
+  is recorded by the redelivery.
 
 Rejections (an unknown principal, an unknown assessment, a report the service refuses) are
 per event, carry a code, a field and a reason without values, and are not recorded: the same
@@ -63,6 +67,7 @@ READ_REASON = "store_read"
 # an attempt's idempotency key (LoginAttempt.once): the event's kind and id, as the processed
 # events are keyed
 _ONCE_PREFIX = Kind.LOGIN_ATTEMPT.value + ":"
+_OUTCOME_ONCE_PREFIX = Kind.LOGIN_OUTCOME.value + ":"  # an outcome's (LoginOutcome.once)
 STORE_CHANNEL = "store"
 
 
@@ -223,7 +228,14 @@ class Intake:
             for i in run:
                 e = events[i]
                 assert isinstance(e, LoginOutcomeEvent | StreamedLoginOutcome)  # noqa: S101 - by kind
-                items.append(LoginOutcome(e.assessment_id, e.success, e.account_known))
+                items.append(
+                    LoginOutcome(
+                        e.assessment_id,
+                        e.success,
+                        e.account_known,
+                        once=_OUTCOME_ONCE_PREFIX + e.event_id,
+                    )
+                )
             for i, got in zip(run, self.risk.outcome_many(items), strict=True):
                 event_id = events[i].event_id
                 if isinstance(got, RiskError):

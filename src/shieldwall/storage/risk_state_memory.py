@@ -3,9 +3,9 @@
 Records are arrays of doubles (``array("d")``, which the garbage collector does not track: a
 worker holding a day of traffic keeps hundreds of thousands of them, and as lists each full
 collection walked them all) under a lock; pairs, pending assessments, hour buckets and the
-idempotency keys of attempts and stops (``once``) expire by their stored times (pruned as they
-are met, and in sweeps every ``SWEEP`` attempts so memory stays bounded by the traffic of the
-TTLs, not of all time).
+idempotency keys of attempts, stops and outcomes' takes (``once``) expire by their stored times
+(pruned as they are met, and in sweeps every ``SWEEP`` attempts so memory stays bounded by the
+traffic of the TTLs, not of all time).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from shieldwall.guard.risk.ports import (
     AssessOps,
     AssessView,
     OutcomeOps,
+    Repeat,
+    TakeOnce,
 )
 
 SWEEP = 50_000
@@ -87,6 +89,8 @@ class MemoryRiskState:
         self._pending: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._breach: dict[str, tuple[float, set[str]]] = {}  # account -> (expiry, tags)
         self._once: dict[str, float] = {}  # an attempt's or a stop's idempotency key -> expiry
+        # an outcome's idempotency key -> (expiry, assessment id, payload, success, known)
+        self._taken: dict[str, tuple[float, str, bytes, bool, bool]] = {}
         self._now = 0.0  # time of the latest attempt: pending entries expire from it
         self._since_sweep = 0
 
@@ -240,11 +244,45 @@ class MemoryRiskState:
             got = self._pending.pop(assessment_id, None)
         return got[1] if got is not None and got[0] > self._now else None
 
-    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+    def take_pending_many(
+        self,
+        assessment_ids: Sequence[str],
+        *,
+        now: float = 0.0,
+        once: Sequence[TakeOnce | None] = (),
+    ) -> list[bytes | Repeat | None]:
+        if once:
+            with self._lock:
+                return [
+                    self._take_once(a, now, k) for a, k in zip(assessment_ids, once, strict=True)
+                ]
         with self._lock:
-            pop, now = self._pending.pop, self._now
+            pop, latest = self._pending.pop, self._now
             got = [pop(assessment_id, None) for assessment_id in assessment_ids]
-        return [g[1] if g is not None and g[0] > now else None for g in got]
+        return [g[1] if g is not None and g[0] > latest else None for g in got]
+
+    def _take_once(
+        self, assessment_id: str, now: float, key: TakeOnce | None
+    ) -> bytes | Repeat | None:
+        """One take of :meth:`take_pending_many` with keys, under the lock: the pending payload
+        taken, and kept under its key; or, gone, the payload kept under the key for this id."""
+        got = self._pending.pop(assessment_id, None)
+        if got is not None and got[0] > self._now:
+            if key is not None:
+                self._taken[key.once] = (
+                    now + self.once_ttl,
+                    assessment_id,
+                    got[1],
+                    key.success,
+                    key.account_known,
+                )
+            return got[1]
+        if key is None:
+            return None
+        kept = self._taken.get(key.once)
+        if kept is None or kept[0] <= now or kept[1] != assessment_id:
+            return None
+        return Repeat(kept[2], kept[3], kept[4])
 
     def record_outcome(self, now: float, ops: OutcomeOps) -> None:
         with self._lock:
@@ -338,6 +376,7 @@ class MemoryRiskState:
         self._profiles = {k: v for k, v in self._profiles.items() if v[0] > now}
         self._breach = {k: v for k, v in self._breach.items() if v[0] > now}
         self._once = {k: e for k, e in self._once.items() if e > now}
+        self._taken = {k: v for k, v in self._taken.items() if v[0] > now}
         while self._pending and next(iter(self._pending.values()))[0] <= now:
             self._pending.popitem(last=False)
         self._hours = {h: b for h, b in self._hours.items() if h > hour - HOURS_KEPT}

@@ -26,6 +26,10 @@ pipelined. Keys live under ``shieldwall:<tenant>:risk:``:
 - ``o:<once>``    an idempotency key counted (``AssessOps.once``; a stop's ``<once>:s``): the
   engine-clock time it expires. An attempt with a key is the one script ``_ASSESS``, which
   decides whether it is a repeat and counts it (or not) atomically
+- ``ot:<once>``   hash of an outcome's take under its idempotency key (``TakeOnce``): ``e`` the
+  engine-clock time it expires, ``a`` the assessment id, ``r`` what the outcome reported
+  (success + 2 * account known), ``p`` the payload taken; ``_TAKE_ONCE`` takes and keeps, or
+  answers a repeat, atomically
 
 Records and pairs are binary doubles rather than hash fields of ``%.17g`` text: both round-trip
 exactly, but packing ten doubles is one call where formatting and parsing them was twenty, and a
@@ -69,6 +73,8 @@ from shieldwall.guard.risk.ports import (
     AssessOps,
     AssessView,
     OutcomeOps,
+    Repeat,
+    TakeOnce,
 )
 from shieldwall.storage.redis_script import Arg, Call, FastScript, Lane
 
@@ -454,6 +460,54 @@ return out
 """
 
 
+# ARGV: prefix now once_ttl (id once report)...: ``_TAKE_MANY`` of each id, and with a key
+# (``once``, '' for none; ``report`` success + 2 * account known): a payload taken is kept under
+# the key (hash ``ot:<once>``); a payload gone answers the kept one, unexpired and of the same
+# id, as {payload, report} (a repeat)
+_TAKE_ONCE = """
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+local once_ttl = tonumber(ARGV[3])
+local out = {}
+local n = 0
+for i = 4, #ARGV, 3 do
+  n = n + 1
+  local id, once = ARGV[i], ARGV[i + 1]
+  local key = P .. 'pd:' .. id
+  local v = redis.call('GET', key)
+  if v then
+    redis.call('DEL', key)
+    if once ~= '' then
+      local okey = P .. 'ot:' .. once
+      redis.call('HSET', okey, 'e', string.format('%.17g', now + once_ttl), 'a', id,
+        'r', ARGV[i + 2], 'p', v)
+      redis.call('EXPIRE', okey, math.ceil(once_ttl))
+    end
+    out[n] = v
+  elseif once ~= '' then
+    local kept = redis.call('HMGET', P .. 'ot:' .. once, 'e', 'a', 'r', 'p')
+    if kept[1] and tonumber(kept[1]) > now and kept[2] == id then
+      out[n] = {kept[4], kept[3]}
+    else
+      out[n] = false
+    end
+  else
+    out[n] = false
+  end
+end
+return out
+"""
+
+
+def _taken(got: Any) -> bytes | Repeat | None:
+    """One id's answer of ``_TAKE_ONCE``: the payload, a repeat's pair, or nil."""
+    if isinstance(got, list):
+        payload, report = got
+        code = int(report)
+        return Repeat(payload, code & 1 == 1, code & 2 == 2)
+    return cast(bytes | None, got)
+
+
 def _view(out: list[Any]) -> AssessView:
     rows, prof, pop, breach, repeat, stopped = out
     unpack = _RECORD.unpack
@@ -514,6 +568,7 @@ class RedisRiskState:
         self._outcome = FastScript(client, _OUTCOME, head, self._lane)
         self._take = client.register_script(_TAKE)
         self._take_many = FastScript(client, _TAKE_MANY, (self.prefix,), self._lane)
+        self._take_once = FastScript(client, _TAKE_ONCE, (self.prefix,), self._lane)
         self._reset = client.register_script(_RESET)
         self._breach = client.register_script(_BREACH)
 
@@ -614,11 +669,20 @@ class RedisRiskState:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         return cast(bytes | None, got)
 
-    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+    def take_pending_many(
+        self,
+        assessment_ids: Sequence[str],
+        *,
+        now: float = 0.0,
+        once: Sequence[TakeOnce | None] = (),
+    ) -> list[bytes | Repeat | None]:
         """One round trip: one script per ``PIPELINE`` ids, written together, each taking its
-        ids in order on the server (on the lane, after this thread's owed counts)."""
+        ids in order on the server (on the lane, after this thread's owed counts); with keys,
+        ``_TAKE_ONCE``, which takes and keeps (or answers a repeat) in the same script."""
         if not assessment_ids:
             return []
+        if once:
+            return self._take_keyed(assessment_ids, now, once)
         chunks = [
             list(assessment_ids[start : start + PIPELINE])
             for start in range(0, len(assessment_ids), PIPELINE)
@@ -628,6 +692,25 @@ class RedisRiskState:
         except redis.RedisError as exc:
             raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
         return [cast(bytes | None, got) for reply in replies for got in reply]
+
+    def _take_keyed(
+        self, assessment_ids: Sequence[str], now: float, once: Sequence[TakeOnce | None]
+    ) -> list[bytes | Repeat | None]:
+        """:meth:`take_pending_many` with keys: ``_TAKE_ONCE`` per ``PIPELINE`` ids."""
+        args: list[Arg] = []
+        for assessment_id, key in zip(assessment_ids, once, strict=True):
+            if key is None:
+                args += (assessment_id, "", "")
+            else:
+                args += (assessment_id, key.once, key.success + 2 * key.account_known)
+        head: list[Arg] = [repr(now), self._once_ttl]
+        step = 3 * PIPELINE
+        chunks = [head + args[start : start + step] for start in range(0, len(args), step)]
+        try:
+            replies = self._take_once.call_many(chunks)
+        except redis.RedisError as exc:
+            raise StorageError(f"redis is unavailable: {type(exc).__name__}") from None
+        return [_taken(got) for reply in replies for got in reply]
 
     def record_outcome(self, now: float, ops: OutcomeOps) -> None:
         try:

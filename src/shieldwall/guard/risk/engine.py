@@ -91,6 +91,7 @@ from shieldwall.guard.risk.errors import InvalidAttempt, RiskError, UnknownAsses
 from shieldwall.guard.risk.history import DecisionEvent, DecisionHistory, Kind
 from shieldwall.guard.risk.location import NetworkLocator, NoLocation
 from shieldwall.guard.risk.model import (
+    MAX_ONCE,
     Assessment,
     Decision,
     LoginAttempt,
@@ -114,8 +115,10 @@ from shieldwall.guard.risk.ports import (
     AssessOps,
     AssessView,
     OutcomeOps,
+    Repeat,
     RiskState,
     ScamContacts,
+    TakeOnce,
 )
 from shieldwall.guard.risk.tags import KeyedSha256
 from shieldwall.guard.risk.wave import WaveDetector
@@ -887,30 +890,60 @@ class RiskEngine:
         are those of calling :meth:`outcome` on each in turn (each recorded at the clock's time
         when its pending assessment is read back); the failures reach the decision history in
         one write. Storage errors raise (the taken assessments are then spent, as one call's
-        would be; the outcomes before the error may have been recorded)."""
+        would be; the outcomes before the error may have been recorded).
+
+        An item with an idempotency key (:attr:`LoginOutcome.once`) whose assessment was
+        already taken under the same key, within the once TTL, is a repeat (a redelivered
+        event): it answers that first report's result again and changes nothing. Its outcome
+        is sent to the state again, as the first report made it, under the same key
+        (:attr:`~.ports.OutcomeOps.once`): recorded already, the state skips it; taken but
+        never recorded (the first delivery's worker died between the two calls, or the record
+        failed), it is recorded now, once. The history is written for first reports only (a
+        repeat's failure is not: the history may miss the failure of an outcome whose record
+        was lost). The state keeps the key's tag, never the key."""
         if not items:
             return []
         out: list[OutcomeResult | RiskError | None] = []  # None: unknown, unless taken below
         valid: list[int] = []  # indexes into ``out`` of the items whose id is well formed
+        keyed = False
         for item in items:
             try:
                 _check_id(item.assessment_id)
+                if item.once is not None:
+                    _check_once(item.once)
+                    keyed = True
             except RiskError as exc:
                 out.append(exc)
                 continue
             valid.append(len(out))
             out.append(None)
-        taken = self.state.take_pending_many([items[i].assessment_id for i in valid])
+        ids = [items[i].assessment_id for i in valid]
+        clock = self.clock
+        once: list[TakeOnce | None] = []
+        if keyed:
+            once = [self._take_once(items[i]) for i in valid]
+            taken = self.state.take_pending_many(ids, now=clock.now().timestamp(), once=once)
+        else:
+            taken = self.state.take_pending_many(ids)
         batch: list[tuple[float, OutcomeOps]] = []
         failures: list[DecisionEvent] = []
-        clock = self.clock
-        for i, raw in zip(valid, taken, strict=True):
+        for n, (i, raw) in enumerate(zip(valid, taken, strict=True)):
             if raw is None:
                 continue
             item = items[i]
+            key = once[n] if keyed else None
+            if isinstance(raw, Repeat):  # the first report's answer; recorded once (see above)
+                assert key is not None  # noqa: S101 - a repeat is a keyed take's
+                p = _Pending.decode(raw.payload)
+                now = clock.now().timestamp()
+                ops = _outcome_ops(p, now, raw.success, raw.account_known, key.once)
+                batch.append((now, ops))
+                out[i] = _outcome_result(p, item.assessment_id, raw.success)
+                continue
             p = _Pending.decode(raw)
             now = clock.now().timestamp()
-            batch.append((now, _outcome_ops(p, now, item.success, item.account_known)))
+            tag = None if key is None else key.once
+            batch.append((now, _outcome_ops(p, now, item.success, item.account_known, tag)))
             if not item.success:
                 failures.append(_failure(p, now, item.account_known))
             out[i] = _outcome_result(p, item.assessment_id, item.success)
@@ -918,6 +951,13 @@ class RiskEngine:
             self.state.record_outcomes(batch)
         self._remember(failures)
         return [got if got is not None else _unknown() for got in out]
+
+    def _take_once(self, item: LoginOutcome) -> TakeOnce | None:
+        """The state's key of an outcome's take: the tag of its idempotency key (the kind byte
+        "e", as an attempt's: the keys differ by the event's kind), never the key."""
+        if item.once is None:
+            return None
+        return TakeOnce(self._tag(b"e", item.once), item.success, item.account_known)
 
     def _remember(self, events: list[DecisionEvent]) -> None:
         """Count the decisions in the history, when there is one. A history that cannot be
@@ -977,6 +1017,11 @@ def _check_id(assessment_id: str) -> None:
         raise InvalidAttempt("must have 1 to 64 characters", field="assessment_id")
 
 
+def _check_once(once: str) -> None:
+    if not 0 < len(once) <= MAX_ONCE:
+        raise InvalidAttempt(f"must have 1 to {MAX_ONCE} characters", field="once")
+
+
 def _unknown() -> UnknownAssessment:
     return UnknownAssessment(
         "no pending assessment with this id (unknown, expired or already reported)",
@@ -984,10 +1029,13 @@ def _unknown() -> UnknownAssessment:
     )
 
 
-def _outcome_ops(p: _Pending, now: float, success: bool, account_known: bool) -> OutcomeOps:
+def _outcome_ops(
+    p: _Pending, now: float, success: bool, account_known: bool, once: str | None = None
+) -> OutcomeOps:
     """The state's writes of one outcome of the pending assessment ``p`` at ``now``. A
     stopped attempt's failure was counted when it was stopped (:func:`_stop`): its failed
-    outcome adds only an unknown account, its success takes that failure back (``retract``)."""
+    outcome adds only an unknown account, its success takes that failure back (``retract``).
+    ``once``: the outcome's idempotency key's tag, recorded once by the state."""
     return OutcomeOps(
         p.entities,
         p.runs,
@@ -1003,6 +1051,7 @@ def _outcome_ops(p: _Pending, now: float, success: bool, account_known: bool) ->
             if k < len(p.fields) and not p.fields[k].endswith(_UNKNOWN_SUFFIX)
         ),
         retract=p.stopped,
+        once=once,
     )
 
 

@@ -99,11 +99,20 @@ class Assessment:
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
     """The password check's result for one assessment, as the store reports it (an item of
-    ``RiskEngine.outcome_many``; the engine checks ``assessment_id``, item by item)."""
+    ``RiskEngine.outcome_many``; the engine checks ``assessment_id`` and ``once``, item by
+    item).
+
+    ``once`` is an idempotency key, as :attr:`LoginAttempt.once`: an outcome given the key
+    under which its assessment was already reported (within ``guard.risk.once_ttl_seconds``)
+    answers that first report's result again and changes nothing (the first report is
+    recorded once), where one without a key (or with another) is refused as already
+    reported. The event intake sets it from the
+    event's kind and id; the engine keeps only a keyed HMAC of it."""
 
     assessment_id: str
     success: bool
     account_known: bool = True
+    once: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,9 @@ class OutcomeOps:
     ``once``: as :attr:`AssessOps.once`, an idempotency key: an outcome whose key was already
     recorded (and has not expired) writes nothing. The engine gives the stop of an attempt keyed
     ``k`` the key ``k + STOP_SUFFIX`` (:meth:`RiskState.record_stops`), so that a redelivered
-    attempt stopped again counts its failure once.
+    attempt stopped again counts its failure once; it gives an outcome with a key the tag of
+    its take (:attr:`TakeOnce.once`), so that a repeat's outcome, sent again, is recorded only
+    when the first's record was lost.
     """
 
     entities: tuple[str, ...]
@@ -129,6 +131,30 @@ class OutcomeOps:
     distinct: tuple[tuple[int, str], ...] = ()
     retract: bool = False
     once: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TakeOnce:
+    """The idempotency key of an outcome taking its pending assessment
+    (:meth:`RiskState.take_pending_many`): ``once``, an opaque tag (the engine's keyed tag of
+    :attr:`~shieldwall.guard.risk.model.LoginOutcome.once`), and what the outcome reports."""
+
+    once: str
+    success: bool
+    account_known: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """What a take answers when its assessment was already taken under the same key, within
+    the once TTL: the payload taken then and what that outcome reported (a redelivery of one
+    event reports the same). The caller answers it as it answered the first, and records its
+    outcome again under the key (:attr:`OutcomeOps.once`), which the state skips unless the
+    first record was lost."""
+
+    payload: bytes
+    success: bool
+    account_known: bool
 
 
 class ScamContacts(Protocol):
@@ -173,9 +199,23 @@ class RiskState(Protocol):
         """The payload kept for ``assessment_id``, removed (an outcome is taken once)."""
         ...
 
-    def take_pending_many(self, assessment_ids: Sequence[str]) -> list[bytes | None]:
+    def take_pending_many(
+        self,
+        assessment_ids: Sequence[str],
+        *,
+        now: float = 0.0,
+        once: Sequence[TakeOnce | None] = (),
+    ) -> list[bytes | Repeat | None]:
         """:meth:`take_pending` of each id in order, in one call (one round trip on Redis): an
-        id given twice gets its payload the first time and None after, as two calls would."""
+        id given twice gets its payload the first time and None after, as two calls would.
+
+        ``once``, when given, holds one key or None per id: an id taken with a key is kept,
+        with its payload and the key's report, under the key until ``now`` (the engine's
+        clock) plus the once TTL, as an attempt's key is; an id whose payload is gone (taken)
+        and whose key holds it, unexpired, is answered :class:`Repeat` (a different key, or
+        none: None). Taking and keeping are one atomic step, so two deliveries of one outcome,
+        even at once on two workers, take it once and both answer the same. Never with a
+        key: only bytes or None."""
         ...
 
     def record_outcome(self, now: float, ops: OutcomeOps) -> None: ...

@@ -7,8 +7,9 @@ from __future__ import annotations
 import secrets
 import struct
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -16,6 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shieldwall.config import RiskSettings
+from shieldwall.core.clock import ManualClock
+from shieldwall.core.errors import StorageError
 from shieldwall.guard.risk.engine import RiskEngine
 from shieldwall.guard.risk.errors import InvalidAttempt, RiskError, UnknownAssessment
 from shieldwall.guard.risk.model import (
@@ -25,13 +28,13 @@ from shieldwall.guard.risk.model import (
     OutcomeResult,
     SessionView,
 )
-from shieldwall.guard.risk.ports import F_L, F_S, RUN, AssessOps, OutcomeOps, RiskState
+from shieldwall.guard.risk.ports import F_L, F_S, RUN, U_S, AssessOps, OutcomeOps, RiskState
 from shieldwall.sim.logins import AttackKind, LoginWorld, WorldConfig
 from shieldwall.storage.risk_history_memory import MemoryDecisionHistory
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
 from tests.redis_wire import Wire
-from tests.unit.guard.risk.conftest import HOME, make_engine
+from tests.unit.guard.risk.conftest import HOME, make_engine, sha1
 
 URL = "redis://127.0.0.1:6379/0"
 # pending assessments kept for a day: a batch's outcomes come after the whole batch is assessed
@@ -337,3 +340,154 @@ def test_redis_batches_of_over_a_hundred(
     assert {name for w in wire.writes[:3] for name in w} == {
         f"EVALSHA {redis_state._outcome.sha[:8]}"
     }
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_keyed_outcome_again_answers_its_first_result_and_records_nothing(
+    backend: str, redis_state: RedisRiskState
+) -> None:
+    """Three assessments (the first on a breached password: its points pass the mask score and
+    its success forces a reset: masked, reset), their
+    outcomes in one batch, two with idempotency keys. The batch again (a redelivery), with a
+    third item of a key the state never kept and a fourth of the first key reporting a failure:
+    the keyed ones answer exactly their first results (the fourth too: what was kept, not what
+    it says), the others are unknown; the state and the decision history are as the first
+    batch left them (the repeats' outcomes, sent again under their keys, are skipped)."""
+    clock = TickClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    state = state_of(backend, redis_state)
+    engine = make_engine(clock, state, breached=frozenset({"hunter2"}), pending_ttl_seconds=86_400)
+    history = MemoryDecisionHistory()
+    writes: list[int] = []
+    record = history.record
+    history.record = lambda events: (writes.append(len(events)), record(events))[1]  # type: ignore[method-assign]
+    engine.history = history
+    a = engine.assess(replace(HOME, password_sha1=sha1("hunter2")))
+    b, c = engine.assess(HOME), engine.assess(HOME)
+    assert a.decision.value == "allow"
+    writes.clear()
+    first = engine.outcome_many(
+        [
+            LoginOutcome(a.assessment_id, True, once="logins.outcomes:o1"),
+            LoginOutcome(b.assessment_id, False, False, once="logins.outcomes:o2"),
+            LoginOutcome(c.assessment_id, False),
+        ]
+    )
+    assert first == [
+        OutcomeResult(a.assessment_id, True, SessionView.MASKED, True),
+        OutcomeResult(b.assessment_id, False),
+        OutcomeResult(c.assessment_id, False),
+    ]
+    before, written = snapshot(state), list(writes)
+    again = engine.outcome_many(
+        [
+            LoginOutcome(a.assessment_id, True, once="logins.outcomes:o1"),
+            LoginOutcome(b.assessment_id, False, False, once="logins.outcomes:o2"),
+            LoginOutcome(b.assessment_id, False, False, once="logins.outcomes:o9"),
+            LoginOutcome(c.assessment_id, False),
+            LoginOutcome(a.assessment_id, False, once="logins.outcomes:o1"),
+        ]
+    )
+    assert again[:2] == first[:2] and again[4] == first[0]
+    assert isinstance(again[2], UnknownAssessment) and isinstance(again[3], UnknownAssessment)
+    assert snapshot(state) == before
+    assert written == [2] and writes == [2]  # the first batch's two failures, once
+    assert snapshot(state)["pending"] == []
+
+
+def test_an_outcome_key_too_long_is_refused_in_place() -> None:
+    """A key of 301 characters is refused (field ``once``) and takes nothing: its assessment
+    is still pending for the next item; 300 are accepted."""
+    clock = TickClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    engine = make_engine(clock)
+    a = engine.assess(HOME)
+    got = engine.outcome_many(
+        [
+            LoginOutcome(a.assessment_id, True, once="k" * 301),
+            LoginOutcome(a.assessment_id, True, once="k" * 300),
+        ]
+    )
+    assert isinstance(got[0], InvalidAttempt) and got[0].field == "once"
+    assert got[1] == OutcomeResult(a.assessment_id, True)
+
+
+@pytest.mark.redis
+def test_redis_keyed_outcomes_are_two_round_trips(
+    redis_state: RedisRiskState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """250 keyed outcomes: one write of three keyed take scripts (100, 100 and 50 ids), then the
+    outcome scripts (100, 100, 50); the batch again: the same writes (every item a repeat,
+    answering its first result; its outcome sent again under its key, which the server skips:
+    the state is unchanged)."""
+    clock = TickClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    engine = make_engine(clock, redis_state, pending_ttl_seconds=86_400)
+    assessed = engine.assess_many([LoginAttempt(f"user{n}", f"1.80.{n}.4") for n in range(251)])
+    ids = [a.assessment_id for a in assessed if isinstance(a, Assessment)]
+    engine.outcome_many([LoginOutcome(ids[250], True, once="warm-up")])  # scripts loaded
+    items = [LoginOutcome(i, n % 3 == 0, once=f"o{n}") for n, i in enumerate(ids[:250])]
+    wire = Wire(monkeypatch)
+    first = engine.outcome_many(items)
+    take, outcome = redis_state._take_once.sha[:8], redis_state._outcome.sha[:8]
+    writes = [
+        [f"EVALSHA {take}"] * 3,
+        [f"EVALSHA {outcome}"] * 100,
+        [f"EVALSHA {outcome}"] * 100,
+        [f"EVALSHA {outcome}"] * 50,
+    ]
+    assert wire.writes == writes
+    assert sum(isinstance(g, OutcomeResult) for g in first) == 250
+    before = snapshot(redis_state)
+    wire.writes.clear()
+    assert engine.outcome_many(items) == first
+    assert wire.writes == writes
+    assert snapshot(redis_state) == before
+
+
+class RecordFailsOnce:
+    """A state whose first ``record_outcomes`` raises, recording nothing: the outcomes were
+    taken, and their record lost (a worker that died between the two calls)."""
+
+    def __init__(self, inner: RiskState) -> None:
+        self.inner = inner
+        self.failed = False
+
+    def record_outcomes(self, batch: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise StorageError("redis is unavailable: ConnectionError")
+        self.inner.record_outcomes(batch)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_keyed_outcome_taken_but_never_recorded_is_recorded_by_its_repeat(
+    backend: str, redis_state: RedisRiskState
+) -> None:
+    """Two keyed failures of one account's attempts (the second of an unknown account) taken,
+    their record failing; the batch again: each answers its result, and its outcome is
+    recorded now; a third time: recorded already, skipped. Worked by hand, all at one time (no
+    decay, the clock not moving): the account holds 2 failures, 1 of an unknown account, a run
+    of 2, and the hour 2 failures and 1 unknown account (not 0, nor 4 and 2)."""
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    inner = state_of(backend, redis_state)
+    state = RecordFailsOnce(inner)
+    engine = make_engine(clock, cast(RiskState, state), pending_ttl_seconds=86_400)
+    a, b = engine.assess(HOME), engine.assess(HOME)
+    items = [
+        LoginOutcome(a.assessment_id, False, once="logins.outcomes:o1"),
+        LoginOutcome(b.assessment_id, False, False, once="logins.outcomes:o2"),
+    ]
+    with pytest.raises(StorageError):
+        engine.outcome_many(items)
+    want = [OutcomeResult(a.assessment_id, False), OutcomeResult(b.assessment_id, False)]
+    assert engine.outcome_many(items) == want
+    assert engine.outcome_many(items) == want
+    account = engine.account_key(HOME.account)
+    view = inner.assess(
+        clock.now().timestamp(), AssessOps((account,), (), "a:none", (), (), 0)
+    )  # read as an attempt does (which adds to none of the slots read)
+    record = view.entities[0]
+    assert (record[F_S], record[F_L], record[U_S], record[RUN]) == (2.0, 2.0, 1.0, 2.0)
+    hour = int(clock.now().timestamp() // 3600)
+    assert inner.hours(hour, hour) == [(hour, 2.0, 2.0, 1.0)]

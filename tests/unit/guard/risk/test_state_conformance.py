@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shieldwall.config import RiskSettings
 from shieldwall.guard.risk.ports import (
     A_L,
     A_S,
@@ -22,6 +23,8 @@ from shieldwall.guard.risk.ports import (
     AssessOps,
     AssessView,
     OutcomeOps,
+    Repeat,
+    TakeOnce,
 )
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
@@ -42,21 +45,28 @@ op = st.tuples(
 # or a successful outcome answering it, or none; give the attempt an idempotency key or none
 # (three keys: repeats are frequent), its stop the key's stop key, as the engine does; and
 # apply the attempt alone or as a batch of one (Redis: the two-script assess, or the one script
-# that an attempt with a key and a batch take)
+# that an attempt with a key and a batch take); take the pending payload with an outcome's
+# idempotency key or none (two keys), and take the latest keyed take's id again, with its key
+# or the other one (a repeat, or not), alongside an id never kept
 extra = st.tuples(
     st.sampled_from(["none", "take", "take_other"]),
     st.lists(st.sampled_from(KEYS), max_size=2, unique=True),
     st.sampled_from(["plain", "stop_failed", "stop_success", "stop_silent"]),
     st.sampled_from([None, "e1", "e2", "e3"]),
     st.booleans(),
+    st.sampled_from([None, "k1", "k2"]),
+    st.sampled_from(["no", "same", "other"]),
 )
+# the once TTL of the equivalence test: short enough that keys expire within a drawn sequence
+ONCE_TTL = 3000
 
 
 def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list:  # type: ignore[type-arg]
     seen: list = []  # type: ignore[type-arg]
     now = t0
+    last: tuple[str, str] | None = None  # the latest keyed take: (id, key)
     for n, ((dt, others, pairs, success, known), extras) in enumerate(ops):
-        pending, resets, stop, once, alone = extras
+        pending, resets, stop, once, alone, take_key, retake = extras
         now += dt
         keys = ["p", *others]
         attempt = AssessOps(
@@ -71,8 +81,18 @@ def apply(state: MemoryRiskState | RedisRiskState, ops: list, t0: float) -> list
             once,
         )
         view = state.assess(now, attempt) if alone else next(state.assess_many([(now, attempt)]))
-        if pending != "none":
+        if pending == "take" and take_key is not None:
+            # the current id only: taken now on both (memory's pending expire by the latest
+            # attempt's time, Redis' by the wall clock: an earlier id can differ)
+            keyed = TakeOnce(take_key, success, known)
+            seen.append(state.take_pending_many([f"id{n}"], now=now, once=[keyed]))
+            last = (f"id{n}", take_key)
+        elif pending != "none":
             seen.append(state.take_pending(f"id{n}" if pending == "take" else f"id{n + 1}"))
+        if retake != "no" and last is not None:
+            key = last[1] if retake == "same" else {"k1": "k2", "k2": "k1"}[last[1]]
+            again = TakeOnce(key, not success, not known)  # a repeat answers what was kept
+            seen.append(state.take_pending_many(["never", last[0]], now=now, once=[None, again]))
         fields = ("i:aa" if len(others) % 2 else "i:bb",)
         if stop != "plain":
             hour = int(now // 3600)
@@ -152,12 +172,15 @@ def test_redis_returns_exactly_what_memory_returns(ops: list) -> None:  # type: 
     """The same random operations on both backends (attempts keeping a pending payload or
     not, with an idempotency key or not, alone or as a batch; outcomes, stops, step-ups) give
     bit-identical records, profiles, popularity counts, hour buckets (and the profiles'
-    distinct counters), pending payloads and repeats."""
+    distinct counters), pending payloads and repeats, of attempts and of outcomes' takes."""
     redis_state = RedisRiskState.from_url(
-        "redis://127.0.0.1:6379/0", tenant=f"c{secrets.token_hex(4)}"
+        "redis://127.0.0.1:6379/0",
+        tenant=f"c{secrets.token_hex(4)}",
+        settings=RiskSettings(once_ttl_seconds=ONCE_TTL),
     )
     try:
-        assert apply(redis_state, ops, 5e6) == apply(MemoryRiskState(), ops, 5e6)
+        memory = MemoryRiskState(once_ttl=float(ONCE_TTL))
+        assert apply(redis_state, ops, 5e6) == apply(memory, ops, 5e6)
     finally:
         redis_state.clear()
 
@@ -340,6 +363,38 @@ def test_a_repeat_says_whether_the_stop_of_its_key_was_recorded(backend: str) ->
             (True, True),
             (False, False),
         ]
+    finally:
+        if isinstance(state, RedisRiskState):
+            state.clear()
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_take_with_an_idempotency_key_answers_a_repeat_with_what_it_took(backend: str) -> None:
+    """Worked by hand from the port's contract, the once TTL a day: the pending payload taken
+    with key K; taken again with K: a repeat holding that payload and what the first take
+    reported (success, account unknown), not what the second says; with K2, or with no key,
+    or with K for an id never kept: nothing; K a second short of the TTL later: still the
+    repeat; at the TTL: nothing. A take of a payload still pending answers it, key or none."""
+    state = _state(backend)
+    try:
+        now, hour = 7_200.0, 2
+        state.assess(now, AssessOps(("p",), (), "a:dd", (), (), hour, ("id1", b"one")))
+        state.assess(now, AssessOps(("p",), (), "a:dd", (), (), hour, ("id2", b"two")))
+        k = TakeOnce("K", True, False)
+        first = state.take_pending_many(["id1"], now=now, once=[k])
+        again = TakeOnce("K", False, True)  # what a redelivery says cannot change the answer
+        got = state.take_pending_many(
+            ["id1", "id1", "id1", "id3", "id2"],
+            now=now,
+            once=[again, TakeOnce("K2", True, False), None, TakeOnce("K", True, False), None],
+        )
+        assert first == [b"one"]
+        assert got == [Repeat(b"one", True, False), None, None, None, b"two"]
+        assert state.take_pending_many(["id1"], now=now + 86_399.0, once=[k]) == [
+            Repeat(b"one", True, False)
+        ]
+        assert state.take_pending_many(["id1"], now=now + 86_400.0, once=[k]) == [None]
+        assert state.take_pending_many(["id1", "id2"]) == [None, None]  # no keys: as before
     finally:
         if isinstance(state, RedisRiskState):
             state.clear()
