@@ -731,31 +731,52 @@ def test_watch_partitions_alert_once_like_one_process_across_a_sigkill(store_env
     assert len(ids) == len(reads) and len(set(ids)) == len(reads)
 
 
-def _kill_mid_stream_then_resend(env: Env, attempts: list[bytes]) -> dict[str, int]:
-    """Publish ``attempts``; a worker SIGKILLed after it processed 100 (before the end);
-    another started, which processes them all; the first 300 sent again and acknowledged;
-    the second worker stopped: its counts."""
-    s, n = env.nats, len(attempts)
-    subject = Subjects(s.prefix).inbound(Kind.LOGIN_ATTEMPT)
-    run(_publish(s, subject, attempts))
+def _kill_mid_stream_then_resend(
+    env: Env, events: list[bytes], kind: Kind = Kind.LOGIN_ATTEMPT
+) -> dict[str, int]:
+    """Publish ``events`` of ``kind``; a worker SIGKILLed after it processed 100 (before the
+    end); another started, which processes them all; the first 300 sent again and
+    acknowledged; the second worker stopped: its counts."""
+    s, n = env.nats, len(events)
+    subject = Subjects(s.prefix).inbound(kind)
+    run(_publish(s, subject, events))
     first = env.start()
     try:
-        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) >= 100, "the first worker processing")
+        poll(lambda: env.processed(kind) >= 100, "the first worker processing")
     finally:
         first.kill()
         first.wait(timeout=BOUND)
-    assert env.processed(Kind.LOGIN_ATTEMPT) < n  # killed mid-stream, not after the end
+    assert env.processed(kind) < n  # killed mid-stream, not after the end
 
     second = env.start()
     try:
-        poll(lambda: env.processed(Kind.LOGIN_ATTEMPT) == n, "every attempt processed")
-        run(_publish(s, subject, attempts[:300]))
-        poll(lambda: run(_consumer(s, Kind.LOGIN_ATTEMPT))[:2] == (0, 0), "every message acked")
+        poll(lambda: env.processed(kind) == n, "every event processed")
+        run(_publish(s, subject, events[:300]))
+        poll(lambda: run(_consumer(s, kind))[:2] == (0, 0), "every message acked")
         _, stats = stop(second)
     finally:
         if second.poll() is None:
             second.kill()
     return stats
+
+
+@contextlib.contextmanager
+def _redis_tenant(env: Env, letter: str) -> Iterator[tuple[str, Any]]:
+    """The env's workers on Redis state under a tenant of their own: ``(tenant, client)``;
+    the tenant's keys deleted afterwards."""
+    import redis
+
+    tenant = letter + secrets.token_hex(4)
+    config = env.home / "shieldwall.toml"
+    config.write_text(f'tenant = "{tenant}"\n' + config.read_text(encoding="utf-8"), "utf-8")
+    env.env["SHIELDWALL_STATE_BACKEND"] = "redis"
+    client = redis.Redis.from_url(env.settings.redis_url)
+    try:
+        yield tenant, client
+    finally:
+        for key in client.scan_iter(match=f"shieldwall:{tenant}:*", count=1000):
+            client.delete(key)
+        client.close()
 
 
 def test_batch_decisions_across_a_sigkill_and_a_resend(env: Env) -> None:
@@ -910,30 +931,19 @@ def test_attempts_on_redis_state_are_counted_once_across_a_sigkill(env: Env) -> 
     worker SIGKILLed mid-stream, another started, then the store sends a part again. The
     platform's hour buckets, read from Redis by the key layout, count each attempt once: the
     batch the killed worker had assessed and not recorded is redelivered, and counted once."""
-    import redis
-
     n = 2000
-    tenant = "o" + secrets.token_hex(4)
-    config = env.home / "shieldwall.toml"
-    config.write_text(f'tenant = "{tenant}"\n' + config.read_text(encoding="utf-8"), "utf-8")
-    env.env["SHIELDWALL_STATE_BACKEND"] = "redis"
-    client = redis.Redis.from_url(env.settings.redis_url)
     attempts = [
         json.dumps(
             {"event_id": f"o-{i}", "account": f"1390{i % 97:07d}", "ip": f"1.81.{i % 50}.4"}
         ).encode()
         for i in range(n)
     ]
-    try:
+    with _redis_tenant(env, "o") as (tenant, client):
         stats = _kill_mid_stream_then_resend(env, attempts)
         assert stats["duplicates"] >= 300 and stats["rejected"] == 0
         # the hour buckets: hash ``h`` of the tenant's risk keys, field ``<hour>:a`` the attempts
         buckets = client.hgetall(f"shieldwall:{tenant}:risk:h")
         assert buckets and sum(int(v) for f, v in buckets.items() if f.endswith(b":a")) == n
-    finally:
-        for key in client.scan_iter(match=f"shieldwall:{tenant}:*", count=1000):
-            client.delete(key)
-        client.close()
 
 
 def _new_key(env: Env, name: str, role: str) -> str:
@@ -1014,6 +1024,7 @@ def test_a_worker_serves_its_probes_and_metrics_on_its_port(env: Env) -> None:
         httpx.get(f"{base}/livez", timeout=5)
 
 
+@pytest.mark.redis
 def test_outcomes_on_redis_state_answer_once_across_a_sigkill(env: Env) -> None:
     """Login attempts on Redis state, processed; then their outcomes: a worker SIGKILLed
     mid-stream, another started, then the store sends a part again. No outcome is rejected
@@ -1023,23 +1034,16 @@ def test_outcomes_on_redis_state_answer_once_across_a_sigkill(env: Env) -> None:
     account per failed outcome of an unknown account (a stopped attempt's failure is counted
     by its stop, and its failed outcome adds none; no success answers a stop, so nothing is
     taken back)."""
-    import redis
-
     n = 1000
     s = env.nats
     subjects = Subjects(s.prefix)
-    tenant = "u" + secrets.token_hex(4)
-    config = env.home / "shieldwall.toml"
-    config.write_text(f'tenant = "{tenant}"\n' + config.read_text(encoding="utf-8"), "utf-8")
-    env.env["SHIELDWALL_STATE_BACKEND"] = "redis"
-    client = redis.Redis.from_url(env.settings.redis_url)
     attempts = [
         json.dumps(
             {"event_id": f"a-{i}", "account": f"1391{i % 97:07d}", "ip": f"1.82.{i % 50}.4"}
         ).encode()
         for i in range(n)
     ]
-    try:
+    with _redis_tenant(env, "u") as (tenant, client):
         run(_publish(s, subjects.inbound(Kind.LOGIN_ATTEMPT), attempts))
         worker = env.start()
         try:
@@ -1070,26 +1074,7 @@ def test_outcomes_on_redis_state_answer_once_across_a_sigkill(env: Env) -> None:
                     }
                 ).encode()
             )
-        run(_publish(s, subjects.inbound(Kind.LOGIN_OUTCOME), outcomes))
-        first = env.start()
-        try:
-            poll(lambda: env.processed(Kind.LOGIN_OUTCOME) >= 100, "the first worker processing")
-        finally:
-            first.kill()
-            first.wait(timeout=BOUND)
-        assert env.processed(Kind.LOGIN_OUTCOME) < n  # killed mid-stream, not after the end
-
-        second = env.start()
-        try:
-            # acknowledged, recorded or not: a rejected outcome is not recorded as processed
-            poll(lambda: run(_consumer(s, Kind.LOGIN_OUTCOME))[:2] == (0, 0), "outcomes acked")
-            assert env.processed(Kind.LOGIN_OUTCOME) == n
-            run(_publish(s, subjects.inbound(Kind.LOGIN_OUTCOME), outcomes[:300]))
-            poll(lambda: run(_consumer(s, Kind.LOGIN_OUTCOME))[:2] == (0, 0), "outcomes acked")
-            _, stats = stop(second)
-        finally:
-            if second.poll() is None:
-                second.kill()
+        stats = _kill_mid_stream_then_resend(env, outcomes, Kind.LOGIN_OUTCOME)
         assert stats["duplicates"] >= 300 and stats["rejected"] == 0
         assert run(_read_all(s, subjects.deadletter)) == []
         answers = run(_read_all(s, subjects.decisions(Kind.LOGIN_OUTCOME)))
@@ -1102,7 +1087,3 @@ def test_outcomes_on_redis_state_answer_once_across_a_sigkill(env: Env) -> None:
         buckets = client.hgetall(f"shieldwall:{tenant}:risk:h")
         assert sum(int(v) for f, v in buckets.items() if f.endswith(b":f")) == failed
         assert sum(int(v) for f, v in buckets.items() if f.endswith(b":u")) == unknown
-    finally:
-        for key in client.scan_iter(match=f"shieldwall:{tenant}:*", count=1000):
-            client.delete(key)
-        client.close()
