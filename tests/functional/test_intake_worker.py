@@ -129,21 +129,7 @@ async def _consumer(s: NatsSettings, kind: Kind) -> tuple[int, int, int]:
 
 async def _read_all(s: NatsSettings, subject: str) -> list[dict[str, Any]]:
     """Every message stored on ``subject`` so far, decoded."""
-    nc = await nats.connect(s.address)
-    js = nc.jetstream()
-    out: list[dict[str, Any]] = []
-    try:
-        info = await js.stream_info(s.stream, subjects_filter=subject)
-        n = sum((info.state.subjects or {}).values())
-        if n:
-            sub = await js.subscribe(subject, ordered_consumer=True)
-            for _ in range(n):
-                msg = await sub.next_msg(timeout=BOUND)
-                out.append(json.loads(msg.data))
-            await sub.unsubscribe()
-    finally:
-        await nc.close()
-    return out
+    return [json.loads(data) for _, data in await _stored(s, subject)]
 
 
 async def _delete_stream(s: NatsSettings) -> None:
