@@ -348,11 +348,13 @@ class RiskSettings(_Section):
     )
     once_ttl_seconds: int = Field(
         86_400,
-        ge=60,
+        ge=0,
         le=30 * 86_400,
         description="an intake event's login attempt is counted once, and its login outcome"
         " answers its first result, within this long of its first delivery: at least the"
-        " longest a batch may wait for redelivery after a worker dies (docs/operations.md)",
+        " longest a batch may wait for redelivery after a worker dies (docs/operations.md);"
+        " 0: off (no key per event, less Redis work; a batch redelivered after a crash may"
+        " count twice); else at least 60",
     )
     personal_passwords: bool = Field(
         False,
@@ -442,6 +444,13 @@ class RiskSettings(_Section):
     probability_intercept: float = Field(
         PROBABILITY_INTERCEPT, description="calibration intercept (see probability_slope)"
     )
+
+    @field_validator("once_ttl_seconds")
+    @classmethod
+    def _once_off_or_long_enough(cls, value: int) -> int:
+        if 0 < value < 60:
+            raise ValueError("0 (off) or at least 60 seconds")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> RiskSettings:

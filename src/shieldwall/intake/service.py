@@ -133,6 +133,8 @@ class Intake:
         scam: ScamReports,
         processed: ProcessedEvents,
         clock: Clock,
+        *,
+        count_once: bool = True,
     ) -> None:
         self.risk = risk
         self.audit = audit
@@ -140,6 +142,9 @@ class Intake:
         self.scam = scam
         self.processed = processed
         self.clock = clock
+        # key each login attempt and outcome by its event (``guard.risk.once_ttl_seconds`` 0
+        # turns it off: a batch redelivered after a crash may then count twice)
+        self.count_once = count_once
 
     def process(
         self, kind: Kind, events: Sequence[Event], *, caller: Principal | None = None
@@ -180,7 +185,7 @@ class Intake:
                     event.user_agent,
                     event.device_id,
                     event.password_sha1,
-                    once=_ONCE_PREFIX + event.event_id,
+                    once=_ONCE_PREFIX + event.event_id if self.count_once else None,
                 )
             except RiskError as exc:
                 refused[event.event_id] = exc
@@ -233,7 +238,7 @@ class Intake:
                         e.assessment_id,
                         e.success,
                         e.account_known,
-                        once=_OUTCOME_ONCE_PREFIX + e.event_id,
+                        once=_OUTCOME_ONCE_PREFIX + e.event_id if self.count_once else None,
                     )
                 )
             for i, got in zip(run, self.risk.outcome_many(items), strict=True):

@@ -26,6 +26,7 @@ def build_intake(svc: Services) -> Intake:
         svc.scam,
         SqlProcessedEvents(svc.engine),
         svc.clock,
+        count_once=svc.settings.guard.risk.once_ttl_seconds > 0,
     )
 
 

@@ -5,6 +5,7 @@ each attempt by its event, and the risk state counts a key once. On memory and R
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import struct
 from collections.abc import Iterator, Mapping
@@ -14,7 +15,7 @@ from typing import Any, cast
 import pytest
 import redis
 
-from shieldwall.config import RiskSettings
+from shieldwall.config import RiskSettings, Settings
 from shieldwall.core.clock import ManualClock
 from shieldwall.core.errors import StorageError
 from shieldwall.guard.risk.ports import A_L, A_S, F_L, F_S, U_L, U_S, RiskState
@@ -23,6 +24,7 @@ from shieldwall.intake.ports import Result
 from shieldwall.intake.service import Intake
 from shieldwall.storage.risk_state_memory import MemoryRiskState
 from shieldwall.storage.risk_state_redis import RedisRiskState
+from shieldwall.wiring import build, build_intake, initialize
 from tests.unit.guard.risk.conftest import make_engine
 from tests.unit.intake.test_service import DictEvents, event
 
@@ -201,3 +203,51 @@ def test_a_batch_of_outcomes_reported_but_not_recorded_answers_its_first_results
             unknown,
             unknown,
         )
+
+
+def test_with_keys_off_a_batch_assessed_but_not_recorded_counts_again() -> None:
+    """``guard.risk.once_ttl_seconds = 0`` (``count_once=False``): no key per event, so the
+    batch of the first test, assessed and not recorded, then processed again, counts twice in
+    the hour bucket (6 attempts and 6 failures, not 3 and 3): what the setting trades for the
+    key's Redis work, as documented."""
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    state = MemoryRiskState()
+    engine = make_engine(clock, state, challenge_score=1e-9)
+    none = cast(Any, None)  # audit, principals and scam reports: not used by login attempts
+    intake = Intake(engine, none, none, none, RecordFailsOnce(), clock, count_once=False)
+    batch = [
+        event("e1", account="alice"),
+        event("e2", ip="1.80.3.5", account="bob"),
+        event("e3", account="carol"),
+    ]
+    with pytest.raises(StorageError):
+        intake.process(Kind.LOGIN_ATTEMPT, batch)
+    assert [r.status for r in intake.process(Kind.LOGIN_ATTEMPT, batch)] == ["processed"] * 3
+    hour = int(clock.now().timestamp() // 3600)
+    assert state.hours(hour, hour) == [(hour, 6.0, 6.0, 0.0)]
+
+
+@pytest.mark.parametrize(("ttl", "ok"), [(0, True), (59, False), (60, True), (86_400, True)])
+def test_once_ttl_is_off_or_at_least_a_minute(ttl: int, ok: bool) -> None:
+    """0 turns the keys off; 1-59 s is refused (shorter than any redelivery); 60 s and up
+    accepted."""
+    if ok:
+        assert RiskSettings(once_ttl_seconds=ttl).once_ttl_seconds == ttl
+    else:
+        with pytest.raises(ValueError, match="0 \\(off\\) or at least 60 seconds"):
+            RiskSettings(once_ttl_seconds=ttl)
+
+
+def test_the_wired_intake_keys_events_unless_the_ttl_is_zero(sqlite_settings: Settings) -> None:
+    """The composition root keys the intake's events by default and not with
+    ``guard.risk.once_ttl_seconds = 0``."""
+    initialize(sqlite_settings)
+    svc = build(sqlite_settings)
+    try:
+        assert build_intake(svc).count_once is True
+        risk = sqlite_settings.guard.risk.model_copy(update={"once_ttl_seconds": 0})
+        guard = sqlite_settings.guard.model_copy(update={"risk": risk})
+        off = dataclasses.replace(svc, settings=sqlite_settings.model_copy(update={"guard": guard}))
+        assert build_intake(off).count_once is False
+    finally:
+        svc.close()
