@@ -170,6 +170,20 @@ class MemoryRiskState:
                 rec[D_S] += 1.0
                 rec[D_L] += 1.0
             pairs[pair] = until
+        bucket = self._hours.get(ops.hour)
+        if bucket is None:
+            bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
+        bucket[0] += 1.0
+        profile, popular, breach = self._read(now, ops)
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP:
+            self._sweep(now, ops.hour)
+        return AssessView([r.tolist() for r in recs], profile, popular, breach)
+
+    def _read(self, now: float, ops: AssessOps) -> tuple[list[int], list[int], bool]:
+        """An attempt's reads (its profile's counts, the popularity counts, whether its breach
+        tag is held), with its pending assessment kept: the same for a counted attempt and a
+        repeat."""
         got = self._profiles.get(ops.profile)
         if got is not None and got[0] > now:
             counts = got[1]
@@ -178,10 +192,6 @@ class MemoryRiskState:
             profile = [0] * (len(ops.fields) + 1)
         pop = self._popular
         popular = [pop.get("n", 0), *map(pop.get, ops.popular, _ZEROS)]
-        bucket = self._hours.get(ops.hour)
-        if bucket is None:
-            bucket = self._hours[ops.hour] = [0.0, 0.0, 0.0]
-        bucket[0] += 1.0
         self._now = now
         if ops.pending is not None:
             self._pending[ops.pending[0]] = (now + self.pending_ttl, ops.pending[1])
@@ -189,10 +199,7 @@ class MemoryRiskState:
         if ops.breach is not None:
             held = self._breach.get(ops.breach[0])
             breach = held is not None and held[0] > now and ops.breach[1] in held[1]
-        self._since_sweep += 1
-        if self._since_sweep >= SWEEP:
-            self._sweep(now, ops.hour)
-        return AssessView([r.tolist() for r in recs], profile, popular, breach)
+        return profile, popular, breach
 
     def _first(self, once: str, now: float) -> bool:
         """Mark ``once`` seen until ``now`` plus the once TTL; False when it was already, and
@@ -217,21 +224,7 @@ class MemoryRiskState:
                 rec = held.tolist()
                 decay(rec, now, self.short_tau, self.long_tau)
             recs.append(rec)
-        got = self._profiles.get(ops.profile)
-        if got is not None and got[0] > now:
-            counts = got[1]
-            profile = [counts.get("n", 0), *map(counts.get, ops.fields, _ZEROS)]
-        else:
-            profile = [0] * (len(ops.fields) + 1)
-        pop = self._popular
-        popular = [pop.get("n", 0), *map(pop.get, ops.popular, _ZEROS)]
-        self._now = now
-        if ops.pending is not None:
-            self._pending[ops.pending[0]] = (now + self.pending_ttl, ops.pending[1])
-        breach = False
-        if ops.breach is not None:
-            held_tags = self._breach.get(ops.breach[0])
-            breach = held_tags is not None and held_tags[0] > now and ops.breach[1] in held_tags[1]
+        profile, popular, breach = self._read(now, ops)
         stop = self._once.get(ops.once + STOP_SUFFIX) if ops.once is not None else None
         return AssessView(recs, profile, popular, breach, True, stop is not None and stop > now)
 
