@@ -406,10 +406,12 @@ class RiskEngine:
 
     def assess(self, attempt: LoginAttempt) -> Assessment:
         prep = self._prepare(attempt, secrets.token_urlsafe(ID_BYTES))
-        assessment = self._decide(prep, self.state.assess(prep.now, prep.ops))
+        view = self.state.assess(prep.now, prep.ops)
+        assessment = self._decide(prep, view)
         if assessment.decision is not Decision.ALLOW:
             self.state.record_stops([_stop(prep, assessment)])
-        self._remember([_event(prep, assessment)])
+        if not view.repeat:  # a repeat's decision is in the history already
+            self._remember([_event(prep, assessment)])
         return assessment
 
     def assess_many(self, attempts: Sequence[LoginAttempt]) -> list[Assessment | RiskError]:
@@ -442,10 +444,17 @@ class RiskEngine:
                 yield p.now, p.ops
 
         decide = self._decide
-        # a view comes only after its attempt was taken (prepared): prepared[k] is its own
-        assessments = [
-            decide(prepared[k], v) for k, v in enumerate(self.state.assess_many(batch()))
-        ]
+        repeats: list[int] = []  # indexes into ``prepared`` of the repeats (their decisions are
+        # in the history already)
+
+        def deciding() -> Iterator[Assessment]:
+            # a view comes only after its attempt was taken (prepared): prepared[k] is its own
+            for k, v in enumerate(self.state.assess_many(batch())):
+                if v.repeat:
+                    repeats.append(k)
+                yield decide(prepared[k], v)
+
+        assessments = list(deciding())
         if len(assessments) != len(prepared):
             raise StorageError(
                 f"the state gave {len(assessments)} views for {len(prepared)} attempts"
@@ -458,7 +467,10 @@ class RiskEngine:
         ]
         if stops:
             self.state.record_stops(stops)
-        self._remember([_event(p, a) for p, a in zip(prepared, assessments, strict=True)])
+        events = [_event(p, a) for p, a in zip(prepared, assessments, strict=True)]
+        for k in reversed(repeats):
+            del events[k]
+        self._remember(events)
         if not refused:
             return list(assessments)
         decided = iter(assessments)

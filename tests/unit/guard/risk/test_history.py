@@ -126,6 +126,27 @@ def test_the_engine_feeds_decisions_and_failures_as_tags() -> None:
     assert "victim" not in held and "198.51.100" not in held
 
 
+def test_a_repeated_attempt_is_not_recorded_again() -> None:
+    """Two attempts with idempotency keys, then the same two again (a redelivered batch),
+    through ``assess_many`` and one through ``assess``, and one new attempt: the history holds
+    three decisions (one per key), not six."""
+    clock = ManualClock(datetime.fromtimestamp(T0, UTC))
+    history = MemoryDecisionHistory()
+    engine = make_engine(clock)
+    engine.history = history
+    first = [
+        LoginAttempt("li@example.com", "198.51.100.1", once="logins.attempts:e1"),
+        LoginAttempt("wang@example.com", "198.51.100.2", once="logins.attempts:e2"),
+    ]
+    engine.assess_many(first)
+    engine.assess_many(first)  # redelivered: repeats
+    engine.assess(first[0])  # a repeat again, one at a time
+    engine.assess_many(
+        [LoginAttempt("zhao@example.com", "198.51.100.3", once="logins.attempts:e3")]
+    )
+    assert history.hours(H0, H0)[0].decided == 3
+
+
 @pytest.fixture
 def redis_history() -> Iterator[RedisDecisionHistory]:
     h = RedisDecisionHistory.from_url(
